@@ -1,0 +1,46 @@
+# Quick start: `make run` (install, build, create the demo registry, start it) and `make test`.
+# Dependencies come from Debian packages via scripts/install-deps.sh, called whenever one is missing.
+SHELL := /bin/bash
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+DB ?= data/registry.db
+LISTEN ?= 127.0.0.1:8080
+JCMREG := $(BUILD)/src/jcmreg
+
+.PHONY: all deps build build-asan test test-fast run clean bench fuzz
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREGISTRY_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DREGISTRY_SANITIZE=ON -DREGISTRY_WERROR=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Every test: the release build, then the same tests under AddressSanitizer + UBSan.
+test: build build-asan
+	@scripts/test-services.sh start
+	@ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 900
+	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 1800 -LE no-asan
+	@scripts/test-services.sh stop
+
+# The release build's tests only.
+test-fast: build
+	@ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+run: build
+	@if [ ! -f $(DB) ]; then $(JCMREG) --db $(DB) demo; fi
+	@if $(JCMREG) --help | grep -q '^  serve'; then \
+	  $(JCMREG) serve --db $(DB) --listen $(LISTEN); \
+	else \
+	  $(JCMREG) --db $(DB) totals && $(JCMREG) --db $(DB) verify; \
+	fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

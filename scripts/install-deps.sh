@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the registry needs to build, test and run.
+# Idempotent: installs only what is missing. Needs root (or sudo) the first time.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config ccache
+      libsqlite3-dev sqlite3 libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+      libxlsxwriter-dev libhpdf-dev libpq-dev libpqxx-dev postgresql
+      libgtest-dev libgmock-dev libbenchmark-dev
+      python3 python3-openpyxl poppler-utils curl)
+if [ "${JCM_WITH_BROWSER:-0}" = 1 ]; then pkgs+=(chromium nodejs npm); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

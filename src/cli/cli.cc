@@ -1,0 +1,429 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/itmo_id.h"
+#include "service/queries.h"
+#include "service/verify.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace registry::cli {
+namespace {
+
+using service::Json;
+
+struct Extra {
+  std::string help;
+  ExtraCommand run;
+};
+
+std::map<std::string, Extra>& Extras() {
+  static auto* extras = new std::map<std::string, Extra>();  // Lives for the process.
+  return *extras;
+}
+
+std::string DefaultDb() {
+  const char* env = std::getenv("JCMREG_DB");
+  return env != nullptr ? env : "data/registry.db";
+}
+
+int PrintFailure(const service::Failure& failure, bool json) {
+  if (failure.refusal) {
+    const CheckInfo& info = InfoOf(failure.refusal->check);
+    if (json) {
+      std::cout << Json{{"code", CodeOf(info.check)},
+                        {"check", std::string(info.name)},
+                        {"message", failure.refusal->message},
+                        {"rule", std::string(info.rule)}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cerr << "refused: " << CodeOf(info.check) << " " << info.name << ": "
+                << failure.refusal->message << " (" << info.rule << ")\n";
+    }
+    return info.http_status == 400 || info.http_status == 413 ? kExitUsage : kExitRefused;
+  }
+  std::cerr << "error: " << failure.error->message << "\n";
+  return kExitError;
+}
+
+int PrintResult(const service::CommandResult<Json>& result, bool json) {
+  if (!result) return PrintFailure(result.error(), json);
+  std::cout << result->dump(json ? 2 : 2) << "\n";
+  return kExitOk;
+}
+
+// Runs one command through the service.
+int Run(Session& session, const std::string& command, const Json& args, const std::string& actor,
+        const std::string& key, bool json) {
+  service::Request request{command, args, actor, key};
+  return PrintResponse(session.registry->Execute(request), json);
+}
+
+StoreResult<std::unique_ptr<Store>> Scratch() {
+  return sqlite::Open(sqlite::Options{":memory:", false});
+}
+
+int Verify(Session& session, bool json) {
+  auto public_key = journal::LoadPublicKey(session.db_path);
+  if (!public_key) {
+    std::cerr << "error: " << public_key.error() << "\n";
+    return kExitError;
+  }
+  auto integrity = sqlite::IntegrityCheck(session.db_path);
+  const service::VerifyReport report = service::Verify(*session.store, *public_key, Scratch);
+  std::vector<std::string> problems = report.problems;
+  if (!integrity || *integrity != "ok") {
+    problems.insert(problems.begin(),
+                    "sqlite integrity_check: " + (integrity ? *integrity : integrity.error().message));
+  }
+  if (json) {
+    std::cout << Json{{"ok", problems.empty()},
+                      {"entries", report.entries},
+                      {"blocks", report.blocks},
+                      {"problems", problems}}
+                     .dump(2)
+              << "\n";
+  } else {
+    for (const std::string& p : problems) std::cout << "FAIL " << p << "\n";
+    std::cout << (problems.empty() ? "verify: ok" : "verify: FAILED") << " (" << report.entries
+              << " journal entries, " << report.blocks << " blocks)\n";
+  }
+  return problems.empty() ? kExitOk : kExitRefused;
+}
+
+// "2021:1000" -> {vintage: 2021, quantity: 1000}
+bool ParseVintageSpec(const std::string& spec, Json& out) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) return false;
+  try {
+    size_t used = 0;
+    const int64_t vintage = std::stoll(spec.substr(0, colon), &used);
+    if (used != colon) return false;
+    const std::string q = spec.substr(colon + 1);
+    const int64_t quantity = std::stoll(q, &used);
+    if (used != q.size()) return false;
+    out = Json{{"vintage", vintage}, {"quantity", quantity}};
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Result<Session, std::string> OpenSession(const std::string& db_path, bool create) {
+  const bool exists = std::filesystem::exists(db_path);
+  if (!create && !exists) {
+    return Fail("no registry at " + db_path + "; run 'jcmreg init --db " + db_path + "' first");
+  }
+  if (create && exists) return Fail("a registry already exists at " + db_path);
+  Session session;
+  session.db_path = db_path;
+  if (create) {
+    const auto dir = std::filesystem::path(db_path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+  }
+  auto store = sqlite::Open(sqlite::Options{db_path, true});
+  if (!store) return Fail(store.error().message);
+  session.store = std::move(store).value();
+  if (create) {
+    session.key = journal::GenerateKey();
+    if (auto saved = journal::SaveKey(db_path, session.key); !saved) return Fail(saved.error());
+  } else {
+    auto key = journal::LoadKey(db_path);
+    if (!key) return Fail(key.error());
+    session.key = *key;
+  }
+  const char* fixed = std::getenv("JCMREG_FIXED_TIME");
+  if (fixed != nullptr) {
+    session.clock = std::make_unique<service::FixedClock>(fixed);
+  } else {
+    session.clock = std::make_unique<service::SystemClock>();
+  }
+  session.registry =
+      std::make_unique<service::Registry>(*session.store, session.key, *session.clock);
+  return session;
+}
+
+void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run) {
+  Extras()[name] = Extra{help, std::move(run)};
+}
+
+int PrintResponse(const service::Response& response, bool json) {
+  if (!response.ok()) return PrintFailure(*response.failure, json);
+  Json out = response.result;
+  if (json) {
+    std::cout << Json{{"sequence", response.sequence.value},
+                      {"replayed", response.replayed},
+                      {"result", out}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << out.dump(2) << "\n"
+              << "journal entry " << response.sequence.value
+              << (response.replayed ? " (already applied)" : "") << "\n";
+  }
+  return kExitOk;
+}
+
+int RunCli(int argc, char** argv) {
+  if (argc >= 2 && Extras().count(argv[1])) return Extras()[argv[1]].run(argc - 1, argv + 1);
+  CLI::App app{"jcmreg: the JCM registry of JCM credits and their authorization as ITMOs"};
+  app.require_subcommand(1);
+  std::string db = DefaultDb();
+  bool json = false;
+  std::string actor = "cli";
+  std::string idem;
+  app.add_option("--db", db, "registry database (default $JCMREG_DB or data/registry.db)");
+  app.add_flag("--json", json, "machine-readable output");
+  app.add_option("--actor", actor, "who is acting (journaled)");
+  app.add_option("--idempotency-key", idem, "apply at most once under this key");
+  for (const auto& [name, extra] : Extras()) app.add_subcommand(name, extra.help);
+
+  auto* init = app.add_subcommand("init", "create an empty registry and its signing key");
+
+  // Generic command: any journaled command with JSON arguments.
+  std::string exec_command, exec_args = "{}";
+  auto* exec = app.add_subcommand("exec", "run any registry command with JSON arguments");
+  exec->add_option("command", exec_command, "e.g. transfer")->required();
+  exec->add_option("args", exec_args, "JSON object");
+
+  auto* party = app.add_subcommand("party", "Parties")->require_subcommand(1);
+  std::string party_code, party_name;
+  auto* party_add = party->add_subcommand("add", "add a Party");
+  party_add->add_option("code", party_code, "ISO alpha-3")->required();
+  party_add->add_option("name", party_name, "name")->required();
+  auto* party_list = party->add_subcommand("list", "list Parties");
+
+  auto* reg = app.add_subcommand("registry", "Party ITMO registries")->require_subcommand(1);
+  std::string reg_code, reg_party, reg_name;
+  auto* reg_add = reg->add_subcommand("add", "add a registry hosted on this system");
+  reg_add->add_option("code", reg_code, "e.g. JPN01")->required();
+  reg_add->add_option("--party", reg_party, "owning Party")->required();
+  reg_add->add_option("--name", reg_name, "name")->required();
+  auto* reg_list = reg->add_subcommand("list", "list registries");
+
+  auto* entity = app.add_subcommand("entity", "entities")->require_subcommand(1);
+  std::string ent_name, ent_country, ent_ident;
+  auto* ent_add = entity->add_subcommand("add", "add an entity");
+  ent_add->add_option("--name", ent_name, "legal name")->required();
+  ent_add->add_option("--country", ent_country, "country of incorporation (alpha-3)")->required();
+  ent_add->add_option("--identification", ent_ident, "identification number");
+  auto* ent_list = entity->add_subcommand("list", "list entities");
+
+  auto* account = app.add_subcommand("account", "accounts")->require_subcommand(1);
+  std::string acc_registry, acc_type, acc_name, acc_status;
+  int64_t acc_holder = 0, acc_id = 0;
+  auto* acc_open = account->add_subcommand("open", "open an account");
+  acc_open->add_option("--registry", acc_registry, "registry, e.g. JPN01")->required();
+  acc_open->add_option("--type", acc_type,
+                       "government_holding | entity_holding | retirement | cancellation")
+      ->required();
+  acc_open->add_option("--name", acc_name, "name")->required();
+  acc_open->add_option("--holder", acc_holder, "entity id (entity holding accounts)");
+  auto* acc_status_cmd = account->add_subcommand("status", "block, unblock or close an account");
+  acc_status_cmd->add_option("account", acc_id, "account number")->required();
+  acc_status_cmd->add_option("status", acc_status, "open | blocked | closed")->required();
+  auto* acc_list = account->add_subcommand("list", "list accounts");
+
+  int64_t iss_account = 0;
+  std::vector<std::string> iss_vintages;
+  std::string iss_project, iss_jc, iss_start, iss_end;
+  auto* issue = app.add_subcommand("issue", "issue credits: one block per vintage");
+  issue->add_option("--account", iss_account, "receiving holding account")->required();
+  issue->add_option("--vintage", iss_vintages, "YEAR:QUANTITY, repeatable")->required();
+  issue->add_option("--project", iss_project, "project reference, e.g. MN004");
+  issue->add_option("--jc-decision", iss_jc, "JC issuance decision id");
+  issue->add_option("--monitoring-start", iss_start, "YYYY-MM-DD");
+  issue->add_option("--monitoring-end", iss_end, "YYYY-MM-DD");
+
+  int64_t mv_from = 0, mv_to = 0, mv_quantity = 0, mv_vintage = 0, mv_year = 0;
+  std::vector<std::string> mv_ranges;
+  std::string mv_project, mv_purpose;
+  auto add_move_options = [&](CLI::App* sub, bool to_required) {
+    sub->add_option("--from", mv_from, "source account")->required();
+    auto* to = sub->add_option("--to", mv_to, "destination account");
+    if (to_required) to->required();
+    sub->add_option("--quantity", mv_quantity, "tonnes, taken in serial order");
+    sub->add_option("--range", mv_ranges, "serial range N-M, repeatable");
+    sub->add_option("--project", mv_project, "only credits of this project");
+    sub->add_option("--vintage", mv_vintage, "only credits of this vintage");
+  };
+  auto* transfer = app.add_subcommand("transfer", "transfer credits to another account");
+  add_move_options(transfer, true);
+  auto* retire = app.add_subcommand("retire", "retire credits: use towards an NDC (無効化)");
+  add_move_options(retire, false);
+  retire->add_option("--year", mv_year, "calendar year of use")->required();
+  auto* cancel = app.add_subcommand("cancel", "cancel credits: any other purpose (取消し)");
+  add_move_options(cancel, false);
+  cancel->add_option("--purpose", mv_purpose, "oimp | omge | voluntary | other")->required();
+
+  int64_t hold_account = 0, hold_seq = 0;
+  std::string hold_date;
+  auto* holdings = app.add_subcommand("holdings", "what an account holds, now or in the past");
+  holdings->add_option("account", hold_account, "account number")->required();
+  holdings->add_option("--as-of", hold_date, "a date YYYY-MM-DD (end of day, UTC) or time");
+  holdings->add_option("--at-sequence", hold_seq, "a journal sequence");
+
+  std::string trace_serial, trace_registry = "JPN01";
+  auto* trace = app.add_subcommand("trace", "the lineage of a serial number or ITMO identifier");
+  trace->add_option("serial", trace_serial, "serial number or ITMO identifier")->required();
+  trace->add_option("--registry", trace_registry, "registry of a plain serial (default JPN01)");
+
+  int64_t j_after = 0, j_limit = 100;
+  auto* journal_cmd = app.add_subcommand("journal", "read the journal");
+  journal_cmd->add_option("--after", j_after, "entries after this sequence");
+  journal_cmd->add_option("--limit", j_limit, "at most this many (<= 1000)");
+
+  auto* verify = app.add_subcommand("verify", "verify the journal, replay it, check invariants");
+  auto* lots = app.add_subcommand("lots", "list issuance lots");
+  auto* totals = app.add_subcommand("totals", "totals per account type per registry");
+  std::string demo_data = "data/jcm";
+  auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
+  demo->add_option("--data", demo_data, "folder with mongolia_issuances.csv");
+  auto* checks = app.add_subcommand("checks", "print the check catalogue");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (checks->parsed()) {
+    Json rows = Json::array();
+    for (const CheckInfo& c : CheckCatalogue()) {
+      if (json) {
+        rows.push_back(Json{{"code", CodeOf(c.check)}, {"check", std::string(c.name)},
+                            {"http", c.http_status}, {"rule", std::string(c.rule)},
+                            {"description", std::string(c.description)}});
+      } else {
+        std::cout << CodeOf(c.check) << "  " << c.name << "  (" << c.rule << ")\n    "
+                  << c.description << "\n";
+      }
+    }
+    if (json) std::cout << rows.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  const bool creating = init->parsed() || demo->parsed();
+  if (demo->parsed() && std::filesystem::exists(db)) {
+    std::cerr << "error: " << db << " exists; demo builds a new registry\n";
+    return kExitError;
+  }
+  auto session = OpenSession(db, creating);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return kExitError;
+  }
+  Session& s = *session;
+  if (init->parsed()) {
+    std::cout << "created " << db << " with signing key " << journal::KeyPath(db) << "\n";
+    return kExitOk;
+  }
+  if (demo->parsed()) return RunDemo(s, demo_data, json);
+  if (exec->parsed()) {
+    const Json args = Json::parse(exec_args, nullptr, false);
+    if (args.is_discarded() || !args.is_object()) {
+      std::cerr << "usage: args must be a JSON object\n";
+      return kExitUsage;
+    }
+    return Run(s, exec_command, args, actor, idem, json);
+  }
+  if (party_add->parsed()) {
+    return Run(s, "party.add", {{"code", party_code}, {"name", party_name}}, actor, idem, json);
+  }
+  if (party_list->parsed()) return PrintResult(service::ListDocumentsJson(*s.store, "party"), json);
+  if (reg_add->parsed()) {
+    return Run(s, "registry.add", {{"code", reg_code}, {"party", reg_party}, {"name", reg_name}},
+               actor, idem, json);
+  }
+  if (reg_list->parsed()) {
+    return PrintResult(service::ListDocumentsJson(*s.store, "registry"), json);
+  }
+  if (ent_add->parsed()) {
+    Json args = {{"name", ent_name}, {"country", ent_country}};
+    if (!ent_ident.empty()) args["identification"] = ent_ident;
+    return Run(s, "entity.add", args, actor, idem, json);
+  }
+  if (ent_list->parsed()) return PrintResult(service::ListDocumentsJson(*s.store, "entity"), json);
+  if (acc_open->parsed()) {
+    Json args = {{"registry", acc_registry}, {"type", acc_type}, {"name", acc_name}};
+    if (acc_holder != 0) args["holder"] = acc_holder;
+    return Run(s, "account.open", args, actor, idem, json);
+  }
+  if (acc_status_cmd->parsed()) {
+    return Run(s, "account.set_status", {{"account", acc_id}, {"status", acc_status}}, actor, idem,
+               json);
+  }
+  if (acc_list->parsed()) return PrintResult(service::ListAccountsJson(*s.store), json);
+  if (issue->parsed()) {
+    Json vintages = Json::array();
+    for (const std::string& spec : iss_vintages) {
+      Json line;
+      if (!ParseVintageSpec(spec, line)) {
+        std::cerr << "usage: --vintage takes YEAR:QUANTITY, got '" << spec << "'\n";
+        return kExitUsage;
+      }
+      vintages.push_back(line);
+    }
+    Json args = {{"account", iss_account}, {"vintages", vintages}};
+    if (!iss_project.empty()) args["project"] = iss_project;
+    if (!iss_jc.empty()) args["jc_decision"] = iss_jc;
+    if (!iss_start.empty()) args["monitoring_start"] = iss_start;
+    if (!iss_end.empty()) args["monitoring_end"] = iss_end;
+    return Run(s, "issue", args, actor, idem, json);
+  }
+  for (auto [sub, command] : {std::pair{transfer, "transfer"}, std::pair{retire, "retire"},
+                              std::pair{cancel, "cancel"}}) {
+    if (!sub->parsed()) continue;
+    Json args = {{"from", mv_from}};
+    if (mv_to != 0) args["to"] = mv_to;
+    if (!mv_ranges.empty()) args["ranges"] = mv_ranges;
+    if (sub->count("--quantity") > 0) args["quantity"] = mv_quantity;
+    if (!mv_project.empty()) args["project"] = mv_project;
+    if (mv_vintage != 0) args["vintage"] = mv_vintage;
+    if (sub == retire) args["use_year"] = mv_year;
+    if (sub == cancel) args["purpose"] = mv_purpose;
+    return Run(s, command, args, actor, idem, json);
+  }
+  if (holdings->parsed()) {
+    std::optional<Sequence> at;
+    std::optional<std::string> date;
+    if (holdings->count("--at-sequence") > 0) at = Sequence{hold_seq};
+    if (!hold_date.empty()) date = hold_date;
+    return PrintResult(service::Holdings(*s.store, AccountId{hold_account}, at, date), json);
+  }
+  if (trace->parsed()) {
+    if (const auto itmo = ParseItmoId(trace_serial)) {
+      return PrintResult(service::Trace(*s.store, itmo->registry, itmo->serial), json);
+    }
+    const auto range = ParseSerialRange(trace_serial);
+    const auto registry = ParseRegistryCode(trace_registry);
+    if (!range || range->first != range->last || !registry) {
+      std::cerr << "usage: '" << trace_serial
+                << "' is neither a serial number nor an ITMO identifier\n";
+      return kExitUsage;
+    }
+    return PrintResult(service::Trace(*s.store, *registry, range->first), json);
+  }
+  if (journal_cmd->parsed()) {
+    return PrintResult(service::JournalPage(*s.store, Sequence{j_after},
+                                            static_cast<size_t>(std::max<int64_t>(j_limit, 0))),
+                       json);
+  }
+  if (verify->parsed()) return Verify(s, json);
+  if (lots->parsed()) return PrintResult(service::ListLotsJson(*s.store), json);
+  if (totals->parsed()) return PrintResult(service::TotalsByAccountType(*s.store), json);
+  std::cerr << app.help() << "\n";
+  return kExitUsage;
+}
+
+}  // namespace registry::cli

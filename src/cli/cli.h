@@ -1,0 +1,46 @@
+// The `jcmreg` command-line tool: argument parsing and output only; every rule lives in the
+// service and the core. Exit codes: 0 done, 1 refused by a rule, 2 usage error, 3 operational
+// error (database, disk, key), 4 verification failed.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "service/registry.h"
+#include "storage/store.h"
+
+namespace registry::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRefused = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitError = 3;
+
+// An open registry: the store, the signing key and the service.
+struct Session {
+  std::string db_path;
+  std::unique_ptr<Store> store;
+  journal::SigningKey key;
+  std::unique_ptr<service::Clock> clock;
+  std::unique_ptr<service::Registry> registry;
+};
+
+// Opens the database at `db_path` with its signing key; refuses a database without a key unless
+// `create` (init), which makes both.
+Result<Session, std::string> OpenSession(const std::string& db_path, bool create);
+
+// Extra subcommands added by other modules (e.g. `serve` from http/), registered before RunCli.
+// Each gets the remaining arguments after its name and returns an exit code.
+using ExtraCommand = std::function<int(int argc, char** argv)>;
+void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run);
+
+int RunCli(int argc, char** argv);
+
+// Builds the demo registry into `session` from the JCM data in `data_dir`; returns an exit code.
+int RunDemo(Session& session, const std::string& data_dir, bool json);
+
+// Prints a service response; returns the exit code for it.
+int PrintResponse(const service::Response& response, bool json);
+
+}  // namespace registry::cli

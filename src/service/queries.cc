@@ -1,0 +1,142 @@
+#include "service/queries.h"
+
+#include <map>
+
+#include "core/itmo_id.h"
+#include "core/limits.h"
+#include "journal/chain.h"
+#include "service/ledger_write.h"
+
+namespace registry::service {
+namespace {
+
+CommandResult<std::unique_ptr<Transaction>> Read(Store& store) { return Lift(store.BeginRead()); }
+
+// "2025-12-31" -> "2025-12-31T23:59:59Z"; a full time is kept.
+std::string EndOf(const std::string& time) {
+  return time.size() == 10 ? time + "T23:59:59Z" : time;
+}
+
+}  // namespace
+
+CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<Sequence> as_of,
+                             std::optional<std::string> as_of_time) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const Account account, LoadAccount(*tx, account_id));
+  std::vector<Block> blocks;
+  if (as_of_time) {
+    ASSIGN_OR_RETURN(as_of, Lift(tx->SequenceAtTime(EndOf(*as_of_time))));
+  }
+  if (as_of) {
+    ASSIGN_OR_RETURN(blocks, Lift(tx->BlocksAsOf(account.id, *as_of)));
+  } else {
+    ASSIGN_OR_RETURN(blocks, Lift(tx->LiveBlocks(account.id, BlockFilter{}, SIZE_MAX >> 1)));
+  }
+  Json rows = Json::array();
+  int64_t total = 0;
+  std::map<int64_t, IssuanceLot> lots;
+  for (const Block& b : blocks) {
+    if (!lots.count(b.lot.value)) {
+      ASSIGN_OR_RETURN(const auto lot, Lift(tx->GetLot(b.lot)));
+      if (lot) lots[b.lot.value] = *lot;
+    }
+    const IssuanceLot& lot = lots[b.lot.value];
+    Json row = BlockJson(b);
+    row["project"] = lot.project.value;
+    row["vintage"] = lot.vintage.year;
+    row["itmo"] = lot.itmo;
+    row["cooperative_approach"] = lot.cooperative_approach.value;
+    rows.push_back(row);
+    total += b.range.Count().tonnes;
+  }
+  Json out = {{"account", AccountJson(account)}, {"total", total}, {"blocks", rows}};
+  if (as_of) out["as_of_sequence"] = as_of->value;
+  return out;
+}
+
+CommandResult<Json> Trace(Store& store, const RegistryCode& registry, int64_t serial) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const std::vector<Block> blocks, Lift(tx->BlocksHoldingSerial(registry, serial)));
+  if (blocks.empty()) {
+    return Fail(Failure::Refused(Check::kUnknownSerial, "no block of " + registry.value +
+                                                            " ever held serial " +
+                                                            std::to_string(serial)));
+  }
+  ASSIGN_OR_RETURN(const auto lot, Lift(tx->GetLot(blocks.front().lot)));
+  Json lineage = Json::array();
+  for (const Block& b : blocks) lineage.push_back(BlockJson(b));
+  Json out = {{"registry", registry.value}, {"serial", serial}, {"lineage", lineage}};
+  if (lot) {
+    out["lot"] = LotJson(*lot);
+    if (lot->itmo && !lot->cooperative_approach.empty()) {
+      out["itmo_id"] = FormatItmoId(ItmoId{lot->cooperative_approach, lot->registry,
+                                           lot->first_transferring_party, serial, lot->vintage});
+    }
+  }
+  return out;
+}
+
+CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto entries,
+                   Lift(tx->ReadEntries(after, std::min(limit, kPageSizeMax))));
+  Json rows = Json::array();
+  for (const JournalEntry& e : entries) {
+    rows.push_back(Json{{"sequence", e.sequence.value},
+                        {"time", e.time},
+                        {"actor", e.actor},
+                        {"idempotency_key", e.idempotency_key},
+                        {"command", e.command},
+                        {"payload", Json::parse(e.payload, nullptr, false)},
+                        {"result", Json::parse(e.result, nullptr, false)},
+                        {"prev_hash", journal::ToHex(e.prev_hash)},
+                        {"hash", journal::ToHex(e.hash)},
+                        {"signature", journal::ToHex(e.signature)}});
+  }
+  return Json{{"entries", rows}};
+}
+
+CommandResult<Json> ListAccountsJson(Store& store) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
+  Json rows = Json::array();
+  for (const Account& a : accounts) rows.push_back(AccountJson(a));
+  return Json{{"accounts", rows}};
+}
+
+CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto docs, Lift(tx->ListDocuments(kind, "", SIZE_MAX >> 1)));
+  Json rows = Json::array();
+  for (const Document& d : docs) {
+    Json body = Json::parse(d.body, nullptr, false);
+    body["_version"] = d.version;
+    rows.push_back(body);
+  }
+  return Json{{kind + "s", rows}};
+}
+
+CommandResult<Json> ListLotsJson(Store& store) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto lots, Lift(tx->ListLots()));
+  Json rows = Json::array();
+  for (const IssuanceLot& l : lots) rows.push_back(LotJson(l));
+  return Json{{"lots", rows}};
+}
+
+CommandResult<Json> TotalsByAccountType(Store& store) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
+  std::map<std::string, std::map<std::string, int64_t>> totals;
+  for (const Account& a : accounts) {
+    ASSIGN_OR_RETURN(const auto blocks, Lift(tx->LiveBlocks(a.id, BlockFilter{}, SIZE_MAX >> 1)));
+    int64_t sum = 0;
+    for (const Block& b : blocks) sum += b.range.Count().tonnes;
+    totals[a.registry.value][std::string(ToString(a.type))] += sum;
+  }
+  Json out = Json::object();
+  for (const auto& [registry, by_type] : totals) out[registry] = by_type;
+  return Json{{"totals", out}};
+}
+
+}  // namespace registry::service

@@ -1,0 +1,33 @@
+// Reads: holdings (now or at a past moment), the lineage of a serial number, the journal, and
+// listings. Each runs in its own read transaction and returns JSON; none changes anything.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "service/command.h"
+
+namespace registry::service {
+
+// Holdings of one account: its live blocks (or those live at `as_of`, a sequence) grouped with
+// their lot attributes, and the total. `as_of_time` (ISO date or time) is resolved to the last
+// sequence at or before the end of that moment.
+CommandResult<Json> Holdings(Store& store, AccountId account, std::optional<Sequence> as_of,
+                             std::optional<std::string> as_of_time);
+
+// The lineage of a serial: every block that ever held it, oldest first, with the lot it came
+// from. The ITMO identifier is given when the lot is an ITMO lot with a cooperative approach.
+CommandResult<Json> Trace(Store& store, const RegistryCode& registry, int64_t serial);
+
+// Journal entries after `after`, at most `limit`, with hashes in hex.
+CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit);
+
+// All accounts; all documents of a kind; all lots.
+CommandResult<Json> ListAccountsJson(Store& store);
+CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind);
+CommandResult<Json> ListLotsJson(Store& store);
+
+// Totals per account type, per registry (the public statistics of R-JP-07 (ii)).
+CommandResult<Json> TotalsByAccountType(Store& store);
+
+}  // namespace registry::service

@@ -1,0 +1,123 @@
+#include "service/registry.h"
+
+#include <ctime>
+
+#include "core/limits.h"
+
+namespace registry::service {
+
+std::string SystemClock::Now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Registry::Registry(Store& store, journal::SigningKey key, Clock& clock)
+    : store_(store), key_(key), clock_(clock) {}
+
+CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, const Json& args,
+                                 const Context& ctx) {
+  const auto& table = Handlers();
+  const auto it = table.find(command);
+  if (it == table.end()) {
+    return Fail(Failure::Refused(Check::kUnknownCommand, "unknown command '" + command + "'"));
+  }
+  if (!args.is_object()) {
+    return Fail(Failure::Refused(Check::kMalformedRequest, "arguments must be a JSON object"));
+  }
+  return it->second(tx, args, ctx);
+}
+
+Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::string& now) {
+  Response response;
+  if (request.idempotency_key.size() > kIdempotencyKeyBytesMax) {
+    response.failure = Failure::Refused(Check::kFieldInvalid, "the idempotency key is too long");
+    return response;
+  }
+  const std::string payload = request.args.dump();
+  if (!request.idempotency_key.empty()) {
+    auto earlier = tx.EntryByIdempotencyKey(request.idempotency_key);
+    if (!earlier) {
+      response.failure = Failure::Of(earlier.error());
+      return response;
+    }
+    if (earlier->has_value()) {
+      const JournalEntry& entry = **earlier;
+      if (entry.command != request.command || entry.payload != payload ||
+          entry.actor != request.actor) {
+        response.failure = Failure::Refused(
+            Check::kIdempotencyKeyReused,
+            "idempotency key '" + request.idempotency_key + "' was used for entry " +
+                std::to_string(entry.sequence.value) + " with a different request");
+        return response;
+      }
+      response.result = Json::parse(entry.result);
+      response.sequence = entry.sequence;
+      response.replayed = true;
+      return response;
+    }
+  }
+  auto last = tx.LastEntry();
+  if (!last) {
+    response.failure = Failure::Of(last.error());
+    return response;
+  }
+  JournalEntry entry;
+  entry.sequence = Sequence{last->has_value() ? (*last)->sequence.value + 1 : 1};
+  entry.time = now;
+  entry.actor = request.actor;
+  entry.idempotency_key = request.idempotency_key;
+  entry.command = request.command;
+  entry.payload = payload;
+  if (last->has_value()) entry.prev_hash = (*last)->hash;
+  const Context ctx{entry.sequence, now, request.actor};
+  auto result = ApplyCommand(tx, request.command, request.args, ctx);
+  if (!result) {
+    response.failure = std::move(result).error();
+    return response;
+  }
+  entry.result = result->dump();
+  entry.hash = journal::EntryHash(entry);
+  entry.signature = journal::Sign(key_, entry.hash);
+  if (auto appended = tx.AppendEntry(entry); !appended) {
+    response.failure = Failure::Of(appended.error());
+    return response;
+  }
+  response.result = std::move(result).value();
+  response.sequence = entry.sequence;
+  return response;
+}
+
+Response Registry::Execute(const Request& request) {
+  auto responses = ExecuteBatch({request});
+  return std::move(responses.front());
+}
+
+std::vector<Response> Registry::ExecuteBatch(const std::vector<Request>& requests) {
+  std::vector<Response> responses(requests.size());
+  auto fail_all = [&](const Error& error) {
+    for (Response& r : responses) {
+      r = Response{};
+      r.failure = Failure::Of(error);
+    }
+    return responses;
+  };
+  auto tx = store_.Begin();
+  if (!tx) return fail_all(tx.error());
+  const std::string now = clock_.Now();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
+    responses[i] = ApplyOne(**tx, requests[i], now);
+    // A refused or replayed command leaves nothing behind; roll back whatever it wrote.
+    auto s = responses[i].ok() && !responses[i].replayed ? (*tx)->ReleaseSavepoint()
+                                                          : (*tx)->RollbackToSavepoint();
+    if (!s) return fail_all(s.error());
+  }
+  if (auto s = (*tx)->Commit(); !s) return fail_all(s.error());
+  return responses;
+}
+
+}  // namespace registry::service

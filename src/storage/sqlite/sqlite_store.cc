@@ -1,0 +1,801 @@
+// The SQLite engine. Schema migrations are numbered and applied in order inside one transaction;
+// `meta.schema_version` records the last one applied. Statements are prepared once per
+// connection and reused.
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <functional>
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace registry::sqlite {
+namespace {
+
+constexpr const char* kMigrations[] = {
+    // 1: the ledger.
+    R"sql(
+CREATE TABLE documents(
+  kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+  updated INTEGER NOT NULL, PRIMARY KEY(kind, key, version)) WITHOUT ROWID;
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY, registry TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+  name TEXT NOT NULL, holder INTEGER NOT NULL);
+CREATE TABLE serials(registry TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE lots(
+  id INTEGER PRIMARY KEY, registry TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+  project TEXT NOT NULL, vintage INTEGER NOT NULL, ca TEXT NOT NULL, ftp TEXT NOT NULL,
+  itmo INTEGER NOT NULL, auth_id TEXT NOT NULL, auth_version INTEGER NOT NULL,
+  purposes TEXT NOT NULL, mitigation TEXT NOT NULL, sector TEXT NOT NULL, activity TEXT NOT NULL,
+  jc_decision TEXT NOT NULL, mon_start TEXT NOT NULL, mon_end TEXT NOT NULL,
+  created INTEGER NOT NULL);
+CREATE INDEX lots_serial ON lots(registry, first);
+CREATE TABLE blocks(
+  id INTEGER PRIMARY KEY, lot INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+  account INTEGER NOT NULL, ft INTEGER NOT NULL, parent INTEGER, created INTEGER NOT NULL,
+  closed INTEGER, use_year INTEGER NOT NULL, cancel_purpose TEXT, hold INTEGER NOT NULL);
+CREATE INDEX blocks_live ON blocks(account, first) WHERE closed IS NULL;
+CREATE INDEX blocks_account ON blocks(account, created);
+CREATE INDEX blocks_lot ON blocks(lot, first);
+CREATE TABLE journal(
+  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, idem TEXT NOT NULL,
+  command TEXT NOT NULL, payload TEXT NOT NULL, result TEXT NOT NULL, prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL, sig BLOB NOT NULL);
+CREATE UNIQUE INDEX journal_idem ON journal(idem) WHERE idem <> '';
+CREATE INDEX journal_time ON journal(time);
+)sql",
+};
+
+constexpr const char* kProjectionTables[][2] = {
+    {"documents", "SELECT * FROM documents ORDER BY kind, key, version"},
+    {"accounts", "SELECT * FROM accounts ORDER BY id"},
+    {"serials", "SELECT * FROM serials ORDER BY registry"},
+    {"lots", "SELECT * FROM lots ORDER BY id"},
+    {"blocks", "SELECT * FROM blocks ORDER BY id"},
+};
+
+Error MakeError(sqlite3* db, int rc, const std::string& what) {
+  ErrorCode code = ErrorCode::kInternal;
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) code = ErrorCode::kConflict;
+  if (primary == SQLITE_CONSTRAINT) code = ErrorCode::kAlreadyExists;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) code = ErrorCode::kCorruption;
+  if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
+    code = ErrorCode::kUnavailable;
+  }
+  std::string message = what + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  return Error{code, std::move(message)};
+}
+
+// A connection with a cache of prepared statements.
+class Connection {
+ public:
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+
+  StoreStatus Open(const std::string& path, bool read_only) {
+    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) return Fail(MakeError(db_, rc, "open " + path));
+    sqlite3_busy_timeout(db_, 10000);
+    sqlite3_extended_result_codes(db_, 1);
+    return {};
+  }
+
+  StoreStatus Exec(const std::string& sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+      Error error = MakeError(db_, rc, sql.substr(0, 40));
+      sqlite3_free(message);
+      return Fail(std::move(error));
+    }
+    return {};
+  }
+
+  // Returns a reset statement for `sql`, prepared on first use.
+  StoreResult<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Fail(MakeError(db_, rc, "prepare"));
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Binds values to a statement by position, from 1.
+class Binder {
+ public:
+  explicit Binder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Binder& Int(int64_t v) {
+    sqlite3_bind_int64(stmt_, ++index_, v);
+    return *this;
+  }
+  Binder& Text(const std::string& v) {
+    sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Binder& Blob(const uint8_t* data, size_t size) {
+    sqlite3_bind_blob(stmt_, ++index_, data, static_cast<int>(size), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Binder& Null() {
+    sqlite3_bind_null(stmt_, ++index_);
+    return *this;
+  }
+  template <class T>
+  Binder& OptInt(const std::optional<T>& v) {
+    return v.has_value() ? Int(v->value) : Null();
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+  int index_ = 0;
+};
+
+std::string ColText(sqlite3_stmt* stmt, int col) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+  return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+}
+
+int64_t ColInt(sqlite3_stmt* stmt, int col) { return sqlite3_column_int64(stmt, col); }
+
+bool ColNull(sqlite3_stmt* stmt, int col) { return sqlite3_column_type(stmt, col) == SQLITE_NULL; }
+
+template <size_t N>
+void ColBlob(sqlite3_stmt* stmt, int col, std::array<uint8_t, N>& out) {
+  out.fill(0);
+  const void* data = sqlite3_column_blob(stmt, col);
+  const int size = sqlite3_column_bytes(stmt, col);
+  if (data != nullptr) std::memcpy(out.data(), data, std::min<size_t>(N, static_cast<size_t>(size)));
+}
+
+constexpr const char* kBlockColumns =
+    "id, lot, first, last, account, ft, parent, created, closed, use_year, cancel_purpose, hold";
+
+Block ReadBlock(sqlite3_stmt* stmt) {
+  Block b;
+  b.id = BlockId{ColInt(stmt, 0)};
+  b.lot = IssuanceId{ColInt(stmt, 1)};
+  b.range = SerialRange{ColInt(stmt, 2), ColInt(stmt, 3)};
+  b.account = AccountId{ColInt(stmt, 4)};
+  b.first_transferred = ColInt(stmt, 5) != 0;
+  if (!ColNull(stmt, 6)) b.parent = BlockId{ColInt(stmt, 6)};
+  b.created = Sequence{ColInt(stmt, 7)};
+  if (!ColNull(stmt, 8)) b.closed = Sequence{ColInt(stmt, 8)};
+  b.use_year = static_cast<int32_t>(ColInt(stmt, 9));
+  if (!ColNull(stmt, 10)) b.cancellation_purpose = ParseCancellationPurpose(ColText(stmt, 10));
+  b.held_inconsistent = ColInt(stmt, 11) != 0;
+  return b;
+}
+
+IssuanceLot ReadLot(sqlite3_stmt* stmt) {
+  IssuanceLot l;
+  l.id = IssuanceId{ColInt(stmt, 0)};
+  l.registry = RegistryCode{ColText(stmt, 1)};
+  l.range = SerialRange{ColInt(stmt, 2), ColInt(stmt, 3)};
+  l.project = ProjectRef{ColText(stmt, 4)};
+  l.vintage = Vintage{static_cast<int32_t>(ColInt(stmt, 5))};
+  l.cooperative_approach = CaId{ColText(stmt, 6)};
+  l.first_transferring_party = PartyCode{ColText(stmt, 7)};
+  l.itmo = ColInt(stmt, 8) != 0;
+  l.authorization_id = ColText(stmt, 9);
+  l.authorization_version = static_cast<int32_t>(ColInt(stmt, 10));
+  l.purposes = ColText(stmt, 11);
+  l.mitigation_type = ColText(stmt, 12);
+  l.sector = ColText(stmt, 13);
+  l.activity_type = ColText(stmt, 14);
+  l.jc_decision = ColText(stmt, 15);
+  l.monitoring_start = ColText(stmt, 16);
+  l.monitoring_end = ColText(stmt, 17);
+  l.created = Sequence{ColInt(stmt, 18)};
+  return l;
+}
+
+Account ReadAccount(sqlite3_stmt* stmt) {
+  Account a;
+  a.id = AccountId{ColInt(stmt, 0)};
+  a.registry = RegistryCode{ColText(stmt, 1)};
+  a.type = ParseAccountType(ColText(stmt, 2)).value_or(AccountType::kGovernmentHolding);
+  a.status = ParseAccountStatus(ColText(stmt, 3)).value_or(AccountStatus::kClosed);
+  a.name = ColText(stmt, 4);
+  a.holder = EntityId{ColInt(stmt, 5)};
+  return a;
+}
+
+JournalEntry ReadEntry(sqlite3_stmt* stmt) {
+  JournalEntry e;
+  e.sequence = Sequence{ColInt(stmt, 0)};
+  e.time = ColText(stmt, 1);
+  e.actor = ColText(stmt, 2);
+  e.idempotency_key = ColText(stmt, 3);
+  e.command = ColText(stmt, 4);
+  e.payload = ColText(stmt, 5);
+  e.result = ColText(stmt, 6);
+  ColBlob(stmt, 7, e.prev_hash);
+  ColBlob(stmt, 8, e.hash);
+  ColBlob(stmt, 9, e.signature);
+  return e;
+}
+
+Document ReadDocument(sqlite3_stmt* stmt) {
+  return Document{ColText(stmt, 0), ColText(stmt, 1), ColInt(stmt, 2), ColText(stmt, 3),
+                  Sequence{ColInt(stmt, 4)}};
+}
+
+// Steps a statement to completion, expecting no rows.
+StoreStatus Run(Connection& conn, sqlite3_stmt* stmt, const char* what) {
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) {
+    Error error = MakeError(conn.db(), rc, what);
+    sqlite3_reset(stmt);
+    return Fail(std::move(error));
+  }
+  sqlite3_reset(stmt);
+  return {};
+}
+
+// Steps a statement and reads every row with `read`.
+template <class T, class F>
+StoreResult<std::vector<T>> Rows(Connection& conn, sqlite3_stmt* stmt, F read, const char* what) {
+  std::vector<T> rows;
+  for (;;) {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      rows.push_back(read(stmt));
+      continue;
+    }
+    if (rc == SQLITE_DONE) break;
+    Error error = MakeError(conn.db(), rc, what);
+    sqlite3_reset(stmt);
+    return Fail(std::move(error));
+  }
+  sqlite3_reset(stmt);
+  return rows;
+}
+
+template <class T, class F>
+StoreResult<std::optional<T>> OneRow(Connection& conn, sqlite3_stmt* stmt, F read,
+                                     const char* what) {
+  auto rows = Rows<T>(conn, stmt, read, what);
+  if (!rows) return Fail(rows.error());
+  if (rows->empty()) return std::optional<T>();
+  return std::optional<T>(std::move(rows->front()));
+}
+
+#define PREPARE_OR_RETURN(var, sql)             \
+  auto var##_or = conn_->Prepare(sql);          \
+  if (!var##_or) return Fail(var##_or.error()); \
+  sqlite3_stmt* var = *var##_or
+
+class SqliteTransaction final : public Transaction {
+ public:
+  // `release` returns the connection to its owner when the transaction ends.
+  SqliteTransaction(Connection* conn, bool read_only, std::function<void()> release)
+      : conn_(conn), read_only_(read_only), release_(std::move(release)) {}
+
+  ~SqliteTransaction() override {
+    if (open_) static_cast<void>(conn_->Exec("ROLLBACK"));  // Not committed: roll back.
+    if (release_) release_();
+  }
+
+  StoreStatus BeginTx() {
+    auto status = conn_->Exec(read_only_ ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+    if (status) open_ = true;
+    return status;
+  }
+
+  StoreResult<std::optional<Document>> GetDocument(const std::string& kind,
+                                                   const std::string& key) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT kind, key, version, body, updated FROM documents WHERE kind = ? AND "
+                      "key = ? ORDER BY version DESC LIMIT 1");
+    Binder(stmt).Text(kind).Text(key);
+    return OneRow<Document>(*conn_, stmt, ReadDocument, "get document");
+  }
+
+  StoreResult<int64_t> PutDocument(const std::string& kind, const std::string& key,
+                                   const std::string& body, Sequence updated) override {
+    if (auto w = Writable(); !w) return Fail(w.error());
+    auto current = GetDocument(kind, key);
+    if (!current) return Fail(current.error());
+    const int64_t version = current->has_value() ? (*current)->version + 1 : 1;
+    PREPARE_OR_RETURN(stmt, "INSERT INTO documents VALUES (?, ?, ?, ?, ?)");
+    Binder(stmt).Text(kind).Text(key).Int(version).Text(body).Int(updated.value);
+    if (auto s = Run(*conn_, stmt, "put document"); !s) return Fail(s.error());
+    return version;
+  }
+
+  StoreResult<std::vector<Document>> ListDocuments(const std::string& kind,
+                                                   const std::string& after,
+                                                   size_t limit) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT d.kind, d.key, d.version, d.body, d.updated FROM documents d "
+                      "WHERE d.kind = ?1 AND d.key > ?2 AND d.version = (SELECT MAX(version) FROM "
+                      "documents e WHERE e.kind = d.kind AND e.key = d.key) ORDER BY d.key LIMIT ?3");
+    Binder(stmt).Text(kind).Text(after).Int(static_cast<int64_t>(limit));
+    return Rows<Document>(*conn_, stmt, ReadDocument, "list documents");
+  }
+
+  StoreResult<std::vector<Document>> DocumentHistory(const std::string& kind,
+                                                     const std::string& key) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT kind, key, version, body, updated FROM documents WHERE kind = ? AND "
+                      "key = ? ORDER BY version");
+    Binder(stmt).Text(kind).Text(key);
+    return Rows<Document>(*conn_, stmt, ReadDocument, "document history");
+  }
+
+  StoreResult<std::optional<Account>> GetAccount(AccountId id) override {
+    PREPARE_OR_RETURN(stmt, "SELECT id, registry, type, status, name, holder FROM accounts WHERE id = ?");
+    Binder(stmt).Int(id.value);
+    return OneRow<Account>(*conn_, stmt, ReadAccount, "get account");
+  }
+
+  StoreResult<AccountId> InsertAccount(const Account& a) override {
+    if (auto w = Writable(); !w) return Fail(w.error());
+    PREPARE_OR_RETURN(stmt, "INSERT INTO accounts(registry, type, status, name, holder) VALUES (?, ?, ?, ?, ?)");
+    Binder(stmt)
+        .Text(a.registry.value)
+        .Text(std::string(ToString(a.type)))
+        .Text(std::string(ToString(a.status)))
+        .Text(a.name)
+        .Int(a.holder.value);
+    if (auto s = Run(*conn_, stmt, "insert account"); !s) return Fail(s.error());
+    return AccountId{sqlite3_last_insert_rowid(conn_->db())};
+  }
+
+  StoreStatus SetAccountStatus(AccountId id, AccountStatus status) override {
+    if (auto w = Writable(); !w) return w;
+    PREPARE_OR_RETURN(stmt, "UPDATE accounts SET status = ? WHERE id = ?");
+    Binder(stmt).Text(std::string(ToString(status))).Int(id.value);
+    return Run(*conn_, stmt, "set account status");
+  }
+
+  StoreResult<std::vector<Account>> ListAccounts() override {
+    PREPARE_OR_RETURN(stmt, "SELECT id, registry, type, status, name, holder FROM accounts ORDER BY id");
+    return Rows<Account>(*conn_, stmt, ReadAccount, "list accounts");
+  }
+
+  StoreResult<int64_t> NextSerial(const RegistryCode& registry) override {
+    PREPARE_OR_RETURN(stmt, "SELECT next FROM serials WHERE registry = ?");
+    Binder(stmt).Text(registry.value);
+    auto row = OneRow<int64_t>(*conn_, stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
+                               "next serial");
+    if (!row) return Fail(row.error());
+    return row->value_or(1);
+  }
+
+  StoreStatus SetNextSerial(const RegistryCode& registry, int64_t next) override {
+    if (auto w = Writable(); !w) return w;
+    PREPARE_OR_RETURN(stmt,
+                      "INSERT INTO serials VALUES (?1, ?2) ON CONFLICT(registry) DO UPDATE SET "
+                      "next = ?2");
+    Binder(stmt).Text(registry.value).Int(next);
+    return Run(*conn_, stmt, "set next serial");
+  }
+
+  StoreResult<IssuanceId> InsertLot(const IssuanceLot& l) override {
+    if (auto w = Writable(); !w) return Fail(w.error());
+    PREPARE_OR_RETURN(stmt,
+                      "INSERT INTO lots(registry, first, last, project, vintage, ca, ftp, itmo, "
+                      "auth_id, auth_version, purposes, mitigation, sector, activity, jc_decision, "
+                      "mon_start, mon_end, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "?, ?, ?, ?, ?)");
+    Binder(stmt)
+        .Text(l.registry.value)
+        .Int(l.range.first)
+        .Int(l.range.last)
+        .Text(l.project.value)
+        .Int(l.vintage.year)
+        .Text(l.cooperative_approach.value)
+        .Text(l.first_transferring_party.value)
+        .Int(l.itmo ? 1 : 0)
+        .Text(l.authorization_id)
+        .Int(l.authorization_version)
+        .Text(l.purposes)
+        .Text(l.mitigation_type)
+        .Text(l.sector)
+        .Text(l.activity_type)
+        .Text(l.jc_decision)
+        .Text(l.monitoring_start)
+        .Text(l.monitoring_end)
+        .Int(l.created.value);
+    if (auto s = Run(*conn_, stmt, "insert lot"); !s) return Fail(s.error());
+    return IssuanceId{sqlite3_last_insert_rowid(conn_->db())};
+  }
+
+  StoreResult<std::optional<IssuanceLot>> GetLot(IssuanceId id) override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM lots WHERE id = ?");
+    Binder(stmt).Int(id.value);
+    return OneRow<IssuanceLot>(*conn_, stmt, ReadLot, "get lot");
+  }
+
+  StoreResult<std::vector<IssuanceLot>> ListLots() override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM lots ORDER BY id");
+    return Rows<IssuanceLot>(*conn_, stmt, ReadLot, "list lots");
+  }
+
+  StoreResult<BlockId> InsertBlock(const Block& b) override {
+    if (auto w = Writable(); !w) return Fail(w.error());
+    PREPARE_OR_RETURN(stmt,
+                      "INSERT INTO blocks(lot, first, last, account, ft, parent, created, closed, "
+                      "use_year, cancel_purpose, hold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Binder binder(stmt);
+    binder.Int(b.lot.value)
+        .Int(b.range.first)
+        .Int(b.range.last)
+        .Int(b.account.value)
+        .Int(b.first_transferred ? 1 : 0)
+        .OptInt(b.parent)
+        .Int(b.created.value)
+        .OptInt(b.closed)
+        .Int(b.use_year);
+    if (b.cancellation_purpose) {
+      binder.Text(std::string(ToString(*b.cancellation_purpose)));
+    } else {
+      binder.Null();
+    }
+    binder.Int(b.held_inconsistent ? 1 : 0);
+    if (auto s = Run(*conn_, stmt, "insert block"); !s) return Fail(s.error());
+    return BlockId{sqlite3_last_insert_rowid(conn_->db())};
+  }
+
+  StoreStatus CloseBlock(BlockId id, Sequence sequence) override {
+    if (auto w = Writable(); !w) return w;
+    PREPARE_OR_RETURN(stmt, "UPDATE blocks SET closed = ? WHERE id = ? AND closed IS NULL");
+    Binder(stmt).Int(sequence.value).Int(id.value);
+    if (auto s = Run(*conn_, stmt, "close block"); !s) return s;
+    if (sqlite3_changes(conn_->db()) != 1) {
+      return Fail(Error{ErrorCode::kFailedPrecondition,
+                        "block " + std::to_string(id.value) + " is not live"});
+    }
+    return {};
+  }
+
+  StoreResult<std::optional<Block>> GetBlock(BlockId id) override {
+    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                            "use_year, cancel_purpose, hold FROM blocks WHERE id = ?");
+    Binder(stmt).Int(id.value);
+    return OneRow<Block>(*conn_, stmt, ReadBlock, "get block");
+  }
+
+  StoreResult<std::vector<Block>> LiveBlocks(AccountId account, const BlockFilter& filter,
+                                             size_t limit) override {
+    if (!filter.project && !filter.vintage && !filter.lot) {
+      PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                              "use_year, cancel_purpose, hold FROM blocks WHERE account = ? AND "
+                              "closed IS NULL ORDER BY first LIMIT ?");
+      Binder(stmt).Int(account.value).Int(static_cast<int64_t>(limit));
+      return Rows<Block>(*conn_, stmt, ReadBlock, "live blocks");
+    }
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, b.created, "
+                      "b.closed, b.use_year, b.cancel_purpose, b.hold FROM blocks b JOIN lots l ON "
+                      "l.id = b.lot WHERE b.account = ?1 AND b.closed IS NULL AND (?2 IS NULL OR "
+                      "l.project = ?2) AND (?3 IS NULL OR l.vintage = ?3) AND (?4 IS NULL OR b.lot "
+                      "= ?4) ORDER BY b.first LIMIT ?5");
+    Binder binder(stmt);
+    binder.Int(account.value);
+    if (filter.project) {
+      binder.Text(filter.project->value);
+    } else {
+      binder.Null();
+    }
+    if (filter.vintage) {
+      binder.Int(filter.vintage->year);
+    } else {
+      binder.Null();
+    }
+    binder.OptInt(filter.lot).Int(static_cast<int64_t>(limit));
+    return Rows<Block>(*conn_, stmt, ReadBlock, "live blocks (filtered)");
+  }
+
+  StoreResult<std::vector<Block>> LiveBlocksOverlapping(AccountId account,
+                                                        const RegistryCode& registry,
+                                                        const SerialRange& range) override {
+    // Blocks of one account never overlap, so the block holding range.first is the live block
+    // with the greatest first <= range.first; every other overlapping block starts inside range.
+    static_cast<void>(registry);  // Accounts belong to one registry, which fixes the serial space.
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT * FROM (SELECT id, lot, first, last, account, ft, parent, created, "
+                      "closed, use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
+                      "closed IS NULL AND first <= ?2 ORDER BY first DESC LIMIT 1) WHERE last >= ?2 "
+                      "UNION ALL SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                      "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND closed IS "
+                      "NULL AND first > ?2 AND first <= ?3");
+    Binder(stmt).Int(account.value).Int(range.first).Int(range.last);
+    return Rows<Block>(*conn_, stmt, ReadBlock, "live blocks overlapping");
+  }
+
+  StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) override {
+    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                            "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
+                            "created <= ?2 AND (closed IS NULL OR closed > ?2) ORDER BY first");
+    Binder(stmt).Int(account.value).Int(at.value);
+    return Rows<Block>(*conn_, stmt, ReadBlock, "blocks as of");
+  }
+
+  StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
+                                                      int64_t serial) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, b.created, "
+                      "b.closed, b.use_year, b.cancel_purpose, b.hold FROM lots l JOIN blocks b ON "
+                      "b.lot = l.id WHERE l.registry = ?1 AND l.first <= ?2 AND l.last >= ?2 AND "
+                      "b.first <= ?2 AND b.last >= ?2 ORDER BY b.id");
+    Binder(stmt).Text(registry.value).Int(serial);
+    return Rows<Block>(*conn_, stmt, ReadBlock, "blocks holding serial");
+  }
+
+  StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) override {
+    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                            "use_year, cancel_purpose, hold FROM blocks WHERE id > ? ORDER BY id "
+                            "LIMIT ?");
+    Binder(stmt).Int(after.value).Int(static_cast<int64_t>(limit));
+    return Rows<Block>(*conn_, stmt, ReadBlock, "list blocks");
+  }
+
+  StoreResult<std::optional<JournalEntry>> LastEntry() override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM journal ORDER BY seq DESC LIMIT 1");
+    return OneRow<JournalEntry>(*conn_, stmt, ReadEntry, "last entry");
+  }
+
+  StoreStatus AppendEntry(const JournalEntry& e) override {
+    if (auto w = Writable(); !w) return w;
+    PREPARE_OR_RETURN(stmt, "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Binder(stmt)
+        .Int(e.sequence.value)
+        .Text(e.time)
+        .Text(e.actor)
+        .Text(e.idempotency_key)
+        .Text(e.command)
+        .Text(e.payload)
+        .Text(e.result)
+        .Blob(e.prev_hash.data(), e.prev_hash.size())
+        .Blob(e.hash.data(), e.hash.size())
+        .Blob(e.signature.data(), e.signature.size());
+    return Run(*conn_, stmt, "append journal entry");
+  }
+
+  StoreResult<std::optional<JournalEntry>> EntryByIdempotencyKey(const std::string& key) override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM journal WHERE idem = ? AND idem <> ''");
+    Binder(stmt).Text(key);
+    return OneRow<JournalEntry>(*conn_, stmt, ReadEntry, "entry by key");
+  }
+
+  StoreResult<std::vector<JournalEntry>> ReadEntries(Sequence after, size_t limit) override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM journal WHERE seq > ? ORDER BY seq LIMIT ?");
+    Binder(stmt).Int(after.value).Int(static_cast<int64_t>(limit));
+    return Rows<JournalEntry>(*conn_, stmt, ReadEntry, "read entries");
+  }
+
+  StoreResult<Sequence> SequenceAtTime(const std::string& time) override {
+    PREPARE_OR_RETURN(stmt, "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE time <= ?");
+    Binder(stmt).Text(time);
+    auto row = OneRow<int64_t>(*conn_, stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
+                               "sequence at time");
+    if (!row) return Fail(row.error());
+    return Sequence{row->value_or(0)};
+  }
+
+  StoreStatus Savepoint() override { return conn_->Exec("SAVEPOINT cmd"); }
+  StoreStatus ReleaseSavepoint() override { return conn_->Exec("RELEASE cmd"); }
+  StoreStatus RollbackToSavepoint() override {
+    auto status = conn_->Exec("ROLLBACK TO cmd");
+    if (!status) return status;
+    return conn_->Exec("RELEASE cmd");
+  }
+
+  StoreStatus Commit() override {
+    REGISTRY_ASSERT(open_);
+    auto status = conn_->Exec(read_only_ ? "ROLLBACK" : "COMMIT");
+    if (status) open_ = false;
+    return status;
+  }
+
+ private:
+  StoreStatus Writable() const {
+    if (read_only_) {
+      return Fail(Error{ErrorCode::kFailedPrecondition, "write in a read-only transaction"});
+    }
+    return {};
+  }
+
+  Connection* conn_;
+  bool read_only_;
+  std::function<void()> release_;
+  bool open_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(Options options) : options_(std::move(options)) {}
+
+  StoreStatus Init() {
+    if (auto s = writer_.Open(options_.path, false); !s) return s;
+    const bool memory = options_.path == ":memory:";
+    std::string pragmas = memory ? "" : "PRAGMA journal_mode=WAL;";
+    pragmas += options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;";
+    pragmas += "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536;";
+    if (auto s = writer_.Exec(pragmas); !s) return s;
+    return Migrate();
+  }
+
+  StoreResult<std::unique_ptr<Transaction>> Begin() override {
+    auto tx = std::make_unique<SqliteTransaction>(&writer_, false, nullptr);
+    if (auto s = tx->BeginTx(); !s) return Fail(s.error());
+    return std::unique_ptr<Transaction>(std::move(tx));
+  }
+
+  StoreResult<std::unique_ptr<Transaction>> BeginRead() override {
+    if (options_.path == ":memory:") {
+      // A private in-memory database has one connection; reads share the writer's.
+      auto tx = std::make_unique<SqliteTransaction>(&writer_, true, nullptr);
+      if (auto s = tx->BeginTx(); !s) return Fail(s.error());
+      return std::unique_ptr<Transaction>(std::move(tx));
+    }
+    std::unique_ptr<Connection> conn = TakeReader();
+    if (conn == nullptr) {
+      conn = std::make_unique<Connection>();
+      if (auto s = conn->Open(options_.path, true); !s) return Fail(s.error());
+    }
+    Connection* raw = conn.release();
+    auto tx = std::make_unique<SqliteTransaction>(raw, true, [this, raw] { ReturnReader(raw); });
+    if (auto s = tx->BeginTx(); !s) return Fail(s.error());
+    return std::unique_ptr<Transaction>(std::move(tx));
+  }
+
+  StoreResult<std::string> ProjectionDigest() override {
+    std::string out;
+    for (const auto& table : kProjectionTables) {
+      auto digest = TableDigest(table[1]);
+      if (!digest) return Fail(digest.error());
+      out += std::string(table[0]) + ":" + *digest + "\n";
+    }
+    return out;
+  }
+
+ private:
+  StoreStatus Migrate() {
+    if (auto s = writer_.Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)");
+        !s) {
+      return s;
+    }
+    auto stmt = writer_.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!stmt) return Fail(stmt.error());
+    auto row = OneRow<int64_t>(writer_, *stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
+                               "schema version");
+    if (!row) return Fail(row.error());
+    const int64_t applied = row->value_or(0);
+    constexpr int64_t kCount = static_cast<int64_t>(std::size(kMigrations));
+    if (applied > kCount) {
+      return Fail(Error{ErrorCode::kFailedPrecondition,
+                        "database schema " + std::to_string(applied) +
+                            " is newer than this program (" + std::to_string(kCount) + ")"});
+    }
+    for (int64_t i = applied; i < kCount; ++i) {
+      std::string sql = "BEGIN IMMEDIATE;";
+      sql += kMigrations[i];
+      sql += "INSERT INTO meta VALUES ('schema_version', '" + std::to_string(i + 1) +
+             "') ON CONFLICT(key) DO UPDATE SET value = excluded.value; COMMIT;";
+      if (auto s = writer_.Exec(sql); !s) {
+        static_cast<void>(writer_.Exec("ROLLBACK"));  // The migration failed; keep the old schema.
+        return s;
+      }
+    }
+    return {};
+  }
+
+  StoreResult<std::string> TableDigest(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(writer_.db(), sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Fail(MakeError(writer_.db(), rc, "digest"));
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    int64_t rows = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      ++rows;
+      const int n = sqlite3_column_count(stmt);
+      for (int c = 0; c < n; ++c) {
+        const std::string cell = ColNull(stmt, c) ? std::string("\x01NULL")
+                                 : sqlite3_column_type(stmt, c) == SQLITE_BLOB
+                                     ? std::string(static_cast<const char*>(sqlite3_column_blob(stmt, c)),
+                                                   static_cast<size_t>(sqlite3_column_bytes(stmt, c)))
+                                     : ColText(stmt, c);
+        const uint64_t size = cell.size();
+        crypto_hash_sha256_update(&state, reinterpret_cast<const uint8_t*>(&size), sizeof size);
+        crypto_hash_sha256_update(&state, reinterpret_cast<const uint8_t*>(cell.data()), size);
+      }
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return Fail(MakeError(writer_.db(), rc, "digest"));
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&state, hash);
+    static const char* kHex = "0123456789abcdef";
+    std::string hex;
+    for (uint8_t byte : hash) {
+      hex += kHex[byte >> 4];
+      hex += kHex[byte & 15];
+    }
+    return std::to_string(rows) + " rows " + hex;
+  }
+
+  std::unique_ptr<Connection> TakeReader() {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    if (readers_.empty()) return nullptr;
+    std::unique_ptr<Connection> conn = std::move(readers_.back());
+    readers_.pop_back();
+    return conn;
+  }
+
+  void ReturnReader(Connection* conn) {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    readers_.emplace_back(conn);
+  }
+
+  Options options_;
+  Connection writer_;
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+};
+
+}  // namespace
+
+StoreResult<std::unique_ptr<Store>> Open(const Options& options) {
+  if (sodium_init() < 0) return Fail(Error{ErrorCode::kInternal, "libsodium failed to start"});
+  auto store = std::make_unique<SqliteStore>(options);
+  if (auto s = store->Init(); !s) return Fail(s.error());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+StoreResult<std::string> IntegrityCheck(const std::string& path) {
+  Connection conn;
+  if (auto s = conn.Open(path, true); !s) return Fail(s.error());
+  auto stmt = conn.Prepare("PRAGMA integrity_check");
+  if (!stmt) return Fail(stmt.error());
+  auto row = OneRow<std::string>(conn, *stmt, [](sqlite3_stmt* s) { return ColText(s, 0); },
+                                 "integrity check");
+  if (!row) return Fail(row.error());
+  return row->value_or("no answer");
+}
+
+StoreStatus Backup(const std::string& source, const std::string& destination) {
+  Connection from;
+  if (auto s = from.Open(source, true); !s) return s;
+  Connection to;
+  if (auto s = to.Open(destination, false); !s) return s;
+  sqlite3_backup* backup = sqlite3_backup_init(to.db(), "main", from.db(), "main");
+  if (backup == nullptr) return Fail(MakeError(to.db(), sqlite3_errcode(to.db()), "backup"));
+  int rc = SQLITE_OK;
+  do {
+    rc = sqlite3_backup_step(backup, 1024);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return Fail(MakeError(to.db(), rc, "backup"));
+  return {};
+}
+
+}  // namespace registry::sqlite

@@ -1,0 +1,166 @@
+// The storage interface: everything the service reads and writes, in domain types, never SQL.
+// Two engines implement it: sqlite/ (the embedded default) and, later, postgres/.
+//
+// Contract for every engine:
+//   - Atomicity: a Transaction that is not committed rolls back when destroyed.
+//   - Isolation: a Transaction sees a consistent snapshot and writes serialize (SQLite:
+//     BEGIN IMMEDIATE; PostgreSQL: SERIALIZABLE or row locks + the journal head lock).
+//   - Durability: Commit() returns only once the data is durable (SQLite: WAL, synchronous=FULL).
+//   - Savepoints nest inside a transaction, so the writer can batch many commands in one commit
+//     and roll back one command without the others (group commit).
+//   - Errors are values: Error{code, message}; kConflict means "retry the whole command".
+//
+// Low-volume reference data (Parties, registries, entities, projects, authorizations, users,
+// proposals, ...) are stored as versioned JSON documents keyed by (kind, key); the ledger's hot
+// path (accounts, lots, blocks, journal) has typed tables.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+
+namespace registry {
+
+enum class ErrorCode {
+  kInvalidArgument,
+  kNotFound,
+  kAlreadyExists,
+  kFailedPrecondition,
+  kConflict,
+  kUnavailable,
+  kCorruption,
+  kInternal,
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+template <class T>
+using StoreResult = Result<T, Error>;
+using StoreStatus = Status<Error>;
+
+using Hash = std::array<uint8_t, 32>;
+using Signature = std::array<uint8_t, 64>;
+
+// One journal entry (ARCHITECTURE decision 4). hash = SHA-256 over the canonical encoding of
+// every other field but the signature (journal/chain.h); signature = Ed25519 over hash.
+struct JournalEntry {
+  Sequence sequence;
+  std::string time;             // ISO 8601 UTC, e.g. "2026-01-30T09:00:00Z".
+  std::string actor;
+  std::string idempotency_key;  // May be empty.
+  std::string command;          // e.g. "transfer".
+  std::string payload;          // Canonical JSON of the command's arguments.
+  std::string result;           // Canonical JSON of the answer given.
+  Hash prev_hash{};
+  Hash hash{};
+  Signature signature{};
+};
+
+// A versioned JSON document of reference data. version starts at 1 and grows by one per write.
+struct Document {
+  std::string kind;  // e.g. "party", "registry", "entity", "project", "authorization"
+  std::string key;   // e.g. "JPN", "JPN01", "TH014"
+  int64_t version = 0;
+  std::string body;  // Canonical JSON.
+  Sequence updated;  // Journal sequence of the last write.
+};
+
+// Filter for the live blocks of one account. Unset fields match everything.
+struct BlockFilter {
+  std::optional<ProjectRef> project;
+  std::optional<Vintage> vintage;
+  std::optional<IssuanceId> lot;
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // ---- Documents.
+  virtual StoreResult<std::optional<Document>> GetDocument(const std::string& kind,
+                                                           const std::string& key) = 0;
+  // Writes a new version of (kind, key): the stored version + 1 (1 if absent).
+  virtual StoreResult<int64_t> PutDocument(const std::string& kind, const std::string& key,
+                                           const std::string& body, Sequence updated) = 0;
+  // Returns the documents of one kind ordered by key, at most `limit`, keys > `after`.
+  virtual StoreResult<std::vector<Document>> ListDocuments(const std::string& kind,
+                                                           const std::string& after,
+                                                           size_t limit) = 0;
+  // Returns every stored version of (kind, key), oldest first.
+  virtual StoreResult<std::vector<Document>> DocumentHistory(const std::string& kind,
+                                                             const std::string& key) = 0;
+
+  // ---- Accounts.
+  virtual StoreResult<std::optional<Account>> GetAccount(AccountId id) = 0;
+  // Inserts an account; its id is assigned by the store (the next integer) and returned.
+  virtual StoreResult<AccountId> InsertAccount(const Account& account) = 0;
+  virtual StoreStatus SetAccountStatus(AccountId id, AccountStatus status) = 0;
+  virtual StoreResult<std::vector<Account>> ListAccounts() = 0;
+
+  // ---- Serial numbers: the next free serial of a registry (1 for a new registry).
+  virtual StoreResult<int64_t> NextSerial(const RegistryCode& registry) = 0;
+  virtual StoreStatus SetNextSerial(const RegistryCode& registry, int64_t next) = 0;
+
+  // ---- Lots and blocks.
+  virtual StoreResult<IssuanceId> InsertLot(const IssuanceLot& lot) = 0;
+  virtual StoreResult<std::optional<IssuanceLot>> GetLot(IssuanceId id) = 0;
+  virtual StoreResult<std::vector<IssuanceLot>> ListLots() = 0;
+  virtual StoreResult<BlockId> InsertBlock(const Block& block) = 0;
+  // Closes a live block at `sequence`; kFailedPrecondition if it is closed already.
+  virtual StoreStatus CloseBlock(BlockId id, Sequence sequence) = 0;
+  virtual StoreResult<std::optional<Block>> GetBlock(BlockId id) = 0;
+  // Live blocks of an account matching the filter, ascending by first serial, at most `limit`.
+  virtual StoreResult<std::vector<Block>> LiveBlocks(AccountId account, const BlockFilter& filter,
+                                                     size_t limit) = 0;
+  // Live blocks of an account overlapping [range] of the account's registry.
+  virtual StoreResult<std::vector<Block>> LiveBlocksOverlapping(AccountId account,
+                                                                const RegistryCode& registry,
+                                                                const SerialRange& range) = 0;
+  // Blocks of an account live at `at`: created <= at and (not closed or closed > at).
+  virtual StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) = 0;
+  // Every block, live or closed, whose range holds `serial` in `registry`, oldest first.
+  virtual StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
+                                                              int64_t serial) = 0;
+  // Every block ordered by id (for verify and reports). Bounded by the caller via `after`/`limit`.
+  virtual StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) = 0;
+
+  // ---- Journal.
+  virtual StoreResult<std::optional<JournalEntry>> LastEntry() = 0;
+  virtual StoreStatus AppendEntry(const JournalEntry& entry) = 0;
+  virtual StoreResult<std::optional<JournalEntry>> EntryByIdempotencyKey(
+      const std::string& key) = 0;
+  // Entries with sequence > after, ascending, at most limit.
+  virtual StoreResult<std::vector<JournalEntry>> ReadEntries(Sequence after, size_t limit) = 0;
+  // The last sequence whose time is <= `time` (ISO 8601 compare), or 0.
+  virtual StoreResult<Sequence> SequenceAtTime(const std::string& time) = 0;
+
+  // ---- Savepoints and commit.
+  virtual StoreStatus Savepoint() = 0;
+  virtual StoreStatus ReleaseSavepoint() = 0;
+  virtual StoreStatus RollbackToSavepoint() = 0;
+  virtual StoreStatus Commit() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Begins a write transaction (exclusive of other writers until it ends).
+  virtual StoreResult<std::unique_ptr<Transaction>> Begin() = 0;
+  // Begins a read-only transaction on a consistent snapshot; safe from any thread, concurrent
+  // with the writer. Its write methods fail with kFailedPrecondition.
+  virtual StoreResult<std::unique_ptr<Transaction>> BeginRead() = 0;
+  // Returns a digest of every projection table (everything but the journal), in a canonical
+  // order, and a per-table row count, used by verify to compare a replay with the stored state.
+  virtual StoreResult<std::string> ProjectionDigest() = 0;
+};
+
+}  // namespace registry

@@ -1,0 +1,71 @@
+#include "testing/test_util.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "storage/sqlite/sqlite_store.h"
+
+namespace registry::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "jcmreg-test-XXXXXX").string();
+  REGISTRY_ASSERT(mkdtemp(tmpl.data()) != nullptr);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+TestRegistry::TestRegistry() : db_path(dir.File("registry.db")), key(journal::GenerateKey()) {
+  REGISTRY_ASSERT(journal::SaveKey(db_path, key).ok());
+  Reopen();
+}
+
+void TestRegistry::Reopen() {
+  registry.reset();
+  store.reset();
+  auto opened = sqlite::Open(sqlite::Options{db_path, true});
+  REGISTRY_ASSERT(opened.has_value());
+  store = std::move(opened).value();
+  registry = std::make_unique<service::Registry>(*store, key, clock);
+}
+
+service::Response TestRegistry::Run(const std::string& command, const service::Json& args,
+                                    const std::string& actor) {
+  return registry->Execute(service::Request{command, args, actor, ""});
+}
+
+service::Json TestRegistry::Ok(const std::string& command, const service::Json& args,
+                               const std::string& actor) {
+  const service::Response r = Run(command, args, actor);
+  EXPECT_TRUE(r.ok()) << command << " " << args.dump() << ": "
+                      << (r.ok() ? "" : r.failure->Message());
+  return r.result;
+}
+
+void TestRegistry::Refused(const std::string& command, const service::Json& args, Check check) {
+  const service::Response r = Run(command, args);
+  ASSERT_FALSE(r.ok()) << command << " " << args.dump() << " was accepted";
+  ASSERT_TRUE(r.failure->refusal.has_value()) << r.failure->Message();
+  EXPECT_EQ(r.failure->refusal->check, check)
+      << "got " << InfoOf(r.failure->refusal->check).name << ": " << r.failure->Message();
+}
+
+void SetUpBasicRegistry(TestRegistry& r) {
+  r.Ok("party.add", {{"code", "JPN"}, {"name", "Japan"}});
+  r.Ok("party.add", {{"code", "MNG"}, {"name", "Mongolia"}});
+  r.Ok("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "JCM Registry (Japan)"}});
+  r.Ok("registry.add", {{"code", "MNG01"}, {"party", "MNG"}, {"name", "JCM Registry (Mongolia)"}});
+  r.Ok("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "gov"}});
+  r.Ok("account.open", {{"registry", "JPN01"}, {"type", "retirement"}, {"name", "retirement"}});
+  r.Ok("account.open", {{"registry", "JPN01"}, {"type", "cancellation"}, {"name", "cancellation"}});
+  r.Ok("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "gov2"}});
+  r.Ok("account.open", {{"registry", "MNG01"}, {"type", "government_holding"}, {"name", "mng gov"}});
+  r.Ok("account.open", {{"registry", "MNG01"}, {"type", "retirement"}, {"name", "mng ret"}});
+}
+
+}  // namespace registry::testing
