@@ -142,6 +142,15 @@ IssuanceTable ParseMongoliaIssuances(const std::vector<CsvRow>& rows) {
     }
     r.project = *project;
     r.side = *side;
+    if (IsIsoDate(issued_date) && (issued_date < r.monitoring_end || issued_date < r.decision_date)) {
+      // The Japan rows of 166 t (MN002) and 94 t (MN001) carry a later row's monitoring period
+      // and decision: their own period was lost by the scrape (data/jcm/README.md).
+      table.rejected.push_back({line, "issued on " + issued_date + ", before the end of its "
+                                      "monitoring period (" + r.monitoring_end + ") or its JC "
+                                      "decision (" + r.decision_date + "): the scrape lost this "
+                                      "row's own monitoring period"});
+      continue;
+    }
     if (IsIsoDate(issued_date)) {
       r.issuance_date = issued_date;
       r.issued = ParseWholeAmount(issued);
