@@ -1,0 +1,487 @@
+#include "report/aef_builder.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/csv.h"
+#include "core/itmo_id.h"
+
+namespace registry::report {
+namespace {
+
+using service::CommandResult;
+using service::Failure;
+using service::Json;
+using service::Lift;
+
+constexpr const char* kNa = "NA";
+
+struct Snapshot {
+  std::map<int64_t, IssuanceLot> lots;
+  std::map<int64_t, Account> accounts;
+  std::map<int64_t, Block> blocks;          // Every block, by id.
+  std::map<int64_t, std::string> times;     // Journal time by sequence, for the reported year.
+  Sequence year_start;                      // Last sequence before the year.
+  Sequence year_end;                        // Last sequence of the year.
+};
+
+std::string PartyOf(const RegistryCode& registry) { return PartyOfRegistry(registry).value; }
+
+std::string Identifier(const IssuanceLot& lot, int64_t serial) {
+  if (lot.cooperative_approach.empty()) return std::to_string(serial);
+  return FormatItmoId(ItmoId{lot.cooperative_approach, lot.registry, lot.first_transferring_party,
+                             serial, lot.vintage});
+}
+
+CommandResult<Snapshot> LoadSnapshot(Transaction& tx, int32_t year) {
+  Snapshot s;
+  ASSIGN_OR_RETURN(const auto lots, Lift(tx.ListLots()));
+  for (const IssuanceLot& l : lots) s.lots[l.id.value] = l;
+  ASSIGN_OR_RETURN(const auto accounts, Lift(tx.ListAccounts()));
+  for (const Account& a : accounts) s.accounts[a.id.value] = a;
+  BlockId after{0};
+  for (;;) {
+    ASSIGN_OR_RETURN(const auto page, Lift(tx.ListBlocks(after, 50000)));
+    if (page.empty()) break;
+    after = page.back().id;
+    for (const Block& b : page) s.blocks[b.id.value] = b;
+  }
+  ASSIGN_OR_RETURN(s.year_start,
+                   Lift(tx.SequenceAtTime(std::to_string(year - 1) + "-12-31T23:59:59Z")));
+  ASSIGN_OR_RETURN(s.year_end, Lift(tx.SequenceAtTime(std::to_string(year) + "-12-31T23:59:59Z")));
+  Sequence cursor = s.year_start;
+  while (cursor < s.year_end) {
+    ASSIGN_OR_RETURN(const auto entries, Lift(tx.ReadEntries(cursor, 5000)));
+    if (entries.empty()) break;
+    for (const JournalEntry& e : entries) {
+      if (e.sequence > s.year_end) break;
+      s.times[e.sequence.value] = e.time;
+    }
+    cursor = entries.back().sequence;
+  }
+  return s;
+}
+
+// The Party's authorization documents: every version, oldest first.
+CommandResult<std::vector<Json>> AuthorizationVersions(Transaction& tx, const PartyCode& party) {
+  std::vector<Json> out;
+  ASSIGN_OR_RETURN(const auto docs, Lift(tx.ListDocuments("authorization", party.value + ":",
+                                                          SIZE_MAX >> 1)));
+  for (const Document& doc : docs) {
+    if (doc.key.rfind(party.value + ":", 0) != 0) break;
+    ASSIGN_OR_RETURN(const auto history, Lift(tx.DocumentHistory("authorization", doc.key)));
+    for (const Document& version : history) {
+      Json body = Json::parse(version.body, nullptr, false);
+      if (body.is_object()) out.push_back(std::move(body));
+    }
+  }
+  return out;
+}
+
+std::string CaIdOf(Transaction& tx, const std::string& ca_key) {
+  if (ca_key.empty()) return kNa;
+  auto doc = tx.GetDocument("cooperative_approach", ca_key);
+  if (!doc || !doc->has_value()) return ParseCaId(ca_key) ? ca_key : kNa;
+  const Json body = Json::parse((*doc)->body, nullptr, false);
+  const std::string id = body.is_object() ? body.value("ca_id", std::string()) : std::string();
+  return id.empty() ? kNa : id;
+}
+
+std::string FirstTransferDefinitionOf(Transaction& tx, const IssuanceLot& lot) {
+  auto doc = tx.GetDocument("authorization", lot.first_transferring_party.value + ":" +
+                                                 lot.project.value);
+  if (!doc || !doc->has_value()) return "";
+  const Json body = Json::parse((*doc)->body, nullptr, false);
+  return body.is_object() ? body.value("first_transfer_definition", std::string()) : "";
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : "; ") + item;
+  return out;
+}
+
+void AddSubmission(AefTable& table, const AefRequest& request, Transaction& tx) {
+  std::string first = kNa, last = kNa;
+  auto docs = tx.ListDocuments("ndc", request.party.value + ":", 100);
+  if (docs) {
+    for (const Document& doc : *docs) {
+      const Json body = Json::parse(doc.body, nullptr, false);
+      if (!body.is_object() || body.value("party", "") != request.party.value) continue;
+      const int32_t f = body.value("first_year", 0), l = body.value("last_year", 0);
+      if (f <= request.year && request.year <= l) {
+        first = std::to_string(f);
+        last = std::to_string(l);
+      }
+    }
+  }
+  const std::string date = request.submission_date.empty()
+                               ? std::to_string(request.year) + "-12-31"
+                               : request.submission_date;
+  table.rows.push_back({request.party.value, request.version, std::to_string(request.year),
+                        AefDate(date), "", "", first, last, ""});
+}
+
+void AddAuthorizations(AefTable& table, AefTable& entities, const std::vector<Json>& versions,
+                       Transaction& tx, int32_t year) {
+  const std::string year_end = std::to_string(year) + "-12-31";
+  std::set<std::string> entity_rows;
+  for (const Json& a : versions) {
+    const std::string date = a.value("date", "");
+    if (date.empty() || date > year_end) continue;
+    int64_t quantity = 0;
+    int32_t from = 0, to = 0;
+    if (a.contains("authorized") && a["authorized"].is_object()) {
+      for (const auto& [vintage, q] : a["authorized"].items()) {
+        quantity += q.get<int64_t>();
+        const int32_t v = std::stoi(vintage);
+        from = from == 0 ? v : std::min(from, v);
+        to = std::max(to, v);
+      }
+    }
+    std::vector<std::string> parties, entity_ids;
+    for (const Json& p : a.value("acquiring_parties", Json::array())) parties.push_back(p.get<std::string>());
+    for (const Json& e : a.value("entities", Json::array())) entity_ids.push_back(std::to_string(e.get<int64_t>()));
+    const std::string purposes = a.value("purposes", "");
+    const bool oimp = purposes.find("OIMP") != std::string::npos ||
+                      purposes.find("IMP") != std::string::npos ||
+                      purposes.find("OP") != std::string::npos;
+    std::string sector, activity;
+    auto project = tx.GetDocument("project", a.value("project", ""));
+    if (project && project->has_value()) {
+      const Json body = Json::parse((*project)->body, nullptr, false);
+      if (body.is_object()) {
+        sector = body.value("sector", "");
+        activity = body.value("activity_type", "");
+      }
+    }
+    const Json terms = a.value("change_terms", Json::object());
+    std::string terms_text = std::string("increase: ") + (terms.value("increase", false) ? "yes" : "no") +
+                             "; decrease: " + (terms.value("decrease", false) ? "yes" : "no") +
+                             "; revocation: " + (terms.value("revocation", false) ? "yes" : "no") +
+                             (a.value("revoked", false) ? "; REVOKED" : "");
+    const std::string ca_id = CaIdOf(tx, a.value("ca_key", ""));
+    table.rows.push_back({a.value("authorization_id", ""), AefDate(date), ca_id,
+                          std::to_string(a.value("version", 1)), std::to_string(quantity), "GHG",
+                          kNa, kNa, sector.empty() ? kNa : sector,
+                          activity.empty() ? kNa : activity, purposes,
+                          parties.empty() ? "" : Join(parties), Join(entity_ids),
+                          oimp ? "Yes" : kNa,
+                          from == 0 ? kNa : std::to_string(from) + " - " + std::to_string(to),
+                          terms_text, "", oimp ? a.value("first_transfer_definition", "") : kNa,
+                          "project " + a.value("project", "")});
+    for (const std::string& id : entity_ids) {
+      auto entity = tx.GetDocument("entity", std::string(10 - std::min<size_t>(10, id.size()), '0') + id);
+      if (!entity || !entity->has_value()) continue;
+      const Json e = Json::parse((*entity)->body, nullptr, false);
+      if (!e.is_object()) continue;
+      const std::string key = a.value("authorization_id", "") + "/" + id;
+      if (!entity_rows.insert(key).second) continue;  // One row per entity per authorization.
+      entities.rows.push_back({AefDate(date), e.value("name", ""), e.value("country", ""),
+                               e.value("identification", ""), ca_id, "",
+                               terms_text, "authorization " + a.value("authorization_id", "")});
+    }
+  }
+}
+
+struct ActionRow {
+  std::string type, subtype, transferring = kNa, acquiring = kNa, purpose = kNa, using_party = kNa;
+  int32_t use_year = 0;
+};
+
+std::vector<std::string> ActionCells(const ActionRow& a, const Block& b, const IssuanceLot& lot,
+                                     const std::string& time, const std::string& ca_id) {
+  return {AefDate(time), a.type, a.subtype.empty() ? kNa : a.subtype, ca_id,
+          lot.authorization_id.empty() ? kNa : lot.authorization_id,
+          lot.first_transferring_party.value, lot.registry.value,
+          Identifier(lot, b.range.first), Identifier(lot, b.range.last), "JCM",
+          std::to_string(b.range.first), std::to_string(b.range.last), "GHG", kNa, kNa,
+          std::to_string(b.range.Count().tonnes), kNa, lot.mitigation_type,
+          std::to_string(lot.vintage.year), a.transferring, a.acquiring, a.purpose, a.using_party,
+          kNa, a.use_year == 0 ? kNa : std::to_string(a.use_year), "", ""};
+}
+
+// The actions of one block's creation, for `party`.
+std::vector<ActionRow> ActionsOf(const Block& b, const Snapshot& s, const PartyCode& party,
+                                 const std::string& ft_definition) {
+  std::vector<ActionRow> out;
+  const IssuanceLot& lot = s.lots.at(b.lot.value);
+  const Account& account = s.accounts.at(b.account.value);
+  const std::string here = PartyOf(account.registry);
+  const bool ours_as_ftp = lot.first_transferring_party == party;
+  if (!b.parent) {
+    if (b.first_transferred && ours_as_ftp) {
+      out.push_back({"First transfer", ft_definition == "Authorization" ? "Authorization" : "Issuance"});
+    }
+    return out;
+  }
+  const Block& parent = s.blocks.at(b.parent->value);
+  const Account& from = s.accounts.at(parent.account.value);
+  if (from.id == account.id) return out;  // A kept piece: nothing happened to it.
+  const bool first_transfer_now = b.first_transferred && !parent.first_transferred;
+  const std::string there = PartyOf(from.registry);
+  if (from.registry != account.registry) {
+    if (there == party.value) {
+      ActionRow row{first_transfer_now ? "First transfer" : "Transfer",
+                    first_transfer_now ? "First transfer to another Party" : ""};
+      row.acquiring = here;
+      out.push_back(row);
+    }
+    if (here == party.value) {
+      ActionRow row{"Acquisition", ""};
+      row.transferring = there;
+      out.push_back(row);
+    }
+    return out;
+  }
+  if (account.type == AccountType::kRetirement || account.type == AccountType::kCancellation) {
+    const bool omge = b.cancellation_purpose == CancellationPurpose::kOmge;
+    if (first_transfer_now && ours_as_ftp) {
+      ActionRow row{"First transfer", omge ? "Voluntary cancellation to deliver OMGE" : "Use or cancellation"};
+      row.using_party = here;
+      out.push_back(row);
+    }
+    if (here != party.value) return out;
+    ActionRow row;
+    row.using_party = here;
+    if (account.type == AccountType::kRetirement) {
+      row.type = "Use";
+      row.use_year = b.use_year;
+    } else if (b.cancellation_purpose == CancellationPurpose::kVoluntary) {
+      row.type = "Voluntary Cancellation";
+    } else {
+      row.type = "Cancellation";
+      row.subtype = omge ? "Voluntary cancellation to deliver OMGE" : "Other cancellations";
+      if (b.cancellation_purpose == CancellationPurpose::kOimp) row.purpose = lot.purposes;
+    }
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request) {
+  if (request.year < kFirstItmoVintage || request.year > kVintageMax) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "reported year " + std::to_string(request.year) +
+                                     " is not in [2021, 2100]"));
+  }
+  ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
+  ASSIGN_OR_RETURN(const Snapshot s, LoadSnapshot(*tx, request.year));
+  AefWorkbook wb = EmptyAefWorkbook();
+  AddSubmission(wb.tables[kSubmission], request, *tx);
+  ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
+  AddAuthorizations(wb.tables[kAuthorizations], wb.tables[kEntities], versions, *tx, request.year);
+  std::map<int64_t, std::string> ca_ids, ft_definitions;
+  for (const auto& [id, lot] : s.lots) {
+    ca_ids[id] = lot.cooperative_approach.empty() ? kNa : lot.cooperative_approach.value;
+    if (lot.itmo) ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
+  }
+  for (const auto& [id, b] : s.blocks) {
+    if (b.created <= s.year_start || b.created > s.year_end) continue;
+    const IssuanceLot& lot = s.lots.at(b.lot.value);
+    if (!lot.itmo) continue;
+    for (const ActionRow& row : ActionsOf(b, s, request.party, ft_definitions[lot.id.value])) {
+      wb.tables[kActions].rows.push_back(
+          ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value]));
+    }
+  }
+  for (const auto& [id, account] : s.accounts) {
+    if (PartyOf(account.registry) != request.party.value || IsTerminal(account.type)) continue;
+    ASSIGN_OR_RETURN(const auto held, Lift(tx->BlocksAsOf(account.id, s.year_end)));
+    for (const Block& b : held) {
+      const IssuanceLot& lot = s.lots.at(b.lot.value);
+      if (!lot.itmo) continue;
+      wb.tables[kHoldings].rows.push_back(
+          {ca_ids[lot.id.value], lot.authorization_id.empty() ? kNa : lot.authorization_id,
+           lot.first_transferring_party.value, lot.registry.value, Identifier(lot, b.range.first),
+           Identifier(lot, b.range.last), "JCM", std::to_string(b.range.first),
+           std::to_string(b.range.last), "GHG", kNa, kNa, std::to_string(b.range.Count().tonnes),
+           kNa, lot.mitigation_type, std::to_string(lot.vintage.year)});
+    }
+  }
+  return wb;
+}
+
+namespace {
+
+int Column(const AefTable& table, std::string_view label) {
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    if (table.columns[i] == label) return static_cast<int>(i);
+  }
+  REGISTRY_ASSERT(false && "unknown AEF column");
+  return 0;
+}
+
+const std::string& Cell(const AefTable& t, const std::vector<std::string>& row,
+                        std::string_view label) {
+  static const std::string kEmpty;
+  const size_t c = static_cast<size_t>(Column(t, label));
+  return c < row.size() ? row[c] : kEmpty;
+}
+
+int64_t Number(const std::string& text) {
+  try {
+    return std::stoll(text);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+struct Span {
+  std::string registry;
+  int64_t first, last;
+  size_t row;
+};
+
+// Appends a problem for each pair of overlapping spans in one registry.
+void Overlaps(std::vector<Span> spans, const std::string& what, std::vector<std::string>& out) {
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    return std::tie(a.registry, a.first) < std::tie(b.registry, b.first);
+  });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].registry == spans[i - 1].registry && spans[i].first <= spans[i - 1].last) {
+      out.push_back(what + " rows " + std::to_string(spans[i - 1].row + 2) + " and " +
+                    std::to_string(spans[i].row + 2) + " overlap in " + spans[i].registry);
+    }
+  }
+}
+
+ConsistencyResult MakeResult(int item, std::string name, std::vector<std::string> problems) {
+  return ConsistencyResult{item, std::move(name),
+                           problems.empty() ? "Checked, no inconsistencies identified"
+                                            : "Checked, inconsistencies identified",
+                           std::move(problems)};
+}
+
+}  // namespace
+
+std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
+                                                    const AefWorkbook* partner,
+                                                    int32_t ndc_first_year,
+                                                    int32_t ndc_last_year) {
+  const AefTable& auths = ours.tables[kAuthorizations];
+  const AefTable& actions = ours.tables[kActions];
+  const AefTable& holdings = ours.tables[kHoldings];
+  std::vector<ConsistencyResult> out;
+  std::map<std::string, std::pair<int32_t, int32_t>> timeframe;  // Authorization ID -> vintages
+  for (const auto& row : auths.rows) {
+    const std::string& frame = Cell(auths, row, "Authorized timeframe");
+    const std::string& id = Cell(auths, row, "Authorization ID");
+    if (frame.size() == 11) {
+      timeframe[id] = {static_cast<int32_t>(Number(frame.substr(0, 4))),
+                       static_cast<int32_t>(Number(frame.substr(7, 4)))};
+    } else {
+      timeframe.emplace(id, std::pair<int32_t, int32_t>{0, 0});
+    }
+  }
+  std::vector<std::string> p1, p5, p6, p7;
+  std::vector<Span> used;
+  for (size_t i = 0; i < actions.rows.size(); ++i) {
+    const auto& row = actions.rows[i];
+    const std::string at = "Actions row " + std::to_string(i + 2);
+    const std::string& id = Cell(actions, row, "Authorization ID");
+    if (!timeframe.count(id)) p1.push_back(at + ": authorization '" + id + "' is not in Table 2");
+    const int64_t vintage = Number(Cell(actions, row, "Vintage"));
+    if (vintage < kFirstItmoVintage) p5.push_back(at + ": vintage " + std::to_string(vintage) + " < 2021");
+    const auto frame = timeframe.find(id);
+    if (frame != timeframe.end() && frame->second.first != 0 &&
+        (vintage < frame->second.first || vintage > frame->second.second)) {
+      p5.push_back(at + ": vintage " + std::to_string(vintage) + " outside the authorized " +
+                   std::to_string(frame->second.first) + "-" + std::to_string(frame->second.second));
+    }
+    const std::string& type = Cell(actions, row, "Action type");
+    if (type == "Use" || type == "Cancellation" || type == "Voluntary Cancellation") {
+      used.push_back(Span{Cell(actions, row, "Party ITMO registry ID"),
+                          Number(Cell(actions, row, "First unit ID")),
+                          Number(Cell(actions, row, "Last unit ID")), i});
+    }
+    if (type == "Use") {
+      const int64_t year =
+          Number(Cell(actions, row, "Calendar year for which the ITMOs are used towards the Party's NDC"));
+      if (ndc_first_year == 0) continue;
+      if (year < ndc_first_year || year > ndc_last_year || vintage < ndc_first_year ||
+          vintage > ndc_last_year) {
+        p7.push_back(at + ": use in " + std::to_string(year) + " of vintage " +
+                     std::to_string(vintage) + " is not within one NDC period " +
+                     std::to_string(ndc_first_year) + "-" + std::to_string(ndc_last_year));
+      }
+    }
+  }
+  Overlaps(used, "Use/Cancellation", p6);
+  out.push_back(MakeResult(1, "every action has its authorization in Table 2", p1));
+  if (partner == nullptr) {
+    out.push_back(ConsistencyResult{2, "partner first transfers equal our acquisitions",
+                                    "Null, information for check not available", {}});
+  } else {
+    // Sum per (CA, first ID, last ID) of the partner's first transfers to us and our acquisitions.
+    std::map<std::string, int64_t> theirs, mine;
+    const std::string us = ours.tables[kSubmission].rows.empty() ? "" : ours.tables[kSubmission].rows[0][0];
+    const AefTable& pa = partner->tables[kActions];
+    for (const auto& row : pa.rows) {
+      if (Cell(pa, row, "Action type") != "First transfer" || Cell(pa, row, "Acquiring participating Party ID") != us) continue;
+      theirs[Cell(pa, row, "Cooperative approach ID") + " " + Cell(pa, row, "First ID") + " " +
+             Cell(pa, row, "Last ID")] += Number(Cell(pa, row, "Quantity (t CO2 eq)"));
+    }
+    const std::string them = partner->tables[kSubmission].rows.empty() ? "" : partner->tables[kSubmission].rows[0][0];
+    for (const auto& row : actions.rows) {
+      if (Cell(actions, row, "Action type") != "Acquisition" || Cell(actions, row, "Transferring participating Party ID") != them) continue;
+      mine[Cell(actions, row, "Cooperative approach ID") + " " + Cell(actions, row, "First ID") + " " +
+           Cell(actions, row, "Last ID")] += Number(Cell(actions, row, "Quantity (t CO2 eq)"));
+    }
+    std::vector<std::string> p2;
+    for (const auto& [block, q] : theirs) {
+      if (mine[block] != q) p2.push_back(block + ": first transferred " + std::to_string(q) + ", acquired " + std::to_string(mine[block]));
+    }
+    for (const auto& [block, q] : mine) {
+      if (!theirs.count(block)) p2.push_back(block + ": acquired " + std::to_string(q) + ", never first transferred");
+    }
+    out.push_back(MakeResult(2, "partner first transfers equal our acquisitions", p2));
+  }
+  std::vector<std::string> p3, p4;
+  std::set<std::string> ids;
+  std::vector<Span> held;
+  for (size_t i = 0; i < holdings.rows.size(); ++i) {
+    const auto& row = holdings.rows[i];
+    for (const char* label : {"First ID", "Last ID"}) {
+      const std::string key = Cell(holdings, row, "Party ITMO registry ID") + "/" + Cell(holdings, row, label);
+      if (!ids.insert(key).second) {
+        p3.push_back("Holdings row " + std::to_string(i + 2) + ": " + Cell(holdings, row, label) + " appears twice");
+      }
+    }
+    held.push_back(Span{Cell(holdings, row, "Party ITMO registry ID"), Number(Cell(holdings, row, "First unit ID")),
+                        Number(Cell(holdings, row, "Last unit ID")), i});
+    if (Number(Cell(holdings, row, "Vintage")) < kFirstItmoVintage) {
+      p5.push_back("Holdings row " + std::to_string(i + 2) + ": vintage before 2021");
+    }
+  }
+  Overlaps(held, "Holdings", p4);
+  out.push_back(MakeResult(3, "no ITMO identifier in two holdings rows", p3));
+  out.push_back(MakeResult(4, "no overlapping blocks within one Party ITMO registry", p4));
+  out.push_back(MakeResult(5, "vintages from 2021 and within the authorized vintages", p5));
+  out.push_back(MakeResult(6, "no use or cancellation of units already used or cancelled", p6));
+  if (ndc_first_year == 0) {
+    out.push_back(ConsistencyResult{7, "use year in the same NDC period as the vintage",
+                                    "Null, information for check not available", {}});
+  } else {
+    out.push_back(MakeResult(7, "use year in the same NDC period as the vintage", p7));
+  }
+  return out;
+}
+
+Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& csv_texts) {
+  AefWorkbook wb = EmptyAefWorkbook();
+  for (size_t i = 0; i < 5; ++i) {
+    auto rows = ParseCsv(csv_texts[i]);
+    if (!rows) return Fail(wb.tables[i].name + ": " + rows.error());
+    if (rows->empty() || (*rows)[0] != wb.tables[i].columns) {
+      return Fail(wb.tables[i].name + ": the header is not the AEF's");
+    }
+    wb.tables[i].rows.assign(rows->begin() + 1, rows->end());
+  }
+  return wb;
+}
+
+}  // namespace registry::report

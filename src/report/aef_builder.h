@@ -1,0 +1,52 @@
+// Builds the AEF of one Party for one reported year from the ledger (4/CMA.6 annex II,
+// DOMAIN.md §5), with no hand work:
+//   Table 1 Submission: one row (NDC period from the Party's ndc configuration when present);
+//   Table 2 Authorizations: one row per version of each of the Party's authorizations dated on or
+//           before 31 December of the reported year;
+//   Table 3 Actions: one row per homogeneous block per action that happened in the reported year,
+//           derived from the block history (a block's creation is the action; its parent tells
+//           where it came from): first transfers, transfers and acquisitions between registries,
+//           uses (retirements) and cancellations of ITMOs. Domestic transfers are not AEF actions
+//           (R-JCM-13). JCM credits that are not ITMOs (vintages before 2021) are never reported;
+//   Table 4 Holdings: the ITMO blocks held in the Party's registries' holding accounts at the end
+//           of 31 December, from the block history (created <= s < closed), not today's state;
+//   Table 5 Authorized entities: the entities named in the Party's authorizations.
+// First ID / Last ID are full ITMO identifiers (6/CMA.4 annex I para 5; DOMAIN Q3: the S10
+// checker's form) when the cooperative approach ID is known, else the serials; the underlying
+// unit registry is "JCM" and First/Last unit ID are the JCM serials.
+#pragma once
+
+#include <string>
+
+#include "report/aef_format.h"
+#include "service/command.h"
+
+namespace registry::report {
+
+struct AefRequest {
+  PartyCode party;
+  int32_t year = 0;
+  std::string version = "1.0";      // Submission version X.Y.
+  std::string submission_date;      // ISO date; empty = 31 December of the reported year.
+};
+
+service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request);
+
+// Pre-consistency checks (DOMAIN R-CC-05 items 1-7) on a built workbook. Each result carries
+// the exact status string of 4/CMA.6 para 29 (R-CC-01) and the problems found.
+struct ConsistencyResult {
+  int item = 0;
+  std::string name;
+  std::string status;  // "Checked, no inconsistencies identified" | "Checked, inconsistencies
+                       // identified" | "Null, information for check not available"
+  std::vector<std::string> problems;
+};
+std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
+                                                    const AefWorkbook* partner,
+                                                    int32_t ndc_first_year, int32_t ndc_last_year);
+
+// Reads a workbook written by TableCsv back from the five CSV texts (for the cross-Party check
+// with a partner's AEF in the same layout). Returns a message naming the first problem.
+Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& csv_texts);
+
+}  // namespace registry::report

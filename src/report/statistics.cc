@@ -1,0 +1,119 @@
+#include "report/statistics.h"
+
+#include <map>
+#include <tuple>
+
+namespace registry::report {
+
+using service::CommandResult;
+using service::Json;
+using service::Lift;
+
+CommandResult<Json> AnnualTransactionsSummary(Store& store) {
+  ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
+  ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
+  std::map<int64_t, Account> account_by_id;
+  for (const Account& a : accounts) account_by_id[a.id.value] = a;
+  // Year of each journal sequence.
+  std::map<int64_t, int> year_of;
+  Sequence cursor{0};
+  for (;;) {
+    ASSIGN_OR_RETURN(const auto entries, Lift(tx->ReadEntries(cursor, 5000)));
+    if (entries.empty()) break;
+    for (const JournalEntry& e : entries) year_of[e.sequence.value] = std::stoi(e.time.substr(0, 4));
+    cursor = entries.back().sequence;
+  }
+  std::map<int64_t, Block> blocks;
+  std::map<std::pair<int, std::string>, std::map<std::string, int64_t>> totals;
+  BlockId after{0};
+  for (;;) {
+    ASSIGN_OR_RETURN(const auto page, Lift(tx->ListBlocks(after, 50000)));
+    if (page.empty()) break;
+    after = page.back().id;
+    for (const Block& b : page) {
+      blocks[b.id.value] = b;
+      const Account& to = account_by_id[b.account.value];
+      const int year = year_of[b.created.value];
+      const int64_t q = b.range.Count().tonnes;
+      if (!b.parent) {
+        totals[{year, to.registry.value}]["issuance"] += q;
+        continue;
+      }
+      const Account& from = account_by_id[blocks[b.parent->value].account.value];
+      if (from.id == to.id) continue;  // A kept piece.
+      if (from.registry != to.registry) {
+        totals[{year, from.registry.value}]["international_transfer"] += q;
+        totals[{year, to.registry.value}]["acquisition"] += q;
+      } else if (to.type == AccountType::kRetirement) {
+        totals[{year, to.registry.value}]["retirement"] += q;
+      } else if (to.type == AccountType::kCancellation) {
+        totals[{year, to.registry.value}]["cancellation"] += q;
+      } else {
+        totals[{year, to.registry.value}]["transfer"] += q;
+      }
+    }
+  }
+  Json rows = Json::array();
+  for (const auto& [key, kinds] : totals) {
+    Json row = {{"year", key.first}, {"registry", key.second}};
+    for (const char* kind : {"issuance", "transfer", "international_transfer", "acquisition",
+                             "retirement", "cancellation"}) {
+      const auto it = kinds.find(kind);
+      row[kind] = it == kinds.end() ? 0 : it->second;
+    }
+    rows.push_back(row);
+  }
+  return Json{{"years", rows}};
+}
+
+CommandResult<Json> EntityHoldingAccounts(Store& store) {
+  ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
+  ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
+  Json rows = Json::array();
+  for (const Account& a : accounts) {
+    if (a.type != AccountType::kEntityHolding) continue;
+    Json row = {{"id", a.id.value}, {"registry", a.registry.value}, {"name", a.name},
+                {"status", std::string(ToString(a.status))}};
+    char key[24];
+    std::snprintf(key, sizeof key, "%010lld", static_cast<long long>(a.holder.value));
+    ASSIGN_OR_RETURN(const auto entity, Lift(tx->GetDocument("entity", key)));
+    if (entity) {
+      const Json e = Json::parse(entity->body, nullptr, false);
+      if (e.is_object()) {
+        row["holder_name"] = e.value("name", "");
+        row["holder_country"] = e.value("country", "");
+      }
+    }
+    rows.push_back(row);
+  }
+  return Json{{"accounts", rows}};
+}
+
+std::string RowsCsv(const Json& object) {
+  const Json* rows = nullptr;
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_array()) rows = &value;
+  }
+  if (rows == nullptr || rows->empty()) return "";
+  std::string out;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : rows->front().items()) keys.push_back(key);
+  auto cell = [](const Json& v) {
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  for (size_t i = 0; i < keys.size(); ++i) out += (i ? "," : "") + keys[i];
+  out += "\n";
+  for (const Json& row : *rows) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      out += (i ? "," : "") + (row.contains(keys[i]) ? cell(row[keys[i]]) : std::string());
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace registry::report

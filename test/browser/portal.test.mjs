@@ -1,0 +1,147 @@
+// Goal: the portal works for real people in a real browser. Method: build a demo registry with
+// jcmreg, add two account representatives, start `jcmreg serve` on a free loopback port, and drive
+// Debian's chromium (headless, through playwright-core) through: the public overview, the
+// four-eyes flow (A proposes a transfer, B approves, the public totals change), a serial lookup
+// through its lineage, and an AEF download. Screenshots go to test-artifacts/browser/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(process.env.JCM_SOURCE_DIR || new URL("../..", import.meta.url).pathname);
+const jcmreg = process.env.JCMREG || join(root, "build/src/jcmreg");
+const artifacts = join(root, "test-artifacts/browser");
+const work = mkdtempSync(join(tmpdir(), "jcm-portal-"));
+const db = join(work, "registry.db");
+let server, browser, base, tokenA, tokenB;
+
+function run(...args) {
+  return execFileSync(jcmreg, args, { cwd: root, encoding: "utf8" }).trim();
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  run("--db", db, "demo", "--data", join(root, "data/jcm"));
+  tokenA = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "Representative A", "--quiet");
+  tokenB = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "Representative B", "--quiet");
+  server = spawn(jcmreg, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"], { cwd: root });
+  base = await new Promise((resolveUrl, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("serve did not start: " + out)), 20000);
+    server.stdout.on("data", chunk => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); resolveUrl(`http://127.0.0.1:${m[1]}`); }
+    });
+    server.on("exit", code => reject(new Error(`serve exited ${code}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic", `--user-data-dir=${join(work, "chromium")}`],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function ready(page, name) {
+  await page.waitForFunction(n => document.getElementById("main").dataset.ready === n, name, { timeout: 10000 });
+}
+
+async function totals(page) {
+  await page.goto(base + "/#/");
+  await ready(page, "home");
+  return page.$$eval("#totals .card", cards => Object.fromEntries(cards.map(c =>
+    [`${c.dataset.registry}:${c.dataset.type}`, Number(c.querySelector(".value").textContent.replace(/,/g, ""))])));
+}
+
+async function signIn(page, token) {
+  await page.goto(base + "/#/console");
+  await ready(page, "console");
+  if (await page.$("#signin") === null) {
+    await page.click("text=Sign out");
+    await ready(page, "console");
+  }
+  await page.fill("#signin input[name=token]", token);
+  await page.click("#signin button");
+  await page.waitForSelector("#propose-form", { timeout: 10000 });
+}
+
+test("the public overview loads fast and shows the totals per account type", async () => {
+  const page = await browser.newPage();
+  const started = Date.now();
+  const before = await totals(page);
+  const elapsed = Date.now() - started;
+  assert.ok(before["JPN01:government_holding"] > 0, JSON.stringify(before));
+  assert.ok(elapsed < 1000, `overview took ${elapsed} ms`);
+  await page.screenshot({ path: join(artifacts, "01-overview.png"), fullPage: true });
+  await page.close();
+});
+
+test("four eyes: A proposes a transfer, A cannot approve it, B approves, the public totals change", async () => {
+  const page = await browser.newPage();
+  const before = await totals(page);
+  await signIn(page, tokenA);
+  await page.selectOption("#propose-form select[name=kind]", "transfer");
+  await page.fill("#propose-form input[name=from]", "1");
+  await page.fill("#propose-form input[name=to]", "4");
+  await page.fill("#propose-form input[name=quantity]", "1234");
+  await page.click("#propose-form button[type=submit]");
+  await page.waitForSelector("#console-status .msg.ok", { timeout: 10000 });
+  await ready(page, "console");
+  await page.screenshot({ path: join(artifacts, "02-proposed.png"), fullPage: true });
+  // The initiator's approval is refused.
+  await page.click("#proposals button.approve");
+  await page.waitForSelector("#console-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#console-status"), /self_approval/);
+  const unchanged = await totals(page);
+  assert.deepEqual(unchanged, before);
+  // B approves.
+  await signIn(page, tokenB);
+  await page.click("#proposals button.approve");
+  await page.waitForSelector("#console-status .msg.ok", { timeout: 10000 });
+  await ready(page, "console");
+  await page.screenshot({ path: join(artifacts, "03-approved.png"), fullPage: true });
+  const afterTotals = await totals(page);
+  assert.equal(afterTotals["JPN01:government_holding"], before["JPN01:government_holding"] - 1234);
+  assert.equal(afterTotals["JPN01:entity_holding"], before["JPN01:entity_holding"] + 1234);
+  await page.screenshot({ path: join(artifacts, "04-totals-after.png"), fullPage: true });
+  await page.close();
+});
+
+test("a serial lookup shows its lineage", async () => {
+  const page = await browser.newPage();
+  await page.goto(base + "/#/lookup");
+  await ready(page, "lookup");
+  await page.fill("#lookup-form input[name=registry]", "JPN01");
+  await page.fill("#lookup-form input[name=serial]", "200");
+  await page.click("#lookup-form button");
+  await page.waitForSelector("#lineage table", { timeout: 10000 });
+  const rows = await page.$$eval("#lineage tbody tr", r => r.length);
+  assert.ok(rows >= 1);
+  assert.match(await page.textContent("#lookup-result"), /Serial 200 of JPN01/);
+  await page.screenshot({ path: join(artifacts, "05-lookup.png"), fullPage: true });
+  await page.close();
+});
+
+test("the AEF workbook downloads as an XLSX file", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(base + "/#/reports");
+  await ready(page, "reports");
+  await page.fill("input[name=year]", "2026");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#aef-xlsx")]);
+  const path = join(artifacts, "AEF-JPN-2026.xlsx");
+  await download.saveAs(path);
+  const bytes = readFileSync(path);
+  assert.equal(bytes.subarray(0, 2).toString(), "PK");  // An XLSX file is a ZIP archive.
+  await page.screenshot({ path: join(artifacts, "06-reports.png"), fullPage: true });
+  await context.close();
+});
