@@ -44,3 +44,16 @@ run: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# The throughput benchmark (issue 8; docs/benchmarks.md), on a Release build of its own. Long:
+# not part of `make test` (CTest runs only a smoke run of it, label `bench`).
+BENCH_BUILD ?= build-release
+BENCH_DIR ?= $(BENCH_BUILD)
+BENCH_BATCHES ?= 1,4,16,64,256
+BENCH_OPS ?= 20000
+BENCH_BLOCKS ?= 1000000
+bench: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcm_bench
+	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch $(BENCH_BATCHES) throughput --ops $(BENCH_OPS)
+	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch 256 scale --blocks $(BENCH_BLOCKS)

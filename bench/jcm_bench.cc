@@ -1,0 +1,497 @@
+// jcm_bench: the throughput benchmark of issue 8. It measures, in one process and one run,
+//   (a) the storage limit: a minimal hand-written SQLite loop doing the writes of one transfer
+//       (close a block, insert its two children, append a journal row whose SHA-256 hash chains
+//       to the previous one), with and without the Ed25519 signature, on the registry's own
+//       schema, WAL + synchronous=FULL, one commit per batch;
+//   (b) the registry's transfer path in process: service::Registry::ExecuteBatch with the same
+//       batch size on a real file;
+// and prints operations per second, b/a and p50/p99 latency per operation (the latency of an
+// operation is the wall time of the batch that carried it, from BEGIN to the end of COMMIT).
+// The `scale` mode builds a large registry (many live blocks held by other accounts, by direct
+// issuance batches) and reports transfer cost against the number of blocks held elsewhere,
+// issuing cost against quantity, peak RSS, and `verify` time per million entries.
+//
+// The storage-limit loop talks to SQLite directly on purpose: it is the yardstick the service is
+// measured against, so it cannot go through the Store. It writes into a database whose schema
+// the real store created, so both sides update the same tables and indexes.
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "journal/chain.h"
+#include "service/registry.h"
+#include "service/verify.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace registry::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using service::Json;
+
+double Seconds(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+// Stops the run with a message; the benchmark has no way to go on after a failed write.
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "jcm_bench: %s\n", message.c_str());
+  std::exit(3);
+}
+
+// The outcome of one timed run: its operations, its wall time and each operation's latency.
+struct Stats {
+  int64_t ops = 0;
+  double seconds = 0;
+  std::vector<double> latency_us;  // One value per operation.
+
+  double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  double Percentile(double p) {
+    if (latency_us.empty()) return 0;
+    std::sort(latency_us.begin(), latency_us.end());
+    const size_t index = std::min(latency_us.size() - 1,
+                                  static_cast<size_t>(p * static_cast<double>(latency_us.size())));
+    return latency_us[index];
+  }
+  void AddBatch(double batch_us, size_t batch_ops) {
+    latency_us.insert(latency_us.end(), batch_ops, batch_us);
+  }
+};
+
+int64_t PeakRssKib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;  // Kibibytes on Linux.
+}
+
+// A scratch directory removed at the end unless --keep.
+class WorkDir {
+ public:
+  WorkDir(const std::string& parent, bool keep) : keep_(keep) {
+    std::string tmpl = parent + "/jcm-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) Die("cannot create a directory under " + parent);
+    path_ = tmpl;
+  }
+  ~WorkDir() {
+    if (keep_) {
+      std::printf("kept %s\n", path_.c_str());
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+  bool keep_;
+};
+
+// Opens (creating the schema of) a registry database with the real store.
+std::unique_ptr<Store> OpenStore(const std::string& path) {
+  auto store = sqlite::Open(sqlite::Options{path, true});
+  if (!store) Die("open " + path + ": " + store.error().message);
+  return std::move(store).value();
+}
+
+// ---- (a) the storage limit -------------------------------------------------------------------
+
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      Die("raw open " + path);
+    }
+    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
+  }
+  ~RawDb() {
+    for (sqlite3_stmt* stmt : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void Exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Die(std::string(sql).substr(0, 40) + ": " + sqlite3_errmsg(db_));
+    }
+  }
+  sqlite3_stmt* Prepare(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      Die(std::string("prepare: ") + sqlite3_errmsg(db_));
+    }
+    statements_.push_back(stmt);
+    return stmt;
+  }
+  void Step(sqlite3_stmt* stmt) {
+    if (sqlite3_step(stmt) != SQLITE_DONE) Die(std::string("step: ") + sqlite3_errmsg(db_));
+    sqlite3_reset(stmt);
+  }
+  int64_t LastRowId() const { return sqlite3_last_insert_rowid(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> statements_;
+};
+
+// The text of a transfer's request and result, the same shape and size as the registry's.
+std::string TransferPayload() { return R"({"from":1,"quantity":1,"to":2})"; }
+
+std::string TransferResult(int64_t block, int64_t parent, int64_t serial, int64_t sequence) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                R"({"blocks":[{"account":2,"created":%lld,"first":%lld,"first_transferred":false,)"
+                R"("id":%lld,"last":%lld,"lot":1,"parent":%lld,"quantity":1}],"from":1,)"
+                R"("quantity":1,"to":2})",
+                static_cast<long long>(sequence), static_cast<long long>(serial),
+                static_cast<long long>(block), static_cast<long long>(serial),
+                static_cast<long long>(parent));
+  return buf;
+}
+
+Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign,
+                      const journal::SigningKey& key) {
+  OpenStore(path).reset();  // Creates the registry's schema; the loop below writes into it.
+  RawDb db(path);
+  const int64_t total = ops + 1;
+  db.Exec("BEGIN IMMEDIATE");
+  db.Exec("INSERT INTO accounts VALUES (1, 'JPN01', 'government_holding', 'open', 'a', 0),"
+          "(2, 'JPN01', 'government_holding', 'open', 'b', 0)");
+  db.Exec("INSERT INTO lots VALUES (1, 'JPN01', 1, 0, '', 2019, '', 'JPN', 0, '', 0, '', '', '',"
+          " '', '', '', '', 1)");
+  sqlite3_stmt* setup = db.Prepare(
+      "INSERT INTO blocks VALUES (1, 1, 1, ?, 1, 0, NULL, 1, NULL, 0, NULL, 0)");
+  sqlite3_bind_int64(setup, 1, total);
+  db.Step(setup);
+  db.Exec("COMMIT");
+
+  sqlite3_stmt* close = db.Prepare("UPDATE blocks SET closed = ? WHERE id = ? AND closed IS NULL");
+  sqlite3_stmt* insert = db.Prepare(
+      "INSERT INTO blocks(lot, first, last, account, ft, parent, created, closed, use_year, "
+      "cancel_purpose, hold) VALUES (1, ?, ?, ?, 0, ?, ?, NULL, 0, NULL, 0)");
+  sqlite3_stmt* append = db.Prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+
+  JournalEntry entry;
+  entry.time = "2026-01-01T00:00:00Z";
+  entry.actor = "bench";
+  entry.command = "transfer";
+  entry.payload = TransferPayload();
+  int64_t sequence = 1;  // The setup counts as entry 1, as the registry's issuance does.
+  int64_t live = 1;      // The remainder block of account 1.
+  int64_t next_serial = 1;
+  Stats stats;
+  const auto start = Clock::now();
+  for (int64_t done = 0; done < ops;) {
+    const int64_t n = std::min<int64_t>(batch, ops - done);
+    const auto t0 = Clock::now();
+    db.Exec("BEGIN IMMEDIATE");
+    for (int64_t i = 0; i < n; ++i) {
+      ++sequence;
+      sqlite3_bind_int64(close, 1, sequence);
+      sqlite3_bind_int64(close, 2, live);
+      db.Step(close);
+      const int64_t parent = live;
+      const int64_t serial = next_serial++;
+      // The moved tonne, to account 2.
+      sqlite3_bind_int64(insert, 1, serial);
+      sqlite3_bind_int64(insert, 2, serial);
+      sqlite3_bind_int64(insert, 3, 2);
+      sqlite3_bind_int64(insert, 4, parent);
+      sqlite3_bind_int64(insert, 5, sequence);
+      db.Step(insert);
+      const int64_t moved = db.LastRowId();
+      // The remainder, back to account 1.
+      sqlite3_bind_int64(insert, 1, next_serial);
+      sqlite3_bind_int64(insert, 2, total);
+      sqlite3_bind_int64(insert, 3, 1);
+      sqlite3_bind_int64(insert, 4, parent);
+      sqlite3_bind_int64(insert, 5, sequence);
+      db.Step(insert);
+      live = db.LastRowId();
+      entry.sequence = Sequence{sequence};
+      entry.prev_hash = entry.hash;
+      entry.result = TransferResult(moved, parent, serial, sequence);
+      entry.hash = journal::EntryHash(entry);
+      if (sign) entry.signature = journal::Sign(key, entry.hash);
+      sqlite3_bind_int64(append, 1, sequence);
+      sqlite3_bind_text(append, 2, entry.time.data(), static_cast<int>(entry.time.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(append, 3, entry.actor.data(), static_cast<int>(entry.actor.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(append, 4, "", 0, SQLITE_STATIC);
+      sqlite3_bind_text(append, 5, entry.command.data(), static_cast<int>(entry.command.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(append, 6, entry.payload.data(), static_cast<int>(entry.payload.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(append, 7, entry.result.data(), static_cast<int>(entry.result.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_blob(append, 8, entry.prev_hash.data(), 32, SQLITE_STATIC);
+      sqlite3_bind_blob(append, 9, entry.hash.data(), 32, SQLITE_STATIC);
+      sqlite3_bind_blob(append, 10, entry.signature.data(), 64, SQLITE_STATIC);
+      db.Step(append);
+    }
+    db.Exec("COMMIT");
+    stats.AddBatch(Seconds(t0, Clock::now()) * 1e6, static_cast<size_t>(n));
+    done += n;
+  }
+  stats.seconds = Seconds(start, Clock::now());
+  stats.ops = ops;
+  return stats;
+}
+
+// ---- (b) the registry in process -------------------------------------------------------------
+
+// A registry on a real file with Japan's registry, accounts 1 and 2 (government holding) and
+// account 3 (government holding, the "other" holder of the scale runs).
+struct BenchRegistry {
+  std::unique_ptr<Store> store;
+  journal::SigningKey key = journal::GenerateKey();
+  service::FixedClock clock{"2026-01-01T00:00:00Z"};
+  std::unique_ptr<service::Registry> registry;
+
+  explicit BenchRegistry(const std::string& path) : store(OpenStore(path)) {
+    registry = std::make_unique<service::Registry>(*store, key, clock);
+    Must("party.add", {{"code", "JPN"}, {"name", "Japan"}});
+    Must("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "JCM Registry (Japan)"}});
+    for (const char* name : {"sender", "receiver", "other"}) {
+      Must("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", name}});
+    }
+  }
+
+  Json Must(const std::string& command, const Json& args) {
+    const service::Response r = registry->Execute(service::Request{command, args, "bench", ""});
+    if (!r.ok()) Die(command + " " + args.dump() + ": " + r.failure->Message());
+    return r.result;
+  }
+
+  // Runs `requests` in batches of `batch`; every command must apply.
+  Stats RunBatches(const std::vector<service::Request>& requests, int batch) {
+    Stats stats;
+    const auto start = Clock::now();
+    std::vector<service::Request> chunk;
+    for (size_t done = 0; done < requests.size();) {
+      const size_t n = std::min(static_cast<size_t>(batch), requests.size() - done);
+      chunk.assign(requests.begin() + static_cast<std::ptrdiff_t>(done),
+                   requests.begin() + static_cast<std::ptrdiff_t>(done + n));
+      const auto t0 = Clock::now();
+      const auto responses = registry->ExecuteBatch(chunk);
+      stats.AddBatch(Seconds(t0, Clock::now()) * 1e6, n);
+      for (size_t i = 0; i < responses.size(); ++i) {
+        if (!responses[i].ok()) {
+          Die(chunk[i].command + " " + chunk[i].args.dump() + ": " +
+              responses[i].failure->Message());
+        }
+      }
+      done += n;
+    }
+    stats.seconds = Seconds(start, Clock::now());
+    stats.ops = static_cast<int64_t>(requests.size());
+    return stats;
+  }
+
+  Stats Transfers(int64_t ops, int batch) {
+    std::vector<service::Request> requests(static_cast<size_t>(ops),
+                                           service::Request{"transfer",
+                                                            {{"from", 1}, {"to", 2}, {"quantity", 1}},
+                                                            "bench",
+                                                            ""});
+    return RunBatches(requests, batch);
+  }
+
+  Stats Issues(int64_t ops, int batch, int64_t quantity, int vintages, int account) {
+    Json lines = Json::array();
+    for (int v = 0; v < vintages; ++v) lines.push_back({{"vintage", 2013 + v}, {"quantity", quantity}});
+    std::vector<service::Request> requests(
+        static_cast<size_t>(ops),
+        service::Request{"issue", {{"account", account}, {"vintages", lines}}, "bench", ""});
+    return RunBatches(requests, batch);
+  }
+
+  // Runs `verify` (chain, signatures, replay into memory, invariants); returns its seconds.
+  double Verify(int64_t* entries) {
+    const auto t0 = Clock::now();
+    const service::VerifyReport report = service::Verify(*store, key.public_key, [] {
+      return sqlite::Open(sqlite::Options{":memory:", false});
+    });
+    const double seconds = Seconds(t0, Clock::now());
+    if (!report.ok()) Die("verify failed: " + report.problems.front());
+    *entries = report.entries;
+    return seconds;
+  }
+};
+
+void PrintRow(const char* name, Stats& stats, double base) {
+  std::printf("%-34s %10.0f %8.3f %10.0f %10.0f\n", name, stats.OpsPerSecond(),
+              base > 0 ? stats.OpsPerSecond() / base : 0, stats.Percentile(0.50),
+              stats.Percentile(0.99));
+}
+
+std::vector<int> ParseList(const std::string& text, int min_value = 1) {
+  std::vector<int> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const int value = std::atoi(text.substr(pos, comma - pos).c_str());
+    if (value < min_value) Die("'" + text + "' must be a comma-separated list of integers >= " + std::to_string(min_value));
+    out.push_back(value);
+    pos = comma + 1;
+  }
+  return out;
+}
+
+struct Options {
+  std::string dir = "/tmp";
+  bool keep = false;
+  int64_t ops = 20000;
+  std::string batches = "256";
+  int64_t commits_max = 256;
+  bool verify = false;
+  // Scale mode.
+  int64_t blocks = 1000000;
+  std::string checkpoints = "0,10000,100000,1000000";
+  int64_t probe_ops = 5000;
+  int64_t issue_ops = 2000;
+  int vintages = 1;
+};
+
+int Throughput(const Options& o) {
+  std::printf("throughput: up to %lld transfers of 1 t per run (at most %lld commits), WAL + "
+              "synchronous=FULL, real files in %s\n",
+              static_cast<long long>(o.ops), static_cast<long long>(o.commits_max), o.dir.c_str());
+  std::printf("%-34s %10s %8s %10s %10s\n", "run", "ops/s", "x/a(sig)", "p50 us", "p99 us");
+  const journal::SigningKey key = journal::GenerateKey();
+  int run = 0;
+  for (const int batch : ParseList(o.batches)) {
+    // Small batches are bounded by fsync latency; cap their commits so a run stays short.
+    const int64_t ops = std::min(o.ops, batch * o.commits_max);
+    WorkDir dir(o.dir, o.keep);
+    Stats plain = RunStorageLimit(dir.File("a-plain.db"), ops, batch, false, key);
+    Stats signed_a = RunStorageLimit(dir.File("a-signed.db"), ops, batch, true, key);
+    BenchRegistry r(dir.File("b.db"));
+    r.Must("issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops + 1}}}}});
+    Stats b = r.Transfers(ops, batch);
+    const double base = signed_a.OpsPerSecond();
+    char name[64];
+    std::printf("batch %d: %lld transfers\n", batch, static_cast<long long>(ops));
+    std::snprintf(name, sizeof name, "batch %d (a) sqlite, no signature", batch);
+    PrintRow(name, plain, base);
+    std::snprintf(name, sizeof name, "batch %d (a) sqlite + Ed25519", batch);
+    PrintRow(name, signed_a, base);
+    std::snprintf(name, sizeof name, "batch %d (b) Registry::ExecuteBatch", batch);
+    PrintRow(name, b, base);
+    std::printf("%-34s b/a(signed) = %.3f   b/a(unsigned) = %.3f\n", "", b.OpsPerSecond() / base,
+                b.OpsPerSecond() / plain.OpsPerSecond());
+    if (o.verify) {
+      int64_t entries = 0;
+      const double seconds = r.Verify(&entries);
+      std::printf("%-34s verify: %lld entries in %.3f s\n", "", static_cast<long long>(entries),
+                  seconds);
+      if (entries != ops + 6) Die("the journal does not hold one entry per transfer");
+    }
+    ++run;
+  }
+  std::printf("(c) over HTTP: not measured (no `jcmreg serve` in this build)\n");
+  std::printf("peak RSS %lld KiB\n", static_cast<long long>(PeakRssKib()));
+  return run > 0 ? 0 : 2;
+}
+
+int Scale(const Options& o) {
+  const int batch = ParseList(o.batches).front();
+  std::printf("scale: up to %lld live blocks held by another account, %d vintage(s) per issue, "
+              "batch %d\n",
+              static_cast<long long>(o.blocks), o.vintages, batch);
+  WorkDir dir(o.dir, o.keep);
+  BenchRegistry r(dir.File("scale.db"));
+  // Account 1 holds enough to send every probe transfer.
+  const std::vector<int> checkpoints = [&] {
+    std::vector<int> c;
+    for (int v : ParseList(o.checkpoints, 0)) {
+      if (v <= o.blocks && (c.empty() || v > c.back())) c.push_back(v);
+    }
+    if (c.empty()) c.push_back(0);
+    return c;
+  }();
+  r.Must("issue", {{"account", 1},
+                   {"vintages", {{{"vintage", 2019}, {"quantity",
+                                  o.probe_ops * static_cast<int64_t>(checkpoints.size()) + 1}}}}});
+  std::printf("%-12s %10s %10s %10s %14s %12s %10s\n", "blocks(other)", "xfer ops/s", "p50 us",
+              "p99 us", "build blocks/s", "journal", "RSS KiB");
+  int64_t held = 0;
+  for (const int target : checkpoints) {
+    double build_rate = 0;
+    if (target > held) {
+      const int64_t issues = (target - held + o.vintages - 1) / o.vintages;
+      Stats build = r.Issues(issues, batch, 1, o.vintages, 3);
+      build_rate = static_cast<double>(issues * o.vintages) / build.seconds;
+      held += issues * o.vintages;
+    }
+    Stats probe = r.Transfers(o.probe_ops, batch);
+    auto tx = r.store->BeginRead();
+    if (!tx) Die("read: " + tx.error().message);
+    auto last = (*tx)->LastEntry();
+    if (!last || !last->has_value()) Die("the journal is empty");
+    std::printf("%-12lld %10.0f %10.0f %10.0f %14.0f %12lld %10lld\n", static_cast<long long>(held),
+                probe.OpsPerSecond(), probe.Percentile(0.5), probe.Percentile(0.99), build_rate,
+                static_cast<long long>((*last)->sequence.value),
+                static_cast<long long>(PeakRssKib()));
+  }
+  std::printf("\n%-14s %10s %10s %10s\n", "issue quantity", "ops/s", "p50 us", "p99 us");
+  for (const int64_t quantity : {int64_t{1}, int64_t{1000}, int64_t{1000000}, int64_t{1000000000}}) {
+    Stats issue = r.Issues(o.issue_ops, batch, quantity, 1, 1);
+    std::printf("%-14lld %10.0f %10.0f %10.0f\n", static_cast<long long>(quantity),
+                issue.OpsPerSecond(), issue.Percentile(0.5), issue.Percentile(0.99));
+  }
+  int64_t entries = 0;
+  const double seconds = r.Verify(&entries);
+  std::printf("\nverify: %lld entries in %.2f s = %.0f entries/s = %.2f s per million\n",
+              static_cast<long long>(entries), seconds, static_cast<double>(entries) / seconds,
+              seconds * 1e6 / static_cast<double>(entries));
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(dir.File("scale.db-wal"), ec);
+  std::printf("database %.1f MiB (+ WAL %.1f MiB), peak RSS %lld KiB\n",
+              static_cast<double>(std::filesystem::file_size(dir.File("scale.db"))) / 1048576.0,
+              ec ? 0.0 : static_cast<double>(wal) / 1048576.0,
+              static_cast<long long>(PeakRssKib()));
+  return 0;
+}
+
+}  // namespace
+}  // namespace registry::bench
+
+int main(int argc, char** argv) {
+  using registry::bench::Options;
+  Options o;
+  CLI::App app{"jcm_bench: registry throughput against SQLite's own limit"};
+  app.require_subcommand(1);
+  app.add_option("--dir", o.dir, "where the scratch databases go (a real disk, not tmpfs)");
+  app.add_flag("--keep", o.keep, "keep the scratch databases");
+  app.add_option("--batch", o.batches, "batch size, or a comma-separated list (throughput)");
+  CLI::App* throughput = app.add_subcommand("throughput", "(a) and (b) at each batch size");
+  throughput->add_option("--ops", o.ops, "transfers per run")->check(CLI::Range(1, 100000000));
+  throughput->add_option("--commits-max", o.commits_max, "commits per run at most")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  throughput->add_flag("--verify", o.verify, "verify each registry after its run");
+  CLI::App* scale = app.add_subcommand("scale", "cost against blocks held, quantity; verify time");
+  scale->add_option("--blocks", o.blocks, "live blocks to build in another account")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+  scale->add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
+  scale->add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
+  scale->add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
+  scale->add_option("--vintages", o.vintages, "vintages (blocks) per issuance while building")
+      ->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+  if (*throughput) return registry::bench::Throughput(o);
+  return registry::bench::Scale(o);
+}
