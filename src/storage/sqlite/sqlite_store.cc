@@ -83,10 +83,11 @@ class Connection {
     if (db_ != nullptr) sqlite3_close_v2(db_);
   }
 
-  StoreStatus Open(const std::string& path, bool read_only) {
+  StoreStatus Open(const std::string& path, bool read_only, const std::string& vfs = "") {
     const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                       SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db_, flags, vfs.empty() ? nullptr : vfs.c_str());
     if (rc != SQLITE_OK) return Fail(MakeError(db_, rc, "open " + path));
     sqlite3_busy_timeout(db_, 10000);
     sqlite3_extended_result_codes(db_, 1);
@@ -635,7 +636,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(Options options) : options_(std::move(options)) {}
 
   StoreStatus Init() {
-    if (auto s = writer_.Open(options_.path, false); !s) return s;
+    if (auto s = writer_.Open(options_.path, false, options_.vfs); !s) return s;
     const bool memory = options_.path == ":memory:";
     std::string pragmas = memory ? "" : "PRAGMA journal_mode=WAL;";
     pragmas += options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;";
@@ -660,7 +661,7 @@ class SqliteStore final : public Store {
     std::unique_ptr<Connection> conn = TakeReader();
     if (conn == nullptr) {
       conn = std::make_unique<Connection>();
-      if (auto s = conn->Open(options_.path, true); !s) return Fail(s.error());
+      if (auto s = conn->Open(options_.path, true, options_.vfs); !s) return Fail(s.error());
     }
     Connection* raw = conn.release();
     auto tx = std::make_unique<SqliteTransaction>(raw, true, [this, raw] { ReturnReader(raw); });

@@ -5,14 +5,20 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "storage/store.h"
 
 namespace registry::sqlite {
 
 struct Options {
+  Options() = default;
+  // Not an aggregate, so that `Options{path, sync}` stays warning-free as fields are added.
+  Options(std::string path_in, bool synchronous_full_in, std::string vfs_in = "")
+      : path(std::move(path_in)), synchronous_full(synchronous_full_in), vfs(std::move(vfs_in)) {}
   std::string path;             // ":memory:" is allowed (a private in-memory database).
   bool synchronous_full = true; // false only for throwaway replays (verify) and benchmarks' (a).
+  std::string vfs;              // A registered SQLite VFS name (the fault tests); empty: default.
 };
 
 // Opens (creating if absent) the database and applies the schema migrations.
