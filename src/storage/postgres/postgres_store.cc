@@ -126,6 +126,7 @@ class Connection {
       return Fail(Error{ErrorCode::kUnavailable,
                         std::string("cannot connect to PostgreSQL: ") + PQerrorMessage(conn_)});
     }
+    if (auto s = Exec("SET client_min_messages TO warning"); !s) return s;
     if (!schema.empty()) {
       // Identifiers are validated by the caller (letters, digits, underscore).
       if (auto s = Exec("CREATE SCHEMA IF NOT EXISTS " + schema); !s) {
