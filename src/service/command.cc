@@ -1,6 +1,7 @@
 #include "service/command.h"
 
 #include "core/limits.h"
+#include "service/article6_hooks.h"
 
 namespace registry::service {
 
@@ -8,6 +9,7 @@ const HandlerTable& Handlers() {
   static const HandlerTable* table = [] {
     auto* t = new HandlerTable();  // Built once, lives for the process: never destroyed.
     AddLedgerCommands(*t);
+    AddArticle6Commands(*t);
     return t;
   }();
   return *table;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/limits.h"
+#include "service/article6_hooks.h"
 
 namespace registry::service {
 
@@ -248,7 +249,11 @@ CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,
   ASSIGN_OR_RETURN(const MoveRequest request, ParseMoveRequest(tx, args, kind));
   RETURN_IF_ERROR(CheckMovementAccounts(kind, request.from, request.to));
   ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
-  return WriteMovement(tx, request, parts, {}, ctx);
+  // Article 6.2: retirement needs both authorizations; a cancellation may be a first transfer.
+  ASSIGN_OR_RETURN(const Article6Parts a6, Article6MovementHook(tx, request, parts));
+  ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, a6.first_transferred, ctx));
+  result["article6"] = a6.details;
+  return result;
 }
 
 }  // namespace registry::service

@@ -1,0 +1,253 @@
+// Pure Article 6.2 authorization rules; see authorization.h.
+#include "core/authorization.h"
+
+namespace registry {
+namespace {
+
+Refusal Refuse(Check check, std::string message) { return Refusal{check, std::move(message)}; }
+
+std::string Who(const Authorization& a) {
+  return a.party.value + " authorization '" + a.authorization_id + "' v" +
+         std::to_string(a.version);
+}
+
+}  // namespace
+
+std::optional<Purposes> ParsePurposes(std::string_view text) {
+  Purposes p;
+  if (text == "NDC") {
+    p.ndc = true;
+    return p;
+  }
+  std::string_view rest = text;
+  if (text.substr(0, 8) == "NDC and ") {
+    p.ndc = true;
+    rest = text.substr(8);
+  }
+  if (rest == "OIMP" || rest == "IMP" || rest == "OP") {
+    p.oimp = true;
+    p.oimp_label = std::string(rest);
+    return p;
+  }
+  return std::nullopt;
+}
+
+std::string ToString(const Purposes& p) {
+  if (p.ndc && p.oimp) return "NDC and " + p.oimp_label;
+  if (p.ndc) return "NDC";
+  if (p.oimp) return p.oimp_label;
+  return "";
+}
+
+std::optional<FirstTransferDefinition> ParseFirstTransferDefinition(std::string_view text) {
+  if (text.empty() || text == "NA" || text == "First international transfer") {
+    return FirstTransferDefinition::kNone;
+  }
+  if (text == "Authorization" || text == "Authorisation") {
+    return FirstTransferDefinition::kAuthorization;
+  }
+  if (text == "Issuance") return FirstTransferDefinition::kIssuance;
+  if (text == "Use or cancellation" || text == "Use or Cancellation") {
+    return FirstTransferDefinition::kUseOrCancellation;
+  }
+  return std::nullopt;
+}
+
+std::string_view ToString(FirstTransferDefinition d) {
+  switch (d) {
+    case FirstTransferDefinition::kNone: return "";
+    case FirstTransferDefinition::kAuthorization: return "Authorization";
+    case FirstTransferDefinition::kIssuance: return "Issuance";
+    case FirstTransferDefinition::kUseOrCancellation: return "Use or cancellation";
+  }
+  return "";
+}
+
+Status<Refusal> CheckAuthorization(const Authorization& a, FirstTransferDefinition ca_definition) {
+  if (a.authorization_id.empty() || a.authorization_id.size() > 128) {
+    return Fail(Refuse(Check::kFieldInvalid, "authorization id must be 1 to 128 characters"));
+  }
+  for (const char c : a.authorization_id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == ' ' || c == '-' || c == '.' || c == '/';
+    if (!ok) {
+      return Fail(Refuse(Check::kFieldInvalid, "authorization id '" + a.authorization_id +
+                                                   "' may only hold letters, digits, space, - . /"));
+    }
+  }
+  if (!a.purposes.ndc && !a.purposes.oimp) {
+    return Fail(Refuse(Check::kFieldInvalid, Who(a) + " covers no purpose"));
+  }
+  if (a.authorized.empty()) {
+    return Fail(Refuse(Check::kFieldMissing, Who(a) + " lists no vintage quantity"));
+  }
+  for (const auto& [year, quantity] : a.authorized) {
+    if (year < kFirstItmoVintage) {
+      return Fail(Refuse(Check::kItmoVintageBefore2021,
+                         Who(a) + " covers vintage " + std::to_string(year) +
+                             ": mitigation before 2021 cannot be an ITMO (2/CMA.3 annex 1(e))"));
+    }
+    if (year > kVintageMax) {
+      return Fail(Refuse(Check::kVintageOutOfRange, "vintage " + std::to_string(year)));
+    }
+    if (quantity < 0) {
+      return Fail(Refuse(Check::kQuantityNotPositive,
+                         Who(a) + " vintage " + std::to_string(year) + " quantity is negative"));
+    }
+  }
+  if (a.purposes.oimp && a.first_transfer == FirstTransferDefinition::kNone) {
+    return Fail(Refuse(Check::kOimpWithoutFirstTransferDefinition,
+                       Who(a) + " covers " + a.purposes.oimp_label +
+                           " without a first-transfer definition (2/CMA.3 annex 2(b))"));
+  }
+  if (!a.purposes.oimp && a.first_transfer != FirstTransferDefinition::kNone) {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       Who(a) + " gives an OIMP first-transfer definition without OIMP"));
+  }
+  if (a.first_transfer != FirstTransferDefinition::kNone &&
+      ca_definition != FirstTransferDefinition::kNone && a.first_transfer != ca_definition) {
+    return Fail(Refuse(Check::kConflictingFirstTransferDefinition,
+                       Who(a) + " defines the first transfer as '" +
+                           std::string(ToString(a.first_transfer)) + "' but cooperative approach " +
+                           a.ca_key + " already uses '" + std::string(ToString(ca_definition)) +
+                           "' (4/CMA.6 para 15)"));
+  }
+  return {};
+}
+
+Status<Refusal> CheckIssuable(const Authorization& a, Vintage vintage, Quantity quantity) {
+  if (a.revoked) {
+    return Fail(Refuse(Check::kAuthorizationRevoked, Who(a) + " is revoked"));
+  }
+  const auto it = a.authorized.find(vintage.year);
+  if (it == a.authorized.end()) {
+    return Fail(Refuse(Check::kVintageNotAuthorized,
+                       Who(a) + " does not cover vintage " + std::to_string(vintage.year)));
+  }
+  const auto done = a.issued.find(vintage.year);
+  const int64_t issued = done == a.issued.end() ? 0 : done->second;
+  const int64_t left = it->second > issued ? it->second - issued : 0;
+  if (quantity.tonnes > left) {
+    return Fail(Refuse(Check::kAuthorizedQuantityExceeded,
+                       Who(a) + " leaves " + std::to_string(left) + " t of vintage " +
+                           std::to_string(vintage.year) + " to issue (authorized " +
+                           std::to_string(it->second) + ", issued " + std::to_string(issued) +
+                           "); asked " + std::to_string(quantity.tonnes)));
+  }
+  return {};
+}
+
+Status<Refusal> CheckChange(const Authorization& current, const Authorization& next) {
+  const ChangeTerms& t = current.terms;
+  if (current.revoked) {
+    return Fail(Refuse(Check::kAuthorizationRevoked, Who(current) + " is revoked already"));
+  }
+  if (next.revoked && !t.revocation) {
+    return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                       Who(current) + ": its change terms do not allow revocation"));
+  }
+  if (next.exception_applied && !t.false_information_exception) {
+    return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                       Who(current) + ": its terms state no false-information exception, so a "
+                                      "change cannot reach blocks already first transferred"));
+  }
+  if (next.exception_applied && !next.revoked) {
+    return Fail(Refuse(Check::kFieldInvalid, "the false-information exception goes with a revocation"));
+  }
+  for (const auto& [year, quantity] : next.authorized) {
+    const auto it = current.authorized.find(year);
+    const int64_t before = it == current.authorized.end() ? 0 : it->second;
+    if (quantity > before && !t.increase) {
+      return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                         Who(current) + ": its change terms do not allow raising vintage " +
+                             std::to_string(year)));
+    }
+    if (quantity < before && !t.decrease) {
+      return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                         Who(current) + ": its change terms do not allow lowering vintage " +
+                             std::to_string(year)));
+    }
+  }
+  for (const auto& [year, quantity] : current.authorized) {
+    if (!next.authorized.count(year) && quantity > 0 && !t.decrease) {
+      return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                         Who(current) + ": its change terms do not allow dropping vintage " +
+                             std::to_string(year)));
+    }
+  }
+  if (!(next.purposes == current.purposes) ||
+      next.first_transfer != current.first_transfer) {
+    return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                       Who(current) + ": purposes and the first-transfer definition are fixed; "
+                                      "authorize anew instead"));
+  }
+  return {};
+}
+
+bool FirstTransferredAtIssuance(const Authorization& a) {
+  return a.purposes.oimp && (a.first_transfer == FirstTransferDefinition::kAuthorization ||
+                             a.first_transfer == FirstTransferDefinition::kIssuance);
+}
+
+Status<Refusal> CheckMayMove(const Authorization& a, bool already_first_transferred,
+                             std::string_view what) {
+  if (a.revoked && (!already_first_transferred || a.exception_applied)) {
+    return Fail(Refuse(Check::kAuthorizationRevoked,
+                       Who(a) + " is revoked" +
+                           (already_first_transferred
+                                ? std::string(" under the false-information exception")
+                                : std::string(" and the block is not yet first transferred")) +
+                           ": no " + std::string(what)));
+  }
+  return {};
+}
+
+Status<Refusal> CheckInternationalTransfer(const Authorization& a, const PartyCode& acquiring,
+                                           bool already_first_transferred) {
+  auto may = CheckMayMove(a, already_first_transferred, "international transfer");
+  if (!may) return may;
+  if (!a.purposes.ndc) {
+    return Fail(Refuse(Check::kPurposeNotAuthorized,
+                       Who(a) + " covers " + ToString(a.purposes) +
+                           ", not use towards another Party's NDC"));
+  }
+  if (!a.acquiring_parties.empty()) {
+    bool named = false;
+    for (const PartyCode& p : a.acquiring_parties) named = named || p == acquiring;
+    if (!named) {
+      return Fail(Refuse(Check::kNotAuthorized,
+                         Who(a) + " does not name " + acquiring.value + " as an authorized Party"));
+    }
+  }
+  return {};
+}
+
+Status<Refusal> CheckRetirement(const Authorization* own, const Authorization* first,
+                                const PartyCode& using_party, bool already_first_transferred) {
+  if (own == nullptr || first == nullptr) {
+    return Fail(Refuse(Check::kRetirementNeedsBothAuthorizations,
+                       "retiring an ITMO towards " + using_party.value +
+                           "'s NDC needs the authorization of both " + using_party.value +
+                           " and the first transferring Party; " +
+                           (own == nullptr ? using_party.value : std::string("the partner")) +
+                           " has none for this project (R-AUTH-07)"));
+  }
+  for (const Authorization* a : {own, first}) {
+    if (!a->purposes.ndc) {
+      return Fail(Refuse(Check::kRetirementNeedsBothAuthorizations,
+                         Who(*a) + " does not cover NDC use (R-AUTH-07)"));
+    }
+    auto may = CheckMayMove(*a, already_first_transferred, "use towards an NDC");
+    if (!may) return may;
+  }
+  return {};
+}
+
+bool CancellationIsFirstTransfer(const Authorization& a, bool omge,
+                                 bool already_first_transferred) {
+  if (already_first_transferred) return false;
+  if (omge) return true;
+  return a.purposes.oimp && a.first_transfer == FirstTransferDefinition::kUseOrCancellation;
+}
+
+}  // namespace registry

@@ -1,0 +1,112 @@
+// Pure Article 6.2 authorization rules (DOMAIN.md §2.1, §4, §8, §9): purposes, first-transfer
+// definitions, the checks of a Step 2a authorization, the quantity still issuable under it (Step
+// 2b), when a block is first transferred, and who must have authorized a retirement (R-AUTH-07).
+// No I/O: the service loads the authorization versions (documents) and calls these functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/checks.h"
+#include "core/ids.h"
+#include "core/result.h"
+
+namespace registry {
+
+// The uses an authorization covers (AEF Table 2 "Purposes for authorization").
+struct Purposes {
+  bool ndc = false;
+  bool oimp = false;  // OIMP, IMP or OP: other international mitigation purposes.
+  std::string oimp_label = "OIMP";  // "OIMP", "IMP" or "OP".
+  bool operator==(const Purposes&) const = default;
+};
+
+// Parses one of NDC, OIMP, IMP, OP, "NDC and OIMP", "NDC and IMP", "NDC and OP".
+std::optional<Purposes> ParsePurposes(std::string_view text);
+std::string ToString(const Purposes& purposes);
+
+// The OIMP first-transfer definition (2/CMA.3 annex para 2(b)).
+enum class FirstTransferDefinition { kNone, kAuthorization, kIssuance, kUseOrCancellation };
+// Accepts the printed AEF spellings and the nomenclature ones (Authorisation, Use or Cancellation).
+std::optional<FirstTransferDefinition> ParseFirstTransferDefinition(std::string_view text);
+std::string_view ToString(FirstTransferDefinition definition);
+
+// What a Party's authorization may be changed for (element (g) of 4/CMA.6 para 5).
+struct ChangeTerms {
+  bool increase = false;    // The quantity may be raised.
+  bool decrease = true;     // The quantity may be lowered.
+  bool revocation = true;   // The authorization may be revoked.
+  // The exception the terms state: a change may reach blocks already first transferred when the
+  // authorization rested on deliberately false information. Applied only explicitly.
+  bool false_information_exception = false;
+};
+
+// One version of a Party's authorization of a project's ITMOs (Steps 2a and 2b).
+struct Authorization {
+  PartyCode party;
+  std::string authorization_id;  // Party-assigned, [A-Za-z0-9 ./-]+.
+  int32_t version = 1;
+  ProjectRef project;
+  std::string ca_key;            // The cooperative approach document key.
+  std::string date;              // ISO date of this version.
+  std::string effective_date;    // ISO date from which this version applies.
+  Purposes purposes;
+  FirstTransferDefinition first_transfer = FirstTransferDefinition::kNone;
+  std::map<int32_t, int64_t> authorized;  // Estimated/authorized quantity per vintage.
+  std::map<int32_t, int64_t> issued;      // Issued so far under it per vintage (Step 2b).
+  std::vector<int64_t> entities;          // Authorized entity ids.
+  std::vector<PartyCode> acquiring_parties;  // Authorized Parties; empty = any Party.
+  ChangeTerms terms;
+  bool revoked = false;
+  bool exception_applied = false;  // The false-information exception reaches first transfers.
+};
+
+// Checks a Step 2a authorization (or a change) on its own and against the first-transfer
+// definition already fixed for its cooperative approach (`ca_definition`, kNone if none yet).
+// Refuses: an ITMO vintage before 2021 (R-ITMO-01), OIMP without a first-transfer definition,
+// a first-transfer definition without OIMP, a definition other than the approach's (para 15),
+// a non-positive quantity, a malformed authorization id.
+Status<Refusal> CheckAuthorization(const Authorization& authorization,
+                                   FirstTransferDefinition ca_definition);
+
+// Checks that `quantity` of `vintage` may still be issued under `authorization` (Step 2b).
+Status<Refusal> CheckIssuable(const Authorization& authorization, Vintage vintage,
+                              Quantity quantity);
+
+// Checks a change from `current` to `next` against current's change terms: raising a quantity,
+// lowering it, revoking, applying the false-information exception.
+Status<Refusal> CheckChange(const Authorization& current, const Authorization& next);
+
+// True when a block of this authorization is first transferred at issuance: OIMP with the
+// definition Authorization (the first transfer happened when authorized, so the blocks are born
+// first transferred) or Issuance (para 2(b)).
+bool FirstTransferredAtIssuance(const Authorization& authorization);
+
+// The reason, if any, a block not yet first transferred may not be first transferred now under
+// `authorization` (revoked, or quantity lowered to zero is not a reason: issued blocks stay).
+// `already_first_transferred` blocks are untouched by revocation unless the exception applied.
+Status<Refusal> CheckMayMove(const Authorization& authorization, bool already_first_transferred,
+                             std::string_view what);
+
+// International transfer to `acquiring`: the first transferring Party must have authorized NDC
+// use and the acquiring Party (when the authorization names Parties).
+Status<Refusal> CheckInternationalTransfer(const Authorization& first_transferring,
+                                           const PartyCode& acquiring,
+                                           bool already_first_transferred);
+
+// Retirement towards `using_party`'s NDC of an ITMO (R-AUTH-07): both the using Party and the
+// first transferring Party must have authorized it for NDC use, neither revoked for a block not
+// yet first transferred. nullptr means no authorization.
+Status<Refusal> CheckRetirement(const Authorization* using_party_authorization,
+                                const Authorization* first_transferring_authorization,
+                                const PartyCode& using_party, bool already_first_transferred);
+
+// Cancellation for OIMP or OMGE: whether it makes the block first transferred. OMGE: always when
+// not yet first transferred (paras 16-17); OIMP: when the definition is "Use or cancellation".
+bool CancellationIsFirstTransfer(const Authorization& authorization, bool omge,
+                                 bool already_first_transferred);
+
+}  // namespace registry

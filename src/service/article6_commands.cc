@@ -1,0 +1,853 @@
+// Article 6.2 commands (issue 3): the cooperative approach and each Party's Step 1 authorization,
+// JCM projects and their state machine, Step 2a (a Party's authorization of a project's ITMOs),
+// changes, Step 2b with the JCM issuance, the international transfer between two registries
+// hosted here, and the movement hook for retirements and cancellations. Reference data live in
+// versioned documents (see article6_hooks.h for the kinds and keys); the rules are in
+// core/authorization.h.
+//
+// Step 2b (DOMAIN Q4, decided here): Step 2b is a new VERSION of the Party's project
+// authorization, not a separate Authorization ID. Each JCM issuance of ITMO vintages writes
+// version v+1 that keeps every Step 2a field and records the actual quantity issued per vintage,
+// the crediting (monitoring) period and the JC decision. The lots carry that version. So the AEF
+// Table 2 has one row per version under one Party-assigned ID, and "authorized minus issued" is
+// always read from the current version. An issuance above what is left is refused; a change
+// (authorization.change, allowed by the change terms) may raise it first.
+#include <algorithm>
+#include <set>
+
+#include "core/authorization.h"
+#include "core/jcm_data.h"
+#include "core/limits.h"
+#include "core/nomenclature.h"
+#include "service/article6_hooks.h"
+
+namespace registry::service {
+
+std::string AuthorizationKey(const PartyCode& party, const ProjectRef& project) {
+  return party.value + ":" + project.value;
+}
+
+namespace {
+
+Unexpected<Failure> Refuse(Check check, std::string message) {
+  return Fail(Failure::Refused(check, std::move(message)));
+}
+
+// A rule's verdict as a command result.
+CommandResult<bool> Rule(const Status<Refusal>& status) {
+  if (!status) return Fail(Failure::Of(status.error()));
+  return true;
+}
+
+CommandResult<std::optional<Json>> LoadJson(Transaction& tx, const char* kind,
+                                            const std::string& key) {
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument(kind, key)));
+  if (!doc) return std::optional<Json>();
+  return std::optional<Json>(Json::parse(doc->body));
+}
+
+CommandResult<bool> PutJson(Transaction& tx, const char* kind, const std::string& key,
+                            const Json& body, const Context& ctx) {
+  RETURN_IF_ERROR(tx.PutDocument(kind, key, body.dump(), ctx.sequence));
+  return true;
+}
+
+CommandResult<std::string> DateArg(const Json& args, const char* name) {
+  ASSIGN_OR_RETURN(const std::string text, TextArg(args, name, 10));
+  if (!DaysFromIsoDate(text)) {
+    return Refuse(Check::kFieldInvalid, std::string("field '") + name + "' '" + text +
+                                            "' is not an ISO date YYYY-MM-DD");
+  }
+  return text;
+}
+
+CommandResult<std::optional<std::string>> OptionalDateArg(const Json& args, const char* name) {
+  ASSIGN_OR_RETURN(const auto text, OptionalTextArg(args, name, 10));
+  if (text && !DaysFromIsoDate(*text)) {
+    return Refuse(Check::kFieldInvalid, std::string("field '") + name + "' '" + *text +
+                                            "' is not an ISO date YYYY-MM-DD");
+  }
+  return text;
+}
+
+CommandResult<std::vector<std::string>> TextListArg(const Json& args, const char* name,
+                                                    bool required) {
+  std::vector<std::string> out;
+  const auto it = args.find(name);
+  if (it == args.end() || it->is_null()) {
+    if (required) return Refuse(Check::kFieldMissing, std::string("field '") + name + "' is required");
+    return out;
+  }
+  if (!it->is_array() || it->size() > kRangesPerRequestMax) {
+    return Refuse(Check::kFieldInvalid, std::string("field '") + name + "' must be a short list");
+  }
+  for (const Json& item : *it) {
+    if (!item.is_string() || item.get<std::string>().empty() || item.get<std::string>().size() > 256) {
+      return Refuse(Check::kFieldInvalid,
+                    std::string("field '") + name + "' items must be non-empty strings");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  if (required && out.empty()) {
+    return Refuse(Check::kFieldMissing, std::string("field '") + name + "' must not be empty");
+  }
+  return out;
+}
+
+CommandResult<ProjectRef> ProjectArg(const Json& args, const char* name) {
+  ASSIGN_OR_RETURN(const std::string text, TextArg(args, name, 16));
+  const auto ref = ParseProjectRef(text);
+  if (!ref) return Refuse(Check::kFieldInvalid, "project '" + text + "' is not like TH014");
+  return *ref;
+}
+
+// Refuses a value absent from a loaded nomenclature list (or a list not loaded).
+CommandResult<bool> CheckNomenclature(Transaction& tx, const char* list, const std::string& value) {
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kNomenclatureKind, list));
+  if (!doc) {
+    return Refuse(Check::kFieldInvalid, std::string("the nomenclature list '") + list +
+                                            "' is not loaded; run nomenclature.set first");
+  }
+  for (const Json& v : doc->at("values")) {
+    if (v.get<std::string>() == value) return true;
+  }
+  return Refuse(Check::kFieldInvalid, "'" + value + "' is not in the AEF nomenclature list '" +
+                                          list + "'");
+}
+
+// ---- nomenclature.set {list, values[]} ---------------------------------------------------------
+
+CommandResult<Json> SetNomenclature(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string list, TextArg(args, "list", 64));
+  if (!IsNomenclatureList(list)) {
+    return Refuse(Check::kFieldInvalid,
+                  "list '" + list + "' is not sectors, activity_types or underlying_registries");
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> values, TextListArg(args, "values", true));
+  std::set<std::string> seen(values.begin(), values.end());
+  if (seen.size() != values.size()) {
+    return Refuse(Check::kFieldInvalid, "list '" + list + "' holds a value twice");
+  }
+  const Json body = {{"list", list}, {"values", values}};
+  RETURN_IF_ERROR(PutJson(tx, kNomenclatureKind, list, body, ctx));
+  return body;
+}
+
+// ---- Cooperative approach and Step 1 ----------------------------------------------------------
+
+CommandResult<Json> LoadCa(Transaction& tx, const std::string& key) {
+  ASSIGN_OR_RETURN(const auto ca, LoadJson(tx, kCaKind, key));
+  if (!ca) return Refuse(Check::kUnknownCooperativeApproach, "cooperative approach '" + key + "' is unknown");
+  return *ca;
+}
+
+CommandResult<bool> CheckCaId(const std::string& text) {
+  if (!ParseCaId(text)) {
+    return Refuse(Check::kFieldInvalid, "cooperative approach id '" + text + "' is not CA + 4 digits");
+  }
+  return true;
+}
+
+// ca.define {key, parties[], ca_id?}
+CommandResult<Json> DefineCa(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string key, TextArg(args, "key", 64));
+  ASSIGN_OR_RETURN(const std::vector<std::string> parties, TextListArg(args, "parties", true));
+  ASSIGN_OR_RETURN(const auto ca_id, OptionalTextArg(args, "ca_id", 16));
+  if (ca_id) RETURN_IF_ERROR(CheckCaId(*ca_id));
+  for (const std::string& p : parties) {
+    ASSIGN_OR_RETURN(const auto party, Lift(tx.GetDocument("party", p)));
+    if (!party) return Refuse(Check::kUnknownParty, "Party '" + p + "' is unknown");
+  }
+  if (parties.size() < 2) {
+    return Refuse(Check::kFieldInvalid, "a cooperative approach has at least two Parties");
+  }
+  ASSIGN_OR_RETURN(const auto existing, LoadJson(tx, kCaKind, key));
+  if (existing) return Refuse(Check::kAlreadyExists, "cooperative approach '" + key + "' exists");
+  const Json body = {{"key", key},
+                     {"ca_id", ca_id.value_or("")},
+                     {"parties", parties},
+                     {"first_transfer_definition", ""},
+                     {"step1", Json::object()}};
+  RETURN_IF_ERROR(PutJson(tx, kCaKind, key, body, ctx));
+  return body;
+}
+
+// ca.assign_id {key, ca_id}: the CARP assigned the id (4/CMA.6 para 5(a) "where available").
+CommandResult<Json> AssignCaId(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string key, TextArg(args, "key", 64));
+  ASSIGN_OR_RETURN(const std::string ca_id, TextArg(args, "ca_id", 16));
+  RETURN_IF_ERROR(CheckCaId(ca_id));
+  ASSIGN_OR_RETURN(Json ca, LoadCa(tx, key));
+  if (!ca["ca_id"].get<std::string>().empty()) {
+    return Refuse(Check::kAlreadyExists, "cooperative approach '" + key + "' already has id " +
+                                             ca["ca_id"].get<std::string>());
+  }
+  ca["ca_id"] = ca_id;
+  RETURN_IF_ERROR(PutJson(tx, kCaKind, key, ca, ctx));
+  return ca;
+}
+
+// ca.authorize {key, party, date, elements...}: one Party's Step 1 authorization, with every
+// element (a)-(n) of 4/CMA.6 para 5 as a structured field. A new one replaces the Party's
+// previous Step 1 in a new version of the approach's document (history kept by the store).
+CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string key, TextArg(args, "key", 64));
+  ASSIGN_OR_RETURN(const PartyCode party, PartyArg(args, "party"));
+  ASSIGN_OR_RETURN(Json ca, LoadCa(tx, key));
+  bool participating = false;
+  for (const Json& p : ca["parties"]) participating = participating || p == party.value;
+  if (!participating) {
+    return Refuse(Check::kNotAuthorized, party.value + " is not a Party of approach " + key);
+  }
+  // (c) dates
+  ASSIGN_OR_RETURN(const std::string date, DateArg(args, "date"));
+  ASSIGN_OR_RETURN(const std::string valid_from, DateArg(args, "valid_from"));
+  ASSIGN_OR_RETURN(const auto valid_to, OptionalDateArg(args, "valid_to"));
+  ASSIGN_OR_RETURN(const auto final_issuance, OptionalDateArg(args, "final_issuance_date"));
+  ASSIGN_OR_RETURN(const auto final_use, OptionalDateArg(args, "final_use_or_cancel_date"));
+  // (e) uses, (d) first transfer
+  ASSIGN_OR_RETURN(const std::string purposes_text, TextArg(args, "purposes", 32));
+  const auto purposes = ParsePurposes(purposes_text);
+  if (!purposes) return Refuse(Check::kFieldInvalid, "purposes '" + purposes_text + "' is not an AEF value");
+  ASSIGN_OR_RETURN(const auto ft_text, OptionalTextArg(args, "first_transfer_definition", 64));
+  const auto ft = ParseFirstTransferDefinition(ft_text.value_or(""));
+  if (!ft) return Refuse(Check::kFieldInvalid, "first transfer definition '" + *ft_text + "' is unknown");
+  if (purposes->oimp && *ft == FirstTransferDefinition::kNone) {
+    return Refuse(Check::kOimpWithoutFirstTransferDefinition,
+                  party.value + "'s Step 1 covers OIMP without a first-transfer definition");
+  }
+  const auto ca_ft = ParseFirstTransferDefinition(ca["first_transfer_definition"].get<std::string>());
+  if (*ft != FirstTransferDefinition::kNone && *ca_ft != FirstTransferDefinition::kNone && *ft != *ca_ft) {
+    return Refuse(Check::kConflictingFirstTransferDefinition,
+                  "approach " + key + " already defines the first transfer as '" +
+                      std::string(ToString(*ca_ft)) + "' (4/CMA.6 para 15)");
+  }
+  // (f), (g), (h)
+  ASSIGN_OR_RETURN(const auto refs, TextListArg(args, "regulatory_refs", true));
+  ASSIGN_OR_RETURN(const std::string change_terms, TextArg(args, "change_terms", 4096));
+  ASSIGN_OR_RETURN(const auto quantity, OptionalIntArg(args, "authorized_quantity"));
+  if (quantity && *quantity <= 0) return Refuse(Check::kQuantityNotPositive, "authorized_quantity must be positive");
+  // (i), (j)
+  ASSIGN_OR_RETURN(const RegistryCode itmo_registry, RegistryArg(args, "party_itmo_registry_id"));
+  if (PartyOfRegistry(itmo_registry) != party) {
+    return Refuse(Check::kFieldInvalid, "registry " + itmo_registry.value + " is not " + party.value + "'s");
+  }
+  ASSIGN_OR_RETURN(const auto underlying, TextListArg(args, "underlying_registry_ids", true));
+  for (const std::string& u : underlying) RETURN_IF_ERROR(CheckNomenclature(tx, "underlying_registries", u));
+  // (k) vintages
+  ASSIGN_OR_RETURN(const int64_t vintage_from, IntArg(args, "vintage_from"));
+  ASSIGN_OR_RETURN(const auto vintage_to, OptionalIntArg(args, "vintage_to"));
+  if (vintage_from < kFirstItmoVintage) {
+    return Refuse(Check::kItmoVintageBefore2021, "vintage_from " + std::to_string(vintage_from) +
+                                                     ": mitigation before 2021 cannot be an ITMO");
+  }
+  if (vintage_to && (*vintage_to < vintage_from || *vintage_to > kVintageMax)) {
+    return Refuse(Check::kFieldInvalid, "vintage_to must be in [vintage_from, 2100]");
+  }
+  // (l) metric
+  ASSIGN_OR_RETURN(const std::string metric, TextArg(args, "metric", 16));
+  if (metric != "GHG" && metric != "Non-GHG") return Refuse(Check::kFieldInvalid, "metric is GHG or Non-GHG");
+  ASSIGN_OR_RETURN(const std::string gwp, TextArg(args, "gwp_values", 128));
+  ASSIGN_OR_RETURN(const auto gases, TextListArg(args, "gases", true));
+  // (m), (n)
+  ASSIGN_OR_RETURN(const auto sectors, TextListArg(args, "sectors", false));
+  for (const std::string& s : sectors) RETURN_IF_ERROR(CheckNomenclature(tx, "sectors", s));
+  ASSIGN_OR_RETURN(const auto activities, TextListArg(args, "activity_types", false));
+  for (const std::string& a : activities) RETURN_IF_ERROR(CheckNomenclature(tx, "activity_types", a));
+  const Json step1 = {{"a_ca_id", ca["ca_id"]},
+                      {"b_parties", ca["parties"]},
+                      {"c_date", date},
+                      {"c_valid_from", valid_from},
+                      {"c_valid_to", valid_to.value_or("")},
+                      {"c_final_issuance_date", final_issuance.value_or("")},
+                      {"c_final_use_or_cancel_date", final_use.value_or("")},
+                      {"d_first_transfer_definition", std::string(ToString(*ft))},
+                      {"e_purposes", ToString(*purposes)},
+                      {"f_regulatory_refs", refs},
+                      {"g_change_terms", change_terms},
+                      {"h_authorized_quantity", quantity ? Json(*quantity) : Json(nullptr)},
+                      {"i_party_itmo_registry_id", itmo_registry.value},
+                      {"j_underlying_registry_ids", underlying},
+                      {"k_vintage_from", vintage_from},
+                      {"k_vintage_to", vintage_to ? Json(*vintage_to) : Json(nullptr)},
+                      {"l_metric", metric},
+                      {"l_gwp_values", gwp},
+                      {"l_gases", gases},
+                      {"m_sectors", sectors},
+                      {"n_activity_types", activities}};
+  ca["step1"][party.value] = step1;
+  if (*ft != FirstTransferDefinition::kNone) ca["first_transfer_definition"] = std::string(ToString(*ft));
+  RETURN_IF_ERROR(PutJson(tx, kCaKind, key, ca, ctx));
+  return ca;
+}
+
+// ---- Projects -----------------------------------------------------------------------------------
+
+// R-JCM-04 project states and the JC-decided transitions between them.
+const std::map<std::string, std::vector<std::string>>& ProjectTransitions() {
+  static const auto* t = new std::map<std::string, std::vector<std::string>>{
+      {"pin_submitted", {"pin_no_objection"}},
+      {"pin_no_objection", {"pdd_published"}},
+      {"pdd_published", {"validation"}},
+      {"validation", {"registration_requested", "registration_withdrawn"}},
+      {"registration_requested", {"registered", "registration_withdrawn"}},
+      {"registered", {"project_withdrawn"}},
+      {"registration_withdrawn", {}},
+      {"project_withdrawn", {}},
+  };
+  return *t;
+}
+
+CommandResult<Json> LoadProject(Transaction& tx, const ProjectRef& ref) {
+  ASSIGN_OR_RETURN(const auto project, LoadJson(tx, kProjectKind, ref.value));
+  if (!project) return Refuse(Check::kUnknownProject, "project " + ref.value + " is unknown");
+  return *project;
+}
+
+// project.add {ref, host_party, title, methodology, methodology_version, sector, activity_type,
+// participants[], allocation {PARTY: percent}, ca_key?, state?, registration_date?, jc_decision?}
+CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "ref"));
+  ASSIGN_OR_RETURN(const PartyCode host, PartyArg(args, "host_party"));
+  ASSIGN_OR_RETURN(const std::string title, TextArg(args, "title", 512));
+  ASSIGN_OR_RETURN(const std::string methodology, TextArg(args, "methodology", 64));
+  ASSIGN_OR_RETURN(const auto version, OptionalTextArg(args, "methodology_version", 32));
+  ASSIGN_OR_RETURN(const std::string sector, TextArg(args, "sector", 128));
+  ASSIGN_OR_RETURN(const std::string activity, TextArg(args, "activity_type", 128));
+  ASSIGN_OR_RETURN(const auto participants, TextListArg(args, "participants", false));
+  ASSIGN_OR_RETURN(const auto ca_key, OptionalTextArg(args, "ca_key", 64));
+  ASSIGN_OR_RETURN(const auto state_text, OptionalTextArg(args, "state", 32));
+  ASSIGN_OR_RETURN(const auto registration_date, OptionalDateArg(args, "registration_date"));
+  ASSIGN_OR_RETURN(const auto jc_decision, OptionalTextArg(args, "jc_decision", 128));
+  RETURN_IF_ERROR(CheckNomenclature(tx, "sectors", sector));
+  RETURN_IF_ERROR(CheckNomenclature(tx, "activity_types", activity));
+  ASSIGN_OR_RETURN(const auto host_doc, Lift(tx.GetDocument("party", host.value)));
+  if (!host_doc) return Refuse(Check::kUnknownParty, "Party " + host.value + " is unknown");
+  const std::string state = state_text.value_or("validation");
+  if (!ProjectTransitions().count(state)) {
+    return Refuse(Check::kFieldInvalid, "project state '" + state + "' is unknown");
+  }
+  if (state == "registered" && !registration_date) {
+    return Refuse(Check::kFieldMissing, "a registered project needs its registration_date");
+  }
+  const auto alloc = args.find("allocation");
+  if (alloc == args.end() || !alloc->is_object() || alloc->size() != 2) {
+    return Refuse(Check::kFieldMissing,
+                  "field 'allocation' must give the percent of both sides, e.g. {\"MNG\":20,\"JPN\":80}");
+  }
+  int64_t percent_total = 0;
+  for (const auto& [party, percent] : alloc->items()) {
+    if (party != host.value && party != "JPN") {
+      return Refuse(Check::kAllocationMismatch, "allocation names " + party + ", not " + host.value + " or JPN");
+    }
+    if (!percent.is_number_integer() || percent.get<int64_t>() < 0 || percent.get<int64_t>() > 100) {
+      return Refuse(Check::kAllocationMismatch, "allocation percents are integers in [0, 100]");
+    }
+    percent_total += percent.get<int64_t>();
+  }
+  if (percent_total != 100 || host.value == "JPN") {
+    return Refuse(Check::kAllocationMismatch,
+                  "the allocation of both sides must add up to 100 %, it adds up to " +
+                      std::to_string(percent_total));
+  }
+  if (ca_key) RETURN_IF_ERROR(LoadCa(tx, *ca_key));
+  ASSIGN_OR_RETURN(const auto existing, LoadJson(tx, kProjectKind, ref.value));
+  if (existing) return Refuse(Check::kAlreadyExists, "project " + ref.value + " exists");
+  Json decisions = Json::array();
+  if (jc_decision) decisions.push_back(Json{{"id", *jc_decision}, {"date", registration_date.value_or("")}, {"to", state}});
+  const Json body = {{"ref", ref.value},
+                     {"host_party", host.value},
+                     {"title", title},
+                     {"methodology", methodology},
+                     {"methodology_version", version.value_or("")},
+                     {"sector", sector},
+                     {"activity_type", activity},
+                     {"participants", participants},
+                     {"allocation", *alloc},
+                     {"ca_key", ca_key.value_or("")},
+                     {"state", state},
+                     {"registration_date", registration_date.value_or("")},
+                     {"decisions", decisions},
+                     {"issuances", Json::array()}};
+  RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, body, ctx));
+  return body;
+}
+
+// project.transition {ref, to, jc_decision, date}
+CommandResult<Json> TransitionProject(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "ref"));
+  ASSIGN_OR_RETURN(const std::string to, TextArg(args, "to", 32));
+  ASSIGN_OR_RETURN(const std::string decision, TextArg(args, "jc_decision", 128));
+  ASSIGN_OR_RETURN(const std::string date, DateArg(args, "date"));
+  ASSIGN_OR_RETURN(Json project, LoadProject(tx, ref));
+  const std::string from = project["state"].get<std::string>();
+  const auto& allowed = ProjectTransitions().at(from);
+  if (std::find(allowed.begin(), allowed.end(), to) == allowed.end()) {
+    return Refuse(Check::kProjectStateTransition,
+                  "project " + ref.value + " cannot go from " + from + " to " + to + " (R-JCM-04)");
+  }
+  project["state"] = to;
+  if (to == "registered") project["registration_date"] = date;
+  project["decisions"].push_back(Json{{"id", decision}, {"date", date}, {"from", from}, {"to", to}});
+  RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
+  return project;
+}
+
+// ---- Authorizations (Step 2a and changes) -------------------------------------------------------
+
+CommandResult<std::map<int32_t, int64_t>> VintageQuantities(const Json& args, const char* name) {
+  const auto it = args.find(name);
+  std::map<int32_t, int64_t> out;
+  if (it == args.end() || !it->is_array() || it->empty() || it->size() > kVintagesPerIssuanceMax) {
+    return Refuse(Check::kFieldMissing, std::string("field '") + name +
+                                            "' must list [{vintage, quantity}, ...]");
+  }
+  for (const Json& item : *it) {
+    if (!item.is_object()) return Refuse(Check::kFieldInvalid, "each vintage is {vintage, quantity}");
+    ASSIGN_OR_RETURN(const int64_t vintage, IntArg(item, "vintage"));
+    ASSIGN_OR_RETURN(const int64_t quantity, IntArg(item, "quantity"));
+    if (vintage < kVintageMin || vintage > kVintageMax) {
+      return Refuse(Check::kVintageOutOfRange, "vintage " + std::to_string(vintage) + " is out of range");
+    }
+    if (quantity < 0 || quantity > kIssuanceQuantityMax) {
+      return Refuse(Check::kQuantityNotPositive, "vintage " + std::to_string(vintage) +
+                                                     " quantity must be in [0, issuance maximum]");
+    }
+    if (!out.emplace(static_cast<int32_t>(vintage), quantity).second) {
+      return Refuse(Check::kFieldInvalid, "vintage " + std::to_string(vintage) + " is listed twice");
+    }
+  }
+  return out;
+}
+
+Json VintageMapJson(const std::map<int32_t, int64_t>& m) {
+  Json out = Json::object();
+  for (const auto& [year, q] : m) out[std::to_string(year)] = q;
+  return out;
+}
+
+CommandResult<std::map<int32_t, int64_t>> VintageMapFromJson(const Json& j) {
+  std::map<int32_t, int64_t> out;
+  for (const auto& [year, q] : j.items()) out[static_cast<int32_t>(std::stoi(year))] = q.get<int64_t>();
+  return out;
+}
+
+// authorization.add {party, project, authorization_id, date, purposes, first_transfer_definition?,
+// vintages[{vintage, quantity}], entities[], acquiring_parties[], change_terms{...}}: Step 2a.
+CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Context& ctx) {
+  Authorization a;
+  ASSIGN_OR_RETURN(a.party, PartyArg(args, "party"));
+  ASSIGN_OR_RETURN(a.project, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(a.authorization_id, TextArg(args, "authorization_id", 128));
+  ASSIGN_OR_RETURN(a.date, DateArg(args, "date"));
+  a.effective_date = a.date;
+  ASSIGN_OR_RETURN(const std::string purposes_text, TextArg(args, "purposes", 32));
+  const auto purposes = ParsePurposes(purposes_text);
+  if (!purposes) {
+    return Refuse(Check::kFieldInvalid, "purposes '" + purposes_text +
+                                            "' is not NDC, OIMP, IMP, OP, NDC and OIMP, NDC and IMP or NDC and OP");
+  }
+  a.purposes = *purposes;
+  ASSIGN_OR_RETURN(const auto ft_text, OptionalTextArg(args, "first_transfer_definition", 64));
+  const auto ft = ParseFirstTransferDefinition(ft_text.value_or(""));
+  if (!ft) return Refuse(Check::kFieldInvalid, "first transfer definition '" + *ft_text + "' is unknown");
+  a.first_transfer = *ft;
+  ASSIGN_OR_RETURN(a.authorized, VintageQuantities(args, "vintages"));
+  ASSIGN_OR_RETURN(const auto parties, TextListArg(args, "acquiring_parties", false));
+  for (const std::string& p : parties) {
+    const auto code = ParsePartyCode(p);
+    if (!code) return Refuse(Check::kFieldInvalid, "acquiring party '" + p + "' is not alpha-3");
+    a.acquiring_parties.push_back(*code);
+  }
+  const auto entities = args.find("entities");
+  if (entities != args.end() && entities->is_array()) {
+    for (const Json& e : *entities) {
+      if (!e.is_number_integer()) return Refuse(Check::kFieldInvalid, "entities are entity ids");
+      ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("entity", EntityKey(EntityId{e.get<int64_t>()}))));
+      if (!doc) return Refuse(Check::kUnknownEntity, "entity " + std::to_string(e.get<int64_t>()) + " is unknown");
+      a.entities.push_back(e.get<int64_t>());
+    }
+  }
+  const auto terms = args.find("change_terms");
+  if (terms != args.end() && terms->is_object()) {
+    ASSIGN_OR_RETURN(a.terms.increase, BoolArg(*terms, "increase", false));
+    ASSIGN_OR_RETURN(a.terms.decrease, BoolArg(*terms, "decrease", true));
+    ASSIGN_OR_RETURN(a.terms.revocation, BoolArg(*terms, "revocation", true));
+    ASSIGN_OR_RETURN(a.terms.false_information_exception, BoolArg(*terms, "false_information_exception", false));
+  }
+  ASSIGN_OR_RETURN(const Json project, LoadProject(tx, a.project));
+  const std::string state = project["state"].get<std::string>();
+  if (state != "registration_requested" && state != "registered") {
+    return Refuse(Check::kProjectStateTransition,
+                  "Step 2a is given at registration; project " + a.project.value + " is " + state);
+  }
+  if (a.party.value != project["host_party"].get<std::string>() && a.party.value != "JPN") {
+    return Refuse(Check::kNotAuthorized, a.party.value + " is not a side of project " + a.project.value);
+  }
+  a.ca_key = project["ca_key"].get<std::string>();
+  if (a.ca_key.empty()) {
+    return Refuse(Check::kUnknownCooperativeApproach,
+                  "project " + a.project.value + " names no cooperative approach");
+  }
+  ASSIGN_OR_RETURN(Json ca, LoadCa(tx, a.ca_key));
+  if (!ca["step1"].contains(a.party.value)) {
+    return Refuse(Check::kNotAuthorized, a.party.value + " has not authorized approach " + a.ca_key +
+                                             " (Step 1) yet");
+  }
+  const auto ca_ft = ParseFirstTransferDefinition(ca["first_transfer_definition"].get<std::string>());
+  RETURN_IF_ERROR(Rule(CheckAuthorization(a, *ca_ft)));
+  ASSIGN_OR_RETURN(const auto existing, LoadAuthorization(tx, a.party, a.project));
+  if (existing) {
+    return Refuse(Check::kAlreadyExists, a.party.value + " has authorized " + a.project.value +
+                                             " already; change it with authorization.change");
+  }
+  if (a.first_transfer != FirstTransferDefinition::kNone && *ca_ft == FirstTransferDefinition::kNone) {
+    ca["first_transfer_definition"] = std::string(ToString(a.first_transfer));
+    RETURN_IF_ERROR(PutJson(tx, kCaKind, a.ca_key, ca, ctx));
+  }
+  Json body = AuthorizationToJson(a);
+  body["step"] = "2a";
+  RETURN_IF_ERROR(PutJson(tx, kAuthorizationKind, AuthorizationKey(a.party, a.project), body, ctx));
+  return body;
+}
+
+// authorization.change {party, project, effective_date, reason, vintages?, revoke?,
+// false_information_exception?}: a new version. It never rewrites blocks: what it changes is
+// what may still be issued, and whether blocks not yet first transferred may be; blocks already
+// first transferred are reached only by the false-information exception, when the terms state it.
+CommandResult<Json> ChangeAuthorization(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const PartyCode party, PartyArg(args, "party"));
+  ASSIGN_OR_RETURN(const ProjectRef project, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(const std::string effective, DateArg(args, "effective_date"));
+  ASSIGN_OR_RETURN(const std::string reason, TextArg(args, "reason", 1024));
+  ASSIGN_OR_RETURN(const bool revoke, BoolArg(args, "revoke", false));
+  ASSIGN_OR_RETURN(const bool exception, BoolArg(args, "false_information_exception", false));
+  ASSIGN_OR_RETURN(const auto current, LoadAuthorization(tx, party, project));
+  if (!current) {
+    return Refuse(Check::kUnknownAuthorization, party.value + " has no authorization of " + project.value);
+  }
+  Authorization next = *current;
+  next.version = current->version + 1;
+  next.effective_date = effective;
+  next.date = effective;
+  next.revoked = revoke;
+  next.exception_applied = exception;
+  if (args.contains("vintages")) {
+    ASSIGN_OR_RETURN(next.authorized, VintageQuantities(args, "vintages"));
+  }
+  if (!revoke && !args.contains("vintages")) {
+    return Refuse(Check::kFieldMissing, "a change gives new 'vintages' quantities or 'revoke'");
+  }
+  RETURN_IF_ERROR(Rule(CheckChange(*current, next)));
+  if (!revoke) RETURN_IF_ERROR(Rule(CheckAuthorization(next, next.first_transfer)));
+  Json body = AuthorizationToJson(next);
+  body["step"] = revoke ? "revocation" : "change";
+  body["reason"] = reason;
+  RETURN_IF_ERROR(PutJson(tx, kAuthorizationKind, AuthorizationKey(party, project), body, ctx));
+  return body;
+}
+
+// ---- issue.jcm: JC issuance decision + Step 2b -------------------------------------------------
+
+// True when `share` is the allocation percent of `total`, rounded either way.
+bool ShareFits(int64_t total, int64_t percent, int64_t share) {
+  const int64_t low = total * percent / 100;
+  const int64_t high = (total * percent + 99) / 100;
+  return share == low || share == high;
+}
+
+// issue.jcm {account, project, jc_decision, decision_date, monitoring_start, monitoring_end,
+// total, shares {PARTY: n, ...}, vintages [{vintage, quantity}]}: this registry issues its own
+// side's share, one lot (block) per calendar-year vintage, into `account`.
+CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const int64_t account_id, IntArg(args, "account"));
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(const std::string decision, TextArg(args, "jc_decision", 128));
+  ASSIGN_OR_RETURN(const std::string decision_date, DateArg(args, "decision_date"));
+  ASSIGN_OR_RETURN(const auto start, OptionalDateArg(args, "monitoring_start"));
+  ASSIGN_OR_RETURN(const auto end, OptionalDateArg(args, "monitoring_end"));
+  ASSIGN_OR_RETURN(const int64_t total, IntArg(args, "total"));
+  ASSIGN_OR_RETURN(const auto vintages, VintageQuantities(args, "vintages"));
+  ASSIGN_OR_RETURN(const Account account, LoadAccount(tx, AccountId{account_id}));
+  ASSIGN_OR_RETURN(Json project, LoadProject(tx, ref));
+  if (project["state"] != "registered") {
+    return Refuse(Check::kProjectStateTransition, "project " + ref.value + " is " +
+                                                      project["state"].get<std::string>() + ", not registered");
+  }
+  const PartyCode side = PartyOfRegistry(account.registry);
+  const auto shares = args.find("shares");
+  if (shares == args.end() || !shares->is_object() || shares->size() != 2) {
+    return Refuse(Check::kFieldMissing, "field 'shares' must give both sides' notified amounts");
+  }
+  int64_t shares_total = 0;
+  for (const auto& [party, share] : shares->items()) {
+    if (!project["allocation"].contains(party) || !share.is_number_integer() || share.get<int64_t>() < 0) {
+      return Refuse(Check::kAllocationMismatch, "share of '" + party + "' is not a side of " + ref.value);
+    }
+    if (!ShareFits(total, project["allocation"][party].get<int64_t>(), share.get<int64_t>())) {
+      return Refuse(Check::kAllocationMismatch,
+                    party + "'s share " + std::to_string(share.get<int64_t>()) + " of " + std::to_string(total) +
+                        " is not its " + std::to_string(project["allocation"][party].get<int64_t>()) +
+                        " % from the Credit Allocation Form");
+    }
+    shares_total += share.get<int64_t>();
+  }
+  if (shares_total != total) {
+    return Refuse(Check::kIssuanceSplitMismatch, "the shares add up to " + std::to_string(shares_total) +
+                                                     ", not the total " + std::to_string(total));
+  }
+  if (!shares->contains(side.value)) {
+    return Refuse(Check::kAllocationMismatch, "account " + std::to_string(account_id) + " is in " +
+                                                  account.registry.value + ", which is no side of " + ref.value);
+  }
+  int64_t vintage_total = 0;
+  for (const auto& [year, q] : vintages) vintage_total += q;
+  const int64_t own_share = (*shares)[side.value].get<int64_t>();
+  if (vintage_total != own_share) {
+    return Refuse(Check::kIssuanceSplitMismatch,
+                  "the vintages add up to " + std::to_string(vintage_total) + ", not " + side.value +
+                      "'s share " + std::to_string(own_share));
+  }
+  ASSIGN_OR_RETURN(auto authorization, LoadAuthorization(tx, side, ref));
+  std::string ca_id;
+  if (!project["ca_key"].get<std::string>().empty()) {
+    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, project["ca_key"].get<std::string>()));
+    ca_id = ca["ca_id"].get<std::string>();
+  }
+  bool any_itmo = false;
+  for (const auto& [year, q] : vintages) {
+    if (year < kFirstItmoVintage || !authorization || q == 0) continue;
+    RETURN_IF_ERROR(Rule(CheckIssuable(*authorization, Vintage{year}, Quantity{q})));
+    authorization->issued[year] += q;
+    any_itmo = true;
+  }
+  if (any_itmo) {  // Step 2b: a new version confirming the actual quantity and crediting period.
+    authorization->version += 1;
+    authorization->date = decision_date;
+    authorization->effective_date = decision_date;
+    Json body = AuthorizationToJson(*authorization);
+    body["step"] = "2b";
+    body["jc_decision"] = decision;
+    body["crediting_period"] = Json{{"start", start.value_or("")}, {"end", end.value_or("")}};
+    RETURN_IF_ERROR(PutJson(tx, kAuthorizationKind, AuthorizationKey(side, ref), body, ctx));
+  }
+  std::vector<IssuanceLine> lines;
+  std::vector<IssuanceLot> lots;
+  std::vector<bool> first_transferred;
+  for (const auto& [year, q] : vintages) {
+    if (q == 0) continue;
+    lines.push_back(IssuanceLine{Vintage{year}, Quantity{q}});
+    IssuanceLot lot;
+    lot.registry = account.registry;
+    lot.project = ref;
+    lot.vintage = Vintage{year};
+    lot.first_transferring_party = side;
+    lot.sector = project["sector"].get<std::string>();
+    lot.activity_type = project["activity_type"].get<std::string>();
+    lot.jc_decision = decision;
+    lot.monitoring_start = start.value_or("");
+    lot.monitoring_end = end.value_or("");
+    const bool itmo = year >= kFirstItmoVintage && authorization.has_value();
+    if (itmo) {
+      lot.itmo = true;
+      lot.cooperative_approach = CaId{ca_id};
+      lot.authorization_id = authorization->authorization_id;
+      lot.authorization_version = authorization->version;
+      lot.purposes = ToString(authorization->purposes);
+    }
+    first_transferred.push_back(itmo && FirstTransferredAtIssuance(*authorization));
+    lots.push_back(lot);
+  }
+  if (lines.empty()) return Refuse(Check::kQuantityNotPositive, "nothing to issue");
+  ASSIGN_OR_RETURN(Json result, WriteIssuance(tx, account, lines, lots, ctx, first_transferred));
+  for (size_t i = 0; i < lots.size(); ++i) {
+    result["lots"][i]["first_transferred"] = bool(first_transferred[i]);
+    result["lots"][i]["first_transfer_definition"] =
+        lots[i].itmo ? std::string(ToString(authorization->first_transfer)) : std::string();
+  }
+  project["issuances"].push_back(Json{{"jc_decision", decision}, {"date", decision_date}, {"side", side.value},
+                                      {"total", total}, {"shares", *shares}, {"sequence", ctx.sequence.value}});
+  RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
+  result["project"] = ref.value;
+  result["side"] = side.value;
+  return result;
+}
+
+// ---- transfer.international ---------------------------------------------------------------------
+
+// transfer.international {from, to, quantity | ranges, project?, vintage?}: from one registry
+// hosted here to another (e.g. MNG01 -> JPN01). The blocks keep their lot, so the ITMO
+// identifiers (CA, originating registry, first transferring Party, serials, vintage) do not change.
+CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const MoveRequest request, ParseMoveRequest(tx, args, MovementKind::kTransfer));
+  if (request.from.status != AccountStatus::kOpen) {
+    return Refuse(Check::kAccountBlocked, "account " + std::to_string(request.from.id.value) + " is not open");
+  }
+  if (request.to.status != AccountStatus::kOpen) {
+    return Refuse(Check::kAccountBlocked, "account " + std::to_string(request.to.id.value) + " is not open");
+  }
+  if (IsTerminal(request.from.type)) {
+    return Refuse(Check::kTerminalAccountCannotSend, "nothing leaves a retirement or cancellation account");
+  }
+  if (IsTerminal(request.to.type)) {
+    return Refuse(Check::kWrongDestinationType, "an international transfer goes to a holding account");
+  }
+  const PartyCode transferring = PartyOfRegistry(request.from.registry);
+  const PartyCode acquiring = PartyOfRegistry(request.to.registry);
+  if (transferring == acquiring) {
+    return Refuse(Check::kFieldInvalid, "an international transfer goes to another Party's registry; use transfer");
+  }
+  ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
+  Json details = Json::array();
+  std::vector<bool> first(parts.size(), true);
+  for (const SelectedPart& part : parts) {
+    ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(part.block.lot)));
+    REGISTRY_ASSERT(lot.has_value());
+    if (!lot->itmo) {
+      return Refuse(Check::kNotAuthorized, "lot " + std::to_string(lot->id.value) + " (" + lot->project.value +
+                                               " vintage " + std::to_string(lot->vintage.year) +
+                                               ") is not an authorized ITMO: it cannot be transferred internationally");
+    }
+    ASSIGN_OR_RETURN(const auto authorization,
+                     LoadAuthorization(tx, lot->first_transferring_party, lot->project));
+    if (!authorization) {
+      return Refuse(Check::kNotAuthorized, lot->first_transferring_party.value + " has no authorization of " +
+                                               lot->project.value);
+    }
+    RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*authorization, acquiring, part.block.first_transferred)));
+    details.push_back(Json{{"lot", lot->id.value},
+                           {"first", part.moved.first},
+                           {"last", part.moved.last},
+                           {"quantity", part.moved.Count().tonnes},
+                           {"first_transfer", !part.block.first_transferred}});
+  }
+  ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, first, ctx));
+  result["transferring_party"] = transferring.value;
+  result["acquiring_party"] = acquiring.value;
+  result["parts"] = details;
+  return result;
+}
+
+}  // namespace
+
+// ---- Authorization documents --------------------------------------------------------------------
+
+Json AuthorizationToJson(const Authorization& a) {
+  Json parties = Json::array();
+  for (const PartyCode& p : a.acquiring_parties) parties.push_back(p.value);
+  return Json{{"party", a.party.value},
+              {"authorization_id", a.authorization_id},
+              {"version", a.version},
+              {"project", a.project.value},
+              {"ca_key", a.ca_key},
+              {"date", a.date},
+              {"effective_date", a.effective_date},
+              {"purposes", ToString(a.purposes)},
+              {"first_transfer_definition", std::string(ToString(a.first_transfer))},
+              {"authorized", VintageMapJson(a.authorized)},
+              {"issued", VintageMapJson(a.issued)},
+              {"entities", a.entities},
+              {"acquiring_parties", parties},
+              {"change_terms", Json{{"increase", a.terms.increase},
+                                    {"decrease", a.terms.decrease},
+                                    {"revocation", a.terms.revocation},
+                                    {"false_information_exception", a.terms.false_information_exception}}},
+              {"revoked", a.revoked},
+              {"exception_applied", a.exception_applied}};
+}
+
+CommandResult<Authorization> AuthorizationFromJson(const Json& j) {
+  Authorization a;
+  a.party = PartyCode{j.at("party").get<std::string>()};
+  a.authorization_id = j.at("authorization_id").get<std::string>();
+  a.version = j.at("version").get<int32_t>();
+  a.project = ProjectRef{j.at("project").get<std::string>()};
+  a.ca_key = j.at("ca_key").get<std::string>();
+  a.date = j.at("date").get<std::string>();
+  a.effective_date = j.at("effective_date").get<std::string>();
+  const auto purposes = ParsePurposes(j.at("purposes").get<std::string>());
+  const auto ft = ParseFirstTransferDefinition(j.at("first_transfer_definition").get<std::string>());
+  REGISTRY_ASSERT(purposes.has_value() && ft.has_value());  // Written by AuthorizationToJson.
+  a.purposes = *purposes;
+  a.first_transfer = *ft;
+  ASSIGN_OR_RETURN(a.authorized, VintageMapFromJson(j.at("authorized")));
+  ASSIGN_OR_RETURN(a.issued, VintageMapFromJson(j.at("issued")));
+  a.entities = j.at("entities").get<std::vector<int64_t>>();
+  for (const Json& p : j.at("acquiring_parties")) a.acquiring_parties.push_back(PartyCode{p.get<std::string>()});
+  const Json& t = j.at("change_terms");
+  a.terms.increase = t.at("increase").get<bool>();
+  a.terms.decrease = t.at("decrease").get<bool>();
+  a.terms.revocation = t.at("revocation").get<bool>();
+  a.terms.false_information_exception = t.at("false_information_exception").get<bool>();
+  a.revoked = j.at("revoked").get<bool>();
+  a.exception_applied = j.at("exception_applied").get<bool>();
+  return a;
+}
+
+CommandResult<std::optional<Authorization>> LoadAuthorization(Transaction& tx,
+                                                              const PartyCode& party,
+                                                              const ProjectRef& project) {
+  ASSIGN_OR_RETURN(const auto body, LoadJson(tx, kAuthorizationKind, AuthorizationKey(party, project)));
+  if (!body) return std::optional<Authorization>();
+  ASSIGN_OR_RETURN(Authorization a, AuthorizationFromJson(*body));
+  return std::optional<Authorization>(std::move(a));
+}
+
+CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveRequest& request,
+                                                  const std::vector<SelectedPart>& parts) {
+  Article6Parts out;
+  out.first_transferred.assign(parts.size(), false);
+  std::vector<bool>& first = out.first_transferred;
+  if (request.kind == MovementKind::kTransfer) return out;
+  const PartyCode using_party = PartyOfRegistry(request.to.registry);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Block& block = parts[i].block;
+    ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
+    REGISTRY_ASSERT(lot.has_value());
+    // Non-ITMO JCM credits (pre-2021 vintages, or issued without an authorization) are retired
+    // and cancelled as JCM credits: there is no Article 6 authorization to check for them.
+    if (!lot->itmo) {
+      out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", false}, {"first_transfer", false}});
+      continue;
+    }
+    ASSIGN_OR_RETURN(const auto first_auth, LoadAuthorization(tx, lot->first_transferring_party, lot->project));
+    if (!first_auth) {
+      return Refuse(Check::kNotAuthorized, "ITMO lot " + std::to_string(lot->id.value) +
+                                               " has no authorization of its first transferring Party");
+    }
+    if (request.kind == MovementKind::kRetirement) {
+      ASSIGN_OR_RETURN(const auto own, LoadAuthorization(tx, using_party, lot->project));
+      RETURN_IF_ERROR(Rule(CheckRetirement(own ? &*own : nullptr, &*first_auth, using_party,
+                                           block.first_transferred)));
+      out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", false}});
+      continue;
+    }
+    const bool omge = request.destination.cancellation_purpose == CancellationPurpose::kOmge;
+    const bool oimp = request.destination.cancellation_purpose == CancellationPurpose::kOimp;
+    if (oimp && !first_auth->purposes.oimp) {
+      return Refuse(Check::kPurposeNotAuthorized, "ITMO lot " + std::to_string(lot->id.value) +
+                                                      " is not authorized for OIMP");
+    }
+    first[i] = CancellationIsFirstTransfer(*first_auth, omge, block.first_transferred) && (omge || oimp);
+    if (first[i]) {
+      RETURN_IF_ERROR(Rule(CheckMayMove(*first_auth, false, "first transfer by cancellation")));
+    }
+    out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", bool(first[i])}});
+  }
+  return out;
+}
+
+void AddArticle6Commands(HandlerTable& table) {
+  table.emplace("nomenclature.set", SetNomenclature);
+  table.emplace("ca.define", DefineCa);
+  table.emplace("ca.authorize", AuthorizeCa);
+  table.emplace("ca.assign_id", AssignCaId);
+  table.emplace("project.add", AddProject);
+  table.emplace("project.transition", TransitionProject);
+  table.emplace("authorization.add", AddAuthorization);
+  table.emplace("authorization.change", ChangeAuthorization);
+  table.emplace("issue.jcm", IssueJcm);
+  table.emplace("transfer.international", TransferInternational);
+}
+
+}  // namespace registry::service

@@ -1,0 +1,111 @@
+// Shared set-up of the Article 6 tests: the basic registry (JPN01 accounts 1 gov, 2 retirement,
+// 3 cancellation, 4 gov2; MNG01 5 gov, 6 retirement, plus 7 cancellation opened here), the AEF
+// nomenclature loaded from data/nomenclature, the JPN-MNG cooperative approach with both Parties'
+// Step 1, and project MN101 registered with the 20/80 allocation.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/nomenclature.h"
+#include "testing/test_util.h"
+
+namespace registry::testing {
+
+inline std::string ReadSourceFile(const std::string& relative) {
+  std::ifstream in(std::string(JCM_SOURCE_DIR) + "/" + relative, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void LoadNomenclature(TestRegistry& r) {
+  for (const char* list : kNomenclatureLists) {
+    auto values = ParseNomenclatureCsv(ReadSourceFile(std::string("data/nomenclature/") + list + ".csv"));
+    ASSERT_TRUE(values.has_value()) << list;
+    r.Ok("nomenclature.set", {{"list", list}, {"values", *values}});
+  }
+}
+
+inline service::Json Step1Args(const std::string& party, const std::string& registry,
+                               const std::string& purposes = "NDC") {
+  return {{"key", "JPN-MNG"},
+          {"party", party},
+          {"date", "2025-03-31"},
+          {"valid_from", "2025-03-31"},
+          {"purposes", purposes},
+          {"regulatory_refs", {"JCM Rules of Implementation ver05.0"}},
+          {"change_terms", "Changes apply only to MOs not yet first transferred, except where the "
+                           "authorization rested on deliberately false information."},
+          {"party_itmo_registry_id", registry},
+          {"underlying_registry_ids", {"JCM"}},
+          {"vintage_from", 2021},
+          {"metric", "GHG"},
+          {"gwp_values", "AR5"},
+          {"gases", {"CO2"}},
+          {"sectors", {"Energy generation"}},
+          {"activity_types", {"Solar"}}};
+}
+
+inline service::Json ProjectArgs(const std::string& ref) {
+  return {{"ref", ref},
+          {"host_party", "MNG"},
+          {"title", "Solar test project " + ref},
+          {"methodology", "MN_AM003"},
+          {"methodology_version", "Ver3.0"},
+          {"sector", "Energy generation"},
+          {"activity_type", "Solar"},
+          {"participants", {"Demo Power Co., Ltd."}},
+          {"allocation", {{"MNG", 20}, {"JPN", 80}}},
+          {"ca_key", "JPN-MNG"},
+          {"state", "validation"}};
+}
+
+inline service::Json Step2aArgs(const std::string& party, const std::string& ref,
+                                const std::string& purposes = "NDC") {
+  return {{"party", party},
+          {"project", ref},
+          {"authorization_id", party + "-" + ref + "-1"},
+          {"date", "2025-06-01"},
+          {"purposes", purposes},
+          {"vintages", {{{"vintage", 2021}, {"quantity", 1000}}, {{"vintage", 2022}, {"quantity", 1000}}}},
+          {"acquiring_parties", {"JPN"}},
+          {"change_terms", {{"increase", true}, {"decrease", true}, {"revocation", true},
+                            {"false_information_exception", true}}}};
+}
+
+inline void RegisterProject(TestRegistry& r, const std::string& ref) {
+  r.Ok("project.add", ProjectArgs(ref));
+  r.Ok("project.transition", {{"ref", ref}, {"to", "registration_requested"},
+                              {"jc_decision", "JC-REQ-" + ref}, {"date", "2025-05-01"}});
+  r.Ok("project.transition", {{"ref", ref}, {"to", "registered"},
+                              {"jc_decision", "JC-REG-" + ref}, {"date", "2025-05-20"}});
+}
+
+// The full set-up, without any Step 2a.
+inline void SetUpArticle6(TestRegistry& r) {
+  SetUpBasicRegistry(r);
+  r.Ok("account.open", {{"registry", "MNG01"}, {"type", "cancellation"}, {"name", "mng cancel"}});
+  LoadNomenclature(r);
+  r.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+  r.Ok("ca.authorize", Step1Args("JPN", "JPN01"));
+  r.Ok("ca.authorize", Step1Args("MNG", "MNG01"));
+  RegisterProject(r, "MN101");
+}
+
+// A JC issuance of `total` with MNG's 20 % share split over vintages into MNG01 account 5.
+inline service::Json IssueMngArgs(const std::string& ref, int64_t total, service::Json vintages) {
+  const int64_t mng = total / 5;
+  return {{"account", 5},
+          {"project", ref},
+          {"jc_decision", "JC-ISS-" + ref},
+          {"decision_date", "2026-01-10"},
+          {"monitoring_start", "2021-01-01"},
+          {"monitoring_end", "2022-12-31"},
+          {"total", total},
+          {"shares", {{"MNG", mng}, {"JPN", total - mng}}},
+          {"vintages", vintages}};
+}
+
+}  // namespace registry::testing

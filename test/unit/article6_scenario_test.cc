@@ -1,0 +1,250 @@
+// Goal: each step of the three-step JCM authorization and each of its refusals, end to end through
+// the service on a real SQLite file: Step 1 (cooperative approach), projects and their states,
+// Step 2a, JCM issuance with Step 2b, first transfer, international transfer, retirement with
+// both authorizations (R-AUTH-07), changes and revocation, the AEF mapping, and verify.
+// Method: scripted scenarios on the Article 6 fixture; every refusal names its check.
+#include <gtest/gtest.h>
+
+#include "service/article6_aef.h"
+#include "service/verify.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "testing/test_util.h"
+#include "unit/article6_fixture.h"
+
+namespace registry {
+namespace {
+
+using service::Json;
+using testing::TestRegistry;
+
+Json V(int year, int64_t quantity) { return Json{{"vintage", year}, {"quantity", quantity}}; }
+
+void ExpectVerifies(TestRegistry& r) {
+  auto pub = journal::LoadPublicKey(r.db_path);
+  ASSERT_TRUE(pub.has_value());
+  const auto report = service::Verify(*r.store, *pub, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+}
+
+class Article6 : public ::testing::Test {
+ protected:
+  void SetUp() override { testing::SetUpArticle6(r); }
+  TestRegistry r;
+};
+
+TEST_F(Article6, Step1CooperativeApproachHoldsEveryElementAndItsIdCanComeLater) {
+  const Json ca = r.Ok("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "CA0042"}});
+  EXPECT_EQ(ca["ca_id"], "CA0042");
+  for (const char* field : {"a_ca_id", "b_parties", "c_date", "d_first_transfer_definition", "e_purposes",
+                            "f_regulatory_refs", "g_change_terms", "h_authorized_quantity",
+                            "i_party_itmo_registry_id", "j_underlying_registry_ids", "k_vintage_from",
+                            "l_metric", "m_sectors", "n_activity_types"}) {
+    EXPECT_TRUE(ca["step1"]["JPN"].contains(field)) << field;
+  }
+  r.Refused("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "CA0043"}}, Check::kAlreadyExists);
+  r.Refused("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "X1"}}, Check::kFieldInvalid);
+}
+
+TEST_F(Article6, Step1Refusals) {
+  Json early = testing::Step1Args("JPN", "JPN01");
+  early["vintage_from"] = 2020;
+  r.Refused("ca.authorize", early, Check::kItmoVintageBefore2021);
+  r.Refused("ca.authorize", testing::Step1Args("JPN", "JPN01", "NDC and OIMP"),
+            Check::kOimpWithoutFirstTransferDefinition);
+  Json issuance = testing::Step1Args("JPN", "JPN01", "NDC and OIMP");
+  issuance["first_transfer_definition"] = "Issuance";
+  r.Ok("ca.authorize", issuance);
+  Json use = testing::Step1Args("MNG", "MNG01", "NDC and OIMP");
+  use["first_transfer_definition"] = "Use or cancellation";
+  r.Refused("ca.authorize", use, Check::kConflictingFirstTransferDefinition);
+  Json sector = testing::Step1Args("MNG", "MNG01");
+  sector["sectors"] = {"Energy"};
+  r.Refused("ca.authorize", sector, Check::kFieldInvalid);
+}
+
+TEST_F(Article6, ProjectStateMachineRecordsEachJcDecision) {
+  r.Ok("project.add", testing::ProjectArgs("MN102"));
+  r.Refused("project.transition", {{"ref", "MN102"}, {"to", "registered"}, {"jc_decision", "JC1"},
+                                   {"date", "2025-01-01"}}, Check::kProjectStateTransition);
+  r.Ok("project.transition", {{"ref", "MN102"}, {"to", "registration_requested"}, {"jc_decision", "JC1"},
+                              {"date", "2025-01-01"}});
+  const Json p = r.Ok("project.transition", {{"ref", "MN102"}, {"to", "registration_withdrawn"},
+                                             {"jc_decision", "JC2"}, {"date", "2025-02-01"}});
+  ASSERT_EQ(p["decisions"].size(), 2u);
+  EXPECT_EQ(p["decisions"][1]["id"], "JC2");
+  Json bad = testing::ProjectArgs("MN103");
+  bad["allocation"] = {{"MNG", 30}, {"JPN", 80}};
+  r.Refused("project.add", bad, Check::kAllocationMismatch);
+  bad = testing::ProjectArgs("MN103");
+  bad["activity_type"] = "Nuclear";
+  r.Refused("project.add", bad, Check::kFieldInvalid);
+  r.Refused("project.add", testing::ProjectArgs("MN101"), Check::kAlreadyExists);
+}
+
+TEST_F(Article6, Step2aRefusals) {
+  Json early = testing::Step2aArgs("MNG", "MN101");
+  early["vintages"] = {V(2020, 10)};
+  r.Refused("authorization.add", early, Check::kItmoVintageBefore2021);
+  r.Refused("authorization.add", testing::Step2aArgs("MNG", "MN101", "OIMP"),
+            Check::kOimpWithoutFirstTransferDefinition);
+  Json first = testing::Step2aArgs("MNG", "MN101", "NDC and OIMP");
+  first["first_transfer_definition"] = "Issuance";
+  r.Ok("authorization.add", first);
+  Json second = testing::Step2aArgs("JPN", "MN101", "NDC and OIMP");
+  second["first_transfer_definition"] = "Authorisation";
+  r.Refused("authorization.add", second, Check::kConflictingFirstTransferDefinition);
+  r.Refused("authorization.add", first, Check::kAlreadyExists);
+  r.Ok("project.add", testing::ProjectArgs("MN102"));  // In validation: no Step 2a yet.
+  r.Refused("authorization.add", testing::Step2aArgs("MNG", "MN102"), Check::kProjectStateTransition);
+}
+
+TEST_F(Article6, IssuanceStep2bVersionsAndQuantities) {
+  const Json a = r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  EXPECT_EQ(a["version"], 1);
+  // 2,000 t total: MNG 400 = 2020: 100 (JCM credit, not ITMO), 2021: 200, 2022: 100.
+  const Json issued = r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2020, 100), V(2021, 200), V(2022, 100)}));
+  ASSERT_EQ(issued["lots"].size(), 3u);
+  EXPECT_FALSE(issued["lots"][0]["itmo"].get<bool>());
+  EXPECT_TRUE(issued["lots"][1]["itmo"].get<bool>());
+  EXPECT_EQ(issued["lots"][1]["authorization_version"], 2);  // Step 2b is version 2.
+  EXPECT_EQ(issued["lots"][1]["purposes"], "NDC");
+  EXPECT_FALSE(issued["lots"][1]["first_transferred"].get<bool>());  // NDC: at transfer.
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 5000, {V(2021, 1000)}),
+            Check::kAuthorizedQuantityExceeded);  // 1000 - 200 = 800 left.
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2023, 100)}), Check::kVintageNotAuthorized);
+  Json wrong = testing::IssueMngArgs("MN101", 1000, {V(2021, 200)});
+  wrong["shares"] = {{"MNG", 500}, {"JPN", 500}};
+  r.Refused("issue.jcm", wrong, Check::kAllocationMismatch);
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 150)}), Check::kIssuanceSplitMismatch);
+  // A change raising 2021 (allowed by the terms) makes room.
+  r.Ok("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-02-01"},
+                                {"reason", "higher estimate"}, {"vintages", {V(2021, 2000), V(2022, 1000)}}});
+  const Json more = r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 5000, {V(2021, 1000)}));
+  EXPECT_EQ(more["lots"][0]["authorization_version"], 4);
+  ExpectVerifies(r);
+}
+
+TEST_F(Article6, OimpIssuanceDefinitionFirstTransfersAtIssuance) {
+  Json oimp = testing::Step2aArgs("MNG", "MN101", "NDC and OIMP");
+  oimp["first_transfer_definition"] = "Issuance";
+  r.Ok("authorization.add", oimp);
+  const Json issued = r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  EXPECT_TRUE(issued["lots"][0]["first_transferred"].get<bool>());
+  const auto actions = service::AefActionsFor("issue.jcm", {}, issued);
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].type, "First transfer");
+  EXPECT_EQ(actions[0].subtype, "Issuance");
+  // The state survives splits: a domestic transfer of part keeps it.
+  r.Ok("account.open", {{"registry", "MNG01"}, {"type", "government_holding"}, {"name", "mng gov2"}});
+  const Json moved = r.Ok("transfer", {{"from", 5}, {"to", 8}, {"quantity", 50}});
+  EXPECT_TRUE(moved["blocks"][0]["first_transferred"].get<bool>());
+}
+
+TEST_F(Article6, InternationalTransferThenRetirementNeedsBothAuthorizations) {
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2020, 100), V(2021, 200), V(2022, 100)}));
+  // Non-ITMO (2020) credits cannot go abroad.
+  r.Refused("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 10}, {"vintage", 2020}},
+            Check::kNotAuthorized);
+  r.Refused("transfer", {{"from", 5}, {"to", 1}, {"quantity", 10}}, Check::kCrossRegistryTransfer);
+  const Json t = r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 150}, {"vintage", 2021}});
+  ASSERT_EQ(t["blocks"].size(), 1u);
+  EXPECT_TRUE(t["blocks"][0]["first_transferred"].get<bool>());
+  const int64_t lot = t["blocks"][0]["lot"].get<int64_t>();
+  const auto actions = service::AefActionsFor("transfer.international", {}, t);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].type, "First transfer");
+  EXPECT_EQ(actions[0].acquiring_party, "JPN");
+  EXPECT_EQ(actions[1].type, "Acquisition");
+  EXPECT_EQ(actions[1].transferring_party, "MNG");
+  EXPECT_EQ(actions[1].lot, lot);  // Same lot: the ITMO identifiers do not change.
+  // Japan has not authorized: retirement towards Japan's NDC is refused (R-AUTH-07).
+  r.Refused("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2025}},
+            Check::kRetirementNeedsBothAuthorizations);
+  r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
+  const Json ret = r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2025}});
+  const auto use = service::AefActionsFor("retire", {{"use_year", 2025}}, ret);
+  ASSERT_EQ(use.size(), 1u);
+  EXPECT_EQ(use[0].type, "Use");
+  EXPECT_EQ(use[0].use_year, 2025);
+  // Pre-2021 JCM credits are retired as JCM credits, without Article 6 checks.
+  const Json jcm = r.Ok("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2020}, {"use_year", 2025}});
+  EXPECT_TRUE(service::AefActionsFor("retire", {}, jcm).empty());
+  ExpectVerifies(r);
+}
+
+TEST_F(Article6, InternationalTransferRefusedOutsideThePurposeOrParty) {
+  Json oimp = testing::Step2aArgs("MNG", "MN101", "OIMP");
+  oimp["first_transfer_definition"] = "Use or cancellation";
+  r.Ok("authorization.add", oimp);
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  r.Refused("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 10}}, Check::kPurposeNotAuthorized);
+  // OIMP cancellation is the first transfer under "Use or cancellation".
+  const Json c = r.Ok("cancel", {{"from", 5}, {"to", 7}, {"quantity", 10}, {"purpose", "oimp"}});
+  EXPECT_TRUE(c["blocks"][0]["first_transferred"].get<bool>());
+  const auto actions = service::AefActionsFor("cancel", {{"purpose", "oimp"}}, c);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].subtype, "Use or cancellation");
+}
+
+TEST_F(Article6, OmgeCancellationIsAFirstTransfer) {
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  const Json c = r.Ok("cancel", {{"from", 5}, {"to", 7}, {"quantity", 20}, {"purpose", "omge"}});
+  EXPECT_TRUE(c["blocks"][0]["first_transferred"].get<bool>());
+  const auto actions = service::AefActionsFor("cancel", {{"purpose", "omge"}}, c);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].type, "First transfer");
+  EXPECT_EQ(actions[0].subtype, "Voluntary cancellation to deliver OMGE");
+  EXPECT_EQ(actions[1].type, "Cancellation");
+}
+
+TEST_F(Article6, RevocationStopsOnlyBlocksNotYetFirstTransferred) {
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2021, 400)}));
+  r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 100}});
+  r.Ok("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-03-01"},
+                                {"reason", "revoked"}, {"revoke", true}});
+  r.Refused("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 10}}, Check::kAuthorizationRevoked);
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2021, 100)}), Check::kAuthorizationRevoked);
+  r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2025}});  // First transferred: untouched.
+  r.Refused("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-03-02"},
+                                     {"reason", "again"}, {"revoke", true}}, Check::kAuthorizationRevoked);
+  ExpectVerifies(r);
+}
+
+TEST_F(Article6, FalseInformationExceptionOnlyWhenTheTermsSayAndExplicitly) {
+  Json terms = testing::Step2aArgs("MNG", "MN101");
+  terms["change_terms"]["false_information_exception"] = false;
+  terms["change_terms"]["increase"] = false;
+  r.Ok("authorization.add", terms);
+  r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2021, 400)}));
+  r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 100}});
+  r.Refused("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-03-01"},
+                                     {"reason", "more"}, {"vintages", {V(2021, 5000)}}},
+            Check::kChangeNotAllowedByTerms);
+  r.Refused("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-03-01"},
+                                     {"reason", "fraud"}, {"revoke", true}, {"false_information_exception", true}},
+            Check::kChangeNotAllowedByTerms);
+  // With the exception stated in JPN's terms, it reaches the first-transferred block in JPN01.
+  r.Ok("authorization.change", {{"party", "JPN"}, {"project", "MN101"}, {"effective_date", "2026-03-01"},
+                                {"reason", "deliberately false monitoring report"}, {"revoke", true},
+                                {"false_information_exception", true}});
+  r.Refused("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2025}}, Check::kAuthorizationRevoked);
+}
+
+TEST_F(Article6, LowerQuantityLowersWhatMayStillBeIssued) {
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2021, 400)}));
+  r.Ok("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-03-01"},
+                                {"reason", "lower"}, {"vintages", {V(2021, 500), V(2022, 1000)}}});
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}), Check::kAuthorizedQuantityExceeded);
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2021, 100)}));
+}
+
+}  // namespace
+}  // namespace registry
