@@ -1,0 +1,233 @@
+// `jcmreg report ...`: the AEF workbook, copies of authorizations, the initial report, public
+// statistics and corresponding adjustments, from the registry with no hand work.
+#include "app/report_commands.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cli/cli.h"
+#include "report/aef_builder.h"
+#include "report/authorization_copy.h"
+#include "report/statistics.h"
+#include "service/adjustments.h"
+#include "service/queries.h"
+
+namespace registry::app {
+namespace {
+
+using service::Json;
+
+constexpr const char* kUsage =
+    "usage: jcmreg report KIND [--db PATH] ...\n"
+    "  aef            --party P --year Y --out FILE [--format xlsx|csv|json] [--version X.Y]\n"
+    "                 [--submission-date YYYY-MM-DD] [--partner DIR]  (csv: FILE is a folder;\n"
+    "                 --partner: the partner's AEF as CSV files, for the cross-Party check)\n"
+    "  authorization  --ca KEY --party P --out FILE.pdf|FILE.md\n"
+    "  initial        --ca KEY --party P --out FILE.pdf|FILE.md\n"
+    "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
+    "  adjustments    --party P --ndc-period FIRST-LAST [--format json|csv]\n";
+
+bool ParseFlags(int argc, char** argv, std::map<std::string, std::string>& flags) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
+      std::cerr << "usage error: unexpected '" << arg << "'\n" << kUsage;
+      return false;
+    }
+    flags[arg] = argv[++i];
+  }
+  return true;
+}
+
+bool Require(const std::map<std::string, std::string>& flags,
+             std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (!flags.count(name)) {
+      std::cerr << "usage error: " << name << " is required\n" << kUsage;
+      return false;
+    }
+  }
+  return true;
+}
+
+int Failed(const service::Failure& failure) {
+  std::cerr << (failure.refusal ? "refused: " + CodeOf(failure.refusal->check) + " " +
+                                      std::string(InfoOf(failure.refusal->check).name) + ": "
+                                : "error: ")
+            << failure.Message() << "\n";
+  return failure.refusal ? cli::kExitRefused : cli::kExitError;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
+  if (!Require(flags, {"--party", "--year", "--out"})) return cli::kExitUsage;
+  const auto party = ParsePartyCode(flags["--party"]);
+  int32_t year = 0;
+  try {
+    year = std::stoi(flags["--year"]);
+  } catch (const std::exception&) {
+    year = 0;
+  }
+  if (!party || year == 0) {
+    std::cerr << "usage error: --party is an alpha-3 code and --year a year\n";
+    return cli::kExitUsage;
+  }
+  report::AefRequest request{*party, year, flags.count("--version") ? flags["--version"] : "1.0",
+                             flags.count("--submission-date") ? flags["--submission-date"] : ""};
+  auto wb = report::BuildAef(*s.store, request);
+  if (!wb) return Failed(wb.error());
+  std::optional<report::AefWorkbook> partner;
+  if (flags.count("--partner")) {
+    std::array<std::string, 5> texts;
+    for (size_t i = 0; i < 5; ++i) {
+      std::string name = wb->tables[i].name;
+      for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+      texts[i] = ReadFile(flags["--partner"] + "/" + std::to_string(i + 1) + "_" + name + ".csv");
+    }
+    auto read = report::ReadAefCsv(texts);
+    if (!read) {
+      std::cerr << "error: partner AEF: " << read.error() << "\n";
+      return cli::kExitError;
+    }
+    partner = std::move(read).value();
+  }
+  const std::string format = flags.count("--format") ? flags["--format"] : "xlsx";
+  const std::string out = flags["--out"];
+  Status<std::string> written;
+  if (format == "xlsx") {
+    written = report::WriteXlsx(*wb, out);
+  } else if (format == "csv") {
+    std::filesystem::create_directories(out);
+    written = report::WriteCsvFiles(*wb, out);
+  } else if (format == "json") {
+    std::ofstream file(out, std::ios::trunc);
+    file << report::WorkbookJson(*wb) << "\n";
+    if (!file) written = Fail("cannot write " + out);
+  } else {
+    std::cerr << "usage error: --format is xlsx, csv or json\n";
+    return cli::kExitUsage;
+  }
+  if (!written) {
+    std::cerr << "error: " << written.error() << "\n";
+    return cli::kExitError;
+  }
+  const auto& submission = wb->tables[report::kSubmission].rows;
+  const int32_t first = submission.empty() ? 0 : std::atoi(submission[0][6].c_str());
+  const int32_t last = submission.empty() ? 0 : std::atoi(submission[0][7].c_str());
+  Json sheets = Json::object();
+  for (const auto& table : wb->tables) sheets[table.name] = table.rows.size();
+  Json checks = Json::array();
+  for (const auto& c : report::PreConsistencyChecks(*wb, partner ? &*partner : nullptr, first, last)) {
+    checks.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status}, {"problems", c.problems}});
+  }
+  std::cout << Json{{"written", out}, {"format", format}, {"rows", sheets},
+                    {"pre_consistency_checks", checks}}
+                   .dump(2)
+            << "\n";
+  return cli::kExitOk;
+}
+
+int Document(cli::Session& s, std::map<std::string, std::string>& flags, bool initial) {
+  if (!Require(flags, {"--ca", "--party", "--out"})) return cli::kExitUsage;
+  const auto party = ParsePartyCode(flags["--party"]);
+  if (!party) {
+    std::cerr << "usage error: --party is an alpha-3 code\n";
+    return cli::kExitUsage;
+  }
+  auto md = initial ? report::InitialReportMarkdown(*s.store, flags["--ca"], *party)
+                    : report::AuthorizationCopyMarkdown(*s.store, flags["--ca"], *party);
+  if (!md) return Failed(md.error());
+  const std::string out = flags["--out"];
+  if (out.size() > 4 && out.substr(out.size() - 4) == ".pdf") {
+    auto written = report::WriteTextPdf(*md, initial ? "Initial report" : "Copy of authorization", out);
+    if (!written) {
+      std::cerr << "error: " << written.error() << "\n";
+      return cli::kExitError;
+    }
+  } else {
+    std::ofstream file(out, std::ios::trunc);
+    file << *md;
+    if (!file) {
+      std::cerr << "error: cannot write " << out << "\n";
+      return cli::kExitError;
+    }
+  }
+  std::cout << "written " << out << "\n";
+  return cli::kExitOk;
+}
+
+int Statistics(cli::Session& s, std::map<std::string, std::string>& flags) {
+  const std::string table = flags.count("--table") ? flags["--table"] : "annual";
+  service::CommandResult<Json> rows =
+      table == "totals"     ? service::TotalsByAccountType(*s.store)
+      : table == "accounts" ? report::EntityHoldingAccounts(*s.store)
+                            : report::AnnualTransactionsSummary(*s.store);
+  if (!rows) return Failed(rows.error());
+  if (flags.count("--format") && flags["--format"] == "csv" && table != "totals") {
+    std::cout << report::RowsCsv(*rows);
+  } else {
+    std::cout << rows->dump(2) << "\n";
+  }
+  return cli::kExitOk;
+}
+
+int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
+  if (!Require(flags, {"--party", "--ndc-period"})) return cli::kExitUsage;
+  const auto party = ParsePartyCode(flags["--party"]);
+  const std::string period = flags["--ndc-period"];
+  if (!party || period.size() != 9 || period[4] != '-') {
+    std::cerr << "usage error: --party P --ndc-period FIRST-LAST (e.g. 2021-2030)\n";
+    return cli::kExitUsage;
+  }
+  auto report = service::AdjustmentsReportJson(*s.store, *party, std::stoi(period.substr(0, 4)));
+  if (!report) return Failed(report.error());
+  if (flags.count("--format") && flags["--format"] == "csv") {
+    std::cout << service::AdjustmentsCsv(*report);
+  } else {
+    std::cout << report->dump(2) << "\n";
+  }
+  return cli::kExitOk;
+}
+
+int Report(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return cli::kExitUsage;
+  }
+  const std::string kind = argv[1];
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags(argc, argv, flags)) return cli::kExitUsage;
+  const char* env = std::getenv("JCMREG_DB");
+  const std::string db = flags.count("--db") ? flags["--db"] : env ? env : "data/registry.db";
+  flags.erase("--db");
+  auto session = cli::OpenSession(db, false);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return cli::kExitError;
+  }
+  if (kind == "aef") return Aef(*session, flags);
+  if (kind == "authorization") return Document(*session, flags, false);
+  if (kind == "initial") return Document(*session, flags, true);
+  if (kind == "statistics") return Statistics(*session, flags);
+  if (kind == "adjustments") return Adjustments(*session, flags);
+  std::cerr << "usage error: unknown report '" << kind << "'\n" << kUsage;
+  return cli::kExitUsage;
+}
+
+}  // namespace
+
+void RegisterReportCommands() {
+  cli::RegisterExtraCommand("report", "reports: report aef|authorization|initial|statistics|adjustments", Report);
+}
+
+}  // namespace registry::app

@@ -1,0 +1,262 @@
+// Goal: both storage engines keep the same contract, so the registry behaves identically on an
+// embedded SQLite file and on a PostgreSQL server. Method: the same scenarios run against each
+// engine (TEST_P over "sqlite" and "postgres"): the Store contract directly (documents, blocks,
+// savepoints, rollback on destruction, read-only transactions), and the registry on top of it
+// (issue, transfers by quantity and by range, retirement, cancellation, refusals that change
+// nothing, idempotency, holdings in the past, lineage, verify). On PostgreSQL verify replays the
+// journal into an in-memory SQLite store and requires the same projection digest: a cross-engine
+// equality check. The PostgreSQL server is the one scripts/test-services.sh starts (make test
+// does); its URL comes from $JCM_TEST_POSTGRES_URL or /tmp/jcm-test-pg/url. Also: a race of 16
+// threads on two registries (as two servers would be) sharing one PostgreSQL database, spending
+// one block: exactly what it holds is spent, the journal has no gap or fork, verify passes.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "service/verify.h"
+#include "storage/postgres/postgres_store.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "testing/test_util.h"
+
+namespace registry {
+namespace {
+
+using service::Json;
+
+std::string PostgresUrl() {
+  if (const char* env = std::getenv("JCM_TEST_POSTGRES_URL")) return env;
+  std::ifstream in("/tmp/jcm-test-pg/url");
+  std::string url;
+  in >> url;
+  return url;
+}
+
+std::string RandomSchema() {
+  return "t" + std::to_string(randombytes_uniform(1u << 30)) + "_" +
+         std::to_string(randombytes_uniform(1u << 30));
+}
+
+StoreResult<std::unique_ptr<Store>> Scratch() {
+  return sqlite::Open(sqlite::Options{":memory:", false});
+}
+
+class Engine {
+ public:
+  explicit Engine(const std::string& name) : name_(name), schema_(RandomSchema()) {}
+  StoreResult<std::unique_ptr<Store>> Open() {
+    if (name_ == "sqlite") return sqlite::Open(sqlite::Options{dir_.File("registry.db"), true});
+    const std::string url = PostgresUrl();
+    if (url.empty()) {
+      return Fail(Error{ErrorCode::kUnavailable,
+                        "no PostgreSQL test server: run scripts/test-services.sh start"});
+    }
+    return postgres::Open(postgres::Options{url, schema_});
+  }
+
+ private:
+  std::string name_;
+  std::string schema_;
+  testing::TempDir dir_;
+};
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    engine_ = std::make_unique<Engine>(GetParam());
+    auto store = engine_->Open();
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    store_ = std::move(store).value();
+    registry_ = std::make_unique<service::Registry>(*store_, key_, clock_);
+  }
+
+  service::Response Run(const std::string& command, const Json& args, const std::string& key = "") {
+    return registry_->Execute(service::Request{command, args, "test", key});
+  }
+  Json Ok(const std::string& command, const Json& args) {
+    const auto r = Run(command, args);
+    EXPECT_TRUE(r.ok()) << command << ": " << (r.ok() ? "" : r.failure->Message());
+    return r.result;
+  }
+  void SetUpAccounts() {
+    Ok("party.add", {{"code", "JPN"}, {"name", "Japan"}});
+    Ok("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "JCM Registry"}});
+    for (const char* type : {"government_holding", "retirement", "cancellation", "government_holding"}) {
+      Ok("account.open", {{"registry", "JPN01"}, {"type", type}, {"name", type}});
+    }
+  }
+  std::string Digest() {
+    auto d = store_->ProjectionDigest();
+    EXPECT_TRUE(d.has_value());
+    return d.has_value() ? *d : "";
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Store> store_;
+  journal::SigningKey key_ = journal::GenerateKey();
+  service::FixedClock clock_{"2026-03-01T00:00:00Z"};
+  std::unique_ptr<service::Registry> registry_;
+};
+
+TEST_P(StoreContract, DocumentsAreVersioned) {
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.has_value());
+  EXPECT_EQ(*(*tx)->PutDocument("party", "JPN", "{\"v\":1}", Sequence{1}), 1);
+  EXPECT_EQ(*(*tx)->PutDocument("party", "JPN", "{\"v\":2}", Sequence{2}), 2);
+  EXPECT_EQ(*(*tx)->PutDocument("party", "MNG", "{}", Sequence{3}), 1);
+  const auto current = (*tx)->GetDocument("party", "JPN");
+  ASSERT_TRUE(current.has_value() && current->has_value());
+  EXPECT_EQ((*current)->body, "{\"v\":2}");
+  EXPECT_EQ((*tx)->DocumentHistory("party", "JPN")->size(), 2u);
+  const auto list = (*tx)->ListDocuments("party", "", 10);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].key, "JPN");  // Byte order of keys, on both engines.
+  EXPECT_EQ((*tx)->ListDocuments("party", "JPN", 10)->size(), 1u);
+  ASSERT_TRUE((*tx)->Commit().ok());
+}
+
+TEST_P(StoreContract, UncommittedTransactionRollsBackAndSavepointsNest) {
+  {
+    auto tx = store_->Begin();
+    ASSERT_TRUE(tx.has_value());
+    ASSERT_TRUE((*tx)->PutDocument("party", "JPN", "{}", Sequence{1}).has_value());
+  }  // Destroyed without commit.
+  {
+    auto tx = store_->Begin();
+    EXPECT_FALSE((*tx)->GetDocument("party", "JPN")->has_value());
+    ASSERT_TRUE((*tx)->Savepoint().ok());
+    ASSERT_TRUE((*tx)->PutDocument("party", "A", "{}", Sequence{1}).has_value());
+    ASSERT_TRUE((*tx)->RollbackToSavepoint().ok());
+    ASSERT_TRUE((*tx)->Savepoint().ok());
+    ASSERT_TRUE((*tx)->PutDocument("party", "B", "{}", Sequence{1}).has_value());
+    ASSERT_TRUE((*tx)->ReleaseSavepoint().ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  EXPECT_FALSE((*read)->GetDocument("party", "A")->has_value());
+  EXPECT_TRUE((*read)->GetDocument("party", "B")->has_value());
+  EXPECT_FALSE((*read)->PutDocument("party", "C", "{}", Sequence{1}).has_value());
+}
+
+TEST_P(StoreContract, ClosingABlockTwiceFails) {
+  SetUpAccounts();
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2022}, {"quantity", 10}}}}});
+  auto tx = store_->Begin();
+  ASSERT_TRUE((*tx)->CloseBlock(BlockId{1}, Sequence{99}).ok());
+  const auto again = (*tx)->CloseBlock(BlockId{1}, Sequence{100});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
+  SetUpAccounts();
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},
+                                             {{"vintage", 2022}, {"quantity", 500}}}}});
+  clock_.Set("2026-04-01T00:00:00Z");
+  const Json moved = Ok("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1200}});
+  EXPECT_EQ(moved["quantity"], 1200);
+  Ok("transfer", {{"from", 4}, {"to", 1}, {"ranges", {"301-310"}}});
+  Ok("retire", {{"from", 4}, {"quantity", 100}, {"use_year", 2026}});
+  Ok("cancel", {{"from", 1}, {"ranges", {"305-306"}}, {"purpose", "voluntary"}});
+  const std::string before = Digest();
+  for (const auto& [command, args] : std::vector<std::pair<std::string, Json>>{
+           {"transfer", {{"from", 1}, {"to", 4}, {"quantity", 999999}}},
+           {"transfer", {{"from", 2}, {"to", 1}, {"quantity", 1}}},
+           {"transfer", {{"from", 1}, {"to", 4}, {"ranges", {"305-305"}}}},
+           {"transfer", {{"from", 1}, {"to", 1}, {"quantity", 1}}},
+           {"retire", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"use_year", 2026}}}}) {
+    EXPECT_FALSE(Run(command, args).ok()) << args.dump();
+  }
+  EXPECT_EQ(Digest(), before);
+  // Idempotency: the same key and payload answer the first result; another payload is refused.
+  const auto first = Run("transfer", {{"from", 1}, {"to", 4}, {"quantity", 5}}, "k1");
+  const auto again = Run("transfer", {{"from", 1}, {"to", 4}, {"quantity", 5}}, "k1");
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.sequence, first.sequence);
+  const auto other = Run("transfer", {{"from", 1}, {"to", 4}, {"quantity", 6}}, "k1");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.failure->refusal->check, Check::kIdempotencyKeyReused);
+  // Holdings in the past and lineage.
+  auto read = store_->BeginRead();
+  EXPECT_EQ((*read)->BlocksAsOf(AccountId{4}, Sequence{6}).value().size(), 0u);
+  EXPECT_GE((*read)->BlocksHoldingSerial(RegistryCode{"JPN01"}, 305).value().size(), 3u);
+  read->reset();
+  const auto report = service::Verify(*store_, key_.public_key, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_GT(report.entries, 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+// Two registries on one PostgreSQL database stand for two API servers; 16 threads spend one
+// block of 1,000 t in transfers of 30 t: exactly 33 succeed (990 t), none more.
+TEST(PostgresRace, SixteenClientsOnTwoServersSpendExactlyWhatTheBlockHolds) {
+  const std::string url = PostgresUrl();
+  ASSERT_FALSE(url.empty()) << "no PostgreSQL test server: run scripts/test-services.sh start";
+  const std::string schema = RandomSchema();
+  auto a = postgres::Open(postgres::Options{url, schema});
+  auto b = postgres::Open(postgres::Options{url, schema});
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  const journal::SigningKey key = journal::GenerateKey();
+  service::FixedClock clock("2026-05-01T00:00:00Z");
+  service::Registry server_a(**a, key, clock);
+  service::Registry server_b(**b, key, clock);
+  auto ok = [&](const std::string& command, const Json& args) {
+    const auto r = server_a.Execute(service::Request{command, args, "setup", ""});
+    ASSERT_TRUE(r.ok()) << r.failure->Message();
+  };
+  ok("party.add", {{"code", "JPN"}, {"name", "Japan"}});
+  ok("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "JCM Registry"}});
+  ok("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "a"}});
+  ok("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "b"}});
+  ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2022}, {"quantity", 1000}}}}});
+  std::atomic<int> accepted{0}, refused{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread needs its own connection: one store (and registry) per thread, alternating
+      // between the two "servers'" settings.
+      auto store = postgres::Open(postgres::Options{url, schema});
+      if (!store) {
+        ++errors;
+        return;
+      }
+      service::Registry registry(**store, key, clock);
+      for (int i = 0; i < 5; ++i) {
+        const auto r = registry.Execute(service::Request{
+            "transfer", {{"from", 1}, {"to", 2}, {"quantity", 30}}, "client" + std::to_string(t), ""});
+        if (r.ok()) {
+          ++accepted;
+        } else if (r.failure->refusal) {
+          ++refused;
+        } else {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(accepted.load(), 33);
+  EXPECT_EQ(refused.load(), 16 * 5 - 33);
+  auto read = (*b)->BeginRead();
+  int64_t held_1 = 0, held_2 = 0;
+  for (const Block& bl : (*read)->LiveBlocks(AccountId{1}, {}, 100000).value()) held_1 += bl.range.Count().tonnes;
+  for (const Block& bl : (*read)->LiveBlocks(AccountId{2}, {}, 100000).value()) held_2 += bl.range.Count().tonnes;
+  EXPECT_EQ(held_1, 10);
+  EXPECT_EQ(held_2, 990);
+  read->reset();
+  const auto report = service::Verify(**b, key.public_key, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_EQ(report.entries, 5 + 33);  // No gap, no fork: every accepted transfer once.
+}
+
+}  // namespace
+}  // namespace registry
