@@ -57,3 +57,7 @@ bench: deps
 	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcm_bench
 	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch $(BENCH_BATCHES) throughput --ops $(BENCH_OPS)
 	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch 256 scale --blocks $(BENCH_BLOCKS)
+
+# libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} JOBS=$(JOBS) test/fuzz/run.sh
