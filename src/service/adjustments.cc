@@ -215,6 +215,33 @@ CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, i
   return true;
 }
 
+CommandResult<bool> CheckAdjustmentRules(Transaction& tx, const MoveRequest& request,
+                                         const std::vector<SelectedPart>& parts,
+                                         const std::vector<bool>& first_transferred) {
+  const bool use = request.kind == MovementKind::kRetirement;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Block& block = parts[i].block;
+    if (use && block.held_inconsistent) {
+      return Fail(Failure::Refused(Check::kBlockHeldInconsistent,
+                                   "serials " + FormatSerialRange(parts[i].moved) +
+                                       " are held as inconsistent (4/CMA.6 para 40)"));
+    }
+    const bool first_now = i < first_transferred.size() && first_transferred[i] &&
+                           !block.first_transferred;
+    if (!use && !first_now) continue;
+    ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
+    if (!lot || !lot->itmo) continue;
+    if (use) {
+      RETURN_IF_ERROR(CheckNotFinalized(tx, PartyOfRegistry(request.to.registry),
+                                        request.destination.use_year));
+    }
+    if (first_now) {
+      RETURN_IF_ERROR(CheckNotFinalized(tx, lot->first_transferring_party, lot->vintage.year));
+    }
+  }
+  return true;
+}
+
 CommandResult<std::vector<ItmoFlow>> FlowsOf(Transaction& tx, const PartyCode& party) {
   ASSIGN_OR_RETURN(const auto lots, Lift(tx.ListLots()));
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx.ListAccounts()));

@@ -26,6 +26,7 @@
 
 #include "core/adjustments.h"
 #include "service/command.h"
+#include "service/ledger_write.h"
 
 namespace registry::service {
 
@@ -37,6 +38,14 @@ CommandResult<std::optional<NdcPeriod>> LoadNdcPeriod(Transaction& tx, const Par
 
 // Refuses (JCM-518) when `year` falls in a finalized NDC period of `party`.
 CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, int32_t year);
+
+// The movement rules of this module, called by every movement once its parts are chosen:
+// refuses (JCM-517) a retirement of credits held as inconsistent, and (JCM-518) a retirement in
+// a finalized NDC period of the using Party or a first transfer in a finalized NDC period of the
+// first transferring Party. first_transferred[i] tells whether part i becomes first transferred.
+CommandResult<bool> CheckAdjustmentRules(Transaction& tx, const MoveRequest& request,
+                                         const std::vector<SelectedPart>& parts,
+                                         const std::vector<bool>& first_transferred);
 
 // The ITMO flows of `party`, derived from the blocks.
 CommandResult<std::vector<ItmoFlow>> FlowsOf(Transaction& tx, const PartyCode& party);
