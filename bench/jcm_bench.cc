@@ -48,12 +48,21 @@ double Seconds(Clock::time_point from, Clock::time_point to) {
 }
 
 // The outcome of one timed run: its operations, its wall time and each operation's latency.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 struct Stats {
   int64_t ops = 0;
   double seconds = 0;
+  double cpu_seconds = 0;  // User + system CPU of the process (the benchmark is one thread).
   std::vector<double> latency_us;  // One value per operation.
 
   double OpsPerSecond() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  double CpuMicrosPerOp() const { return ops > 0 ? cpu_seconds * 1e6 / static_cast<double>(ops) : 0; }
   double Percentile(double p) {
     if (latency_us.empty()) return 0;
     std::sort(latency_us.begin(), latency_us.end());
@@ -161,7 +170,16 @@ std::string TransferResult(int64_t block, int64_t parent, int64_t serial, int64_
   return buf;
 }
 
-Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign,
+// What the storage-limit loop does per operation beyond the bare writes; used to price the
+// registry's per-command overheads one at a time.
+struct Extras {
+  bool sign = false;                // Ed25519 over each entry's hash.
+  bool savepoint_exec = false;      // SAVEPOINT/RELEASE per operation, parsed each time.
+  bool savepoint_prepared = false;  // The same with prepared statements.
+  bool last_entry = false;          // Read the whole last journal row per operation.
+};
+
+Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Extras& extras,
                       const journal::SigningKey& key) {
   OpenStore(path).reset();  // Creates the registry's schema; the loop below writes into it.
   RawDb db(path);
@@ -182,6 +200,10 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign
       "INSERT INTO blocks(lot, first, last, account, ft, parent, created, closed, use_year, "
       "cancel_purpose, hold) VALUES (1, ?, ?, ?, 0, ?, ?, NULL, 0, NULL, 0)");
   sqlite3_stmt* append = db.Prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_stmt* savepoint = db.Prepare("SAVEPOINT cmd");
+  sqlite3_stmt* release = db.Prepare("RELEASE cmd");
+  sqlite3_stmt* last = db.Prepare("SELECT * FROM journal ORDER BY seq DESC LIMIT 1");
+  int64_t checksum = 0;
 
   JournalEntry entry;
   entry.time = "2026-01-01T00:00:00Z";
@@ -193,11 +215,27 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign
   int64_t next_serial = 1;
   Stats stats;
   const auto start = Clock::now();
+  const double cpu_start = CpuSeconds();
   for (int64_t done = 0; done < ops;) {
     const int64_t n = std::min<int64_t>(batch, ops - done);
     const auto t0 = Clock::now();
     db.Exec("BEGIN IMMEDIATE");
     for (int64_t i = 0; i < n; ++i) {
+      if (extras.savepoint_exec) db.Exec("SAVEPOINT cmd");
+      if (extras.savepoint_prepared) db.Step(savepoint);
+      if (extras.last_entry) {
+        while (sqlite3_step(last) == SQLITE_ROW) {
+          // Copy the row out as the store's ReadEntry does.
+          std::string text;
+          for (int col = 1; col <= 6; ++col) {
+            text.assign(reinterpret_cast<const char*>(sqlite3_column_text(last, col)),
+                        static_cast<size_t>(sqlite3_column_bytes(last, col)));
+            checksum += static_cast<int64_t>(text.size());
+          }
+          checksum += sqlite3_column_bytes(last, 8);
+        }
+        sqlite3_reset(last);
+      }
       ++sequence;
       sqlite3_bind_int64(close, 1, sequence);
       sqlite3_bind_int64(close, 2, live);
@@ -224,7 +262,7 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign
       entry.prev_hash = entry.hash;
       entry.result = TransferResult(moved, parent, serial, sequence);
       entry.hash = journal::EntryHash(entry);
-      if (sign) entry.signature = journal::Sign(key, entry.hash);
+      if (extras.sign) entry.signature = journal::Sign(key, entry.hash);
       sqlite3_bind_int64(append, 1, sequence);
       sqlite3_bind_text(append, 2, entry.time.data(), static_cast<int>(entry.time.size()),
                         SQLITE_STATIC);
@@ -241,13 +279,17 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, bool sign
       sqlite3_bind_blob(append, 9, entry.hash.data(), 32, SQLITE_STATIC);
       sqlite3_bind_blob(append, 10, entry.signature.data(), 64, SQLITE_STATIC);
       db.Step(append);
+      if (extras.savepoint_exec) db.Exec("RELEASE cmd");
+      if (extras.savepoint_prepared) db.Step(release);
     }
     db.Exec("COMMIT");
     stats.AddBatch(Seconds(t0, Clock::now()) * 1e6, static_cast<size_t>(n));
     done += n;
   }
   stats.seconds = Seconds(start, Clock::now());
+  stats.cpu_seconds = CpuSeconds() - cpu_start;
   stats.ops = ops;
+  if (checksum < 0) Die("impossible row size");
   return stats;
 }
 
@@ -280,6 +322,7 @@ struct BenchRegistry {
   Stats RunBatches(const std::vector<service::Request>& requests, int batch) {
     Stats stats;
     const auto start = Clock::now();
+  const double cpu_start = CpuSeconds();
     std::vector<service::Request> chunk;
     for (size_t done = 0; done < requests.size();) {
       const size_t n = std::min(static_cast<size_t>(batch), requests.size() - done);
@@ -297,6 +340,7 @@ struct BenchRegistry {
       done += n;
     }
     stats.seconds = Seconds(start, Clock::now());
+    stats.cpu_seconds = CpuSeconds() - cpu_start;
     stats.ops = static_cast<int64_t>(requests.size());
     return stats;
   }
@@ -333,9 +377,9 @@ struct BenchRegistry {
 };
 
 void PrintRow(const char* name, Stats& stats, double base) {
-  std::printf("%-34s %10.0f %8.3f %10.0f %10.0f\n", name, stats.OpsPerSecond(),
+  std::printf("%-48s %8.0f %8.3f %8.0f %8.0f %10.1f\n", name, stats.OpsPerSecond(),
               base > 0 ? stats.OpsPerSecond() / base : 0, stats.Percentile(0.50),
-              stats.Percentile(0.99));
+              stats.Percentile(0.99), stats.CpuMicrosPerOp());
 }
 
 std::vector<int> ParseList(const std::string& text, int min_value = 1) {
@@ -357,6 +401,8 @@ struct Options {
   int64_t ops = 20000;
   std::string batches = "256";
   int64_t commits_max = 256;
+  std::string only = "ab";
+  bool extras = false;      // Also price the registry's per-command overheads on (a).  // Which of the runs to do (profiling one side).
   bool verify = false;
   // Scale mode.
   int64_t blocks = 1000000;
@@ -370,20 +416,24 @@ int Throughput(const Options& o) {
   std::printf("throughput: up to %lld transfers of 1 t per run (at most %lld commits), WAL + "
               "synchronous=FULL, real files in %s\n",
               static_cast<long long>(o.ops), static_cast<long long>(o.commits_max), o.dir.c_str());
-  std::printf("%-34s %10s %8s %10s %10s\n", "run", "ops/s", "x/a(sig)", "p50 us", "p99 us");
+  std::printf("%-48s %8s %8s %8s %8s %10s\n", "run", "ops/s", "x/a(sig)", "p50 us", "p99 us",
+              "cpu us/op");
   const journal::SigningKey key = journal::GenerateKey();
   int run = 0;
   for (const int batch : ParseList(o.batches)) {
     // Small batches are bounded by fsync latency; cap their commits so a run stays short.
     const int64_t ops = std::min(o.ops, batch * o.commits_max);
     WorkDir dir(o.dir, o.keep);
-    Stats plain = RunStorageLimit(dir.File("a-plain.db"), ops, batch, false, key);
-    Stats signed_a = RunStorageLimit(dir.File("a-signed.db"), ops, batch, true, key);
+    const bool run_a = o.only.find('a') != std::string::npos;
+    const bool run_b = o.only.find('b') != std::string::npos;
+    Stats plain, signed_a, b;
+    if (run_a) plain = RunStorageLimit(dir.File("a-plain.db"), ops, batch, Extras{}, key);
+    if (run_a) signed_a = RunStorageLimit(dir.File("a-signed.db"), ops, batch, Extras{true}, key);
     BenchRegistry r(dir.File("b.db"));
     r.Must("issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops + 1}}}}});
-    Stats b = r.Transfers(ops, batch);
+    if (run_b) b = r.Transfers(ops, batch);
     const double base = signed_a.OpsPerSecond();
-    char name[64];
+    char name[96];
     std::printf("batch %d: %lld transfers\n", batch, static_cast<long long>(ops));
     std::snprintf(name, sizeof name, "batch %d (a) sqlite, no signature", batch);
     PrintRow(name, plain, base);
@@ -391,14 +441,34 @@ int Throughput(const Options& o) {
     PrintRow(name, signed_a, base);
     std::snprintf(name, sizeof name, "batch %d (b) Registry::ExecuteBatch", batch);
     PrintRow(name, b, base);
-    std::printf("%-34s b/a(signed) = %.3f   b/a(unsigned) = %.3f\n", "", b.OpsPerSecond() / base,
-                b.OpsPerSecond() / plain.OpsPerSecond());
-    if (o.verify) {
+    if (run_a && run_b) {
+      std::printf("%-48s b/a(signed) = %.3f   b/a(unsigned) = %.3f\n", "",
+                  b.OpsPerSecond() / base, b.OpsPerSecond() / plain.OpsPerSecond());
+    }
+    if (o.verify && run_b) {
       int64_t entries = 0;
       const double seconds = r.Verify(&entries);
-      std::printf("%-34s verify: %lld entries in %.3f s\n", "", static_cast<long long>(entries),
+      std::printf("%-48s verify: %lld entries in %.3f s\n", "", static_cast<long long>(entries),
                   seconds);
       if (entries != ops + 6) Die("the journal does not hold one entry per transfer");
+    }
+    if (o.extras && run_a) {
+      // The registry's per-command overheads, priced one at a time on top of (a) signed.
+      const struct {
+        const char* name;
+        Extras extras;
+      } variants[] = {
+          {"+ SAVEPOINT/RELEASE via exec", {true, true, false, false}},
+          {"+ SAVEPOINT/RELEASE prepared", {true, false, true, false}},
+          {"+ read last journal row", {true, false, false, true}},
+      };
+      int index = 0;
+      for (const auto& v : variants) {
+        Stats extra = RunStorageLimit(dir.File("a-extra" + std::to_string(index++) + ".db"), ops,
+                                      batch, v.extras, key);
+        std::snprintf(name, sizeof name, "batch %d (a) signed %s", batch, v.name);
+        PrintRow(name, extra, base);
+      }
     }
     ++run;
   }
@@ -482,6 +552,10 @@ int main(int argc, char** argv) {
   throughput->add_option("--ops", o.ops, "transfers per run")->check(CLI::Range(1, 100000000));
   throughput->add_option("--commits-max", o.commits_max, "commits per run at most")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  throughput->add_option("--only", o.only, "a, b or ab: which runs to do (for profiling)")
+      ->check(CLI::IsMember({"a", "b", "ab"}));
+  throughput->add_flag("--extras", o.extras,
+                       "also run (a) with savepoints / last-entry reads added, one at a time");
   throughput->add_flag("--verify", o.verify, "verify each registry after its run");
   CLI::App* scale = app.add_subcommand("scale", "cost against blocks held, quantity; verify time");
   scale->add_option("--blocks", o.blocks, "live blocks to build in another account")
@@ -492,6 +566,7 @@ int main(int argc, char** argv) {
   scale->add_option("--vintages", o.vintages, "vintages (blocks) per issuance while building")
       ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines appear as runs finish, even into a file.
   if (*throughput) return registry::bench::Throughput(o);
   return registry::bench::Scale(o);
 }
