@@ -34,7 +34,8 @@ std::optional<RegistryCode> ParseRegistryCode(std::string_view text) {
 }
 
 std::optional<CaId> ParseCaId(std::string_view text) {
-  if (!Matches(text, "CA9999")) return std::nullopt;
+  // The pattern's 'A' stands for any uppercase letter, so the "CA" prefix is checked apart.
+  if (!Matches(text, "AA9999") || text.substr(0, 2) != "CA") return std::nullopt;
   return CaId{std::string(text)};
 }
 

@@ -19,6 +19,8 @@ std::optional<ItmoId> ParseItmoId(std::string_view text) {
   auto registry = ParseRegistryCode(text.substr(7, 5));
   auto party = ParsePartyCode(text.substr(13, 3));
   const std::string_view serial_text = text.substr(kPrefix, text.size() - kPrefix - kSuffix);
+  // Plain digits only: ParseSerialRange alone would also take a range such as "12-12".
+  if (serial_text.find('-') != std::string_view::npos) return std::nullopt;
   const auto serial = ParseSerialRange(serial_text);
   const std::string_view year_text = text.substr(text.size() - 4);
   int32_t year = 0;

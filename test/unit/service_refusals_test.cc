@@ -1,0 +1,260 @@
+// Goal: every refusal the spine can give comes out of the service with its check, and a refused
+// command changes nothing: the projection digest (Store::ProjectionDigest) and the journal length
+// are the same before and after. Method: one registry from SetUpBasicRegistry with a few credits,
+// then one refused request per check, each compared against the state before it.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/limits.h"
+#include "testing/test_util.h"
+
+namespace registry {
+namespace {
+
+using service::Json;
+using testing::TestRegistry;
+
+int64_t JournalLength(Store& store) {
+  auto tx = store.BeginRead();
+  EXPECT_TRUE(tx.has_value());
+  auto last = (*tx)->LastEntry();
+  EXPECT_TRUE(last.has_value());
+  return last->has_value() ? (*last)->sequence.value : 0;
+}
+
+std::string Digest(Store& store) {
+  auto digest = store.ProjectionDigest();
+  EXPECT_TRUE(digest.has_value());
+  return digest.has_value() ? *digest : "";
+}
+
+class ServiceRefusals : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::SetUpBasicRegistry(r_);
+    // Account 7: JPN01 entity holding (entity 1); 8: MNG01 cancellation.
+    r_.Ok("entity.add", {{"name", "Trader"}, {"country", "JPN"}});
+    r_.Ok("account.open", {{"registry", "JPN01"}, {"type", "entity_holding"}, {"name", "trader"},
+                           {"holder", 1}});
+    r_.Ok("account.open", {{"registry", "MNG01"}, {"type", "cancellation"}, {"name", "mng can"}});
+    r_.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}}}},
+                    {"project", "MN004"}});
+    r_.Ok("issue", {{"account", 5}, {"vintages", {{{"vintage", 2022}, {"quantity", 50}}}}});
+    r_.Ok("retire", {{"from", 1}, {"ranges", {"1-10"}}, {"use_year", 2025}});
+    r_.Ok("transfer", {{"from", 1}, {"to", 7}, {"ranges", {"11-20"}}});
+  }
+
+  // Asserts that `command` is refused with `check` and that nothing changed.
+  void ExpectRefusedUnchanged(const std::string& command, const Json& args, Check check,
+                              const std::string& key = "") {
+    const std::string before = Digest(*r_.store);
+    const int64_t length = JournalLength(*r_.store);
+    const service::Response response =
+        r_.registry->Execute(service::Request{command, args, "test", key});
+    ASSERT_FALSE(response.ok()) << command << " " << args.dump() << " was accepted";
+    ASSERT_TRUE(response.failure->refusal.has_value()) << response.failure->Message();
+    EXPECT_EQ(response.failure->refusal->check, check)
+        << command << " " << args.dump() << " got " << CodeOf(response.failure->refusal->check)
+        << ": " << response.failure->Message();
+    EXPECT_FALSE(response.failure->refusal->message.empty());
+    EXPECT_EQ(Digest(*r_.store), before) << command << " " << args.dump();
+    EXPECT_EQ(JournalLength(*r_.store), length) << command << " " << args.dump();
+  }
+
+  TestRegistry r_;
+};
+
+TEST_F(ServiceRefusals, RequestShape) {
+  ExpectRefusedUnchanged("no.such.command", Json::object(), Check::kUnknownCommand);
+  ExpectRefusedUnchanged("transfer", Json::array(), Check::kMalformedRequest);
+  ExpectRefusedUnchanged("transfer", {{"to", 4}, {"quantity", 1}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"quantity", 1}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"ranges", {"30"}}},
+                         Check::kFieldMissing);
+  ExpectRefusedUnchanged("transfer", {{"from", "one"}, {"to", 4}, {"quantity", 1}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("transfer",
+                         {{"from", 1}, {"to", 4}, {"ranges", {"30-40"}}, {"vintage", 2021}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"project", "X"}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("cancel", {{"from", 1}, {"quantity", 1}, {"purpose", "fun"}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("cancel", {{"from", 1}, {"quantity", 1}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("retire", {{"from", 1}, {"quantity", 1}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("retire", {{"from", 1}, {"quantity", 1}, {"use_year", 1900}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("account.set_status", {{"account", 1}, {"status", "frozen"}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("account.open", {{"registry", "JPN01"}, {"type", "x"}, {"name", "n"}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("issue", {{"account", 1}}, Check::kFieldMissing);
+  ExpectRefusedUnchanged("issue", {{"account", 1},
+                                   {"vintages", {{{"vintage", 2021}, {"quantity", 1}},
+                                                 {{"vintage", 2021}, {"quantity", 2}}}}},
+                         Check::kFieldInvalid);
+  Json many = Json::array();
+  for (size_t i = 0; i <= kVintagesPerIssuanceMax; ++i) {
+    many.push_back({{"vintage", 2000 + static_cast<int>(i)}, {"quantity", 1}});
+  }
+  ExpectRefusedUnchanged("issue", {{"account", 1}, {"vintages", many}}, Check::kTooManyItems);
+  Json ranges = Json::array();
+  for (size_t i = 0; i <= kRangesPerRequestMax; ++i) ranges.push_back(std::to_string(30 + i));
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", ranges}},
+                         Check::kTooManyItems);
+}
+
+TEST_F(ServiceRefusals, UnknownThings) {
+  ExpectRefusedUnchanged("transfer", {{"from", 99}, {"to", 4}, {"quantity", 1}},
+                         Check::kUnknownAccount);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 99}, {"quantity", 1}},
+                         Check::kUnknownAccount);
+  ExpectRefusedUnchanged("issue", {{"account", 99}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+                         Check::kUnknownAccount);
+  ExpectRefusedUnchanged("account.set_status", {{"account", 99}, {"status", "blocked"}},
+                         Check::kUnknownAccount);
+  ExpectRefusedUnchanged("registry.add", {{"code", "KOR01"}, {"party", "KOR"}, {"name", "k"}},
+                         Check::kUnknownParty);
+  ExpectRefusedUnchanged("account.open", {{"registry", "KOR01"}, {"type", "retirement"}, {"name", "n"}},
+                         Check::kUnknownRegistry);
+  ExpectRefusedUnchanged("party.add", {{"code", "JPN"}, {"name", "again"}}, Check::kAlreadyExists);
+  ExpectRefusedUnchanged("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "again"}},
+                         Check::kAlreadyExists);
+  // MNG01 has no open retirement account once account 6 is blocked: the default destination is
+  // missing.
+  r_.Ok("account.set_status", {{"account", 6}, {"status", "blocked"}});
+  ExpectRefusedUnchanged("retire", {{"from", 5}, {"quantity", 1}, {"use_year", 2025}},
+                         Check::kUnknownAccount);
+}
+
+TEST_F(ServiceRefusals, AccountStates) {
+  r_.Ok("account.set_status", {{"account", 4}, {"status", "blocked"}});
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}},
+                         Check::kAccountBlocked);
+  ExpectRefusedUnchanged("transfer", {{"from", 4}, {"to", 1}, {"quantity", 1}},
+                         Check::kAccountBlocked);
+  ExpectRefusedUnchanged("issue", {{"account", 4}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+                         Check::kAccountBlocked);
+  r_.Ok("account.set_status", {{"account", 4}, {"status", "closed"}});  // 4 holds nothing.
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}},
+                         Check::kAccountClosed);
+  ExpectRefusedUnchanged("transfer", {{"from", 4}, {"to", 1}, {"quantity", 1}},
+                         Check::kAccountClosed);
+  ExpectRefusedUnchanged("account.set_status", {{"account", 4}, {"status", "open"}},
+                         Check::kAccountClosed);
+  ExpectRefusedUnchanged("account.set_status", {{"account", 1}, {"status", "closed"}},
+                         Check::kAccountNotEmpty);
+}
+
+TEST_F(ServiceRefusals, MovementRules) {
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 1}, {"quantity", 1}},
+                         Check::kSameAccount);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 5}, {"quantity", 1}},
+                         Check::kCrossRegistryTransfer);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 2}, {"quantity", 1}},
+                         Check::kWrongDestinationType);
+  ExpectRefusedUnchanged("retire", {{"from", 1}, {"to", 3}, {"quantity", 1}, {"use_year", 2025}},
+                         Check::kWrongDestinationType);
+  ExpectRefusedUnchanged("cancel", {{"from", 1}, {"to", 2}, {"quantity", 1}, {"purpose", "omge"}},
+                         Check::kWrongDestinationType);
+  ExpectRefusedUnchanged("cancel", {{"from", 5}, {"to", 3}, {"quantity", 1}, {"purpose", "omge"}},
+                         Check::kCrossRegistryTransfer);
+  ExpectRefusedUnchanged("issue", {{"account", 2}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+                         Check::kWrongDestinationType);
+  ExpectRefusedUnchanged("transfer", {{"from", 2}, {"to", 1}, {"quantity", 1}},
+                         Check::kTerminalAccountCannotSend);
+  ExpectRefusedUnchanged("transfer", {{"from", 2}, {"to", 1}, {"ranges", {"1-10"}}},
+                         Check::kTerminalAccountCannotSend);
+  r_.Ok("cancel", {{"from", 1}, {"quantity", 5}, {"purpose", "voluntary"}});
+  ExpectRefusedUnchanged("transfer", {{"from", 3}, {"to", 1}, {"quantity", 1}},
+                         Check::kTerminalAccountCannotSend);
+}
+
+TEST_F(ServiceRefusals, QuantitiesAndSerials) {
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 0}},
+                         Check::kQuantityNotPositive);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", -3}},
+                         Check::kQuantityNotPositive);
+  ExpectRefusedUnchanged("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 0}}}}},
+                         Check::kQuantityNotPositive);
+  // Account 1 holds 21-100 (80 t).
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 81}},
+                         Check::kQuantityAboveHolding);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"vintage", 2030}},
+                         Check::kQuantityAboveHolding);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"project", "TH014"}},
+                         Check::kQuantityAboveHolding);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"15-25"}}},
+                         Check::kSerialRangeNotHeld);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"101"}}},
+                         Check::kSerialRangeNotHeld);
+  ExpectRefusedUnchanged("transfer", {{"from", 7}, {"to", 4}, {"ranges", {"21"}}},
+                         Check::kSerialRangeNotHeld);
+  // Serials 1-10 were retired; MNG01's own serials 1-50 are another registry's.
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"1-5"}}},
+                         Check::kSerialRangeNotHeld);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"30-21"}}},
+                         Check::kSerialRangeInvalid);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1.5}},
+                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"30-40", "35-45"}}},
+                         Check::kSerialRangeInvalid);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"30-40", "50-60"}}},
+                         Check::kSerialRangeInvalid);
+  ExpectRefusedUnchanged("issue", {{"account", 1}, {"vintages", {{{"vintage", 1999}, {"quantity", 1}}}}},
+                         Check::kVintageOutOfRange);
+  ExpectRefusedUnchanged(
+      "issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", kIssuanceQuantityMax + 1}}}}},
+      Check::kQuantityTooLarge);
+}
+
+TEST_F(ServiceRefusals, IdempotencyKeyReusedWithAnotherPayload) {
+  const service::Request first{"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 5}}, "test",
+                               "key-1"};
+  const service::Response applied = r_.registry->Execute(first);
+  ASSERT_TRUE(applied.ok()) << applied.failure->Message();
+  // The same request again is answered from the journal and changes nothing.
+  const std::string before = Digest(*r_.store);
+  const int64_t length = JournalLength(*r_.store);
+  const service::Response again = r_.registry->Execute(first);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.sequence, applied.sequence);
+  EXPECT_EQ(again.result, applied.result);
+  EXPECT_EQ(Digest(*r_.store), before);
+  EXPECT_EQ(JournalLength(*r_.store), length);
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 6}},
+                         Check::kIdempotencyKeyReused, "key-1");
+  ExpectRefusedUnchanged("cancel", {{"from", 1}, {"to", 4}, {"quantity", 5}},
+                         Check::kIdempotencyKeyReused, "key-1");
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}}, Check::kFieldInvalid,
+                         std::string(kIdempotencyKeyBytesMax + 1, 'k'));
+}
+
+TEST_F(ServiceRefusals, RefusalInABatchLeavesTheOthers) {
+  const int64_t length = JournalLength(*r_.store);
+  const auto responses = r_.registry->ExecuteBatch({
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 5}}, "test", ""},
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 1000}}, "test", ""},
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 7}}, "test", ""},
+  });
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_TRUE(responses[0].ok());
+  ASSERT_FALSE(responses[1].ok());
+  EXPECT_EQ(responses[1].failure->refusal->check, Check::kQuantityAboveHolding);
+  EXPECT_TRUE(responses[2].ok());
+  EXPECT_EQ(responses[2].sequence.value, responses[0].sequence.value + 1);
+  EXPECT_EQ(JournalLength(*r_.store), length + 2);
+  const auto holdings = r_.store->BeginRead();
+  ASSERT_TRUE(holdings.has_value());
+  const auto live = (*holdings)->LiveBlocks(AccountId{4}, BlockFilter{}, 100);
+  ASSERT_TRUE(live.has_value());
+  int64_t held = 0;
+  for (const Block& b : *live) held += b.range.Count().tonnes;
+  EXPECT_EQ(held, 12);
+}
+
+}  // namespace
+}  // namespace registry
