@@ -34,13 +34,14 @@ test: build build-asan
 test-fast: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
+# Starts the API on the demo data and prints the URL and a fresh administrator token (shown once).
 run: build
-	@if [ ! -f $(DB) ]; then $(JCMREG) --db $(DB) demo; fi
-	@if $(JCMREG) --help | grep -q '^  serve'; then \
-	  $(JCMREG) serve --db $(DB) --listen $(LISTEN); \
-	else \
-	  $(JCMREG) --db $(DB) totals && $(JCMREG) --db $(DB) verify; \
-	fi
+	@if [ ! -f $(DB) ]; then $(JCMREG) --db $(DB) demo >/dev/null; fi
+	@TOKEN=$$($(JCMREG) user add --db $(DB) --role administrator --scope '*' --quiet) || exit 3; \
+	  echo "JCM registry API: http://$(LISTEN)/v1   (OpenAPI: http://$(LISTEN)/v1/openapi.json)"; \
+	  echo "administrator token (shown once): $$TOKEN"; \
+	  echo "try: curl -H 'Authorization: Bearer '$$TOKEN http://$(LISTEN)/v1/accounts"; \
+	  exec $(JCMREG) serve --db $(DB) --listen $(LISTEN)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,7 +1,9 @@
 #include "service/command.h"
 
 #include "core/limits.h"
+#include "service/access.h"
 #include "service/article6_hooks.h"
+#include "service/proposal.h"
 
 namespace registry::service {
 
@@ -10,6 +12,8 @@ const HandlerTable& Handlers() {
     auto* t = new HandlerTable();  // Built once, lives for the process: never destroyed.
     AddLedgerCommands(*t);
     AddArticle6Commands(*t);
+    AddAccessCommands(*t);
+    AddProposalCommands(*t);
     return t;
   }();
   return *table;

@@ -1,4 +1,5 @@
 #include "service/ledger_write.h"
+#include "service/proposal.h"
 
 #include <cstdio>
 
@@ -219,6 +220,11 @@ CommandResult<std::vector<SelectedPart>> SelectParts(Transaction& tx, const Move
 CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
                                   const std::vector<SelectedPart>& parts,
                                   const std::vector<bool>& first_transferred, const Context& ctx) {
+  // Serials reserved by a pending proposal move only through that proposal's approval, which
+  // releases them first (service/proposal.h).
+  std::vector<SerialRange> moving;
+  for (const SelectedPart& part : parts) moving.push_back(part.moved);
+  RETURN_IF_ERROR(CheckNotReserved(tx, request.from.id, moving));
   const Movement movement = BuildMovement(parts, request.destination, first_transferred);
   for (const BlockId& id : movement.closed) {
     RETURN_IF_ERROR(tx.CloseBlock(id, ctx.sequence));

@@ -1,0 +1,161 @@
+// `jcmreg serve --db PATH --listen HOST:PORT` and `jcmreg user add --role ROLE --scope SCOPE`.
+#include "app/serve.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "cli/cli.h"
+#include "http/server.h"
+#include "service/access.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace registry::app {
+namespace {
+
+std::string DefaultDb() {
+  const char* env = std::getenv("JCMREG_DB");
+  return env != nullptr ? env : "data/registry.db";
+}
+
+// Parses "--name value" pairs; returns false (after a message) on anything else.
+bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& flags,
+                const std::set<std::string>& allowed, const std::set<std::string>& switches) {
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (switches.count(arg)) {
+      flags[arg] = "1";
+      continue;
+    }
+    if (!allowed.count(arg) || i + 1 >= argc) {
+      std::cerr << "usage error: unexpected '" << arg << "'\n";
+      return false;
+    }
+    flags[arg] = argv[++i];
+  }
+  return true;
+}
+
+http::Server* g_server = nullptr;
+
+void OnSignal(int) {
+  if (g_server != nullptr) g_server->Stop();
+}
+
+StoreResult<std::unique_ptr<Store>> Scratch() {
+  return sqlite::Open(sqlite::Options{":memory:", false});
+}
+
+int Serve(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags(argc, argv, 1, flags, {"--db", "--listen", "--rate"}, {"--quiet"})) {
+    std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
+                 "[--quiet]\n";
+    return cli::kExitUsage;
+  }
+  const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
+  const std::string listen = flags.count("--listen") ? flags["--listen"] : "127.0.0.1:8080";
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "usage error: --listen HOST:PORT\n";
+    return cli::kExitUsage;
+  }
+  http::ServerOptions options;
+  options.host = listen.substr(0, colon);
+  const std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    std::cerr << "usage error: bad port '" << port_text << "'\n";
+    return cli::kExitUsage;
+  }
+  options.port = static_cast<int>(port);
+  if (flags.count("--rate")) {
+    const double rate = std::strtod(flags["--rate"].c_str(), &end);
+    if (*end != '\0' || rate < 0) {
+      std::cerr << "usage error: bad --rate\n";
+      return cli::kExitUsage;
+    }
+    options.rate_per_second = rate;
+  }
+  options.rate_burst = options.rate_per_second * 2;
+  options.access_log = !flags.count("--quiet");
+  auto session = cli::OpenSession(db, false);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return cli::kExitError;
+  }
+  options.public_key = session->key.public_key;
+  options.scratch = Scratch;
+  http::Server server(*session->store, *session->registry, options);
+  auto bound = server.Start();
+  if (!bound) {
+    std::cerr << "error: " << bound.error() << "\n";
+    return cli::kExitError;
+  }
+  g_server = &server;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::cout << "serving " << db << " at http://" << options.host << ":" << *bound
+            << "/v1 (OpenAPI: /v1/openapi.json)" << std::endl;
+  server.Wait();
+  server.Stop();
+  g_server = nullptr;
+  return cli::kExitOk;
+}
+
+int User(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) != "add") {
+    std::cerr << "usage: jcmreg user add --role ROLE --scope SCOPE [--name NAME] [--db PATH] "
+                 "[--quiet]\n  roles: administrator focal_point secretariat "
+                 "account_representative auditor\n  scopes: * party:JPN registry:JPN01 "
+                 "account:N\n";
+    return cli::kExitUsage;
+  }
+  std::map<std::string, std::string> flags;
+  if (!ParseFlags(argc, argv, 2, flags, {"--db", "--role", "--scope", "--name", "--actor"},
+                  {"--quiet", "--json"})) {
+    return cli::kExitUsage;
+  }
+  if (!flags.count("--role") || !flags.count("--scope")) {
+    std::cerr << "usage error: --role and --scope are required\n";
+    return cli::kExitUsage;
+  }
+  const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
+  auto session = cli::OpenSession(db, false);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return cli::kExitError;
+  }
+  const service::NewToken token = service::MakeToken();
+  service::Json args = {{"role", flags["--role"]},
+                        {"scope", flags["--scope"]},
+                        {"token_hash", token.hash}};
+  if (flags.count("--name")) args["name"] = flags["--name"];
+  const std::string actor = flags.count("--actor") ? flags["--actor"] : "cli";
+  const service::Response response =
+      session->registry->Execute(service::Request{"user.add", args, actor, ""});
+  if (!response.ok()) return cli::PrintResponse(response, flags.count("--json") > 0);
+  if (flags.count("--quiet")) {
+    std::cout << token.token << "\n";
+  } else {
+    service::Json out = response.result;
+    out["token"] = token.token;
+    out["note"] = "the token is shown once; only its hash is stored";
+    std::cout << out.dump(2) << "\n";
+  }
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+void RegisterAppCommands() {
+  cli::RegisterExtraCommand("serve", "serve the JSON API: serve --db PATH --listen HOST:PORT",
+                            Serve);
+  cli::RegisterExtraCommand("user", "add an API user: user add --role ROLE --scope SCOPE", User);
+}
+
+}  // namespace registry::app

@@ -1,0 +1,876 @@
+// The HTTP API server: route table, JSON codec, authentication, rate limiting, error mapping,
+// metrics, access log and the OpenAPI document. See http/server.h.
+#include "http/server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+#include "service/access.h"
+#include "service/ledger_write.h"
+#include "service/proposal.h"
+#include "service/queries.h"
+#include "service/writer.h"
+
+namespace registry::http {
+namespace {
+
+using service::Principal;
+
+// Who may call a route.
+enum class Access {
+  kPublic,   // Anyone; a token, if given, must be valid.
+  kToken,    // Any authenticated user (reads of non-public data).
+  kWrite,    // A write: authenticated, body is a JSON object, goes through the writer.
+};
+
+struct Reply {
+  int status = 200;
+  Json body;
+  std::string content_type = "application/json";
+  std::string text;  // Used instead of body when content_type is not JSON.
+  std::optional<Check> check;
+};
+
+Reply ErrorReply(Check check, const std::string& message) {
+  const CheckInfo& info = InfoOf(check);
+  Reply reply;
+  reply.status = info.http_status;
+  reply.check = check;
+  reply.body = {{"code", CodeOf(check)},
+                {"check", std::string(info.name)},
+                {"message", message},
+                {"rule", std::string(info.rule)}};
+  return reply;
+}
+
+Reply FailureReply(const service::Failure& failure) {
+  if (failure.refusal) return ErrorReply(failure.refusal->check, failure.refusal->message);
+  Reply reply;
+  const bool transient =
+      failure.error->code == ErrorCode::kConflict || failure.error->code == ErrorCode::kUnavailable;
+  reply.status = transient ? 503 : 500;
+  reply.body = {{"code", transient ? "unavailable" : "internal"},
+                {"check", nullptr},
+                {"message", failure.error->message},
+                {"rule", "operational error: nothing was changed"}};
+  return reply;
+}
+
+Reply FromResult(const service::CommandResult<Json>& result) {
+  if (!result) return FailureReply(result.error());
+  Reply reply;
+  reply.body = *result;
+  return reply;
+}
+
+struct Call {
+  const httplib::Request& req;
+  std::vector<std::string> params;  // Path parameters in order.
+  std::optional<Principal> who;
+  Json body;  // kWrite only: the parsed object.
+};
+
+struct Route {
+  std::string method;
+  std::string path;  // OpenAPI template.
+  Access access;
+  std::string summary;
+  std::function<Reply(Call&)> handle;
+};
+
+// Converts "/v1/accounts/{id}" to the regex "/v1/accounts/([^/]+)".
+std::string PathRegex(const std::string& path) {
+  static const std::regex kParam(R"(\{[a-z_]+\})");
+  std::string escaped = std::regex_replace(path, std::regex(R"(\.)"), R"(\.)");
+  return std::regex_replace(escaped, kParam, "([^/]+)");
+}
+
+std::vector<std::string> PathParams(const std::string& path) {
+  static const std::regex kParam(R"(\{([a-z_]+)\})");
+  std::vector<std::string> names;
+  for (auto it = std::sregex_iterator(path.begin(), path.end(), kParam);
+       it != std::sregex_iterator(); ++it) {
+    names.push_back((*it)[1].str());
+  }
+  return names;
+}
+
+std::optional<int64_t> ParseInt(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+// A token bucket per client.
+class RateLimiter {
+ public:
+  RateLimiter(double per_second, double burst) : per_second_(per_second), burst_(burst) {}
+  bool Allow(const std::string& client) {
+    if (per_second_ <= 0) return true;
+    const double now = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (buckets_.size() > kClientsMax) buckets_.clear();  // Bounded memory; forgets old clients.
+    auto [it, inserted] = buckets_.try_emplace(client, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!inserted) {
+      b.tokens = std::min(burst_, b.tokens + (now - b.last) * per_second_);
+      b.last = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  static constexpr size_t kClientsMax = 100000;
+  struct Bucket {
+    double tokens;
+    double last;
+  };
+  double per_second_;
+  double burst_;
+  std::mutex mu_;
+  std::map<std::string, Bucket> buckets_;
+};
+
+// Counters for /metrics.
+class Metrics {
+ public:
+  void Record(const std::string& method, const std::string& route, int status, double seconds,
+              std::optional<Check> check) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = method + " " + route;
+    ++requests_[{key, status}];
+    auto& l = latency_[key];
+    l.first += seconds;
+    ++l.second;
+    if (check) ++refusals_[*check];
+  }
+  std::string Render(int64_t sequence, const service::WriterStats& w) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out;
+    out += "# HELP jcm_http_requests_total HTTP requests by route and status.\n";
+    out += "# TYPE jcm_http_requests_total counter\n";
+    for (const auto& [k, n] : requests_) {
+      const auto space = k.first.find(' ');
+      out += "jcm_http_requests_total{method=\"" + k.first.substr(0, space) + "\",route=\"" +
+             k.first.substr(space + 1) + "\",status=\"" + std::to_string(k.second) + "\"} " +
+             std::to_string(n) + "\n";
+    }
+    out += "# HELP jcm_http_request_seconds Time spent answering, by route.\n";
+    out += "# TYPE jcm_http_request_seconds summary\n";
+    for (const auto& [k, l] : latency_) {
+      const auto space = k.find(' ');
+      const std::string labels =
+          "{method=\"" + k.substr(0, space) + "\",route=\"" + k.substr(space + 1) + "\"}";
+      out += "jcm_http_request_seconds_sum" + labels + " " + std::to_string(l.first) + "\n";
+      out += "jcm_http_request_seconds_count" + labels + " " + std::to_string(l.second) + "\n";
+    }
+    out += "# HELP jcm_refusals_total Refusals by check.\n# TYPE jcm_refusals_total counter\n";
+    for (const auto& [check, n] : refusals_) {
+      out += "jcm_refusals_total{code=\"" + CodeOf(check) + "\",check=\"" +
+             std::string(InfoOf(check).name) + "\"} " + std::to_string(n) + "\n";
+    }
+    out += "# HELP jcm_journal_sequence The last journal sequence.\n";
+    out += "# TYPE jcm_journal_sequence gauge\njcm_journal_sequence " + std::to_string(sequence) +
+           "\n";
+    out += "# HELP jcm_writer_batch_size Requests per group-commit batch.\n";
+    out += "# TYPE jcm_writer_batch_size histogram\n";
+    for (size_t i = 0; i < service::kBatchBuckets.size(); ++i) {
+      out += "jcm_writer_batch_size_bucket{le=\"" + std::to_string(service::kBatchBuckets[i]) +
+             "\"} " + std::to_string(w.batch_size_buckets[i]) + "\n";
+    }
+    out += "jcm_writer_batch_size_bucket{le=\"+Inf\"} " + std::to_string(w.batches) + "\n";
+    out += "jcm_writer_batch_size_sum " + std::to_string(w.requests) + "\n";
+    out += "jcm_writer_batch_size_count " + std::to_string(w.batches) + "\n";
+    out += "# TYPE jcm_writer_queue_length gauge\njcm_writer_queue_length " +
+           std::to_string(w.queued) + "\n";
+    out += "# TYPE jcm_writer_overloaded_total counter\njcm_writer_overloaded_total " +
+           std::to_string(w.overloaded) + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, std::pair<double, uint64_t>> latency_;
+  std::map<Check, uint64_t> refusals_;
+};
+
+std::string BearerToken(const httplib::Request& req) {
+  const std::string header = req.get_header_value("Authorization");
+  static constexpr std::string_view kBearer = "Bearer ";
+  if (header.compare(0, kBearer.size(), kBearer) != 0) return "";
+  return header.substr(kBearer.size());
+}
+
+// Document kinds anyone may read (DOMAIN R-JP-07: what the public registry pages show).
+bool IsPublicKind(const std::string& kind) {
+  static const char* const kPublic[] = {"party",        "registry",  "entity",
+                                        "project",      "authorization", "cooperative_approach",
+                                        "jc_decision",  "methodology",   "issuance_decision",
+                                        "annual_summary"};
+  for (const char* k : kPublic) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
+// Kinds never served: credentials and internals.
+bool IsSecretKind(const std::string& kind) { return kind == "token" || kind == "user"; }
+
+}  // namespace
+
+struct Server::Impl {
+  Store& store;
+  service::Registry& registry;
+  ServerOptions options;
+  service::Writer writer;
+  httplib::Server http;
+  RateLimiter limiter;
+  Metrics metrics;
+  std::vector<Route> routes;
+  std::thread thread;
+  std::mutex log_mu;
+
+  Impl(Store& s, service::Registry& r, ServerOptions o)
+      : store(s),
+        registry(r),
+        options(std::move(o)),
+        writer(r, options.writer_queue_max),
+        limiter(options.rate_per_second, options.rate_burst) {
+    BuildRoutes();
+  }
+
+  // ---- Plumbing.
+
+  StoreResult<std::optional<Principal>> Authenticate(const std::string& token) {
+    auto tx = store.BeginRead();
+    if (!tx) return Fail(tx.error());
+    return service::Authenticate(**tx, token);
+  }
+
+  void Log(const httplib::Request& req, int status, double seconds, const std::string& actor,
+           std::optional<Check> check) {
+    if (!options.access_log) return;
+    Json line = {{"time", service::SystemClock().Now()},
+                 {"method", req.method},
+                 {"path", req.path},
+                 {"status", status},
+                 {"ms", static_cast<int64_t>(seconds * 1000000) / 1000.0},
+                 {"remote", req.remote_addr},
+                 {"actor", actor}};
+    if (check) line["check"] = CodeOf(*check);
+    std::lock_guard<std::mutex> lock(log_mu);
+    std::cerr << line.dump() << "\n";
+  }
+
+  Reply Dispatch(const Route& route, const httplib::Request& req, std::string& actor) {
+    Call call{req, {}, std::nullopt, nullptr};
+    for (size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
+    const std::string token = BearerToken(req);
+    if (!token.empty() || req.has_header("Authorization")) {
+      auto who = Authenticate(token);
+      if (!who) return FailureReply(service::Failure::Of(who.error()));
+      if (!who->has_value()) {
+        return ErrorReply(Check::kUnauthenticated,
+                          "the Authorization header does not carry a valid API token");
+      }
+      call.who = **who;
+      actor = call.who->name;
+    }
+    if (!limiter.Allow(call.who ? "user:" + call.who->name : "addr:" + req.remote_addr)) {
+      return ErrorReply(Check::kRateLimited, "too many requests; slow down and retry");
+    }
+    if (route.access != Access::kPublic && !call.who) {
+      return ErrorReply(Check::kUnauthenticated,
+                        "this route needs an API token: Authorization: Bearer TOKEN");
+    }
+    if (route.access == Access::kWrite) {
+      if (req.body.size() > kRequestBodyBytesMax) {
+        return ErrorReply(Check::kRequestTooLarge,
+                          "the body is larger than " + std::to_string(kRequestBodyBytesMax) +
+                              " bytes");
+      }
+      Json body = req.body.empty() ? Json::object() : Json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return ErrorReply(Check::kMalformedRequest, "the body must be a JSON object");
+      }
+      call.body = std::move(body);
+    }
+    return route.handle(call);
+  }
+
+  void Serve(const Route& route, const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    std::string actor;
+    Reply reply = Dispatch(route, req, actor);
+    res.status = reply.status;
+    if (reply.content_type == "application/json") {
+      res.set_content(reply.body.dump(2) + "\n", "application/json");
+    } else {
+      res.set_content(reply.text, reply.content_type.c_str());
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.Record(route.method, route.path, reply.status, seconds, reply.check);
+    Log(req, reply.status, seconds, actor, reply.check);
+  }
+
+  // Runs a write through the writer and maps the answer.
+  Reply Write(const Call& call, const std::string& command, Json args, int ok_status = 200) {
+    if (!service::RoleMayRun(*call.who, command)) {
+      return ErrorReply(Check::kForbidden, "user " + call.who->name + " (" + call.who->role +
+                                               ") may not run " + command);
+    }
+    service::Request request{command, std::move(args), call.who->name,
+                             call.req.get_header_value("Idempotency-Key")};
+    if (request.idempotency_key.size() > kIdempotencyKeyBytesMax) {
+      return ErrorReply(Check::kFieldInvalid, "the Idempotency-Key header is longer than " +
+                                                  std::to_string(kIdempotencyKeyBytesMax) +
+                                                  " bytes");
+    }
+    service::Response response = writer.Execute(std::move(request));
+    if (!response.ok()) return FailureReply(*response.failure);
+    Reply reply;
+    reply.status = ok_status;
+    reply.body = {{"sequence", response.sequence.value},
+                  {"replayed", response.replayed},
+                  {"result", response.result}};
+    return reply;
+  }
+
+  // A command from the generic or resource routes: four-eyes commands become proposals.
+  Reply Command(const Call& call, const std::string& command, Json args) {
+    if (command == "user.add") return AddUser(call, std::move(args));
+    auto scoped = CheckScope(call, args);
+    if (scoped) return *scoped;
+    if (service::NeedsFourEyes(command)) {
+      if (!service::RoleMayRun(*call.who, command)) {
+        return ErrorReply(Check::kForbidden, "user " + call.who->name + " (" + call.who->role +
+                                                 ") may not propose " + command);
+      }
+      Json proposal = {{"command", command}, {"args", std::move(args)}};
+      return Write(call, "proposal.create", std::move(proposal), 202);
+    }
+    return Write(call, command, std::move(args));
+  }
+
+  std::optional<Reply> CheckScope(const Call& call, const Json& args) {
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    auto covered = service::ScopeCoversArgs(**tx, *call.who, args);
+    if (!covered) return FailureReply(service::Failure::Of(covered.error()));
+    if (!*covered) {
+      return ErrorReply(Check::kForbidden, "the request is outside the scope " + call.who->scope +
+                                               " of user " + call.who->name);
+    }
+    return std::nullopt;
+  }
+
+  Reply AddUser(const Call& call, Json args) {
+    if (call.who->role != service::kRoleAdministrator) {
+      return ErrorReply(Check::kForbidden, "only an administrator adds users");
+    }
+    const service::NewToken token = service::MakeToken();
+    args["token_hash"] = token.hash;
+    Reply reply = Write(call, "user.add", std::move(args), 201);
+    if (reply.status == 201) {
+      reply.body["token"] = token.token;
+      reply.body["note"] = "the token is shown once; only its hash is stored";
+    }
+    return reply;
+  }
+
+  Reply ProposalDecision(const Call& call, const std::string& command) {
+    const auto id = ParseInt(call.params.at(0));
+    if (!id) return ErrorReply(Check::kFieldInvalid, "proposal id must be a positive integer");
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    auto doc = (*tx)->GetDocument("proposal", service::ProposalKey(*id));
+    if (!doc) return FailureReply(service::Failure::Of(doc.error()));
+    if (!doc->has_value()) {
+      return ErrorReply(Check::kUnknownProposal, "proposal " + std::to_string(*id) +
+                                                     " does not exist");
+    }
+    const Json proposal = Json::parse((*doc)->body);
+    const std::string proposed = proposal.at("command").get<std::string>();
+    if (command != "proposal.expire") {
+      if (!service::RoleMayApprove(*call.who, proposed)) {
+        return ErrorReply(Check::kForbidden, "user " + call.who->name + " (" + call.who->role +
+                                                 ") may not decide proposals of " + proposed);
+      }
+      auto covered = service::ScopeCoversArgs(**tx, *call.who, proposal.at("args"));
+      if (!covered) return FailureReply(service::Failure::Of(covered.error()));
+      if (!*covered) {
+        return ErrorReply(Check::kForbidden, "proposal " + std::to_string(*id) +
+                                                 " is outside the scope " + call.who->scope);
+      }
+    }
+    Json args = call.body;
+    args["id"] = *id;
+    return Write(call, command, std::move(args));
+  }
+
+  // ---- Reads.
+
+  Reply ReadDocuments(const std::string& kind, const std::optional<Principal>& who) {
+    if (IsSecretKind(kind)) return ErrorReply(Check::kNotFound, "no such resource");
+    if (!IsPublicKind(kind) && !who) {
+      return ErrorReply(Check::kUnauthenticated, "documents of kind '" + kind +
+                                                     "' are not public; send an API token");
+    }
+    return FromResult(service::ListDocumentsJson(store, kind));
+  }
+
+  Reply ReadDocument(const std::string& kind, const std::string& key,
+                     const std::optional<Principal>& who) {
+    if (IsSecretKind(kind)) return ErrorReply(Check::kNotFound, "no such resource");
+    if (!IsPublicKind(kind) && !who) {
+      return ErrorReply(Check::kUnauthenticated, "documents of kind '" + kind +
+                                                     "' are not public; send an API token");
+    }
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    auto history = (*tx)->DocumentHistory(kind, key);
+    if (!history) return FailureReply(service::Failure::Of(history.error()));
+    if (history->empty()) {
+      return ErrorReply(Check::kNotFound, kind + " '" + key + "' does not exist");
+    }
+    Json versions = Json::array();
+    for (const Document& d : *history) {
+      versions.push_back({{"version", d.version},
+                          {"sequence", d.updated.value},
+                          {"body", Json::parse(d.body)}});
+    }
+    Reply reply;
+    reply.body = {{"kind", kind},
+                  {"key", key},
+                  {"current", versions.back()["body"]},
+                  {"version", versions.back()["version"]},
+                  {"versions", versions}};
+    return reply;
+  }
+
+  Reply Accounts(const std::optional<Principal>& who) {
+    auto all = service::ListAccountsJson(store);
+    if (!all) return FailureReply(all.error());
+    if (who) return FromResult(all);
+    // Public: the list of entity holding accounts (R-JP-07 (i)).
+    Json out = Json::array();
+    for (const Json& a : all->is_array() ? *all : all->value("accounts", Json::array())) {
+      if (a.value("type", "") == "entity_holding") out.push_back(a);
+    }
+    Reply reply;
+    reply.body = out;
+    return reply;
+  }
+
+  Reply Account(const Call& call) {
+    const auto id = ParseInt(call.params.at(0));
+    if (!id) return ErrorReply(Check::kFieldInvalid, "account id must be a positive integer");
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    auto account = service::LoadAccount(**tx, AccountId{*id});
+    if (!account) return FailureReply(account.error());
+    return Reply{200, service::AccountJson(*account), "application/json", "", std::nullopt};
+  }
+
+  Reply Holdings(const Call& call) {
+    const auto id = ParseInt(call.params.at(0));
+    if (!id) return ErrorReply(Check::kFieldInvalid, "account id must be a positive integer");
+    {
+      auto tx = store.BeginRead();
+      if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+      auto covered = service::ScopeCoversAccount(**tx, *call.who, AccountId{*id});
+      if (!covered) return FailureReply(service::Failure::Of(covered.error()));
+      if (!*covered) {
+        return ErrorReply(Check::kForbidden, "account " + std::to_string(*id) +
+                                                 " is outside the scope " + call.who->scope);
+      }
+    }
+    std::optional<std::string> as_of;
+    std::optional<Sequence> as_of_sequence;
+    if (call.req.has_param("as_of")) {
+      as_of = call.req.get_param_value("as_of");
+      static const std::regex kTime(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?)");
+      if (!std::regex_match(*as_of, kTime)) {
+        return ErrorReply(Check::kFieldInvalid,
+                          "as_of must be a date like 2026-12-31 or a time like "
+                          "2026-12-31T09:00:00Z");
+      }
+    }
+    if (call.req.has_param("as_of_sequence")) {
+      const auto seq = ParseInt(call.req.get_param_value("as_of_sequence"));
+      if (!seq) return ErrorReply(Check::kFieldInvalid, "as_of_sequence must be an integer");
+      as_of_sequence = Sequence{*seq};
+    }
+    return FromResult(service::Holdings(store, AccountId{*id}, as_of_sequence, as_of));
+  }
+
+  Reply Trace(const Call& call) {
+    const auto registry_code = ParseRegistryCode(call.params.at(0));
+    const auto serial = ParseInt(call.params.at(1));
+    if (!registry_code || !serial) {
+      return ErrorReply(Check::kFieldInvalid, "trace needs a registry like JPN01 and a serial");
+    }
+    return FromResult(service::Trace(store, *registry_code, *serial));
+  }
+
+  Reply Journal(const Call& call) {
+    int64_t after = 0;
+    int64_t limit = 100;
+    if (call.req.has_param("after")) {
+      const auto v = ParseInt(call.req.get_param_value("after"));
+      if (!v) return ErrorReply(Check::kFieldInvalid, "after must be an integer");
+      after = *v;
+    }
+    if (call.req.has_param("limit")) {
+      const auto v = ParseInt(call.req.get_param_value("limit"));
+      if (!v || *v < 1 || *v > static_cast<int64_t>(kPageSizeMax)) {
+        return ErrorReply(Check::kFieldInvalid,
+                          "limit must be 1.." + std::to_string(kPageSizeMax));
+      }
+      limit = *v;
+    }
+    return FromResult(service::JournalPage(store, Sequence{after}, static_cast<size_t>(limit)));
+  }
+
+  Reply VerifyNow() {
+    if (!options.scratch) {
+      return ErrorReply(Check::kNotFound, "verification is not configured on this server");
+    }
+    const service::VerifyReport report =
+        service::Verify(store, options.public_key, options.scratch);
+    Reply reply;
+    reply.body = {{"ok", report.ok()},
+                  {"entries", report.entries},
+                  {"blocks", report.blocks},
+                  {"problems", report.problems}};
+    return reply;
+  }
+
+  int64_t JournalSequence() {
+    auto tx = store.BeginRead();
+    if (!tx) return -1;
+    auto last = (*tx)->LastEntry();
+    if (!last || !last->has_value()) return 0;
+    return (*last)->sequence.value;
+  }
+
+  // ---- The route table.
+
+  void Add(std::string method, std::string path, Access access, std::string summary,
+           std::function<Reply(Call&)> handle) {
+    routes.push_back(Route{std::move(method), std::move(path), access, std::move(summary),
+                           std::move(handle)});
+  }
+
+  // A resource route for a command: POST path -> command with the body as arguments, path
+  // parameters added under `param_names`.
+  void AddCommandRoute(const std::string& path, const std::string& command,
+                       const std::string& summary,
+                       std::vector<std::string> param_names = {}) {
+    Add("POST", path, Access::kWrite, summary, [this, command, param_names](Call& call) {
+      Json args = call.body;
+      for (size_t i = 0; i < param_names.size() && i < call.params.size(); ++i) {
+        const auto number = ParseInt(call.params[i]);
+        if (number) {
+          args[param_names[i]] = *number;
+        } else {
+          args[param_names[i]] = call.params[i];
+        }
+      }
+      return Command(call, command, std::move(args));
+    });
+  }
+
+  void BuildRoutes() {
+    Add("GET", "/healthz", Access::kPublic, "Liveness: the database answers.", [this](Call&) {
+      const int64_t seq = JournalSequence();
+      if (seq < 0) return ErrorReply(Check::kOverloaded, "the database does not answer");
+      return Reply{200, Json{{"status", "ok"}, {"journal_sequence", seq}}, "application/json",
+                   "", std::nullopt};
+    });
+    Add("GET", "/metrics", Access::kPublic, "Prometheus metrics.", [this](Call&) {
+      Reply reply;
+      reply.content_type = "text/plain; version=0.0.4";
+      reply.text = metrics.Render(JournalSequence(), writer.Stats());
+      return reply;
+    });
+    Add("GET", "/v1/openapi.json", Access::kPublic, "This OpenAPI 3 document.",
+        [this](Call&) { return Reply{200, OpenApi(), "application/json", "", std::nullopt}; });
+    Add("GET", "/v1/checks", Access::kPublic, "The check catalogue: every refusal code.",
+        [](Call&) {
+          Json out = Json::array();
+          for (const CheckInfo& info : CheckCatalogue()) {
+            out.push_back({{"code", CodeOf(info.check)},
+                           {"check", std::string(info.name)},
+                           {"http_status", info.http_status},
+                           {"rule", std::string(info.rule)},
+                           {"description", std::string(info.description)}});
+          }
+          return Reply{200, out, "application/json", "", std::nullopt};
+        });
+    Add("GET", "/v1/commands", Access::kPublic, "The command types POST /v1/commands/{type} runs.",
+        [](Call&) {
+          Json out = Json::array();
+          for (const auto& [name, handler] : service::Handlers()) {
+            static_cast<void>(handler);
+            out.push_back({{"type", name}, {"four_eyes", service::NeedsFourEyes(name)}});
+          }
+          return Reply{200, out, "application/json", "", std::nullopt};
+        });
+    Add("POST", "/v1/commands/{type}", Access::kWrite,
+        "Runs any command with the body as its arguments; four-eyes commands become proposals "
+        "(202).",
+        [this](Call& call) {
+          if (service::Handlers().find(call.params.at(0)) == service::Handlers().end()) {
+            return ErrorReply(Check::kUnknownCommand,
+                              "unknown command '" + call.params.at(0) + "'");
+          }
+          return Command(call, call.params.at(0), call.body);
+        });
+    Add("GET", "/v1/totals", Access::kPublic, "Credits per account type and registry (public).",
+        [this](Call&) { return FromResult(service::TotalsByAccountType(store)); });
+    for (const auto& [path, kind] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/parties", "party"}, {"/v1/registries", "registry"}, {"/v1/entities", "entity"},
+             {"/v1/projects", "project"}, {"/v1/authorizations", "authorization"},
+             {"/v1/cooperative-approaches", "cooperative_approach"}}) {
+      Add("GET", path, Access::kPublic, "Lists the " + kind + " documents (public).",
+          [this, kind = kind](Call& call) { return ReadDocuments(kind, call.who); });
+    }
+    Add("GET", "/v1/documents/{kind}", Access::kPublic,
+        "Lists the documents of a kind; non-public kinds need a token.",
+        [this](Call& call) { return ReadDocuments(call.params.at(0), call.who); });
+    Add("GET", "/v1/documents/{kind}/{key}", Access::kPublic,
+        "One document with every version (authorizations and their versions, ...).",
+        [this](Call& call) { return ReadDocument(call.params.at(0), call.params.at(1), call.who); });
+    Add("GET", "/v1/accounts", Access::kPublic,
+        "Accounts; without a token only the entity holding accounts (public).",
+        [this](Call& call) { return Accounts(call.who); });
+    Add("GET", "/v1/accounts/{id}", Access::kToken, "One account.",
+        [this](Call& call) { return Account(call); });
+    Add("GET", "/v1/accounts/{id}/holdings", Access::kToken,
+        "Holdings now, or ?as_of=DATE|TIME, or ?as_of_sequence=N.",
+        [this](Call& call) { return Holdings(call); });
+    Add("GET", "/v1/lots", Access::kPublic, "Issuance lots (public issuance data).",
+        [this](Call&) { return FromResult(service::ListLotsJson(store)); });
+    Add("GET", "/v1/trace/{registry}/{serial}", Access::kToken,
+        "The lineage of one serial number.", [this](Call& call) { return Trace(call); });
+    Add("GET", "/v1/journal", Access::kToken, "Journal entries ?after=N&limit=M.",
+        [this](Call& call) { return Journal(call); });
+    Add("GET", "/v1/verify", Access::kToken,
+        "Verifies the chain, signatures, replay and invariants.",
+        [this](Call&) { return VerifyNow(); });
+    Add("GET", "/v1/proposals", Access::kToken, "Four-eyes proposals.",
+        [this](Call& call) { return ReadDocuments("proposal", call.who); });
+    Add("GET", "/v1/proposals/{id}", Access::kToken, "One proposal.", [this](Call& call) {
+      const auto id = ParseInt(call.params.at(0));
+      if (!id) return ErrorReply(Check::kFieldInvalid, "proposal id must be an integer");
+      Reply reply = ReadDocument("proposal", service::ProposalKey(*id), call.who);
+      if (reply.status == 404) {
+        return ErrorReply(Check::kUnknownProposal,
+                          "proposal " + std::to_string(*id) + " does not exist");
+      }
+      reply.body = reply.body["current"];
+      return reply;
+    });
+
+    AddCommandRoute("/v1/parties", "party.add", "Adds a Party {code, name}.");
+    AddCommandRoute("/v1/registries", "registry.add", "Adds a registry {code, party, name}.");
+    AddCommandRoute("/v1/entities", "entity.add",
+                    "Adds an entity {name, country, identification?}.");
+    AddCommandRoute("/v1/accounts", "account.open", "Opens an account {registry, type, name}.");
+    AddCommandRoute("/v1/accounts/{id}/status", "account.set_status",
+                    "Sets an account's status {status}.", {"account"});
+    AddCommandRoute("/v1/issuances", "issue",
+                    "Issues credits {account, vintages: [{vintage, quantity}], project?}.");
+    AddCommandRoute("/v1/transfers", "transfer",
+                    "Proposes a transfer {from, to, quantity | ranges} (four-eyes, 202).");
+    AddCommandRoute("/v1/retirements", "retire",
+                    "Proposes a retirement {from, quantity | ranges, use_year} (four-eyes).");
+    AddCommandRoute("/v1/cancellations", "cancel",
+                    "Proposes a cancellation {from, quantity | ranges, purpose} (four-eyes).");
+    AddCommandRoute("/v1/users", "user.add",
+                    "Adds a user {role, scope, name?}; answers the API token once.");
+    Add("POST", "/v1/proposals", Access::kWrite,
+        "Proposes any four-eyes command {command, args}.", [this](Call& call) {
+          const auto it = call.body.find("command");
+          const auto args = call.body.find("args");
+          if (it == call.body.end() || !it->is_string() || args == call.body.end() ||
+              !args->is_object()) {
+            return ErrorReply(Check::kFieldMissing, "the body is {command, args}");
+          }
+          if (!service::NeedsFourEyes(it->get<std::string>())) {
+            return ErrorReply(Check::kFieldInvalid,
+                              "command '" + it->get<std::string>() + "' needs no proposal");
+          }
+          return Command(call, it->get<std::string>(), *args);
+        });
+    for (const char* verb : {"approve", "reject", "expire"}) {
+      const std::string command = std::string("proposal.") + verb;
+      Add("POST", std::string("/v1/proposals/{id}/") + verb, Access::kWrite,
+          std::string("Decides a proposal: ") + verb + " (the initiator can never approve).",
+          [this, command](Call& call) { return ProposalDecision(call, command); });
+    }
+  }
+
+  Json OpenApi() const {
+    Json paths = Json::object();
+    for (const Route& route : routes) {
+      std::string method = route.method;
+      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      Json op = {{"summary", route.summary},
+                 {"operationId", method + route.path},
+                 {"responses",
+                  {{"200", {{"description", "OK"}}},
+                   {"default",
+                    {{"description", "Error {code, check, message, rule}"},
+                     {"content",
+                      {{"application/json",
+                        {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
+      Json parameters = Json::array();
+      for (const std::string& name : PathParams(route.path)) {
+        parameters.push_back(
+            {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+      }
+      if (route.access == Access::kWrite) {
+        parameters.push_back({{"name", "Idempotency-Key"},
+                              {"in", "header"},
+                              {"required", false},
+                              {"schema", {{"type", "string"}, {"maxLength", 128}}}});
+        op["requestBody"] = {
+            {"required", false},
+            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+      }
+      if (!parameters.empty()) op["parameters"] = parameters;
+      if (route.access != Access::kPublic) op["security"] = Json::array({{{"bearer", Json::array()}}});
+      paths[route.path][method] = op;
+    }
+    return {{"openapi", "3.0.3"},
+            {"info",
+             {{"title", "JCM registry API"},
+              {"version", "1"},
+              {"description",
+               "JCM credits as Article 6.2 ITMOs. Writes need an API token and accept an "
+               "Idempotency-Key header; transfers, retirements, cancellations and authorization "
+               "changes are four-eyes proposals."}}},
+            {"paths", paths},
+            {"components",
+             {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+              {"schemas",
+               {{"Error",
+                 {{"type", "object"},
+                  {"properties",
+                   {{"code", {{"type", "string"}}},
+                    {"check", {{"type", "string"}}},
+                    {"message", {{"type", "string"}}},
+                    {"rule", {{"type", "string"}}}}}}}}}}}};
+  }
+};
+
+Server::Server(Store& store, service::Registry& registry, ServerOptions options)
+    : impl_(std::make_unique<Impl>(store, registry, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+Result<int, std::string> Server::Start() {
+  Impl& s = *impl_;
+  const size_t threads = s.options.threads;
+  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.http.set_payload_max_length(kRequestBodyBytesMax);
+  s.http.set_keep_alive_max_count(100);
+  s.http.set_read_timeout(10, 0);
+  s.http.set_write_timeout(10, 0);
+  for (const Route& route : s.routes) {
+    const Route* r = &route;
+    auto handler = [&s, r](const httplib::Request& req, httplib::Response& res) {
+      s.Serve(*r, req, res);
+    };
+    const std::string pattern = PathRegex(route.path);
+    if (route.method == "GET") {
+      s.http.Get(pattern, handler);
+    } else {
+      s.http.Post(pattern, handler);
+    }
+  }
+  // Errors httplib answers itself (no route, body too large, bad request line): JSON bodies.
+  s.http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&s](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    Check check = Check::kMalformedRequest;
+    std::string message =
+        "malformed HTTP request (a POST needs a Content-Length header and a JSON body, e.g. {})";
+    if (res.status == 404) {
+      check = Check::kNotFound;
+      message = "no route " + req.method + " " + req.path;
+    } else if (res.status == 413) {
+      check = Check::kRequestTooLarge;
+      message = "the body is larger than " + std::to_string(kRequestBodyBytesMax) + " bytes";
+    }
+    Reply reply = ErrorReply(check, message);
+    res.status = reply.status;
+    res.set_content(reply.body.dump(2) + "\n", "application/json");
+    s.metrics.Record(req.method, "unmatched", reply.status, 0, check);
+    s.Log(req, reply.status, 0, "", check);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  // cpp-httplib 0.11 listens with a backlog of 5, which drops bursts of concurrent clients; we
+  // keep the listening socket's descriptor and widen its backlog after the bind.
+  std::atomic<int> listen_fd{-1};
+  s.http.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
+  int port = s.options.port;
+  if (port == 0) {
+    port = s.http.bind_to_any_port(s.options.host);
+    if (port <= 0) return Fail("cannot bind " + s.options.host);
+  } else if (!s.http.bind_to_port(s.options.host, port)) {
+    return Fail("cannot bind " + s.options.host + ":" + std::to_string(port));
+  }
+  if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0) {
+    return Fail("cannot widen the listen backlog of " + s.options.host);
+  }
+  s.writer.Start();
+  s.thread = std::thread([&s] { s.http.listen_after_bind(); });
+  while (!s.http.is_running()) std::this_thread::yield();
+  return port;
+}
+
+void Server::Stop() {
+  if (!impl_) return;
+  impl_->http.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->writer.Stop();
+}
+
+void Server::Wait() {
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::vector<RouteInfo> Server::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const Route& r : impl_->routes) out.push_back(RouteInfo{r.method, r.path});
+  return out;
+}
+
+Json Server::OpenApi() const { return impl_->OpenApi(); }
+
+}  // namespace registry::http

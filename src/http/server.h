@@ -1,0 +1,70 @@
+// The HTTP API (ISSUE 4): a JSON API under /v1 on cpp-httplib for every command and read, with
+// API-token authentication, four-eyes proposals, Idempotency-Key, rate limiting, a structured
+// access log, /metrics (Prometheus text), /healthz and an OpenAPI 3 document at /v1/openapi.json
+// generated from the same route table the server serves (so the two cannot drift apart).
+//
+// Reads run on the HTTP threads in Store::BeginRead snapshots; writes go through the single
+// writer (service/writer.h) and are answered once their batch committed. Errors are JSON
+// {code, check, message, rule} from the check catalogue, with the check's HTTP status.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/limits.h"
+#include "core/result.h"
+#include "journal/chain.h"
+#include "service/registry.h"
+#include "service/verify.h"
+
+namespace registry::http {
+
+using Json = nlohmann::json;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (tests).
+  size_t writer_queue_max = kWriterQueueMax;
+  // Per client (token, or address when anonymous): a bucket of `rate_burst` requests refilled
+  // at `rate_per_second`. 0 turns rate limiting off.
+  double rate_per_second = 200;
+  double rate_burst = 400;
+  bool access_log = true;  // One JSON line per request on stderr.
+  size_t threads = 32;
+  // For GET /v1/verify: the registry's public key and a factory of empty scratch stores.
+  journal::PublicKey public_key{};
+  service::StoreFactory scratch;
+};
+
+// One served route: method and OpenAPI path template ("/v1/accounts/{id}/holdings").
+struct RouteInfo {
+  std::string method;
+  std::string path;
+};
+
+class Server {
+ public:
+  // `store` and `registry` must outlive the server; `registry` is used by the writer thread only.
+  Server(Store& store, service::Registry& registry, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, starts the writer and serves on a background thread. Returns the bound port.
+  Result<int, std::string> Start();
+  // Stops serving, then drains and stops the writer.
+  void Stop();
+  // Blocks until the server stops.
+  void Wait();
+
+  std::vector<RouteInfo> Routes() const;
+  Json OpenApi() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace registry::http

@@ -1,0 +1,57 @@
+// Access control: users, roles, scopes and API tokens (ARCHITECTURE "Who uses it", decision 9).
+//
+// A user is a document ("user", name) with a role and a scope; a token is a document
+// ("token", hex SHA-256 of the token) naming its user. The token itself (256 random bits) is
+// made outside any handler (MakeToken), shown once, and only its hash enters the journal.
+// The permission rules here are pure functions of the principal and the request.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "service/command.h"
+
+namespace registry::service {
+
+// Roles as in ARCHITECTURE.md "Who uses it".
+inline constexpr const char* kRoleAdministrator = "administrator";
+inline constexpr const char* kRoleFocalPoint = "focal_point";
+inline constexpr const char* kRoleSecretariat = "secretariat";
+inline constexpr const char* kRoleAccountRepresentative = "account_representative";
+inline constexpr const char* kRoleAuditor = "auditor";
+
+struct Principal {
+  std::string name;
+  std::string role;
+  std::string scope;  // "*", "party:JPN", "registry:JPN01" or "account:12".
+};
+
+// A fresh token: 32 bytes from randombytes_buf, hex encoded (64 characters), and its hash.
+struct NewToken {
+  std::string token;
+  std::string hash;  // Hex SHA-256 of the token text.
+};
+NewToken MakeToken();
+std::string HashToken(const std::string& token);
+
+bool IsRole(const std::string& role);
+bool IsScope(const std::string& scope);
+
+// Finds the user of a token, or nullopt when the token is unknown or its user is disabled.
+StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::string& token);
+
+// True when the role may run `command` at all (scope is checked separately).
+bool RoleMayRun(const Principal& who, const std::string& command);
+// True when the role may approve or reject a proposal of `command`.
+bool RoleMayApprove(const Principal& who, const std::string& command);
+// True when the role may read non-public data (holdings, journal, trace, verify, proposals).
+bool RoleMayReadPrivate(const Principal& who);
+// True when the scope covers `account` (read from `tx`); "*" covers everything.
+StoreResult<bool> ScopeCoversAccount(Transaction& tx, const Principal& who, AccountId account);
+// True when the scope covers the command's arguments: the account in "from" / "account" when
+// there is one; a Party- or registry-scoped user may only touch accounts of that Party/registry.
+StoreResult<bool> ScopeCoversArgs(Transaction& tx, const Principal& who, const Json& args);
+
+void AddAccessCommands(HandlerTable& table);
+
+}  // namespace registry::service

@@ -1,0 +1,213 @@
+// Access control commands (user.add) and the permission rules of service/access.h.
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "core/ids.h"
+#include "service/access.h"
+#include "service/ledger_write.h"
+
+namespace registry::service {
+namespace {
+
+std::string Hex(const unsigned char* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xf]);
+  }
+  return out;
+}
+
+bool StartsWith(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+bool IsUserName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-' || c == '@';
+  });
+}
+
+bool IsHex64(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool IsMovement(const std::string& command) {
+  return command == "transfer" || command == "retire" || command == "cancel" ||
+         command.find("transfer") != std::string::npos;
+}
+
+CommandResult<Json> AddUser(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string role, TextArg(args, "role", 32));
+  ASSIGN_OR_RETURN(const std::string scope, TextArg(args, "scope", 32));
+  ASSIGN_OR_RETURN(const std::string token_hash, TextArg(args, "token_hash", 64));
+  ASSIGN_OR_RETURN(const auto name_arg, OptionalTextArg(args, "name", 64));
+  if (!IsRole(role)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "role '" + role +
+                                     "' is not administrator, focal_point, secretariat, "
+                                     "account_representative or auditor"));
+  }
+  if (!IsScope(scope)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "scope '" + scope +
+                                     "' is not *, party:JPN, registry:JPN01 or account:N"));
+  }
+  if (!IsHex64(token_hash)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "field 'token_hash' must be 64 lowercase hex digits"));
+  }
+  std::string name;
+  if (name_arg && !name_arg->empty()) {
+    name = *name_arg;
+  } else {
+    ASSIGN_OR_RETURN(const auto counter, Lift(tx.GetDocument("counter", "user")));
+    const int64_t next = counter ? Json::parse(counter->body).at("value").get<int64_t>() + 1 : 1;
+    RETURN_IF_ERROR(tx.PutDocument("counter", "user", Json{{"value", next}}.dump(), ctx.sequence));
+    name = "user-" + std::to_string(next);
+  }
+  if (!IsUserName(name)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "user name '" + name + "' must be 1-64 of [A-Za-z0-9._@-]"));
+  }
+  ASSIGN_OR_RETURN(const auto existing, Lift(tx.GetDocument("user", name)));
+  if (existing) return Fail(Failure::Refused(Check::kAlreadyExists, "user " + name + " exists"));
+  ASSIGN_OR_RETURN(const auto token_doc, Lift(tx.GetDocument("token", token_hash)));
+  if (token_doc) {
+    return Fail(Failure::Refused(Check::kAlreadyExists, "this token is registered already"));
+  }
+  const Json body = {{"name", name}, {"role", role}, {"scope", scope}, {"active", true},
+                     {"created", ctx.time}, {"created_by", ctx.actor}};
+  RETURN_IF_ERROR(tx.PutDocument("user", name, body.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("token", token_hash, Json{{"user", name}}.dump(), ctx.sequence));
+  return Json{{"name", name}, {"role", role}, {"scope", scope}};
+}
+
+}  // namespace
+
+NewToken MakeToken() {
+  REGISTRY_ASSERT(sodium_init() >= 0);
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  NewToken out;
+  out.token = Hex(bytes, sizeof bytes);
+  out.hash = HashToken(out.token);
+  sodium_memzero(bytes, sizeof bytes);
+  return out;
+}
+
+std::string HashToken(const std::string& token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  return Hex(digest, sizeof digest);
+}
+
+bool IsRole(const std::string& role) {
+  return role == kRoleAdministrator || role == kRoleFocalPoint || role == kRoleSecretariat ||
+         role == kRoleAccountRepresentative || role == kRoleAuditor;
+}
+
+bool IsScope(const std::string& scope) {
+  if (scope == "*") return true;
+  if (StartsWith(scope, "party:")) return ParsePartyCode(scope.substr(6)).has_value();
+  if (StartsWith(scope, "registry:")) return ParseRegistryCode(scope.substr(9)).has_value();
+  if (StartsWith(scope, "account:")) {
+    const std::string digits = scope.substr(8);
+    return !digits.empty() && digits.size() <= 15 &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+  return false;
+}
+
+StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::string& token) {
+  if (token.size() != 64) return std::optional<Principal>();
+  auto token_doc = tx.GetDocument("token", HashToken(token));
+  if (!token_doc) return Fail(token_doc.error());
+  if (!token_doc->has_value()) return std::optional<Principal>();
+  const std::string name = Json::parse((*token_doc)->body).at("user").get<std::string>();
+  auto user_doc = tx.GetDocument("user", name);
+  if (!user_doc) return Fail(user_doc.error());
+  if (!user_doc->has_value()) return std::optional<Principal>();
+  const Json user = Json::parse((*user_doc)->body);
+  if (!user.value("active", false)) return std::optional<Principal>();
+  return std::optional<Principal>(Principal{name, user.at("role").get<std::string>(),
+                                            user.at("scope").get<std::string>()});
+}
+
+bool RoleMayRun(const Principal& who, const std::string& command) {
+  if (who.role == kRoleAdministrator) return true;
+  if (who.role == kRoleAuditor) return false;
+  if (StartsWith(command, "proposal.")) return true;  // The proposed command is checked too.
+  if (who.role == kRoleFocalPoint) {
+    return StartsWith(command, "authorization") || StartsWith(command, "cooperative_approach") ||
+           StartsWith(command, "approach") || IsMovement(command);
+  }
+  if (who.role == kRoleSecretariat) {
+    return StartsWith(command, "project") || StartsWith(command, "jc_decision") ||
+           StartsWith(command, "methodology") || command == "issue" ||
+           StartsWith(command, "issuance");
+  }
+  if (who.role == kRoleAccountRepresentative) {
+    return command == "transfer" || command == "retire" || command == "cancel";
+  }
+  return false;
+}
+
+bool RoleMayApprove(const Principal& who, const std::string& command) {
+  if (who.role == kRoleAdministrator) return true;
+  if (who.role == kRoleAuditor || who.role == kRoleSecretariat) return false;
+  return RoleMayRun(who, command);
+}
+
+bool RoleMayReadPrivate(const Principal& who) { return IsRole(who.role); }
+
+StoreResult<bool> ScopeCoversAccount(Transaction& tx, const Principal& who, AccountId account) {
+  if (who.scope == "*") return true;
+  if (StartsWith(who.scope, "account:")) {
+    return who.scope.substr(8) == std::to_string(account.value);
+  }
+  auto loaded = tx.GetAccount(account);
+  if (!loaded) return Fail(loaded.error());
+  if (!loaded->has_value()) return false;
+  const RegistryCode& registry = (*loaded)->registry;
+  if (StartsWith(who.scope, "registry:")) return who.scope.substr(9) == registry.value;
+  if (StartsWith(who.scope, "party:")) {
+    return who.scope.substr(6) == PartyOfRegistry(registry).value;
+  }
+  return false;
+}
+
+StoreResult<bool> ScopeCoversArgs(Transaction& tx, const Principal& who, const Json& args) {
+  if (who.scope == "*") return true;
+  for (const char* field : {"from", "account"}) {
+    const auto it = args.find(field);
+    if (it != args.end() && it->is_number_integer()) {
+      return ScopeCoversAccount(tx, who, AccountId{it->get<int64_t>()});
+    }
+  }
+  for (const char* field : {"registry", "party"}) {
+    const auto it = args.find(field);
+    if (it == args.end() || !it->is_string()) continue;
+    const std::string value = it->get<std::string>();
+    if (StartsWith(who.scope, "registry:")) return who.scope.substr(9) == value;
+    if (StartsWith(who.scope, "party:")) {
+      const std::string party = who.scope.substr(6);
+      return value == party || StartsWith(value, party);
+    }
+    return false;
+  }
+  // Nothing in the arguments to scope by: only unscoped (*) users may run it.
+  return false;
+}
+
+void AddAccessCommands(HandlerTable& table) { table.emplace("user.add", AddUser); }
+
+}  // namespace registry::service

@@ -1,0 +1,33 @@
+// Four-eyes proposals (ISSUE 4 item 3): transfers, international transfers, retirements,
+// cancellations and authorization changes are proposed by one user and carried out only when a
+// second user approves; the initiator can never approve.
+//
+// A proposal of a movement reserves its serial numbers: a quantity is resolved at proposal time
+// to the lowest free (unreserved) serials of the source account, so two proposals can never
+// spend the same units. Reservations live in one document per account ("reservation", account
+// id) listing the pending proposals' ranges; rejecting or expiring a proposal releases them, and
+// approving releases them just before the movement runs inside the same command.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "service/command.h"
+
+namespace registry::service {
+
+// True when `command` must go through a proposal (four-eyes).
+bool NeedsFourEyes(const std::string& command);
+
+// Refuses (kSerialsReserved) when any of `ranges` of `account` is reserved by a pending proposal.
+CommandResult<bool> CheckNotReserved(Transaction& tx, AccountId account,
+                                     const std::vector<SerialRange>& ranges);
+
+// "proposal.create" {command, args, expires_at?}; "proposal.approve" {id};
+// "proposal.reject" {id, reason?}; "proposal.expire" {id}.
+void AddProposalCommands(HandlerTable& table);
+
+// The document key of proposal `id` ("P000000000042"): keys sort in id order.
+std::string ProposalKey(int64_t id);
+
+}  // namespace registry::service

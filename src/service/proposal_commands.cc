@@ -1,0 +1,343 @@
+// Four-eyes proposals: create (reserving serials), approve (the underlying command runs inside
+// the approval), reject and expire (releasing the reservation). See service/proposal.h.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "core/limits.h"
+#include "service/access.h"
+#include "service/ledger_write.h"
+#include "service/proposal.h"
+#include "service/registry.h"
+
+namespace registry::service {
+namespace {
+
+constexpr int64_t kDefaultLifetimeSeconds = 7 * 24 * 3600;
+constexpr size_t kHoldsPerAccountMax = kPageSizeMax;
+
+std::string AccountKey(AccountId id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "A%012lld", static_cast<long long>(id.value));
+  return buf;
+}
+
+// Parses "YYYY-MM-DDTHH:MM:SSZ" into seconds since the epoch (UTC).
+std::optional<int64_t> ParseTime(const std::string& text) {
+  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &year, &month, &day, &hour, &minute,
+                  &second) != 6) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string FormatTime(int64_t seconds) {
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+CommandResult<Json> LoadReservations(Transaction& tx, AccountId account) {
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("reservation", AccountKey(account))));
+  if (!doc) return Json{{"account", account.value}, {"holds", Json::array()}};
+  return Json::parse(doc->body);
+}
+
+std::vector<SerialRange> ReservedRanges(const Json& reservations) {
+  std::vector<SerialRange> out;
+  for (const Json& hold : reservations.at("holds")) {
+    for (const Json& text : hold.at("ranges")) {
+      const auto range = ParseSerialRange(text.get<std::string>());
+      REGISTRY_ASSERT(range.has_value());
+      out.push_back(*range);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+CommandResult<Json> LoadProposal(Transaction& tx, const Json& args) {
+  ASSIGN_OR_RETURN(const int64_t id, IntArg(args, "id"));
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("proposal", ProposalKey(id))));
+  if (!doc) {
+    return Fail(Failure::Refused(Check::kUnknownProposal,
+                                 "proposal " + std::to_string(id) + " does not exist"));
+  }
+  Json proposal = Json::parse(doc->body);
+  if (proposal.at("status") != "pending") {
+    return Fail(Failure::Refused(Check::kProposalNotPending,
+                                 "proposal " + std::to_string(id) + " is " +
+                                     proposal.at("status").get<std::string>() +
+                                     ", not pending"));
+  }
+  return proposal;
+}
+
+// Removes the proposal's holds from its account's reservation document.
+CommandResult<bool> Release(Transaction& tx, const Json& proposal, const Context& ctx) {
+  if (proposal.at("account").is_null()) return true;
+  const AccountId account{proposal.at("account").get<int64_t>()};
+  ASSIGN_OR_RETURN(Json reservations, LoadReservations(tx, account));
+  Json kept = Json::array();
+  for (const Json& hold : reservations.at("holds")) {
+    if (hold.at("proposal") != proposal.at("id")) kept.push_back(hold);
+  }
+  reservations["holds"] = kept;
+  RETURN_IF_ERROR(
+      tx.PutDocument("reservation", AccountKey(account), reservations.dump(), ctx.sequence));
+  return true;
+}
+
+CommandResult<Json> Decide(Transaction& tx, Json proposal, const std::string& status,
+                           const Context& ctx) {
+  proposal["status"] = status;
+  proposal["decided_by"] = ctx.actor;
+  proposal["decided"] = ctx.time;
+  RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(proposal.at("id").get<int64_t>()),
+                                 proposal.dump(), ctx.sequence));
+  return proposal;
+}
+
+// Resolves a quantity to the lowest serials of `account` that no pending proposal reserves.
+CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId account,
+                                                    const Json& args,
+                                                    const std::vector<SerialRange>& reserved) {
+  ASSIGN_OR_RETURN(const int64_t quantity, IntArg(args, "quantity"));
+  if (quantity <= 0) {
+    return Fail(Failure::Refused(Check::kQuantityNotPositive,
+                                 "quantity " + std::to_string(quantity) + " is not positive"));
+  }
+  BlockFilter filter;
+  ASSIGN_OR_RETURN(const auto project, OptionalTextArg(args, "project", 16));
+  ASSIGN_OR_RETURN(const auto vintage, OptionalIntArg(args, "vintage"));
+  if (project) {
+    const auto ref = ParseProjectRef(*project);
+    if (!ref) {
+      return Fail(Failure::Refused(Check::kFieldInvalid,
+                                   "project '" + *project + "' is not like TH014"));
+    }
+    filter.project = *ref;
+  }
+  if (vintage) filter.vintage = Vintage{static_cast<int32_t>(*vintage)};
+  ASSIGN_OR_RETURN(const auto blocks, Lift(tx.LiveBlocks(account, filter, kBlocksPerMovementMax)));
+  std::vector<SerialRange> taken;
+  int64_t missing = quantity;
+  const auto take = [&](int64_t first, int64_t last) {
+    const int64_t count = std::min(missing, last - first + 1);
+    if (count <= 0) return;
+    if (!taken.empty() && taken.back().last + 1 == first) {
+      taken.back().last = first + count - 1;
+    } else {
+      taken.push_back(SerialRange{first, first + count - 1});
+    }
+    missing -= count;
+  };
+  for (const Block& block : blocks) {
+    if (missing == 0) break;
+    int64_t cursor = block.range.first;
+    for (const SerialRange& r : reserved) {
+      if (r.last < cursor || r.first > block.range.last) continue;
+      if (r.first > cursor) take(cursor, r.first - 1);
+      cursor = std::max(cursor, r.last + 1);
+    }
+    if (cursor <= block.range.last) take(cursor, block.range.last);
+  }
+  if (missing > 0) {
+    return Fail(Failure::Refused(Check::kQuantityAboveHolding,
+                                 "account " + std::to_string(account.value) + " holds only " +
+                                     std::to_string(quantity - missing) +
+                                     " matching units not reserved by a pending proposal; " +
+                                     std::to_string(quantity) + " asked"));
+  }
+  if (taken.size() > kRangesPerRequestMax) {
+    return Fail(Failure::Refused(Check::kTooManyItems,
+                                 "the quantity spans more than " +
+                                     std::to_string(kRangesPerRequestMax) + " free ranges"));
+  }
+  return taken;
+}
+
+CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string command, TextArg(args, "command", 64));
+  if (!NeedsFourEyes(command)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "command '" + command + "' needs no proposal; run it directly"));
+  }
+  if (Handlers().find(command) == Handlers().end()) {
+    return Fail(Failure::Refused(Check::kUnknownCommand, "unknown command '" + command + "'"));
+  }
+  const auto inner_it = args.find("args");
+  if (inner_it == args.end() || !inner_it->is_object()) {
+    return Fail(Failure::Refused(Check::kFieldMissing,
+                                 "field 'args' (the command's arguments, an object) is required"));
+  }
+  ASSIGN_OR_RETURN(const auto expires_arg, OptionalTextArg(args, "expires_at", 20));
+  const auto now = ParseTime(ctx.time);
+  REGISTRY_ASSERT(now.has_value());
+  std::string expires_at = FormatTime(*now + kDefaultLifetimeSeconds);
+  if (expires_arg) {
+    const auto at = ParseTime(*expires_arg);
+    if (!at || *at <= *now) {
+      return Fail(Failure::Refused(Check::kFieldInvalid,
+                                   "field 'expires_at' must be a future time like "
+                                   "2026-01-30T09:00:00Z"));
+    }
+    expires_at = *expires_arg;
+  }
+  Json resolved = *inner_it;
+  Json account = nullptr;
+  std::vector<SerialRange> reserve;
+  ASSIGN_OR_RETURN(const auto from, OptionalIntArg(resolved, "from"));
+  Json reservations;
+  if (from) {
+    ASSIGN_OR_RETURN(const Account source, LoadAccount(tx, AccountId{*from}));
+    account = source.id.value;
+    ASSIGN_OR_RETURN(reservations, LoadReservations(tx, source.id));
+    if (reservations.at("holds").size() >= kHoldsPerAccountMax) {
+      return Fail(Failure::Refused(Check::kTooManyItems,
+                                   "account " + std::to_string(*from) + " has " +
+                                       std::to_string(kHoldsPerAccountMax) +
+                                       " pending proposals already"));
+    }
+    ASSIGN_OR_RETURN(reserve, RangesArg(resolved, "ranges"));
+    if (reserve.empty()) {
+      ASSIGN_OR_RETURN(reserve, FreeSerials(tx, source.id, resolved, ReservedRanges(reservations)));
+      resolved.erase("quantity");
+      resolved.erase("project");
+      resolved.erase("vintage");
+      Json texts = Json::array();
+      for (const SerialRange& r : reserve) texts.push_back(FormatSerialRange(r));
+      resolved["ranges"] = texts;
+    }
+  }
+  // Dry run: the command must apply now (it is checked again at approval).
+  RETURN_IF_ERROR(tx.Savepoint());
+  auto trial = ApplyCommand(tx, command, resolved, ctx);
+  RETURN_IF_ERROR(tx.RollbackToSavepoint());
+  if (!trial) return Fail(std::move(trial).error());
+
+  ASSIGN_OR_RETURN(const auto counter, Lift(tx.GetDocument("counter", "proposal")));
+  const int64_t id = counter ? Json::parse(counter->body).at("value").get<int64_t>() + 1 : 1;
+  RETURN_IF_ERROR(tx.PutDocument("counter", "proposal", Json{{"value", id}}.dump(), ctx.sequence));
+  Json ranges = Json::array();
+  for (const SerialRange& r : reserve) ranges.push_back(FormatSerialRange(r));
+  const Json proposal = {{"id", id},          {"command", command},       {"args", resolved},
+                         {"initiator", ctx.actor}, {"status", "pending"}, {"created", ctx.time},
+                         {"expires_at", expires_at}, {"account", account}, {"reserved", ranges}};
+  RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(id), proposal.dump(), ctx.sequence));
+  if (from) {
+    reservations["holds"].push_back(Json{{"proposal", id}, {"ranges", ranges}});
+    RETURN_IF_ERROR(tx.PutDocument("reservation", AccountKey(AccountId{*from}),
+                                   reservations.dump(), ctx.sequence));
+  }
+  return proposal;
+}
+
+CommandResult<Json> ApproveProposal(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(Json proposal, LoadProposal(tx, args));
+  const std::string id = std::to_string(proposal.at("id").get<int64_t>());
+  if (proposal.at("initiator") == ctx.actor) {
+    return Fail(Failure::Refused(Check::kSelfApproval, "proposal " + id + " was made by " +
+                                                           ctx.actor +
+                                                           ", who cannot also approve it"));
+  }
+  if (ctx.time >= proposal.at("expires_at").get<std::string>()) {
+    return Fail(Failure::Refused(Check::kProposalNotPending,
+                                 "proposal " + id + " expired at " +
+                                     proposal.at("expires_at").get<std::string>()));
+  }
+  ASSIGN_OR_RETURN(const auto approver, Lift(tx.GetDocument("user", ctx.actor)));
+  if (approver) {
+    const Json user = Json::parse(approver->body);
+    const Principal who{ctx.actor, user.at("role").get<std::string>(),
+                        user.at("scope").get<std::string>()};
+    if (!RoleMayApprove(who, proposal.at("command").get<std::string>())) {
+      return Fail(Failure::Refused(Check::kForbidden, "user " + ctx.actor + " (" + who.role +
+                                                          ") may not approve proposal " + id));
+    }
+  }
+  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  ASSIGN_OR_RETURN(const Json result, ApplyCommand(tx, proposal.at("command").get<std::string>(),
+                                                   proposal.at("args"), ctx));
+  proposal["result"] = result;
+  return Decide(tx, std::move(proposal), "approved", ctx);
+}
+
+CommandResult<Json> RejectProposal(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(Json proposal, LoadProposal(tx, args));
+  ASSIGN_OR_RETURN(const auto reason, OptionalTextArg(args, "reason", kTextFieldBytesMax));
+  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  proposal["reason"] = reason.value_or("");
+  return Decide(tx, std::move(proposal), "rejected", ctx);
+}
+
+CommandResult<Json> ExpireProposal(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(Json proposal, LoadProposal(tx, args));
+  if (ctx.time < proposal.at("expires_at").get<std::string>()) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "proposal " + std::to_string(proposal.at("id").get<int64_t>()) +
+                                     " runs until " +
+                                     proposal.at("expires_at").get<std::string>()));
+  }
+  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  return Decide(tx, std::move(proposal), "expired", ctx);
+}
+
+}  // namespace
+
+std::string ProposalKey(int64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "P%012lld", static_cast<long long>(id));
+  return buf;
+}
+
+bool NeedsFourEyes(const std::string& command) {
+  return command == "transfer" || command == "retire" || command == "cancel" ||
+         command.find("transfer") != std::string::npos ||
+         command.rfind("authorization.", 0) == 0;
+}
+
+CommandResult<bool> CheckNotReserved(Transaction& tx, AccountId account,
+                                     const std::vector<SerialRange>& ranges) {
+  ASSIGN_OR_RETURN(const Json reservations, LoadReservations(tx, account));
+  for (const Json& hold : reservations.at("holds")) {
+    for (const Json& text : hold.at("ranges")) {
+      const auto held = ParseSerialRange(text.get<std::string>());
+      REGISTRY_ASSERT(held.has_value());
+      for (const SerialRange& r : ranges) {
+        if (r.Overlaps(*held)) {
+          return Fail(Failure::Refused(
+              Check::kSerialsReserved,
+              "serials " + FormatSerialRange(*Intersect(r, *held)) + " of account " +
+                  std::to_string(account.value) + " are reserved by pending proposal " +
+                  std::to_string(hold.at("proposal").get<int64_t>())));
+        }
+      }
+    }
+  }
+  return true;
+}
+
+void AddProposalCommands(HandlerTable& table) {
+  table.emplace("proposal.create", CreateProposal);
+  table.emplace("proposal.approve", ApproveProposal);
+  table.emplace("proposal.reject", RejectProposal);
+  table.emplace("proposal.expire", ExpireProposal);
+}
+
+}  // namespace registry::service

@@ -1,0 +1,74 @@
+// The single writer (ISSUE 4 item 6, ARCHITECTURE decision 8): one thread applies every write.
+// Callers enqueue requests into a bounded queue; the thread takes up to kBatchSizeMax at a time
+// and runs them with one Registry::ExecuteBatch (a SAVEPOINT per request, one COMMIT per batch),
+// then answers each caller. A caller is answered only after its batch committed (durable), and a
+// full queue refuses at once with kOverloaded (HTTP 503).
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/limits.h"
+#include "service/registry.h"
+
+namespace registry::service {
+
+struct WriterStats {
+  uint64_t batches = 0;
+  uint64_t requests = 0;
+  uint64_t largest_batch = 0;
+  // batch_size_buckets[i] counts batches of size <= kBatchBuckets[i] (cumulative, Prometheus).
+  std::array<uint64_t, 6> batch_size_buckets{};
+  uint64_t overloaded = 0;
+  size_t queued = 0;
+};
+inline constexpr std::array<size_t, 6> kBatchBuckets = {1, 2, 4, 16, 64, kBatchSizeMax};
+
+class Writer {
+ public:
+  // `registry` must outlive the Writer. `queue_max` bounds the waiting requests.
+  explicit Writer(Registry& registry, size_t queue_max = kWriterQueueMax);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Starts the thread; requests submitted before wait in the queue.
+  void Start();
+  // Stops taking requests, applies those queued, and joins the thread.
+  void Stop();
+
+  // Enqueues a request; the future is fulfilled once its batch has committed. Returns an empty
+  // optional when the queue is full (the request is not applied).
+  std::optional<std::future<Response>> Submit(Request request);
+
+  // Submit and wait; a full queue gives a kOverloaded failure.
+  Response Execute(Request request);
+
+  WriterStats Stats() const;
+
+ private:
+  struct Item {
+    Request request;
+    std::promise<Response> promise;
+  };
+  void Run();
+
+  Registry& registry_;
+  const size_t queue_max_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::thread thread_;
+  WriterStats stats_;
+};
+
+}  // namespace registry::service

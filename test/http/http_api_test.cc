@@ -1,0 +1,531 @@
+// Integration tests of the HTTP API (ISSUE 4): a server on port 0 over a temporary SQLite
+// registry, spoken to over real HTTP on 127.0.0.1.
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "http/server.h"
+#include "service/access.h"
+#include "service/queries.h"
+#include "service/writer.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "testing/test_util.h"
+
+namespace registry::http {
+namespace {
+
+using service::Json;
+
+struct Answer {
+  int status = 0;
+  Json body;
+};
+
+// A registry with the basic setup, 1000 credits in account 1 and a running server.
+class Api {
+ public:
+  explicit Api(ServerOptions options = {}, bool issue = true) {
+    testing::SetUpBasicRegistry(r_);
+    if (issue) {
+      r_.Ok("issue", {{"account", 1},
+                      {"vintages", Json::array({{{"vintage", 2019}, {"quantity", 1000}}})},
+                      {"project", "MN004"}});
+    }
+    admin_ = AddUser("admin", service::kRoleAdministrator, "*");
+    options.port = 0;
+    options.access_log = std::getenv("JCM_HTTP_LOG") != nullptr;
+    options.public_key = r_.key.public_key;
+    options.scratch = [] { return sqlite::Open(sqlite::Options{":memory:", false}); };
+    server_ = std::make_unique<Server>(*r_.store, *r_.registry, options);
+    auto port = server_->Start();
+    EXPECT_TRUE(port.has_value()) << (port ? "" : port.error());
+    port_ = port ? *port : 0;
+  }
+  ~Api() { server_->Stop(); }
+
+  // Adds a user directly through the service (before the server's writer runs).
+  std::string AddUser(const std::string& name, const std::string& role, const std::string& scope) {
+    const service::NewToken token = service::MakeToken();
+    r_.Ok("user.add", {{"name", name}, {"role", role}, {"scope", scope},
+                       {"token_hash", token.hash}});
+    return token.token;
+  }
+
+  httplib::Client Client() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(60, 0);
+    return client;
+  }
+
+  Answer Get(const std::string& path, const std::string& token = "") const {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto res = Client().Get(path.c_str(), headers);
+    return Parse(res);
+  }
+
+  Answer PostRaw(const std::string& path, const std::string& body, const std::string& token,
+                 const std::string& idempotency_key = "") const {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    if (!idempotency_key.empty()) headers.emplace("Idempotency-Key", idempotency_key);
+    auto res = Client().Post(path.c_str(), headers, body, "application/json");
+    return Parse(res);
+  }
+  Answer Post(const std::string& path, const Json& body, const std::string& token,
+              const std::string& idempotency_key = "") const {
+    return PostRaw(path, body.dump(), token, idempotency_key);
+  }
+
+  int64_t Holding(AccountId account) const {
+    auto held = service::Holdings(*r_.store, account, std::nullopt, std::nullopt);
+    EXPECT_TRUE(held.has_value());
+    return held ? held->at("total").get<int64_t>() : -1;
+  }
+
+  // Everything that could change: the projection digest and the journal head.
+  std::string State() const {
+    auto digest = r_.store->ProjectionDigest();
+    EXPECT_TRUE(digest.has_value());
+    auto tx = r_.store->BeginRead();
+    auto last = (*tx)->LastEntry();
+    return *digest + "@" + std::to_string(last->has_value() ? (*last)->sequence.value : 0);
+  }
+
+  const std::string& admin() const { return admin_; }
+  Server& server() { return *server_; }
+  testing::TestRegistry& registry() { return r_; }
+
+ private:
+  static Answer Parse(const httplib::Result& res) {
+    Answer a;
+    if (!res) {
+      ADD_FAILURE() << "no HTTP answer: " << httplib::to_string(res.error());
+      return a;
+    }
+    a.status = res->status;
+    a.body = Json::parse(res->body, nullptr, false);
+    return a;
+  }
+
+  testing::TestRegistry r_;
+  std::string admin_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+};
+
+void ExpectError(const Answer& a, int status, const std::string& check) {
+  EXPECT_EQ(a.status, status) << a.body.dump();
+  ASSERT_TRUE(a.body.is_object()) << a.body.dump();
+  EXPECT_EQ(a.body.value("check", ""), check) << a.body.dump();
+  EXPECT_TRUE(a.body.contains("code") && a.body.contains("message") && a.body.contains("rule"))
+      << a.body.dump();
+}
+
+uint32_t Seed() {
+  const char* env = std::getenv("JCM_SEED");
+  const uint32_t seed = env != nullptr ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10))
+                                       : std::random_device{}();
+  std::printf("JCM_SEED=%u\n", seed);
+  return seed;
+}
+
+TEST(HttpApi, EveryStatusCode) {
+  Api api;
+  const std::string bob = api.AddUser("bob", service::kRoleAdministrator, "*");
+  const std::string auditor = api.AddUser("audrey", service::kRoleAuditor, "*");
+  // 200, public read.
+  EXPECT_EQ(api.Get("/v1/totals").status, 200);
+  EXPECT_EQ(api.Get("/healthz").status, 200);
+  // 201: a user, with its token shown once.
+  const Answer user = api.Post("/v1/users", Json{{"role", "auditor"}, {"scope", "*"}}, api.admin());
+  EXPECT_EQ(user.status, 201) << user.body.dump();
+  EXPECT_EQ(user.body.value("token", "").size(), 64u);
+  // 202: a transfer becomes a proposal.
+  const Answer proposal =
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 10}}, api.admin());
+  EXPECT_EQ(proposal.status, 202) << proposal.body.dump();
+  // 400: malformed JSON, a non-object, a missing field.
+  ExpectError(api.PostRaw("/v1/parties", "{not json", api.admin()), 400, "malformed_request");
+  ExpectError(api.PostRaw("/v1/parties", "[1,2]", api.admin()), 400, "malformed_request");
+  ExpectError(api.Post("/v1/parties", Json{{"code", "THA"}}, api.admin()), 400, "field_missing");
+  // 401: no token, a bad token.
+  ExpectError(api.Get("/v1/accounts/1/holdings"), 401, "unauthenticated");
+  ExpectError(api.Get("/v1/journal", std::string(64, 'a')), 401, "unauthenticated");
+  ExpectError(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, ""), 401,
+              "unauthenticated");
+  // 403: an auditor writing; self-approval.
+  ExpectError(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, auditor), 403,
+              "forbidden");
+  ExpectError(api.Post("/v1/proposals/1/approve", Json::object(), api.admin()), 403,
+              "self_approval");
+  // 404: no route, no such proposal, no such account.
+  ExpectError(api.Get("/v1/nothing-here"), 404, "not_found");
+  ExpectError(api.Post("/v1/proposals/99/approve", Json::object(), bob), 404, "unknown_proposal");
+  ExpectError(api.Get("/v1/accounts/99/holdings", bob), 404, "unknown_account");
+  // 409: serials reserved by the pending proposal; an idempotency key reused.
+  ExpectError(api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"ranges", {"5-6"}}},
+                       api.admin()),
+              409, "serials_reserved");
+  EXPECT_EQ(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, api.admin(), "k1")
+                .status,
+            200);
+  ExpectError(
+      api.Post("/v1/parties", Json{{"code", "VNM"}, {"name", "Viet Nam"}}, api.admin(), "k1"), 409,
+      "idempotency_key_reused");
+  // 413: a body over kRequestBodyBytesMax.
+  const std::string big = "{\"name\":\"" + std::string(kRequestBodyBytesMax, 'x') + "\"}";
+  ExpectError(api.PostRaw("/v1/parties", big, api.admin()), 413, "request_too_large");
+  // 422: refused by a rule.
+  ExpectError(
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 5000}}, api.admin()),
+      422, "quantity_above_holding");
+  // 200: the second user approves.
+  const Answer approved = api.Post("/v1/proposals/1/approve", Json::object(), bob);
+  EXPECT_EQ(approved.status, 200) << approved.body.dump();
+  EXPECT_EQ(api.Holding(AccountId{4}), 10);
+}
+
+TEST(HttpApi, RateLimitedGives429) {
+  ServerOptions options;
+  options.rate_per_second = 0.001;  // Practically no refill during the test.
+  options.rate_burst = 3;
+  Api api(options);
+  std::vector<int> statuses;
+  for (int i = 0; i < 6; ++i) statuses.push_back(api.Get("/v1/totals").status);
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 429, 429, 429}));
+  ExpectError(api.Get("/v1/totals"), 429, "rate_limited");
+  // Another client (an authenticated user) has its own bucket.
+  EXPECT_EQ(api.Get("/v1/totals", api.admin()).status, 200);
+}
+
+TEST(HttpApi, FullWriteQueueGives503AndChangesNothing) {
+  ServerOptions options;
+  options.writer_queue_max = 0;
+  Api api(options);
+  const std::string before = api.State();
+  ExpectError(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, api.admin()),
+              503, "overloaded");
+  EXPECT_EQ(api.State(), before);
+}
+
+TEST(HttpApi, SelfApprovalRefusedAndSecondUserApproves) {
+  Api api;
+  const std::string rep1 = api.AddUser("rep1", service::kRoleAccountRepresentative, "account:1");
+  const std::string rep2 = api.AddUser("rep2", service::kRoleAccountRepresentative, "account:1");
+  const std::string other = api.AddUser("rep4", service::kRoleAccountRepresentative, "account:4");
+  // Out of scope: rep4 cannot spend account 1.
+  ExpectError(api.Post("/v1/retirements", Json{{"from", 1}, {"quantity", 5}, {"use_year", 2025}},
+                       other),
+              403, "forbidden");
+  const Answer p = api.Post("/v1/retirements",
+                            Json{{"from", 1}, {"quantity", 100}, {"use_year", 2025}}, rep1);
+  ASSERT_EQ(p.status, 202) << p.body.dump();
+  const int64_t id = p.body["result"]["id"].get<int64_t>();
+  const std::string approve = "/v1/proposals/" + std::to_string(id) + "/approve";
+  ExpectError(api.Post(approve, Json::object(), rep1), 403, "self_approval");
+  ExpectError(api.Post(approve, Json::object(), other), 403, "forbidden");
+  EXPECT_EQ(api.Holding(AccountId{1}), 1000);  // Nothing moved yet.
+  const Answer ok = api.Post(approve, Json::object(), rep2);
+  ASSERT_EQ(ok.status, 200) << ok.body.dump();
+  EXPECT_EQ(ok.body["result"]["status"], "approved");
+  EXPECT_EQ(api.Holding(AccountId{1}), 900);
+  EXPECT_EQ(api.Holding(AccountId{2}), 100);
+  ExpectError(api.Post(approve, Json::object(), rep2), 409, "proposal_not_pending");
+  // The proposal, approval and movement are in the journal, and the chain verifies.
+  const Answer verify = api.Get("/v1/verify", rep2);
+  EXPECT_EQ(verify.status, 200);
+  EXPECT_TRUE(verify.body.value("ok", false)) << verify.body.dump();
+}
+
+TEST(HttpApi, RejectAndExpireReleaseReservations) {
+  Api api;
+  const std::string bob = api.AddUser("bob", service::kRoleAdministrator, "*");
+  const Answer all =
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 1000}}, api.admin());
+  ASSERT_EQ(all.status, 202);
+  ExpectError(
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, api.admin()), 422,
+      "quantity_above_holding");
+  // A direct movement through the generic route also becomes a proposal, and is refused.
+  ExpectError(api.Post("/v1/commands/retire", Json{{"from", 1}, {"ranges", {"1000"}},
+                                                    {"use_year", 2025}},
+                       api.admin()),
+              409, "serials_reserved");
+  ASSERT_EQ(api.Post("/v1/proposals/1/reject", Json{{"reason", "wrong"}}, bob).status, 200);
+  const Answer second =
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 600}}, api.admin());
+  ASSERT_EQ(second.status, 202) << second.body.dump();
+  // Not yet expired: refused. Eight days later it expires and the units are free again.
+  ExpectError(api.Post("/v1/proposals/2/expire", Json::object(), bob), 400, "field_invalid");
+  api.registry().clock.Set("2026-01-09T00:00:00Z");
+  ExpectError(api.Post("/v1/proposals/2/approve", Json::object(), bob), 409,
+              "proposal_not_pending");
+  ASSERT_EQ(api.Post("/v1/proposals/2/expire", Json::object(), bob).status, 200);
+  const Answer third =
+      api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 1000}}, api.admin());
+  EXPECT_EQ(third.status, 202) << third.body.dump();
+  EXPECT_EQ(api.Holding(AccountId{1}), 1000);
+}
+
+// 16 clients race to spend the same 1000-unit block: the accepted proposals never add up to
+// more than the block, and after every approval the account holds exactly what is left.
+TEST(HttpApi, SixteenClientsSpendingTheSameBlockSpendExactlyWhatItHolds) {
+  std::mt19937 rng(Seed());
+  Api api;
+  const std::string bob = api.AddUser("bob", service::kRoleAdministrator, "*");
+  constexpr int kClients = 16;
+  std::vector<int64_t> quantities(kClients);
+  for (int64_t& q : quantities) q = std::uniform_int_distribution<int64_t>(1, 150)(rng);
+  std::vector<Answer> answers(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = api.Post("/v1/transfers",
+                            Json{{"from", 1}, {"to", 4}, {"quantity", quantities[i]}},
+                            api.admin());
+    });
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  int64_t accepted = 0;
+  std::vector<int64_t> ids;
+  std::set<int64_t> serials;
+  for (int i = 0; i < kClients; ++i) {
+    if (answers[i].status == 202) {
+      accepted += quantities[i];
+      ids.push_back(answers[i].body["result"]["id"].get<int64_t>());
+      for (const Json& text : answers[i].body["result"]["reserved"]) {
+        const auto range = ParseSerialRange(text.get<std::string>());
+        ASSERT_TRUE(range.has_value());
+        for (int64_t s = range->first; s <= range->last; ++s) {
+          EXPECT_TRUE(serials.insert(s).second) << "serial " << s << " reserved twice";
+        }
+      }
+    } else {
+      ExpectError(answers[i], 422, "quantity_above_holding");
+    }
+  }
+  EXPECT_LE(accepted, 1000);
+  EXPECT_EQ(static_cast<int64_t>(serials.size()), accepted);
+  // Every refused client asked for more than was left unreserved when it was refused, which
+  // is at most what is left unreserved now.
+  for (int i = 0; i < kClients; ++i) {
+    if (answers[i].status != 202) {
+      EXPECT_GT(quantities[i], 1000 - accepted) << "client " << i << " was refused wrongly";
+    }
+  }
+  std::vector<Answer> approvals(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back([&, i] {
+      approvals[i] =
+          api.Post("/v1/proposals/" + std::to_string(ids[i]) + "/approve", Json::object(), bob);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Answer& a : approvals) EXPECT_EQ(a.status, 200) << a.body.dump();
+  EXPECT_EQ(api.Holding(AccountId{1}), 1000 - accepted);
+  EXPECT_EQ(api.Holding(AccountId{4}), accepted);
+  const Answer verify = api.Get("/v1/verify", bob);
+  EXPECT_TRUE(verify.body.value("ok", false)) << verify.body.dump();
+}
+
+// 16 clients each propose the same explicit serial range: exactly one wins.
+TEST(HttpApi, SixteenClientsProposingTheSameSerialsOnlyOneWins) {
+  Api api;
+  std::vector<int> statuses(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = api.Post("/v1/transfers",
+                             Json{{"from", 1}, {"to", 4}, {"ranges", {"1-1000"}}}, api.admin())
+                        .status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 202), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), 15);
+}
+
+TEST(HttpApi, RetriedWriteWithTheSameKeyIsAppliedOnce) {
+  Api api;
+  const Json body = {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "again"}};
+  const Answer first = api.Post("/v1/accounts", body, api.admin(), "retry-1");
+  ASSERT_EQ(first.status, 200) << first.body.dump();
+  const std::string after_first = api.State();
+  const Answer second = api.Post("/v1/accounts", body, api.admin(), "retry-1");
+  ASSERT_EQ(second.status, 200);
+  EXPECT_TRUE(second.body["replayed"].get<bool>());
+  EXPECT_EQ(second.body["result"], first.body["result"]);
+  EXPECT_EQ(second.body["sequence"], first.body["sequence"]);
+  EXPECT_EQ(api.State(), after_first);
+  // Concurrent retries of one proposal: one proposal, one reservation.
+  std::vector<Answer> answers(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 700}},
+                            api.admin(), "retry-2");
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Answer& a : answers) {
+    EXPECT_EQ(a.status, 202) << a.body.dump();
+    EXPECT_EQ(a.body["result"]["id"], 1);
+  }
+  const Answer proposals = api.Get("/v1/proposals", api.admin());
+  EXPECT_EQ(proposals.body.dump().find("\"id\":2"), std::string::npos) << proposals.body.dump();
+}
+
+TEST(HttpApi, OversizedAndMalformedBodiesChangeNothing) {
+  Api api;
+  const std::string before = api.State();
+  const std::vector<std::string> bodies = {
+      "{\"code\":\"" + std::string(kRequestBodyBytesMax + 10, 'A') + "\"}",
+      "{", "null", "\"text\"", "{\"code\": 12, \"name\": []}", "{\"code\":\"THA\"}",
+      std::string("{\"code\":\"THA\",\"name\":\"x\"") + std::string(1, '\0') + "}"};
+  for (const std::string& body : bodies) {
+    const Answer a = api.PostRaw("/v1/parties", body, api.admin());
+    EXPECT_TRUE(a.status == 400 || a.status == 413) << a.status << " " << body.substr(0, 40);
+    EXPECT_TRUE(a.body.is_object() && a.body.contains("check")) << a.body.dump();
+  }
+  for (const std::string& body : bodies) {
+    EXPECT_GE(api.PostRaw("/v1/transfers", body, api.admin()).status, 400);
+    EXPECT_GE(api.PostRaw("/v1/commands/issue", body, api.admin()).status, 400);
+  }
+  EXPECT_EQ(api.State(), before);
+}
+
+TEST(HttpApi, PublicReadsShowOnlyPublicData) {
+  Api api;
+  api.registry().Ok("entity.add", {{"name", "Company"}, {"country", "JPN"}});
+  api.registry().Ok("account.open", {{"registry", "JPN01"},
+                                     {"type", "entity_holding"},
+                                     {"name", "Company account"},
+                                     {"holder", 1}});
+  const Answer accounts = api.Get("/v1/accounts");
+  ASSERT_EQ(accounts.status, 200) << accounts.body.dump();
+  const Json& list = accounts.body.is_array() ? accounts.body : accounts.body["accounts"];
+  ASSERT_EQ(list.size(), 1u) << accounts.body.dump();
+  EXPECT_EQ(list[0]["type"], "entity_holding");
+  EXPECT_GT(api.Get("/v1/accounts", api.admin()).body.dump().size(), accounts.body.dump().size());
+  EXPECT_EQ(api.Get("/v1/totals").status, 200);
+  EXPECT_EQ(api.Get("/v1/lots").status, 200);
+  EXPECT_EQ(api.Get("/v1/parties").status, 200);
+  ExpectError(api.Get("/v1/journal"), 401, "unauthenticated");
+  ExpectError(api.Get("/v1/trace/JPN01/5"), 401, "unauthenticated");
+  ExpectError(api.Get("/v1/proposals"), 401, "unauthenticated");
+  ExpectError(api.Get("/v1/documents/proposal"), 401, "unauthenticated");
+  // Credentials are never served, not even to an administrator.
+  ExpectError(api.Get("/v1/documents/user", api.admin()), 404, "not_found");
+  ExpectError(api.Get("/v1/documents/token", api.admin()), 404, "not_found");
+  EXPECT_EQ(api.Get("/v1/trace/JPN01/5", api.admin()).status, 200);
+  EXPECT_EQ(api.Get("/v1/accounts/1/holdings?as_of=2026-12-31", api.admin()).status, 200);
+  ExpectError(api.Get("/v1/accounts/1/holdings?as_of=yesterday", api.admin()), 400,
+              "field_invalid");
+}
+
+TEST(HttpApi, TokenIsShownOnceAndNeverJournaled) {
+  Api api;
+  const Answer user = api.Post("/v1/users",
+                               Json{{"role", "auditor"}, {"scope", "*"}, {"name", "eve"}},
+                               api.admin());
+  ASSERT_EQ(user.status, 201);
+  const std::string token = user.body["token"].get<std::string>();
+  EXPECT_EQ(api.Get("/v1/journal", token).status, 200);  // The token works.
+  const Answer journal = api.Get("/v1/journal?limit=1000", api.admin());
+  const std::string text = journal.body.dump();
+  EXPECT_EQ(text.find(token), std::string::npos);
+  EXPECT_NE(text.find(service::HashToken(token)), std::string::npos);
+  auto tx = api.registry().store->BeginRead();
+  auto entries = (*tx)->ReadEntries(Sequence{0}, 1000);
+  ASSERT_TRUE(entries.has_value());
+  for (const JournalEntry& e : *entries) {
+    EXPECT_EQ(e.payload.find(token), std::string::npos);
+    EXPECT_EQ(e.result.find(token), std::string::npos);
+  }
+}
+
+TEST(HttpApi, EveryRouteIsInTheOpenApiDocumentAndEveryPathIsServed) {
+  Api api;
+  const Answer doc = api.Get("/v1/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body["openapi"], "3.0.3");
+  const Json& paths = doc.body["paths"];
+  size_t operations = 0;
+  for (const RouteInfo& route : api.server().Routes()) {
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(c));
+    EXPECT_TRUE(paths.contains(route.path) && paths[route.path].contains(method))
+        << route.method << " " << route.path << " is served but not documented";
+  }
+  for (const auto& [path, methods] : paths.items()) {
+    for (const auto& [method, op] : methods.items()) {
+      static_cast<void>(op);
+      ++operations;
+      std::string concrete = path;
+      for (const auto& [param, value] : std::vector<std::pair<std::string, std::string>>{
+               {"{id}", "1"}, {"{registry}", "JPN01"}, {"{serial}", "1"}, {"{kind}", "party"},
+               {"{key}", "JPN"}, {"{type}", "party.add"}}) {
+        const auto at = concrete.find(param);
+        if (at != std::string::npos) concrete.replace(at, param.size(), value);
+      }
+      const Answer a = method == "get" ? api.Get(concrete, api.admin())
+                                       : api.Post(concrete, Json::object(), api.admin());
+      const bool unrouted = a.status == 404 && a.body.value("message", "").rfind("no route", 0) == 0;
+      EXPECT_FALSE(unrouted) << method << " " << path << " is documented but not served";
+    }
+  }
+  EXPECT_EQ(operations, api.server().Routes().size());
+}
+
+TEST(HttpApi, MetricsAndHealth) {
+  Api api;
+  EXPECT_EQ(api.Get("/v1/totals").status, 200);
+  ExpectError(api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 5000}},
+                       api.admin()),
+              422, "quantity_above_holding");
+  auto res = api.Client().Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->body.find("jcm_http_requests_total{method=\"GET\",route=\"/v1/totals\",status=\"200\"} 1"),
+            std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("jcm_refusals_total{code=\"JCM-301\""), std::string::npos);
+  EXPECT_NE(res->body.find("jcm_journal_sequence "), std::string::npos);
+  EXPECT_NE(res->body.find("jcm_writer_batch_size_count"), std::string::npos);
+  const Answer health = api.Get("/healthz");
+  EXPECT_EQ(health.body["status"], "ok");
+}
+
+// The writer: a bounded queue, and requests waiting together commit in one batch.
+TEST(Writer, BoundedQueueAndGroupCommit) {
+  testing::TestRegistry r;
+  service::Writer writer(*r.registry, 3);
+  std::vector<std::future<service::Response>> futures;
+  for (const char* code : {"JPN", "MNG", "THA"}) {
+    auto f = writer.Submit(service::Request{"party.add", {{"code", code}, {"name", code}}, "t", ""});
+    ASSERT_TRUE(f.has_value());
+    futures.push_back(std::move(*f));
+  }
+  EXPECT_FALSE(writer.Submit(service::Request{"party.add", {{"code", "VNM"}, {"name", "V"}}, "t", ""})
+                   .has_value());
+  EXPECT_EQ(writer.Execute(service::Request{"party.add", {{"code", "VNM"}, {"name", "V"}}, "t", ""})
+                .failure->refusal->check,
+            Check::kOverloaded);
+  writer.Start();
+  for (auto& f : futures) EXPECT_TRUE(f.get().ok());
+  const service::WriterStats stats = writer.Stats();
+  EXPECT_EQ(stats.batches, 1u);
+  EXPECT_EQ(stats.largest_batch, 3u);
+  EXPECT_EQ(stats.overloaded, 2u);
+  writer.Stop();
+}
+
+}  // namespace
+}  // namespace registry::http
