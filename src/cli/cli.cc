@@ -11,6 +11,7 @@
 #include "core/itmo_id.h"
 #include "service/queries.h"
 #include "service/verify.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace registry::cli {
@@ -71,12 +72,14 @@ StoreResult<std::unique_ptr<Store>> Scratch() {
 }
 
 int Verify(Session& session, bool json) {
-  auto public_key = journal::LoadPublicKey(session.db_path);
+  auto public_key = journal::LoadPublicKey(session.key_path);
   if (!public_key) {
     std::cerr << "error: " << public_key.error() << "\n";
     return kExitError;
   }
-  auto integrity = sqlite::IntegrityCheck(session.db_path);
+  auto integrity = postgres::IsPostgresUrl(session.db_path)
+                       ? StoreResult<std::string>(std::string("ok"))
+                       : sqlite::IntegrityCheck(session.db_path);
   const service::VerifyReport report = service::Verify(*session.store, *public_key, Scratch);
   std::vector<std::string> problems = report.problems;
   if (!integrity || *integrity != "ok") {
@@ -119,25 +122,45 @@ bool ParseVintageSpec(const std::string& spec, Json& out) {
 }  // namespace
 
 Result<Session, std::string> OpenSession(const std::string& db_path, bool create) {
-  const bool exists = std::filesystem::exists(db_path);
-  if (!create && !exists) {
-    return Fail("no registry at " + db_path + "; run 'jcmreg init --db " + db_path + "' first");
-  }
-  if (create && exists) return Fail("a registry already exists at " + db_path);
   Session session;
   session.db_path = db_path;
-  if (create) {
-    const auto dir = std::filesystem::path(db_path).parent_path();
-    if (!dir.empty()) std::filesystem::create_directories(dir);
-  }
-  auto store = sqlite::Open(sqlite::Options{db_path, true});
-  if (!store) return Fail(store.error().message);
-  session.store = std::move(store).value();
-  if (create) {
-    session.key = journal::GenerateKey();
-    if (auto saved = journal::SaveKey(db_path, session.key); !saved) return Fail(saved.error());
+  // The signing key lives beside an SQLite file; for a PostgreSQL registry, at $JCMREG_KEY
+  // (default data/postgres): PATH.key and PATH.pub. Every API server of one registry shares it.
+  std::string key_path = db_path;
+  if (postgres::IsPostgresUrl(db_path)) {
+    const char* key_env = std::getenv("JCMREG_KEY");
+    key_path = key_env != nullptr ? key_env : "data/postgres";
+    const char* schema = std::getenv("JCMREG_PG_SCHEMA");
+    auto store = postgres::Open(postgres::Options{db_path, schema != nullptr ? schema : ""});
+    if (!store) return Fail(store.error().message);
+    session.store = std::move(store).value();
+    const bool has_key = std::filesystem::exists(journal::KeyPath(key_path));
+    if (create && has_key) return Fail("a signing key already exists at " + journal::KeyPath(key_path));
+    if (!create && !has_key) {
+      return Fail("no signing key at " + journal::KeyPath(key_path) + "; set JCMREG_KEY or run init");
+    }
   } else {
-    auto key = journal::LoadKey(db_path);
+    const bool exists = std::filesystem::exists(db_path);
+    if (!create && !exists) {
+      return Fail("no registry at " + db_path + "; run 'jcmreg init --db " + db_path + "' first");
+    }
+    if (create && exists) return Fail("a registry already exists at " + db_path);
+    if (create) {
+      const auto dir = std::filesystem::path(db_path).parent_path();
+      if (!dir.empty()) std::filesystem::create_directories(dir);
+    }
+    auto store = sqlite::Open(sqlite::Options{db_path, true});
+    if (!store) return Fail(store.error().message);
+    session.store = std::move(store).value();
+  }
+  session.key_path = key_path;
+  if (create) {
+    const auto dir = std::filesystem::path(key_path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    session.key = journal::GenerateKey();
+    if (auto saved = journal::SaveKey(key_path, session.key); !saved) return Fail(saved.error());
+  } else {
+    auto key = journal::LoadKey(key_path);
     if (!key) return Fail(key.error());
     session.key = *key;
   }

@@ -20,6 +20,7 @@ inline constexpr int kExitError = 3;
 // An open registry: the store, the signing key and the service.
 struct Session {
   std::string db_path;
+  std::string key_path;  // PATH.key and PATH.pub hold the journal's signing key.
   std::unique_ptr<Store> store;
   journal::SigningKey key;
   std::unique_ptr<service::Clock> clock;

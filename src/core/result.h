@@ -36,7 +36,8 @@ class [[nodiscard]] Result {
     REGISTRY_ASSERT(has_value());
     return std::get<0>(v_);
   }
-  T&& value() && {
+  // By value, not T&&: `for (auto& x : F().value())` must not dangle.
+  T value() && {
     REGISTRY_ASSERT(has_value());
     return std::get<0>(std::move(v_));
   }
@@ -44,7 +45,7 @@ class [[nodiscard]] Result {
     REGISTRY_ASSERT(!has_value());
     return std::get<1>(v_);
   }
-  E&& error() && {
+  E error() && {
     REGISTRY_ASSERT(!has_value());
     return std::get<1>(std::move(v_));
   }

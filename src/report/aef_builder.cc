@@ -191,9 +191,9 @@ struct ActionRow {
 };
 
 std::vector<std::string> ActionCells(const ActionRow& a, const Block& b, const IssuanceLot& lot,
-                                     const std::string& time, const std::string& ca_id) {
-  return {AefDate(time), a.type, a.subtype.empty() ? kNa : a.subtype, ca_id,
-          lot.authorization_id.empty() ? kNa : lot.authorization_id,
+                                     const std::string& time, const std::string& ca_id,
+                                     const std::string& authorization_id) {
+  return {AefDate(time), a.type, a.subtype.empty() ? kNa : a.subtype, ca_id, authorization_id,
           lot.first_transferring_party.value, lot.registry.value,
           Identifier(lot, b.range.first), Identifier(lot, b.range.last), "JCM",
           std::to_string(b.range.first), std::to_string(b.range.last), "GHG", kNa, kNa,
@@ -274,10 +274,22 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
   AddSubmission(wb.tables[kSubmission], request, *tx);
   ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
   AddAuthorizations(wb.tables[kAuthorizations], wb.tables[kEntities], versions, *tx, request.year);
-  std::map<int64_t, std::string> ca_ids, ft_definitions;
+  std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids;
   for (const auto& [id, lot] : s.lots) {
     ca_ids[id] = lot.cooperative_approach.empty() ? kNa : lot.cooperative_approach.value;
-    if (lot.itmo) ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
+    if (!lot.itmo) continue;
+    ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
+    // Each Party reports its own authorization of the units (both authorize: R-AUTH-07); the
+    // first transferring Party's is the fallback.
+    std::string own = lot.authorization_id.empty() ? kNa : lot.authorization_id;
+    auto doc = tx->GetDocument("authorization", request.party.value + ":" + lot.project.value);
+    if (doc && doc->has_value()) {
+      const Json body = Json::parse((*doc)->body, nullptr, false);
+      if (body.is_object() && !body.value("authorization_id", "").empty()) {
+        own = body.value("authorization_id", "");
+      }
+    }
+    authorization_ids[id] = own;
   }
   for (const auto& [id, b] : s.blocks) {
     if (b.created <= s.year_start || b.created > s.year_end) continue;
@@ -285,7 +297,8 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     if (!lot.itmo) continue;
     for (const ActionRow& row : ActionsOf(b, s, request.party, ft_definitions[lot.id.value])) {
       wb.tables[kActions].rows.push_back(
-          ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value]));
+          ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
+                      authorization_ids[lot.id.value]));
     }
   }
   for (const auto& [id, account] : s.accounts) {
@@ -295,7 +308,7 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
       const IssuanceLot& lot = s.lots.at(b.lot.value);
       if (!lot.itmo) continue;
       wb.tables[kHoldings].rows.push_back(
-          {ca_ids[lot.id.value], lot.authorization_id.empty() ? kNa : lot.authorization_id,
+          {ca_ids[lot.id.value], authorization_ids[lot.id.value],
            lot.first_transferring_party.value, lot.registry.value, Identifier(lot, b.range.first),
            Identifier(lot, b.range.last), "JCM", std::to_string(b.range.first),
            std::to_string(b.range.last), "GHG", kNa, kNa, std::to_string(b.range.Count().tonnes),

@@ -177,8 +177,10 @@ CommandResult<std::string> InitialReportMarkdown(Store& store, const std::string
   std::vector<std::string> projects;
   for (const auto& [id, a] : current) {
     projects.push_back(a.value("project", ""));
-    for (const auto& [vintage, q] : a.value("authorized", Json::object()).items()) per_year[vintage] += q.get<int64_t>();
-    for (const Json& e : a.value("entities", Json::array())) entity_ids[e.get<int64_t>()] = true;
+    const Json authorized = a.value("authorized", Json::object());  // items() must not outlive it.
+    for (const auto& [vintage, q] : authorized.items()) per_year[vintage] += q.get<int64_t>();
+    const Json entities = a.value("entities", Json::array());
+    for (const Json& e : entities) entity_ids[e.get<int64_t>()] = true;
   }
   std::ostringstream md;
   const std::string country = PartyName(*tx, party.value);

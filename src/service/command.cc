@@ -2,6 +2,7 @@
 
 #include "core/limits.h"
 #include "service/access.h"
+#include "service/adjustments.h"
 #include "service/article6_hooks.h"
 #include "service/proposal.h"
 
@@ -14,6 +15,7 @@ const HandlerTable& Handlers() {
     AddArticle6Commands(*t);
     AddAccessCommands(*t);
     AddProposalCommands(*t);
+    AddAdjustmentCommands(*t);
     return t;
   }();
   return *table;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/limits.h"
+#include "service/adjustments.h"
 #include "service/article6_hooks.h"
 
 namespace registry::service {
@@ -257,6 +258,8 @@ CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,
   ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
   // Article 6.2: retirement needs both authorizations; a cancellation may be a first transfer.
   ASSIGN_OR_RETURN(const Article6Parts a6, Article6MovementHook(tx, request, parts));
+  // Corresponding adjustments: held credits, finalized NDC periods.
+  RETURN_IF_ERROR(CheckAdjustmentRules(tx, request, parts, a6.first_transferred));
   ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, a6.first_transferred, ctx));
   result["article6"] = a6.details;
   return result;
