@@ -4,8 +4,10 @@
 #include "app/serve.h"
 #include "cli/backup.h"
 #include "cli/cli.h"
+#include "cli/import.h"
 
 int main(int argc, char** argv) {
+  registry::cli::RegisterImportCommand();
   registry::cli::RegisterBackupCommands();
   registry::app::RegisterAppCommands();
   registry::app::RegisterReportCommands();

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/jcm_data.h"
+#include "cli/import.h"
 
 namespace registry::cli {
 namespace {
@@ -83,28 +84,14 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   open("MNG01", "retirement", "Retirement towards Mongolia's NDC", 0);
   open("MNG01", "cancellation", "Cancellation", 0);
 
-  std::vector<IssuanceRecord> issued;
-  for (const IssuanceRecord& r : table.records) {
-    if (!r.issuance_date.empty() && r.issued > 0) issued.push_back(r);
-  }
-  std::stable_sort(issued.begin(), issued.end(), [](const auto& a, const auto& b) {
-    return a.issuance_date < b.issuance_date;
-  });
-  int64_t total = 0;
-  for (const IssuanceRecord& r : issued) {
-    Json vintages = Json::array();
-    for (const IssuanceLine& line : SplitByCalendarYear(r.monitoring_start, r.monitoring_end, r.issued)) {
-      vintages.push_back(Json{{"vintage", line.vintage.year}, {"quantity", line.quantity.tonnes}});
-    }
-    run.Do(r.issuance_date + "T09:00:00Z", "issue",
-           {{"account", r.side.value == "JPN" ? jpn_gov : mng_gov},
-            {"vintages", vintages},
-            {"project", r.project.value},
-            {"jc_decision", "JC decision of " + r.decision_date},
-            {"monitoring_start", r.monitoring_start},
-            {"monitoring_end", r.monitoring_end}});
-    total += r.issued;
-  }
+  // The public data, through the same import as `jcmreg import` (AEF nomenclature, the 147
+  // projects, the Mongolia–Japan issuances as JC issuance decisions with each side's share).
+  const ImportReport lists = ImportNomenclature(registry, data_dir + "/../nomenclature");
+  const ImportReport projects = ImportProjects(registry, ReadFile(data_dir + "/projects.csv"));
+  const ImportReport issuances = ImportIssuances(registry, text, &clock);
+  run.failures += static_cast<int>(lists.rejected.size());
+  const int64_t total = issuances.tonnes;
+  const size_t applied = issuances.taken;
   const std::string t1 = "2026-02-02T10:00:00Z";
   run.Do(t1, "transfer", {{"from", jpn_gov}, {"to", jpn_trader}, {"quantity", 20000}, {"project", "MN004"}});
   run.Do(t1, "transfer", {{"from", jpn_gov}, {"to", jpn_utility}, {"quantity", 5000}, {"project", "MN003"}});
@@ -113,13 +100,69 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   run.Do("2026-02-05T10:00:00Z", "cancel", {{"from", jpn_trader}, {"to", jpn_can}, {"quantity", 1000}, {"purpose", "voluntary"}});
   run.Do("2026-02-06T10:00:00Z", "retire", {{"from", mng_gov}, {"quantity", 500}, {"use_year", 2025}});
 
+  // ---- The Article 6 story: a project authorized by both sides, issued with vintages 2021-2022,
+  // first transferred from MNG01 to JPN01 and retired towards Japan's NDC.
+  const std::vector<std::string> gases = {"CO2"};
+  auto step1 = [&](const char* party, const char* itmo_registry) {
+    return Json{{"key", "JPN-MNG"}, {"party", party}, {"date", "2025-03-31"}, {"valid_from", "2025-03-31"},
+                {"purposes", "NDC"}, {"regulatory_refs", {"JCM Rules of Implementation (Mongolia-Japan) ver05.0"}},
+                {"change_terms", "Changes apply to mitigation outcomes not yet first transferred; an authorization "
+                                 "obtained by deliberately false information may be revoked for all of them."},
+                {"party_itmo_registry_id", itmo_registry}, {"underlying_registry_ids", {"JCM"}},
+                {"vintage_from", 2021}, {"vintage_to", 2030}, {"metric", "GHG"}, {"gwp_values", "AR5"},
+                {"gases", gases}, {"sectors", {"Energy generation"}}, {"activity_types", {"Solar"}}};
+  };
+  const std::string t2 = "2026-03-02T10:00:00Z";
+  run.Do(t2, "ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+  run.Do(t2, "ca.authorize", step1("JPN", "JPN01"));
+  run.Do(t2, "ca.authorize", step1("MNG", "MNG01"));
+  run.Do(t2, "project.add", {{"ref", "MN901"}, {"host_party", "MNG"},
+                             {"title", "Demo: 2 MW solar PV with battery storage (Article 6 story)"},
+                             {"methodology", "MN_AM004"}, {"methodology_version", "Ver1.0"},
+                             {"sector", "Energy generation"}, {"activity_type", "Solar"},
+                             {"participants", {"Demo Power Co., Ltd."}}, {"allocation", {{"MNG", 20}, {"JPN", 80}}},
+                             {"ca_key", "JPN-MNG"}, {"state", "validation"}});
+  run.Do(t2, "project.transition", {{"ref", "MN901"}, {"to", "registration_requested"},
+                                    {"jc_decision", "MN-JC-DEMO-01"}, {"date", "2026-03-02"}});
+  const std::string t3 = "2026-03-20T10:00:00Z";
+  run.Do(t3, "project.transition", {{"ref", "MN901"}, {"to", "registered"},
+                                    {"jc_decision", "MN-JC-DEMO-02"}, {"date", "2026-03-20"}});
+  auto step2a = [&](const char* party) {
+    return Json{{"party", party}, {"project", "MN901"}, {"authorization_id", std::string(party) + "-MN901-A6"},
+                {"date", "2026-03-20"}, {"purposes", "NDC"},
+                {"vintages", {{{"vintage", 2021}, {"quantity", 4000}}, {{"vintage", 2022}, {"quantity", 4000}}}},
+                {"entities", {utility.is_null() ? 0 : utility["id"].get<int64_t>()}},
+                {"acquiring_parties", {"JPN"}},
+                {"change_terms", {{"increase", true}, {"decrease", true}, {"revocation", true},
+                                  {"false_information_exception", true}}}};
+  };
+  run.Do(t3, "authorization.add", step2a("MNG"));
+  run.Do(t3, "authorization.add", step2a("JPN"));
+  auto issue_side = [&](int64_t account, int64_t v2021, int64_t v2022) {
+    return Json{{"account", account}, {"project", "MN901"}, {"jc_decision", "MN-JC-DEMO-03"},
+                {"decision_date", "2026-04-10"}, {"monitoring_start", "2021-01-01"},
+                {"monitoring_end", "2022-12-31"}, {"total", 6000}, {"shares", {{"MNG", 1200}, {"JPN", 4800}}},
+                {"vintages", {{{"vintage", 2021}, {"quantity", v2021}}, {{"vintage", 2022}, {"quantity", v2022}}}}};
+  };
+  run.Do("2026-04-15T09:00:00Z", "issue.jcm", issue_side(mng_gov, 700, 500));    // MNG Step 2b: v2.
+  run.Do("2026-04-20T09:00:00Z", "issue.jcm", issue_side(jpn_gov, 2800, 2000));  // JPN Step 2b: v2.
+  const Json moved = run.Do("2026-05-01T10:00:00Z", "transfer.international",
+                            {{"from", mng_gov}, {"to", jpn_gov}, {"quantity", 1200}, {"project", "MN901"}});
+  const Json retired = run.Do("2026-05-15T10:00:00Z", "retire",
+                              {{"from", jpn_gov}, {"to", jpn_ret}, {"quantity", 1000}, {"project", "MN901"},
+                               {"vintage", 2021}, {"use_year", 2026}});
+
   Json rejected = Json::array();
-  for (const RejectedRow& r : table.rejected) {
+  for (const ImportRow& r : issuances.rejected) {
     rejected.push_back(Json{{"line", r.line}, {"reason", r.reason}});
   }
   const Json summary = {{"database", session.db_path},
                         {"issuance_rows_taken", table.records.size()},
-                        {"issuances_applied", issued.size()},
+                        {"issuances_applied", applied},
+                        {"projects_imported", projects.taken},
+                        {"project_rows_rejected", projects.rejected.size()},
+                        {"article6_first_transferred", moved.is_null() ? 0 : moved["quantity"].get<int64_t>()},
+                        {"article6_retired", retired.is_null() ? 0 : retired["quantity"].get<int64_t>()},
                         {"tonnes_issued", total},
                         {"rows_rejected", rejected},
                         {"failures", run.failures}};
@@ -128,10 +171,20 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   } else {
     std::cout << "demo registry written to " << session.db_path << "\n"
               << "  issuance rows taken: " << table.records.size() << ", issuances applied: "
-              << issued.size() << ", tonnes issued: " << total << "\n";
-    for (const RejectedRow& r : table.rejected) {
-      std::cout << "  row rejected, line " << r.line << ": " << r.reason << "\n";
+              << applied << ", tonnes issued: " << total << "\n"
+              << "  projects imported: " << projects.taken << ", project rows not taken: "
+              << projects.rejected.size() << "\n";
+    for (const ImportRow& r : projects.rejected) {
+      std::cout << "  project row not taken, line " << r.line << ": " << r.reason << "\n";
     }
+    for (const ImportRow& r : issuances.rejected) {
+      std::cout << "  issuance row not taken, line " << r.line << ": " << r.reason << "\n";
+    }
+    std::cout << "  Article 6 story (MN901, both sides authorized, vintages 2021-2022): "
+              << (moved.is_null() ? 0 : moved["quantity"].get<int64_t>())
+              << " t first transferred MNG01 -> JPN01, "
+              << (retired.is_null() ? 0 : retired["quantity"].get<int64_t>())
+              << " t retired towards Japan's NDC (use year 2026)\n";
     std::cout << "  accounts: JPN01 government " << jpn_gov << ", retirement " << jpn_ret
               << ", cancellation " << jpn_can << ", Demo Trading " << jpn_trader
               << ", Demo Power " << jpn_utility << "; MNG01 government " << mng_gov << "\n";

@@ -117,6 +117,8 @@ TEST_F(Article6, IssuanceStep2bVersionsAndQuantities) {
   Json wrong = testing::IssueMngArgs("MN101", 1000, {V(2021, 200)});
   wrong["shares"] = {{"MNG", 500}, {"JPN", 500}};
   r.Refused("issue.jcm", wrong, Check::kAllocationMismatch);
+  wrong["shares"] = {{"MNG", 211}, {"JPN", 789}};  // 21.1 %: more than one point off 20 %.
+  r.Refused("issue.jcm", wrong, Check::kAllocationMismatch);
   r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 150)}), Check::kIssuanceSplitMismatch);
   // A change raising 2021 (allowed by the terms) makes room.
   r.Ok("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-02-01"},
