@@ -2,6 +2,18 @@
 // metrics, access log and the OpenAPI document. See http/server.h.
 #include "http/server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "report/aef_builder.h"
+#include "report/authorization_copy.h"
+#include "report/statistics.h"
+#include "service/adjustments.h"
+#include "web/web_assets.h"
+
 #include <httplib.h>
 #include <sys/socket.h>
 
@@ -600,6 +612,147 @@ struct Server::Impl {
     });
   }
 
+  // ---- Reports and public statistics (read-only, public: what the Parties publish).
+
+  static Reply TextReply(int status, std::string content_type, std::string text) {
+    Reply reply;
+    reply.status = status;
+    reply.content_type = std::move(content_type);
+    reply.text = std::move(text);
+    return reply;
+  }
+
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // Runs `write` on a fresh temporary file path and answers the file's bytes.
+  static Reply FileReply(const std::string& content_type,
+                         const std::function<Status<std::string>(const std::string&)>& write) {
+    char path[] = "/tmp/jcmreg-report-XXXXXX";
+    const int fd = ::mkstemp(path);
+    if (fd < 0) return ErrorReply(Check::kOverloaded, "cannot create a temporary file");
+    ::close(fd);
+    const auto written = write(path);
+    std::string bytes = written.ok() ? ReadAll(path) : "";
+    ::unlink(path);
+    if (!written.ok()) return ErrorReply(Check::kOverloaded, written.error());
+    return TextReply(200, content_type, std::move(bytes));
+  }
+
+  Reply Aef(Call& call, bool checks_only) {
+    const auto party = ParsePartyCode(call.req.get_param_value("party"));
+    const auto year = ParseInt(call.req.get_param_value("year"));
+    if (!party || !year) {
+      return ErrorReply(Check::kFieldInvalid, "the AEF needs ?party=JPN&year=2025");
+    }
+    report::AefRequest request{*party, static_cast<int32_t>(*year), "1.0", ""};
+    if (call.req.has_param("version")) request.version = call.req.get_param_value("version");
+    auto wb = report::BuildAef(store, request);
+    if (!wb) return FailureReply(wb.error());
+    if (checks_only) {
+      const auto& submission = wb->tables[report::kSubmission].rows;
+      const int32_t first = submission.empty() ? 0 : std::atoi(submission[0][6].c_str());
+      const int32_t last = submission.empty() ? 0 : std::atoi(submission[0][7].c_str());
+      Json out = Json::array();
+      for (const auto& c : report::PreConsistencyChecks(*wb, nullptr, first, last)) {
+        out.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status},
+                           {"problems", c.problems}});
+      }
+      Reply reply;
+      reply.body = Json{{"checks", out}};
+      return reply;
+    }
+    const std::string format = call.req.has_param("format") ? call.req.get_param_value("format") : "json";
+    if (format == "json") return TextReply(200, "application/json", report::WorkbookJson(*wb) + "\n");
+    if (format == "csv") {
+      const auto table = ParseInt(call.req.get_param_value("table"));
+      if (!table || *table < 1 || *table > 5) {
+        return ErrorReply(Check::kFieldInvalid, "format=csv needs &table=1..5 (one CSV per table)");
+      }
+      return TextReply(200, "text/csv; charset=utf-8",
+                      report::TableCsv(wb->tables[static_cast<size_t>(*table - 1)]));
+    }
+    if (format != "xlsx") return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx");
+    const report::AefWorkbook workbook = std::move(wb).value();
+    return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     [&workbook](const std::string& path) { return report::WriteXlsx(workbook, path); });
+  }
+
+  Reply AuthorizationDocument(Call& call, bool initial) {
+    const auto party = ParsePartyCode(call.req.get_param_value("party"));
+    const std::string ca = call.req.get_param_value("ca");
+    if (!party || ca.empty()) return ErrorReply(Check::kFieldInvalid, "needs ?ca=KEY&party=P");
+    auto md = initial ? report::InitialReportMarkdown(store, ca, *party)
+                      : report::AuthorizationCopyMarkdown(store, ca, *party);
+    if (!md) return FailureReply(md.error());
+    if (call.req.get_param_value("format") != "pdf") {
+      return TextReply(200, "text/markdown; charset=utf-8", *md);
+    }
+    const std::string text = *md;
+    return FileReply("application/pdf", [&text, initial](const std::string& path) {
+      return report::WriteTextPdf(text, initial ? "Initial report" : "Copy of authorization", path);
+    });
+  }
+
+  void AddReportRoutes() {
+    Add("GET", "/v1/reports/aef", Access::kPublic,
+        "The AEF of a Party and year: ?party=&year=&format=json|xlsx|csv(&table=1..5).",
+        [this](Call& call) { return Aef(call, false); });
+    Add("GET", "/v1/reports/aef/checks", Access::kPublic,
+        "The pre-consistency checks (R-CC-05) of a Party's AEF: ?party=&year=.",
+        [this](Call& call) { return Aef(call, true); });
+    Add("GET", "/v1/reports/authorization", Access::kPublic,
+        "Copy of a Party's authorization of a cooperative approach: ?ca=&party=&format=md|pdf.",
+        [this](Call& call) { return AuthorizationDocument(call, false); });
+    Add("GET", "/v1/reports/initial", Access::kPublic,
+        "The initial report pack for a cooperative approach: ?ca=&party=&format=md|pdf.",
+        [this](Call& call) { return AuthorizationDocument(call, true); });
+    Add("GET", "/v1/reports/adjustments", Access::kPublic,
+        "Corresponding adjustments: ?party=&ndc_period=2021-2030&format=json|csv.",
+        [this](Call& call) {
+          const auto party = ParsePartyCode(call.req.get_param_value("party"));
+          const std::string period = call.req.get_param_value("ndc_period");
+          const auto first = ParseInt(period.substr(0, 4));
+          if (!party || period.size() != 9 || !first) {
+            return ErrorReply(Check::kFieldInvalid, "needs ?party=JPN&ndc_period=2021-2030");
+          }
+          auto report = service::AdjustmentsReportJson(store, *party, static_cast<int32_t>(*first));
+          if (!report) return FailureReply(report.error());
+          if (call.req.get_param_value("format") == "csv") {
+            return TextReply(200, "text/csv; charset=utf-8", service::AdjustmentsCsv(*report));
+          }
+          Reply reply;
+          reply.body = *report;
+          return reply;
+        });
+    Add("GET", "/v1/statistics/annual", Access::kPublic,
+        "Annual transactions summary of JCM credits (tCO2): ?format=json|csv.", [this](Call& call) {
+          auto rows = report::AnnualTransactionsSummary(store);
+          if (!rows) return FailureReply(rows.error());
+          if (call.req.get_param_value("format") == "csv") {
+            return TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+          }
+          Reply reply;
+          reply.body = *rows;
+          return reply;
+        });
+    Add("GET", "/v1/statistics/accounts", Access::kPublic,
+        "Information on entity holding accounts: ?format=json|csv.", [this](Call& call) {
+          auto rows = report::EntityHoldingAccounts(store);
+          if (!rows) return FailureReply(rows.error());
+          if (call.req.get_param_value("format") == "csv") {
+            return TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+          }
+          Reply reply;
+          reply.body = *rows;
+          return reply;
+        });
+  }
+
   void BuildRoutes() {
     Add("GET", "/healthz", Access::kPublic, "Liveness: the database answers.", [this](Call&) {
       const int64_t seq = JournalSequence();
@@ -671,8 +824,10 @@ struct Server::Impl {
         [this](Call& call) { return Holdings(call); });
     Add("GET", "/v1/lots", Access::kPublic, "Issuance lots (public issuance data).",
         [this](Call&) { return FromResult(service::ListLotsJson(store)); });
-    Add("GET", "/v1/trace/{registry}/{serial}", Access::kToken,
-        "The lineage of one serial number.", [this](Call& call) { return Trace(call); });
+    Add("GET", "/v1/trace/{registry}/{serial}", Access::kPublic,
+        "The lineage of one serial number (public, like the ITMO identifiers it shows).",
+        [this](Call& call) { return Trace(call); });
+    AddReportRoutes();
     Add("GET", "/v1/journal", Access::kToken, "Journal entries ?after=N&limit=M.",
         [this](Call& call) { return Journal(call); });
     Add("GET", "/v1/verify", Access::kToken,
@@ -809,6 +964,18 @@ Result<int, std::string> Server::Start() {
     } else {
       s.http.Post(pattern, handler);
     }
+  }
+  // The portal: static files embedded at build time (src/web), served at / with no token.
+  for (const char* path : {"/", "/index.html", "/app.js", "/i18n.js", "/style.css"}) {
+    s.http.Get(path, [](const httplib::Request& req, httplib::Response& res) {
+      const web::WebAsset* asset = web::FindWebAsset(req.path);
+      if (asset == nullptr) {
+        res.status = 404;
+        return;
+      }
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
+    });
   }
   // Errors httplib answers itself (no route, body too large, bad request line): JSON bodies.
   s.http.set_error_handler(httplib::Server::HandlerWithResponse(

@@ -419,7 +419,16 @@ TEST(HttpApi, PublicReadsShowOnlyPublicData) {
   EXPECT_EQ(api.Get("/v1/lots").status, 200);
   EXPECT_EQ(api.Get("/v1/parties").status, 200);
   ExpectError(api.Get("/v1/journal"), 401, "unauthenticated");
-  ExpectError(api.Get("/v1/trace/JPN01/5"), 401, "unauthenticated");
+  // The lineage of a serial is public, as the ITMO identifiers it shows are (portal lookup).
+  EXPECT_EQ(api.Get("/v1/trace/JPN01/5").status, 200);
+  EXPECT_EQ(api.Get("/v1/statistics/annual").status, 200);
+  EXPECT_EQ(api.Get("/v1/statistics/accounts").status, 200);
+  EXPECT_EQ(api.Get("/v1/reports/aef?party=JPN&year=2026").status, 200);
+  ExpectError(api.Get("/v1/reports/aef?party=JPN"), 400, "field_invalid");
+  const auto portal = api.Client().Get("/");
+  ASSERT_TRUE(portal);
+  EXPECT_EQ(portal->status, 200);
+  EXPECT_NE(portal->body.find("<title>JCM Registry</title>"), std::string::npos);
   ExpectError(api.Get("/v1/proposals"), 401, "unauthenticated");
   ExpectError(api.Get("/v1/documents/proposal"), 401, "unauthenticated");
   // Credentials are never served, not even to an administrator.
