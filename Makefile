@@ -8,7 +8,7 @@ DB ?= data/registry.db
 LISTEN ?= 127.0.0.1:8080
 JCMREG := $(BUILD)/src/jcmreg
 
-.PHONY: all deps build build-asan test test-fast run clean bench fuzz
+.PHONY: all deps build build-asan browser-deps test test-fast run clean bench fuzz
 
 all: build
 
@@ -23,8 +23,13 @@ build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DREGISTRY_SANITIZE=ON -DREGISTRY_WERROR=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Every test: the release build, then the same tests under AddressSanitizer + UBSan.
-test: build build-asan
+# playwright-core for the portal's browser tests, pinned by test/browser/package-lock.json.
+browser-deps: deps
+	@cd test/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+
+# Every test: the release build, then the same tests under AddressSanitizer + UBSan (the browser
+# and benchmark smoke tests, labelled no-asan, run once, in the release build).
+test: build build-asan browser-deps
 	@scripts/test-services.sh start
 	@ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) --timeout 900
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) --timeout 1800 -LE no-asan
@@ -38,7 +43,7 @@ test-fast: build
 run: build
 	@if [ ! -f $(DB) ]; then $(JCMREG) --db $(DB) demo >/dev/null; fi
 	@TOKEN=$$($(JCMREG) user add --db $(DB) --role administrator --scope '*' --quiet) || exit 3; \
-	  echo "JCM registry API: http://$(LISTEN)/v1   (OpenAPI: http://$(LISTEN)/v1/openapi.json)"; \
+	  echo "JCM registry portal: http://$(LISTEN)/   API: http://$(LISTEN)/v1   (OpenAPI: http://$(LISTEN)/v1/openapi.json)"; \
 	  echo "administrator token (shown once): $$TOKEN"; \
 	  echo "try: curl -H 'Authorization: Bearer '$$TOKEN http://$(LISTEN)/v1/accounts"; \
 	  exec $(JCMREG) serve --db $(DB) --listen $(LISTEN)

@@ -6,8 +6,11 @@ pkgs=(build-essential cmake pkg-config ccache
       libsqlite3-dev sqlite3 libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
       libxlsxwriter-dev libhpdf-dev libpq-dev libpqxx-dev postgresql
       libgtest-dev libgmock-dev libbenchmark-dev
-      python3 python3-openpyxl poppler-utils curl)
-if [ "${JCM_WITH_BROWSER:-0}" = 1 ]; then pkgs+=(chromium nodejs npm); fi
+      python3 python3-openpyxl poppler-utils curl
+      chromium)
+# The portal's browser tests run Debian's chromium through playwright-core (npm, test/browser).
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

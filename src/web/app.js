@@ -43,6 +43,9 @@ function el(tag, attrs, ...children) {
 
 function fmt(n) { return typeof n === "number" ? n.toLocaleString("en-US") : (n ?? ""); }
 
+// A message that survives the re-render after a successful action.
+let flash = null;
+
 function message(text, ok) { return el("div", { class: "msg " + (ok ? "ok" : "bad"), role: "status" }, text); }
 
 function errorText(r) {
@@ -256,8 +259,10 @@ async function consoleMovementForm(status) {
     if (command !== "retire") delete values.use_year;
     if (command !== "cancel") delete values.purpose;
     const r = await api("POST", "/v1/proposals", { command, args: values });
-    status.replaceChildren(message(r.status < 300 ? `Proposal ${r.body?.proposal?.id ?? r.body?.id ?? ""} created: waiting for a second person's approval.` : errorText(r), r.status < 300));
-    if (r.status < 300) route();
+    if (r.status >= 300) { status.replaceChildren(message(errorText(r), false)); return; }
+    const id = r.body?.result?.id ?? r.body?.result?.proposal?.id ?? "";
+    flash = [`Proposal ${id} created: waiting for a second person's approval.`, true];
+    route();
   } }, el("h3", {}, t("console.propose")), el("label", {}, "Kind", kind),
     field("from", "From account", { required: true }), field("to", "To account"),
     field("quantity", "Quantity (t)"), field("ranges", "or serial ranges (101-200, …)"),
@@ -271,8 +276,9 @@ async function consoleProposals(status) {
   const proposals = await listOf("/v1/proposals", "proposals");
   const decide = async (id, verb) => {
     const r = await api("POST", `/v1/proposals/${id}/${verb}`, {});
-    status.replaceChildren(message(r.status < 300 ? `Proposal ${id}: ${verb}d.` : errorText(r), r.status < 300));
-    if (r.status < 300) route();
+    if (r.status >= 300) { status.replaceChildren(message(errorText(r), false)); return; }
+    flash = [`Proposal ${id}: ${verb}d.`, true];
+    route();
   };
   return pagedTable([
     { key: "id", label: "Id", num: true },
@@ -289,7 +295,9 @@ async function consoleProposals(status) {
 async function consoleCommandForm(status) {
   const commands = (await api("GET", "/v1/commands")).body;
   const list = Array.isArray(commands) ? commands : (commands?.commands || []);
-  const select = el("select", { name: "command" }, list.map(c => el("option", { value: c.name || c }, c.name || c)));
+  const name = c => c.type || c.name || c;
+  const select = el("select", { name: "command" }, list.map(c => el("option", { value: name(c) },
+    name(c) + (c.four_eyes ? " (four-eyes: becomes a proposal)" : ""))));
   const args = el("textarea", { name: "args" }, "{}");
   const form = el("form", { id: "command-form", onsubmit: async e => {
     e.preventDefault();
@@ -305,6 +313,7 @@ async function consoleCommandForm(status) {
 async function pageConsole(main) {
   if (!token()) { signIn(main); return; }
   const status = el("div", { id: "console-status" });
+  if (flash) { status.append(message(flash[0], flash[1])); flash = null; }
   main.append(el("h1", {}, t("console.title")), el("button", { class: "secondary", onclick: () => { sessionStorage.removeItem("token"); route(); } }, t("console.signout")), status);
   const accounts = await listOf("/v1/accounts", "accounts");
   const holdings = el("div", { id: "holdings" });
@@ -341,6 +350,7 @@ async function route() {
   const name = (location.hash.replace(/^#\/?/, "").split("/")[0]) || "";
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#/" + name);
   const main = document.getElementById("main");
+  delete main.dataset.ready;  // Tests and scripts wait for the page's own "ready".
   main.replaceChildren();
   const page = PAGES[name] || pageHome;
   try { await page(main); } catch (e) { main.append(message(String(e), false)); }

@@ -25,8 +25,8 @@ function run(...args) {
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   run("--db", db, "demo", "--data", join(root, "data/jcm"));
-  tokenA = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "Representative A", "--quiet");
-  tokenB = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "Representative B", "--quiet");
+  tokenA = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.a", "--quiet");
+  tokenB = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.b", "--quiet");
   server = spawn(jcmreg, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"], { cwd: root });
   base = await new Promise((resolveUrl, reject) => {
     let out = "";
@@ -41,13 +41,18 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-quic", `--user-data-dir=${join(work, "chromium")}`],
+      "--disable-component-update", "--disable-sync", "--disable-quic"],
+    // playwright-core gives every launch a fresh, empty user data dir of its own.
   });
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) server.kill("SIGTERM");
+  if (server) {
+    server.kill("SIGKILL");
+    server.stdout.destroy();
+    server.stderr.destroy();
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
