@@ -19,6 +19,7 @@
 #include "core/jcm_data.h"
 #include "core/limits.h"
 #include "core/nomenclature.h"
+#include "service/adjustments.h"
 #include "service/article6_hooks.h"
 
 namespace registry::service {
@@ -740,6 +741,8 @@ CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, con
                            {"quantity", part.moved.Count().tonnes},
                            {"first_transfer", !part.block.first_transferred}});
   }
+  // A first transfer in a finalized NDC period of the transferring Party is refused (para 12).
+  RETURN_IF_ERROR(CheckAdjustmentRules(tx, request, parts, first));
   ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, first, ctx));
   result["transferring_party"] = transferring.value;
   result["acquiring_party"] = acquiring.value;

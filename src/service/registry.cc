@@ -31,7 +31,8 @@ CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, co
   return it->second(tx, args, ctx);
 }
 
-Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::string& now) {
+Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::string& now,
+                            std::optional<JournalEntry>& head) {
   Response response;
   if (request.idempotency_key.size() > kIdempotencyKeyBytesMax) {
     response.failure = Failure::Refused(Check::kFieldInvalid, "the idempotency key is too long");
@@ -60,19 +61,14 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
       return response;
     }
   }
-  auto last = tx.LastEntry();
-  if (!last) {
-    response.failure = Failure::Of(last.error());
-    return response;
-  }
   JournalEntry entry;
-  entry.sequence = Sequence{last->has_value() ? (*last)->sequence.value + 1 : 1};
+  entry.sequence = Sequence{head.has_value() ? head->sequence.value + 1 : 1};
   entry.time = now;
   entry.actor = request.actor;
   entry.idempotency_key = request.idempotency_key;
   entry.command = request.command;
   entry.payload = payload;
-  if (last->has_value()) entry.prev_hash = (*last)->hash;
+  if (head.has_value()) entry.prev_hash = head->hash;
   const Context ctx{entry.sequence, now, request.actor};
   auto result = ApplyCommand(tx, request.command, request.args, ctx);
   if (!result) {
@@ -88,6 +84,7 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   }
   response.result = std::move(result).value();
   response.sequence = entry.sequence;
+  head = std::move(entry);
   return response;
 }
 
@@ -108,9 +105,12 @@ std::vector<Response> Registry::ExecuteBatch(const std::vector<Request>& request
   auto tx = store_.Begin();
   if (!tx) return fail_all(tx.error());
   const std::string now = clock_.Now();
+  auto last = (*tx)->LastEntry();  // Read once per batch, under the writer's lock.
+  if (!last) return fail_all(last.error());
+  std::optional<JournalEntry> head = std::move(last).value();
   for (size_t i = 0; i < requests.size(); ++i) {
     if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
-    responses[i] = ApplyOne(**tx, requests[i], now);
+    responses[i] = ApplyOne(**tx, requests[i], now, head);
     // A refused or replayed command leaves nothing behind; roll back whatever it wrote.
     auto s = responses[i].ok() && !responses[i].replayed ? (*tx)->ReleaseSavepoint()
                                                           : (*tx)->RollbackToSavepoint();

@@ -70,7 +70,10 @@ class Registry {
   Store& store() { return store_; }
 
  private:
-  Response ApplyOne(Transaction& tx, const Request& request, const std::string& now);
+  // `head` is the last journal entry of the transaction (nullopt before the first); it is
+  // advanced when the command applies, so a batch reads the journal head once.
+  Response ApplyOne(Transaction& tx, const Request& request, const std::string& now,
+                    std::optional<JournalEntry>& head);
 
   Store& store_;
   journal::SigningKey key_;

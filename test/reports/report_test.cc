@@ -299,6 +299,7 @@ TEST_F(Reports, AdjustmentsAddInVintageYearsAndSubtractInTheYearOfUse) {
   EXPECT_EQ(j[9]["average"], "-100/10");
   EXPECT_EQ((*jpn)["period_adjustment"], -10);
   EXPECT_EQ(j[5]["fiscal_year"], "FY2026");
+  EXPECT_EQ(j[0]["acquired_of_this_vintage"], 300);  // Japan acquired 300 t of vintage 2021.
   EXPECT_NE(service::AdjustmentsCsv(*jpn).find("2026,0,0,100,-100,"), std::string::npos);
   // The method is fixed for the period; finalization freezes the figures.
   r.Refused("ndc.configure", {{"party", "JPN"}, {"first_year", 2021}, {"last_year", 2030}, {"method", "trajectory"}},
@@ -307,6 +308,9 @@ TEST_F(Reports, AdjustmentsAddInVintageYearsAndSubtractInTheYearOfUse) {
   r.Refused("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2027}}, Check::kNdcPeriodFinalized);
   r.Refused("ndc.inventory", {{"party", "JPN"}, {"first_year", 2021}, {"year", 2026}, {"emissions", 1}},
             Check::kNdcPeriodFinalized);
+  // A first transfer of a vintage in Mongolia's finalized period is refused too.
+  r.Ok("ndc.finalize", {{"party", "MNG"}, {"first_year", 2021}});
+  r.Refused("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 10}}, Check::kNdcPeriodFinalized);
 }
 
 TEST_F(Reports, HeldBlocksCannotBeUsedTowardsAnNdcUntilCleared) {
