@@ -18,15 +18,21 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include <httplib.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "http/server.h"
 #include "journal/chain.h"
+#include "service/access.h"
 #include "service/registry.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -406,6 +412,9 @@ struct Options {
   int64_t probe_ops = 5000;
   int64_t issue_ops = 2000;
   int vintages = 1;
+  // HTTP mode.
+  std::string clients = "1,4,16,64";
+  int64_t http_ops = 2000;
 };
 
 int Throughput(const Options& o) {
@@ -468,9 +477,205 @@ int Throughput(const Options& o) {
     }
     ++run;
   }
-  std::printf("(c) over HTTP: not measured (no `jcmreg serve` in this build)\n");
+  std::printf("(c) over HTTP: see `jcm_bench http`\n");
   std::printf("peak RSS %lld KiB\n", static_cast<long long>(PeakRssKib()));
   return run > 0 ? 0 : 2;
+}
+
+// ---- (c) over HTTP -------------------------------------------------------------------------
+
+// One request's answer: status and parsed body; a transport error stops the run.
+struct HttpAnswer {
+  int status = 0;
+  Json body;
+};
+
+HttpAnswer PostJson(httplib::Client& client, const std::string& path, const Json& body,
+                    const std::string& token) {
+  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
+  auto res = client.Post(path.c_str(), headers, body.dump(), "application/json");
+  if (!res) Die("POST " + path + ": " + httplib::to_string(res.error()));
+  HttpAnswer a;
+  a.status = res->status;
+  a.body = Json::parse(res->body, nullptr, false);
+  return a;
+}
+
+// The writer's group-commit counters from /metrics: {requests, batches}.
+std::pair<int64_t, int64_t> WriterCounters(int port) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) Die("GET /metrics failed");
+  auto value = [&](const std::string& name) -> int64_t {
+    const size_t at = res->body.find("\n" + name + " ");
+    if (at == std::string::npos) Die("/metrics has no " + name);
+    return std::atoll(res->body.c_str() + at + name.size() + 2);
+  };
+  return {value("jcm_writer_batch_size_sum"), value("jcm_writer_batch_size_count")};
+}
+
+struct HttpStats {
+  Stats stats;            // ops = operations (c1: holds, c2: transfers); latency per request.
+  int64_t requests = 0;
+  double mean_batch = 0;  // Requests per group-commit batch of the writer during the run.
+};
+
+// Runs `ops` operations from `clients` threads, each with its own keep-alive httplib::Client;
+// `operation(client, index, latencies)` performs operation `index` (0..ops-1) and records the
+// latency of each HTTP request it makes.
+template <typename Operation>
+HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op,
+                     const Operation& operation) {
+  std::atomic<int64_t> next{0};
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
+  const auto before = WriterCounters(port);
+  const double cpu_start = CpuSeconds();
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_read_timeout(120, 0);
+      for (int64_t i = next++; i < ops; i = next++) {
+        operation(client, i, latencies[static_cast<size_t>(c)]);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  HttpStats out;
+  out.stats.seconds = Seconds(start, Clock::now());
+  out.stats.cpu_seconds = CpuSeconds() - cpu_start;
+  out.stats.ops = ops;
+  out.requests = ops * requests_per_op;
+  for (auto& l : latencies) out.stats.latency_us.insert(out.stats.latency_us.end(), l.begin(), l.end());
+  const auto after = WriterCounters(port);
+  const int64_t batches = after.second - before.second;
+  out.mean_batch = batches > 0 ? static_cast<double>(after.first - before.first) /
+                                     static_cast<double>(batches)
+                               : 0;
+  return out;
+}
+
+// Times one POST and checks its status.
+Json TimedPost(httplib::Client& client, const std::string& path, const Json& body,
+               const std::string& token, int expected, std::vector<double>& latencies) {
+  const auto t0 = Clock::now();
+  HttpAnswer a = PostJson(client, path, body, token);
+  latencies.push_back(Seconds(t0, Clock::now()) * 1e6);
+  if (a.status != expected) {
+    Die("POST " + path + " " + body.dump() + ": HTTP " + std::to_string(a.status) + " " +
+        a.body.dump());
+  }
+  return a.body;
+}
+
+int64_t JournalHead(Store& store) {
+  auto tx = store.BeginRead();
+  if (!tx) Die("read: " + tx.error().message);
+  auto last = (*tx)->LastEntry();
+  if (!last || !last->has_value()) Die("the journal is empty");
+  return (*last)->sequence.value;
+}
+
+std::string SerialRange(int64_t serial) {
+  return std::to_string(serial) + "-" + std::to_string(serial);
+}
+
+void PrintHttpRow(const char* name, HttpStats& run, double base) {
+  std::printf("%-30s %8.0f %8.0f %8.3f %8.0f %8.0f %8.1f %10.1f\n", name, run.stats.OpsPerSecond(),
+              static_cast<double>(run.requests) / run.stats.seconds,
+              base > 0 ? run.stats.OpsPerSecond() / base : 0, run.stats.Percentile(0.50),
+              run.stats.Percentile(0.99), run.mean_batch,
+              run.stats.cpu_seconds * 1e6 / static_cast<double>(run.stats.ops));
+}
+
+int Http(const Options& o) {
+  std::printf("http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
+              "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
+              "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
+              "closed, 2 written, 1 signed entry\n"
+              "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
+              "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
+              "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n",
+              static_cast<long long>(o.http_ops), o.dir.c_str());
+  std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s\n", "run", "ops/s", "req/s", "c/a", "p50 us",
+              "p99 us", "batch", "cpu us/op");
+  const journal::SigningKey key = journal::GenerateKey();
+  for (const int clients : ParseList(o.clients)) {
+    const int64_t ops = o.http_ops;
+    WorkDir dir(o.dir, o.keep);
+    Stats a = RunStorageLimit(dir.File("a-signed.db"), ops, clients, Extras{true}, key);
+    BenchRegistry r(dir.File("c.db"));
+    const Json issued =
+        r.Must("issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", 2 * ops}}}}});
+    const int64_t first = issued.at("lots").at(0).at("first").get<int64_t>();
+    std::string tokens[2];
+    for (int u = 0; u < 2; ++u) {
+      const service::NewToken token = service::MakeToken();
+      r.Must("user.add", {{"name", u == 0 ? "alice" : "bob"},
+                          {"role", service::kRoleAdministrator},
+                          {"scope", "*"},
+                          {"token_hash", token.hash}});
+      tokens[u] = token.token;
+    }
+    http::ServerOptions options;
+    options.port = 0;
+    options.rate_per_second = 0;  // Rate limiting off: the clients are the load.
+    options.access_log = false;
+    options.threads = static_cast<size_t>(clients) + 8;  // A keep-alive client holds a thread.
+    options.public_key = r.key.public_key;
+    options.scratch = [] { return sqlite::Open(sqlite::Options{":memory:", false}); };
+    const int64_t head_before = JournalHead(*r.store);
+    http::Server server(*r.store, *r.registry, options);
+    auto port = server.Start();
+    if (!port) Die("server: " + port.error());
+    // (c1): serials first .. first+ops-1 are held one by one.
+    HttpStats c1 = RunClients(*port, clients, ops, 1,
+                              [&](httplib::Client& client, int64_t i, std::vector<double>& lat) {
+                                TimedPost(client, "/v1/commands/block.hold",
+                                          {{"account", 1},
+                                           {"ranges", {SerialRange(first + i)}},
+                                           {"hold", true}},
+                                          tokens[0], 200, lat);
+                              });
+    // (c2): serials first+ops .. first+2*ops-1 go to account 2, proposed by A, approved by B.
+    HttpStats c2 = RunClients(
+        *port, clients, ops, 2, [&](httplib::Client& client, int64_t i, std::vector<double>& lat) {
+          const Json proposed = TimedPost(
+              client, "/v1/transfers",
+              {{"from", 1}, {"to", 2}, {"ranges", {SerialRange(first + ops + i)}}}, tokens[1 - (i % 2)],
+              202, lat);
+          const int64_t id = proposed.at("result").at("id").get<int64_t>();
+          TimedPost(client, "/v1/proposals/" + std::to_string(id) + "/approve", Json::object(),
+                    tokens[i % 2], 200, lat);
+        });
+    server.Stop();
+    const double base = a.OpsPerSecond();
+    char name[64];
+    std::printf("N=%d clients\n", clients);
+    std::snprintf(name, sizeof name, "N=%d (a) sqlite+Ed25519 b=%d", clients, clients);
+    std::printf("%-30s %8.0f %8s %8.3f %8.0f %8.0f %8d %10.1f\n", name, a.OpsPerSecond(), "-", 1.0,
+                a.Percentile(0.5), a.Percentile(0.99), clients, a.CpuMicrosPerOp());
+    std::snprintf(name, sizeof name, "N=%d (c1) block.hold", clients);
+    PrintHttpRow(name, c1, base);
+    std::snprintf(name, sizeof name, "N=%d (c2) 4-eyes transfer", clients);
+    PrintHttpRow(name, c2, base);
+    // Every operation applied exactly once: one entry per hold, two per transfer.
+    const int64_t head = JournalHead(*r.store);
+    if (head - head_before != 3 * ops) {
+      Die("the journal grew by " + std::to_string(head - head_before) + " entries, not " +
+          std::to_string(3 * ops));
+    }
+    if (o.verify) {
+      int64_t entries = 0;
+      const double seconds = r.Verify(&entries);
+      std::printf("%-30s verify: %lld entries in %.3f s\n", "", static_cast<long long>(entries),
+                  seconds);
+    }
+  }
+  std::printf("peak RSS %lld KiB\n", static_cast<long long>(PeakRssKib()));
+  return 0;
 }
 
 int Scale(const Options& o) {
@@ -561,8 +766,13 @@ int main(int argc, char** argv) {
   scale->add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
   scale->add_option("--vintages", o.vintages, "vintages (blocks) per issuance while building")
       ->check(CLI::Range(1, 64));
+  CLI::App* http = app.add_subcommand("http", "(c) over HTTP with N concurrent clients");
+  http->add_option("--clients", o.clients, "client counts, comma-separated");
+  http->add_option("--ops", o.http_ops, "operations per run")->check(CLI::Range(1, 10000000));
+  http->add_flag("--verify", o.verify, "verify each registry after its runs");
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines appear as runs finish, even into a file.
   if (*throughput) return registry::bench::Throughput(o);
+  if (*http) return registry::bench::Http(o);
   return registry::bench::Scale(o);
 }
