@@ -58,10 +58,12 @@ BENCH_DIR ?= $(BENCH_BUILD)
 BENCH_BATCHES ?= 1,4,16,64,256
 BENCH_OPS ?= 20000
 BENCH_BLOCKS ?= 1000000
+BENCH_HTTP_OPS ?= 200
 bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
 	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcm_bench
 	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch $(BENCH_BATCHES) throughput --ops $(BENCH_OPS)
+	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) http --clients 1,4,16,64 --ops $(BENCH_HTTP_OPS)
 	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch 256 scale --blocks $(BENCH_BLOCKS)
 
 # libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
