@@ -536,6 +536,7 @@ HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op,
     threads.emplace_back([&, c] {
       httplib::Client client("127.0.0.1", port);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
       client.set_read_timeout(120, 0);
       for (int64_t i = next++; i < ops; i = next++) {
         operation(client, i, latencies[static_cast<size_t>(c)]);
