@@ -27,7 +27,7 @@ bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::str
   for (int i = first; i < argc; ++i) {
     const std::string arg = argv[i];
     if (switches.count(arg)) {
-      flags[arg] = "1";
+      flags[arg].assign(1, '1');  // Not = "1": GCC 12 -O3 warns -Wrestrict wrongly.
       continue;
     }
     if (!allowed.count(arg) || i + 1 >= argc) {

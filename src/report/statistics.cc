@@ -102,16 +102,24 @@ std::string RowsCsv(const Json& object) {
     std::string text = v.is_string() ? v.get<std::string>() : v.dump();
     if (text.find_first_of(",\"\n") == std::string::npos) return text;
     std::string quoted = "\"";
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
+    for (char c : text) {
+      if (c == '"') quoted += '"';
+      quoted += c;
+    }
+    quoted += '"';
+    return quoted;
   };
-  for (size_t i = 0; i < keys.size(); ++i) out += (i ? "," : "") + keys[i];
-  out += "\n";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) out += ',';
+    out += keys[i];
+  }
+  out += '\n';
   for (const Json& row : *rows) {
     for (size_t i = 0; i < keys.size(); ++i) {
-      out += (i ? "," : "") + (row.contains(keys[i]) ? cell(row[keys[i]]) : std::string());
+      if (i > 0) out += ',';
+      if (row.contains(keys[i])) out += cell(row[keys[i]]);
     }
-    out += "\n";
+    out += '\n';
   }
   return out;
 }

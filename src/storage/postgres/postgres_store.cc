@@ -172,6 +172,23 @@ class Connection {
 
   PGconn* get() const { return conn_; }
 
+  // After the server restarted, a broken connection is reset once (prepared statements are
+  // per connection, so they are prepared again on first use).
+  StoreStatus EnsureConnected(const std::string& schema) {
+    if (PQstatus(conn_) == CONNECTION_OK) return {};
+    PQreset(conn_);
+    prepared_.clear();
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return Fail(Error{ErrorCode::kUnavailable,
+                        std::string("PostgreSQL is unreachable: ") + PQerrorMessage(conn_)});
+    }
+    if (auto s = Exec("SET client_min_messages TO warning"); !s) return s;
+    if (!schema.empty()) {
+      if (auto s = Exec("SET search_path TO " + schema); !s) return s;
+    }
+    return {};
+  }
+
  private:
   PGconn* conn_ = nullptr;
   std::map<std::string, std::string> prepared_;
@@ -590,6 +607,7 @@ class PgStore final : public Store {
   }
 
   StoreResult<std::unique_ptr<Transaction>> Begin() override {
+    if (auto s = writer_.EnsureConnected(options_.schema); !s) return Fail(s.error());
     auto tx = std::make_unique<PgTransaction>(&writer_, false, nullptr);
     if (auto s = tx->BeginTx(); !s) return Fail(s.error());
     return std::unique_ptr<Transaction>(std::move(tx));
@@ -600,6 +618,8 @@ class PgStore final : public Store {
     if (conn == nullptr) {
       conn = std::make_unique<Connection>();
       if (auto s = conn->Open(options_.url, options_.schema); !s) return Fail(s.error());
+    } else if (auto s = conn->EnsureConnected(options_.schema); !s) {
+      return Fail(s.error());
     }
     Connection* raw = conn.release();
     auto tx = std::make_unique<PgTransaction>(raw, true, [this, raw] { ReturnReader(raw); });
