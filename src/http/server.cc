@@ -950,6 +950,9 @@ Result<int, std::string> Server::Start() {
   const size_t threads = s.options.threads;
   s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.http.set_payload_max_length(kRequestBodyBytesMax);
+  // Small JSON answers must leave at once: with Nagle's algorithm and the client's delayed ACK
+  // every request waited ~40 ms (docs/benchmarks.md).
+  s.http.set_tcp_nodelay(true);
   s.http.set_keep_alive_max_count(100);
   s.http.set_read_timeout(10, 0);
   s.http.set_write_timeout(10, 0);
