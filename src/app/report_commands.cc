@@ -24,8 +24,9 @@ using service::Json;
 constexpr const char* kUsage =
     "usage: jcmreg report KIND [--db PATH] ...\n"
     "  aef            --party P --year Y --out FILE [--format xlsx|csv|json] [--version X.Y]\n"
-    "                 [--submission-date YYYY-MM-DD] [--partner DIR]  (csv: FILE is a folder;\n"
-    "                 --partner: the partner's AEF as CSV files, for the cross-Party check)\n"
+    "                 [--submission-date YYYY-MM-DD] [--partner DIR|FILE.xlsx]  (csv: FILE is a\n"
+    "                 folder; --partner: the partner's AEF as CSV files in a folder or as an XLSX\n"
+    "                 workbook in our layout, for the cross-Party check)\n"
     "  authorization  --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  initial        --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
@@ -87,7 +88,20 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   auto wb = report::BuildAef(*s.store, request);
   if (!wb) return Failed(wb.error());
   std::optional<report::AefWorkbook> partner;
-  if (flags.count("--partner")) {
+  const std::string partner_path = flags.count("--partner") ? flags["--partner"] : "";
+  if (!partner_path.empty() && std::filesystem::is_regular_file(partner_path)) {
+    auto read = report::ReadAefXlsx(partner_path);
+    if (!read) {
+      std::cerr << "error: partner AEF: " << read.error() << "\n";
+      return cli::kExitError;
+    }
+    partner = std::move(read).value();
+  } else if (!partner_path.empty()) {
+    if (!std::filesystem::is_directory(partner_path)) {
+      std::cerr << "error: partner AEF: " << partner_path
+                << " is neither an XLSX file nor a folder of CSV files\n";
+      return cli::kExitError;
+    }
     std::array<std::string, 5> texts;
     for (size_t i = 0; i < 5; ++i) {
       std::string name = wb->tables[i].name;

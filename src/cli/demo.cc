@@ -116,6 +116,11 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   run.Do(t2, "ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
   run.Do(t2, "ca.authorize", step1("JPN", "JPN01"));
   run.Do(t2, "ca.authorize", step1("MNG", "MNG01"));
+  // Each Party's initial report covering the approach is on file before its first AEF reports
+  // ITMOs of it (4/CMA.6 paras 26-27; R-REP-04): `report aef` refuses otherwise.
+  for (const char* party : {"JPN", "MNG"}) {
+    run.Do(t2, "report.initial.submit", {{"party", party}, {"ca", "JPN-MNG"}, {"date", "2026-03-02"}});
+  }
   run.Do(t2, "project.add", {{"ref", "MN901"}, {"host_party", "MNG"},
                              {"title", "Demo: 2 MW solar PV with battery storage (Article 6 story)"},
                              {"methodology", "MN_AM004"}, {"methodology_version", "Ver1.0"},

@@ -131,6 +131,10 @@ constexpr std::array kCatalogue = {
               "The NDC period's corresponding adjustments are final."},
     CheckInfo{Check::kCaMethodFixed, "ca_method_fixed", 422, "2/CMA.3 annex para 7",
               "The corresponding-adjustment method is fixed for the NDC period."},
+    CheckInfo{Check::kInitialReportNotOnFile, "initial_report_not_on_file", 422,
+              "4/CMA.6 paras 26-27 (R-REP-04)",
+              "The AEF would report ITMOs of a cooperative approach whose initial report is not "
+              "on file (report.initial.submit)."},
     CheckInfo{Check::kUnauthenticated, "unauthenticated", 401, "ARCHITECTURE decision 9",
               "A valid API token is required."},
     CheckInfo{Check::kForbidden, "forbidden", 403, "ARCHITECTURE decision 9",

@@ -71,6 +71,7 @@ enum class Check : uint16_t {
   kBlockHeldInconsistent = 517,
   kNdcPeriodFinalized = 518,
   kCaMethodFixed = 519,
+  kInitialReportNotOnFile = 520,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

@@ -1,11 +1,15 @@
 #include "report/aef_builder.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
 
 #include "core/csv.h"
 #include "core/itmo_id.h"
+#include "report/xlsx_reader.h"
+#include "service/initial_report.h"
 
 namespace registry::report {
 namespace {
@@ -260,6 +264,57 @@ std::vector<ActionRow> ActionsOf(const Block& b, const Snapshot& s, const PartyC
   return out;
 }
 
+// R-REP-04 (4/CMA.6 paras 26-27): the initial report for an approach comes before or together
+// with the first AEF reporting ITMOs of that approach. Refuses when an approach of the reported
+// actions has no initial report of the Party on file, or only one dated after the submission.
+CommandResult<bool> RequireInitialReports(Transaction& tx, const AefRequest& request,
+                                          const Snapshot& s, const std::set<int64_t>& lots) {
+  const std::string submitted = request.submission_date.empty()
+                                    ? std::to_string(request.year) + "-12-31"
+                                    : request.submission_date.substr(0, 10);
+  std::map<std::string, std::string> approaches;  // ca key -> CA id (or the lot's, when keyless)
+  std::map<std::string, std::string> project_ca;  // project ref -> ca key
+  for (const int64_t id : lots) {
+    const IssuanceLot& lot = s.lots.at(id);
+    auto known = project_ca.find(lot.project.value);
+    if (known == project_ca.end()) {
+      std::string key;
+      ASSIGN_OR_RETURN(const auto project, Lift(tx.GetDocument("project", lot.project.value)));
+      if (project) {
+        const Json body = Json::parse(project->body, nullptr, false);
+        if (body.is_object()) key = body.value("ca_key", "");
+      }
+      if (key.empty()) key = lot.cooperative_approach.value;
+      known = project_ca.emplace(lot.project.value, key).first;
+    }
+    approaches.emplace(known->second, lot.cooperative_approach.empty() ? std::string(kNa)
+                                                                       : lot.cooperative_approach.value);
+  }
+  for (const auto& [key, ca_id] : approaches) {
+    const std::string named = "cooperative approach " + (key.empty() ? std::string("(none)") : key) +
+                              " (CA ID " + ca_id + ")";
+    ASSIGN_OR_RETURN(const auto on_file, service::LoadInitialReport(tx, request.party, key));
+    if (!on_file) {
+      return Fail(Failure::Refused(
+          Check::kInitialReportNotOnFile,
+          "the AEF of " + request.party.value + " for " + std::to_string(request.year) +
+              " would report ITMO actions of " + named + ", but no initial report of " +
+              request.party.value + " for it is on file; record it first with "
+              "report.initial.submit {\"party\": \"" + request.party.value + "\", \"ca\": \"" + key +
+              "\", \"date\": \"YYYY-MM-DD\"} (4/CMA.6 paras 26-27)"));
+    }
+    const std::string first = on_file->value("first_date", "");
+    if (first > submitted) {
+      return Fail(Failure::Refused(
+          Check::kInitialReportNotOnFile,
+          "the initial report of " + request.party.value + " for " + named + " was submitted on " +
+              first + ", after this AEF's date of submission " + submitted +
+              "; it must come before or together with the AEF (4/CMA.6 paras 26-27)"));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request) {
@@ -291,6 +346,7 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     }
     authorization_ids[id] = own;
   }
+  std::set<int64_t> reported_lots;
   for (const auto& [id, b] : s.blocks) {
     if (b.created <= s.year_start || b.created > s.year_end) continue;
     const IssuanceLot& lot = s.lots.at(b.lot.value);
@@ -299,8 +355,10 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
       wb.tables[kActions].rows.push_back(
           ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
                       authorization_ids[lot.id.value]));
+      reported_lots.insert(lot.id.value);
     }
   }
+  RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
   for (const auto& [id, account] : s.accounts) {
     if (PartyOf(account.registry) != request.party.value || IsTerminal(account.type)) continue;
     ASSIGN_OR_RETURN(const auto held, Lift(tx->BlocksAsOf(account.id, s.year_end)));
@@ -493,6 +551,81 @@ Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& cs
       return Fail(wb.tables[i].name + ": the header is not the AEF's");
     }
     wb.tables[i].rows.assign(rows->begin() + 1, rows->end());
+  }
+  return wb;
+}
+
+namespace {
+
+// "Action date", "Date of submission", ...: the columns whose cells are dates.
+bool IsDateColumn(const std::string& label) {
+  return label == "Action date" || label.rfind("Date of ", 0) == 0;
+}
+
+// A spreadsheet date serial of the 1900 date system (day 1 = 1 January 1900, with the fictitious
+// 29 February 1900 as day 60) as dd/mm/yyyy; the text itself when it is not one.
+std::string SerialDate(const std::string& text) {
+  int64_t serial = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), serial);
+  if (ec != std::errc() || p != text.data() + text.size() || serial < 61 || serial > 2958465) {
+    return text;
+  }
+  // Days since 1970-01-01, then civil from days (H. Hinnant's algorithm).
+  const int64_t z = serial - 25569 + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", static_cast<int>(d), static_cast<int>(m),
+                static_cast<int>(y));
+  return buf;
+}
+
+}  // namespace
+
+Result<AefWorkbook, std::string> ReadAefXlsx(const std::string& path) {
+  auto sheets = ReadXlsxSheets(path);
+  if (!sheets) return Fail(sheets.error());
+  AefWorkbook wb = EmptyAefWorkbook();
+  for (AefTable& table : wb.tables) {
+    const XlsxSheet* sheet = nullptr;
+    for (const XlsxSheet& s : *sheets) {
+      if (s.name == table.name) sheet = &s;
+    }
+    if (sheet == nullptr) return Fail(path + ": the sheet '" + table.name + "' is missing");
+    if (sheet->rows.empty() || sheet->rows[0] != table.columns) {
+      std::string got;
+      if (!sheet->rows.empty()) {
+        for (size_t c = 0; c < std::max(sheet->rows[0].size(), table.columns.size()); ++c) {
+          const std::string cell = c < sheet->rows[0].size() ? sheet->rows[0][c] : "";
+          if (c >= table.columns.size() || cell != table.columns[c]) {
+            got = " (column " + std::to_string(c + 1) + " is '" + cell + "', expected '" +
+                  (c < table.columns.size() ? table.columns[c] : std::string()) + "')";
+            break;
+          }
+        }
+      }
+      return Fail(path + ": sheet '" + table.name + "': row 1 is not the AEF's header" + got);
+    }
+    for (size_t r = 1; r < sheet->rows.size(); ++r) {
+      std::vector<std::string> row = sheet->rows[r];
+      if (row.empty()) continue;
+      if (row.size() > table.columns.size()) {
+        return Fail(path + ": sheet '" + table.name + "' row " + std::to_string(r + 1) +
+                    " has a value beyond the last column (" + std::to_string(row.size()) + " > " +
+                    std::to_string(table.columns.size()) + ")");
+      }
+      row.resize(table.columns.size());
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (IsDateColumn(table.columns[c])) row[c] = SerialDate(row[c]);
+      }
+      table.rows.push_back(std::move(row));
+    }
   }
   return wb;
 }

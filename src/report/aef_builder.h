@@ -49,4 +49,11 @@ std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
 // with a partner's AEF in the same layout). Returns a message naming the first problem.
 Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& csv_texts);
 
+// Reads a partner's AEF workbook as XLSX in the layout WriteXlsx writes (one sheet per table,
+// named as the tables, the exact labels in row 1; extra sheets are ignored). Cells are read as
+// text (report/xlsx_reader.h); a date column holding a spreadsheet date serial (1900 date system)
+// becomes dd/mm/yyyy. Empty rows are skipped. Returns a message naming the file, the sheet and the
+// problem (not an XLSX file, a missing sheet, a header that is not the AEF's, malformed XML).
+Result<AefWorkbook, std::string> ReadAefXlsx(const std::string& path);
+
 }  // namespace registry::report

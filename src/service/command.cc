@@ -4,6 +4,7 @@
 #include "service/access.h"
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
+#include "service/initial_report.h"
 #include "service/proposal.h"
 
 namespace registry::service {
@@ -16,6 +17,7 @@ const HandlerTable& Handlers() {
     AddAccessCommands(*t);
     AddProposalCommands(*t);
     AddAdjustmentCommands(*t);
+    AddInitialReportCommands(*t);
     return t;
   }();
   return *table;

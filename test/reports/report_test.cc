@@ -5,7 +5,11 @@
 //     rewrites them), the XLSX read back by an independent reader (python3-openpyxl) with the
 //     decision's labels, holdings at 31 December equal to a replay of the journal up to then;
 //   - every pre-consistency check passing on the real workbooks and failing on a crafted one,
-//     with the exact status strings of 4/CMA.6 para 29, and the cross-Party check;
+//     with the exact status strings of 4/CMA.6 para 29, and the cross-Party check, with the
+//     partner's AEF read from CSV or from XLSX (our own workbook read back equals the CSV route;
+//     a crafted XLSX written by libxlsxwriter with inline strings shows its mismatch; corrupt
+//     files give an error naming the problem);
+//   - R-REP-04: no AEF reporting ITMOs of an approach without the Party's initial report on file;
 //   - the copy of the authorization as PDF, read back with pdftotext;
 //   - corresponding adjustments from the ledger: Mongolia's addition in the vintage years,
 //     Japan's subtraction in the year of use; finalization refuses later changes; a hold stops a
@@ -16,10 +20,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <xlsxwriter.h>
 
 #include "report/aef_builder.h"
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
+#include "report/xlsx_reader.h"
 #include "service/adjustments.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "unit/article6_fixture.h"
@@ -42,9 +48,13 @@ std::string Shell(const std::string& command) {
 }
 
 // The scenario; returns nothing, fails the test on any unexpected refusal.
-void Scenario(TestRegistry& r) {
+void Scenario(TestRegistry& r, bool initial_reports = true) {
   testing::SetUpArticle6(r);
   r.clock.Set("2025-06-01T09:00:00Z");
+  if (initial_reports) {  // R-REP-04: on file before the first AEF reporting ITMOs of JPN-MNG.
+    r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
+    r.Ok("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
+  }
   r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
   r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
   r.clock.Set("2026-01-15T09:00:00Z");
@@ -323,6 +333,255 @@ TEST_F(Reports, HeldBlocksCannotBeUsedTowardsAnNdcUntilCleared) {
   r.Refused("retire", {{"from", 1}, {"ranges", {range}}, {"use_year", 2026}}, Check::kBlockHeldInconsistent);
   r.Ok("block.hold", {{"account", 1}, {"ranges", {range}}, {"hold", false}});
   r.Ok("retire", {{"from", 1}, {"ranges", {range}}, {"use_year", 2026}});
+}
+
+
+// ---- The partner's AEF as XLSX (R-CC-05 item 2 with the workbook a partner actually sends).
+
+std::array<std::string, 5> CsvTexts(const report::AefWorkbook& wb) {
+  std::array<std::string, 5> texts;
+  for (size_t i = 0; i < 5; ++i) texts[i] = report::TableCsv(wb.tables[i]);
+  return texts;
+}
+
+TEST_F(Reports, PartnerAefReadsBackFromXlsxExactlyAsFromCsv) {
+  for (const char* party : {"MNG", "JPN"}) {
+    const auto wb = Aef(party, 2026);
+    const std::string path = r.dir.File(std::string(party) + ".xlsx");
+    ASSERT_TRUE(report::WriteXlsx(wb, path).ok());
+    const auto from_xlsx = report::ReadAefXlsx(path);
+    ASSERT_TRUE(from_xlsx.has_value()) << from_xlsx.error();
+    const auto from_csv = report::ReadAefCsv(CsvTexts(wb));
+    ASSERT_TRUE(from_csv.has_value()) << from_csv.error();
+    for (size_t i = 0; i < 5; ++i) {
+      EXPECT_EQ(from_xlsx->tables[i].rows, from_csv->tables[i].rows)
+          << party << " " << from_xlsx->tables[i].name;
+      EXPECT_EQ(from_xlsx->tables[i].rows, wb.tables[i].rows) << party << " " << wb.tables[i].name;
+    }
+    EXPECT_FALSE(wb.tables[report::kActions].rows.empty()) << party;
+  }
+  // The cross-Party check on the XLSX route finds what the CSV route finds: nothing.
+  const auto partner = report::ReadAefXlsx(r.dir.File("MNG.xlsx"));
+  ASSERT_TRUE(partner.has_value());
+  const auto checks = report::PreConsistencyChecks(Aef("JPN", 2026), &*partner, 2021, 2030);
+  EXPECT_EQ(checks[1].status, "Checked, no inconsistencies identified")
+      << (checks[1].problems.empty() ? "" : checks[1].problems[0]);
+}
+
+// Writes `wb` as a partner's tool might: libxlsxwriter in constant-memory mode (inline strings,
+// no shared strings table), every integer as a number, and the dates as date serials with a date
+// format instead of dd/mm/yyyy text.
+void WritePartnerXlsx(const report::AefWorkbook& wb, const std::string& path) {
+  lxw_workbook_options options{};
+  options.constant_memory = LXW_TRUE;
+  lxw_workbook* book = workbook_new_opt(path.c_str(), &options);
+  ASSERT_NE(book, nullptr);
+  lxw_format* date_format = workbook_add_format(book);
+  format_set_num_format(date_format, "dd/mm/yyyy");
+  for (const auto& table : wb.tables) {
+    lxw_worksheet* ws = workbook_add_worksheet(book, table.name.c_str());
+    std::vector<std::vector<std::string>> rows = {table.columns};
+    rows.insert(rows.end(), table.rows.begin(), table.rows.end());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      for (size_t c = 0; c < rows[r].size(); ++c) {
+        const std::string& cell = rows[r][c];
+        const auto row = static_cast<lxw_row_t>(r);
+        const auto col = static_cast<lxw_col_t>(c);
+        const bool date = r > 0 && (table.columns[c] == "Action date" ||
+                                    table.columns[c].rfind("Date of ", 0) == 0);
+        if (date && cell.size() == 10 && cell[2] == '/') {
+          lxw_datetime dt{std::stoi(cell.substr(6, 4)), std::stoi(cell.substr(3, 2)),
+                          std::stoi(cell.substr(0, 2)), 0, 0, 0};
+          worksheet_write_datetime(ws, row, col, &dt, date_format);
+        } else if (r > 0 && !cell.empty() && cell.find_first_not_of("0123456789") == std::string::npos) {
+          worksheet_write_number(ws, row, col, std::stod(cell), nullptr);
+        } else {
+          worksheet_write_string(ws, row, col, cell.c_str(), nullptr);
+        }
+      }
+    }
+  }
+  ASSERT_EQ(workbook_close(book), LXW_NO_ERROR);
+}
+
+TEST_F(Reports, CrossPartyCheckListsAMismatchInAPartnersXlsx) {
+  const auto jpn = Aef("JPN", 2026);
+  auto mng = Aef("MNG", 2026);
+  // Untouched, the partner's workbook in another writer's style reads back to the same tables.
+  const std::string same = r.dir.File("mng-same.xlsx");
+  WritePartnerXlsx(mng, same);
+  const std::string script =
+      "import sys, zipfile\n"
+      "z = zipfile.ZipFile(sys.argv[1])\n"
+      "print('sharedStrings' if 'xl/sharedStrings.xml' in z.namelist() else 'inline',"
+      " 't=\"inlineStr\"' in z.read('xl/worksheets/sheet3.xml').decode())\n";
+  std::ofstream(r.dir.File("kind.py")) << script;
+  EXPECT_EQ(Shell("/usr/bin/python3 " + r.dir.File("kind.py") + " " + same), "inline True\n");
+  const auto read_same = report::ReadAefXlsx(same);
+  ASSERT_TRUE(read_same.has_value()) << read_same.error();
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(read_same->tables[i].rows, mng.tables[i].rows) << i;
+  // One first transfer of 1 t more than Japan acquired: item 2 names the block and both figures.
+  std::string block, quantity;
+  for (auto& row : mng.tables[report::kActions].rows) {
+    if (row[1] != "First transfer" || !block.empty()) continue;
+    block = row[3] + " " + row[7] + " " + row[8];
+    quantity = row[15];
+    row[15] = std::to_string(std::stoll(row[15]) + 1);
+  }
+  ASSERT_FALSE(block.empty());
+  const std::string crafted = r.dir.File("mng-crafted.xlsx");
+  WritePartnerXlsx(mng, crafted);
+  const auto partner = report::ReadAefXlsx(crafted);
+  ASSERT_TRUE(partner.has_value()) << partner.error();
+  const auto checks = report::PreConsistencyChecks(jpn, &*partner, 2021, 2030);
+  EXPECT_EQ(checks[1].status, "Checked, inconsistencies identified");
+  ASSERT_EQ(checks[1].problems.size(), 1u);
+  EXPECT_EQ(checks[1].problems[0], block + ": first transferred " +
+                                       std::to_string(std::stoll(quantity) + 1) + ", acquired " +
+                                       quantity);
+}
+
+TEST_F(Reports, CorruptPartnerXlsxGivesAClearError) {
+  const auto mng = Aef("MNG", 2026);
+  const std::string good = r.dir.File("good.xlsx");
+  ASSERT_TRUE(report::WriteXlsx(mng, good).ok());
+  auto error_of = [](const std::string& path) {
+    const auto read = report::ReadAefXlsx(path);
+    EXPECT_FALSE(read.has_value()) << path;
+    return read.has_value() ? std::string() : read.error();
+  };
+  // Not a zip at all; a zip cut in half.
+  std::ofstream(r.dir.File("text.xlsx")) << "Party,Version\r\nMNG,1.0\r\n";
+  EXPECT_NE(error_of(r.dir.File("text.xlsx")).find("not a readable XLSX workbook"), std::string::npos);
+  std::ifstream in(good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(r.dir.File("half.xlsx"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  EXPECT_NE(error_of(r.dir.File("half.xlsx")).find("not a readable XLSX workbook"), std::string::npos);
+  EXPECT_NE(error_of(r.dir.File("absent.xlsx")).find("absent.xlsx"), std::string::npos);
+  // A zip whose Actions sheet is malformed XML; one with a DTD (entity tricks); one without the
+  // workbook part.
+  const std::string script =
+      "import sys, zipfile\n"
+      "src, dst, part, text = sys.argv[1:5]\n"
+      "zin = zipfile.ZipFile(src)\n"
+      "with zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as zout:\n"
+      "    for item in zin.infolist():\n"
+      "        if item.filename == part:\n"
+      "            if text != '-': zout.writestr(item, text)\n"
+      "        else: zout.writestr(item, zin.read(item.filename))\n";
+  std::ofstream(r.dir.File("edit.py")) << script;
+  auto edited = [&](const std::string& name, const std::string& part, const std::string& text) {
+    const std::string path = r.dir.File(name);
+    Shell("/usr/bin/python3 " + r.dir.File("edit.py") + " " + good + " " + path + " " + part +
+          " '" + text + "'");
+    return path;
+  };
+  const std::string broken = error_of(edited(
+      "broken.xlsx", "xl/worksheets/sheet3.xml",
+      "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c>"));
+  EXPECT_NE(broken.find("sheet 'Actions'"), std::string::npos) << broken;
+  EXPECT_NE(broken.find("malformed XML"), std::string::npos) << broken;
+  const std::string dtd = error_of(edited(
+      "dtd.xlsx", "xl/sharedStrings.xml",
+      "<?xml version=\"1.0\"?><!DOCTYPE sst [<!ENTITY a \"aaaaaaaa\">]><sst><si><t>&a;</t></si></sst>"));
+  EXPECT_NE(dtd.find("a DTD is not allowed"), std::string::npos) << dtd;
+  const std::string no_workbook = error_of(edited("noworkbook.xlsx", "xl/workbook.xml", "-"));
+  EXPECT_NE(no_workbook.find("xl/workbook.xml is missing"), std::string::npos) << no_workbook;
+  // A shared string index beyond the table.
+  const std::string bad_index = error_of(edited(
+      "badindex.xlsx", "xl/worksheets/sheet1.xml",
+      "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>99999</v></c></row></sheetData></worksheet>"));
+  EXPECT_NE(bad_index.find("shared string '99999' does not exist"), std::string::npos) << bad_index;
+  // A workbook without the Holdings sheet; one whose header lost a column.
+  auto partial = mng;
+  partial.tables[report::kHoldings].name = "Stock";
+  ASSERT_TRUE(report::WriteXlsx(partial, r.dir.File("nosheet.xlsx")).ok());
+  const std::string missing = error_of(r.dir.File("nosheet.xlsx"));
+  EXPECT_NE(missing.find("the sheet 'Holdings' is missing"), std::string::npos) << missing;
+  auto renamed = mng;
+  renamed.tables[report::kActions].columns[18] = "Vintage year";
+  ASSERT_TRUE(report::WriteXlsx(renamed, r.dir.File("header.xlsx")).ok());
+  const std::string header = error_of(r.dir.File("header.xlsx"));
+  EXPECT_NE(header.find("sheet 'Actions': row 1 is not the AEF's header (column 19 is 'Vintage year', "
+                        "expected 'Vintage')"),
+            std::string::npos)
+      << header;
+}
+
+TEST(XlsxReader, DecodesEscapesRichTextAndNumbers) {
+  EXPECT_EQ(report::DecodeXstring("a_x000D_b_x005F_c"), "a\rb_c");
+  EXPECT_EQ(report::DecodeXstring("_x00E9_"), "\xC3\xA9");
+  EXPECT_EQ(report::DecodeXstring("_xZZZZ_"), "_xZZZZ_");
+  testing::TempDir dir;
+  lxw_workbook* book = workbook_new(dir.File("rich.xlsx").c_str());
+  lxw_worksheet* ws = workbook_add_worksheet(book, "S");
+  lxw_format* bold = workbook_add_format(book);
+  format_set_bold(bold);
+  lxw_rich_string_tuple a{nullptr, const_cast<char*>("First ")};
+  lxw_rich_string_tuple b{bold, const_cast<char*>("transfer")};
+  lxw_rich_string_tuple* runs[] = {&a, &b, nullptr};
+  worksheet_write_rich_string(ws, 0, 0, runs, nullptr);
+  worksheet_write_number(ws, 0, 2, 1e15, nullptr);
+  worksheet_write_number(ws, 0, 3, 2.5, nullptr);
+  worksheet_write_boolean(ws, 2, 1, 1, nullptr);
+  worksheet_write_formula_num(ws, 3, 0, "=1+1", nullptr, 2);
+  ASSERT_EQ(workbook_close(book), LXW_NO_ERROR);
+  const auto sheets = report::ReadXlsxSheets(dir.File("rich.xlsx"));
+  ASSERT_TRUE(sheets.has_value()) << sheets.error();
+  ASSERT_EQ(sheets->size(), 1u);
+  const auto& rows = (*sheets)[0].rows;
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"First transfer", "", "1000000000000000", "2.5"}));
+  EXPECT_TRUE(rows[1].empty());
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"", "TRUE"}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"2"}));
+}
+
+// ---- R-REP-04: the initial report before (or with) the first AEF reporting ITMOs of an approach.
+
+TEST(InitialReport, AefRefusedUntilTheInitialReportIsOnFile) {
+  TestRegistry r;
+  Scenario(r, /*initial_reports=*/false);
+  auto refused = report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.0", "2027-04-15"});
+  ASSERT_FALSE(refused.has_value());
+  ASSERT_TRUE(refused.error().refusal.has_value()) << refused.error().Message();
+  EXPECT_EQ(refused.error().refusal->check, Check::kInitialReportNotOnFile);
+  EXPECT_EQ(CodeOf(Check::kInitialReportNotOnFile), "JCM-520");
+  EXPECT_NE(refused.error().Message().find("cooperative approach JPN-MNG"), std::string::npos)
+      << refused.error().Message();
+  // A year with no ITMO action (2027: a domestic transfer only) needs no initial report.
+  EXPECT_TRUE(report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2027, "1.0", ""}).has_value());
+  // The submission command refuses bad input and changes nothing.
+  r.clock.Set("2027-03-01T09:00:00Z");
+  r.Refused("report.initial.submit", {{"party", "JPN"}, {"ca", "NOPE"}, {"date", "2026-01-01"}},
+            Check::kUnknownCooperativeApproach);
+  r.Refused("report.initial.submit", {{"party", "THA"}, {"ca", "JPN-MNG"}, {"date", "2026-01-01"}},
+            Check::kUnknownParty);
+  r.Refused("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2026-02-30"}},
+            Check::kFieldInvalid);
+  r.Refused("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2027-03-02"}},
+            Check::kFieldInvalid);  // After today.
+  r.Refused("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}}, Check::kFieldMissing);
+  EXPECT_FALSE(report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.0", "2027-04-15"}).has_value());
+  // Mongolia's report does not cover Japan's AEF.
+  r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2027-03-01"}});
+  EXPECT_TRUE(report::BuildAef(*r.store, report::AefRequest{PartyCode{"MNG"}, 2026, "1.0", "2027-04-15"}).has_value());
+  EXPECT_FALSE(report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.0", "2027-04-15"}).has_value());
+  // On file, but after the AEF's date of submission: still refused, naming both dates.
+  const Json on_file = r.Ok("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2027-03-01"}});
+  EXPECT_EQ(on_file["submissions"], 1);
+  auto early = report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.0", "2027-02-15"});
+  ASSERT_FALSE(early.has_value());
+  EXPECT_EQ(early.error().refusal->check, Check::kInitialReportNotOnFile);
+  EXPECT_NE(early.error().Message().find("submitted on 2027-03-01, after this AEF's date of submission 2027-02-15"),
+            std::string::npos) << early.error().Message();
+  // Together with the AEF (the same date) is allowed; an updated initial report keeps the first date.
+  EXPECT_TRUE(report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.0", "2027-03-01"}).has_value());
+  const Json updated = r.Ok("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2027-03-01"},
+                                                      {"reference", "updated initial report"}});
+  EXPECT_EQ(updated["submissions"], 2);
+  EXPECT_EQ(updated["updated"], true);
+  EXPECT_EQ(updated["first_date"], "2027-03-01");
 }
 
 }  // namespace

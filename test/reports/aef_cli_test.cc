@@ -1,0 +1,197 @@
+// Goal: `jcmreg report aef` works end to end on the demo registry, and what it writes is a
+// workbook other software opens. Method: `jcmreg demo` into a temporary registry, then
+//   - the AEF of MNG as XLSX given to Japan's `report aef --partner` (cross-Party check, R-CC-05
+//     item 2, through the XLSX reader): no inconsistency; a corrupt partner file: exit 3 and a
+//     message, and nothing written;
+//   - R-REP-04 through the CLI: a registry with ITMO actions but no initial report on file is
+//     refused with JCM-520 naming the approach; the demo records its initial reports;
+//   - LibreOffice (soffice --headless --convert-to csv, every sheet) opens the demo's workbook:
+//     each sheet's header is the AEF's and its rows equal the CSV output cell for cell. Skipped
+//     when soffice is not installed.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/csv.h"
+#include "report/aef_builder.h"
+#include "report/aef_format.h"
+#include "testing/test_util.h"
+#include "unit/article6_fixture.h"
+
+namespace registry {
+namespace {
+
+using service::Json;
+
+struct ShellRun {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a shell command; stdout (and stderr when `with_stderr`) and the exit status.
+ShellRun Shell(const std::string& command, bool with_stderr = true) {
+  ShellRun run;
+  FILE* pipe = popen((command + (with_stderr ? " 2>&1" : "")).c_str(), "r");
+  if (pipe == nullptr) return run;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) run.out.append(buf, n);
+  const int status = pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// `jcmreg report aef --db DB` (report takes its flags after the subcommand).
+std::string ReportAef(const std::string& db) {
+  return std::string(JCMREG_BINARY) + " report aef --db " + db;
+}
+
+// The demo registry, built once for the suite.
+class DemoAef : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const ShellRun demo = Shell(std::string(JCMREG_BINARY) + " --db " + Db() + " demo --data " +
+                           JCM_SOURCE_DIR + "/data/jcm");
+    ASSERT_EQ(demo.status, 0) << demo.out;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string Db() { return dir_->File("demo.db"); }
+  static std::string File(const std::string& name) { return dir_->File(name); }
+
+  // `report aef` on the demo; returns its JSON summary.
+  static Json Aef(const std::string& party, const std::string& out, const std::string& extra = "") {
+    const ShellRun run = Shell("cd " + dir_->path() + " && " + JCMREG_BINARY + " report aef --db " + Db() +
+                              " --party " + party + " --year 2026 --out " + out + " " + extra,
+                          false);
+    EXPECT_EQ(run.status, 0) << run.out;
+    return Json::parse(run.out, nullptr, false);
+  }
+
+  static testing::TempDir* dir_;
+};
+
+testing::TempDir* DemoAef::dir_ = nullptr;
+
+TEST_F(DemoAef, JapansAefCrossChecksWithMongoliasXlsx) {
+  const Json mng = Aef("MNG", File("mng.xlsx"));
+  ASSERT_FALSE(mng.is_discarded());
+  EXPECT_GT(mng["rows"]["Actions"].get<int>(), 0);
+  const Json jpn = Aef("JPN", File("jpn.xlsx"), "--partner " + File("mng.xlsx"));
+  ASSERT_FALSE(jpn.is_discarded());
+  const Json& item2 = jpn["pre_consistency_checks"][1];
+  EXPECT_EQ(item2["item"], 2);
+  EXPECT_EQ(item2["status"], "Checked, no inconsistencies identified") << item2.dump();
+  // The same through the CSV route.
+  Aef("MNG", File("mng-csv"), "--format csv");
+  const Json via_csv = Aef("JPN", File("jpn2.xlsx"), "--partner " + File("mng-csv"));
+  EXPECT_EQ(via_csv["pre_consistency_checks"], jpn["pre_consistency_checks"]);
+  // A corrupt partner file: an error naming it, exit 3, and no output written.
+  std::ofstream(File("corrupt.xlsx")) << "PK\x03\x04 not really a zip";
+  const ShellRun bad = Shell(ReportAef(Db()) + " --party JPN --year 2026 --out " +
+                        File("never.xlsx") + " --partner " + File("corrupt.xlsx"));
+  EXPECT_EQ(bad.status, 3) << bad.out;
+  EXPECT_NE(bad.out.find("error: partner AEF: " + File("corrupt.xlsx") + ": not a readable XLSX workbook"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_FALSE(std::filesystem::exists(File("never.xlsx")));
+}
+
+TEST(AefCli, RefusedWithoutTheInitialReportThenAllowed) {
+  testing::TestRegistry r;
+  testing::SetUpArticle6(r);
+  r.clock.Set("2025-06-01T09:00:00Z");
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.clock.Set("2026-01-15T09:00:00Z");
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2500, Json::array({{{"vintage", 2021}, {"quantity", 500}}})));
+  r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 300}});  // A first transfer.
+  const std::string out = r.dir.File("aef.xlsx");
+  const std::string aef = ReportAef(r.db_path) + " --party MNG --year 2026 --out " + out;
+  const ShellRun refused = Shell(aef);
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_NE(refused.out.find("refused: JCM-520 initial_report_not_on_file: the AEF of MNG for 2026 "
+                             "would report ITMO actions of cooperative approach JPN-MNG"),
+            std::string::npos)
+      << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2026-01-15"}});
+  const ShellRun allowed = Shell(aef, false);
+  EXPECT_EQ(allowed.status, 0) << allowed.out;
+  EXPECT_TRUE(std::filesystem::exists(out));
+}
+
+// ---- LibreOffice opens the workbook `jcmreg report aef` writes.
+
+std::string Soffice() {
+  for (const char* path : {"/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/local/bin/soffice"}) {
+    if (std::filesystem::exists(path)) return path;
+  }
+  return "";
+}
+
+TEST_F(DemoAef, LibreOfficeOpensTheWorkbookSheetBySheet) {
+  const std::string soffice = Soffice();
+  if (soffice.empty()) GTEST_SKIP() << "soffice not installed (libreoffice-calc-nogui)";
+  const Json summary = Aef("JPN", File("AEF-JPN-2026.xlsx"));
+  ASSERT_FALSE(summary.is_discarded());
+  Aef("JPN", File("csv"), "--format csv");
+  const std::string out = File("lo");
+  std::filesystem::create_directories(out);
+  // Field separator 44 (,), text delimiter 34 ("), UTF-8 (76), raw values (not as shown), and
+  // token 12 = -1: every sheet to its own file "<name>-<sheet>.csv" (LibreOffice >= 7.2).
+  const std::string filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1";
+  const ShellRun convert = Shell("HOME=" + out + " timeout 300 " + soffice +
+                            " -env:UserInstallation=file://" + out + "/profile --headless --norestore"
+                            " --convert-to '" + filter + "' --outdir " + out + " " +
+                            File("AEF-JPN-2026.xlsx"));
+  ASSERT_EQ(convert.status, 0) << convert.out;
+  const report::AefWorkbook empty = report::EmptyAefWorkbook();
+  bool per_sheet = std::filesystem::exists(out + "/AEF-JPN-2026-Submission.csv");
+  std::string sheets_seen;
+  for (size_t i = 0; i < 5; ++i) {
+    const std::string& name = empty.tables[i].name;
+    std::string path = out + "/AEF-JPN-2026-" + name + ".csv";
+    if (!per_sheet) {  // An older LibreOffice: the first sheet only.
+      if (i > 0) break;
+      path = out + "/AEF-JPN-2026.csv";
+    }
+    ASSERT_TRUE(std::filesystem::exists(path)) << path << "\n" << convert.out;
+    const auto lo = ParseCsv(ReadFile(path));
+    ASSERT_TRUE(lo.has_value()) << lo.error();
+    ASSERT_FALSE(lo->empty()) << name;
+    EXPECT_EQ((*lo)[0], empty.tables[i].columns) << name;
+    const size_t rows = lo->size() - 1;
+    EXPECT_EQ(rows, summary["rows"][name].get<size_t>()) << name;
+    std::string ours_name = name;
+    for (char& c : ours_name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+    const auto ours = ParseCsv(ReadFile(File("csv/" + std::to_string(i + 1) + "_" + ours_name + ".csv")));
+    ASSERT_TRUE(ours.has_value());
+    // Cell for cell, with LibreOffice dropping trailing empty cells of a row.
+    for (size_t r = 0; r < std::min(lo->size(), ours->size()); ++r) {
+      auto expected = (*ours)[r];
+      auto got = (*lo)[r];
+      got.resize(expected.size());
+      EXPECT_EQ(got, expected) << name << " row " << r + 1;
+    }
+    sheets_seen += name + ": " + std::to_string(rows) + " rows; ";
+  }
+  std::cout << "LibreOffice read " << (per_sheet ? "every sheet" : "the first sheet only") << ": "
+            << sheets_seen << "\n";
+}
+
+}  // namespace
+}  // namespace registry
