@@ -29,6 +29,12 @@ std::map<std::string, Extra>& Extras() {
   return *extras;
 }
 
+// Set by `jcmreg key rotate`, which must open a registry whose key file is not in force to
+// finish an interrupted rotation.
+bool g_allow_key_not_in_force = false;
+// Set by `jcmreg verify`, which needs only the public key (PATH.pub): an auditor has no secret.
+bool g_public_key_only = false;
+
 std::string DefaultDb() {
   const char* env = std::getenv("JCMREG_DB");
   return env != nullptr ? env : "data/registry.db";
@@ -136,7 +142,7 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
     session.store = std::move(store).value();
     const bool has_key = std::filesystem::exists(journal::KeyPath(key_path));
     if (create && has_key) return Fail("a signing key already exists at " + journal::KeyPath(key_path));
-    if (!create && !has_key) {
+    if (!create && !has_key && !g_public_key_only) {
       return Fail("no signing key at " + journal::KeyPath(key_path) + "; set JCMREG_KEY or run init");
     }
   } else {
@@ -161,8 +167,16 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
     if (auto saved = journal::SaveKey(key_path, session.key); !saved) return Fail(saved.error());
   } else {
     auto key = journal::LoadKey(key_path);
+    if (!key && g_public_key_only && !std::filesystem::exists(journal::KeyPath(key_path))) {
+      key = journal::SigningKey{};  // Never signs: verify only reads.
+    }
     if (!key) return Fail(key.error());
     session.key = *key;
+    // A key retired by `jcmreg key rotate` must not sign again (verify would flag its entries).
+    if (!g_allow_key_not_in_force) {
+      const std::string stale = journal::CheckKeyInForce(*session.store, key->public_key);
+      if (!stale.empty()) return Fail(journal::KeyPath(key_path) + ": " + stale);
+    }
   }
   const char* fixed = std::getenv("JCMREG_FIXED_TIME");
   if (fixed != nullptr) {
@@ -312,6 +326,11 @@ int RunCli(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
   demo->add_option("--data", demo_data, "folder with mongolia_issuances.csv");
   auto* checks = app.add_subcommand("checks", "print the check catalogue");
+  auto* key_cmd = app.add_subcommand("key", "the journal's signing key")->require_subcommand(1);
+  key_cmd->fallthrough();
+  auto* key_rotate = key_cmd->add_subcommand(
+      "rotate", "a new signing key, journaled under the old one (see docs/operations.md)");
+  key_rotate->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -336,6 +355,8 @@ int RunCli(int argc, char** argv) {
     return kExitOk;
   }
 
+  g_allow_key_not_in_force = key_rotate->parsed() || verify->parsed();  // verify only reads
+  g_public_key_only = verify->parsed();
   const bool creating = init->parsed() || demo->parsed();
   if (demo->parsed() && std::filesystem::exists(db)) {
     std::cerr << "error: " << db << " exists; demo builds a new registry\n";
@@ -348,10 +369,38 @@ int RunCli(int argc, char** argv) {
   }
   Session& s = *session;
   if (init->parsed()) {
-    std::cout << "created " << db << " with signing key " << journal::KeyPath(db) << "\n";
+    std::cout << "created " << db << " with signing key " << journal::KeyPath(s.key_path) << "\n";
     return kExitOk;
   }
   if (demo->parsed()) return RunDemo(s, demo_data, json);
+  if (key_rotate->parsed()) {
+    auto rotated = journal::RotateKey(*s.store, s.key_path, s.clock->Now(), actor);
+    if (!rotated) {
+      std::cerr << "error: key rotate: " << rotated.error() << "\n";
+      return kExitError;
+    }
+    const journal::Rotation& r = rotated->rotation;
+    if (json) {
+      std::cout << Json{{"rotation_entry", r.sequence},
+                        {"signs_from", r.sequence + 1},
+                        {"old_public_key", journal::ToHex(r.old_key)},
+                        {"new_public_key", journal::ToHex(r.new_key)},
+                        {"resumed", rotated->resumed}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cout << (rotated->resumed ? "completed the interrupted rotation of journal entry "
+                                     : "rotated the signing key at journal entry ")
+                << r.sequence << ": old " << journal::ToHex(r.old_key) << "\n  new "
+                << journal::ToHex(r.new_key) << " signs from entry " << r.sequence + 1
+                << "\n  " << journal::KeyPath(s.key_path)
+                << " now holds the new secret key (the old one is deleted); "
+                << journal::PublicKeyPath(s.key_path) << " the new public key\n"
+                << "  restart every server of this registry: a running server still signs with "
+                   "the old key\n";
+    }
+    return kExitOk;
+  }
   if (exec->parsed()) {
     const Json args = Json::parse(exec_args, nullptr, false);
     if (args.is_discarded() || !args.is_object()) {

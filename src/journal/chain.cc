@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -90,8 +93,21 @@ Status<std::string> SaveKey(const std::string& db_path, const SigningKey& key) {
   return {};
 }
 
-Result<SigningKey, std::string> LoadKey(const std::string& db_path) {
-  const std::string path = KeyPath(db_path);
+namespace {
+
+// Writes a secret key file: created exclusively, mode 0600, fsynced.
+Status<std::string> WriteSecret(const std::string& path, const SigningKey& key) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Fail("cannot create " + path + ": " + std::strerror(errno));
+  const std::string hex = ToHex(key.secret) + "\n";
+  const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) return Fail("cannot write " + path);
+  return {};
+}
+
+Result<SigningKey, std::string> LoadSecret(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Fail("signing key " + path + " not found");
   if ((st.st_mode & 077) != 0) {
@@ -108,6 +124,12 @@ Result<SigningKey, std::string> LoadKey(const std::string& db_path) {
   return key;
 }
 
+}  // namespace
+
+Result<SigningKey, std::string> LoadKey(const std::string& db_path) {
+  return LoadSecret(KeyPath(db_path));
+}
+
 Result<PublicKey, std::string> LoadPublicKey(const std::string& db_path) {
   const std::string path = PublicKeyPath(db_path);
   std::ifstream in(path);
@@ -117,6 +139,204 @@ Result<PublicKey, std::string> LoadPublicKey(const std::string& db_path) {
   PublicKey key{};
   if (!FromHex(hex, key.data(), key.size())) return Fail("public key " + path + " is malformed");
   return key;
+}
+
+// ---- Key rotation.
+
+namespace {
+
+constexpr size_t kHexKey = 64;
+
+std::string Short(const PublicKey& key) { return ToHex(key).substr(0, 16); }
+
+// Extracts the 64 hex characters after `"name":"` in `text`.
+std::optional<PublicKey> HexField(const std::string& text, const std::string& name) {
+  const std::string marker = "\"" + name + "\":\"";
+  const size_t at = text.find(marker);
+  if (at == std::string::npos || at + marker.size() + kHexKey > text.size()) return std::nullopt;
+  PublicKey key{};
+  if (!FromHex(text.substr(at + marker.size(), kHexKey), key.data(), key.size())) {
+    return std::nullopt;
+  }
+  return key;
+}
+
+struct KeyDocument {
+  PublicKey key{};
+  int64_t since = 0;
+};
+
+StoreResult<std::optional<KeyDocument>> ReadKeyDocument(Transaction& tx) {
+  auto doc = tx.GetDocument(kKeyDocumentKind, kKeyDocumentKey);
+  if (!doc) return Fail(doc.error());
+  if (!doc->has_value()) return std::optional<KeyDocument>();
+  const std::string& body = (*doc)->body;
+  auto key = HexField(body, "public_key");
+  const std::string since_marker = "\"since\":";
+  const size_t at = body.find(since_marker);
+  if (!key || at == std::string::npos) {
+    return Fail(Error{ErrorCode::kCorruption, "the signing_key document is malformed: " + body});
+  }
+  return std::optional<KeyDocument>(
+      KeyDocument{*key, std::strtoll(body.c_str() + at + since_marker.size(), nullptr, 10)});
+}
+
+StoreResult<std::optional<KeyDocument>> ReadKeyDocument(Store& store) {
+  auto tx = store.BeginRead();
+  if (!tx) return Fail(tx.error());
+  return ReadKeyDocument(**tx);
+}
+
+Status<std::string> SyncDirectory(const std::string& file) {
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Fail("cannot open " + dir + ": " + std::strerror(errno));
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Fail("cannot sync " + dir);
+  return {};
+}
+
+// Step 3 of RotateKey: the pending secret replaces the old one; the public key file follows.
+Status<std::string> InstallPending(const std::string& key_path, const SigningKey& key) {
+  const std::string pending = KeyPath(key_path) + ".new";
+  const std::string pub_tmp = PublicKeyPath(key_path) + ".new";
+  {
+    std::ofstream pub(pub_tmp, std::ios::trunc);
+    pub << ToHex(key.public_key) << "\n";
+    pub.flush();
+    if (!pub) return Fail("cannot write " + pub_tmp);
+  }
+  if (std::rename(pending.c_str(), KeyPath(key_path).c_str()) != 0) {
+    return Fail("cannot rename " + pending + " to " + KeyPath(key_path) + ": " +
+                std::strerror(errno));
+  }
+  if (std::rename(pub_tmp.c_str(), PublicKeyPath(key_path).c_str()) != 0) {
+    return Fail("cannot rename " + pub_tmp + ": " + std::strerror(errno));
+  }
+  return SyncDirectory(KeyPath(key_path));
+}
+
+}  // namespace
+
+std::string RotationPayload(const PublicKey& old_key, const PublicKey& new_key) {
+  return "{\"new_public_key\":\"" + ToHex(new_key) + "\",\"old_public_key\":\"" + ToHex(old_key) +
+         "\"}";
+}
+
+std::string RotationResult(int64_t sequence, const PublicKey& new_key) {
+  return "{\"public_key\":\"" + ToHex(new_key) + "\",\"signs_from\":" +
+         std::to_string(sequence + 1) + "}";
+}
+
+std::optional<Rotation> ParseRotation(const JournalEntry& entry) {
+  if (entry.command != kRotateCommand) return std::nullopt;
+  auto new_key = HexField(entry.payload, "new_public_key");
+  auto old_key = HexField(entry.payload, "old_public_key");
+  if (!new_key || !old_key) return std::nullopt;
+  // Strict: only the exact canonical text is a rotation.
+  if (RotationPayload(*old_key, *new_key) != entry.payload) return std::nullopt;
+  return Rotation{entry.sequence.value, *old_key, *new_key};
+}
+
+StoreResult<std::string> ApplyRotation(Transaction& tx, const Rotation& rotation) {
+  const std::string body = "{\"public_key\":\"" + ToHex(rotation.new_key) +
+                           "\",\"since\":" + std::to_string(rotation.sequence + 1) + "}";
+  if (auto put = tx.PutDocument(kKeyDocumentKind, kKeyDocumentKey, body,
+                                Sequence{rotation.sequence});
+      !put) {
+    return Fail(put.error());
+  }
+  return RotationResult(rotation.sequence, rotation.new_key);
+}
+
+StoreResult<std::optional<PublicKey>> KeyInForce(Store& store) {
+  auto doc = ReadKeyDocument(store);
+  if (!doc) return Fail(doc.error());
+  if (!doc->has_value()) return std::optional<PublicKey>();
+  return std::optional<PublicKey>((*doc)->key);
+}
+
+std::string CheckKeyInForce(Store& store, const PublicKey& key) {
+  auto doc = ReadKeyDocument(store);
+  if (!doc) return "cannot read the key in force: " + doc.error().message;
+  if (!doc->has_value() || (*doc)->key == key) return "";
+  return "this signing key (public " + Short(key) +
+         "...) is no longer in force: the journal rotated to " + Short((*doc)->key) +
+         "... from entry " + std::to_string((*doc)->since) +
+         " (jcmreg key rotate); use the current key file";
+}
+
+Result<RotateOutcome, std::string> RotateKey(Store& store, const std::string& key_path,
+                                             const std::string& time, const std::string& actor) {
+  namespace fs = std::filesystem;
+  const std::string pending = KeyPath(key_path) + ".new";
+  auto old_key = LoadKey(key_path);
+  if (!old_key) return Fail(old_key.error());
+  auto doc = ReadKeyDocument(store);
+  if (!doc) return Fail("cannot read the key in force: " + doc.error().message);
+  if (doc->has_value() && (*doc)->key != old_key->public_key) {
+    // The journal has rotated but the key file is the old one: an interrupted rotation?
+    if (fs::exists(pending)) {
+      auto fresh = LoadSecret(pending);
+      if (fresh && fresh->public_key == (*doc)->key) {
+        if (auto s = InstallPending(key_path, *fresh); !s) return Fail(s.error());
+        return RotateOutcome{Rotation{(*doc)->since - 1, old_key->public_key, fresh->public_key},
+                             true};
+      }
+    }
+    return Fail("the key at " + KeyPath(key_path) + " (public " + Short(old_key->public_key) +
+                "...) is not the key in force (" + Short((*doc)->key) + "... since entry " +
+                std::to_string((*doc)->since) + "); nothing rotated");
+  }
+  // A pending key from an attempt that never reached the journal is discarded.
+  if (fs::exists(pending) && std::remove(pending.c_str()) != 0) {
+    return Fail("cannot remove the stale " + pending + ": " + std::strerror(errno));
+  }
+  const SigningKey fresh = GenerateKey();
+  if (auto s = WriteSecret(pending, fresh); !s) return Fail(s.error());
+  auto abandon = [&](const std::string& why) {
+    std::remove(pending.c_str());
+    return Fail(why + "; nothing rotated");
+  };
+  if (auto s = SyncDirectory(pending); !s) return abandon(s.error());
+  Rotation rotation{0, old_key->public_key, fresh.public_key};
+  {
+    auto tx = store.Begin();
+    if (!tx) return abandon("cannot begin: " + tx.error().message);
+    // Under the writer lock: no other rotation slipped in since the check above.
+    auto again = ReadKeyDocument(**tx);
+    if (!again) return abandon("cannot read the key in force: " + again.error().message);
+    if (again->has_value() && (*again)->key != old_key->public_key) {
+      return abandon("another rotation committed meanwhile");
+    }
+    auto last = (*tx)->LastEntry();
+    if (!last) return abandon("cannot read the journal head: " + last.error().message);
+    JournalEntry entry;
+    entry.sequence = Sequence{last->has_value() ? (*last)->sequence.value + 1 : 1};
+    entry.time = time;
+    entry.actor = actor;
+    entry.command = kRotateCommand;
+    entry.payload = RotationPayload(old_key->public_key, fresh.public_key);
+    if (last->has_value()) entry.prev_hash = (*last)->hash;
+    rotation.sequence = entry.sequence.value;
+    auto result = ApplyRotation(**tx, rotation);
+    if (!result) return abandon("cannot record the rotation: " + result.error().message);
+    entry.result = *result;
+    entry.hash = EntryHash(entry);
+    entry.signature = Sign(*old_key, entry.hash);  // The old key vouches for the new one.
+    if (auto s = (*tx)->AppendEntry(entry); !s) {
+      return abandon("cannot append the rotation entry: " + s.error().message);
+    }
+    if (auto s = (*tx)->Commit(); !s) return abandon("commit failed: " + s.error().message);
+  }
+  if (auto s = InstallPending(key_path, fresh); !s) {
+    return Fail("the journal rotated at entry " + std::to_string(rotation.sequence) +
+                " but the key files were not replaced (" + s.error() +
+                "); run 'jcmreg key rotate' again to finish");
+  }
+  return RotateOutcome{rotation, false};
 }
 
 }  // namespace registry::journal

@@ -9,6 +9,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "storage/store.h"
@@ -45,5 +46,63 @@ std::string ToHex(const std::array<uint8_t, N>& bytes) {
   return ToHex(bytes.data(), N);
 }
 bool FromHex(const std::string& hex, uint8_t* out, size_t size);
+
+// ---- Key rotation (issue 7).
+//
+// A rotation is a journal entry like any other (same hash chain, same field encoding), with
+// command "key.rotate", signed by the key in force before it (the OLD key), whose payload names
+// both keys: {"new_public_key":"<64 hex>","old_public_key":"<64 hex>"} (canonical JSON, sorted
+// keys) and whose result is {"public_key":"<new, 64 hex>","signs_from":<sequence + 1>}. Every
+// entry after it must be signed by the new key. So the journal carries its own chain of trust:
+// from the key that signs entry 1 (the old key of the first rotation, or the only key) through
+// each rotation to the key in force now, which must be the public key the verifier trusts
+// (DB.pub / $JCMREG_KEY.pub). A journal with no rotation is exactly the format before rotations.
+//
+// The rotation also writes the document ("signing_key", "journal") = {"public_key":"<new>",
+// "since":<sequence + 1>}: a projection row like any other (replayed by verify), read cheaply by
+// OpenSession to refuse a key that is no longer in force.
+inline constexpr const char* kRotateCommand = "key.rotate";
+inline constexpr const char* kKeyDocumentKind = "signing_key";
+inline constexpr const char* kKeyDocumentKey = "journal";
+
+struct Rotation {
+  int64_t sequence = 0;  // The rotation entry; the new key signs from sequence + 1.
+  PublicKey old_key{};
+  PublicKey new_key{};
+};
+
+std::string RotationPayload(const PublicKey& old_key, const PublicKey& new_key);
+std::string RotationResult(int64_t sequence, const PublicKey& new_key);
+// Parses a key.rotate entry's payload (strictly: exactly the canonical form RotationPayload
+// writes); nullopt when it is anything else.
+std::optional<Rotation> ParseRotation(const JournalEntry& entry);
+// Applies a rotation entry's effect on the projection (the signing_key document) in `tx` and
+// returns the entry's result text. Used by RotateKey and by verify's replay.
+StoreResult<std::string> ApplyRotation(Transaction& tx, const Rotation& rotation);
+
+// The key in force according to the projection (nullopt: never rotated, the key of init).
+StoreResult<std::optional<PublicKey>> KeyInForce(Store& store);
+
+// Refuses `key` when the registry's journal has rotated to another key (a stale key file, e.g.
+// on a server whose key was not updated): empty string when the key may sign, else the reason.
+std::string CheckKeyInForce(Store& store, const PublicKey& key);
+
+struct RotateOutcome {
+  Rotation rotation;
+  bool resumed = false;  // True when an interrupted rotation was completed (no new entry).
+};
+
+// Rotates the signing key of the registry in `store` whose key files are at `key_path`
+// (key_path.key / key_path.pub):
+//   1. a new key pair is written to key_path.key.new (mode 0600, fsync);
+//   2. the key.rotate entry, signed by the old key, is appended and committed (one write
+//      transaction, under the engine's writer lock);
+//   3. key_path.key.new is renamed over key_path.key (the old secret key is gone) and
+//      key_path.pub is replaced by the new public key.
+// A crash between 2 and 3 leaves the journal rotated and key_path.key.new in place: running it
+// again completes step 3 (resumed). A crash before 2 leaves a stale key_path.key.new that the
+// next run discards. `time` and `actor` go into the entry.
+Result<RotateOutcome, std::string> RotateKey(Store& store, const std::string& key_path,
+                                             const std::string& time, const std::string& actor);
 
 }  // namespace registry::journal

@@ -1,5 +1,8 @@
 #include "service/verify.h"
 
+#include <utility>
+#include <vector>
+
 #include "core/invariants.h"
 #include "service/registry.h"
 
@@ -8,7 +11,36 @@ namespace {
 
 constexpr size_t kPage = 5000;
 
-void CheckChain(Transaction& tx, const journal::PublicKey& key, VerifyReport& report) {
+std::string Short(const journal::PublicKey& key) { return journal::ToHex(key).substr(0, 16) + "..."; }
+
+// Pass 1: the rotations, in journal order (a malformed key.rotate entry is skipped here and
+// reported by pass 2). The key that signs entry 1 is the old key of the first rotation, or,
+// without rotations, the key the verifier trusts.
+bool ReadRotations(Transaction& tx, std::vector<journal::Rotation>& rotations,
+                   VerifyReport& report) {
+  Sequence after{0};
+  for (;;) {
+    auto page = tx.ReadEntries(after, kPage);
+    if (!page) {
+      report.problems.push_back("cannot read the journal: " + page.error().message);
+      return false;
+    }
+    for (const JournalEntry& e : *page) {
+      after = e.sequence;
+      if (e.command != journal::kRotateCommand) continue;
+      if (auto r = journal::ParseRotation(e)) rotations.push_back(*r);
+    }
+    if (page->size() < kPage) return true;
+  }
+}
+
+// Pass 2: the chain, each entry's hash, and each signature under the key in force at its
+// sequence. The chain of keys must end at `trusted`.
+void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport& report) {
+  std::vector<journal::Rotation> rotations;
+  if (!ReadRotations(tx, rotations, report)) return;
+  journal::PublicKey in_force = rotations.empty() ? trusted : rotations.front().old_key;
+  std::vector<std::pair<journal::PublicKey, int64_t>> retired;  // key, the rotation retiring it
   Hash prev{};
   Sequence after{0};
   for (;;) {
@@ -26,15 +58,56 @@ void CheckChain(Transaction& tx, const journal::PublicKey& key, VerifyReport& re
       if (journal::EntryHash(e) != e.hash) {
         report.problems.push_back(at + ": content does not match its hash (tampered)");
       }
-      if (!journal::VerifySignature(key, e.hash, e.signature)) {
-        report.problems.push_back(at + ": signature invalid");
+      if (!journal::VerifySignature(in_force, e.hash, e.signature)) {
+        std::string problem = at + ": signature invalid";
+        for (const auto& [old, rotated_at] : retired) {
+          if (journal::VerifySignature(old, e.hash, e.signature)) {
+            problem = at + ": signed by the retired key " + Short(old) + " (retired by entry " +
+                      std::to_string(rotated_at) + "), not by the key in force " +
+                      Short(in_force);
+            break;
+          }
+        }
+        report.problems.push_back(problem);
+      }
+      if (e.command == journal::kRotateCommand) {
+        const auto rotation = journal::ParseRotation(e);
+        if (!rotation) {
+          report.problems.push_back(at + ": malformed key.rotate entry");
+        } else {
+          if (rotation->old_key != in_force) {
+            report.problems.push_back(at + ": key.rotate names the old key " +
+                                      Short(rotation->old_key) + " but the key in force is " +
+                                      Short(in_force));
+          }
+          bool reused = rotation->new_key == in_force;
+          for (const auto& r : retired) reused = reused || r.first == rotation->new_key;
+          if (reused) {
+            report.problems.push_back(at + ": key.rotate brings back a retired key " +
+                                      Short(rotation->new_key));
+          }
+          retired.emplace_back(in_force, e.sequence.value);
+          in_force = rotation->new_key;
+        }
       }
       prev = e.hash;
       after = e.sequence;
       ++report.entries;
       if (report.problems.size() > 100) return;
     }
-    if (page->size() < kPage) return;
+    if (page->size() < kPage) break;
+  }
+  if (!rotations.empty() && in_force != trusted) {
+    std::string problem = "the trusted public key " + Short(trusted) +
+                          " is not the journal's key in force " + Short(in_force);
+    for (const auto& [old, rotated_at] : retired) {
+      if (old == trusted) {
+        problem = "the trusted public key " + Short(trusted) + " was retired by journal entry " +
+                  std::to_string(rotated_at) + "; the key in force is " + Short(in_force) +
+                  " (use the current .pub file)";
+      }
+    }
+    report.problems.push_back(problem);
   }
 }
 
@@ -57,10 +130,25 @@ void Replay(Store& store, const StoreFactory& scratch, VerifyReport& report) {
     if (!tx) return;
     for (const JournalEntry& e : *page) {
       after = e.sequence;
+      const std::string at = "journal entry " + std::to_string(e.sequence.value);
+      if (e.command == journal::kRotateCommand) {
+        // Not a registry command: its only effect is the signing_key document.
+        const auto rotation = journal::ParseRotation(e);
+        if (!rotation) {
+          report.problems.push_back(at + " (key.rotate) does not replay: malformed");
+          return;
+        }
+        auto answer = journal::ApplyRotation(**tx, *rotation);
+        if (!answer || *answer != e.result) {
+          report.problems.push_back(at + " (key.rotate) replays to a different answer");
+          return;
+        }
+        if (auto s = (*tx)->AppendEntry(e); !s) return;
+        continue;
+      }
       const Json args = Json::parse(e.payload, nullptr, false);
       const Context ctx{e.sequence, e.time, e.actor};
       auto result = ApplyCommand(**tx, e.command, args, ctx);
-      const std::string at = "journal entry " + std::to_string(e.sequence.value);
       if (!result) {
         report.problems.push_back(at + " (" + e.command + ") does not replay: " +
                                   result.error().Message());

@@ -5,6 +5,8 @@
 // spend one block: exactly what it holds is spent, the journal has no gap and no fork, verify
 // passes. (3) A throwaway PostgreSQL instance is stopped in immediate mode (a crash: no
 // checkpoint, recovery on restart) under write load and restarted; the same checks hold.
+// (4) The same, but the server is NOT restarted: once PostgreSQL is back, the running server's
+// next requests succeed (at most a few 503s before), and the same checks hold through it.
 // Randomized parts print their seed and accept JCM_SEED to replay.
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -515,6 +517,10 @@ class OwnPostgres {
   bool Crash() {
     return RunPg("pg_ctl", {"-D", dir_ + "/data", "-m", "immediate", "-w", "stop"}).code == 0;
   }
+  // Fast shutdown: clients are disconnected, a checkpoint is written.
+  bool Stop() {
+    return RunPg("pg_ctl", {"-D", dir_ + "/data", "-m", "fast", "-w", "stop"}).code == 0;
+  }
   bool ok() const { return ok_; }
   std::string url() const {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/jcm";
@@ -583,6 +589,111 @@ TEST_F(SystemTest, PostgresKilledUnderLoadLosesNoAcknowledgedWrite) {
               static_cast<long long>(recovered_without_restart), kRounds);
   EXPECT_EQ(lost, 0);
   ExpectVerified(url, env, server.port(), tokens[0]);
+}
+
+// (4) PostgreSQL restarts (crash or fast shutdown) under a running `jcmreg serve`, which is not
+// restarted. While the database is down, requests answer 503 (never 500, never a hang); once it
+// is back, the next requests succeed after at most kMaxFailures 503s (writes and a burst of
+// concurrent reads, which use several pooled connections); every acknowledged write is in the
+// journal, read through the same server process; verify passes on the CLI and over HTTP.
+TEST_F(SystemTest, RunningServerSurvivesPostgresRestartWithoutRestarting) {
+  std::mt19937 rng(Seed());
+  TempDir dir;
+  fs::create_directories(dir.path() + "/pg");
+  OwnPostgres pg(dir.path() + "/pg");
+  ASSERT_TRUE(pg.ok()) << "could not start a throwaway PostgreSQL in " << dir.path();
+  const std::string url = pg.url();
+  const Env env = {{"JCMREG_PG_SCHEMA", "reg"}, {"JCMREG_KEY", dir.path() + "/key"}};
+  const auto tokens = SetUpRegistry(url, env);
+  ASSERT_EQ(tokens.size(), 2u);
+  ServeProcess server(url, env);  // one process for the whole test
+  ASSERT_GT(server.port(), 0);
+  const int port = server.port();
+  constexpr int kRounds = 4, kMaxFailures = 3, kReaders = 8;
+  std::vector<std::string> acknowledged;
+  int64_t sent = 0, write_503 = 0, read_503 = 0, down_503 = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const bool crash = round % 2 == 0;
+    {
+      Load load(port, tokens[0], "live" + std::to_string(round), 4);
+      const size_t target = std::uniform_int_distribution<size_t>(5, 60)(rng);
+      ASSERT_TRUE(load.WaitForAcknowledged(target)) << "round " << round;
+      ASSERT_TRUE(crash ? pg.Crash() : pg.Stop()) << "round " << round;
+      load.Stop();
+      const auto acked = load.acknowledged();
+      acknowledged.insert(acknowledged.end(), acked.begin(), acked.end());
+      sent += load.sent();
+    }
+    // Down: a clear 503, not a 500 and not a hang.
+    const std::string down_key = "down-" + std::to_string(round);
+    const Answer down = Call(port, "POST", "/v1/entities",
+                             Json{{"name", down_key}, {"country", "JPN"}}, tokens[0], down_key);
+    EXPECT_EQ(down.status, 503) << "round " << round << ": " << down.body.dump();
+    if (down.status == 503) ++down_503;
+    ASSERT_TRUE(pg.Start()) << "round " << round;
+    // Back: the next writes succeed, after at most kMaxFailures 503s.
+    int failures = 0;
+    bool written = false;
+    for (int i = 0; i < 20 && !written; ++i) {
+      const std::string key = "after-" + std::to_string(round) + "-" + std::to_string(i);
+      const Answer a = Call(port, "POST", "/v1/entities", Json{{"name", key}, {"country", "JPN"}},
+                            tokens[0], key);
+      if (a.status / 100 == 2) {
+        written = true;
+        acknowledged.push_back(key);
+      } else {
+        EXPECT_EQ(a.status, 503) << "round " << round << ": " << a.body.dump();
+        ++failures;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    EXPECT_TRUE(written) << "round " << round << ": no write succeeded after the restart";
+    EXPECT_LE(failures, kMaxFailures) << "round " << round;
+    write_503 += failures;
+    // Concurrent reads (several pooled read connections, each broken by the restart).
+    std::vector<Answer> reads(kReaders);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kReaders; ++i) {
+      threads.emplace_back(
+          [&, i] { reads[i] = Call(port, "GET", "/v1/accounts/1/holdings", {}, tokens[0]); });
+    }
+    for (auto& t : threads) t.join();
+    int read_failures = 0;
+    for (const Answer& r : reads) {
+      if (r.status != 200) {
+        EXPECT_EQ(r.status, 503) << r.body.dump();
+        ++read_failures;
+      }
+    }
+    EXPECT_LE(read_failures, kMaxFailures) << "round " << round;
+    read_503 += read_failures;
+  }
+  {
+    Load load(port, tokens[0], "final", 4);  // still writing normally through the same process
+    ASSERT_TRUE(load.WaitForAcknowledged(20));
+    load.Stop();
+    const auto acked = load.acknowledged();
+    acknowledged.insert(acknowledged.end(), acked.begin(), acked.end());
+    sent += load.sent();
+  }
+  int64_t entries = 0;
+  const std::set<std::string> journaled = ReadJournalChecked(port, tokens[0], &entries);
+  int64_t lost = 0;
+  for (const std::string& key : acknowledged) {
+    if (!journaled.count(key)) {
+      ++lost;
+      ADD_FAILURE() << "acknowledged write " << key << " is not in the journal";
+    }
+  }
+  std::printf("postgres restarted under a running server: rounds=%d sent=%lld acknowledged=%zu "
+              "entries=%lld lost=%lld 503_while_down=%lld/%d 503_after_restart: writes=%lld "
+              "reads=%lld (of %d)\n",
+              kRounds, static_cast<long long>(sent), acknowledged.size(),
+              static_cast<long long>(entries), static_cast<long long>(lost),
+              static_cast<long long>(down_503), kRounds, static_cast<long long>(write_503),
+              static_cast<long long>(read_503), kRounds * kReaders);
+  EXPECT_EQ(lost, 0);
+  ExpectVerified(url, env, port, tokens[0]);
 }
 
 }  // namespace

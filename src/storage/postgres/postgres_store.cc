@@ -606,25 +606,34 @@ class PgStore final : public Store {
     return Migrate();
   }
 
+  // A connection the server dropped (PostgreSQL restarted) is only found broken on its first
+  // use, which is BEGIN: nothing was done yet, so Begin and BeginRead reconnect and try once
+  // more. A server that comes back is then used by the very next request, with no 503.
   StoreResult<std::unique_ptr<Transaction>> Begin() override {
-    if (auto s = writer_.EnsureConnected(options_.schema); !s) return Fail(s.error());
-    auto tx = std::make_unique<PgTransaction>(&writer_, false, nullptr);
-    if (auto s = tx->BeginTx(); !s) return Fail(s.error());
-    return std::unique_ptr<Transaction>(std::move(tx));
+    for (int attempt = 0;; ++attempt) {
+      if (auto s = writer_.EnsureConnected(options_.schema); !s) return Fail(s.error());
+      auto tx = std::make_unique<PgTransaction>(&writer_, false, nullptr);
+      auto s = tx->BeginTx();
+      if (s) return std::unique_ptr<Transaction>(std::move(tx));
+      if (attempt > 0 || s.error().code != ErrorCode::kUnavailable) return Fail(s.error());
+    }
   }
 
   StoreResult<std::unique_ptr<Transaction>> BeginRead() override {
-    std::unique_ptr<Connection> conn = TakeReader();
-    if (conn == nullptr) {
-      conn = std::make_unique<Connection>();
-      if (auto s = conn->Open(options_.url, options_.schema); !s) return Fail(s.error());
-    } else if (auto s = conn->EnsureConnected(options_.schema); !s) {
-      return Fail(s.error());
+    for (int attempt = 0;; ++attempt) {
+      std::unique_ptr<Connection> conn = TakeReader();
+      if (conn == nullptr) {
+        conn = std::make_unique<Connection>();
+        if (auto s = conn->Open(options_.url, options_.schema); !s) return Fail(s.error());
+      } else if (auto s = conn->EnsureConnected(options_.schema); !s) {
+        return Fail(s.error());
+      }
+      Connection* raw = conn.release();
+      auto tx = std::make_unique<PgTransaction>(raw, true, [this, raw] { ReturnReader(raw); });
+      auto s = tx->BeginTx();
+      if (s) return std::unique_ptr<Transaction>(std::move(tx));
+      if (attempt > 0 || s.error().code != ErrorCode::kUnavailable) return Fail(s.error());
     }
-    Connection* raw = conn.release();
-    auto tx = std::make_unique<PgTransaction>(raw, true, [this, raw] { ReturnReader(raw); });
-    if (auto s = tx->BeginTx(); !s) return Fail(s.error());
-    return std::unique_ptr<Transaction>(std::move(tx));
   }
 
   StoreResult<std::string> ProjectionDigest() override {
