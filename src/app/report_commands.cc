@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "report/aef_builder.h"
+#include "report/aef_diff.h"
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
 #include "service/adjustments.h"
@@ -27,6 +28,8 @@ constexpr const char* kUsage =
     "                 [--submission-date YYYY-MM-DD] [--partner DIR|FILE.xlsx]  (csv: FILE is a\n"
     "                 folder; --partner: the partner's AEF as CSV files in a folder or as an XLSX\n"
     "                 workbook in our layout, for the cross-Party check)\n"
+    "  aef-diff       OLD NEW  (two versions of an AEF, each .xlsx or a CSV folder: rows added,\n"
+    "                 removed and changed per table, as JSON)\n"
     "  authorization  --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  initial        --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
@@ -70,6 +73,45 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// An AEF written by `report aef`: an XLSX workbook, or a folder of the five CSV files.
+Result<report::AefWorkbook, std::string> LoadAef(const std::string& path) {
+  if (std::filesystem::is_regular_file(path)) return report::ReadAefXlsx(path);
+  if (!std::filesystem::is_directory(path)) {
+    return Fail(path + " is neither an XLSX file nor a folder of CSV files");
+  }
+  const report::AefWorkbook empty = report::EmptyAefWorkbook();
+  std::array<std::string, 5> texts;
+  for (size_t i = 0; i < 5; ++i) {
+    std::string name = empty.tables[i].name;
+    for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
+    const std::string file = path + "/" + std::to_string(i + 1) + "_" + name + ".csv";
+    if (!std::filesystem::is_regular_file(file)) return Fail(file + " is missing");
+    texts[i] = ReadFile(file);
+  }
+  auto read = report::ReadAefCsv(texts);
+  if (!read) return Fail(path + ": " + read.error());
+  return std::move(read).value();
+}
+
+// `report aef-diff OLD NEW`: what changed between two versions of an AEF (no registry needed).
+int AefDiff(int argc, char** argv) {
+  if (argc != 4) {
+    std::cerr << "usage error: report aef-diff OLD NEW (each an .xlsx file or a CSV folder)\n" << kUsage;
+    return cli::kExitUsage;
+  }
+  std::array<report::AefWorkbook, 2> versions;
+  for (int i = 0; i < 2; ++i) {
+    auto read = LoadAef(argv[2 + i]);
+    if (!read) {
+      std::cerr << "error: " << (i == 0 ? "old" : "new") << " AEF: " << read.error() << "\n";
+      return cli::kExitError;
+    }
+    versions[static_cast<size_t>(i)] = std::move(read).value();
+  }
+  std::cout << report::AefDiff(versions[0], versions[1]).dump(2) << "\n";
+  return cli::kExitOk;
+}
+
 int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (!Require(flags, {"--party", "--year", "--out"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
@@ -88,27 +130,8 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   auto wb = report::BuildAef(*s.store, request);
   if (!wb) return Failed(wb.error());
   std::optional<report::AefWorkbook> partner;
-  const std::string partner_path = flags.count("--partner") ? flags["--partner"] : "";
-  if (!partner_path.empty() && std::filesystem::is_regular_file(partner_path)) {
-    auto read = report::ReadAefXlsx(partner_path);
-    if (!read) {
-      std::cerr << "error: partner AEF: " << read.error() << "\n";
-      return cli::kExitError;
-    }
-    partner = std::move(read).value();
-  } else if (!partner_path.empty()) {
-    if (!std::filesystem::is_directory(partner_path)) {
-      std::cerr << "error: partner AEF: " << partner_path
-                << " is neither an XLSX file nor a folder of CSV files\n";
-      return cli::kExitError;
-    }
-    std::array<std::string, 5> texts;
-    for (size_t i = 0; i < 5; ++i) {
-      std::string name = wb->tables[i].name;
-      for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
-      texts[i] = ReadFile(flags["--partner"] + "/" + std::to_string(i + 1) + "_" + name + ".csv");
-    }
-    auto read = report::ReadAefCsv(texts);
+  if (flags.count("--partner")) {
+    auto read = LoadAef(flags["--partner"]);
     if (!read) {
       std::cerr << "error: partner AEF: " << read.error() << "\n";
       return cli::kExitError;
@@ -219,6 +242,7 @@ int Report(int argc, char** argv) {
     return cli::kExitUsage;
   }
   const std::string kind = argv[1];
+  if (kind == "aef-diff") return AefDiff(argc, argv);
   std::map<std::string, std::string> flags;
   if (!ParseFlags(argc, argv, flags)) return cli::kExitUsage;
   const char* env = std::getenv("JCMREG_DB");
@@ -241,7 +265,7 @@ int Report(int argc, char** argv) {
 }  // namespace
 
 void RegisterReportCommands() {
-  cli::RegisterExtraCommand("report", "reports: report aef|authorization|initial|statistics|adjustments", Report);
+  cli::RegisterExtraCommand("report", "reports: report aef|aef-diff|authorization|initial|statistics|adjustments", Report);
 }
 
 }  // namespace registry::app

@@ -580,7 +580,7 @@ std::string SerialDate(const std::string& text) {
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%02d/%02d/%04d", static_cast<int>(d), static_cast<int>(m),
                 static_cast<int>(y));
   return buf;

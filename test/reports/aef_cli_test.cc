@@ -134,6 +134,32 @@ TEST(AefCli, RefusedWithoutTheInitialReportThenAllowed) {
   EXPECT_TRUE(std::filesystem::exists(out));
 }
 
+TEST_F(DemoAef, AefDiffOfTwoVersionsNamesTheChangedCells) {
+  Aef("JPN", File("v1.xlsx"), "--version 1.0");
+  Aef("JPN", File("v2"), "--version 1.1 --format csv");
+  const ShellRun diff = Shell(std::string(JCMREG_BINARY) + " report aef-diff " + File("v1.xlsx") + " " +
+                              File("v2"), false);
+  ASSERT_EQ(diff.status, 0) << diff.out;
+  const Json out = Json::parse(diff.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << diff.out;
+  EXPECT_EQ(out["identical"], false);
+  EXPECT_EQ(out["tables"][0]["changed"][0]["cells"],
+            Json::parse(R"([{"column": "Version", "old": "1.0", "new": "1.1"}])"));
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_EQ(out["tables"][i]["old_rows"], out["tables"][i]["new_rows"]);
+    EXPECT_TRUE(out["tables"][i]["changed"].empty() && out["tables"][i]["added"].empty());
+  }
+  const ShellRun same = Shell(std::string(JCMREG_BINARY) + " report aef-diff " + File("v1.xlsx") + " " +
+                              File("v1.xlsx"), false);
+  EXPECT_EQ(Json::parse(same.out, nullptr, false)["identical"], true) << same.out;
+  const ShellRun missing = Shell(std::string(JCMREG_BINARY) + " report aef-diff " + File("v1.xlsx") + " " +
+                                 File("nowhere"));
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_NE(missing.out.find("error: new AEF: " + File("nowhere") + " is neither an XLSX file nor a folder"),
+            std::string::npos)
+      << missing.out;
+}
+
 // ---- LibreOffice opens the workbook `jcmreg report aef` writes.
 
 std::string Soffice() {

@@ -23,6 +23,7 @@
 #include <xlsxwriter.h>
 
 #include "report/aef_builder.h"
+#include "report/aef_diff.h"
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
 #include "report/xlsx_reader.h"
@@ -582,6 +583,47 @@ TEST(InitialReport, AefRefusedUntilTheInitialReportIsOnFile) {
   EXPECT_EQ(updated["submissions"], 2);
   EXPECT_EQ(updated["updated"], true);
   EXPECT_EQ(updated["first_date"], "2027-03-01");
+}
+
+
+// ---- A revised AEF against the one generated before (4/CMA.6 para 32).
+
+TEST_F(Reports, AefDiffListsAddedRemovedAndChangedRows) {
+  const auto v1 = Aef("JPN", 2026);
+  EXPECT_EQ(report::AefDiff(v1, v1)["identical"], true);
+  auto revised = report::BuildAef(*r.store, report::AefRequest{PartyCode{"JPN"}, 2026, "1.1", "2027-04-15"});
+  ASSERT_TRUE(revised.has_value());
+  auto& actions = revised->tables[report::kActions].rows;
+  ASSERT_GE(actions.size(), 2u);
+  const auto dropped = actions.back();
+  actions.pop_back();                        // One action removed,
+  actions[0][26] = "corrected";              // one changed (Additional explanatory information),
+  auto extra = actions[0];
+  extra[10] = extra[11] = "999999";          // one added (another block).
+  actions.push_back(extra);
+  const auto diff = report::AefDiff(v1, *revised);
+  EXPECT_EQ(diff["identical"], false);
+  const auto& submission = diff["tables"][0];
+  ASSERT_EQ(submission["changed"].size(), 1u) << submission.dump(1);
+  EXPECT_EQ(submission["changed"][0]["cells"][0]["column"], "Version");
+  EXPECT_EQ(submission["changed"][0]["cells"][0]["old"], "1.0");
+  EXPECT_EQ(submission["changed"][0]["cells"][0]["new"], "1.1");
+  const auto& table3 = diff["tables"][2];
+  EXPECT_EQ(table3["table"], "Actions");
+  ASSERT_EQ(table3["removed"].size(), 1u) << table3.dump(1);
+  EXPECT_EQ(table3["removed"][0]["Action type"], dropped[1]);
+  EXPECT_EQ(table3["removed"][0]["First unit ID"], dropped[10]);
+  ASSERT_EQ(table3["added"].size(), 1u);
+  EXPECT_EQ(table3["added"][0]["First unit ID"], "999999");
+  ASSERT_EQ(table3["changed"].size(), 1u);
+  EXPECT_EQ(table3["changed"][0]["cells"].size(), 1u);
+  EXPECT_EQ(table3["changed"][0]["cells"][0]["column"], "Additional explanatory information");
+  EXPECT_EQ(table3["changed"][0]["cells"][0]["new"], "corrected");
+  for (size_t i : {1u, 3u, 4u}) {
+    EXPECT_TRUE(diff["tables"][i]["added"].empty() && diff["tables"][i]["removed"].empty() &&
+                diff["tables"][i]["changed"].empty())
+        << diff["tables"][i].dump(1);
+  }
 }
 
 }  // namespace
