@@ -18,6 +18,7 @@
 // is installed but the test server is not running they fail (make test starts it).
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -314,6 +315,30 @@ TEST_P(KeyRotation, InterruptedRotationIsCompletedByRunningItAgain) {
   fs::permissions(key + ".new", fs::perms::owner_read | fs::perms::owner_write);
   t.Ok({"key", "rotate"});
   t.Ok({"verify"});
+}
+
+// A changed rotation entry (another new key slipped in) breaks its hash, and the entries after
+// it, signed by the real new key, no longer match the key the tampered entry names.
+TEST(KeyRotationTamper, ChangedRotationEntryIsNamed) {
+  Target t("sqlite", "");
+  ASSERT_NO_FATAL_FAILURE(BuildHistory(t));
+  t.Ok({"key", "rotate"});                                            // entry 9
+  t.Ok({"transfer", "--from", "1", "--to", "4", "--quantity", "5"});  // entry 10
+  const journal::SigningKey attacker = journal::GenerateKey();
+  const std::string real = ReadFile(journal::PublicKeyPath(t.key_path()));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(t.db().c_str(), &db), SQLITE_OK);
+  const std::string sql = "UPDATE journal SET payload = replace(payload, '" + real + "', '" +
+                          journal::ToHex(attacker.public_key) + "') WHERE seq = 9";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  const RunResult verify = t.Cli({"verify"});
+  EXPECT_EQ(verify.code, 1) << verify.out;
+  EXPECT_NE(verify.out.find("journal entry 9: content does not match its hash"), std::string::npos)
+      << verify.out;
+  EXPECT_NE(verify.out.find("journal entry 10: signature invalid"), std::string::npos)
+      << verify.out;
 }
 
 std::string EngineName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
