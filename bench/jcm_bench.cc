@@ -10,6 +10,10 @@
 // The `scale` mode builds a large registry (many live blocks held by other accounts, by direct
 // issuance batches) and reports transfer cost against the number of blocks held elsewhere,
 // issuing cost against quantity, peak RSS, and `verify` time per million entries.
+// The `aef` mode builds a registry with N Article 6 actions in one year (N first transfers of
+// 1 t from MNG01 to JPN01 by transfer.international, in big batches) and times BuildAef for the
+// transferring Party (N "First transfer" rows) and the acquiring Party (N "Acquisition" rows and
+// N holdings rows), with rows per second and peak RSS.
 //
 // The storage-limit loop talks to SQLite directly on purpose: it is the yardstick the service is
 // measured against, so it cannot go through the Store. It writes into a database whose schema
@@ -26,12 +30,16 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "http/server.h"
+#include "core/nomenclature.h"
 #include "journal/chain.h"
+#include "report/aef_builder.h"
 #include "service/access.h"
 #include "service/registry.h"
 #include "service/verify.h"
@@ -415,6 +423,9 @@ struct Options {
   // HTTP mode.
   std::string clients = "1,4,16,64";
   int64_t http_ops = 2000;
+  // AEF mode.
+  int64_t actions = 1000000;
+  std::string data = JCM_SOURCE_DIR "/data/nomenclature";
 };
 
 int Throughput(const Options& o) {
@@ -739,6 +750,105 @@ int Scale(const Options& o) {
   return 0;
 }
 
+// ---- AEF build time ------------------------------------------------------------------------
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Die("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t CurrentRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
+}
+
+int Aef(const Options& o) {
+  const int batch = ParseList(o.batches).front();
+  std::printf("aef: %lld first transfers MNG01 -> JPN01 of 1 t each in 2026 (transfer.international, "
+              "batch %d), then BuildAef for MNG and JPN, year 2026\n",
+              static_cast<long long>(o.actions), batch);
+  WorkDir dir(o.dir, o.keep);
+  BenchRegistry r(dir.File("aef.db"));  // JPN, JPN01, accounts 1-3.
+  r.Must("party.add", {{"code", "MNG"}, {"name", "Mongolia"}});
+  r.Must("registry.add", {{"code", "MNG01"}, {"party", "MNG"}, {"name", "JCM Registry (Mongolia)"}});
+  const int64_t mng_gov = r.Must("account.open", {{"registry", "MNG01"}, {"type", "government_holding"},
+                                                  {"name", "Government of Mongolia"}})["id"].get<int64_t>();
+  for (const char* list : kNomenclatureLists) {
+    auto values = ParseNomenclatureCsv(ReadText(o.data + "/" + list + ".csv"));
+    if (!values) Die(std::string(list) + ": " + values.error());
+    r.Must("nomenclature.set", {{"list", list}, {"values", *values}});
+  }
+  r.Must("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}, {"ca_id", "CA0042"}});
+  for (const auto& [party, reg] : {std::pair{"JPN", "JPN01"}, std::pair{"MNG", "MNG01"}}) {
+    r.Must("ca.authorize", {{"key", "JPN-MNG"}, {"party", party}, {"date", "2025-03-31"},
+                            {"valid_from", "2025-03-31"}, {"purposes", "NDC"},
+                            {"regulatory_refs", {"JCM Rules of Implementation ver05.0"}},
+                            {"change_terms", "bench"}, {"party_itmo_registry_id", reg},
+                            {"underlying_registry_ids", {"JCM"}}, {"vintage_from", 2021},
+                            {"metric", "GHG"}, {"gwp_values", "AR5"}, {"gases", {"CO2"}},
+                            {"sectors", {"Energy generation"}}, {"activity_types", {"Solar"}}});
+    r.Must("report.initial.submit", {{"party", party}, {"ca", "JPN-MNG"}, {"date", "2025-12-01"}});
+  }
+  r.Must("project.add", {{"ref", "MN901"}, {"host_party", "MNG"}, {"title", "Bench solar"},
+                         {"methodology", "MN_AM003"}, {"methodology_version", "Ver3.0"},
+                         {"sector", "Energy generation"}, {"activity_type", "Solar"},
+                         {"participants", {"Bench Co."}}, {"allocation", {{"MNG", 20}, {"JPN", 80}}},
+                         {"ca_key", "JPN-MNG"}, {"state", "validation"}});
+  r.Must("project.transition", {{"ref", "MN901"}, {"to", "registration_requested"},
+                                {"jc_decision", "JC-REQ"}, {"date", "2025-05-01"}});
+  r.Must("project.transition", {{"ref", "MN901"}, {"to", "registered"}, {"jc_decision", "JC-REG"},
+                                {"date", "2025-05-20"}});
+  const int64_t share = o.actions;  // MNG's 20 % side: one tonne per action.
+  for (const char* party : {"MNG", "JPN"}) {
+    r.Must("authorization.add",
+           {{"party", party}, {"project", "MN901"}, {"authorization_id", std::string(party) + "-MN901-1"},
+            {"date", "2025-06-01"}, {"purposes", "NDC"},
+            {"vintages", {{{"vintage", 2021}, {"quantity", share * 5}}}},
+            {"acquiring_parties", {"JPN"}},
+            {"change_terms", {{"increase", true}, {"decrease", true}, {"revocation", true}}}});
+  }
+  r.Must("issue.jcm", {{"account", mng_gov}, {"project", "MN901"}, {"jc_decision", "JC-ISS"},
+                       {"decision_date", "2025-12-20"}, {"monitoring_start", "2021-01-01"},
+                       {"monitoring_end", "2021-12-31"}, {"total", share * 5},
+                       {"shares", {{"MNG", share}, {"JPN", share * 4}}},
+                       {"vintages", {{{"vintage", 2021}, {"quantity", share}}}}});
+  Stats build = r.RunBatches(service::Request{"transfer.international",
+                                              {{"from", mng_gov}, {"to", 1}, {"quantity", 1}}, "bench", ""},
+                             o.actions, batch);
+  std::printf("set-up: %lld transfer.international in %.1f s (%.0f ops/s), RSS %lld KiB\n",
+              static_cast<long long>(o.actions), build.seconds, build.OpsPerSecond(),
+              static_cast<long long>(CurrentRssKib()));
+  std::error_code ec;
+  std::printf("database %.1f MiB\n",
+              static_cast<double>(std::filesystem::file_size(dir.File("aef.db"), ec)) / 1048576.0);
+  std::printf("%-6s %10s %10s %10s %10s %14s %14s\n", "party", "actions", "holdings", "seconds",
+              "actions/s", "RSS before KiB", "peak RSS KiB");
+  for (const char* party : {"MNG", "JPN"}) {
+    const int64_t rss_before = CurrentRssKib();
+    const auto t0 = Clock::now();
+    auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"});
+    const double seconds = Seconds(t0, Clock::now());
+    if (!wb) Die(std::string("BuildAef ") + party + ": " + wb.error().Message());
+    const size_t actions = wb->tables[report::kActions].rows.size();
+    std::printf("%-6s %10zu %10zu %10.2f %10.0f %14lld %14lld\n", party, actions,
+                wb->tables[report::kHoldings].rows.size(), seconds,
+                static_cast<double>(actions) / seconds, static_cast<long long>(rss_before),
+                static_cast<long long>(PeakRssKib()));
+    if (static_cast<int64_t>(actions) != o.actions) {
+      Die(std::string(party) + ": " + std::to_string(actions) + " actions, expected " +
+          std::to_string(o.actions));
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace registry::bench
 
@@ -771,9 +881,14 @@ int main(int argc, char** argv) {
   http->add_option("--clients", o.clients, "client counts, comma-separated");
   http->add_option("--ops", o.http_ops, "operations per run")->check(CLI::Range(1, 10000000));
   http->add_flag("--verify", o.verify, "verify each registry after its runs");
+  CLI::App* aef = app.add_subcommand("aef", "AEF build time for N actions of one Party in one year");
+  aef->add_option("--actions", o.actions, "international first transfers (AEF actions) to create")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  aef->add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines appear as runs finish, even into a file.
   if (*throughput) return registry::bench::Throughput(o);
   if (*http) return registry::bench::Http(o);
+  if (*aef) return registry::bench::Aef(o);
   return registry::bench::Scale(o);
 }
