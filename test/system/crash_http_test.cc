@@ -618,18 +618,23 @@ TEST_F(SystemTest, RunningServerSurvivesPostgresRestartWithoutRestarting) {
       Load load(port, tokens[0], "live" + std::to_string(round), 4);
       const size_t target = std::uniform_int_distribution<size_t>(5, 60)(rng);
       ASSERT_TRUE(load.WaitForAcknowledged(target)) << "round " << round;
+      if (round >= 2) load.Stop();  // a quiet outage: see below
       ASSERT_TRUE(crash ? pg.Crash() : pg.Stop()) << "round " << round;
       load.Stop();
       const auto acked = load.acknowledged();
       acknowledged.insert(acknowledged.end(), acked.begin(), acked.end());
       sent += load.sent();
     }
-    // Down: a clear 503, not a 500 and not a hang.
-    const std::string down_key = "down-" + std::to_string(round);
-    const Answer down = Call(port, "POST", "/v1/entities",
-                             Json{{"name", down_key}, {"country", "JPN"}}, tokens[0], down_key);
-    EXPECT_EQ(down.status, 503) << "round " << round << ": " << down.body.dump();
-    if (down.status == 503) ++down_503;
+    // Down: a clear 503, not a 500 and not a hang. In the last two rounds nothing is asked
+    // while the database is down (the load stops before the crash), so every pooled connection
+    // is still the dead one when the next requests arrive.
+    if (round < 2) {
+      const std::string down_key = "down-" + std::to_string(round);
+      const Answer down = Call(port, "POST", "/v1/entities",
+                               Json{{"name", down_key}, {"country", "JPN"}}, tokens[0], down_key);
+      EXPECT_EQ(down.status, 503) << "round " << round << ": " << down.body.dump();
+      if (down.status == 503) ++down_503;
+    }
     ASSERT_TRUE(pg.Start()) << "round " << round;
     // Back: the next writes succeed, after at most kMaxFailures 503s.
     int failures = 0;
@@ -686,11 +691,11 @@ TEST_F(SystemTest, RunningServerSurvivesPostgresRestartWithoutRestarting) {
     }
   }
   std::printf("postgres restarted under a running server: rounds=%d sent=%lld acknowledged=%zu "
-              "entries=%lld lost=%lld 503_while_down=%lld/%d 503_after_restart: writes=%lld "
+              "entries=%lld lost=%lld 503_while_down=%lld/2 503_after_restart: writes=%lld "
               "reads=%lld (of %d)\n",
               kRounds, static_cast<long long>(sent), acknowledged.size(),
               static_cast<long long>(entries), static_cast<long long>(lost),
-              static_cast<long long>(down_503), kRounds, static_cast<long long>(write_503),
+              static_cast<long long>(down_503), static_cast<long long>(write_503),
               static_cast<long long>(read_503), kRounds * kReaders);
   EXPECT_EQ(lost, 0);
   ExpectVerified(url, env, port, tokens[0]);
