@@ -6,8 +6,9 @@
 //   - R-REP-04 through the CLI: a registry with ITMO actions but no initial report on file is
 //     refused with JCM-520 naming the approach; the demo records its initial reports;
 //   - LibreOffice (soffice --headless --convert-to csv, every sheet) opens the demo's workbook:
-//     each sheet's header is the AEF's and its rows equal the CSV output cell for cell. Skipped
-//     when soffice is not installed.
+//     each sheet's header is the AEF's and its rows equal the CSV output cell for cell; the
+//     workbook saved again by LibreOffice as XLSX reads back to the same tables through our
+//     reader. Skipped when soffice is not installed.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -217,6 +218,22 @@ TEST_F(DemoAef, LibreOfficeOpensTheWorkbookSheetBySheet) {
   }
   std::cout << "LibreOffice read " << (per_sheet ? "every sheet" : "the first sheet only") << ": "
             << sheets_seen << "\n";
+  // A workbook saved by another writer (LibreOffice's own XLSX export: shared strings, styles,
+  // its own attributes) reads back to the same tables through our XLSX reader.
+  const std::string resaved = out + "/xlsx";
+  const ShellRun save = Shell("HOME=" + out + " timeout 300 " + soffice + " -env:UserInstallation=file://" +
+                              out + "/profile --headless --norestore --convert-to "
+                              "'xlsx:Calc MS Excel 2007 XML' --outdir " + resaved + " " +
+                              File("AEF-JPN-2026.xlsx"));
+  ASSERT_EQ(save.status, 0) << save.out;
+  const auto theirs = report::ReadAefXlsx(resaved + "/AEF-JPN-2026.xlsx");
+  ASSERT_TRUE(theirs.has_value()) << theirs.error();
+  const auto ours = report::ReadAefXlsx(File("AEF-JPN-2026.xlsx"));
+  ASSERT_TRUE(ours.has_value()) << ours.error();
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(theirs->tables[i].rows, ours->tables[i].rows) << ours->tables[i].name;
+    EXPECT_EQ(theirs->tables[i].rows.size(), summary["rows"][ours->tables[i].name].get<size_t>());
+  }
 }
 
 }  // namespace
