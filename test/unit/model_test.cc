@@ -13,6 +13,22 @@
 // invariants, per lot issued = held + retired + cancelled, nothing closed in a terminal account,
 // lineage; finally service::Verify.
 //
+// Article 6.2 (a fifth of the operations, on accounts of their own: 12 MNG01 holding, 13 JPN01
+// holding, 14 JPN01 retirement, 15 MNG01 cancellation, plus the spine's MNG01 retirement 10):
+// Step 2a authorizations of 24 registered projects by either Party (NDC, or NDC and OIMP first
+// transferred at issuance; JPN named or any acquiring Party; raising allowed or not), changes
+// raising or lowering the quantities, rare revocations (some under the false-information
+// exception), issue.jcm of MNG's share with pre-2021 vintages (JCM credits, not ITMOs),
+// transfer.international MNG01 <-> JPN01, retirements into JPN01's and MNG01's retirement
+// accounts, OMGE / voluntary / OIMP cancellations. The model keeps each authorization (authorized,
+// issued, revoked) and per serial the first-transferred and used flags, and predicts every refusal
+// with its check (JCM-502 conflicting definition, 503 not authorized, 504 authorized quantity
+// exceeded, 505 retirement without both authorizations, 506 purpose, 507 revoked, 508 change
+// terms, 509 vintage not authorized) and, per moved part, whether it is a first transfer. The
+// full checks compare every live block's first_transferred and use with the model and check that
+// no child block loses its parent's first transfer. Most Article 6 movements name the project and
+// vintage of a block held, as users do; the run prints its outcomes per command and check.
+//
 // Seed: JCM_SEED (printed on failure); operations: JCM_MODEL_OPS (default 100,000; 20,000 under
 // AddressSanitizer, where every step is several times slower).
 #include <gtest/gtest.h>
@@ -36,6 +52,7 @@
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "testing/test_util.h"
+#include "unit/article6_fixture.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define JCM_MODEL_DEFAULT_OPS 20000
@@ -64,11 +81,14 @@ struct SerialState {
   int32_t account = 0;
   int32_t lot = 0;
   int64_t tag = 0;  // Serials with the same tag form one live block.
+  bool ft = false;    // First transferred (Article 6): set once, never unset.
+  bool used = false;  // Retired or cancelled.
 };
 
 struct ModelAccount {
   int32_t id = 0;
   std::string registry;
+  std::string serials;  // The registry whose serial numbers it holds (JPN01 account 13: MNG01's).
   AccountType type = AccountType::kGovernmentHolding;
   AccountStatus status = AccountStatus::kOpen;
   std::set<int64_t> starts;  // First serial of each live block the account holds.
@@ -80,6 +100,7 @@ struct ModelLot {
   int64_t last = 0;
   int32_t vintage = 0;
   std::string project;
+  bool itmo = false;
 };
 
 // What the model expects of one request.
@@ -92,7 +113,27 @@ struct Expectation {
   int32_t to = 0;
   std::vector<std::pair<int64_t, int64_t>> lots;    // Issuance: the lots' ranges.
   std::vector<int32_t> touched;
+  // Article 6 movements: per moved part, whether it is a first transfer, read from the result's
+  // `ft_key` list ("parts" for transfer.international, "article6" for retire and cancel).
+  std::vector<bool> first_transfers;
+  std::string ft_key;
 };
+
+// The model of one Party's authorization of one project (Steps 2a/2b, changes).
+struct A6Auth {
+  bool revoked = false;
+  bool exception = false;  // Revoked under the false-information exception.
+  bool oimp = false;       // "NDC and OIMP" with a definition first transferring at issuance.
+  bool increase = false;   // Change terms allow raising.
+  bool any_party = false;  // No acquiring Parties named (else JPN only).
+  std::map<int32_t, int64_t> authorized;
+  std::map<int32_t, int64_t> issued;
+};
+
+constexpr int32_t kSpineAccounts = 11;
+constexpr int32_t kMngRetirement = 10;  // Spine account, also target of MNG01 ITMO retirements.
+constexpr int32_t kA6Mng = 12, kA6Jpn = 13, kA6JpnRetirement = 14, kA6MngCancellation = 15;
+constexpr int kA6ProjectCount = 24;  // MN101..MN124.
 
 struct KeyRecord {
   std::string key;
@@ -118,6 +159,7 @@ class NaiveLedger {
     ModelAccount a;
     a.id = static_cast<int32_t>(accounts.size());
     a.registry = registry;
+    a.serials = registry;
     a.type = type;
     accounts.push_back(a);
   }
@@ -142,7 +184,7 @@ class NaiveLedger {
   std::vector<std::pair<int64_t, int64_t>> BlocksOf(int32_t account) const {
     std::vector<std::pair<int64_t, int64_t>> out;
     const ModelAccount& a = accounts[static_cast<size_t>(account)];
-    for (int64_t s : a.starts) out.emplace_back(s, BlockEnd(a.registry, s));
+    for (int64_t s : a.starts) out.emplace_back(s, BlockEnd(a.serials, s));
     return out;
   }
 
@@ -216,10 +258,16 @@ class ModelRun {
     EXPECT_TRUE(report.ok()) << report.problems.front();
     EXPECT_EQ(report.entries, m_.sequence);
     std::printf("model test: %lld operations, %lld applied, %lld refused, %lld replayed, "
-                "%lld serials issued\n",
+                "%lld serials issued, %lld international transfers, %zu authorizations\n",
                 static_cast<long long>(ops_), static_cast<long long>(applied_),
                 static_cast<long long>(refused_), static_cast<long long>(replayed_),
-                static_cast<long long>(m_.serials["JPN01"].size() + m_.serials["MNG01"].size()));
+                static_cast<long long>(m_.serials["JPN01"].size() + m_.serials["MNG01"].size()),
+                static_cast<long long>(international_), auths_.size());
+    for (const auto& [command, counts] : by_command_) {
+      std::string line = "  " + command + ":";
+      for (const auto& [what, n] : counts) line += " " + what + " " + std::to_string(n);
+      std::printf("%s\n", line.c_str());
+    }
   }
 
   int64_t done() const { return done_; }
@@ -252,19 +300,51 @@ class ModelRun {
       ok("account.open", args);
       m_.AddAccount(registry, type);
     }
+    // Article 6: nomenclature, the JPN-MNG approach with both Step 1s, 12 registered projects
+    // (20/80), and accounts 12 (MNG01 holding), 13 (JPN01 holding), 14 (JPN01 retirement),
+    // 15 (MNG01 cancellation), used only by the Article 6 operations.
+    testing::LoadNomenclature(r_);
+    r_.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+    r_.Ok("ca.authorize", testing::Step1Args("JPN", "JPN01"));
+    r_.Ok("ca.authorize", testing::Step1Args("MNG", "MNG01"));
+    for (int i = 0; i < kA6ProjectCount; ++i) testing::RegisterProject(r_, A6Project(i));
+    {
+      auto tx = r_.store->BeginRead();
+      ASSERT_TRUE(tx.has_value());
+      auto last = (*tx)->LastEntry();
+      ASSERT_TRUE(last.has_value() && last->has_value());
+      m_.sequence = (*last)->sequence.value;
+    }
+    const std::vector<std::pair<std::string, AccountType>> a6 = {
+        {"MNG01", AccountType::kGovernmentHolding}, {"JPN01", AccountType::kGovernmentHolding},
+        {"JPN01", AccountType::kRetirement}, {"MNG01", AccountType::kCancellation}};
+    for (const auto& [registry, type] : a6) {
+      ok("account.open", {{"registry", registry}, {"type", std::string(ToString(type))}, {"name", "a6"}});
+      m_.AddAccount(registry, type);
+    }
+    ASSERT_EQ(m_.accounts.size(), static_cast<size_t>(kA6MngCancellation + 1));
+    // JPN01's Article 6 accounts hold only ITMOs acquired from MNG01: MNG01's serial numbers.
+    m_.accounts[kA6Jpn].serials = "MNG01";
+    m_.accounts[kA6JpnRetirement].serials = "MNG01";
+  }
+
+  static std::string A6Project(int64_t i) {
+    return "MN1" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1);
   }
 
   int64_t Uniform(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
   }
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
-  int32_t RandomAccount() { return static_cast<int32_t>(Uniform(1, static_cast<int64_t>(m_.accounts.size()) - 1)); }
+  // The spine's operations stay on the spine's accounts (the Article 6 ones have their own mix).
+  int32_t RandomAccount() { return static_cast<int32_t>(Uniform(1, kSpineAccounts)); }
   int32_t RandomHolding() {
     static const int32_t kHolding[] = {1, 2, 3, 4, 8, 9};
     return kHolding[Uniform(0, 5)];
   }
 
   std::pair<service::Request, Expectation> Next() {
+    if (Chance(0.2)) return Article6();
     const int64_t roll = Uniform(0, 999);
     if (roll < 160) return Issue();
     if (roll < 420) return Move(MovementKind::kTransfer, /*by_ranges=*/false);
@@ -452,7 +532,16 @@ class ModelRun {
           break;
         }
       }
-      if (dest == 0) return Refuse(command, args, Check::kUnknownAccount);
+      // Never default into an Article 6 account: name the spine's first one instead.
+      if (dest == 0 || dest > kSpineAccounts) {
+        for (const ModelAccount& a : m_.accounts) {
+          if (a.id != 0 && a.registry == f.registry && a.type == want) {
+            dest = a.id;
+            break;
+          }
+        }
+        args["to"] = dest;
+      }
     }
     if (kind == MovementKind::kRetirement && use_year == 1900) {
       return Refuse(command, args, Check::kFieldInvalid);
@@ -527,6 +616,9 @@ class ModelRun {
         fm.starts.insert(p.block_first);
       }
       m_.Assign(f.registry, p.first, p.last, dest);
+      for (int64_t s = p.first; s <= p.last; ++s) {
+        m_.serials[f.registry][static_cast<size_t>(s - 1)].used = kind != MovementKind::kTransfer;
+      }
       tm.starts.insert(p.first);
       if (p.last < p.block_last) {
         m_.Assign(f.registry, p.last + 1, p.block_last, from);
@@ -537,6 +629,335 @@ class ModelRun {
     }
     e.touched = {from, dest};
     return Finish(command, args, std::move(e));
+  }
+
+  // ---- Article 6 operations (accounts 12-15 and the MNG01 retirement account 10).
+  std::pair<service::Request, Expectation> Article6() {
+    const int64_t roll = Uniform(0, 999);
+    if (roll < 30) return A6Authorize();
+    if (roll < 110) return A6Change(Chance(0.003));
+    if (roll < 380) return A6IssueJcm();
+    if (roll < 620) return A6International();
+    if (roll < 820) return A6Retire();
+    return A6Cancel();
+  }
+
+  std::pair<std::string, std::string> A6Key(const std::string& party) {
+    return {party, A6Project(Uniform(0, kA6ProjectCount - 1))};
+  }
+
+  std::pair<service::Request, Expectation> A6Authorize() {
+    const auto key = A6Key(Chance(0.5) ? "JPN" : "MNG");
+    A6Auth a;
+    Json vintages = Json::array();
+    for (int32_t y : {2021, 2022, 2023}) {
+      if (!Chance(0.7)) continue;
+      a.authorized[y] = Uniform(20, 300);
+      vintages.push_back({{"vintage", y}, {"quantity", a.authorized[y]}});
+    }
+    if (vintages.empty()) {
+      a.authorized[2021] = 100;
+      vintages.push_back({{"vintage", 2021}, {"quantity", 100}});
+    }
+    a.oimp = Chance(0.3);
+    a.increase = Chance(0.6);
+    a.any_party = Chance(0.5);
+    const std::string definition = a.oimp ? (Chance(0.9) ? "Issuance" : "Authorization") : "";
+    Json args = {{"party", key.first},
+                 {"project", key.second},
+                 {"authorization_id", key.first + "-" + key.second + "-" + std::to_string(done_)},
+                 {"date", "2025-06-01"},
+                 {"purposes", a.oimp ? "NDC and OIMP" : "NDC"},
+                 {"vintages", vintages},
+                 {"acquiring_parties", a.any_party ? Json::array() : Json::array({"JPN"})},
+                 {"change_terms", {{"increase", a.increase}, {"decrease", true}, {"revocation", true},
+                                   {"false_information_exception", true}}}};
+    if (!definition.empty()) args["first_transfer_definition"] = definition;
+    if (Chance(0.03)) {  // Mitigation before 2021 cannot be an ITMO.
+      args["vintages"].push_back({{"vintage", 2020}, {"quantity", 10}});
+      return Refuse("authorization.add", args, Check::kItmoVintageBefore2021);
+    }
+    if (!definition.empty() && !ca_definition_.empty() && definition != ca_definition_) {
+      return Refuse("authorization.add", args, Check::kConflictingFirstTransferDefinition);
+    }
+    if (auths_.count(key)) return Refuse("authorization.add", args, Check::kAlreadyExists);
+    auths_[key] = a;
+    if (!definition.empty() && ca_definition_.empty()) ca_definition_ = definition;
+    return Finish("authorization.add", args, Expectation{});
+  }
+
+  std::pair<service::Request, Expectation> A6Change(bool revoke) {
+    const auto key = A6Key(Chance(0.5) ? "JPN" : "MNG");
+    Json args = {{"party", key.first}, {"project", key.second}, {"effective_date", "2026-06-01"},
+                 {"reason", "model change"}};
+    bool exception = false;
+    std::map<int32_t, int64_t> next;
+    const auto known = auths_.find(key);
+    if (revoke) {
+      args["revoke"] = true;
+    } else {
+      Json vintages = Json::array();
+      for (int32_t y : {2021, 2022, 2023}) {
+        if (!Chance(0.7)) continue;
+        // Mostly around what was issued (raising, or lowering below it), sometimes anything.
+        const int64_t issued = known == auths_.end() ? 0 : known->second.issued[y];
+        next[y] = Chance(0.8) ? std::max<int64_t>(1, issued + Uniform(-20, 300)) : Uniform(1, 400);
+        vintages.push_back({{"vintage", y}, {"quantity", next[y]}});
+      }
+      if (vintages.empty()) {
+        next[2022] = Uniform(1, 400);
+        vintages.push_back({{"vintage", 2022}, {"quantity", next[2022]}});
+      }
+      args["vintages"] = vintages;
+    }
+    if (Chance(revoke ? 0.3 : 0.02)) {
+      args["false_information_exception"] = true;
+      exception = true;
+    }
+    const auto it = auths_.find(key);
+    if (it == auths_.end()) return Refuse("authorization.change", args, Check::kUnknownAuthorization);
+    A6Auth& a = it->second;
+    if (a.revoked) return Refuse("authorization.change", args, Check::kAuthorizationRevoked);
+    if (exception && !revoke) return Refuse("authorization.change", args, Check::kFieldInvalid);
+    for (const auto& [y, q] : next) {
+      const auto before = a.authorized.find(y);
+      if (q > (before == a.authorized.end() ? 0 : before->second) && !a.increase) {
+        return Refuse("authorization.change", args, Check::kChangeNotAllowedByTerms);
+      }
+    }
+    if (revoke) {
+      a.revoked = true;
+      a.exception = exception;
+    } else {
+      a.authorized = next;
+    }
+    return Finish("authorization.change", args, Expectation{});
+  }
+
+  std::pair<service::Request, Expectation> A6IssueJcm() {
+    const std::string project = A6Project(Uniform(0, kA6ProjectCount - 1));
+    std::vector<int32_t> years = {2021, 2022, 2023};
+    std::shuffle(years.begin(), years.end(), rng_);
+    years.resize(static_cast<size_t>(Uniform(1, 3)));
+    if (const A6Auth* a = FindAuth("MNG", project); a != nullptr && !a->authorized.empty() && Chance(0.8)) {
+      years.clear();  // Mostly the vintages the Party authorized.
+      for (const auto& [y, q] : a->authorized) {
+        if (years.empty() || Chance(0.5)) years.push_back(y);
+      }
+    }
+    if (Chance(0.1)) years.push_back(static_cast<int32_t>(Uniform(2019, 2020)));  // JCM credits only.
+    std::sort(years.begin(), years.end());
+    std::map<int32_t, int64_t> quantities;
+    Json vintages = Json::array();
+    int64_t mng = 0;
+    for (int32_t y : years) {
+      quantities[y] = Uniform(1, 40);
+      mng += quantities[y];
+      vintages.push_back({{"vintage", y}, {"quantity", quantities[y]}});
+    }
+    Json args = testing::IssueMngArgs(project, mng * 5, vintages);
+    args["account"] = kA6Mng;
+    const auto it = auths_.find({"MNG", project});
+    A6Auth* auth = it == auths_.end() ? nullptr : &it->second;
+    if (auth != nullptr) {
+      for (const auto& [y, q] : quantities) {
+        if (y < 2021) continue;
+        if (auth->revoked) return Refuse("issue.jcm", args, Check::kAuthorizationRevoked);
+        const auto authorized = auth->authorized.find(y);
+        if (authorized == auth->authorized.end()) return Refuse("issue.jcm", args, Check::kVintageNotAuthorized);
+        const int64_t left = std::max<int64_t>(0, authorized->second - auth->issued[y]);
+        if (q > left) return Refuse("issue.jcm", args, Check::kAuthorizedQuantityExceeded);
+      }
+    }
+    Expectation e;
+    auto& v = m_.serials["MNG01"];
+    for (const auto& [y, q] : quantities) {
+      const bool itmo = y >= 2021 && auth != nullptr;
+      if (itmo) auth->issued[y] += q;
+      const int64_t first = static_cast<int64_t>(v.size()) + 1;
+      const int32_t lot = static_cast<int32_t>(m_.lots.size());
+      m_.lots.push_back(ModelLot{"MNG01", first, first + q - 1, y, project, itmo});
+      const int64_t tag = m_.next_tag++;
+      for (int64_t s = first; s < first + q; ++s) v.push_back(SerialState{kA6Mng, lot, tag, itmo && auth->oimp, false});
+      m_.accounts[kA6Mng].starts.insert(first);
+      e.lots.emplace_back(first, first + q - 1);
+    }
+    e.touched = {kA6Mng};
+    return Finish("issue.jcm", args, std::move(e));
+  }
+
+  // What a user mostly does (70%): name the project and vintage of a block the account holds.
+  void HeldFilter(int32_t from, Json& args, std::string& project, std::optional<int32_t>& vintage) {
+    const ModelAccount& f = m_.accounts[static_cast<size_t>(from)];
+    if (f.starts.empty() || !Chance(0.7)) return;
+    const int64_t start = *std::next(f.starts.begin(), Uniform(0, static_cast<int64_t>(f.starts.size()) - 1));
+    const ModelLot& lot = m_.lots[static_cast<size_t>(m_.At(f.serials, start)->lot)];
+    project = lot.project;
+    vintage = lot.vintage;
+    args["project"] = project;
+    args["vintage"] = *vintage;
+  }
+
+  // Parts taken by quantity from `from` (ascending serials, optionally one project's lots), or
+  // nothing when it holds too little.
+  std::optional<std::vector<Part>> A6Select(int32_t from, int64_t quantity, const std::string& project,
+                                            std::optional<int32_t> vintage = std::nullopt) {
+    std::vector<Part> parts;
+    const ModelAccount& f = m_.accounts[static_cast<size_t>(from)];
+    int64_t need = quantity;
+    for (const int64_t bf : f.starts) {
+      if (need == 0) break;
+      const ModelLot& lot = m_.lots[static_cast<size_t>(m_.At(f.serials, bf)->lot)];
+      if (!project.empty() && lot.project != project) continue;
+      if (vintage && lot.vintage != *vintage) continue;
+      const int64_t bl = m_.BlockEnd(f.serials, bf);
+      const int64_t take = std::min(need, bl - bf + 1);
+      parts.push_back(Part{bf, bl, bl - take + 1, bl});
+      need -= take;
+    }
+    if (need > 0) return std::nullopt;
+    return parts;
+  }
+
+  // Applies the parts to the model (MNG01 serials): moves them, sets first transfers and use.
+  Expectation A6Apply(int32_t from, int32_t dest, const std::vector<Part>& parts,
+                      const std::vector<bool>& first, bool used) {
+    Expectation e;
+    e.moved = 0;
+    e.to = dest;
+    ModelAccount& fm = m_.accounts[static_cast<size_t>(from)];
+    ModelAccount& tm = m_.accounts[static_cast<size_t>(dest)];
+    auto& v = m_.serials["MNG01"];
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Part& p = parts[i];
+      fm.starts.erase(p.block_first);
+      if (p.first > p.block_first) {
+        m_.Assign("MNG01", p.block_first, p.first - 1, from);
+        fm.starts.insert(p.block_first);
+      }
+      m_.Assign("MNG01", p.first, p.last, dest);
+      tm.starts.insert(p.first);
+      if (p.last < p.block_last) {
+        m_.Assign("MNG01", p.last + 1, p.block_last, from);
+        fm.starts.insert(p.last + 1);
+      }
+      for (int64_t s = p.first; s <= p.last; ++s) {
+        SerialState& st = v[static_cast<size_t>(s - 1)];
+        EXPECT_FALSE(first[i] && st.ft) << "the model first transfers serial " << s << " twice";
+        st.ft = st.ft || first[i];
+        st.used = used;
+      }
+      e.moved += p.last - p.first + 1;
+      e.blocks.emplace_back(p.first, p.last);
+    }
+    e.first_transfers = first;
+    e.touched = {from, dest};
+    return e;
+  }
+
+  const A6Auth* FindAuth(const std::string& party, const std::string& project) const {
+    const auto it = auths_.find({party, project});
+    return it == auths_.end() ? nullptr : &it->second;
+  }
+
+  // Revoked for this block (4/CMA.6: only blocks not yet first transferred, unless the exception).
+  static bool Stopped(const A6Auth& a, bool ft) { return a.revoked && (!ft || a.exception); }
+
+  std::pair<service::Request, Expectation> A6International() {
+    const bool forward = Chance(0.8);  // MNG01 -> JPN01, else back.
+    const int32_t from = forward ? kA6Mng : kA6Jpn;
+    const int32_t to = forward ? kA6Jpn : kA6Mng;
+    const int64_t quantity = Uniform(1, 40);
+    Json args = {{"from", from}, {"to", to}, {"quantity", quantity}};
+    std::string project;
+    std::optional<int32_t> vintage;
+    if (Chance(0.2)) {
+      project = A6Project(Uniform(0, kA6ProjectCount - 1));
+      args["project"] = project;
+    } else {
+      HeldFilter(from, args, project, vintage);
+    }
+    const std::string command = "transfer.international";
+    const auto parts = A6Select(from, quantity, project, vintage);
+    if (!parts) return Refuse(command, args, Check::kQuantityAboveHolding);
+    std::vector<bool> first;
+    for (const Part& p : *parts) {
+      const SerialState& st = *m_.At("MNG01", p.first);
+      const ModelLot& lot = m_.lots[static_cast<size_t>(st.lot)];
+      if (!lot.itmo) return Refuse(command, args, Check::kNotAuthorized);
+      const A6Auth* a = FindAuth("MNG", lot.project);
+      if (a == nullptr) return Refuse(command, args, Check::kNotAuthorized);
+      if (Stopped(*a, st.ft)) return Refuse(command, args, Check::kAuthorizationRevoked);
+      if (!forward && !a->any_party) return Refuse(command, args, Check::kNotAuthorized);
+      first.push_back(!st.ft);
+    }
+    Expectation e = A6Apply(from, to, *parts, first, false);
+    e.ft_key = "parts";
+    return Finish(command, args, std::move(e));
+  }
+
+  std::pair<service::Request, Expectation> A6Retire() {
+    const bool in_japan = Chance(0.6);  // JPN01 (acquired ITMOs) or MNG01's own retirement.
+    const int32_t from = in_japan ? kA6Jpn : kA6Mng;
+    const int32_t to = in_japan ? kA6JpnRetirement : kMngRetirement;
+    const std::string using_party = in_japan ? "JPN" : "MNG";
+    const int64_t quantity = Uniform(1, 30);
+    Json args = {{"from", from}, {"to", to}, {"quantity", quantity}, {"use_year", Uniform(2021, 2030)}};
+    const AccountStatus status = m_.accounts[static_cast<size_t>(to)].status;
+    if (status == AccountStatus::kClosed) return Refuse("retire", args, Check::kAccountClosed);
+    if (status == AccountStatus::kBlocked) return Refuse("retire", args, Check::kAccountBlocked);
+    std::string project;
+    std::optional<int32_t> vintage;
+    HeldFilter(from, args, project, vintage);
+    const auto parts = A6Select(from, quantity, project, vintage);
+    if (!parts) return Refuse("retire", args, Check::kQuantityAboveHolding);
+    for (const Part& p : *parts) {
+      const SerialState& st = *m_.At("MNG01", p.first);
+      const ModelLot& lot = m_.lots[static_cast<size_t>(st.lot)];
+      if (!lot.itmo) continue;  // JCM credits: no Article 6 check.
+      const A6Auth* own = FindAuth(using_party, lot.project);
+      const A6Auth* first = FindAuth("MNG", lot.project);
+      if (first == nullptr) return Refuse("retire", args, Check::kNotAuthorized);
+      if (own == nullptr) return Refuse("retire", args, Check::kRetirementNeedsBothAuthorizations);
+      if (Stopped(*own, st.ft) || Stopped(*first, st.ft)) {
+        return Refuse("retire", args, Check::kAuthorizationRevoked);
+      }
+    }
+    Expectation e = A6Apply(from, to, *parts, std::vector<bool>(parts->size(), false), true);
+    e.ft_key = "article6";
+    return Finish("retire", args, std::move(e));
+  }
+
+  std::pair<service::Request, Expectation> A6Cancel() {
+    static const char* const kPurposes[] = {"omge", "omge", "voluntary", "oimp"};
+    const std::string purpose = kPurposes[Uniform(0, 3)];
+    const int64_t quantity = Uniform(1, 20);
+    Json args = {{"from", kA6Mng}, {"to", kA6MngCancellation}, {"quantity", quantity}, {"purpose", purpose}};
+    std::string project;
+    std::optional<int32_t> vintage;
+    HeldFilter(kA6Mng, args, project, vintage);
+    const auto parts = A6Select(kA6Mng, quantity, project, vintage);
+    if (!parts) return Refuse("cancel", args, Check::kQuantityAboveHolding);
+    std::vector<bool> first;
+    for (const Part& p : *parts) {
+      const SerialState& st = *m_.At("MNG01", p.first);
+      const ModelLot& lot = m_.lots[static_cast<size_t>(st.lot)];
+      if (!lot.itmo) {
+        first.push_back(false);
+        continue;
+      }
+      const A6Auth* a = FindAuth("MNG", lot.project);
+      if (a == nullptr) return Refuse("cancel", args, Check::kNotAuthorized);
+      if (purpose == "oimp" && !a->oimp) return Refuse("cancel", args, Check::kPurposeNotAuthorized);
+      // OMGE first transfers a block not yet first transferred (paras 16-17); the definitions
+      // used here (Issuance, Authorization) never make an OIMP cancellation one.
+      const bool is_first = purpose == "omge" && !st.ft;
+      if (is_first && a->revoked) return Refuse("cancel", args, Check::kAuthorizationRevoked);
+      first.push_back(is_first);
+    }
+    Expectation e = A6Apply(kA6Mng, kA6MngCancellation, *parts, first, true);
+    e.ft_key = "article6";
+    return Finish("cancel", args, std::move(e));
   }
 
   std::pair<service::Request, Expectation> SetStatus() {
@@ -606,6 +1027,7 @@ class ModelRun {
                              (request.idempotency_key.empty() ? "" : " key " + request.idempotency_key);
     if (e.refusal) {
       ++refused_;
+      ++by_command_[request.command][CodeOf(*e.refusal)];
       ASSERT_FALSE(r.ok()) << what << " was accepted; the model refuses it with "
                            << CodeOf(*e.refusal);
       ASSERT_TRUE(r.failure->refusal.has_value()) << what << ": " << r.failure->Message();
@@ -621,6 +1043,7 @@ class ModelRun {
       return;
     }
     ++applied_;
+    ++by_command_[request.command]["applied"];
     if (e.moved >= 0) {
       ASSERT_EQ(r.result.at("quantity").get<int64_t>(), e.moved) << what;
       const Json& blocks = r.result.at("blocks");
@@ -629,6 +1052,15 @@ class ModelRun {
         ASSERT_EQ(blocks[i].at("first").get<int64_t>(), e.blocks[i].first) << what;
         ASSERT_EQ(blocks[i].at("last").get<int64_t>(), e.blocks[i].second) << what;
         ASSERT_EQ(blocks[i].at("account").get<int32_t>(), e.to) << what;
+      }
+      if (!e.ft_key.empty()) {
+        const Json& details = r.result.at(e.ft_key);
+        ASSERT_EQ(details.size(), e.first_transfers.size()) << what << " -> " << r.result.dump();
+        for (size_t i = 0; i < details.size(); ++i) {
+          ASSERT_EQ(details[i].at("first_transfer").get<bool>(), e.first_transfers[i])
+              << what << " -> " << r.result.dump();
+        }
+        if (e.ft_key == "parts") ++international_;
       }
     }
     if (!e.lots.empty()) {
@@ -683,6 +1115,7 @@ class ModelRun {
       ASSERT_EQ(lot.range, (SerialRange{ml.first, ml.last}));
       ASSERT_EQ(lot.vintage.year, ml.vintage);
       ASSERT_EQ(lot.project.value, ml.project);
+      ASSERT_EQ(lot.itmo, ml.itmo) << "lot " << lot.id.value;
     }
     std::vector<Block> blocks;
     BlockId after{0};
@@ -708,6 +1141,8 @@ class ModelRun {
         ASSERT_EQ(p->second->lot, b.lot);
         ASSERT_TRUE(p->second->range.Contains(b.range));
         ASSERT_EQ(p->second->closed, std::optional<Sequence>(b.created));
+        ASSERT_TRUE(!p->second->first_transferred || b.first_transferred)
+            << "block " << b.id.value << " lost its parent's first transfer";
       }
       if (b.closed) {
         ASSERT_FALSE(IsTerminal(a.type)) << "block " << b.id.value << " left a terminal account";
@@ -727,6 +1162,11 @@ class ModelRun {
       ASSERT_TRUE(m_.accounts[static_cast<size_t>(b.account.value)].starts.count(b.range.first))
           << "block " << b.id.value;
       ASSERT_EQ(m_.BlockEnd(reg, b.range.first), b.range.last) << "block " << b.id.value;
+      for (int64_t s = b.range.first; s <= b.range.last; ++s) {  // Article 6 state per serial.
+        const SerialState* st = m_.At(reg, s);
+        ASSERT_EQ(st->ft, b.first_transferred) << "block " << b.id.value << " serial " << s;
+        ASSERT_EQ(st->used, IsTerminal(a.type)) << "block " << b.id.value << " serial " << s;
+      }
     }
     size_t model_live = 0;
     for (const ModelAccount& a : m_.accounts) model_live += a.starts.size();
@@ -755,9 +1195,13 @@ class ModelRun {
   testing::TestRegistry r_;
   NaiveLedger m_;
   std::vector<KeyRecord> keys_;
+  std::map<std::pair<std::string, std::string>, A6Auth> auths_;  // (party, project).
+  std::string ca_definition_;  // The approach's first-transfer definition, once fixed.
   int64_t applied_ = 0;
   int64_t refused_ = 0;
   int64_t replayed_ = 0;
+  int64_t international_ = 0;
+  std::map<std::string, std::map<std::string, int64_t>> by_command_;  // Outcomes per command.
 };
 
 TEST(ModelTest, RandomOperationsAgainstANaiveLedger) {
