@@ -25,7 +25,8 @@ using service::Json;
 constexpr const char* kUsage =
     "usage: jcmreg report KIND [--db PATH] ...\n"
     "  aef            --party P --year Y --out FILE [--format xlsx|csv|json] [--version X.Y]\n"
-    "                 [--submission-date YYYY-MM-DD] [--partner DIR|FILE.xlsx]  (csv: FILE is a\n"
+    "                 [--submission-date YYYY-MM-DD] [--partner DIR|FILE.xlsx]\n"
+    "                 [--view submission|public]  (csv: FILE is a\n"
     "                 folder; --partner: the partner's AEF as CSV files in a folder or as an XLSX\n"
     "                 workbook in our layout, for the cross-Party check)\n"
     "  aef-diff       OLD NEW  (two versions of an AEF, each .xlsx or a CSV folder: rows added,\n"
@@ -125,10 +126,21 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
     std::cerr << "usage error: --party is an alpha-3 code and --year a year\n";
     return cli::kExitUsage;
   }
+  const std::string view = flags.count("--view") ? flags["--view"] : "submission";
+  if (view != "submission" && view != "public") {
+    std::cerr << "usage error: --view is submission or public\n";
+    return cli::kExitUsage;
+  }
   report::AefRequest request{*party, year, flags.count("--version") ? flags["--version"] : "1.0",
                              flags.count("--submission-date") ? flags["--submission-date"] : ""};
+  // R-REP-07: the checks run on the values; the submission view keeps them and lists the
+  // Party's confidentiality claims, the public view replaces what they cover by "Confidential".
+  request.disclose_confidential = true;
   auto wb = report::BuildAef(*s.store, request);
   if (!wb) return Failed(wb.error());
+  report::AefWorkbook written_wb = *wb;
+  const size_t claims = written_wb.confidential.size();
+  const size_t hidden = view == "public" ? report::RedactConfidential(written_wb) : 0;
   std::optional<report::AefWorkbook> partner;
   if (flags.count("--partner")) {
     auto read = LoadAef(flags["--partner"]);
@@ -142,13 +154,13 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   const std::string out = flags["--out"];
   Status<std::string> written;
   if (format == "xlsx") {
-    written = report::WriteXlsx(*wb, out);
+    written = report::WriteXlsx(written_wb, out);
   } else if (format == "csv") {
     std::filesystem::create_directories(out);
-    written = report::WriteCsvFiles(*wb, out);
+    written = report::WriteCsvFiles(written_wb, out);
   } else if (format == "json") {
     std::ofstream file(out, std::ios::trunc);
-    file << report::WorkbookJson(*wb) << "\n";
+    file << report::WorkbookJson(written_wb) << "\n";
     if (!file) written = Fail("cannot write " + out);
   } else {
     std::cerr << "usage error: --format is xlsx, csv or json\n";
@@ -167,7 +179,8 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   for (const auto& c : report::PreConsistencyChecks(*wb, partner ? &*partner : nullptr, first, last)) {
     checks.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status}, {"problems", c.problems}});
   }
-  std::cout << Json{{"written", out}, {"format", format}, {"rows", sheets},
+  std::cout << Json{{"written", out}, {"format", format}, {"view", view}, {"rows", sheets},
+                    {"confidential", {{"claims", claims}, {"cells_hidden", hidden}}},
                     {"pre_consistency_checks", checks}}
                    .dump(2)
             << "\n";

@@ -643,43 +643,83 @@ struct Server::Impl {
     return TextReply(200, content_type, std::move(bytes));
   }
 
+  // R-REP-07: who sees the values a Party claimed confidential in its AEF. Without a token (or
+  // with one whose role or scope does not cover the Party) the answer is the public view.
+  static bool MaySeeConfidential(const std::optional<Principal>& who, const PartyCode& party) {
+    if (!who) return false;
+    if (who->role != service::kRoleAdministrator && who->role != service::kRoleFocalPoint &&
+        who->role != service::kRoleAuditor) {
+      return false;
+    }
+    if (who->scope == "*" || who->scope == "party:" + party.value) return true;
+    static constexpr std::string_view kRegistry = "registry:";
+    if (who->scope.compare(0, kRegistry.size(), kRegistry) != 0) return false;
+    const auto registry = ParseRegistryCode(who->scope.substr(kRegistry.size()));
+    return registry && PartyOfRegistry(*registry) == party;
+  }
+
   Reply Aef(Call& call, bool checks_only) {
     const auto party = ParsePartyCode(call.req.get_param_value("party"));
     const auto year = ParseInt(call.req.get_param_value("year"));
     if (!party || !year) {
       return ErrorReply(Check::kFieldInvalid, "the AEF needs ?party=JPN&year=2025");
     }
+    const bool disclose = MaySeeConfidential(call.who, *party);
     report::AefRequest request{*party, static_cast<int32_t>(*year), "1.0", ""};
+    request.disclose_confidential = true;  // Redacted below unless `disclose`.
     if (call.req.has_param("version")) request.version = call.req.get_param_value("version");
     auto wb = report::BuildAef(store, request);
     if (!wb) return FailureReply(wb.error());
+    report::AefWorkbook view = *wb;
+    const size_t hidden = disclose ? 0 : report::RedactConfidential(view);
     if (checks_only) {
+      // The checks run on the values; their problems name values, so a public caller gets only
+      // the status and the number of problems when anything of the AEF is confidential.
       const auto& submission = wb->tables[report::kSubmission].rows;
       const int32_t first = submission.empty() ? 0 : std::atoi(submission[0][6].c_str());
       const int32_t last = submission.empty() ? 0 : std::atoi(submission[0][7].c_str());
       Json out = Json::array();
       for (const auto& c : report::PreConsistencyChecks(*wb, nullptr, first, last)) {
+        Json problems = c.problems;
+        if (hidden > 0 && !c.problems.empty()) {
+          problems = Json::array({std::to_string(c.problems.size()) +
+                                  " problem(s); details withheld: the AEF has fields claimed "
+                                  "confidential"});
+        }
         out.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status},
-                           {"problems", c.problems}});
+                           {"problems", problems}});
       }
       Reply reply;
       reply.body = Json{{"checks", out}};
       return reply;
     }
     const std::string format = call.req.has_param("format") ? call.req.get_param_value("format") : "json";
-    if (format == "json") return TextReply(200, "application/json", report::WorkbookJson(*wb) + "\n");
+    if (format == "json") return TextReply(200, "application/json", report::WorkbookJson(view) + "\n");
     if (format == "csv") {
       const auto table = ParseInt(call.req.get_param_value("table"));
-      if (!table || *table < 1 || *table > 5) {
-        return ErrorReply(Check::kFieldInvalid, "format=csv needs &table=1..5 (one CSV per table)");
+      if (!table || *table < 1 || *table > 6) {
+        return ErrorReply(Check::kFieldInvalid,
+                          "format=csv needs &table=1..5 (one CSV per table; 6: the "
+                          "Confidentiality table, for the Party's own token)");
+      }
+      if (*table == 6) {
+        if (!disclose) {
+          return call.who ? ErrorReply(Check::kForbidden,
+                                       "the Confidentiality table of " + party->value +
+                                           " is given only to its focal point, an administrator "
+                                           "or an auditor whose scope covers it")
+                          : ErrorReply(Check::kUnauthenticated,
+                                       "the Confidentiality table needs the Party's API token");
+        }
+        return TextReply(200, "text/csv; charset=utf-8",
+                         report::TableCsv(report::ConfidentialityTable(view)));
       }
       return TextReply(200, "text/csv; charset=utf-8",
-                      report::TableCsv(wb->tables[static_cast<size_t>(*table - 1)]));
+                       report::TableCsv(view.tables[static_cast<size_t>(*table - 1)]));
     }
     if (format != "xlsx") return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx");
-    const report::AefWorkbook workbook = std::move(wb).value();
     return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     [&workbook](const std::string& path) { return report::WriteXlsx(workbook, path); });
+                     [&view](const std::string& path) { return report::WriteXlsx(view, path); });
   }
 
   Reply AuthorizationDocument(Call& call, bool initial) {
@@ -700,7 +740,9 @@ struct Server::Impl {
 
   void AddReportRoutes() {
     Add("GET", "/v1/reports/aef", Access::kPublic,
-        "The AEF of a Party and year: ?party=&year=&format=json|xlsx|csv(&table=1..5).",
+        "The AEF of a Party and year: ?party=&year=&format=json|xlsx|csv(&table=1..6). Public: "
+        "fields the Party claimed confidential read \"Confidential\"; the Party's token sees "
+        "them with the Confidentiality table (R-REP-07).",
         [this](Call& call) { return Aef(call, false); });
     Add("GET", "/v1/reports/aef/checks", Access::kPublic,
         "The pre-consistency checks (R-CC-05) of a Party's AEF: ?party=&year=.",

@@ -9,6 +9,7 @@
 #include "core/csv.h"
 #include "core/itmo_id.h"
 #include "report/xlsx_reader.h"
+#include "service/confidentiality.h"
 #include "service/initial_report.h"
 
 namespace registry::report {
@@ -373,6 +374,13 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
            kNa, lot.mitigation_type, std::to_string(lot.vintage.year)});
     }
   }
+  // R-REP-07: the Party's confidentiality claims; the public view hides what they cover.
+  ASSIGN_OR_RETURN(const auto claims, service::LoadConfidentialClaims(*tx, request.party));
+  for (const Json& c : claims) {
+    wb.confidential.push_back(ConfidentialClaim{c.value("table", ""), c.value("column", ""),
+                                                c.value("row", ""), c.value("basis", "")});
+  }
+  if (!request.disclose_confidential) RedactConfidential(wb);
   return wb;
 }
 

@@ -28,6 +28,12 @@ struct AefRequest {
   int32_t year = 0;
   std::string version = "1.0";      // Submission version X.Y.
   std::string submission_date;      // ISO date; empty = 31 December of the reported year.
+  // R-REP-07. false (the default): the public view, every cell covered by one of the Party's
+  // confidentiality claims reads "Confidential" and the claims are not listed. true: the
+  // submission view, the values kept and the claims in AefWorkbook::confidential (the writers
+  // add the "Confidentiality" table). Only the Party itself (or an operator of the registry)
+  // may ask for true.
+  bool disclose_confidential = false;
 };
 
 service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request);

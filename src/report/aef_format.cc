@@ -1,8 +1,11 @@
 #include "report/aef_format.h"
 
+#include "report/aef_labels.h"
+
 #include <xlsxwriter.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -45,56 +48,95 @@ bool IsInteger(const std::string& text) {
 }  // namespace
 
 AefWorkbook EmptyAefWorkbook() {
-  AefWorkbook wb;
-  wb.tables[kSubmission] = MakeTable(
-      "Submission",
-      {"Party", "Version", "Reported year", "Date of submission",
-       "Review status of the initial report",
-       "Result of the consistency check of this AEF submission",
-       "First year of the NDC implementation period", "Last year of the NDC implementation period",
-       "Reference to the Article 6 technical expert review report of the initial report"},
+  static const std::array<std::vector<std::string>, 5> kNumeric = {{
       {"Reported year", "First year of the NDC implementation period",
-       "Last year of the NDC implementation period"});
-  wb.tables[kAuthorizations] = MakeTable(
-      "Authorizations",
-      {"Authorization ID", "Date of authorization", "Cooperative approach ID",
-       "Version of the authorization", "Authorized quantity", "Metric",
-       "Applicable GWP value(s)", "Applicable non-GHG metric", "Sector(s)", "Activity type(s)",
-       "Purposes for authorization", "Authorized Party(ies) ID", "Authorized entity(ies) ID",
-       "OIMP authorized by the Party", "Authorized timeframe",
-       "Authorization terms and conditions", "Authorization documentation",
-       "First transfer definition for OIMP", "Additional explanatory information"},
-      {"Version of the authorization", "Authorized quantity"});
-  wb.tables[kActions] = MakeTable(
-      "Actions",
-      {"Action date", "Action type", "Action subtype", "Cooperative approach ID",
-       "Authorization ID", "First transferring participating Party ID", "Party ITMO registry ID",
-       "First ID", "Last ID", "Underlying unit registry ID", "First unit ID", "Last unit ID",
-       "Metric", "Applicable GWP value(s)", "Applicable non-GHG metric", "Quantity (t CO2 eq)",
-       "Quantity (in non-GHG metric)", "Mitigation type", "Vintage",
-       "Transferring participating Party ID", "Acquiring participating Party ID",
-       "Purpose for which the ITMO has been used towards or cancelled for OIMP",
-       "Using/cancelling participating Party ID", "Using/cancelling authorized entity ID",
-       "Calendar year for which the ITMOs are used towards the Party's NDC",
-       "Result of the consistency checks", "Additional explanatory information"},
+       "Last year of the NDC implementation period"},
+      {"Version of the authorization", "Authorized quantity"},
       {"First unit ID", "Last unit ID", "Quantity (t CO2 eq)", "Vintage",
-       "Calendar year for which the ITMOs are used towards the Party's NDC"});
-  wb.tables[kHoldings] = MakeTable(
-      "Holdings",
-      {"Cooperative approach ID", "Authorization ID", "First transferring participating Party ID",
-       "Party ITMO registry ID", "First ID", "Last ID", "Underlying unit registry ID",
-       "First unit ID", "Last unit ID", "Metric", "Applicable GWP value(s)",
-       "Applicable non-GHG metric", "Quantity (t CO2 eq)", "Quantity (in non-GHG metric)",
-       "Mitigation type", "Vintage"},
-      {"First unit ID", "Last unit ID", "Quantity (t CO2 eq)", "Vintage"});
-  wb.tables[kEntities] = MakeTable(
-      "Authorized entities",
-      {"Date of the authorization", "Name", "Country of incorporation",
-       "Identification number (in the country of incorporation)", "Cooperative approach ID",
-       "Conditions (optional)", "Change and revocation conditions (optional)",
-       "Additional explanatory information (optional)"},
-      {});
+       "Calendar year for which the ITMOs are used towards the Party's NDC"},
+      {"First unit ID", "Last unit ID", "Quantity (t CO2 eq)", "Vintage"},
+      {},
+  }};
+  AefWorkbook wb;
+  for (size_t i = 0; i < kAefTables.size(); ++i) {
+    const AefTableLabels& labels = kAefTables[i];
+    std::vector<std::string> columns;
+    for (size_t c = 0; c < labels.column_count; ++c) columns.emplace_back(labels.columns[c]);
+    wb.tables[i] = MakeTable(std::string(labels.name), std::move(columns), kNumeric[i]);
+  }
   return wb;
+}
+
+std::optional<std::pair<size_t, size_t>> ClaimCell(const AefWorkbook& workbook,
+                                                   const ConfidentialClaim& claim) {
+  for (size_t t = 0; t < workbook.tables.size(); ++t) {
+    const AefTable& table = workbook.tables[t];
+    if (table.name != claim.table) continue;
+    for (size_t c = 0; c < table.columns.size(); ++c) {
+      if (table.columns[c] == claim.column) return std::pair<size_t, size_t>{t, c};
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<size_t> ClaimRows(const AefWorkbook& workbook, size_t table_index,
+                              const ConfidentialClaim& claim) {
+  std::vector<size_t> out;
+  const AefTable& table = workbook.tables[table_index];
+  std::optional<size_t> key;
+  const std::string_view key_label = kAefTables[table_index].row_key;
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    if (table.columns[c] == key_label) key = c;
+  }
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    if (claim.row.empty()) {
+      out.push_back(r);
+    } else if (key && *key < table.rows[r].size() && table.rows[r][*key] == claim.row) {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+size_t RedactConfidential(AefWorkbook& workbook) {
+  // Every cell to hide is found on the original values first: a claim on a row key column must
+  // not stop another claim from finding its row.
+  std::vector<std::array<size_t, 3>> cells;
+  for (const ConfidentialClaim& claim : workbook.confidential) {
+    const auto at = ClaimCell(workbook, claim);
+    if (!at) continue;
+    for (const size_t r : ClaimRows(workbook, at->first, claim)) {
+      cells.push_back({at->first, r, at->second});
+    }
+  }
+  size_t replaced = 0;
+  for (const auto& [t, r, c] : cells) {
+    std::string& cell = workbook.tables[t].rows[r][c];
+    if (cell == kConfidentialText) continue;
+    cell = std::string(kConfidentialText);
+    ++replaced;
+  }
+  workbook.confidential.clear();
+  return replaced;
+}
+
+AefTable ConfidentialityTable(const AefWorkbook& workbook) {
+  AefTable table = MakeTable(
+      "Confidentiality",
+      {"Table", "Column", "Row key column", "Row key", "Basis", "Cells in this AEF"},
+      {"Cells in this AEF"});
+  for (const ConfidentialClaim& claim : workbook.confidential) {
+    const auto at = ClaimCell(workbook, claim);
+    const size_t cells = at ? ClaimRows(workbook, at->first, claim).size() : 0;
+    std::string key_column;
+    for (const AefTableLabels& labels : kAefTables) {
+      if (labels.name == claim.table) key_column = std::string(labels.row_key);
+    }
+    table.rows.push_back({claim.table, claim.column, claim.row.empty() ? "" : key_column,
+                          claim.row.empty() ? "(all rows)" : claim.row, claim.basis,
+                          std::to_string(cells)});
+  }
+  return table;
 }
 
 std::string TableCsv(const AefTable& table) {
@@ -124,6 +166,18 @@ std::string WorkbookJson(const AefWorkbook& workbook) {
     }
     out[table.name] = rows;
   }
+  if (!workbook.confidential.empty()) {
+    nlohmann::ordered_json claims = nlohmann::ordered_json::array();
+    for (const auto& row : ConfidentialityTable(workbook).rows) {
+      claims.push_back({{"table", row[0]},
+                        {"column", row[1]},
+                        {"row_key_column", row[2]},
+                        {"row", row[3] == "(all rows)" ? "" : row[3]},
+                        {"basis", row[4]},
+                        {"cells", std::stoll(row[5])}});
+    }
+    out["confidential"] = claims;
+  }
   return out.dump(2);
 }
 
@@ -132,7 +186,9 @@ Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& pa
   if (wb == nullptr) return Fail("cannot create " + path);
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
-  for (const AefTable& table : workbook.tables) {
+  std::vector<AefTable> sheets(workbook.tables.begin(), workbook.tables.end());
+  if (!workbook.confidential.empty()) sheets.push_back(ConfidentialityTable(workbook));
+  for (const AefTable& table : sheets) {
     lxw_worksheet* ws = workbook_add_worksheet(wb, table.name.c_str());
     for (size_t c = 0; c < table.columns.size(); ++c) {
       worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), table.columns[c].c_str(), bold);
@@ -157,13 +213,19 @@ Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& pa
 }
 
 Status<std::string> WriteCsvFiles(const AefWorkbook& workbook, const std::string& dir) {
-  for (size_t i = 0; i < workbook.tables.size(); ++i) {
-    std::string name = workbook.tables[i].name;
+  std::vector<AefTable> tables(workbook.tables.begin(), workbook.tables.end());
+  if (!workbook.confidential.empty()) tables.push_back(ConfidentialityTable(workbook));
+  for (size_t i = 0; i < tables.size(); ++i) {
+    std::string name = tables[i].name;
     for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
     const std::string path = dir + "/" + std::to_string(i + 1) + "_" + name + ".csv";
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << TableCsv(workbook.tables[i]);
+    out << TableCsv(tables[i]);
     if (!out) return Fail("cannot write " + path);
+  }
+  if (workbook.confidential.empty()) {  // No stale Confidentiality table from an earlier run.
+    std::error_code ignored;
+    std::filesystem::remove(dir + "/6_confidentiality.csv", ignored);
   }
   return {};
 }

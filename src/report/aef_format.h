@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,8 +23,22 @@ struct AefTable {
   std::vector<std::vector<std::string>> rows;
 };
 
+// A Party's claim that one AEF column (of every row, or of the row whose key is `row`) is
+// confidential, with its basis (R-REP-07; 4/CMA.6 para 24, 6/CMA.4 para 6). The row key column
+// per table is in report/aef_labels.h (kAefTables[i].row_key).
+struct ConfidentialClaim {
+  std::string table;   // Exact sheet name, e.g. "Authorizations".
+  std::string column;  // Exact label, e.g. "Authorized quantity".
+  std::string row;     // The row key's value; empty = every row of the table.
+  std::string basis;   // Non-empty: why the information is confidential.
+};
+
 struct AefWorkbook {
   std::array<AefTable, 5> tables;  // Submission, Authorizations, Actions, Holdings, Entities.
+  // The Party's confidentiality claims (the submission view). Empty in a public view, whose
+  // claimed cells read "Confidential" instead (RedactConfidential). When not empty the writers
+  // add a sixth table "Confidentiality" after the five official ones (never changing them).
+  std::vector<ConfidentialClaim> confidential;
 };
 
 // Returns a workbook with the five tables' labels and no rows.
@@ -36,13 +51,32 @@ inline constexpr size_t kActions = 2;
 inline constexpr size_t kHoldings = 3;
 inline constexpr size_t kEntities = 4;
 
+// The rows of `table_index` a claim covers (matched on the unredacted values).
+std::vector<size_t> ClaimRows(const AefWorkbook& workbook, size_t table_index,
+                              const ConfidentialClaim& claim);
+// The index of a claim's table and column in the workbook, or nullopt when a label is unknown.
+std::optional<std::pair<size_t, size_t>> ClaimCell(const AefWorkbook& workbook,
+                                                   const ConfidentialClaim& claim);
+// The public view: every cell covered by a claim becomes "Confidential" and the claims are
+// dropped (a public output does not list them: a row key could itself be confidential).
+// Returns the number of cells replaced.
+size_t RedactConfidential(AefWorkbook& workbook);
+// The sixth table of the submission view: one row per claim with its basis and the number of
+// cells of this AEF it covers. Columns: Table, Column, Row key column, Row key, Basis,
+// Cells in this AEF.
+AefTable ConfidentialityTable(const AefWorkbook& workbook);
+
 // RFC 4180 CSV of one table (header row first, CRLF line ends as spreadsheets expect).
 std::string TableCsv(const AefTable& table);
-// JSON text: {"<table name>": [{"<label>": "<cell>", ...}, ...], ...}.
+// JSON text: {"<table name>": [{"<label>": "<cell>", ...}, ...], ...}, plus
+// "confidential": [{"table", "column", "row_key_column", "row", "basis", "cells"}, ...] when the
+// workbook carries claims.
 std::string WorkbookJson(const AefWorkbook& workbook);
-// Writes an XLSX workbook, one sheet per table. Returns a message on failure.
+// Writes an XLSX workbook, one sheet per table (and a "Confidentiality" sheet after them when
+// the workbook carries claims). Returns a message on failure.
 Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& path);
-// Writes <dir>/<n>_<table>.csv for each table. Returns a message on failure.
+// Writes <dir>/<n>_<table>.csv for each table (and 6_confidentiality.csv when the workbook
+// carries claims). Returns a message on failure.
 Status<std::string> WriteCsvFiles(const AefWorkbook& workbook, const std::string& dir);
 
 // The AEF writes dates as dd/mm/yyyy: "2025-12-31..." -> "31/12/2025".

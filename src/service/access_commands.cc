@@ -148,7 +148,8 @@ bool RoleMayRun(const Principal& who, const std::string& command) {
   if (StartsWith(command, "proposal.")) return true;  // The proposed command is checked too.
   if (who.role == kRoleFocalPoint) {
     return StartsWith(command, "authorization") || StartsWith(command, "cooperative_approach") ||
-           StartsWith(command, "approach") || IsMovement(command);
+           StartsWith(command, "approach") || IsMovement(command) ||
+           StartsWith(command, "report.confidential.");  // R-REP-07: the Party's own claims.
   }
   if (who.role == kRoleSecretariat) {
     return StartsWith(command, "project") || StartsWith(command, "jc_decision") ||

@@ -4,6 +4,7 @@
 #include "service/access.h"
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
+#include "service/confidentiality.h"
 #include "service/initial_report.h"
 #include "service/proposal.h"
 
@@ -18,6 +19,7 @@ const HandlerTable& Handlers() {
     AddProposalCommands(*t);
     AddAdjustmentCommands(*t);
     AddInitialReportCommands(*t);
+    AddConfidentialityCommands(*t);
     return t;
   }();
   return *table;

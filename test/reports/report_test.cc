@@ -626,5 +626,211 @@ TEST_F(Reports, AefDiffListsAddedRemovedAndChangedRows) {
   }
 }
 
+
+// R-REP-07: a Party's confidentiality claim (table, column, optional row key, basis). The public
+// view (the default of BuildAef) shows "Confidential" in each covered cell and lists no claim; the
+// submission view keeps every value, the five official tables byte-identical to the golden files,
+// and adds the Confidentiality table (CSV, JSON "confidential", a sixth XLSX sheet) with the
+// basis. Clearing the claim brings the value back.
+std::string StateOf(TestRegistry& r) {
+  auto digest = r.store->ProjectionDigest();
+  EXPECT_TRUE(digest.has_value());
+  auto tx = r.store->BeginRead();
+  auto last = (*tx)->LastEntry();
+  return *digest + "@" + std::to_string(last->has_value() ? (*last)->sequence.value : 0);
+}
+
+report::AefWorkbook View(TestRegistry& r, const char* party, bool disclose) {
+  report::AefRequest request{PartyCode{party}, 2026, "1.0", "2027-04-15"};
+  request.disclose_confidential = disclose;
+  auto wb = report::BuildAef(*r.store, request);
+  EXPECT_TRUE(wb.has_value()) << (wb ? "" : wb.error().Message());
+  return wb.has_value() ? *wb : report::EmptyAefWorkbook();
+}
+
+TEST_F(Reports, ConfidentialClaimHidesTheValueInPublicAndListsItsBasisInTheSubmission) {
+  const auto before = View(r, "JPN", true);
+  ASSERT_TRUE(before.confidential.empty());
+  EXPECT_EQ(report::WorkbookJson(View(r, "JPN", false)), report::WorkbookJson(before));
+  const std::string basis = "Commercially sensitive: the buyer's contract price follows from it";
+  r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Authorizations"},
+                                   {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"},
+                                   {"basis", basis}});
+  r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Actions"},
+                                   {"column", "Quantity (t CO2 eq)"}, {"row", "201"},
+                                   {"basis", "Use not yet announced"}});
+  // A claim on the row key itself does not stop the other claim of that row from matching.
+  r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Authorizations"},
+                                   {"column", "Authorization ID"}, {"basis", "internal reference"}});
+
+  const auto pub = View(r, "JPN", false);
+  EXPECT_TRUE(pub.confidential.empty());
+  const auto& auth = pub.tables[report::kAuthorizations].rows;
+  ASSERT_EQ(auth.size(), 1u);
+  EXPECT_EQ(auth[0][4], "Confidential");   // Authorized quantity (was 2000).
+  EXPECT_EQ(auth[0][0], "Confidential");   // Authorization ID, every row.
+  EXPECT_EQ(auth[0][14], "2021 - 2022");   // Unclaimed columns unchanged.
+  const auto& actions = pub.tables[report::kActions].rows;
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0][15], "300");           // The Acquisition row (First ID 1) unchanged.
+  EXPECT_EQ(actions[1][15], "Confidential");  // The Use row (First ID 201).
+  EXPECT_EQ(actions[1][4], "JPN-MN101-1");    // Authorization ID of Table 3: not claimed.
+  const std::string pub_json = report::WorkbookJson(pub);
+  EXPECT_EQ(pub_json.find("2000"), std::string::npos);
+  EXPECT_EQ(pub_json.find(basis), std::string::npos);
+  EXPECT_EQ(pub_json.find("\"confidential\""), std::string::npos);
+  EXPECT_EQ(report::TableCsv(pub.tables[report::kAuthorizations]).find("2000"), std::string::npos);
+
+  // The submission: the five tables exactly as without claims (the golden files), plus the list.
+  const auto sub = View(r, "JPN", true);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(report::TableCsv(sub.tables[i]), report::TableCsv(before.tables[i])) << i;
+    EXPECT_EQ(report::TableCsv(sub.tables[i]),
+              Golden("JPN_2026_" + std::to_string(i + 1) + ".csv", report::TableCsv(sub.tables[i])));
+  }
+  ASSERT_EQ(sub.confidential.size(), 3u);
+  const auto table = report::ConfidentialityTable(sub);
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"Table", "Column", "Row key column", "Row key",
+                                                      "Basis", "Cells in this AEF"}));
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_EQ(table.rows[0], (std::vector<std::string>{"Authorizations", "Authorized quantity",
+                                                      "Authorization ID", "JPN-MN101-1", basis, "1"}));
+  EXPECT_EQ(table.rows[1][2], "First ID");
+  EXPECT_EQ(table.rows[2][3], "(all rows)");
+  const Json json = Json::parse(report::WorkbookJson(sub));
+  ASSERT_EQ(json["confidential"].size(), 3u);
+  EXPECT_EQ(json["confidential"][0]["basis"], basis);
+  EXPECT_EQ(json["confidential"][0]["row"], "JPN-MN101-1");
+  EXPECT_EQ(json["confidential"][2]["row"], "");
+  EXPECT_EQ(json["Authorizations"][0]["Authorized quantity"], "2000");
+
+  // XLSX: the five official sheets unchanged (our reader and openpyxl), a sixth "Confidentiality".
+  const std::string path = r.dir.File("sub.xlsx");
+  ASSERT_TRUE(report::WriteXlsx(sub, path).ok());
+  auto sheets = report::ReadXlsxSheets(path);
+  ASSERT_TRUE(sheets.has_value()) << sheets.error();
+  ASSERT_EQ(sheets->size(), 6u);
+  EXPECT_EQ((*sheets)[5].name, "Confidentiality");
+  ASSERT_EQ((*sheets)[5].rows.size(), 4u);
+  EXPECT_EQ((*sheets)[5].rows[1][4], basis);
+  auto back = report::ReadAefXlsx(path);
+  ASSERT_TRUE(back.has_value()) << back.error();
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(back->tables[i].rows, before.tables[i].rows) << i;
+  const std::string script =
+      "import json, openpyxl, sys\n"
+      "wb = openpyxl.load_workbook(sys.argv[1])\n"
+      "print(json.dumps({ws.title: [[c.value for c in row] for row in ws.iter_rows()]"
+      " for ws in wb.worksheets}))\n";
+  std::ofstream(r.dir.File("read6.py")) << script;
+  const Json read = Json::parse(Shell("/usr/bin/python3 " + r.dir.File("read6.py") + " " + path),
+                                nullptr, false);
+  if (read.is_object()) {  // python3-openpyxl installed (scripts/install-deps.sh).
+    ASSERT_TRUE(read.contains("Confidentiality"));
+    EXPECT_EQ(read["Confidentiality"][1][4], basis);
+    EXPECT_EQ(read["Authorizations"][1][4], 2000);
+    EXPECT_EQ(read["Authorizations"][0].get<std::vector<std::string>>(),
+              report::EmptyAefWorkbook().tables[report::kAuthorizations].columns);
+  }
+  const std::string pub_path = r.dir.File("pub.xlsx");
+  ASSERT_TRUE(report::WriteXlsx(pub, pub_path).ok());
+  auto pub_sheets = report::ReadXlsxSheets(pub_path);
+  ASSERT_TRUE(pub_sheets.has_value());
+  EXPECT_EQ(pub_sheets->size(), 5u);
+  EXPECT_EQ((*pub_sheets)[1].rows[1][4], "Confidential");
+
+  // CSV folder: 6_confidentiality.csv only while there are claims.
+  const std::string dir = r.dir.File("csv");
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(report::WriteCsvFiles(sub, dir).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/6_confidentiality.csv"));
+
+  // Clearing: a basis update keeps one claim; clear brings the values back.
+  const Json updated = r.Ok("report.confidential.set",
+                            {{"party", "JPN"}, {"table", "Authorizations"},
+                             {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"},
+                             {"basis", basis + " (until 2030)"}});
+  EXPECT_EQ(updated["updated"], true);
+  EXPECT_EQ(updated["claims"], 3);
+  for (const Json& args : {Json{{"party", "JPN"}, {"table", "Authorizations"},
+                                {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"}},
+                           Json{{"party", "JPN"}, {"table", "Actions"},
+                                {"column", "Quantity (t CO2 eq)"}, {"row", "201"}},
+                           Json{{"party", "JPN"}, {"table", "Authorizations"},
+                                {"column", "Authorization ID"}}}) {
+    r.Ok("report.confidential.clear", args);
+  }
+  const auto cleared = View(r, "JPN", false);
+  EXPECT_EQ(report::WorkbookJson(cleared), report::WorkbookJson(before));
+  ASSERT_TRUE(report::WriteCsvFiles(View(r, "JPN", true), dir).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/6_confidentiality.csv"));
+  // Another Party's AEF is never touched by JPN's claims.
+  EXPECT_TRUE(View(r, "MNG", true).confidential.empty());
+}
+
+TEST_F(Reports, BadConfidentialityRequestsAreRefusedAndChangeNothing) {
+  r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Holdings"},
+                                   {"column", "Vintage"}, {"basis", "b"}});
+  const std::string state = StateOf(r);
+  const Json ok = {{"party", "JPN"}, {"table", "Authorizations"},
+                   {"column", "Authorized quantity"}, {"basis", "commercial"}};
+  auto with = [&ok](const char* field, Json value) {
+    Json args = ok;
+    if (value.is_null()) {
+      args.erase(field);
+    } else {
+      args[field] = std::move(value);
+    }
+    return args;
+  };
+  struct Bad {
+    const char* command;
+    Json args;
+    Check check;
+    const char* words;  // The message names the problem.
+  };
+  const std::vector<Bad> bad = {
+      {"report.confidential.set", with("table", "Authorisations"), Check::kFieldInvalid,
+       "table 'Authorisations' is not an AEF table"},
+      {"report.confidential.set", with("column", "Quantity"), Check::kFieldInvalid,
+       "column 'Quantity' is not a column of the AEF table 'Authorizations'"},
+      {"report.confidential.set", with("column", "authorized quantity"), Check::kFieldInvalid,
+       "is not a column"},
+      {"report.confidential.set", with("basis", nullptr), Check::kFieldMissing,
+       "must give its basis"},
+      {"report.confidential.set", with("basis", ""), Check::kFieldMissing, "'basis'"},
+      {"report.confidential.set", with("basis", "  \t"), Check::kFieldMissing, "blank"},
+      {"report.confidential.set", with("basis", 7), Check::kFieldInvalid, "'basis'"},
+      {"report.confidential.set", with("party", "FRA"), Check::kUnknownParty, "FRA"},
+      {"report.confidential.set", with("party", "J1"), Check::kFieldInvalid, "alpha-3"},
+      {"report.confidential.set", with("party", nullptr), Check::kFieldMissing, "'party'"},
+      {"report.confidential.set", with("rows", "JPN-MN101-1"), Check::kFieldInvalid,
+       "field 'rows' is not an argument"},
+      {"report.confidential.set", with("row", ""), Check::kFieldInvalid, "'row' is empty"},
+      {"report.confidential.set",
+       Json{{"party", "JPN"}, {"table", "Submission"}, {"column", "Version"}, {"row", "x"},
+            {"basis", "b"}},
+       Check::kFieldInvalid, "single row"},
+      {"report.confidential.clear", with("basis", nullptr), Check::kNotFound,
+       "no confidentiality claim"},
+      {"report.confidential.clear",
+       Json{{"party", "JPN"}, {"table", "Holdings"}, {"column", "Vintage"}, {"row", "1"}},
+       Check::kNotFound, "row '1'"},
+      {"report.confidential.clear",
+       Json{{"party", "JPN"}, {"table", "Nope"}, {"column", "Vintage"}}, Check::kFieldInvalid,
+       "'Nope'"},
+      {"report.confidential.clear", ok, Check::kFieldInvalid, "field 'basis' is not an argument"},
+  };
+  for (const Bad& b : bad) {
+    const service::Response response = r.Run(b.command, b.args);
+    ASSERT_FALSE(response.ok()) << b.args.dump();
+    ASSERT_TRUE(response.failure->refusal.has_value()) << response.failure->Message();
+    EXPECT_EQ(response.failure->refusal->check, b.check) << b.args.dump() << ": "
+                                                         << response.failure->Message();
+    EXPECT_NE(response.failure->Message().find(b.words), std::string::npos)
+        << response.failure->Message();
+    EXPECT_EQ(StateOf(r), state) << b.args.dump();
+  }
+}
+
 }  // namespace
 }  // namespace registry
