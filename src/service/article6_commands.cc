@@ -551,6 +551,13 @@ CommandResult<Json> ChangeAuthorization(Transaction& tx, const Json& args, const
     return Refuse(Check::kFieldMissing, "a change gives new 'vintages' quantities or 'revoke'");
   }
   RETURN_IF_ERROR(Rule(CheckChange(*current, next)));
+  // Versions follow one another in time: a change cannot take effect before the version it
+  // changes, or the history the AEF reports (a row per version) would run backwards [I].
+  if (effective < current->date) {
+    return Refuse(Check::kFieldInvalid, "effective_date " + effective + " is before version " +
+                                            std::to_string(current->version) + " of " + party.value + "'s authorization of " +
+                                            project.value + " (" + current->date + ")");
+  }
   if (!revoke) RETURN_IF_ERROR(Rule(CheckAuthorization(next, next.first_transfer)));
   Json body = AuthorizationToJson(next);
   body["step"] = revoke ? "revocation" : "change";
@@ -635,11 +642,25 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
     ca_id = ca["ca_id"].get<std::string>();
   }
   bool any_itmo = false;
+  for (const auto& [year, q] : vintages) any_itmo = any_itmo || (year >= kFirstItmoVintage && authorization && q > 0);
+  if (any_itmo) {  // Element (c): the Party's Step 1 timeframe bounds the issuance of ITMOs.
+    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, project["ca_key"].get<std::string>()));
+    const Json& step1 = ca["step1"].contains(side.value) ? ca["step1"][side.value] : Json::object();
+    for (const char* field : {"c_valid_to", "c_final_issuance_date"}) {
+      const std::string limit = step1.value(field, std::string());
+      if (!limit.empty() && decision_date > limit) {
+        return Refuse(Check::kAuthorizationExpired,
+                      "JC decision " + decision + " of " + decision_date + " is after " + side.value +
+                          "'s " + (std::string(field) == "c_valid_to" ? "end of validity" : "final issuance date") +
+                          " " + limit + " for approach " + project["ca_key"].get<std::string>() +
+                          " (element (c))");
+      }
+    }
+  }
   for (const auto& [year, q] : vintages) {
     if (year < kFirstItmoVintage || !authorization || q == 0) continue;
     RETURN_IF_ERROR(Rule(CheckIssuable(*authorization, Vintage{year}, Quantity{q})));
     authorization->issued[year] += q;
-    any_itmo = true;
   }
   if (any_itmo) {  // Step 2b: a new version confirming the actual quantity and crediting period.
     authorization->version += 1;
@@ -816,7 +837,7 @@ CommandResult<std::optional<Authorization>> LoadAuthorization(Transaction& tx,
 }
 
 CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveRequest& request,
-                                                  const std::vector<SelectedPart>& parts) {
+                                                  const std::vector<SelectedPart>& parts, const Context& ctx) {
   Article6Parts out;
   out.first_transferred.assign(parts.size(), false);
   std::vector<bool>& first = out.first_transferred;
@@ -836,6 +857,20 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     if (!first_auth) {
       return Refuse(Check::kNotAuthorized, "ITMO lot " + std::to_string(lot->id.value) +
                                                " has no authorization of its first transferring Party");
+    }
+    // Element (c): the first transferring Party's final date for use or cancellation.
+    if (!first_auth->ca_key.empty()) {
+      ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, first_auth->ca_key));
+      const std::string party = lot->first_transferring_party.value;
+      const std::string limit =
+          ca["step1"].contains(party) ? ca["step1"][party].value("c_final_use_or_cancel_date", std::string()) : "";
+      const std::string today = ctx.time.substr(0, 10);
+      if (!limit.empty() && today > limit) {
+        return Refuse(Check::kAuthorizationExpired,
+                      "ITMO lot " + std::to_string(lot->id.value) + " cannot be " +
+                          (request.kind == MovementKind::kRetirement ? "retired" : "cancelled") + " on " + today +
+                          ": " + party + "'s final date for use or cancellation is " + limit + " (element (c))");
+      }
     }
     if (request.kind == MovementKind::kRetirement) {
       ASSIGN_OR_RETURN(const auto own, LoadAuthorization(tx, using_party, lot->project));

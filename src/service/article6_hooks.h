@@ -36,8 +36,10 @@ struct Article6Parts {
   std::vector<bool> first_transferred;  // Per part: the moved piece becomes first transferred.
   Json details = Json::array();         // Per part: {lot, itmo, first_transfer}, for the AEF.
 };
+// Also refuses using or cancelling an ITMO after the first transferring Party's final date for use
+// or cancellation (element (c)), judged by the command's journal time.
 CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveRequest& request,
-                                                  const std::vector<SelectedPart>& parts);
+                                                  const std::vector<SelectedPart>& parts, const Context& ctx);
 
 // Adds the Article 6 commands: nomenclature.set, ca.define, ca.authorize, ca.assign_id,
 // project.add, project.transition, authorization.add (Step 2a), authorization.change,

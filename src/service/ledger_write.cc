@@ -257,7 +257,7 @@ CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,
   RETURN_IF_ERROR(CheckMovementAccounts(kind, request.from, request.to));
   ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
   // Article 6.2: retirement needs both authorizations; a cancellation may be a first transfer.
-  ASSIGN_OR_RETURN(const Article6Parts a6, Article6MovementHook(tx, request, parts));
+  ASSIGN_OR_RETURN(const Article6Parts a6, Article6MovementHook(tx, request, parts, ctx));
   // Corresponding adjustments: held credits, finalized NDC periods.
   RETURN_IF_ERROR(CheckAdjustmentRules(tx, request, parts, a6.first_transferred));
   ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, a6.first_transferred, ctx));

@@ -86,7 +86,7 @@ void RunRandomHistory(uint64_t seed, int steps) {
         command = "authorization.change";
         args = {{"party", pick(0, 1) ? "MNG" : "JPN"}, {"project", project}, {"effective_date", "2026-06-01"},
                 {"reason", "random change"}};
-        if (pick(0, 4) == 0) {
+        if (pick(0, 39) == 0) {  // Rare: a revoked authorization stays revoked for the rest of the run.
           args["revoke"] = true;
         } else {
           args["vintages"] = {V(2021, pick(0, 2000)), V(2022, pick(0, 2000))};
@@ -100,6 +100,8 @@ void RunRandomHistory(uint64_t seed, int steps) {
       ASSERT_TRUE(response.failure->refusal.has_value()) << command << ": " << response.failure->Message();
     }
   }
+  // Not vacuous: enough commands apply to exercise the properties (typically 25-35 % since
+  // revocations became rare; before, JCM_SEED=3179807871 revoked everything early and applied 30).
   EXPECT_GT(applied, steps / 10);
 
   auto tx = r.store->BeginRead();
@@ -155,7 +157,7 @@ void RunRandomHistory(uint64_t seed, int steps) {
 
 TEST(Article6Property, NoDoubleFirstTransferAndNoRetirementWithoutBothAuthorizations) {
   const uint64_t seed = Seed();
-  RunRandomHistory(seed, 300);
+  RunRandomHistory(seed, 1000);
 }
 
 }  // namespace

@@ -248,5 +248,39 @@ TEST_F(Article6, LowerQuantityLowersWhatMayStillBeIssued) {
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2021, 100)}));
 }
 
+// Element (c): the Party's Step 1 timeframe bounds what may still happen. A JC decision after
+// the final issuance date issues no ITMOs (pre-2021 JCM credits are not ITMOs and still issue);
+// after the final date for use or cancellation (judged by the command's time) no ITMO of that
+// Party is retired or cancelled, while domestic transfers go on. A new Step 1 version moving the
+// date lets issuance resume. Changes cannot take effect before the version they change.
+TEST_F(Article6, Step1TimeframeBoundsIssuanceAndUseAndChangesFollowInTime) {
+  Json step1 = testing::Step1Args("MNG", "MNG01");
+  step1["final_issuance_date"] = "2026-01-09";
+  step1["final_use_or_cancel_date"] = "2026-06-30";
+  r.Ok("ca.authorize", step1);
+  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}), Check::kAuthorizationExpired);
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2020, 100)}));  // JCM credits only.
+  step1["final_issuance_date"] = "2026-12-31";
+  r.Ok("ca.authorize", step1);
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  r.Ok("retire", {{"from", 5}, {"quantity", 5}, {"vintage", 2021}, {"use_year", 2025}});  // On 2026-01-01.
+  r.clock.Set("2026-07-01T00:00:00Z");  // The day after the final date for use or cancellation.
+  r.Refused("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2021}, {"use_year", 2025}},
+            Check::kAuthorizationExpired);
+  r.Refused("cancel", {{"from", 5}, {"quantity", 10}, {"vintage", 2021}, {"purpose", "omge"}},
+            Check::kAuthorizationExpired);
+  r.Ok("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2020}, {"use_year", 2025}});
+  r.Ok("account.open", {{"registry", "MNG01"}, {"type", "government_holding"}, {"name", "mng gov2"}});
+  r.Ok("transfer", {{"from", 5}, {"to", 8}, {"quantity", 50}, {"vintage", 2021}});
+  // The Step 2b above is dated 2026-01-10: a change cannot take effect before it.
+  r.Refused("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2025-12-31"},
+                                     {"reason", "backdated"}, {"vintages", {V(2021, 900)}}},
+            Check::kFieldInvalid);
+  r.Ok("authorization.change", {{"party", "MNG"}, {"project", "MN101"}, {"effective_date", "2026-01-10"},
+                                {"reason", "same day"}, {"vintages", {V(2021, 900)}}});
+  ExpectVerifies(r);
+}
+
 }  // namespace
 }  // namespace registry
