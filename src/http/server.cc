@@ -694,7 +694,11 @@ struct Server::Impl {
       return reply;
     }
     const std::string format = call.req.has_param("format") ? call.req.get_param_value("format") : "json";
-    if (format == "json") return TextReply(200, "application/json", report::WorkbookJson(view) + "\n");
+    // As text, keeping the AEF's column order (a Reply's JSON body would sort the labels; and
+    // Serve sends `text` only for a content type other than exactly "application/json").
+    if (format == "json") {
+      return TextReply(200, "application/json; charset=utf-8", report::WorkbookJson(view) + "\n");
+    }
     if (format == "csv") {
       const auto table = ParseInt(call.req.get_param_value("table"));
       if (!table || *table < 1 || *table > 6) {
