@@ -377,7 +377,7 @@ struct BenchRegistry {
   double Verify(int64_t* entries) {
     const auto t0 = Clock::now();
     const service::VerifyReport report = service::Verify(*store, key.public_key, [] {
-      return sqlite::Open(sqlite::Options{":memory:", false});
+      return sqlite::OpenScratch();
     });
     const double seconds = Seconds(t0, Clock::now());
     if (!report.ok()) Die("verify failed: " + report.problems.front());
@@ -637,7 +637,7 @@ int Http(const Options& o) {
     options.access_log = false;
     options.threads = static_cast<size_t>(clients) + 8;  // A keep-alive client holds a thread.
     options.public_key = r.key.public_key;
-    options.scratch = [] { return sqlite::Open(sqlite::Options{":memory:", false}); };
+    options.scratch = [] { return sqlite::OpenScratch(); };
     const int64_t head_before = JournalHead(*r.store);
     http::Server server(*r.store, *r.registry, options);
     auto port = server.Start();

@@ -46,7 +46,7 @@ void OnSignal(int) {
 }
 
 StoreResult<std::unique_ptr<Store>> Scratch() {
-  return sqlite::Open(sqlite::Options{":memory:", false});
+  return sqlite::OpenScratch();
 }
 
 int Serve(int argc, char** argv) {

@@ -38,7 +38,7 @@ std::string CheckCopy(const std::string& path, int64_t& entries) {
   auto store = sqlite::Open(sqlite::Options{path, true});
   if (!store) return "open: " + store.error().message;
   const service::VerifyReport report = service::Verify(**store, *public_key, [] {
-    return sqlite::Open(sqlite::Options{":memory:", false});
+    return sqlite::OpenScratch();
   });
   entries = report.entries;
   return report.ok() ? "" : "verify: " + report.problems.front();
@@ -484,7 +484,7 @@ int PgRestore(const std::string& from, const std::string& url, const std::string
       problem = "open: " + store.error().message;
     } else {
       const service::VerifyReport report = service::Verify(**store, *trusted, [] {
-        return sqlite::Open(sqlite::Options{":memory:", false});
+        return sqlite::OpenScratch();
       });
       entries = report.entries;
       blocks = report.blocks;

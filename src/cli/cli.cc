@@ -74,7 +74,7 @@ int Run(Session& session, const std::string& command, const Json& args, const st
 }
 
 StoreResult<std::unique_ptr<Store>> Scratch() {
-  return sqlite::Open(sqlite::Options{":memory:", false});
+  return sqlite::OpenScratch();
 }
 
 int Verify(Session& session, bool json) {

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -51,7 +53,7 @@ service::VerifyReport VerifyFile(const std::string& path) {
   EXPECT_TRUE(store.has_value());
   auto pub = journal::LoadPublicKey(path);
   EXPECT_TRUE(pub.has_value());
-  return service::Verify(**store, *pub, [] { return OpenDb(":memory:", false); });
+  return service::Verify(**store, *pub, [] { return sqlite::OpenScratch(); });
 }
 
 bool Names(const service::VerifyReport& report, int64_t sequence) {
@@ -99,6 +101,47 @@ TEST(Tamper, UntouchedRegistryVerifies) {
   EXPECT_EQ(report.entries, 14);
   const auto [code, output] = RunJcmregVerify(r.db_path);
   EXPECT_EQ(code, 0) << output;
+}
+
+// Verify replays into a scratch file unlinked as soon as it is open (bounded memory, nothing left
+// behind): the scratch directory is empty while the replay runs and after it, in process and
+// through `jcmreg verify`.
+TEST(Tamper, VerifyReplaysIntoAnUnlinkedScratchFile) {
+  TestRegistry r;
+  MakeRegistry(r);
+  char dir_template[] = "/tmp/jcm-scratch-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("TMPDIR", dir.c_str(), 1);
+  auto entries = [&] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+  };
+  auto store = OpenDb(r.db_path, true);
+  ASSERT_TRUE(store.has_value());
+  auto pub = journal::LoadPublicKey(r.db_path);
+  ASSERT_TRUE(pub.has_value());
+  int opened = 0;
+  const auto report = service::Verify(**store, *pub, [&] {
+    auto scratch = sqlite::OpenScratch();
+    ++opened;
+    EXPECT_EQ(entries(), 0u) << "the scratch file is still linked in " << dir;
+    return scratch;
+  });
+  EXPECT_TRUE(report.ok()) << AllProblems(report);
+  EXPECT_EQ(opened, 1);
+  const auto [code, output] = RunJcmregVerify(r.db_path);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(entries(), 0u);
+  if (old != nullptr) {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Tamper, OneBytePayloadChangeThroughSqlite) {

@@ -6,6 +6,10 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <algorithm>
@@ -645,10 +649,11 @@ class SqliteStore final : public Store {
   StoreStatus Init() {
     if (auto s = writer_.Open(options_.path, false, options_.vfs); !s) return s;
     const bool memory = options_.path == ":memory:";
-    std::string pragmas = memory ? "" : "PRAGMA journal_mode=WAL;";
+    std::string pragmas = memory ? "" : options_.scratch ? "PRAGMA journal_mode=MEMORY;" : "PRAGMA journal_mode=WAL;";
     pragmas += options_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=OFF;";
     pragmas += "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536;";
     if (auto s = writer_.Exec(pragmas); !s) return s;
+    if (options_.scratch) static_cast<void>(::unlink(options_.path.c_str()));  // Lives while open.
     return Migrate();
   }
 
@@ -659,8 +664,8 @@ class SqliteStore final : public Store {
   }
 
   StoreResult<std::unique_ptr<Transaction>> BeginRead() override {
-    if (options_.path == ":memory:") {
-      // A private in-memory database has one connection; reads share the writer's.
+    if (options_.path == ":memory:" || options_.scratch) {
+      // A private in-memory or scratch database has one connection; reads share the writer's.
       auto tx = std::make_unique<SqliteTransaction>(&writer_, true, nullptr);
       if (auto s = tx->BeginTx(); !s) return Fail(s.error());
       return std::unique_ptr<Transaction>(std::move(tx));
@@ -777,6 +782,21 @@ StoreResult<std::unique_ptr<Store>> Open(const Options& options) {
   auto store = std::make_unique<SqliteStore>(options);
   if (auto s = store->Init(); !s) return Fail(s.error());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+StoreResult<std::unique_ptr<Store>> OpenScratch() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string pattern = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/jcmreg-scratch-XXXXXX";
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0) {
+    return Fail(Error{ErrorCode::kUnavailable, "cannot create a scratch database in " + pattern + ": " + std::strerror(errno)});
+  }
+  ::close(fd);
+  Options options(pattern, false);
+  options.scratch = true;
+  auto store = Open(options);
+  if (!store) static_cast<void>(::unlink(pattern.c_str()));
+  return store;
 }
 
 StoreResult<std::string> IntegrityCheck(const std::string& path) {

@@ -19,10 +19,16 @@ struct Options {
   std::string path;             // ":memory:" is allowed (a private in-memory database).
   bool synchronous_full = true; // false only for throwaway replays (verify) and benchmarks' (a).
   std::string vfs;              // A registered SQLite VFS name (the fault tests); empty: default.
+  bool scratch = false;         // One connection, no WAL, the file unlinked once open (OpenScratch).
 };
 
 // Opens (creating if absent) the database and applies the schema migrations.
 StoreResult<std::unique_ptr<Store>> Open(const Options& options);
+
+// A throwaway database for verify's replay: a temporary file in $TMPDIR (else /tmp), unlinked as
+// soon as it is open, so nothing is left behind even after a crash and memory stays bounded by
+// the page cache whatever the size of the registry (":memory:" grew with it).
+StoreResult<std::unique_ptr<Store>> OpenScratch();
 
 // Runs PRAGMA integrity_check; returns "ok" or the first problem.
 StoreResult<std::string> IntegrityCheck(const std::string& path);
