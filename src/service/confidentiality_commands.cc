@@ -59,10 +59,12 @@ CommandResult<Target> ParseTarget(Transaction& tx, const Json& args, bool with_b
   const bool column_known = std::any_of(labels->columns, labels->columns + labels->column_count,
                                         [&t](std::string_view c) { return c == t.column; });
   if (!column_known) {
+    std::string columns;
+    for (size_t c = 0; c < labels->column_count; ++c) {
+      columns += (c == 0 ? "'" : ", '") + std::string(labels->columns[c]) + "'";
+    }
     return Fail(Invalid("column '" + t.column + "' is not a column of the AEF table '" + t.table +
-                        "'; use the exact label of 4/CMA.6 annex II, e.g. '" +
-                        std::string(labels->columns[std::min<size_t>(4, labels->column_count - 1)]) +
-                        "'"));
+                        "'; use an exact label of 4/CMA.6 annex II: " + columns));
   }
   if (!t.row.empty() && labels->row_key.empty()) {
     return Fail(Invalid("the table '" + t.table + "' has a single row: omit 'row'"));
