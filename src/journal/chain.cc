@@ -188,8 +188,9 @@ StoreResult<std::optional<KeyDocument>> ReadKeyDocument(Store& store) {
 }
 
 Status<std::string> SyncDirectory(const std::string& file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  if (dir.empty()) dir = ".";
+  const std::string parent = std::filesystem::path(file).parent_path().string();
+  // Built, not assigned from a literal: GCC 12 at -O3 reports a false -Wrestrict on `dir = "."`.
+  const std::string dir = parent.empty() ? std::string(1, '.') : parent;
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return Fail("cannot open " + dir + ": " + std::strerror(errno));
   const bool ok = ::fsync(fd) == 0;
