@@ -27,6 +27,8 @@
 #include <thread>
 
 #include "service/access.h"
+#include "service/article6_hooks.h"
+#include "service/confidentiality.h"
 #include "service/ledger_write.h"
 #include "service/proposal.h"
 #include "service/queries.h"
@@ -441,13 +443,67 @@ struct Server::Impl {
 
   // ---- Reads.
 
+  // R-REP-07 beyond the AEF: the authorization documents (and each Party's Step 1 in the
+  // cooperative approach) are what AEF tables 2 and 5 are built from, so a Party that claims any
+  // field of those tables confidential has them withheld from callers who may not see its
+  // confidential values; the public AEF shows what is public.
+  class Withholding {
+   public:
+    Withholding(Transaction& tx, const std::optional<Principal>& who) : tx_(tx), who_(who) {}
+
+    bool Withheld(const std::string& party) {
+      const auto code = ParsePartyCode(party);
+      if (!code || MaySeeConfidential(who_, *code)) return false;
+      const auto cached = withheld_.find(party);
+      if (cached != withheld_.end()) return cached->second;
+      bool claims = false;
+      auto loaded = service::LoadConfidentialClaims(tx_, *code);
+      if (!loaded) {
+        claims = true;  // Cannot tell: withhold rather than leak.
+      } else {
+        for (const Json& c : *loaded) {
+          const std::string table = c.value("table", "");
+          claims = claims || table == "Authorizations" || table == "Authorized entities";
+        }
+      }
+      withheld_[party] = claims;
+      return claims;
+    }
+
+    Json Apply(const std::string& kind, Json body) {
+      const Json note = "withheld: the Party claims fields of its authorizations confidential "
+                        "(R-REP-07); see the public AEF";
+      if (kind == service::kAuthorizationKind && body.is_object() && body.contains("party") &&
+          body["party"].is_string() && Withheld(body["party"].get<std::string>())) {
+        return Json{{"party", body["party"]}, {"project", body.value("project", Json())}, {"withheld", note}};
+      }
+      if (kind == service::kCaKind && body.is_object() && body.contains("step1") && body["step1"].is_object()) {
+        for (auto& [party, step1] : body["step1"].items()) {
+          if (Withheld(party)) step1 = Json{{"withheld", note}};
+        }
+      }
+      return body;
+    }
+
+   private:
+    Transaction& tx_;
+    const std::optional<Principal>& who_;
+    std::map<std::string, bool> withheld_;
+  };
+
   Reply ReadDocuments(const std::string& kind, const std::optional<Principal>& who) {
     if (IsSecretKind(kind)) return ErrorReply(Check::kNotFound, "no such resource");
     if (!IsPublicKind(kind) && !who) {
       return ErrorReply(Check::kUnauthenticated, "documents of kind '" + kind +
                                                      "' are not public; send an API token");
     }
-    return FromResult(service::ListDocumentsJson(store, kind));
+    auto list = service::ListDocumentsJson(store, kind);
+    if (!list) return FailureReply(list.error());
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    Withholding withholding(**tx, who);
+    for (Json& row : (*list)[kind + "s"]) row = withholding.Apply(kind, std::move(row));
+    return FromResult(std::move(list));
   }
 
   Reply ReadDocument(const std::string& kind, const std::string& key,
@@ -464,11 +520,12 @@ struct Server::Impl {
     if (history->empty()) {
       return ErrorReply(Check::kNotFound, kind + " '" + key + "' does not exist");
     }
+    Withholding withholding(**tx, who);
     Json versions = Json::array();
     for (const Document& d : *history) {
       versions.push_back({{"version", d.version},
                           {"sequence", d.updated.value},
-                          {"body", Json::parse(d.body)}});
+                          {"body", withholding.Apply(kind, Json::parse(d.body))}});
     }
     Reply reply;
     reply.body = {{"kind", kind},

@@ -224,6 +224,43 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
   EXPECT_EQ(Xlsx("").size(), 5u);
 }
 
+// The documents AEF tables 2 and 5 are built from (the Party's authorizations, its Step 1 in the
+// cooperative approach) are withheld from whoever may not see the Party's confidential values
+// once it claims a field of those tables; other Parties' documents and its own view are intact.
+TEST_F(ConfidentialityApi, DocumentRoutesWithholdTheAuthorizationsOfAClaimingParty) {
+  const std::string doc = "/v1/documents/authorization/JPN:MN101";
+  const std::string ca = "/v1/documents/cooperative_approach/JPN-MNG";
+  ASSERT_EQ(Get(doc).json()["current"]["authorized"].dump().find("1000") != std::string::npos, true)
+      << Get(doc).text;
+  ASSERT_TRUE(Get(ca).json()["current"]["step1"]["JPN"].contains("c_date")) << Get(ca).text;
+  ASSERT_EQ(Command("report.confidential.set", QuantityClaim(), jpn_focal).status, 200);
+  for (const std::string& token : {std::string(), mng_focal, account_rep}) {
+    const Json pub = Get(doc, token).json();
+    for (const Json& v : pub["versions"]) {
+      EXPECT_TRUE(v["body"].contains("withheld")) << v.dump();
+      EXPECT_FALSE(v["body"].contains("authorized")) << v.dump();
+    }
+    const Json list = Get("/v1/documents/authorization", token).json();
+    for (const Json& row : list["authorizations"]) {
+      EXPECT_EQ(row.contains("withheld"), row["party"] == "JPN") << row.dump();
+    }
+    const Json approach = Get(ca, token).json()["current"];
+    EXPECT_TRUE(approach["step1"]["JPN"].contains("withheld")) << approach.dump();
+    EXPECT_TRUE(approach["step1"]["MNG"].contains("c_date")) << approach.dump();
+  }
+  for (const std::string& token : {jpn_focal, admin}) {
+    EXPECT_FALSE(Get(doc, token).json()["current"].contains("withheld")) << token;
+    EXPECT_TRUE(Get(ca, token).json()["current"]["step1"]["JPN"].contains("c_date"));
+  }
+  EXPECT_FALSE(Get("/v1/documents/authorization/MNG:MN101").json()["current"].contains("withheld"));
+  ASSERT_EQ(Command("report.confidential.clear",
+                    {{"party", "JPN"}, {"table", "Authorizations"}, {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"}},
+                    jpn_focal)
+                .status,
+            200);
+  EXPECT_FALSE(Get(doc).json()["current"].contains("withheld"));
+}
+
 TEST_F(ConfidentialityApi, ChecksRouteWithholdsProblemDetailsFromThePublic) {
   ASSERT_EQ(Command("report.confidential.set",
                     {{"party", "JPN"}, {"table", "Authorizations"}, {"column", "Authorized timeframe"},
