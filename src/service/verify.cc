@@ -1,5 +1,6 @@
 #include "service/verify.h"
 
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -203,17 +204,25 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
 }  // namespace
 
 VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch) {
+  // The chain (hashes, Ed25519 signatures) and the replay are independent reads of the journal:
+  // they run on two threads (about a third of verify's time is signature checks). The replay's
+  // findings count only when the chain holds: a journal that does not chain is reported as such.
+  VerifyReport replayed;
+  std::thread replay([&] { Replay(store, scratch, replayed); });
   VerifyReport report;
   {
     auto tx = store.BeginRead();
     if (!tx) {
       report.problems.push_back("cannot open the database: " + tx.error().message);
-      return report;
+    } else {
+      CheckChain(**tx, key, report);
+      CheckInvariants(**tx, report);
     }
-    CheckChain(**tx, key, report);
-    CheckInvariants(**tx, report);
   }
-  if (report.ok()) Replay(store, scratch, report);
+  replay.join();
+  if (report.ok()) {
+    for (std::string& p : replayed.problems) report.problems.push_back(std::move(p));
+  }
   return report;
 }
 
