@@ -26,8 +26,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdarg>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +95,15 @@ int64_t PeakRssKib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;  // Kibibytes on Linux.
+}
+
+int64_t CurrentRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
 }
 
 // A scratch directory removed at the end unless --keep.
@@ -335,16 +346,26 @@ struct BenchRegistry {
   // Runs `count` copies of `request` in batches of `batch`; every command must apply. Only one
   // batch of requests exists at a time, so the benchmark's own memory stays flat.
   Stats RunBatches(const service::Request& request, int64_t count, int batch) {
+    return RunGenerated([&](int64_t) { return request; }, count, batch, true);
+  }
+
+  // Runs requests make(0) .. make(count - 1) in batches of `batch`; every command must apply.
+  // Without `keep_latency` only the totals are kept (the long filler runs of `scale`).
+  template <typename Make>
+  Stats RunGenerated(const Make& make, int64_t count, int batch, bool keep_latency,
+                     int64_t progress_every = 0) {
     Stats stats;
     const auto start = Clock::now();
     const double cpu_start = CpuSeconds();
     std::vector<service::Request> chunk;
+    int64_t next_progress = progress_every;
     for (int64_t done = 0; done < count;) {
       const int64_t n = std::min<int64_t>(batch, count - done);
-      chunk.assign(static_cast<size_t>(n), request);
+      chunk.clear();
+      for (int64_t i = 0; i < n; ++i) chunk.push_back(make(done + i));
       const auto t0 = Clock::now();
       const auto responses = registry->ExecuteBatch(chunk);
-      stats.AddBatch(Seconds(t0, Clock::now()) * 1e6, static_cast<size_t>(n));
+      if (keep_latency) stats.AddBatch(Seconds(t0, Clock::now()) * 1e6, static_cast<size_t>(n));
       for (size_t i = 0; i < responses.size(); ++i) {
         if (!responses[i].ok()) {
           Die(chunk[i].command + " " + chunk[i].args.dump() + ": " +
@@ -352,6 +373,14 @@ struct BenchRegistry {
         }
       }
       done += n;
+      if (progress_every > 0 && done >= next_progress) {
+        next_progress += progress_every;
+        std::printf("  ... %lld of %lld in %.0f s (%.0f ops/s), RSS %lld KiB\n",
+                    static_cast<long long>(done), static_cast<long long>(count),
+                    Seconds(start, Clock::now()),
+                    static_cast<double>(done) / Seconds(start, Clock::now()),
+                    static_cast<long long>(CurrentRssKib()));
+      }
     }
     stats.seconds = Seconds(start, Clock::now());
     stats.cpu_seconds = CpuSeconds() - cpu_start;
@@ -420,6 +449,8 @@ struct Options {
   int64_t probe_ops = 5000;
   int64_t issue_ops = 2000;
   int vintages = 1;
+  int scale_batch = 256;  // `all`: the batch of the scale and aef runs.
+  int64_t entries = 0;  // Grow the journal to this many entries (0: do not).
   // HTTP mode.
   std::string clients = "1,4,16,64";
   int64_t http_ops = 2000;
@@ -427,6 +458,22 @@ struct Options {
   int64_t actions = 1000000;
   std::string data = JCM_SOURCE_DIR "/data/nomenclature";
 };
+
+// The figures `jcm_bench all` prints again at its end, one line each, so that one run gives
+// the three throughputs, both ratios and the scale figures together.
+std::vector<std::string>& SummaryLines() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
+__attribute__((format(printf, 1, 2))) void Note(const char* format, ...) {
+  char line[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  SummaryLines().emplace_back(line);
+}
 
 int Throughput(const Options& o) {
   std::printf("throughput: up to %lld transfers of 1 t per run (at most %lld commits), WAL + "
@@ -460,6 +507,11 @@ int Throughput(const Options& o) {
     if (run_a && run_b) {
       std::printf("%-48s b/a(signed) = %.3f   b/a(unsigned) = %.3f\n", "",
                   b.OpsPerSecond() / base, b.OpsPerSecond() / plain.OpsPerSecond());
+      Note("batch %4d  (a) %6.0f ops/s unsigned, %6.0f signed  (b) %6.0f ops/s  b/a %.2f "
+           "(unsigned %.2f)  (b) p50 %.1f ms p99 %.1f ms",
+           batch, plain.OpsPerSecond(), base, b.OpsPerSecond(), b.OpsPerSecond() / base,
+           b.OpsPerSecond() / plain.OpsPerSecond(), b.Percentile(0.5) / 1000,
+           b.Percentile(0.99) / 1000);
     }
     if (o.verify && run_b) {
       int64_t entries = 0;
@@ -673,6 +725,13 @@ int Http(const Options& o) {
     PrintHttpRow(name, c1, base);
     std::snprintf(name, sizeof name, "N=%d (c2) 4-eyes transfer", clients);
     PrintHttpRow(name, c2, base);
+    Note("N=%-3d (a) %6.0f ops/s  (c1) block.hold %5.0f ops/s c1/a %.2f p50 %.1f ms p99 %.1f ms  "
+         "(c2) 4-eyes %5.0f transfers/s (%5.0f req/s) c2/a %.2f p50 %.1f ms p99 %.1f ms",
+         clients, base, c1.stats.OpsPerSecond(), c1.stats.OpsPerSecond() / base,
+         c1.stats.Percentile(0.5) / 1000, c1.stats.Percentile(0.99) / 1000,
+         c2.stats.OpsPerSecond(), static_cast<double>(c2.requests) / c2.stats.seconds,
+         c2.stats.OpsPerSecond() / base, c2.stats.Percentile(0.5) / 1000,
+         c2.stats.Percentile(0.99) / 1000);
     // Every operation applied exactly once: one entry per hold, two per transfer.
     const int64_t head = JournalHead(*r.store);
     if (head - head_before != 3 * ops) {
@@ -690,13 +749,28 @@ int Http(const Options& o) {
   return 0;
 }
 
+// Head of the journal (entries so far) through a read transaction.
+int64_t JournalEntries(Store& store) {
+  auto tx = store.BeginRead();
+  if (!tx) Die("read: " + tx.error().message);
+  auto last = (*tx)->LastEntry();
+  if (!last) Die("read: " + last.error().message);
+  return last->has_value() ? (*last)->sequence.value : 0;
+}
+
 int Scale(const Options& o) {
   const int batch = ParseList(o.batches).front();
   std::printf("scale: up to %lld live blocks held by another account, %d vintage(s) per issue, "
-              "batch %d\n",
-              static_cast<long long>(o.blocks), o.vintages, batch);
+              "journal grown to %lld entries, batch %d\n",
+              static_cast<long long>(o.blocks), o.vintages, static_cast<long long>(o.entries),
+              batch);
   WorkDir dir(o.dir, o.keep);
   BenchRegistry r(dir.File("scale.db"));
+  // Accounts 4 and 5 pass one 1 t block back and forth to grow the journal (see below).
+  for (const char* name : {"filler-a", "filler-b"}) {
+    r.Must("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", name}});
+  }
+  r.Must("issue", {{"account", 4}, {"vintages", {{{"vintage", 2019}, {"quantity", 1}}}}});
   // Account 1 holds enough to send every probe transfer.
   const std::vector<int> checkpoints = [&] {
     std::vector<int> c;
@@ -708,34 +782,68 @@ int Scale(const Options& o) {
   }();
   r.Must("issue", {{"account", 1},
                    {"vintages", {{{"vintage", 2019}, {"quantity",
-                                  o.probe_ops * static_cast<int64_t>(checkpoints.size()) + 1}}}}});
+                                  o.probe_ops * static_cast<int64_t>(checkpoints.size() + 1) + 1}}}}});
   std::printf("%-12s %10s %10s %10s %14s %12s %10s\n", "blocks(other)", "xfer ops/s", "p50 us",
-              "p99 us", "build blocks/s", "journal", "RSS KiB");
+              "p99 us", "build ops/s", "journal", "RSS KiB");
+  auto probe = [&](int64_t held, double build_rate) {
+    Stats transfers = r.Transfers(o.probe_ops, batch);
+    const int64_t entries = JournalEntries(*r.store);
+    std::printf("%-12lld %10.0f %10.0f %10.0f %14.0f %12lld %10lld\n", static_cast<long long>(held),
+                transfers.OpsPerSecond(), transfers.Percentile(0.5), transfers.Percentile(0.99),
+                build_rate, static_cast<long long>(entries),
+                static_cast<long long>(CurrentRssKib()));
+    Note("scale  transfer with %8lld blocks held elsewhere, journal %9lld entries: %6.0f ops/s, "
+         "p50 %.1f ms p99 %.1f ms, RSS %lld MiB",
+         static_cast<long long>(held), static_cast<long long>(entries), transfers.OpsPerSecond(),
+         transfers.Percentile(0.5) / 1000, transfers.Percentile(0.99) / 1000,
+         static_cast<long long>(CurrentRssKib() / 1024));
+  };
   int64_t held = 0;
   for (const int target : checkpoints) {
     double build_rate = 0;
     if (target > held) {
       const int64_t issues = (target - held + o.vintages - 1) / o.vintages;
-      Stats build = r.Issues(issues, batch, 1, o.vintages, 3);
-      build_rate = static_cast<double>(issues * o.vintages) / build.seconds;
+      Stats build = r.RunGenerated(
+          [&](int64_t) {
+            Json lines = Json::array();
+            for (int v = 0; v < o.vintages; ++v) {
+              lines.push_back({{"vintage", 2013 + v}, {"quantity", 1}});
+            }
+            return service::Request{"issue", {{"account", 3}, {"vintages", lines}}, "bench", ""};
+          },
+          issues, batch, false, 250000);
+      build_rate = static_cast<double>(issues) / build.seconds;
       held += issues * o.vintages;
     }
-    Stats probe = r.Transfers(o.probe_ops, batch);
-    auto tx = r.store->BeginRead();
-    if (!tx) Die("read: " + tx.error().message);
-    auto last = (*tx)->LastEntry();
-    if (!last || !last->has_value()) Die("the journal is empty");
-    std::printf("%-12lld %10.0f %10.0f %10.0f %14.0f %12lld %10lld\n", static_cast<long long>(held),
-                probe.OpsPerSecond(), probe.Percentile(0.5), probe.Percentile(0.99), build_rate,
-                static_cast<long long>((*last)->sequence.value),
-                static_cast<long long>(PeakRssKib()));
+    probe(held, build_rate);
+  }
+  // The journal grows to --entries with transfers that keep the live blocks as they are: the
+  // whole 1 t block of account 4 goes to account 5 and back (each closes one block and creates
+  // one), so history grows and nothing else does; then the transfer probe runs again.
+  // The probe after the filler and the issuing runs add the rest, so verify reads --entries.
+  const int64_t filler = o.entries - JournalEntries(*r.store) - o.probe_ops - 4 * o.issue_ops;
+  if (filler > 0) {
+    Stats build = r.RunGenerated(
+        [](int64_t i) {
+          const int from = i % 2 == 0 ? 4 : 5;
+          return service::Request{"transfer", {{"from", from}, {"to", 9 - from}, {"quantity", 1}},
+                                  "bench", ""};
+        },
+        filler, batch, false, 1000000);
+    Note("scale  journal grown by %lld transfers in %.0f s: %.0f ops/s",
+         static_cast<long long>(filler), build.seconds, build.OpsPerSecond());
+    probe(held, build.OpsPerSecond());
   }
   std::printf("\n%-14s %10s %10s %10s\n", "issue quantity", "ops/s", "p50 us", "p99 us");
   for (const int64_t quantity : {int64_t{1}, int64_t{1000}, int64_t{1000000}, int64_t{1000000000}}) {
     Stats issue = r.Issues(o.issue_ops, batch, quantity, 1, 1);
     std::printf("%-14lld %10.0f %10.0f %10.0f\n", static_cast<long long>(quantity),
                 issue.OpsPerSecond(), issue.Percentile(0.5), issue.Percentile(0.99));
+    Note("scale  issue %10lld t: %6.0f ops/s, p50 %.1f ms p99 %.1f ms",
+         static_cast<long long>(quantity), issue.OpsPerSecond(), issue.Percentile(0.5) / 1000,
+         issue.Percentile(0.99) / 1000);
   }
+  const int64_t rss_before_verify = PeakRssKib();
   int64_t entries = 0;
   const double seconds = r.Verify(&entries);
   std::printf("\nverify: %lld entries in %.2f s = %.0f entries/s = %.2f s per million\n",
@@ -743,10 +851,18 @@ int Scale(const Options& o) {
               seconds * 1e6 / static_cast<double>(entries));
   std::error_code ec;
   const auto wal = std::filesystem::file_size(dir.File("scale.db-wal"), ec);
-  std::printf("database %.1f MiB (+ WAL %.1f MiB), peak RSS %lld KiB\n",
-              static_cast<double>(std::filesystem::file_size(dir.File("scale.db"))) / 1048576.0,
-              ec ? 0.0 : static_cast<double>(wal) / 1048576.0,
-              static_cast<long long>(PeakRssKib()));
+  const double db_mib =
+      static_cast<double>(std::filesystem::file_size(dir.File("scale.db"))) / 1048576.0;
+  std::printf("database %.1f MiB (+ WAL %.1f MiB), peak RSS %lld KiB (before verify %lld KiB)\n",
+              db_mib, ec ? 0.0 : static_cast<double>(wal) / 1048576.0,
+              static_cast<long long>(PeakRssKib()), static_cast<long long>(rss_before_verify));
+  Note("scale  verify: %lld entries in %.1f s = %.0f entries/s = %.1f s per million",
+       static_cast<long long>(entries), seconds, static_cast<double>(entries) / seconds,
+       seconds * 1e6 / static_cast<double>(entries));
+  Note("scale  %lld live blocks held elsewhere, database %.0f MiB, peak RSS %lld MiB before "
+       "verify, %lld MiB after",
+       static_cast<long long>(held), db_mib, static_cast<long long>(rss_before_verify / 1024),
+       static_cast<long long>(PeakRssKib() / 1024));
   return 0;
 }
 
@@ -758,15 +874,6 @@ std::string ReadText(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-int64_t CurrentRssKib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
-  }
-  return 0;
 }
 
 int Aef(const Options& o) {
@@ -841,11 +948,39 @@ int Aef(const Options& o) {
                 wb->tables[report::kHoldings].rows.size(), seconds,
                 static_cast<double>(actions) / seconds, static_cast<long long>(rss_before),
                 static_cast<long long>(PeakRssKib()));
+    Note("aef    %s: %zu actions (%zu holdings) built in %.2f s = %.0f actions/s = %.1f s per "
+         "million, peak RSS %lld MiB",
+         party, actions, wb->tables[report::kHoldings].rows.size(), seconds,
+         static_cast<double>(actions) / seconds, seconds * 1e6 / static_cast<double>(actions),
+         static_cast<long long>(PeakRssKib() / 1024));
     if (static_cast<int64_t>(actions) != o.actions) {
       Die(std::string(party) + ": " + std::to_string(actions) + " actions, expected " +
           std::to_string(o.actions));
     }
   }
+  return 0;
+}
+
+// One run of everything issue 8 asks for, in one process: (a) and (b) at each --batch, (c) at
+// each --clients, the scale run and the AEF build time; then the summary lines together.
+int All(Options o) {
+  std::printf("jcm_bench all: %u cores, started %s", std::thread::hardware_concurrency(),
+              [] {
+                const std::time_t t = std::time(nullptr);
+                return std::string(std::ctime(&t));
+              }().c_str());
+  const auto start = Clock::now();
+  if (const int rc = Throughput(o); rc != 0) return rc;
+  std::printf("\n");
+  if (const int rc = Http(o); rc != 0) return rc;
+  std::printf("\n");
+  o.batches = std::to_string(o.scale_batch);
+  if (const int rc = Scale(o); rc != 0) return rc;
+  std::printf("\n");
+  if (const int rc = Aef(o); rc != 0) return rc;
+  std::printf("\nsummary (%.0f s in all, peak RSS %lld MiB)\n", Seconds(start, Clock::now()),
+              static_cast<long long>(PeakRssKib() / 1024));
+  for (const std::string& line : SummaryLines()) std::printf("  %s\n", line.c_str());
   return 0;
 }
 
@@ -885,8 +1020,28 @@ int main(int argc, char** argv) {
   aef->add_option("--actions", o.actions, "international first transfers (AEF actions) to create")
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   aef->add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
+  CLI::App* all = app.add_subcommand(
+      "all", "throughput (a)(b), http (c), scale and aef in one run, then a summary of the figures");
+  all->add_option("--ops", o.ops, "transfers per throughput run")->check(CLI::Range(1, 100000000));
+  all->add_option("--clients", o.clients, "client counts, comma-separated");
+  all->add_option("--http-ops", o.http_ops, "operations per HTTP run")->check(CLI::Range(1, 10000000));
+  all->add_option("--scale-batch", o.scale_batch, "batch size of the scale and aef runs")
+      ->check(CLI::Range(1, 100000));
+  all->add_option("--blocks", o.blocks, "live blocks to build in another account")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+  all->add_option("--entries", o.entries, "journal entries to grow the scale registry to")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  all->add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
+  all->add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
+  all->add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
+  all->add_option("--actions", o.actions, "AEF actions to create")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  all->add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
+  scale->add_option("--entries", o.entries, "grow the journal to this many entries (0: do not)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines appear as runs finish, even into a file.
+  if (*all) return registry::bench::All(o);
   if (*throughput) return registry::bench::Throughput(o);
   if (*http) return registry::bench::Http(o);
   if (*aef) return registry::bench::Aef(o);

@@ -92,4 +92,80 @@ std::vector<std::string> CheckLedgerInvariants(const std::vector<IssuanceLot>& l
   return problems;
 }
 
+namespace {
+constexpr size_t kRecentBlocks = 1 << 16;
+}  // namespace
+
+LedgerInvariantStream::LedgerInvariantStream(const std::vector<IssuanceLot>& lots,
+                                             const std::vector<Account>& accounts,
+                                             BlockLookup parent)
+    : lookup_(std::move(parent)), recent_(kRecentBlocks) {
+  for (const IssuanceLot& lot : lots) lots_[lot.id.value] = lot;
+  for (const Account& a : accounts) accounts_[a.id.value] = a.type;
+}
+
+std::optional<Block> LedgerInvariantStream::Parent(BlockId id) {
+  const Block& cached = recent_[static_cast<size_t>(id.value) % kRecentBlocks];
+  if (cached.id == id) return cached;
+  return lookup_(id);
+}
+
+void LedgerInvariantStream::Add(const Block& b) {
+  ++blocks_;
+  // Ids ascend, and blocks created by later commands come later (invariant 3 relies on it).
+  if (b.id.value <= last_id_ || b.created.value < group_seq_) ok_ = false;
+  last_id_ = b.id.value;
+  if (b.created.value != group_seq_) {
+    FinishGroup();
+    group_seq_ = b.created.value;
+  }
+  const auto lot = lots_.find(b.lot.value);
+  const auto account = accounts_.find(b.account.value);
+  if (lot == lots_.end() || account == accounts_.end()) {  // Invariant 6.
+    ok_ = false;
+    return;
+  }
+  if (!lot->second.range.Contains(b.range) || !b.range.IsValid()) ok_ = false;
+  if (b.closed) {
+    ++closed_;
+    if (IsTerminal(account->second)) ok_ = false;  // Invariant 4.
+  } else {
+    live_by_lot_[b.lot.value].push_back(b.range);
+  }
+  if (b.parent) group_[b.parent->value].push_back(Child{b.range, b.lot, b.first_transferred});
+  recent_[static_cast<size_t>(b.id.value) % kRecentBlocks] = b;
+}
+
+void LedgerInvariantStream::FinishGroup() {  // Invariants 3 and 5 for one command's children.
+  for (auto& [parent_id, children] : group_) {
+    const std::optional<Block> parent = Parent(BlockId{parent_id});
+    if (!parent || !parent->closed || parent->closed->value != group_seq_) {
+      ok_ = false;  // Unknown parent, live parent, or children made at another time.
+      continue;
+    }
+    ++parents_with_children_;
+    std::vector<SerialRange> ranges;
+    for (const Child& c : children) {
+      ranges.push_back(c.range);
+      if (c.lot != parent->lot || (parent->first_transferred && !c.first_transferred)) ok_ = false;
+    }
+    std::sort(ranges.begin(), ranges.end());
+    if (!Tiles(parent->range, ranges)) ok_ = false;
+  }
+  group_.clear();
+}
+
+bool LedgerInvariantStream::Finish() {
+  FinishGroup();
+  // Every closed block has children: as many parents with children as closed blocks (a parent
+  // counted twice, its children made by two commands, was caught above).
+  if (parents_with_children_ != closed_) ok_ = false;
+  for (const auto& [id, lot] : lots_) {  // Invariants 1 and 2.
+    auto& ranges = live_by_lot_[id];
+    std::sort(ranges.begin(), ranges.end());
+    if (!Tiles(lot.range, ranges)) ok_ = false;
+  }
+  return ok_;
+}
+
 }  // namespace registry

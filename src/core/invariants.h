@@ -2,7 +2,12 @@
 // `jcmreg verify`, and by the randomized tests after every step.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/model.h"
@@ -20,5 +25,51 @@ namespace registry {
 std::vector<std::string> CheckLedgerInvariants(const std::vector<IssuanceLot>& lots,
                                                const std::vector<Block>& blocks,
                                                const std::vector<Account>& accounts);
+
+// The same six invariants over blocks streamed in ascending id order, in memory bounded by the
+// live blocks, one command's new blocks and a small cache of recent blocks, whatever the length
+// of the history (verify of a registry with millions of closed blocks). It finds a violation
+// whenever CheckLedgerInvariants would, but does not say which: on failure the caller runs
+// CheckLedgerInvariants over the whole snapshot for the messages.
+//
+// It relies on how blocks are written: a block's children are created by the command that
+// closes it, so they carry `created` = the parent's `closed`, and blocks created by one command
+// have consecutive ids. The children of each command are checked against their parents (looked
+// up through `parent`, or in the recent cache) when the stream passes the command; a closed block
+// without children shows as more closed blocks than parents with children.
+class LedgerInvariantStream {
+ public:
+  using BlockLookup = std::function<std::optional<Block>(BlockId)>;
+
+  LedgerInvariantStream(const std::vector<IssuanceLot>& lots, const std::vector<Account>& accounts,
+                        BlockLookup parent);
+  // Blocks must come in ascending id order.
+  void Add(const Block& block);
+  // True when every invariant holds over the blocks added.
+  bool Finish();
+  int64_t blocks() const { return blocks_; }
+
+ private:
+  struct Child {
+    SerialRange range;
+    IssuanceId lot;
+    bool first_transferred = false;
+  };
+  void FinishGroup();
+  std::optional<Block> Parent(BlockId id);
+
+  BlockLookup lookup_;
+  std::unordered_map<int64_t, IssuanceLot> lots_;
+  std::unordered_map<int64_t, AccountType> accounts_;
+  std::unordered_map<int64_t, std::vector<SerialRange>> live_by_lot_;
+  std::map<int64_t, std::vector<Child>> group_;  // Parent id -> children created at group_seq_.
+  int64_t group_seq_ = 0;
+  std::vector<Block> recent_;  // Direct-mapped by id: most parents were written shortly before.
+  int64_t last_id_ = 0;
+  int64_t blocks_ = 0;
+  int64_t closed_ = 0;
+  int64_t parents_with_children_ = 0;
+  bool ok_ = true;
+};
 
 }  // namespace registry

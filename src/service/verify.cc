@@ -176,6 +176,25 @@ void Replay(Store& store, const StoreFactory& scratch, VerifyReport& report) {
   }
 }
 
+// Pages through every block of `tx` in id order.
+template <typename Visit>
+bool ForEachBlock(Transaction& tx, VerifyReport& report, const Visit& visit) {
+  BlockId after{0};
+  for (;;) {
+    auto page = tx.ListBlocks(after, 10000);
+    if (!page) {
+      report.problems.push_back("cannot read blocks: " + page.error().message);
+      return false;
+    }
+    if (page->empty()) return true;
+    after = page->back().id;
+    for (const Block& b : *page) visit(b);
+  }
+}
+
+// The ledger invariants. A healthy ledger is checked as a stream (memory bounded by the live
+// blocks, however long the history); only when the stream finds a violation are all blocks
+// loaded, to name each problem.
 void CheckInvariants(Transaction& tx, VerifyReport& report) {
   auto lots = tx.ListLots();
   auto accounts = tx.ListAccounts();
@@ -183,22 +202,17 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
     report.problems.push_back("cannot read lots or accounts");
     return;
   }
+  LedgerInvariantStream stream(*lots, *accounts, [&tx](BlockId id) -> std::optional<Block> {
+    auto block = tx.GetBlock(id);
+    return block ? *block : std::nullopt;
+  });
+  if (!ForEachBlock(tx, report, [&](const Block& b) { stream.Add(b); })) return;
+  report.blocks = stream.blocks();
+  if (stream.Finish()) return;
   std::vector<Block> blocks;
-  BlockId after{0};
-  for (;;) {
-    auto page = tx.ListBlocks(after, 100000);
-    if (!page) {
-      report.problems.push_back("cannot read blocks: " + page.error().message);
-      return;
-    }
-    if (page->empty()) break;
-    after = page->back().id;
-    blocks.insert(blocks.end(), page->begin(), page->end());
-  }
-  report.blocks = static_cast<int64_t>(blocks.size());
-  for (std::string& p : CheckLedgerInvariants(*lots, blocks, *accounts)) {
-    report.problems.push_back("invariant: " + std::move(p));
-  }
+  if (!ForEachBlock(tx, report, [&](const Block& b) { blocks.push_back(b); })) return;
+  std::vector<std::string> problems = CheckLedgerInvariants(*lots, blocks, *accounts);
+  for (std::string& p : problems) report.problems.push_back("invariant: " + std::move(p));
 }
 
 }  // namespace

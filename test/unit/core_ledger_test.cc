@@ -4,6 +4,7 @@
 // consistent snapshot, which must first be reported clean.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -229,7 +230,24 @@ struct Snapshot {
     moved.created = Sequence{2};
     blocks = {root, kept, moved};
   }
-  std::vector<std::string> Check() const { return CheckLedgerInvariants(lots, blocks, accounts); }
+  // The whole-snapshot check, and the streaming check verify uses must agree on it.
+  std::vector<std::string> Check() const {
+    std::vector<std::string> problems = CheckLedgerInvariants(lots, blocks, accounts);
+    std::vector<Block> sorted = blocks;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Block& a, const Block& b) { return a.id.value < b.id.value; });
+    LedgerInvariantStream stream(lots, accounts, [&sorted](BlockId id) -> std::optional<Block> {
+      for (const Block& b : sorted) {
+        if (b.id == id) return b;
+      }
+      return std::nullopt;
+    });
+    for (const Block& b : sorted) stream.Add(b);
+    EXPECT_EQ(stream.Finish(), problems.empty())
+        << (problems.empty() ? "the stream found a violation the snapshot check did not"
+                             : "the stream missed: " + problems.front());
+    return problems;
+  }
 };
 
 bool Mentions(const std::vector<std::string>& problems, const std::string& text) {

@@ -1128,6 +1128,14 @@ class ModelRun {
     }
     const auto problems = CheckLedgerInvariants(*lots, blocks, *accounts);
     ASSERT_TRUE(problems.empty()) << problems.front();
+    {  // verify's streaming check agrees (parents looked up in the store, as verify does).
+      LedgerInvariantStream stream(*lots, *accounts, [&tx](BlockId id) -> std::optional<Block> {
+        auto block = (*tx)->GetBlock(id);
+        return block ? *block : std::nullopt;
+      });
+      for (const Block& b : blocks) stream.Add(b);
+      ASSERT_TRUE(stream.Finish()) << "the streaming invariant check disagrees";
+    }
     std::map<int64_t, const Block*> by_id;
     for (const Block& b : blocks) by_id[b.id.value] = &b;
     // Per lot: issued = held + retired + cancelled, from the stored live blocks.
