@@ -859,6 +859,21 @@ int Scale(const Options& o) {
   Note("scale  verify: %lld entries in %.1f s = %.0f entries/s = %.1f s per million",
        static_cast<long long>(entries), seconds, static_cast<double>(entries) / seconds,
        seconds * 1e6 / static_cast<double>(entries));
+  {  // Yardstick: one entry's Ed25519 signature check alone, on one core.
+    const journal::SigningKey k = journal::GenerateKey();
+    const Hash h = journal::EntryHash(JournalEntry{});
+    const auto sig = journal::Sign(k, h);
+    constexpr int kChecks = 20000;
+    int good = 0;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < kChecks; ++i) good += journal::VerifySignature(k.public_key, h, sig) ? 1 : 0;
+    const double s = Seconds(t0, Clock::now());
+    if (good != kChecks) Die("the yardstick signature does not verify");
+    std::printf("yardstick: an Ed25519 signature check alone: %.0f per second on one core (%.1f us)\n",
+                kChecks / s, s * 1e6 / kChecks);
+    Note("scale  yardstick: one Ed25519 signature check alone %.1f us = %.0f per second per core",
+         s * 1e6 / kChecks, kChecks / s);
+  }
   Note("scale  %lld live blocks held elsewhere, database %.0f MiB, peak RSS %lld MiB before "
        "verify, %lld MiB after",
        static_cast<long long>(held), db_mib, static_cast<long long>(rss_before_verify / 1024),
