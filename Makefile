@@ -57,14 +57,21 @@ BENCH_BUILD ?= build-release
 BENCH_DIR ?= $(BENCH_BUILD)
 BENCH_BATCHES ?= 1,4,16,64,256
 BENCH_OPS ?= 20000
+BENCH_CLIENTS ?= 1,4,16,64
+BENCH_HTTP_OPS ?= 2000
 BENCH_BLOCKS ?= 1000000
-BENCH_HTTP_OPS ?= 200
+BENCH_ENTRIES ?= 10000000
+BENCH_ACTIONS ?= 1000000
+# One run of everything (about 45 minutes on 2 cores at the default sizes; needs ~20 GB of disk
+# in BENCH_DIR and TMPDIR), its output in $(BENCH_BUILD)/bench-output.txt and the plot beside it.
 bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
 	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcm_bench
-	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch $(BENCH_BATCHES) throughput --ops $(BENCH_OPS)
-	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) http --clients 1,4,16,64 --ops $(BENCH_HTTP_OPS)
-	$(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch 256 scale --blocks $(BENCH_BLOCKS)
+	set -o pipefail; $(BENCH_BUILD)/bench/jcm_bench --dir $(BENCH_DIR) --batch $(BENCH_BATCHES) all \
+	  --ops $(BENCH_OPS) --clients $(BENCH_CLIENTS) --http-ops $(BENCH_HTTP_OPS) \
+	  --blocks $(BENCH_BLOCKS) --entries $(BENCH_ENTRIES) --checkpoints 0,100000,$(BENCH_BLOCKS) \
+	  --actions $(BENCH_ACTIONS) | tee $(BENCH_BUILD)/bench-output.txt
+	python3 bench/plot.py $(BENCH_BUILD)/bench-output.txt $(BENCH_BUILD)/bench-throughput.svg
 
 # libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
 fuzz: deps

@@ -846,6 +846,10 @@ int Scale(const Options& o) {
   const int64_t rss_before_verify = PeakRssKib();
   int64_t entries = 0;
   const double seconds = r.Verify(&entries);
+  if (filler > 0 && entries != o.entries) {
+    Die("verify read " + std::to_string(entries) + " entries, not the " +
+        std::to_string(o.entries) + " asked for");
+  }
   std::printf("\nverify: %lld entries in %.2f s = %.0f entries/s = %.2f s per million\n",
               static_cast<long long>(entries), seconds, static_cast<double>(entries) / seconds,
               seconds * 1e6 / static_cast<double>(entries));

@@ -100,7 +100,8 @@ LedgerInvariantStream::LedgerInvariantStream(const std::vector<IssuanceLot>& lot
                                              const std::vector<Account>& accounts,
                                              BlockLookup parent)
     : lookup_(std::move(parent)), recent_(kRecentBlocks) {
-  for (const IssuanceLot& lot : lots) lots_[lot.id.value] = lot;
+  lots_.reserve(lots.size());
+  for (const IssuanceLot& lot : lots) lots_[lot.id.value] = lot.range;
   for (const Account& a : accounts) accounts_[a.id.value] = a.type;
 }
 
@@ -125,7 +126,7 @@ void LedgerInvariantStream::Add(const Block& b) {
     ok_ = false;
     return;
   }
-  if (!lot->second.range.Contains(b.range) || !b.range.IsValid()) ok_ = false;
+  if (!lot->second.Contains(b.range) || !b.range.IsValid()) ok_ = false;
   if (b.closed) {
     ++closed_;
     if (IsTerminal(account->second)) ok_ = false;  // Invariant 4.
@@ -160,10 +161,10 @@ bool LedgerInvariantStream::Finish() {
   // Every closed block has children: as many parents with children as closed blocks (a parent
   // counted twice, its children made by two commands, was caught above).
   if (parents_with_children_ != closed_) ok_ = false;
-  for (const auto& [id, lot] : lots_) {  // Invariants 1 and 2.
+  for (const auto& [id, range] : lots_) {  // Invariants 1 and 2.
     auto& ranges = live_by_lot_[id];
     std::sort(ranges.begin(), ranges.end());
-    if (!Tiles(lot.range, ranges)) ok_ = false;
+    if (!Tiles(range, ranges)) ok_ = false;
   }
   return ok_;
 }

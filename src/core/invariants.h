@@ -59,7 +59,7 @@ class LedgerInvariantStream {
   std::optional<Block> Parent(BlockId id);
 
   BlockLookup lookup_;
-  std::unordered_map<int64_t, IssuanceLot> lots_;
+  std::unordered_map<int64_t, SerialRange> lots_;  // Each lot's range: all the stream needs.
   std::unordered_map<int64_t, AccountType> accounts_;
   std::unordered_map<int64_t, std::vector<SerialRange>> live_by_lot_;
   std::map<int64_t, std::vector<Child>> group_;  // Parent id -> children created at group_seq_.

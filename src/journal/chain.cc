@@ -78,21 +78,6 @@ bool FromHex(const std::string& hex, uint8_t* out, size_t size) {
          bin_len == size;
 }
 
-Status<std::string> SaveKey(const std::string& db_path, const SigningKey& key) {
-  const std::string path = KeyPath(db_path);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Fail("cannot create " + path + ": " + std::strerror(errno));
-  const std::string hex = ToHex(key.secret) + "\n";
-  const bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) return Fail("cannot write " + path);
-  std::ofstream pub(PublicKeyPath(db_path), std::ios::trunc);
-  pub << ToHex(key.public_key) << "\n";
-  if (!pub) return Fail("cannot write " + PublicKeyPath(db_path));
-  return {};
-}
-
 namespace {
 
 // Writes a secret key file: created exclusively, mode 0600, fsynced.
@@ -106,6 +91,18 @@ Status<std::string> WriteSecret(const std::string& path, const SigningKey& key) 
   if (!written || !synced) return Fail("cannot write " + path);
   return {};
 }
+
+}  // namespace
+
+Status<std::string> SaveKey(const std::string& db_path, const SigningKey& key) {
+  if (auto s = WriteSecret(KeyPath(db_path), key); !s) return s;
+  std::ofstream pub(PublicKeyPath(db_path), std::ios::trunc);
+  pub << ToHex(key.public_key) << "\n";
+  if (!pub) return Fail("cannot write " + PublicKeyPath(db_path));
+  return {};
+}
+
+namespace {
 
 Result<SigningKey, std::string> LoadSecret(const std::string& path) {
   struct stat st {};

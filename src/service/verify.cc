@@ -206,9 +206,16 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
     auto block = tx.GetBlock(id);
     return block ? *block : std::nullopt;
   });
+  lots->clear();  // The stream keeps each lot's range; the full records are read again if needed.
+  lots->shrink_to_fit();
   if (!ForEachBlock(tx, report, [&](const Block& b) { stream.Add(b); })) return;
   report.blocks = stream.blocks();
   if (stream.Finish()) return;
+  lots = tx.ListLots();
+  if (!lots) {
+    report.problems.push_back("cannot read lots: " + lots.error().message);
+    return;
+  }
   std::vector<Block> blocks;
   if (!ForEachBlock(tx, report, [&](const Block& b) { blocks.push_back(b); })) return;
   std::vector<std::string> problems = CheckLedgerInvariants(*lots, blocks, *accounts);

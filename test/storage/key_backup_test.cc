@@ -38,6 +38,7 @@
 #include "service/registry.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "testing/postgres_url.h"
 #include "testing/test_util.h"
 
 extern char** environ;
@@ -49,13 +50,7 @@ using Json = nlohmann::json;
 using Env = std::map<std::string, std::string>;
 namespace fs = std::filesystem;
 
-std::string PostgresUrl() {
-  if (const char* env = std::getenv("JCM_TEST_POSTGRES_URL")) return env;
-  std::ifstream in("/tmp/jcm-test-pg/url");
-  std::string url;
-  in >> url;
-  return url;
-}
+using registry::testing::PostgresUrl;
 
 bool PostgresInstalled() {
   return fs::exists("/usr/lib/postgresql/15/bin/postgres") ||

@@ -21,6 +21,7 @@
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "testing/postgres_url.h"
 #include "testing/test_util.h"
 
 namespace registry {
@@ -28,13 +29,7 @@ namespace {
 
 using service::Json;
 
-std::string PostgresUrl() {
-  if (const char* env = std::getenv("JCM_TEST_POSTGRES_URL")) return env;
-  std::ifstream in("/tmp/jcm-test-pg/url");
-  std::string url;
-  in >> url;
-  return url;
-}
+using registry::testing::PostgresUrl;
 
 std::string RandomSchema() {
   return "t" + std::to_string(randombytes_uniform(1u << 30)) + "_" +

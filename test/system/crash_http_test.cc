@@ -34,6 +34,8 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/postgres_url.h"
+
 extern char** environ;
 
 namespace {
@@ -255,6 +257,19 @@ std::set<std::string> ReadJournalChecked(int port, const std::string& token, int
   return keys;
 }
 
+// The acknowledged writes whose keys are not in the journal, each reported as a failure.
+int64_t CountLost(const std::vector<std::string>& acknowledged,
+                  const std::set<std::string>& journaled) {
+  int64_t lost = 0;
+  for (const std::string& key : acknowledged) {
+    if (!journaled.count(key)) {
+      ++lost;
+      ADD_FAILURE() << "acknowledged write " << key << " is not in the journal";
+    }
+  }
+  return lost;
+}
+
 void ExpectVerified(const std::string& db, const Env& env, int port, const std::string& token) {
   const RunResult cli = Jcmreg(db, env, {"verify"});
   EXPECT_EQ(cli.code, 0) << cli.out;
@@ -314,13 +329,7 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-std::string PostgresUrl() {
-  if (const char* env = std::getenv("JCM_TEST_POSTGRES_URL")) return env;
-  std::ifstream in("/tmp/jcm-test-pg/url");
-  std::string url;
-  in >> url;
-  return url;
-}
+using registry::testing::PostgresUrl;
 
 int FreePort() {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -367,13 +376,7 @@ TEST_F(SystemTest, KillNineServerUnderLoadLosesNoAcknowledgedWrite) {
   ASSERT_GT(server.port(), 0);
   int64_t entries = 0;
   const std::set<std::string> journaled = ReadJournalChecked(server.port(), tokens[0], &entries);
-  int64_t lost = 0;
-  for (const std::string& key : acknowledged) {
-    if (!journaled.count(key)) {
-      ++lost;
-      ADD_FAILURE() << "acknowledged write " << key << " is not in the journal";
-    }
-  }
+  const int64_t lost = CountLost(acknowledged, journaled);
   std::printf("kill -9 rounds=%d sent=%lld acknowledged=%zu journaled_keys=%zu entries=%lld "
               "lost=%lld\n",
               kRounds, static_cast<long long>(sent), acknowledged.size(), journaled.size(),
@@ -575,13 +578,7 @@ TEST_F(SystemTest, PostgresKilledUnderLoadLosesNoAcknowledgedWrite) {
   ASSERT_GT(server.port(), 0);
   int64_t entries = 0;
   const std::set<std::string> journaled = ReadJournalChecked(server.port(), tokens[0], &entries);
-  int64_t lost = 0;
-  for (const std::string& key : acknowledged) {
-    if (!journaled.count(key)) {
-      ++lost;
-      ADD_FAILURE() << "acknowledged write " << key << " is not in the journal";
-    }
-  }
+  const int64_t lost = CountLost(acknowledged, journaled);
   std::printf("postgres killed: rounds=%d sent=%lld acknowledged=%zu entries=%lld lost=%lld "
               "server_recovered_without_restart=%lld/%d\n",
               kRounds, static_cast<long long>(sent), acknowledged.size(),
@@ -683,13 +680,7 @@ TEST_F(SystemTest, RunningServerSurvivesPostgresRestartWithoutRestarting) {
   }
   int64_t entries = 0;
   const std::set<std::string> journaled = ReadJournalChecked(port, tokens[0], &entries);
-  int64_t lost = 0;
-  for (const std::string& key : acknowledged) {
-    if (!journaled.count(key)) {
-      ++lost;
-      ADD_FAILURE() << "acknowledged write " << key << " is not in the journal";
-    }
-  }
+  const int64_t lost = CountLost(acknowledged, journaled);
   std::printf("postgres restarted under a running server: rounds=%d sent=%lld acknowledged=%zu "
               "entries=%lld lost=%lld 503_while_down=%lld/2 503_after_restart: writes=%lld "
               "reads=%lld (of %d)\n",
