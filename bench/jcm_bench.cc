@@ -749,15 +749,6 @@ int Http(const Options& o) {
   return 0;
 }
 
-// Head of the journal (entries so far) through a read transaction.
-int64_t JournalEntries(Store& store) {
-  auto tx = store.BeginRead();
-  if (!tx) Die("read: " + tx.error().message);
-  auto last = (*tx)->LastEntry();
-  if (!last) Die("read: " + last.error().message);
-  return last->has_value() ? (*last)->sequence.value : 0;
-}
-
 int Scale(const Options& o) {
   const int batch = ParseList(o.batches).front();
   std::printf("scale: up to %lld live blocks held by another account, %d vintage(s) per issue, "
@@ -787,7 +778,7 @@ int Scale(const Options& o) {
               "p99 us", "build ops/s", "journal", "RSS KiB");
   auto probe = [&](int64_t held, double build_rate) {
     Stats transfers = r.Transfers(o.probe_ops, batch);
-    const int64_t entries = JournalEntries(*r.store);
+    const int64_t entries = JournalHead(*r.store);
     std::printf("%-12lld %10.0f %10.0f %10.0f %14.0f %12lld %10lld\n", static_cast<long long>(held),
                 transfers.OpsPerSecond(), transfers.Percentile(0.5), transfers.Percentile(0.99),
                 build_rate, static_cast<long long>(entries),
@@ -821,7 +812,7 @@ int Scale(const Options& o) {
   // whole 1 t block of account 4 goes to account 5 and back (each closes one block and creates
   // one), so history grows and nothing else does; then the transfer probe runs again.
   // The probe after the filler and the issuing runs add the rest, so verify reads --entries.
-  const int64_t filler = o.entries - JournalEntries(*r.store) - o.probe_ops - 4 * o.issue_ops;
+  const int64_t filler = o.entries - JournalHead(*r.store) - o.probe_ops - 4 * o.issue_ops;
   if (filler > 0) {
     Stats build = r.RunGenerated(
         [](int64_t i) {
@@ -980,6 +971,24 @@ int Aef(const Options& o) {
   return 0;
 }
 
+// Options shared by `scale` and `all`.
+void AddScaleOptions(CLI::App& app, Options& o) {
+  app.add_option("--blocks", o.blocks, "live blocks to build in another account")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
+  app.add_option("--entries", o.entries, "grow the journal to this many entries (0: do not)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  app.add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
+  app.add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
+  app.add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
+}
+
+// Options shared by `aef` and `all`.
+void AddAefOptions(CLI::App& app, Options& o) {
+  app.add_option("--actions", o.actions, "international first transfers (AEF actions) to create")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  app.add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
+}
+
 // One run of everything issue 8 asks for, in one process: (a) and (b) at each --batch, (c) at
 // each --clients, the scale run and the AEF build time; then the summary lines together.
 int All(Options o) {
@@ -1024,11 +1033,7 @@ int main(int argc, char** argv) {
                        "also run (a) with savepoints / last-entry reads added, one at a time");
   throughput->add_flag("--verify", o.verify, "verify each registry after its run");
   CLI::App* scale = app.add_subcommand("scale", "cost against blocks held, quantity; verify time");
-  scale->add_option("--blocks", o.blocks, "live blocks to build in another account")
-      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
-  scale->add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
-  scale->add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
-  scale->add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
+  AddScaleOptions(*scale, o);
   scale->add_option("--vintages", o.vintages, "vintages (blocks) per issuance while building")
       ->check(CLI::Range(1, 64));
   CLI::App* http = app.add_subcommand("http", "(c) over HTTP with N concurrent clients");
@@ -1036,9 +1041,7 @@ int main(int argc, char** argv) {
   http->add_option("--ops", o.http_ops, "operations per run")->check(CLI::Range(1, 10000000));
   http->add_flag("--verify", o.verify, "verify each registry after its runs");
   CLI::App* aef = app.add_subcommand("aef", "AEF build time for N actions of one Party in one year");
-  aef->add_option("--actions", o.actions, "international first transfers (AEF actions) to create")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
-  aef->add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
+  AddAefOptions(*aef, o);
   CLI::App* all = app.add_subcommand(
       "all", "throughput (a)(b), http (c), scale and aef in one run, then a summary of the figures");
   all->add_option("--ops", o.ops, "transfers per throughput run")->check(CLI::Range(1, 100000000));
@@ -1046,18 +1049,8 @@ int main(int argc, char** argv) {
   all->add_option("--http-ops", o.http_ops, "operations per HTTP run")->check(CLI::Range(1, 10000000));
   all->add_option("--scale-batch", o.scale_batch, "batch size of the scale and aef runs")
       ->check(CLI::Range(1, 100000));
-  all->add_option("--blocks", o.blocks, "live blocks to build in another account")
-      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
-  all->add_option("--entries", o.entries, "journal entries to grow the scale registry to")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
-  all->add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
-  all->add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
-  all->add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
-  all->add_option("--actions", o.actions, "AEF actions to create")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
-  all->add_option("--data", o.data, "folder with the AEF nomenclature CSV files");
-  scale->add_option("--entries", o.entries, "grow the journal to this many entries (0: do not)")
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+  AddScaleOptions(*all, o);
+  AddAefOptions(*all, o);
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Lines appear as runs finish, even into a file.
   if (*all) return registry::bench::All(o);
