@@ -30,4 +30,8 @@ void AddProposalCommands(HandlerTable& table);
 // The document key of proposal `id` ("P000000000042"): keys sort in id order.
 std::string ProposalKey(int64_t id);
 
+// The key of the "reservation" document of `account` ("A000000000007"): the serials its
+// pending proposals hold.
+std::string ReservationKey(AccountId account);
+
 }  // namespace registry::service

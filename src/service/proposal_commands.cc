@@ -16,11 +16,6 @@ namespace {
 constexpr int64_t kDefaultLifetimeSeconds = 7 * 24 * 3600;
 constexpr size_t kHoldsPerAccountMax = kPageSizeMax;
 
-std::string AccountKey(AccountId id) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "A%012lld", static_cast<long long>(id.value));
-  return buf;
-}
 
 // Parses "YYYY-MM-DDTHH:MM:SSZ" into seconds since the epoch (UTC).
 std::optional<int64_t> ParseTime(const std::string& text) {
@@ -53,7 +48,7 @@ std::string FormatTime(int64_t seconds) {
 }
 
 CommandResult<Json> LoadReservations(Transaction& tx, AccountId account) {
-  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("reservation", AccountKey(account))));
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("reservation", ReservationKey(account))));
   if (!doc) return Json{{"account", account.value}, {"holds", Json::array()}};
   return Json::parse(doc->body);
 }
@@ -99,7 +94,7 @@ CommandResult<bool> Release(Transaction& tx, const Json& proposal, const Context
   }
   reservations["holds"] = kept;
   RETURN_IF_ERROR(
-      tx.PutDocument("reservation", AccountKey(account), reservations.dump(), ctx.sequence));
+      tx.PutDocument("reservation", ReservationKey(account), reservations.dump(), ctx.sequence));
   return true;
 }
 
@@ -242,7 +237,7 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
   RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(id), proposal.dump(), ctx.sequence));
   if (from) {
     reservations["holds"].push_back(Json{{"proposal", id}, {"ranges", ranges}});
-    RETURN_IF_ERROR(tx.PutDocument("reservation", AccountKey(AccountId{*from}),
+    RETURN_IF_ERROR(tx.PutDocument("reservation", ReservationKey(AccountId{*from}),
                                    reservations.dump(), ctx.sequence));
   }
   return proposal;
@@ -299,6 +294,12 @@ CommandResult<Json> ExpireProposal(Transaction& tx, const Json& args, const Cont
 }
 
 }  // namespace
+
+std::string ReservationKey(AccountId account) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "A%012lld", static_cast<long long>(account.value));
+  return buf;
+}
 
 std::string ProposalKey(int64_t id) {
   char buf[32];

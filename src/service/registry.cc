@@ -94,6 +94,19 @@ Response Registry::Execute(const Request& request) {
 }
 
 std::vector<Response> Registry::ExecuteBatch(const std::vector<Request>& requests) {
+  // First without a savepoint per command (they cost ~13 us each on SQLite: every page a command
+  // touches is copied into the statement journal). A command that is refused or replayed
+  // without having written anything leaves nothing to undo. If one wrote before it was
+  // refused, the whole transaction is rolled back, nothing of it is answered, and the batch
+  // runs again from the start with a savepoint per command.
+  bool needs_savepoints = false;
+  std::vector<Response> responses = RunBatch(requests, false, needs_savepoints);
+  if (needs_savepoints) responses = RunBatch(requests, true, needs_savepoints);
+  return responses;
+}
+
+std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, bool savepoints,
+                                         bool& needs_savepoints) {
   std::vector<Response> responses(requests.size());
   auto fail_all = [&](const Error& error) {
     for (Response& r : responses) {
@@ -104,17 +117,27 @@ std::vector<Response> Registry::ExecuteBatch(const std::vector<Request>& request
   };
   auto tx = store_.Begin();
   if (!tx) return fail_all(tx.error());
-  const std::string now = clock_.Now();
+  // An engine that does not count its writes always runs with savepoints.
+  if (!(*tx)->ChangeCount().has_value()) savepoints = true;
+  const std::string now = clock_.Now();  // After Begin: entry times follow the writers' order.
   auto last = (*tx)->LastEntry();  // Read once per batch, under the writer's lock.
   if (!last) return fail_all(last.error());
   std::optional<JournalEntry> head = std::move(last).value();
   for (size_t i = 0; i < requests.size(); ++i) {
-    if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
+    if (savepoints) {
+      if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
+    }
+    const std::optional<int64_t> before = (*tx)->ChangeCount();
     responses[i] = ApplyOne(**tx, requests[i], now, head);
-    // A refused or replayed command leaves nothing behind; roll back whatever it wrote.
-    auto s = responses[i].ok() && !responses[i].replayed ? (*tx)->ReleaseSavepoint()
-                                                          : (*tx)->RollbackToSavepoint();
-    if (!s) return fail_all(s.error());
+    const bool keep = responses[i].ok() && !responses[i].replayed;
+    if (savepoints) {
+      // A refused or replayed command leaves nothing behind; roll back whatever it wrote.
+      auto s = keep ? (*tx)->ReleaseSavepoint() : (*tx)->RollbackToSavepoint();
+      if (!s) return fail_all(s.error());
+    } else if (!keep && (*tx)->ChangeCount() != before) {
+      needs_savepoints = true;  // `tx` rolls back as it goes out of scope.
+      return responses;
+    }
   }
   if (auto s = (*tx)->Commit(); !s) return fail_all(s.error());
   return responses;

@@ -63,8 +63,8 @@ class Registry {
   // Executes one command in its own transaction.
   Response Execute(const Request& request);
 
-  // Executes the commands in order in one transaction (group commit). A refused command rolls
-  // back to its savepoint and leaves the others; if the commit fails, every response fails.
+  // Executes the commands in order in one transaction (group commit). A refused command leaves
+  // nothing behind and the others apply; if the commit fails, every response fails.
   std::vector<Response> ExecuteBatch(const std::vector<Request>& requests);
 
   Store& store() { return store_; }
@@ -74,6 +74,11 @@ class Registry {
   // advanced when the command applies, so a batch reads the journal head once.
   Response ApplyOne(Transaction& tx, const Request& request, const std::string& now,
                     std::optional<JournalEntry>& head);
+
+  // One attempt at a batch in one transaction, with or without a savepoint per command.
+  // Without, it stops and sets `needs_savepoints` when a refused command had written rows.
+  std::vector<Response> RunBatch(const std::vector<Request>& requests, bool savepoints,
+                                 bool& needs_savepoints);
 
   Store& store_;
   journal::SigningKey key_;

@@ -148,6 +148,12 @@ class Transaction {
   virtual StoreStatus ReleaseSavepoint() = 0;
   virtual StoreStatus RollbackToSavepoint() = 0;
   virtual StoreStatus Commit() = 0;
+
+  // Rows written so far by this transaction's connection (counting writes later rolled back),
+  // or nullopt when the engine does not count them. With a count, the registry runs a batch
+  // without a savepoint per command and falls back to savepoints only when a refused command
+  // had written something (service/registry.cc).
+  virtual std::optional<int64_t> ChangeCount() { return std::nullopt; }
 };
 
 class Store {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/limits.h"
+#include "service/proposal.h"
 #include "testing/test_util.h"
 
 namespace registry {
@@ -254,6 +255,74 @@ TEST_F(ServiceRefusals, RefusalInABatchLeavesTheOthers) {
   int64_t held = 0;
   for (const Block& b : *live) held += b.range.Count().tonnes;
   EXPECT_EQ(held, 12);
+}
+
+// A batch runs without a savepoint per command (service/registry.cc) and falls back to them
+// when a refused command had written rows. The approval below writes (it releases the
+// proposal's reservation) and is then refused because its source account is blocked: the
+// batch must still apply the others and leave no trace of the approval.
+TEST_F(ServiceRefusals, RefusalAfterAWriteInABatchLeavesNoTraceAndKeepsTheOthers) {
+  const Json proposal = r_.Ok("proposal.create",
+                              {{"command", "transfer"},
+                               {"args", {{"from", 1}, {"to", 4}, {"ranges", {"30-34"}}}}},
+                              "alice");
+  const int64_t id = proposal.at("id").get<int64_t>();
+  r_.Ok("account.set_status", {{"account", 1}, {"status", "blocked"}});
+  const int64_t length = JournalLength(*r_.store);
+  const auto responses = r_.registry->ExecuteBatch({
+      {"transfer", Json{{"from", 7}, {"to", 4}, {"quantity", 1}}, "test", ""},
+      {"proposal.approve", Json{{"id", id}}, "bob", ""},
+      {"transfer", Json{{"from", 7}, {"to", 4}, {"quantity", 2}}, "test", ""},
+  });
+  ASSERT_EQ(responses.size(), 3u);
+  ASSERT_TRUE(responses[0].ok()) << responses[0].failure->Message();
+  ASSERT_FALSE(responses[1].ok());
+  ASSERT_TRUE(responses[1].failure->refusal.has_value()) << responses[1].failure->Message();
+  EXPECT_EQ(responses[1].failure->refusal->check, Check::kAccountBlocked)
+      << responses[1].failure->Message();
+  ASSERT_TRUE(responses[2].ok()) << responses[2].failure->Message();
+  EXPECT_EQ(responses[2].sequence.value, responses[0].sequence.value + 1);
+  EXPECT_EQ(JournalLength(*r_.store), length + 2);
+  // The proposal is still pending and its serials still reserved.
+  auto tx = r_.store->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  const auto stored = (*tx)->GetDocument("proposal", service::ProposalKey(id));
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_EQ(Json::parse((*stored)->body).at("status"), "pending");
+  const auto reservation = (*tx)->GetDocument("reservation", service::ReservationKey(AccountId{1}));
+  ASSERT_TRUE(reservation.has_value() && reservation->has_value());
+  EXPECT_EQ(Json::parse((*reservation)->body).at("holds").size(), 1u);
+  const auto live = (*tx)->LiveBlocks(AccountId{4}, BlockFilter{}, 100);
+  ASSERT_TRUE(live.has_value());
+  int64_t held = 0;
+  for (const Block& b : *live) held += b.range.Count().tonnes;
+  EXPECT_EQ(held, 3);
+}
+
+// Within one batch a command sees what the commands before it wrote: the store's per-batch
+// caches of accounts and documents follow every write.
+TEST_F(ServiceRefusals, ACommandInABatchSeesTheWritesOfTheOnesBefore) {
+  const auto responses = r_.registry->ExecuteBatch({
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, "test", ""},
+      {"proposal.create",
+       Json{{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", {"40-44"}}}}},
+       "alice", ""},
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"ranges", {"42"}}}, "test", ""},
+      {"account.set_status", Json{{"account", 1}, {"status", "blocked"}}, "test", ""},
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, "test", ""},
+      {"account.set_status", Json{{"account", 1}, {"status", "open"}}, "test", ""},
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, "test", ""},
+  });
+  ASSERT_EQ(responses.size(), 7u);
+  EXPECT_TRUE(responses[0].ok());
+  EXPECT_TRUE(responses[1].ok());
+  ASSERT_FALSE(responses[2].ok());
+  EXPECT_EQ(responses[2].failure->refusal->check, Check::kSerialsReserved);
+  EXPECT_TRUE(responses[3].ok());
+  ASSERT_FALSE(responses[4].ok());
+  EXPECT_EQ(responses[4].failure->refusal->check, Check::kAccountBlocked);
+  EXPECT_TRUE(responses[5].ok());
+  EXPECT_TRUE(responses[6].ok()) << responses[6].failure->Message();
 }
 
 }  // namespace

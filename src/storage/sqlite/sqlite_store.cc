@@ -14,6 +14,7 @@
 #include <functional>
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -109,18 +110,29 @@ class Connection {
     return {};
   }
 
-  // Returns a reset statement for `sql`, prepared on first use.
+  // Returns a reset statement for `sql`, prepared on first use. The hot path looks the
+  // statement up by the address of its text (every caller passes a string literal) and confirms
+  // the text, so a reused address can never return another statement; the map by text is the
+  // slow path (docs/benchmarks.md: the lookup by text cost ~3% of a transfer).
   StoreResult<sqlite3_stmt*> Prepare(const char* sql) {
+    auto fast = by_address_.find(sql);
+    if (fast != by_address_.end() && std::strcmp(sqlite3_sql(fast->second), sql) == 0) {
+      sqlite3_reset(fast->second);
+      sqlite3_clear_bindings(fast->second);
+      return fast->second;
+    }
     auto it = cache_.find(sql);
     if (it != cache_.end()) {
       sqlite3_reset(it->second);
       sqlite3_clear_bindings(it->second);
+      by_address_[sql] = it->second;
       return it->second;
     }
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return Fail(MakeError(db_, rc, "prepare"));
     cache_.emplace(sql, stmt);
+    by_address_[sql] = stmt;
     return stmt;
   }
 
@@ -128,7 +140,8 @@ class Connection {
 
  private:
   sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*> cache_;
+  std::map<std::string, sqlite3_stmt*> cache_;                     // Owns the statements.
+  std::unordered_map<const char*, sqlite3_stmt*> by_address_;      // Lookup by literal address.
 };
 
 // Binds values to a statement by position, from 1.
@@ -285,10 +298,17 @@ StoreResult<std::vector<T>> Rows(Connection& conn, sqlite3_stmt* stmt, F read, c
 template <class T, class F>
 StoreResult<std::optional<T>> OneRow(Connection& conn, sqlite3_stmt* stmt, F read,
                                      const char* what) {
-  auto rows = Rows<T>(conn, stmt, read, what);
-  if (!rows) return Fail(rows.error());
-  if (rows->empty()) return std::optional<T>();
-  return std::optional<T>(std::move(rows->front()));
+  // The first row only: no vector, and the statement is reset without stepping further.
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    Error error = MakeError(conn.db(), rc, what);
+    sqlite3_reset(stmt);
+    return Fail(std::move(error));
+  }
+  std::optional<T> row;
+  if (rc == SQLITE_ROW) row.emplace(read(stmt));
+  sqlite3_reset(stmt);
+  return row;
 }
 
 #define PREPARE_OR_RETURN(var, sql)             \
@@ -315,11 +335,20 @@ class SqliteTransaction final : public Transaction {
 
   StoreResult<std::optional<Document>> GetDocument(const std::string& kind,
                                                    const std::string& key) override {
+    std::string cache_key;
+    if (!read_only_) {
+      cache_key.reserve(kind.size() + key.size() + 1);
+      cache_key.append(kind).push_back('\0');
+      cache_key.append(key);
+      if (auto it = documents_.find(cache_key); it != documents_.end()) return it->second;
+    }
     PREPARE_OR_RETURN(stmt,
                       "SELECT kind, key, version, body, updated FROM documents WHERE kind = ? AND "
                       "key = ? ORDER BY version DESC LIMIT 1");
     Binder(stmt).Text(kind).Text(key);
-    return OneRow<Document>(*conn_, stmt, ReadDocument, "get document");
+    auto row = OneRow<Document>(*conn_, stmt, ReadDocument, "get document");
+    if (row && !read_only_) documents_.emplace(std::move(cache_key), *row);
+    return row;
   }
 
   StoreResult<int64_t> PutDocument(const std::string& kind, const std::string& key,
@@ -331,6 +360,10 @@ class SqliteTransaction final : public Transaction {
     PREPARE_OR_RETURN(stmt, "INSERT INTO documents VALUES (?, ?, ?, ?, ?)");
     Binder(stmt).Text(kind).Text(key).Int(version).Text(body).Int(updated.value);
     if (auto s = Run(*conn_, stmt, "put document"); !s) return Fail(s.error());
+    std::string cache_key = kind;
+    cache_key.push_back('\0');
+    cache_key.append(key);
+    documents_[std::move(cache_key)] = Document{kind, key, version, body, updated};
     return version;
   }
 
@@ -355,9 +388,14 @@ class SqliteTransaction final : public Transaction {
   }
 
   StoreResult<std::optional<Account>> GetAccount(AccountId id) override {
+    if (!read_only_) {
+      if (auto it = accounts_.find(id.value); it != accounts_.end()) return it->second;
+    }
     PREPARE_OR_RETURN(stmt, "SELECT id, registry, type, status, name, holder FROM accounts WHERE id = ?");
     Binder(stmt).Int(id.value);
-    return OneRow<Account>(*conn_, stmt, ReadAccount, "get account");
+    auto row = OneRow<Account>(*conn_, stmt, ReadAccount, "get account");
+    if (row && !read_only_) accounts_.emplace(id.value, *row);
+    return row;
   }
 
   StoreResult<AccountId> InsertAccount(const Account& a) override {
@@ -370,13 +408,16 @@ class SqliteTransaction final : public Transaction {
         .Text(a.name)
         .Int(a.holder.value);
     if (auto s = Run(*conn_, stmt, "insert account"); !s) return Fail(s.error());
-    return AccountId{sqlite3_last_insert_rowid(conn_->db())};
+    const AccountId id{sqlite3_last_insert_rowid(conn_->db())};
+    accounts_.erase(id.value);  // A cached "no such account" is no longer true.
+    return id;
   }
 
   StoreStatus SetAccountStatus(AccountId id, AccountStatus status) override {
     if (auto w = Writable(); !w) return w;
     PREPARE_OR_RETURN(stmt, "UPDATE accounts SET status = ? WHERE id = ?");
     Binder(stmt).Text(std::string(ToString(status))).Int(id.value);
+    accounts_.erase(id.value);
     return Run(*conn_, stmt, "set account status");
   }
 
@@ -611,9 +652,16 @@ class SqliteTransaction final : public Transaction {
   StoreStatus Savepoint() override { return Step("SAVEPOINT cmd"); }
   StoreStatus ReleaseSavepoint() override { return Step("RELEASE cmd"); }
   StoreStatus RollbackToSavepoint() override {
+    // What the rolled-back command wrote is gone; so is whatever it put in the caches.
+    accounts_.clear();
+    documents_.clear();
     auto status = Step("ROLLBACK TO cmd");
     if (!status) return status;
     return Step("RELEASE cmd");
+  }
+
+  std::optional<int64_t> ChangeCount() override {
+    return static_cast<int64_t>(sqlite3_total_changes64(conn_->db()));
   }
 
   StoreStatus Commit() override {
@@ -640,6 +688,13 @@ class SqliteTransaction final : public Transaction {
   bool read_only_;
   std::function<void()> release_;
   bool open_ = false;
+  // A write transaction (one batch of the single writer) remembers the accounts and the latest
+  // document versions it has read or written: a batch of transfers reads the same two accounts
+  // and the same reservation documents once, not once per command. Every write to an account or
+  // document updates or drops its entry, and a rollback to the savepoint drops them all; read
+  // transactions do not cache (they may be long, and other writers move on meanwhile).
+  std::unordered_map<int64_t, std::optional<Account>> accounts_;
+  std::unordered_map<std::string, std::optional<Document>> documents_;  // kind \0 key
 };
 
 class SqliteStore final : public Store {
