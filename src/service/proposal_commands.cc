@@ -16,7 +16,6 @@ namespace {
 constexpr int64_t kDefaultLifetimeSeconds = 7 * 24 * 3600;
 constexpr size_t kHoldsPerAccountMax = kPageSizeMax;
 
-
 // Parses "YYYY-MM-DDTHH:MM:SSZ" into seconds since the epoch (UTC).
 std::optional<int64_t> ParseTime(const std::string& text) {
   if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;

@@ -127,7 +127,8 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
     if (savepoints) {
       if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
     }
-    const std::optional<int64_t> before = (*tx)->ChangeCount();
+    const std::optional<int64_t> before =
+        savepoints ? std::nullopt : (*tx)->ChangeCount();  // Only read when it decides.
     responses[i] = ApplyOne(**tx, requests[i], now, head);
     const bool keep = responses[i].ok() && !responses[i].replayed;
     if (savepoints) {

@@ -1,9 +1,8 @@
 // The single writer (ISSUE 4 item 6, ARCHITECTURE decision 8): one thread applies every write.
 // Callers enqueue requests into a bounded queue; the thread takes up to kBatchSizeMax at a time
 // and runs them with one Registry::ExecuteBatch (one COMMIT per batch; a refused request leaves
-// nothing behind),
-// then answers each caller. A caller is answered only after its batch committed (durable), and a
-// full queue refuses at once with kOverloaded (HTTP 503).
+// nothing behind), then answers each caller. A caller is answered only after its batch
+// committed (durable), and a full queue refuses at once with kOverloaded (HTTP 503).
 #pragma once
 
 #include <array>

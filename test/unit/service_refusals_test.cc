@@ -30,6 +30,19 @@ std::string Digest(Store& store) {
   return digest.has_value() ? *digest : "";
 }
 
+// Tonnes held in the live blocks of `account`.
+int64_t Held(Store& store, AccountId account) {
+  auto tx = store.BeginRead();
+  EXPECT_TRUE(tx.has_value());
+  if (!tx) return -1;
+  const auto live = (*tx)->LiveBlocks(account, BlockFilter{}, 100);
+  EXPECT_TRUE(live.has_value());
+  if (!live) return -1;
+  int64_t held = 0;
+  for (const Block& b : *live) held += b.range.Count().tonnes;
+  return held;
+}
+
 class ServiceRefusals : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -248,13 +261,7 @@ TEST_F(ServiceRefusals, RefusalInABatchLeavesTheOthers) {
   EXPECT_TRUE(responses[2].ok());
   EXPECT_EQ(responses[2].sequence.value, responses[0].sequence.value + 1);
   EXPECT_EQ(JournalLength(*r_.store), length + 2);
-  const auto holdings = r_.store->BeginRead();
-  ASSERT_TRUE(holdings.has_value());
-  const auto live = (*holdings)->LiveBlocks(AccountId{4}, BlockFilter{}, 100);
-  ASSERT_TRUE(live.has_value());
-  int64_t held = 0;
-  for (const Block& b : *live) held += b.range.Count().tonnes;
-  EXPECT_EQ(held, 12);
+  EXPECT_EQ(Held(*r_.store, AccountId{4}), 12);
 }
 
 // A batch runs without a savepoint per command (service/registry.cc) and falls back to them
@@ -292,11 +299,7 @@ TEST_F(ServiceRefusals, RefusalAfterAWriteInABatchLeavesNoTraceAndKeepsTheOthers
   const auto reservation = (*tx)->GetDocument("reservation", service::ReservationKey(AccountId{1}));
   ASSERT_TRUE(reservation.has_value() && reservation->has_value());
   EXPECT_EQ(Json::parse((*reservation)->body).at("holds").size(), 1u);
-  const auto live = (*tx)->LiveBlocks(AccountId{4}, BlockFilter{}, 100);
-  ASSERT_TRUE(live.has_value());
-  int64_t held = 0;
-  for (const Block& b : *live) held += b.range.Count().tonnes;
-  EXPECT_EQ(held, 3);
+  EXPECT_EQ(Held(*r_.store, AccountId{4}), 3);
 }
 
 // Within one batch a command sees what the commands before it wrote: the store's per-batch

@@ -337,9 +337,7 @@ class SqliteTransaction final : public Transaction {
                                                    const std::string& key) override {
     std::string cache_key;
     if (!read_only_) {
-      cache_key.reserve(kind.size() + key.size() + 1);
-      cache_key.append(kind).push_back('\0');
-      cache_key.append(key);
+      cache_key = DocumentCacheKey(kind, key);
       if (auto it = documents_.find(cache_key); it != documents_.end()) return it->second;
     }
     PREPARE_OR_RETURN(stmt,
@@ -360,10 +358,7 @@ class SqliteTransaction final : public Transaction {
     PREPARE_OR_RETURN(stmt, "INSERT INTO documents VALUES (?, ?, ?, ?, ?)");
     Binder(stmt).Text(kind).Text(key).Int(version).Text(body).Int(updated.value);
     if (auto s = Run(*conn_, stmt, "put document"); !s) return Fail(s.error());
-    std::string cache_key = kind;
-    cache_key.push_back('\0');
-    cache_key.append(key);
-    documents_[std::move(cache_key)] = Document{kind, key, version, body, updated};
+    documents_[DocumentCacheKey(kind, key)] = Document{kind, key, version, body, updated};
     return version;
   }
 
@@ -679,6 +674,13 @@ class SqliteTransaction final : public Transaction {
     return {};
   }
 
+  static std::string DocumentCacheKey(const std::string& kind, const std::string& key) {
+    std::string out;
+    out.reserve(kind.size() + 1 + key.size());
+    out.append(kind).push_back('\0');
+    return out.append(key);
+  }
+
   StoreStatus Step(const char* sql) {
     PREPARE_OR_RETURN(stmt, sql);
     return Run(*conn_, stmt, sql);
@@ -694,7 +696,7 @@ class SqliteTransaction final : public Transaction {
   // document updates or drops its entry, and a rollback to the savepoint drops them all; read
   // transactions do not cache (they may be long, and other writers move on meanwhile).
   std::unordered_map<int64_t, std::optional<Account>> accounts_;
-  std::unordered_map<std::string, std::optional<Document>> documents_;  // kind \0 key
+  std::unordered_map<std::string, std::optional<Document>> documents_;  // DocumentCacheKey
 };
 
 class SqliteStore final : public Store {
