@@ -1,6 +1,9 @@
 #include "service/registry.h"
 
 #include <ctime>
+#include <deque>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/limits.h"
 
@@ -16,7 +19,7 @@ std::string SystemClock::Now() {
 }
 
 Registry::Registry(Store& store, journal::SigningKey key, Clock& clock)
-    : store_(store), key_(key), clock_(clock) {}
+    : store_(store), key_(key), clock_(clock), signer_(key) {}
 
 CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, const Json& args,
                                  const Context& ctx) {
@@ -31,60 +34,80 @@ CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, co
   return it->second(tx, args, ctx);
 }
 
+// The journal entries a batch has applied so far. Nothing in a command reads the journal, so
+// the entries wait here until the end of the batch: their signatures are made meanwhile on a
+// second core, and they are written together just before COMMIT.
+struct Registry::Batch {
+  std::optional<JournalEntry> last;   // The journal head before the batch (nullopt: empty).
+  std::deque<JournalEntry> entries;   // Appended in order; a deque keeps their addresses.
+  // Idempotency keys of `entries`, so a key repeated within the batch is seen as a replay.
+  std::unordered_map<std::string_view, const JournalEntry*> by_key;
+
+  const JournalEntry* Head() const {
+    if (!entries.empty()) return &entries.back();
+    return last.has_value() ? &*last : nullptr;
+  }
+};
+
 Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::string& now,
-                            std::optional<JournalEntry>& head) {
+                            Batch& batch) {
   Response response;
   if (request.idempotency_key.size() > kIdempotencyKeyBytesMax) {
     response.failure = Failure::Refused(Check::kFieldInvalid, "the idempotency key is too long");
     return response;
   }
-  const std::string payload = request.args.dump();
+  std::string payload = request.args.dump();
   if (!request.idempotency_key.empty()) {
-    auto earlier = tx.EntryByIdempotencyKey(request.idempotency_key);
-    if (!earlier) {
-      response.failure = Failure::Of(earlier.error());
-      return response;
+    std::optional<JournalEntry> stored;
+    const JournalEntry* earlier = nullptr;
+    if (const auto it = batch.by_key.find(request.idempotency_key); it != batch.by_key.end()) {
+      earlier = it->second;
+    } else {
+      auto read = tx.EntryByIdempotencyKey(request.idempotency_key);
+      if (!read) {
+        response.failure = Failure::Of(read.error());
+        return response;
+      }
+      stored = std::move(read).value();
+      if (stored.has_value()) earlier = &*stored;
     }
-    if (earlier->has_value()) {
-      const JournalEntry& entry = **earlier;
-      if (entry.command != request.command || entry.payload != payload ||
-          entry.actor != request.actor) {
+    if (earlier != nullptr) {
+      if (earlier->command != request.command || earlier->payload != payload ||
+          earlier->actor != request.actor) {
         response.failure = Failure::Refused(
             Check::kIdempotencyKeyReused,
             "idempotency key '" + request.idempotency_key + "' was used for entry " +
-                std::to_string(entry.sequence.value) + " with a different request");
+                std::to_string(earlier->sequence.value) + " with a different request");
         return response;
       }
-      response.result = Json::parse(entry.result);
-      response.sequence = entry.sequence;
+      response.result = Json::parse(earlier->result);
+      response.sequence = earlier->sequence;
       response.replayed = true;
       return response;
     }
   }
-  JournalEntry entry;
-  entry.sequence = Sequence{head.has_value() ? head->sequence.value + 1 : 1};
-  entry.time = now;
-  entry.actor = request.actor;
-  entry.idempotency_key = request.idempotency_key;
-  entry.command = request.command;
-  entry.payload = payload;
-  if (head.has_value()) entry.prev_hash = head->hash;
-  const Context ctx{entry.sequence, now, request.actor};
+  const JournalEntry* head = batch.Head();
+  const Sequence sequence{head != nullptr ? head->sequence.value + 1 : 1};
+  const Context ctx{sequence, now, request.actor};
   auto result = ApplyCommand(tx, request.command, request.args, ctx);
   if (!result) {
     response.failure = std::move(result).error();
     return response;
   }
+  JournalEntry& entry = batch.entries.emplace_back();
+  entry.sequence = sequence;
+  entry.time = now;
+  entry.actor = request.actor;
+  entry.idempotency_key = request.idempotency_key;
+  entry.command = request.command;
+  entry.payload = std::move(payload);
+  if (head != nullptr) entry.prev_hash = head->hash;
   entry.result = result->dump();
   entry.hash = journal::EntryHash(entry);
-  entry.signature = journal::Sign(key_, entry.hash);
-  if (auto appended = tx.AppendEntry(entry); !appended) {
-    response.failure = Failure::Of(appended.error());
-    return response;
-  }
+  signer_.Add(entry.hash, &entry.signature);
+  if (!entry.idempotency_key.empty()) batch.by_key.emplace(entry.idempotency_key, &entry);
   response.result = std::move(result).value();
   response.sequence = entry.sequence;
-  head = std::move(entry);
   return response;
 }
 
@@ -120,16 +143,24 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
   // An engine that does not count its writes always runs with savepoints.
   if (!(*tx)->ChangeCount().has_value()) savepoints = true;
   const std::string now = clock_.Now();  // After Begin: entry times follow the writers' order.
-  auto last = (*tx)->LastEntry();  // Read once per batch, under the writer's lock.
-  if (!last) return fail_all(last.error());
-  std::optional<JournalEntry> head = std::move(last).value();
+  Batch batch;
+  {
+    auto last = (*tx)->LastEntry();  // Read once per batch, under the writer's lock.
+    if (!last) return fail_all(last.error());
+    batch.last = std::move(last).value();
+  }
+  // Every signature queued must be written before `batch` goes, whichever way this returns.
+  struct FinishSigning {
+    journal::BatchSigner& signer;
+    ~FinishSigning() { signer.Finish(); }
+  } finish_signing{signer_};
   for (size_t i = 0; i < requests.size(); ++i) {
     if (savepoints) {
       if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
     }
     const std::optional<int64_t> before =
         savepoints ? std::nullopt : (*tx)->ChangeCount();  // Only read when it decides.
-    responses[i] = ApplyOne(**tx, requests[i], now, head);
+    responses[i] = ApplyOne(**tx, requests[i], now, batch);
     const bool keep = responses[i].ok() && !responses[i].replayed;
     if (savepoints) {
       // A refused or replayed command leaves nothing behind; roll back whatever it wrote.
@@ -139,6 +170,10 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
       needs_savepoints = true;  // `tx` rolls back as it goes out of scope.
       return responses;
     }
+  }
+  signer_.Finish();
+  for (const JournalEntry& entry : batch.entries) {
+    if (auto s = (*tx)->AppendEntry(entry); !s) return fail_all(s.error());
   }
   if (auto s = (*tx)->Commit(); !s) return fail_all(s.error());
   return responses;

@@ -1,6 +1,7 @@
-// The registry service: executes commands against a Store, one transaction per batch, each
-// command in its own savepoint, and appends one signed journal entry per applied command in the
-// same transaction (ARCHITECTURE decisions 4 and 8).
+// The registry service: executes commands against a Store, one transaction per batch, and
+// appends one signed journal entry per applied command in the same transaction (ARCHITECTURE
+// decisions 4 and 8). A batch's entries are signed on a second core while its commands run
+// (journal/signer.h) and written together before its COMMIT.
 //
 // Thread safety: a Registry is used by one writer thread at a time (the CLI, or the HTTP
 // server's writer); reads go through Store::BeginRead from any thread.
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "journal/chain.h"
+#include "journal/signer.h"
 #include "service/command.h"
 
 namespace registry::service {
@@ -70,10 +72,11 @@ class Registry {
   Store& store() { return store_; }
 
  private:
-  // `head` is the last journal entry of the transaction (nullopt before the first); it is
-  // advanced when the command applies, so a batch reads the journal head once.
+  struct Batch;  // The journal entries of a batch, written at its end (registry.cc).
+
+  // Applies one command; when it applies, adds its journal entry to `batch`.
   Response ApplyOne(Transaction& tx, const Request& request, const std::string& now,
-                    std::optional<JournalEntry>& head);
+                    Batch& batch);
 
   // One attempt at a batch in one transaction, with or without a savepoint per command.
   // Without, it stops and sets `needs_savepoints` when a refused command had written rows.
@@ -83,6 +86,7 @@ class Registry {
   Store& store_;
   journal::SigningKey key_;
   Clock& clock_;
+  journal::BatchSigner signer_;
 };
 
 // Applies a journaled command without journaling it (used by replay). Exposed for verify.

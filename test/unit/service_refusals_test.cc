@@ -8,6 +8,8 @@
 
 #include "core/limits.h"
 #include "service/proposal.h"
+#include "service/verify.h"
+#include "storage/sqlite/sqlite_store.h"
 #include "testing/test_util.h"
 
 namespace registry {
@@ -326,6 +328,62 @@ TEST_F(ServiceRefusals, ACommandInABatchSeesTheWritesOfTheOnesBefore) {
   EXPECT_EQ(responses[4].failure->refusal->check, Check::kAccountBlocked);
   EXPECT_TRUE(responses[5].ok());
   EXPECT_TRUE(responses[6].ok()) << responses[6].failure->Message();
+}
+
+// A batch's journal entries are written at its end (service/registry.cc), so a key repeated
+// within one batch must be found among them: the same request again is a replay of the entry
+// the batch made, another request under the key is refused. The journal verifies afterwards:
+// the entries signed on the second core chain and sign as the inline ones did.
+TEST_F(ServiceRefusals, AnIdempotencyKeyRepeatedWithinABatchIsFoundBeforeTheBatchIsWritten) {
+  const int64_t length = JournalLength(*r_.store);
+  const service::Request transfer{"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 2}},
+                                  "test", "batch-key"};
+  std::vector<service::Request> batch = {
+      transfer,
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, "test", ""},
+      transfer,
+      {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 3}}, "test", "batch-key"},
+      {"retire", Json{{"from", 1}, {"quantity", 2}, {"use_year", 2025}}, "test", "other-key"},
+  };
+  const auto responses = r_.registry->ExecuteBatch(batch);
+  ASSERT_EQ(responses.size(), 5u);
+  ASSERT_TRUE(responses[0].ok()) << responses[0].failure->Message();
+  EXPECT_FALSE(responses[0].replayed);
+  EXPECT_TRUE(responses[1].ok());
+  ASSERT_TRUE(responses[2].ok());
+  EXPECT_TRUE(responses[2].replayed);
+  EXPECT_EQ(responses[2].sequence, responses[0].sequence);
+  EXPECT_EQ(responses[2].result, responses[0].result);
+  ASSERT_FALSE(responses[3].ok());
+  EXPECT_EQ(responses[3].failure->refusal->check, Check::kIdempotencyKeyReused);
+  EXPECT_TRUE(responses[4].ok());
+  EXPECT_EQ(responses[4].sequence.value, responses[1].sequence.value + 1);
+  EXPECT_EQ(JournalLength(*r_.store), length + 3);
+  EXPECT_EQ(Held(*r_.store, AccountId{4}), 3);
+
+  // After the commit the key is found in the journal itself.
+  const service::Response later = r_.registry->Execute(transfer);
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later.replayed);
+  EXPECT_EQ(later.sequence, responses[0].sequence);
+
+  // Many batches in a row, each with 5 keys used 17 times, then the whole journal verifies.
+  for (int round = 0; round < 20; ++round) {
+    std::vector<service::Request> many;
+    for (int i = 0; i < 17; ++i) {
+      const int from = round % 2 == 0 ? 1 : 4;  // Back and forth: 5 t one way, then back.
+      many.push_back({"transfer", Json{{"from", from}, {"to", 5 - from}, {"quantity", 1}}, "test",
+                      "round-" + std::to_string(round) + "-" + std::to_string(i % 5)});
+    }
+    for (const service::Response& r : r_.registry->ExecuteBatch(many)) {
+      ASSERT_TRUE(r.ok()) << r.failure->Message();
+    }
+  }
+  const service::VerifyReport report = service::Verify(*r_.store, r_.key.public_key, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+  EXPECT_EQ(report.entries, length + 3 + 20 * 5);
 }
 
 }  // namespace

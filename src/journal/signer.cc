@@ -1,0 +1,58 @@
+#include "journal/signer.h"
+
+namespace registry::journal {
+
+BatchSigner::BatchSigner(const SigningKey& key)
+    : key_(key), use_helper_(std::thread::hardware_concurrency() > 1) {}
+
+BatchSigner::~BatchSigner() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  if (helper_.joinable()) helper_.join();
+}
+
+void BatchSigner::Add(const Hash& hash, Signature* out) {
+  if (!use_helper_) {
+    *out = Sign(key_, hash);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(Job{hash, out});
+  }
+  if (!helper_.joinable()) helper_ = std::thread([this] { Run(); });
+  work_.notify_one();
+}
+
+void BatchSigner::Finish() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!jobs_.empty()) {
+    const Job job = jobs_.front();
+    jobs_.pop_front();
+    lock.unlock();
+    *job.out = Sign(key_, job.hash);
+    lock.lock();
+  }
+  idle_.wait(lock, [this] { return !helper_busy_; });
+}
+
+void BatchSigner::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+    if (stop_) return;  // The owner is gone; nobody waits for what is left.
+    const Job job = jobs_.front();
+    jobs_.pop_front();
+    helper_busy_ = true;
+    lock.unlock();
+    *job.out = Sign(key_, job.hash);
+    lock.lock();
+    helper_busy_ = false;
+    idle_.notify_one();
+  }
+}
+
+}  // namespace registry::journal
