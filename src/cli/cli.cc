@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/itmo_id.h"
+#include "core/limits.h"
 #include "service/queries.h"
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
@@ -320,7 +321,12 @@ int RunCli(int argc, char** argv) {
   journal_cmd->add_option("--limit", j_limit, "at most this many (<= 1000)");
 
   auto* verify = app.add_subcommand("verify", "verify the journal, replay it, check invariants");
-  auto* lots = app.add_subcommand("lots", "list issuance lots");
+  auto* lots = app.add_subcommand("lots", "list issuance lots, a page at a time");
+  int64_t l_after = 0, l_limit = static_cast<int64_t>(kPageSizeMax);
+  lots->add_option("--after", l_after, "lots after this id (the next_after of the last page)")
+      ->check(CLI::NonNegativeNumber);
+  lots->add_option("--limit", l_limit, "at most this many (1..1000, default 1000)")
+      ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
   auto* totals = app.add_subcommand("totals", "totals per account type per registry");
   std::string demo_data = "data/jcm";
   auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
@@ -492,7 +498,10 @@ int RunCli(int argc, char** argv) {
                        json);
   }
   if (verify->parsed()) return Verify(s, json);
-  if (lots->parsed()) return PrintResult(service::ListLotsJson(*s.store), json);
+  if (lots->parsed()) {
+    return PrintResult(
+        service::LotsPage(*s.store, IssuanceId{l_after}, static_cast<size_t>(l_limit)), json);
+  }
   if (totals->parsed()) return PrintResult(service::TotalsByAccountType(*s.store), json);
   std::cerr << app.help() << "\n";
   return kExitUsage;

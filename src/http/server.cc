@@ -620,6 +620,25 @@ struct Server::Impl {
     return FromResult(service::JournalPage(store, Sequence{after}, static_cast<size_t>(limit)));
   }
 
+  Reply Lots(const Call& call) {
+    int64_t after = 0;
+    int64_t limit = static_cast<int64_t>(kPageSizeMax);
+    if (call.req.has_param("after")) {
+      const auto v = ParseInt(call.req.get_param_value("after"));
+      if (!v || *v < 0) return ErrorReply(Check::kFieldInvalid, "after must be a lot id (>= 0)");
+      after = *v;
+    }
+    if (call.req.has_param("limit")) {
+      const auto v = ParseInt(call.req.get_param_value("limit"));
+      if (!v || *v < 1 || *v > static_cast<int64_t>(kPageSizeMax)) {
+        return ErrorReply(Check::kFieldInvalid,
+                          "limit must be 1.." + std::to_string(kPageSizeMax));
+      }
+      limit = *v;
+    }
+    return FromResult(service::LotsPage(store, IssuanceId{after}, static_cast<size_t>(limit)));
+  }
+
   Reply VerifyNow() {
     if (!options.scratch) {
       return ErrorReply(Check::kNotFound, "verification is not configured on this server");
@@ -925,8 +944,10 @@ struct Server::Impl {
     Add("GET", "/v1/accounts/{id}/holdings", Access::kToken,
         "Holdings now, or ?as_of=DATE|TIME, or ?as_of_sequence=N.",
         [this](Call& call) { return Holdings(call); });
-    Add("GET", "/v1/lots", Access::kPublic, "Issuance lots (public issuance data).",
-        [this](Call&) { return FromResult(service::ListLotsJson(store)); });
+    Add("GET", "/v1/lots", Access::kPublic,
+        "Issuance lots (public issuance data), ?after=ID&limit=N (1..1000, default 1000); "
+        "next_after, when present, is the after of the next page.",
+        [this](Call& call) { return Lots(call); });
     Add("GET", "/v1/trace/{registry}/{serial}", Access::kPublic,
         "The lineage of one serial number (public, like the ITMO identifiers it shows).",
         [this](Call& call) { return Trace(call); });

@@ -1,5 +1,6 @@
 #include "service/queries.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/itmo_id.h"
@@ -116,12 +117,15 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
   return Json{{kind + "s", rows}};
 }
 
-CommandResult<Json> ListLotsJson(Store& store) {
+CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit) {
+  limit = std::clamp<size_t>(limit, 1, kPageSizeMax);
   ASSIGN_OR_RETURN(auto tx, Read(store));
-  ASSIGN_OR_RETURN(const auto lots, Lift(tx->ListLots()));
+  ASSIGN_OR_RETURN(const auto lots, Lift(tx->ListLotsAfter(after, limit)));
   Json rows = Json::array();
   for (const IssuanceLot& l : lots) rows.push_back(LotJson(l));
-  return Json{{"lots", rows}};
+  Json out = {{"lots", rows}};
+  if (lots.size() == limit) out["next_after"] = lots.back().id.value;
+  return out;
 }
 
 CommandResult<Json> TotalsByAccountType(Store& store) {

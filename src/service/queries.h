@@ -22,10 +22,14 @@ CommandResult<Json> Trace(Store& store, const RegistryCode& registry, int64_t se
 // Journal entries after `after`, at most `limit`, with hashes in hex.
 CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit);
 
-// All accounts; all documents of a kind; all lots.
+// All accounts; all documents of a kind.
 CommandResult<Json> ListAccountsJson(Store& store);
 CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind);
-CommandResult<Json> ListLotsJson(Store& store);
+
+// Issuance lots with id > `after`, ascending, at most `limit` (capped at kPageSizeMax):
+// {"lots": [...], "next_after": ID}, where next_after, present only when the page is full, is
+// the `after` of the next page.
+CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit);
 
 // Totals per account type, per registry (the public statistics of R-JP-07 (ii)).
 CommandResult<Json> TotalsByAccountType(Store& store);

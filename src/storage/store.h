@@ -113,7 +113,10 @@ class Transaction {
   // ---- Lots and blocks.
   virtual StoreResult<IssuanceId> InsertLot(const IssuanceLot& lot) = 0;
   virtual StoreResult<std::optional<IssuanceLot>> GetLot(IssuanceId id) = 0;
+  // Every lot by id (reports, verify: their number grows with issuances, not with movements).
   virtual StoreResult<std::vector<IssuanceLot>> ListLots() = 0;
+  // Lots with id > after, ascending, at most limit (a page of the public list).
+  virtual StoreResult<std::vector<IssuanceLot>> ListLotsAfter(IssuanceId after, size_t limit) = 0;
   virtual StoreResult<BlockId> InsertBlock(const Block& block) = 0;
   // Closes a live block at `sequence`; kFailedPrecondition if it is closed already.
   virtual StoreStatus CloseBlock(BlockId id, Sequence sequence) = 0;

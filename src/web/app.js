@@ -77,11 +77,20 @@ function pagedTable(columns, rows, id) {
   return wrap;
 }
 
-async function listOf(path, key) {
-  const r = await api("GET", path);
-  if (r.status !== 200 || !r.body) return [];
-  if (Array.isArray(r.body)) return r.body;
-  return r.body[key] || Object.values(r.body).find(Array.isArray) || [];
+// A list, following the pages of a paged one (next_after is the ?after= of the next page), up to
+// maxPages pages.
+async function listOf(path, key, maxPages = 20) {
+  let out = [];
+  let url = path;
+  for (let page = 0; page < maxPages; page++) {
+    const r = await api("GET", url);
+    if (r.status !== 200 || !r.body) return out;
+    if (Array.isArray(r.body)) return out.concat(r.body);
+    out = out.concat(r.body[key] || Object.values(r.body).find(Array.isArray) || []);
+    if (r.body.next_after === undefined) return out;
+    url = path + (path.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(r.body.next_after);
+  }
+  return out;
 }
 
 // ---- Public pages ------------------------------------------------------------------------------

@@ -402,6 +402,39 @@ TEST(HttpApi, OversizedAndMalformedBodiesChangeNothing) {
   EXPECT_EQ(api.State(), before);
 }
 
+// GET /v1/lots is public, so it pages: ?after=ID&limit=N, with next_after while a page is full.
+TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
+  Api api;
+  Json vintages = Json::array();
+  for (int v = 2021; v <= 2025; ++v) vintages.push_back({{"vintage", v}, {"quantity", 10}});
+  api.registry().Ok("issue", {{"account", 1}, {"vintages", vintages}});
+  const Answer whole = api.Get("/v1/lots");
+  ASSERT_EQ(whole.status, 200) << whole.body.dump();
+  const size_t total = whole.body["lots"].size();
+  ASSERT_GE(total, 5u);
+  EXPECT_FALSE(whole.body.contains("next_after"));  // One page holds them all.
+
+  std::vector<int64_t> ids;
+  std::string path = "/v1/lots?limit=2";
+  for (int page = 0; page < 10; ++page) {
+    const Answer a = api.Get(path);
+    ASSERT_EQ(a.status, 200) << a.body.dump();
+    ASSERT_LE(a.body["lots"].size(), 2u);
+    for (const Json& lot : a.body["lots"]) ids.push_back(lot["id"].get<int64_t>());
+    if (!a.body.contains("next_after")) break;
+    EXPECT_EQ(a.body["next_after"], ids.back());
+    path = "/v1/lots?limit=2&after=" + std::to_string(a.body["next_after"].get<int64_t>());
+  }
+  ASSERT_EQ(ids.size(), total);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], whole.body["lots"][i]["id"]);
+  EXPECT_TRUE(api.Get("/v1/lots?after=" + std::to_string(ids.back())).body["lots"].empty());
+
+  ExpectError(api.Get("/v1/lots?limit=0"), 400, "field_invalid");
+  ExpectError(api.Get("/v1/lots?limit=1001"), 400, "field_invalid");
+  ExpectError(api.Get("/v1/lots?after=-1"), 400, "field_invalid");
+  ExpectError(api.Get("/v1/lots?after=two"), 400, "field_invalid");
+}
+
 TEST(HttpApi, PublicReadsShowOnlyPublicData) {
   Api api;
   api.registry().Ok("entity.add", {{"name", "Company"}, {"country", "JPN"}});

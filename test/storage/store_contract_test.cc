@@ -148,6 +148,29 @@ TEST_P(StoreContract, ClosingABlockTwiceFails) {
   EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
 }
 
+TEST_P(StoreContract, LotsComeInPagesByIdOnBothEngines) {
+  SetUpAccounts();
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 10}},
+                                             {{"vintage", 2022}, {"quantity", 20}},
+                                             {{"vintage", 2023}, {"quantity", 30}}}}});
+  auto tx = store_->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  const auto all = (*tx)->ListLots();
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->size(), 3u);
+  const auto first = (*tx)->ListLotsAfter(IssuanceId{0}, 2);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, (*all)[0].id);
+  EXPECT_EQ((*first)[1].id, (*all)[1].id);
+  const auto rest = (*tx)->ListLotsAfter((*first)[1].id, 2);
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, (*all)[2].id);
+  EXPECT_EQ((*rest)[0].range.Count().tonnes, 30);
+  EXPECT_TRUE((*tx)->ListLotsAfter((*all)[2].id, 10)->empty());
+}
+
 TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
   SetUpAccounts();
   Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},

@@ -439,6 +439,13 @@ class PgTransaction final : public Transaction {
     return Rows<IssuanceLot>(c_->Query("SELECT * FROM lots ORDER BY id", {}), ReadLot);
   }
 
+  StoreResult<std::vector<IssuanceLot>> ListLotsAfter(IssuanceId after, size_t limit) override {
+    return Rows<IssuanceLot>(
+        c_->Query("SELECT * FROM lots WHERE id > $1 ORDER BY id LIMIT $2",
+                  {Int(after.value), Int(static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)))}),
+        ReadLot);
+  }
+
   StoreResult<BlockId> InsertBlock(const Block& b) override {
     if (auto w = Writable(); !w) return Fail(w.error());
     auto id = NextId(*c_, "SELECT COALESCE(MAX(id), 0) + 1 FROM blocks");

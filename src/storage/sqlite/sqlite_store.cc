@@ -480,6 +480,12 @@ class SqliteTransaction final : public Transaction {
     return Rows<IssuanceLot>(*conn_, stmt, ReadLot, "list lots");
   }
 
+  StoreResult<std::vector<IssuanceLot>> ListLotsAfter(IssuanceId after, size_t limit) override {
+    PREPARE_OR_RETURN(stmt, "SELECT * FROM lots WHERE id > ? ORDER BY id LIMIT ?");
+    Binder(stmt).Int(after.value).Int(static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    return Rows<IssuanceLot>(*conn_, stmt, ReadLot, "list lots");
+  }
+
   StoreResult<BlockId> InsertBlock(const Block& b) override {
     if (auto w = Writable(); !w) return Fail(w.error());
     PREPARE_OR_RETURN(stmt,
