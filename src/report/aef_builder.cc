@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "core/csv.h"
 #include "core/itmo_id.h"
@@ -22,10 +24,13 @@ using service::Lift;
 
 constexpr const char* kNa = "NA";
 
+// What BuildAef keeps in memory: lots and accounts (they grow with issuances and account
+// openings, not with movements) and the journal times of the reported year. Blocks are not
+// kept: BuildAef reads them a page at a time, so its memory does not grow with the
+// history of movements (AefRequest::block_page).
 struct Snapshot {
   std::map<int64_t, IssuanceLot> lots;
   std::map<int64_t, Account> accounts;
-  std::map<int64_t, Block> blocks;          // Every block, by id.
   std::map<int64_t, std::string> times;     // Journal time by sequence, for the reported year.
   Sequence year_start;                      // Last sequence before the year.
   Sequence year_end;                        // Last sequence of the year.
@@ -45,13 +50,6 @@ CommandResult<Snapshot> LoadSnapshot(Transaction& tx, int32_t year) {
   for (const IssuanceLot& l : lots) s.lots[l.id.value] = l;
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx.ListAccounts()));
   for (const Account& a : accounts) s.accounts[a.id.value] = a;
-  BlockId after{0};
-  for (;;) {
-    ASSIGN_OR_RETURN(const auto page, Lift(tx.ListBlocks(after, 50000)));
-    if (page.empty()) break;
-    after = page.back().id;
-    for (const Block& b : page) s.blocks[b.id.value] = b;
-  }
   ASSIGN_OR_RETURN(s.year_start,
                    Lift(tx.SequenceAtTime(std::to_string(year - 1) + "-12-31T23:59:59Z")));
   ASSIGN_OR_RETURN(s.year_end, Lift(tx.SequenceAtTime(std::to_string(year) + "-12-31T23:59:59Z")));
@@ -207,21 +205,22 @@ std::vector<std::string> ActionCells(const ActionRow& a, const Block& b, const I
           kNa, a.use_year == 0 ? kNa : std::to_string(a.use_year), "", ""};
 }
 
-// The actions of one block's creation, for `party`.
-std::vector<ActionRow> ActionsOf(const Block& b, const Snapshot& s, const PartyCode& party,
-                                 const std::string& ft_definition) {
+// The actions of one block's creation, for `party`. `parent` is b's parent (null for an issued
+// block).
+std::vector<ActionRow> ActionsOf(const Block& b, const Block* parent_block, const Snapshot& s,
+                                 const PartyCode& party, const std::string& ft_definition) {
   std::vector<ActionRow> out;
   const IssuanceLot& lot = s.lots.at(b.lot.value);
   const Account& account = s.accounts.at(b.account.value);
   const std::string here = PartyOf(account.registry);
   const bool ours_as_ftp = lot.first_transferring_party == party;
-  if (!b.parent) {
+  if (parent_block == nullptr) {
     if (b.first_transferred && ours_as_ftp) {
       out.push_back({"First transfer", ft_definition == "Authorization" ? "Authorization" : "Issuance"});
     }
     return out;
   }
-  const Block& parent = s.blocks.at(b.parent->value);
+  const Block& parent = *parent_block;
   const Account& from = s.accounts.at(parent.account.value);
   if (from.id == account.id) return out;  // A kept piece: nothing happened to it.
   const bool first_transfer_now = b.first_transferred && !parent.first_transferred;
@@ -347,17 +346,49 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     }
     authorization_ids[id] = own;
   }
+  // The blocks in id order, a page at a time. A parent is found among this page and the one
+  // before (a command's children follow the block they split, which is usually recent) or else
+  // read from the store.
   std::set<int64_t> reported_lots;
-  for (const auto& [id, b] : s.blocks) {
-    if (b.created <= s.year_start || b.created > s.year_end) continue;
-    const IssuanceLot& lot = s.lots.at(b.lot.value);
-    if (!lot.itmo) continue;
-    for (const ActionRow& row : ActionsOf(b, s, request.party, ft_definitions[lot.id.value])) {
-      wb.tables[kActions].rows.push_back(
-          ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
-                      authorization_ids[lot.id.value]));
-      reported_lots.insert(lot.id.value);
+  std::vector<Block> previous, page;
+  std::unordered_map<int64_t, const Block*> recent;
+  BlockId after{0};
+  for (;;) {
+    ASSIGN_OR_RETURN(page, Lift(tx->ListBlocks(after, std::max<size_t>(request.block_page, 1))));
+    if (page.empty()) break;
+    after = page.back().id;
+    recent.clear();
+    for (const Block& b : previous) recent.emplace(b.id.value, &b);
+    for (const Block& b : page) recent.emplace(b.id.value, &b);
+    for (const Block& b : page) {
+      if (b.created <= s.year_start || b.created > s.year_end) continue;
+      const IssuanceLot& lot = s.lots.at(b.lot.value);
+      if (!lot.itmo) continue;
+      std::optional<Block> read_parent;
+      const Block* parent = nullptr;
+      if (b.parent) {
+        if (const auto it = recent.find(b.parent->value); it != recent.end()) {
+          parent = it->second;
+        } else {
+          ASSIGN_OR_RETURN(read_parent, Lift(tx->GetBlock(*b.parent)));
+          if (!read_parent) {
+            return Fail(Failure::Of(Error{ErrorCode::kInternal,
+                                          "block " + std::to_string(b.id.value) + " names parent " +
+                                              std::to_string(b.parent->value) +
+                                              ", which does not exist"}));
+          }
+          parent = &*read_parent;
+        }
+      }
+      for (const ActionRow& row :
+           ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value])) {
+        wb.tables[kActions].rows.push_back(
+            ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
+                        authorization_ids[lot.id.value]));
+        reported_lots.insert(lot.id.value);
+      }
     }
+    previous.swap(page);
   }
   RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
   for (const auto& [id, account] : s.accounts) {

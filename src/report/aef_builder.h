@@ -34,6 +34,10 @@ struct AefRequest {
   // add the "Confidentiality" table). Only the Party itself (or an operator of the registry)
   // may ask for true.
   bool disclose_confidential = false;
+  // Blocks are read this many at a time (memory is bounded by it, not by the history). A
+  // parent outside the page in hand and the one before is read from the store on its own; tests
+  // use tiny pages to take that path.
+  size_t block_page = 20000;
 };
 
 service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request);

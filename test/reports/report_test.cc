@@ -111,6 +111,26 @@ TEST_F(Reports, AefTablesMatchTheGoldenFiles) {
   }
 }
 
+// BuildAef reads the blocks a page at a time and finds a parent in the pages in hand or else in
+// the store: with pages of 1, 2, 3 and 5 blocks (most parents read from the store, every page
+// boundary crossed) every table of both Parties is the same as with the default page.
+TEST_F(Reports, AefIsTheSameWhateverTheBlockPage) {
+  for (const char* party : {"JPN", "MNG"}) {
+    const auto whole = Aef(party, 2026);
+    ASSERT_FALSE(whole.tables[report::kActions].rows.empty());
+    for (const size_t page : {1u, 2u, 3u, 5u}) {
+      report::AefRequest request{PartyCode{party}, 2026, "1.0", "2027-04-15"};
+      request.block_page = page;
+      const auto paged = report::BuildAef(*r.store, request);
+      ASSERT_TRUE(paged.has_value()) << paged.error().Message();
+      for (size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(report::TableCsv(paged->tables[i]), report::TableCsv(whole.tables[i]))
+            << party << " table " << i + 1 << " with pages of " << page;
+      }
+    }
+  }
+}
+
 TEST_F(Reports, AefRecordsFirstTransferAcquisitionAndUse) {
   const auto jpn = Aef("JPN", 2026);
   const auto mng = Aef("MNG", 2026);
