@@ -35,6 +35,31 @@ bool ReadRotations(Transaction& tx, std::vector<journal::Rotation>& rotations,
   }
 }
 
+// Whether each entry of `page` carries a good signature by the key in force at it, starting
+// from `in_force` and following the rotations in the page as CheckChain does. The checks (the
+// cost of verify: ~50-75 us each) are shared by this thread and a helper.
+std::vector<char> SignaturesValid(const std::vector<JournalEntry>& page,
+                                  journal::PublicKey in_force) {
+  std::vector<journal::PublicKey> keys(page.size());
+  for (size_t i = 0; i < page.size(); ++i) {
+    keys[i] = in_force;
+    if (page[i].command != journal::kRotateCommand) continue;
+    if (const auto rotation = journal::ParseRotation(page[i])) in_force = rotation->new_key;
+  }
+  std::vector<char> valid(page.size(), 0);
+  auto check = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      valid[i] = journal::VerifySignature(keys[i], page[i].hash, page[i].signature) ? 1 : 0;
+    }
+  };
+  const size_t half = std::thread::hardware_concurrency() > 1 ? page.size() / 2 : 0;
+  std::thread helper;
+  if (half > 0) helper = std::thread(check, 0, half);
+  check(half, page.size());
+  if (helper.joinable()) helper.join();
+  return valid;
+}
+
 // Pass 2: the chain, each entry's hash, and each signature under the key in force at its
 // sequence. The chain of keys must end at `trusted`.
 void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport& report) {
@@ -50,7 +75,9 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport
       report.problems.push_back("cannot read the journal: " + page.error().message);
       return;
     }
-    for (const JournalEntry& e : *page) {
+    const std::vector<char> signature_valid = SignaturesValid(*page, in_force);
+    for (size_t i = 0; i < page->size(); ++i) {
+      const JournalEntry& e = (*page)[i];
       const std::string at = "journal entry " + std::to_string(e.sequence.value);
       if (e.sequence.value != after.value + 1) {
         report.problems.push_back(at + ": sequence gap after " + std::to_string(after.value));
@@ -59,7 +86,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport
       if (journal::EntryHash(e) != e.hash) {
         report.problems.push_back(at + ": content does not match its hash (tampered)");
       }
-      if (!journal::VerifySignature(in_force, e.hash, e.signature)) {
+      if (signature_valid[i] == 0) {
         std::string problem = at + ": signature invalid";
         for (const auto& [old, rotated_at] : retired) {
           if (journal::VerifySignature(old, e.hash, e.signature)) {
