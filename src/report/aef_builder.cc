@@ -4,9 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
-#include <optional>
 #include <set>
-#include <unordered_map>
 
 #include "core/csv.h"
 #include "core/itmo_id.h"
@@ -346,50 +344,21 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     }
     authorization_ids[id] = own;
   }
-  // The blocks in id order, a page at a time. A parent is found among this page and the one
-  // before (a command's children follow the block they split, which is usually recent) or else
-  // read from the store.
   std::set<int64_t> reported_lots;
-  std::vector<Block> previous, page;
-  std::unordered_map<int64_t, const Block*> recent;
-  BlockId after{0};
-  for (;;) {
-    ASSIGN_OR_RETURN(page, Lift(tx->ListBlocks(after, std::max<size_t>(request.block_page, 1))));
-    if (page.empty()) break;
-    after = page.back().id;
-    recent.clear();
-    for (const Block& b : previous) recent.emplace(b.id.value, &b);
-    for (const Block& b : page) recent.emplace(b.id.value, &b);
-    for (const Block& b : page) {
-      if (b.created <= s.year_start || b.created > s.year_end) continue;
-      const IssuanceLot& lot = s.lots.at(b.lot.value);
-      if (!lot.itmo) continue;
-      std::optional<Block> read_parent;
-      const Block* parent = nullptr;
-      if (b.parent) {
-        if (const auto it = recent.find(b.parent->value); it != recent.end()) {
-          parent = it->second;
-        } else {
-          ASSIGN_OR_RETURN(read_parent, Lift(tx->GetBlock(*b.parent)));
-          if (!read_parent) {
-            return Fail(Failure::Of(Error{ErrorCode::kInternal,
-                                          "block " + std::to_string(b.id.value) + " names parent " +
-                                              std::to_string(b.parent->value) +
-                                              ", which does not exist"}));
-          }
-          parent = &*read_parent;
+  RETURN_IF_ERROR(service::WalkBlocks(
+      *tx, request.block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
+        if (b.created <= s.year_start || b.created > s.year_end) return true;
+        const IssuanceLot& lot = s.lots.at(b.lot.value);
+        if (!lot.itmo) return true;
+        for (const ActionRow& row :
+             ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value])) {
+          wb.tables[kActions].rows.push_back(
+              ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
+                          authorization_ids[lot.id.value]));
+          reported_lots.insert(lot.id.value);
         }
-      }
-      for (const ActionRow& row :
-           ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value])) {
-        wb.tables[kActions].rows.push_back(
-            ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
-                        authorization_ids[lot.id.value]));
-        reported_lots.insert(lot.id.value);
-      }
-    }
-    previous.swap(page);
-  }
+        return true;
+      }));
   RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
   for (const auto& [id, account] : s.accounts) {
     if (PartyOf(account.registry) != request.party.value || IsTerminal(account.type)) continue;

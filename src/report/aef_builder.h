@@ -19,6 +19,7 @@
 #include <string>
 
 #include "report/aef_format.h"
+#include "service/block_walk.h"
 #include "service/command.h"
 
 namespace registry::report {
@@ -37,7 +38,7 @@ struct AefRequest {
   // Blocks are read this many at a time (memory is bounded by it, not by the history). A
   // parent outside the page in hand and the one before is read from the store on its own; tests
   // use tiny pages to take that path.
-  size_t block_page = 20000;
+  size_t block_page = service::kBlockPageDefault;
 };
 
 service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request);

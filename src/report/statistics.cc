@@ -1,7 +1,11 @@
 #include "report/statistics.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
+#include <utility>
+#include <vector>
+
 
 namespace registry::report {
 
@@ -9,50 +13,60 @@ using service::CommandResult;
 using service::Json;
 using service::Lift;
 
-CommandResult<Json> AnnualTransactionsSummary(Store& store) {
+CommandResult<Json> AnnualTransactionsSummary(Store& store, size_t block_page) {
   ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
   std::map<int64_t, Account> account_by_id;
   for (const Account& a : accounts) account_by_id[a.id.value] = a;
-  // Year of each journal sequence.
-  std::map<int64_t, int> year_of;
-  Sequence cursor{0};
-  for (;;) {
-    ASSIGN_OR_RETURN(const auto entries, Lift(tx->ReadEntries(cursor, 5000)));
-    if (entries.empty()) break;
-    for (const JournalEntry& e : entries) year_of[e.sequence.value] = std::stoi(e.time.substr(0, 4));
-    cursor = entries.back().sequence;
-  }
-  std::map<int64_t, Block> blocks;
-  std::map<std::pair<int, std::string>, std::map<std::string, int64_t>> totals;
-  BlockId after{0};
-  for (;;) {
-    ASSIGN_OR_RETURN(const auto page, Lift(tx->ListBlocks(after, 50000)));
-    if (page.empty()) break;
-    after = page.back().id;
-    for (const Block& b : page) {
-      blocks[b.id.value] = b;
-      const Account& to = account_by_id[b.account.value];
-      const int year = year_of[b.created.value];
-      const int64_t q = b.range.Count().tonnes;
-      if (!b.parent) {
-        totals[{year, to.registry.value}]["issuance"] += q;
-        continue;
-      }
-      const Account& from = account_by_id[blocks[b.parent->value].account.value];
-      if (from.id == to.id) continue;  // A kept piece.
-      if (from.registry != to.registry) {
-        totals[{year, from.registry.value}]["international_transfer"] += q;
-        totals[{year, to.registry.value}]["acquisition"] += q;
-      } else if (to.type == AccountType::kRetirement) {
-        totals[{year, to.registry.value}]["retirement"] += q;
-      } else if (to.type == AccountType::kCancellation) {
-        totals[{year, to.registry.value}]["cancellation"] += q;
-      } else {
-        totals[{year, to.registry.value}]["transfer"] += q;
+  // The calendar year of a block's creation is its journal entry's; entries are read a page at
+  // a time from the first one asked (blocks come in id order, so their sequences ascend).
+  std::vector<std::pair<int64_t, int>> window;  // (sequence, year), ascending.
+  auto year_of = [&](Sequence sequence) -> CommandResult<int> {
+    auto in_window = [&] {
+      return !window.empty() && window.front().first <= sequence.value &&
+             sequence.value <= window.back().first;
+    };
+    if (!in_window()) {
+      ASSIGN_OR_RETURN(const auto entries,
+                       Lift(tx->ReadEntries(Sequence{sequence.value - 1}, 5000)));
+      window.clear();
+      for (const JournalEntry& e : entries) {
+        window.emplace_back(e.sequence.value, std::stoi(e.time.substr(0, 4)));
       }
     }
-  }
+    const auto it = std::lower_bound(window.begin(), window.end(),
+                                     std::make_pair(sequence.value, 0));
+    if (!in_window() || it == window.end() || it->first != sequence.value) {
+      return Fail(service::Failure::Of(Error{
+          ErrorCode::kInternal, "a block names journal entry " +
+                                    std::to_string(sequence.value) + ", which does not exist"}));
+    }
+    return it->second;
+  };
+  std::map<std::pair<int, std::string>, std::map<std::string, int64_t>> totals;
+  RETURN_IF_ERROR(service::WalkBlocks(
+      *tx, block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
+        const Account& to = account_by_id[b.account.value];
+        ASSIGN_OR_RETURN(const int year, year_of(b.created));
+        const int64_t q = b.range.Count().tonnes;
+        if (parent == nullptr) {
+          totals[{year, to.registry.value}]["issuance"] += q;
+          return true;
+        }
+        const Account& from = account_by_id[parent->account.value];
+        if (from.id == to.id) return true;  // A kept piece.
+        if (from.registry != to.registry) {
+          totals[{year, from.registry.value}]["international_transfer"] += q;
+          totals[{year, to.registry.value}]["acquisition"] += q;
+        } else if (to.type == AccountType::kRetirement) {
+          totals[{year, to.registry.value}]["retirement"] += q;
+        } else if (to.type == AccountType::kCancellation) {
+          totals[{year, to.registry.value}]["cancellation"] += q;
+        } else {
+          totals[{year, to.registry.value}]["transfer"] += q;
+        }
+        return true;
+      }));
   Json rows = Json::array();
   for (const auto& [key, kinds] : totals) {
     Json row = {{"year", key.first}, {"registry", key.second}};

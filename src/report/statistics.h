@@ -6,14 +6,17 @@
 
 #include <string>
 
+#include "service/block_walk.h"
 #include "service/command.h"
 
 namespace registry::report {
 
 // {"years": [{"year", "registry", "issuance", "transfer", "international_transfer",
 //   "acquisition", "retirement", "cancellation"}...]}: tonnes per kind, per calendar year (UTC)
-// and registry.
-service::CommandResult<service::Json> AnnualTransactionsSummary(Store& store);
+// and registry. Reads the blocks and the journal a page at a time (`block_page` blocks), so its
+// memory does not grow with the history.
+service::CommandResult<service::Json> AnnualTransactionsSummary(
+    Store& store, size_t block_page = service::kBlockPageDefault);
 // {"accounts": [{id, registry, name, status, holder: {name, country}}]} for entity holding accounts.
 service::CommandResult<service::Json> EntityHoldingAccounts(Store& store);
 // CSV of a {"years": [...]} or {"accounts": [...]} object: header from the first row's keys.

@@ -5,6 +5,7 @@
 
 #include "core/ledger.h"
 #include "core/limits.h"
+#include "service/block_walk.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -250,30 +251,26 @@ CommandResult<std::vector<ItmoFlow>> FlowsOf(Transaction& tx, const PartyCode& p
   std::map<int64_t, const Account*> account_by_id;
   for (const Account& a : accounts) account_by_id[a.id.value] = &a;
   std::vector<ItmoFlow> flows;
-  BlockId after{0};
-  std::map<int64_t, bool> first_transferred_by_id;  // Only ITMO blocks are kept.
-  for (;;) {
-    ASSIGN_OR_RETURN(const auto page, Lift(tx.ListBlocks(after, 50000)));
-    if (page.empty()) break;
-    after = page.back().id;
-    for (const Block& b : page) {
-      const IssuanceLot* lot = lot_by_id[b.lot.value];
-      const Account* account = account_by_id[b.account.value];
-      if (lot == nullptr || account == nullptr || !lot->itmo) continue;
-      first_transferred_by_id[b.id.value] = b.first_transferred;
-      const bool parent_ft = b.parent && first_transferred_by_id[b.parent->value];
-      if (b.first_transferred && !parent_ft && lot->first_transferring_party == party) {
-        const bool oimp = lot->purposes.find("NDC") == std::string::npos ||
-                          account->type == AccountType::kCancellation;
-        flows.push_back(ItmoFlow{oimp ? ItmoFlow::Kind::kOimpFirstTransfer
-                                      : ItmoFlow::Kind::kFirstTransfer,
-                                 lot->vintage, 0, b.range.Count()});
-      }
-      if (account->type == AccountType::kRetirement && PartyOfRegistry(account->registry) == party) {
-        flows.push_back(ItmoFlow{ItmoFlow::Kind::kUse, lot->vintage, b.use_year, b.range.Count()});
-      }
-    }
-  }
+  RETURN_IF_ERROR(WalkBlocks(
+      tx, kBlockPageDefault, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
+        const IssuanceLot* lot = lot_by_id[b.lot.value];
+        const Account* account = account_by_id[b.account.value];
+        if (lot == nullptr || account == nullptr || !lot->itmo) return true;
+        const bool parent_ft = parent != nullptr && parent->first_transferred;
+        if (b.first_transferred && !parent_ft && lot->first_transferring_party == party) {
+          const bool oimp = lot->purposes.find("NDC") == std::string::npos ||
+                            account->type == AccountType::kCancellation;
+          flows.push_back(ItmoFlow{oimp ? ItmoFlow::Kind::kOimpFirstTransfer
+                                        : ItmoFlow::Kind::kFirstTransfer,
+                                   lot->vintage, 0, b.range.Count()});
+        }
+        if (account->type == AccountType::kRetirement &&
+            PartyOfRegistry(account->registry) == party) {
+          flows.push_back(
+              ItmoFlow{ItmoFlow::Kind::kUse, lot->vintage, b.use_year, b.range.Count()});
+        }
+        return true;
+      }));
   return flows;
 }
 
@@ -286,23 +283,18 @@ CommandResult<std::map<int32_t, int64_t>> AcquisitionsOf(Transaction& tx, const 
   for (const IssuanceLot& lot : lots) lot_by_id[lot.id.value] = &lot;
   std::map<int64_t, RegistryCode> registry_of;
   for (const Account& a : accounts) registry_of[a.id.value] = a.registry;
-  std::map<int64_t, int64_t> account_of_block;
   std::map<int32_t, int64_t> acquired;
-  BlockId after{0};
-  for (;;) {
-    ASSIGN_OR_RETURN(const auto page, Lift(tx.ListBlocks(after, 50000)));
-    if (page.empty()) break;
-    after = page.back().id;
-    for (const Block& b : page) {
-      const IssuanceLot* lot = lot_by_id[b.lot.value];
-      if (lot == nullptr || !lot->itmo) continue;
-      account_of_block[b.id.value] = b.account.value;
-      if (!b.parent) continue;
-      const RegistryCode& from = registry_of[account_of_block[b.parent->value]];
-      const RegistryCode& to = registry_of[b.account.value];
-      if (from != to && PartyOfRegistry(to) == party) acquired[lot->vintage.year] += b.range.Count().tonnes;
-    }
-  }
+  RETURN_IF_ERROR(WalkBlocks(
+      tx, kBlockPageDefault, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
+        const IssuanceLot* lot = lot_by_id[b.lot.value];
+        if (lot == nullptr || !lot->itmo || parent == nullptr) return true;
+        const RegistryCode& from = registry_of[parent->account.value];
+        const RegistryCode& to = registry_of[b.account.value];
+        if (from != to && PartyOfRegistry(to) == party) {
+          acquired[lot->vintage.year] += b.range.Count().tonnes;
+        }
+        return true;
+      }));
   return acquired;
 }
 
