@@ -100,9 +100,12 @@ LedgerInvariantStream::LedgerInvariantStream(const std::vector<IssuanceLot>& lot
                                              const std::vector<Account>& accounts,
                                              BlockLookup parent)
     : lookup_(std::move(parent)), recent_(kRecentBlocks) {
-  lots_.reserve(lots.size());
-  for (const IssuanceLot& lot : lots) lots_[lot.id.value] = lot.range;
+  AddLots(lots);
   for (const Account& a : accounts) accounts_[a.id.value] = a.type;
+}
+
+void LedgerInvariantStream::AddLots(const std::vector<IssuanceLot>& lots) {
+  for (const IssuanceLot& lot : lots) lots_[lot.id.value] = lot.range;
 }
 
 std::optional<Block> LedgerInvariantStream::Parent(BlockId id) {

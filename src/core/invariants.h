@@ -43,6 +43,9 @@ class LedgerInvariantStream {
 
   LedgerInvariantStream(const std::vector<IssuanceLot>& lots, const std::vector<Account>& accounts,
                         BlockLookup parent);
+  // More lots (the constructor's and these are all the stream knows; each must come before its
+  // blocks), so a caller can read the lots a page at a time.
+  void AddLots(const std::vector<IssuanceLot>& lots);
   // Blocks must come in ascending id order.
   void Add(const Block& block);
   // True when every invariant holds over the blocks added.

@@ -223,22 +223,31 @@ bool ForEachBlock(Transaction& tx, VerifyReport& report, const Visit& visit) {
 // blocks, however long the history); only when the stream finds a violation are all blocks
 // loaded, to name each problem.
 void CheckInvariants(Transaction& tx, VerifyReport& report) {
-  auto lots = tx.ListLots();
   auto accounts = tx.ListAccounts();
-  if (!lots || !accounts) {
-    report.problems.push_back("cannot read lots or accounts");
+  if (!accounts) {
+    report.problems.push_back("cannot read accounts: " + accounts.error().message);
     return;
   }
-  LedgerInvariantStream stream(*lots, *accounts, [&tx](BlockId id) -> std::optional<Block> {
+  LedgerInvariantStream stream({}, *accounts, [&tx](BlockId id) -> std::optional<Block> {
     auto block = tx.GetBlock(id);
     return block ? *block : std::nullopt;
   });
-  lots->clear();  // The stream keeps each lot's range; the full records are read again if needed.
-  lots->shrink_to_fit();
+  // The stream keeps each lot's range; the lots are read a page at a time, and whole again only
+  // to name a violation.
+  for (IssuanceId after{0};;) {
+    auto page = tx.ListLotsAfter(after, kPage);
+    if (!page) {
+      report.problems.push_back("cannot read lots: " + page.error().message);
+      return;
+    }
+    if (page->empty()) break;
+    after = page->back().id;
+    stream.AddLots(*page);
+  }
   if (!ForEachBlock(tx, report, [&](const Block& b) { stream.Add(b); })) return;
   report.blocks = stream.blocks();
   if (stream.Finish()) return;
-  lots = tx.ListLots();
+  auto lots = tx.ListLots();
   if (!lots) {
     report.problems.push_back("cannot read lots: " + lots.error().message);
     return;
