@@ -131,12 +131,13 @@ CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit) {
 CommandResult<Json> TotalsByAccountType(Store& store) {
   ASSIGN_OR_RETURN(auto tx, Read(store));
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
+  ASSIGN_OR_RETURN(const auto held, Lift(tx->LiveTonnesByAccount()));
+  std::map<int64_t, int64_t> tonnes;
+  for (const auto& [account, t] : held) tonnes[account.value] = t;
   std::map<std::string, std::map<std::string, int64_t>> totals;
   for (const Account& a : accounts) {
-    ASSIGN_OR_RETURN(const auto blocks, Lift(tx->LiveBlocks(a.id, BlockFilter{}, SIZE_MAX >> 1)));
-    int64_t sum = 0;
-    for (const Block& b : blocks) sum += b.range.Count().tonnes;
-    totals[a.registry.value][std::string(ToString(a.type))] += sum;
+    const auto it = tonnes.find(a.id.value);
+    totals[a.registry.value][std::string(ToString(a.type))] += it == tonnes.end() ? 0 : it->second;
   }
   Json out = Json::object();
   for (const auto& [registry, by_type] : totals) out[registry] = by_type;

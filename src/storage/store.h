@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/model.h"
@@ -133,6 +134,9 @@ class Transaction {
   // Every block, live or closed, whose range holds `serial` in `registry`, oldest first.
   virtual StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
                                                               int64_t serial) = 0;
+  // Tonnes in live blocks per account, accounts without any left out, ascending by account (the
+  // public totals: computed by the engine, so memory grows with accounts, not blocks).
+  virtual StoreResult<std::vector<std::pair<AccountId, int64_t>>> LiveTonnesByAccount() = 0;
   // Every block ordered by id (for verify and reports). Bounded by the caller via `after`/`limit`.
   virtual StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) = 0;
 

@@ -171,6 +171,35 @@ TEST_P(StoreContract, LotsComeInPagesByIdOnBothEngines) {
   EXPECT_TRUE((*tx)->ListLotsAfter((*all)[2].id, 10)->empty());
 }
 
+// The engine sums each account's live tonnes (the public totals); the sums equal the live blocks.
+TEST_P(StoreContract, LiveTonnesByAccountEqualTheLiveBlocks) {
+  SetUpAccounts();
+  {
+    auto tx = store_->BeginRead();
+    EXPECT_TRUE((*tx)->LiveTonnesByAccount()->empty());
+  }
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},
+                                             {{"vintage", 2022}, {"quantity", 500}}}}});
+  Ok("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"101-300", "1201-1300"}}});
+  Ok("retire", {{"from", 4}, {"quantity", 50}, {"use_year", 2026}});
+  Ok("cancel", {{"from", 1}, {"ranges", {"5-9"}}, {"purpose", "voluntary"}});
+  auto tx = store_->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  const auto sums = (*tx)->LiveTonnesByAccount();
+  ASSERT_TRUE(sums.has_value()) << sums.error().message;
+  std::vector<std::pair<AccountId, int64_t>> expected;
+  for (int64_t id = 1; id <= 4; ++id) {
+    const auto live = (*tx)->LiveBlocks(AccountId{id}, BlockFilter{}, 1000);
+    ASSERT_TRUE(live.has_value());
+    int64_t held = 0;
+    for (const Block& b : *live) held += b.range.Count().tonnes;
+    if (held > 0) expected.emplace_back(AccountId{id}, held);
+  }
+  EXPECT_EQ(*sums, expected);
+  EXPECT_EQ(expected.size(), 4u);  // 1195 in 1, 50 retired in 2, 5 cancelled in 3, 250 in 4.
+  EXPECT_EQ(expected[0].second, 1195);
+}
+
 TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
   SetUpAccounts();
   Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},

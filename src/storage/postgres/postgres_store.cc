@@ -535,6 +535,16 @@ class PgTransaction final : public Transaction {
         ReadBlock);
   }
 
+  StoreResult<std::vector<std::pair<AccountId, int64_t>>> LiveTonnesByAccount() override {
+    return Rows<std::pair<AccountId, int64_t>>(
+        c_->Query("SELECT account, SUM(last - first + 1)::bigint FROM blocks "
+                  "WHERE closed IS NULL GROUP BY account ORDER BY account",
+                  {}),
+        [](const PgResult& r, int i) {
+          return std::make_pair(AccountId{r.integer(i, 0)}, r.integer(i, 1));
+        });
+  }
+
   StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) override {
     return Rows<Block>(
         c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "

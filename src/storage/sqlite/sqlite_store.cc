@@ -597,6 +597,15 @@ class SqliteTransaction final : public Transaction {
     return Rows<Block>(*conn_, stmt, ReadBlock, "blocks holding serial");
   }
 
+  StoreResult<std::vector<std::pair<AccountId, int64_t>>> LiveTonnesByAccount() override {
+    PREPARE_OR_RETURN(stmt, "SELECT account, SUM(last - first + 1) FROM blocks "
+                            "WHERE closed IS NULL GROUP BY account ORDER BY account");
+    return Rows<std::pair<AccountId, int64_t>>(
+        *conn_, stmt,
+        [](sqlite3_stmt* s) { return std::make_pair(AccountId{ColInt(s, 0)}, ColInt(s, 1)); },
+        "live tonnes by account");
+  }
+
   StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) override {
     PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
                             "use_year, cancel_purpose, hold FROM blocks WHERE id > ? ORDER BY id "
