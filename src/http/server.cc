@@ -601,13 +601,19 @@ struct Server::Impl {
     return FromResult(service::Trace(store, *registry_code, *serial));
   }
 
-  Reply Journal(const Call& call) {
+  // The ?after=ID (>= 0, default 0) and ?limit=N (1..kPageSizeMax) of a paged list; an error
+  // reply names the bad one.
+  struct Page {
     int64_t after = 0;
-    int64_t limit = 100;
+    int64_t limit = 0;
+  };
+  static std::optional<Reply> ReadPage(const Call& call, const char* after_names, Page& page) {
     if (call.req.has_param("after")) {
       const auto v = ParseInt(call.req.get_param_value("after"));
-      if (!v) return ErrorReply(Check::kFieldInvalid, "after must be an integer");
-      after = *v;
+      if (!v || *v < 0) {
+        return ErrorReply(Check::kFieldInvalid, std::string("after must be ") + after_names);
+      }
+      page.after = *v;
     }
     if (call.req.has_param("limit")) {
       const auto v = ParseInt(call.req.get_param_value("limit"));
@@ -615,28 +621,23 @@ struct Server::Impl {
         return ErrorReply(Check::kFieldInvalid,
                           "limit must be 1.." + std::to_string(kPageSizeMax));
       }
-      limit = *v;
+      page.limit = *v;
     }
-    return FromResult(service::JournalPage(store, Sequence{after}, static_cast<size_t>(limit)));
+    return std::nullopt;
+  }
+
+  Reply Journal(const Call& call) {
+    Page page{0, 100};
+    if (auto error = ReadPage(call, "a journal sequence (>= 0)", page)) return *error;
+    return FromResult(service::JournalPage(store, Sequence{page.after},
+                                           static_cast<size_t>(page.limit)));
   }
 
   Reply Lots(const Call& call) {
-    int64_t after = 0;
-    int64_t limit = static_cast<int64_t>(kPageSizeMax);
-    if (call.req.has_param("after")) {
-      const auto v = ParseInt(call.req.get_param_value("after"));
-      if (!v || *v < 0) return ErrorReply(Check::kFieldInvalid, "after must be a lot id (>= 0)");
-      after = *v;
-    }
-    if (call.req.has_param("limit")) {
-      const auto v = ParseInt(call.req.get_param_value("limit"));
-      if (!v || *v < 1 || *v > static_cast<int64_t>(kPageSizeMax)) {
-        return ErrorReply(Check::kFieldInvalid,
-                          "limit must be 1.." + std::to_string(kPageSizeMax));
-      }
-      limit = *v;
-    }
-    return FromResult(service::LotsPage(store, IssuanceId{after}, static_cast<size_t>(limit)));
+    Page page{0, static_cast<int64_t>(kPageSizeMax)};
+    if (auto error = ReadPage(call, "a lot id (>= 0)", page)) return *error;
+    return FromResult(
+        service::LotsPage(store, IssuanceId{page.after}, static_cast<size_t>(page.limit)));
   }
 
   Reply VerifyNow() {

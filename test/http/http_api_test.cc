@@ -433,6 +433,10 @@ TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
   ExpectError(api.Get("/v1/lots?limit=1001"), 400, "field_invalid");
   ExpectError(api.Get("/v1/lots?after=-1"), 400, "field_invalid");
   ExpectError(api.Get("/v1/lots?after=two"), 400, "field_invalid");
+  // The journal pages the same way (with a token).
+  ExpectError(api.Get("/v1/journal?after=-1", api.admin()), 400, "field_invalid");
+  ExpectError(api.Get("/v1/journal?limit=1001", api.admin()), 400, "field_invalid");
+  EXPECT_EQ(api.Get("/v1/journal?after=0&limit=2", api.admin()).body["entries"].size(), 2u);
 }
 
 TEST(HttpApi, PublicReadsShowOnlyPublicData) {
