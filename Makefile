@@ -62,7 +62,7 @@ BENCH_HTTP_OPS ?= 2000
 BENCH_BLOCKS ?= 1000000
 BENCH_ENTRIES ?= 10000000
 BENCH_ACTIONS ?= 1000000
-# One run of everything (about 45 minutes on 2 cores at the default sizes; needs ~20 GB of disk
+# One run of everything (12 to 40 minutes on 2 cores at the default sizes, by host; needs ~12 GB of disk
 # in BENCH_DIR and TMPDIR), its output in $(BENCH_BUILD)/bench-output.txt and the plot beside it.
 bench: deps
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
