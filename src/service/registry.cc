@@ -19,7 +19,7 @@ std::string SystemClock::Now() {
 }
 
 Registry::Registry(Store& store, journal::SigningKey key, Clock& clock)
-    : store_(store), key_(key), clock_(clock), signer_(key) {}
+    : store_(store), clock_(clock), signer_(key) {}
 
 CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, const Json& args,
                                  const Context& ctx) {

@@ -84,9 +84,8 @@ class Registry {
                                  bool& needs_savepoints);
 
   Store& store_;
-  journal::SigningKey key_;
   Clock& clock_;
-  journal::BatchSigner signer_;
+  journal::BatchSigner signer_;  // Holds the signing key.
 };
 
 // Applies a journaled command without journaling it (used by replay). Exposed for verify.
