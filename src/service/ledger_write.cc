@@ -26,14 +26,16 @@ Json AccountJson(const Account& a) {
 }
 
 Json BlockJson(const Block& b) {
-  Json out = {{"id", b.id.value},
-              {"lot", b.lot.value},
-              {"first", b.range.first},
-              {"last", b.range.last},
-              {"quantity", b.range.Count().tonnes},
-              {"account", b.account.value},
-              {"first_transferred", b.first_transferred},
-              {"created", b.created.value}};
+  // Built key by key: an initializer list copies every pair (each a small JSON array) once more.
+  Json out = Json::object();
+  out.emplace("id", b.id.value);
+  out.emplace("lot", b.lot.value);
+  out.emplace("first", b.range.first);
+  out.emplace("last", b.range.last);
+  out.emplace("quantity", b.range.Count().tonnes);
+  out.emplace("account", b.account.value);
+  out.emplace("first_transferred", b.first_transferred);
+  out.emplace("created", b.created.value);
   if (b.parent) out["parent"] = b.parent->value;
   if (b.closed) out["closed"] = b.closed->value;
   if (b.use_year != 0) out["use_year"] = b.use_year;
@@ -245,10 +247,12 @@ CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
     ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
     if (block.account == request.to.id) moved.push_back(BlockJson(block));
   }
-  return Json{{"from", request.from.id.value},
-              {"to", request.to.id.value},
-              {"quantity", movement.moved.tonnes},
-              {"blocks", moved}};
+  Json result = Json::object();
+  result.emplace("from", request.from.id.value);
+  result.emplace("to", request.to.id.value);
+  result.emplace("quantity", movement.moved.tonnes);
+  result.emplace("blocks", std::move(moved));
+  return result;
 }
 
 CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,
