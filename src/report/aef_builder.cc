@@ -23,13 +23,12 @@ using service::Lift;
 constexpr const char* kNa = "NA";
 
 // What BuildAef keeps in memory: lots and accounts (they grow with issuances and account
-// openings, not with movements) and the journal times of the reported year. Blocks are not
-// kept: BuildAef reads them a page at a time, so its memory does not grow with the
-// history of movements (AefRequest::block_page).
+// openings, not with movements). Blocks and journal times are not kept: BuildAef reads them a
+// page at a time, so its memory does not grow with the history of movements
+// (AefRequest::block_page).
 struct Snapshot {
   std::map<int64_t, IssuanceLot> lots;
   std::map<int64_t, Account> accounts;
-  std::map<int64_t, std::string> times;     // Journal time by sequence, for the reported year.
   Sequence year_start;                      // Last sequence before the year.
   Sequence year_end;                        // Last sequence of the year.
 };
@@ -51,16 +50,6 @@ CommandResult<Snapshot> LoadSnapshot(Transaction& tx, int32_t year) {
   ASSIGN_OR_RETURN(s.year_start,
                    Lift(tx.SequenceAtTime(std::to_string(year - 1) + "-12-31T23:59:59Z")));
   ASSIGN_OR_RETURN(s.year_end, Lift(tx.SequenceAtTime(std::to_string(year) + "-12-31T23:59:59Z")));
-  Sequence cursor = s.year_start;
-  while (cursor < s.year_end) {
-    ASSIGN_OR_RETURN(const auto entries, Lift(tx.ReadEntries(cursor, 5000)));
-    if (entries.empty()) break;
-    for (const JournalEntry& e : entries) {
-      if (e.sequence > s.year_end) break;
-      s.times[e.sequence.value] = e.time;
-    }
-    cursor = entries.back().sequence;
-  }
   return s;
 }
 
@@ -345,16 +334,19 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     authorization_ids[id] = own;
   }
   std::set<int64_t> reported_lots;
+  service::EntryTimes times(*tx);
   RETURN_IF_ERROR(service::WalkBlocks(
       *tx, request.block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
         if (b.created <= s.year_start || b.created > s.year_end) return true;
         const IssuanceLot& lot = s.lots.at(b.lot.value);
         if (!lot.itmo) return true;
-        for (const ActionRow& row :
-             ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value])) {
-          wb.tables[kActions].rows.push_back(
-              ActionCells(row, b, lot, s.times.at(b.created.value), ca_ids[lot.id.value],
-                          authorization_ids[lot.id.value]));
+        const std::vector<ActionRow> rows =
+            ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value]);
+        if (rows.empty()) return true;
+        ASSIGN_OR_RETURN(const std::string time, times.Of(b.created));
+        for (const ActionRow& row : rows) {
+          wb.tables[kActions].rows.push_back(ActionCells(row, b, lot, time, ca_ids[lot.id.value],
+                                                         authorization_ids[lot.id.value]));
           reported_lots.insert(lot.id.value);
         }
         return true;

@@ -1,10 +1,7 @@
 #include "report/statistics.h"
 
-#include <algorithm>
 #include <map>
 #include <tuple>
-#include <utility>
-#include <vector>
 
 
 namespace registry::report {
@@ -18,36 +15,13 @@ CommandResult<Json> AnnualTransactionsSummary(Store& store, size_t block_page) {
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
   std::map<int64_t, Account> account_by_id;
   for (const Account& a : accounts) account_by_id[a.id.value] = a;
-  // The calendar year of a block's creation is its journal entry's; entries are read a page at
-  // a time from the first one asked (blocks come in id order, so their sequences ascend).
-  std::vector<std::pair<int64_t, int>> window;  // (sequence, year), ascending.
-  auto year_of = [&](Sequence sequence) -> CommandResult<int> {
-    auto in_window = [&] {
-      return !window.empty() && window.front().first <= sequence.value &&
-             sequence.value <= window.back().first;
-    };
-    if (!in_window()) {
-      ASSIGN_OR_RETURN(const auto entries,
-                       Lift(tx->ReadEntries(Sequence{sequence.value - 1}, 5000)));
-      window.clear();
-      for (const JournalEntry& e : entries) {
-        window.emplace_back(e.sequence.value, std::stoi(e.time.substr(0, 4)));
-      }
-    }
-    const auto it = std::lower_bound(window.begin(), window.end(),
-                                     std::make_pair(sequence.value, 0));
-    if (!in_window() || it == window.end() || it->first != sequence.value) {
-      return Fail(service::Failure::Of(Error{
-          ErrorCode::kInternal, "a block names journal entry " +
-                                    std::to_string(sequence.value) + ", which does not exist"}));
-    }
-    return it->second;
-  };
+  service::EntryTimes times(*tx);  // A block's year is its creation's journal entry's.
   std::map<std::pair<int, std::string>, std::map<std::string, int64_t>> totals;
   RETURN_IF_ERROR(service::WalkBlocks(
       *tx, block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
         const Account& to = account_by_id[b.account.value];
-        ASSIGN_OR_RETURN(const int year, year_of(b.created));
+        ASSIGN_OR_RETURN(const std::string time, times.Of(b.created));
+        const int year = std::stoi(time.substr(0, 4));
         const int64_t q = b.range.Count().tonnes;
         if (parent == nullptr) {
           totals[{year, to.registry.value}]["issuance"] += q;

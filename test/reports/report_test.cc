@@ -28,6 +28,7 @@
 #include "report/statistics.h"
 #include "report/xlsx_reader.h"
 #include "service/adjustments.h"
+#include "service/block_walk.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "unit/article6_fixture.h"
 
@@ -294,6 +295,27 @@ TEST_F(Reports, CopyOfAuthorizationPdfCarriesElementsAToN) {
   EXPECT_NE(initial->find("| 2021 | 1000 |"), std::string::npos);
   EXPECT_NE(initial->find("To be written by the Party"), std::string::npos);
   EXPECT_FALSE(report::AuthorizationCopyMarkdown(*r.store, "NOPE", PartyCode{"MNG"}).has_value());
+}
+
+// EntryTimes reads the journal a window at a time: with windows of 2 entries, every entry's time
+// is its own, asked in order, backwards or twice; a sequence past the journal is an error.
+TEST_F(Reports, EntryTimesGiveEachEntrysOwnTimeWhateverTheWindow) {
+  auto tx = r.store->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  const auto entries = (*tx)->ReadEntries(Sequence{0}, 1000);
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_GT(entries->size(), 5u);
+  service::EntryTimes times(**tx, 2);
+  for (const JournalEntry& e : *entries) {
+    const auto time = times.Of(e.sequence);
+    ASSERT_TRUE(time.has_value()) << e.sequence.value;
+    EXPECT_EQ(*time, e.time) << e.sequence.value;
+  }
+  for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+    EXPECT_EQ(*times.Of(it->sequence), it->time) << it->sequence.value;
+    EXPECT_EQ(*times.Of(it->sequence), it->time) << it->sequence.value;
+  }
+  EXPECT_FALSE(times.Of(Sequence{entries->back().sequence.value + 1}).has_value());
 }
 
 TEST_F(Reports, AnnualTransactionsSummaryAddsUp) {
