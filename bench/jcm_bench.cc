@@ -473,6 +473,7 @@ struct Options {
   // Scale mode.
   int64_t blocks = 1000000;
   std::string checkpoints = "0,10000,100000,1000000";
+  std::string pending = "100,1000";  // Pending proposals on the source account to probe at.
   int64_t probe_ops = 5000;
   int64_t issue_ops = 2000;
   int vintages = 1;
@@ -809,9 +810,19 @@ int Scale(const Options& o) {
     if (c.empty()) c.push_back(0);
     return c;
   }();
-  r.Must("issue", {{"account", 1},
-                   {"vintages", {{{"vintage", 2019}, {"quantity",
-                                  o.probe_ops * static_cast<int64_t>(checkpoints.size() + 1) + 1}}}}});
+  std::vector<int> pendings;
+  for (int v : ParseList(o.pending, 0)) {
+    if (v > 1000) Die("--pending: at most 1000 proposals may be pending on one account");
+    if (v > 0 && (pendings.empty() || v > pendings.back())) pendings.push_back(v);
+  }
+  const int64_t max_pending = pendings.empty() ? 0 : pendings.back();
+  const Json probe_lot = r.Must(
+      "issue", {{"account", 1},
+                {"vintages", {{{"vintage", 2019},
+                               {"quantity", o.probe_ops * static_cast<int64_t>(checkpoints.size() +
+                                                                                pendings.size() + 1) +
+                                                max_pending + 1}}}}});
+  const int64_t probe_bottom = probe_lot.at("lots").at(0).at("first").get<int64_t>();
   std::printf("%-12s %10s %10s %10s %14s %12s %10s\n", "blocks(other)", "xfer ops/s", "p50 us",
               "p99 us", "build ops/s", "journal", "RSS KiB");
   auto probe = [&](int64_t held, double build_rate) {
@@ -845,6 +856,39 @@ int Scale(const Options& o) {
       held += issues * o.vintages;
     }
     probe(held, build_rate);
+  }
+  // Pending four-eyes proposals on the probe's source account: each reserves one serial at the
+  // bottom of account 1's holding, which the probe (the last serials first, R-ID-03) never
+  // reaches, and every probe transfer is checked against all of them.
+  if (!pendings.empty()) {
+    std::printf("\n%-12s %10s %10s %10s %14s %12s %10s\n", "pending", "xfer ops/s", "p50 us",
+                "p99 us", "propose ops/s", "journal", "RSS KiB");
+  }
+  int64_t pending = 0;
+  for (const int target : pendings) {
+    Stats build = r.RunGenerated(
+        [&](int64_t i) {
+          const int64_t serial = probe_bottom + pending + i;
+          return service::Request{
+              "proposal.create",
+              {{"command", "transfer"},
+               {"args", {{"from", 1}, {"to", 2}, {"ranges", {std::to_string(serial)}}}}},
+              "bench",
+              ""};
+        },
+        target - pending, batch, false);
+    pending = target;
+    Stats transfers = r.Transfers(o.probe_ops, batch);
+    std::printf("%-12lld %10.0f %10.0f %10.0f %14.0f %12lld %10lld\n",
+                static_cast<long long>(pending), transfers.OpsPerSecond(),
+                transfers.Percentile(0.5), transfers.Percentile(0.99), build.OpsPerSecond(),
+                static_cast<long long>(JournalHead(*r.store)),
+                static_cast<long long>(CurrentRssKib()));
+    Note("scale  transfer with %4lld proposals pending on its source account: %6.0f ops/s, "
+         "p50 %.1f ms p99 %.1f ms (proposing: %.0f ops/s)",
+         static_cast<long long>(pending), transfers.OpsPerSecond(),
+         transfers.Percentile(0.5) / 1000, transfers.Percentile(0.99) / 1000,
+         build.OpsPerSecond());
   }
   // The journal grows to --entries with transfers that keep the live blocks as they are: the
   // whole 1 t block of account 4 goes to account 5 and back (each closes one block and creates
@@ -1016,6 +1060,9 @@ void AddScaleOptions(CLI::App& app, Options& o) {
   app.add_option("--entries", o.entries, "grow the journal to this many entries (0: do not)")
       ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
   app.add_option("--checkpoints", o.checkpoints, "block counts at which to probe transfers");
+  app.add_option("--pending", o.pending,
+                 "pending four-eyes proposals on the source account at which to probe transfers "
+                 "(at most 1000, the limit per account)");
   app.add_option("--probe-ops", o.probe_ops, "transfers per probe")->check(CLI::Range(1, 10000000));
   app.add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
 }

@@ -4,9 +4,10 @@
 //
 // A proposal of a movement reserves its serial numbers: a quantity is resolved at proposal time
 // to the lowest free (unreserved) serials of the source account, so two proposals can never
-// spend the same units. Reservations live in one document per account ("reservation", account
-// id) listing the pending proposals' ranges; rejecting or expiring a proposal releases them, and
-// approving releases them just before the movement runs inside the same command.
+// spend the same units. Reservations are rows of the store (Transaction::InsertReservation), one
+// per range, so a movement checks its ranges against them in O(log n) however many proposals are
+// pending; rejecting or expiring a proposal releases them, and approving releases them just
+// before the movement runs inside the same command.
 #pragma once
 
 #include <string>
@@ -29,9 +30,5 @@ void AddProposalCommands(HandlerTable& table);
 
 // The document key of proposal `id` ("P000000000042"): keys sort in id order.
 std::string ProposalKey(int64_t id);
-
-// The key of the "reservation" document of `account` ("A000000000007"): the serials its
-// pending proposals hold.
-std::string ReservationKey(AccountId account);
 
 }  // namespace registry::service

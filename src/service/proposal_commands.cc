@@ -46,22 +46,13 @@ std::string FormatTime(int64_t seconds) {
   return buf;
 }
 
-CommandResult<Json> LoadReservations(Transaction& tx, AccountId account) {
-  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("reservation", ReservationKey(account))));
-  if (!doc) return Json{{"account", account.value}, {"holds", Json::array()}};
-  return Json::parse(doc->body);
-}
-
-std::vector<SerialRange> ReservedRanges(const Json& reservations) {
+// Reserved ranges of `account` overlapping `range`, ascending (every one of them).
+CommandResult<std::vector<SerialRange>> ReservedWithin(Transaction& tx, AccountId account,
+                                                       const SerialRange& range) {
+  ASSIGN_OR_RETURN(const auto rows, Lift(tx.ReservationsOverlapping(account, range, SIZE_MAX)));
   std::vector<SerialRange> out;
-  for (const Json& hold : reservations.at("holds")) {
-    for (const Json& text : hold.at("ranges")) {
-      const auto range = ParseSerialRange(text.get<std::string>());
-      REGISTRY_ASSERT(range.has_value());
-      out.push_back(*range);
-    }
-  }
-  std::sort(out.begin(), out.end());
+  out.reserve(rows.size());
+  for (const Reservation& r : rows) out.push_back(r.range);
   return out;
 }
 
@@ -82,18 +73,16 @@ CommandResult<Json> LoadProposal(Transaction& tx, const Json& args) {
   return proposal;
 }
 
-// Removes the proposal's holds from its account's reservation document.
-CommandResult<bool> Release(Transaction& tx, const Json& proposal, const Context& ctx) {
+// Deletes the proposal's reservations (the ranges it records as "reserved").
+CommandResult<bool> Release(Transaction& tx, const Json& proposal) {
   if (proposal.at("account").is_null()) return true;
   const AccountId account{proposal.at("account").get<int64_t>()};
-  ASSIGN_OR_RETURN(Json reservations, LoadReservations(tx, account));
-  Json kept = Json::array();
-  for (const Json& hold : reservations.at("holds")) {
-    if (hold.at("proposal") != proposal.at("id")) kept.push_back(hold);
+  const int64_t id = proposal.at("id").get<int64_t>();
+  for (const Json& text : proposal.at("reserved")) {
+    const auto range = ParseSerialRange(text.get<std::string>());
+    REGISTRY_ASSERT(range.has_value());
+    RETURN_IF_ERROR(tx.DeleteReservation(account, range->first, id));
   }
-  reservations["holds"] = kept;
-  RETURN_IF_ERROR(
-      tx.PutDocument("reservation", ReservationKey(account), reservations.dump(), ctx.sequence));
   return true;
 }
 
@@ -109,8 +98,7 @@ CommandResult<Json> Decide(Transaction& tx, Json proposal, const std::string& st
 
 // Resolves a quantity to the lowest serials of `account` that no pending proposal reserves.
 CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId account,
-                                                    const Json& args,
-                                                    const std::vector<SerialRange>& reserved) {
+                                                    const Json& args) {
   ASSIGN_OR_RETURN(const int64_t quantity, IntArg(args, "quantity"));
   if (quantity <= 0) {
     return Fail(Failure::Refused(Check::kQuantityNotPositive,
@@ -143,6 +131,7 @@ CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId a
   };
   for (const Block& block : blocks) {
     if (missing == 0) break;
+    ASSIGN_OR_RETURN(const auto reserved, ReservedWithin(tx, account, block.range));
     int64_t cursor = block.range.first;
     for (const SerialRange& r : reserved) {
       if (r.last < cursor || r.first > block.range.last) continue;
@@ -197,12 +186,11 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
   Json account = nullptr;
   std::vector<SerialRange> reserve;
   ASSIGN_OR_RETURN(const auto from, OptionalIntArg(resolved, "from"));
-  Json reservations;
   if (from) {
     ASSIGN_OR_RETURN(const Account source, LoadAccount(tx, AccountId{*from}));
     account = source.id.value;
-    ASSIGN_OR_RETURN(reservations, LoadReservations(tx, source.id));
-    if (reservations.at("holds").size() >= kHoldsPerAccountMax) {
+    ASSIGN_OR_RETURN(const int64_t holding, Lift(tx.ReservingProposals(source.id)));
+    if (holding >= static_cast<int64_t>(kHoldsPerAccountMax)) {
       return Fail(Failure::Refused(Check::kTooManyItems,
                                    "account " + std::to_string(*from) + " has " +
                                        std::to_string(kHoldsPerAccountMax) +
@@ -210,7 +198,7 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
     }
     ASSIGN_OR_RETURN(reserve, RangesArg(resolved, "ranges"));
     if (reserve.empty()) {
-      ASSIGN_OR_RETURN(reserve, FreeSerials(tx, source.id, resolved, ReservedRanges(reservations)));
+      ASSIGN_OR_RETURN(reserve, FreeSerials(tx, source.id, resolved));
       resolved.erase("quantity");
       resolved.erase("project");
       resolved.erase("vintage");
@@ -234,10 +222,15 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
                          {"initiator", ctx.actor}, {"status", "pending"}, {"created", ctx.time},
                          {"expires_at", expires_at}, {"account", account}, {"reserved", ranges}};
   RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(id), proposal.dump(), ctx.sequence));
-  if (from) {
-    reservations["holds"].push_back(Json{{"proposal", id}, {"ranges", ranges}});
-    RETURN_IF_ERROR(tx.PutDocument("reservation", ReservationKey(AccountId{*from}),
-                                   reservations.dump(), ctx.sequence));
+  for (const SerialRange& r : reserve) {
+    // The dry run refused serials reserved already, so an overlap here is one within the
+    // proposal's own ranges.
+    if (auto inserted = tx.InsertReservation(Reservation{AccountId{*from}, r, id}); !inserted) {
+      if (inserted.error().code != ErrorCode::kFailedPrecondition) {
+        return Fail(Failure::Of(inserted.error()));
+      }
+      return Fail(Failure::Refused(Check::kSerialsReserved, inserted.error().message));
+    }
   }
   return proposal;
 }
@@ -265,7 +258,7 @@ CommandResult<Json> ApproveProposal(Transaction& tx, const Json& args, const Con
                                                           ") may not approve proposal " + id));
     }
   }
-  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  RETURN_IF_ERROR(Release(tx, proposal));
   ASSIGN_OR_RETURN(const Json result, ApplyCommand(tx, proposal.at("command").get<std::string>(),
                                                    proposal.at("args"), ctx));
   proposal["result"] = result;
@@ -275,7 +268,7 @@ CommandResult<Json> ApproveProposal(Transaction& tx, const Json& args, const Con
 CommandResult<Json> RejectProposal(Transaction& tx, const Json& args, const Context& ctx) {
   ASSIGN_OR_RETURN(Json proposal, LoadProposal(tx, args));
   ASSIGN_OR_RETURN(const auto reason, OptionalTextArg(args, "reason", kTextFieldBytesMax));
-  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  RETURN_IF_ERROR(Release(tx, proposal));
   proposal["reason"] = reason.value_or("");
   return Decide(tx, std::move(proposal), "rejected", ctx);
 }
@@ -288,17 +281,11 @@ CommandResult<Json> ExpireProposal(Transaction& tx, const Json& args, const Cont
                                      " runs until " +
                                      proposal.at("expires_at").get<std::string>()));
   }
-  RETURN_IF_ERROR(Release(tx, proposal, ctx));
+  RETURN_IF_ERROR(Release(tx, proposal));
   return Decide(tx, std::move(proposal), "expired", ctx);
 }
 
 }  // namespace
-
-std::string ReservationKey(AccountId account) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "A%012lld", static_cast<long long>(account.value));
-  return buf;
-}
 
 std::string ProposalKey(int64_t id) {
   char buf[32];
@@ -314,21 +301,14 @@ bool NeedsFourEyes(const std::string& command) {
 
 CommandResult<bool> CheckNotReserved(Transaction& tx, AccountId account,
                                      const std::vector<SerialRange>& ranges) {
-  ASSIGN_OR_RETURN(const Json reservations, LoadReservations(tx, account));
-  for (const Json& hold : reservations.at("holds")) {
-    for (const Json& text : hold.at("ranges")) {
-      const auto held = ParseSerialRange(text.get<std::string>());
-      REGISTRY_ASSERT(held.has_value());
-      for (const SerialRange& r : ranges) {
-        if (r.Overlaps(*held)) {
-          return Fail(Failure::Refused(
-              Check::kSerialsReserved,
-              "serials " + FormatSerialRange(*Intersect(r, *held)) + " of account " +
-                  std::to_string(account.value) + " are reserved by pending proposal " +
-                  std::to_string(hold.at("proposal").get<int64_t>())));
-        }
-      }
-    }
+  for (const SerialRange& r : ranges) {
+    ASSIGN_OR_RETURN(const auto held, Lift(tx.ReservationsOverlapping(account, r, 1)));
+    if (held.empty()) continue;
+    return Fail(Failure::Refused(Check::kSerialsReserved,
+                                 "serials " + FormatSerialRange(*Intersect(r, held[0].range)) +
+                                     " of account " + std::to_string(account.value) +
+                                     " are reserved by pending proposal " +
+                                     std::to_string(held[0].proposal)));
   }
   return true;
 }

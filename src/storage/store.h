@@ -1,5 +1,5 @@
 // The storage interface: everything the service reads and writes, in domain types, never SQL.
-// Two engines implement it: sqlite/ (the embedded default) and, later, postgres/.
+// Two engines implement it: sqlite/ (the embedded default) and postgres/.
 //
 // Contract for every engine:
 //   - Atomicity: a Transaction that is not committed rolls back when destroyed.
@@ -12,7 +12,7 @@
 //
 // Low-volume reference data (Parties, registries, entities, projects, authorizations, users,
 // proposals, ...) are stored as versioned JSON documents keyed by (kind, key); the ledger's hot
-// path (accounts, lots, blocks, journal) has typed tables.
+// path (accounts, lots, blocks, reservations, journal) has typed tables.
 #pragma once
 
 #include <array>
@@ -73,6 +73,14 @@ struct Document {
   int64_t version = 0;
   std::string body;  // Canonical JSON.
   Sequence updated;  // Journal sequence of the last write.
+};
+
+// Serials of an account held by a pending four-eyes proposal (service/proposal.h). The
+// reservations of one account never overlap: InsertReservation refuses one that would.
+struct Reservation {
+  AccountId account;
+  SerialRange range;
+  int64_t proposal = 0;
 };
 
 // Filter for the live blocks of one account. Unset fields match everything.
@@ -139,6 +147,20 @@ class Transaction {
   virtual StoreResult<std::vector<std::pair<AccountId, int64_t>>> LiveTonnesByAccount() = 0;
   // Every block ordered by id (for verify and reports). Bounded by the caller via `after`/`limit`.
   virtual StoreResult<std::vector<Block>> ListBlocks(BlockId after, size_t limit) = 0;
+
+  // ---- Reservations: one row per range a pending proposal holds, so that checking a movement
+  // against them costs O(log n) whatever the number of pending proposals.
+  // Inserts a reservation; kFailedPrecondition if it overlaps one of the same account.
+  virtual StoreStatus InsertReservation(const Reservation& reservation) = 0;
+  // Deletes the reservation of `account` that starts at `first` and belongs to `proposal`;
+  // kNotFound if there is none.
+  virtual StoreStatus DeleteReservation(AccountId account, int64_t first, int64_t proposal) = 0;
+  // Reservations of `account` overlapping `range`, ascending by first serial, at most `limit`.
+  virtual StoreResult<std::vector<Reservation>> ReservationsOverlapping(AccountId account,
+                                                                        const SerialRange& range,
+                                                                        size_t limit) = 0;
+  // The number of distinct proposals holding serials of `account`.
+  virtual StoreResult<int64_t> ReservingProposals(AccountId account) = 0;
 
   // ---- Journal.
   virtual StoreResult<std::optional<JournalEntry>> LastEntry() = 0;

@@ -10,7 +10,9 @@
 // threads on two registries (as two servers would be) sharing one PostgreSQL database, spending
 // one block: exactly what it holds is spent, the journal has no gap or fork, verify passes.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -51,6 +53,29 @@ class Engine {
                         "no PostgreSQL test server: run scripts/test-services.sh start"});
     }
     return postgres::Open(postgres::Options{url, schema_});
+  }
+
+  // Runs `sql` on the engine's database outside the store (the store must be closed for SQLite).
+  std::string Exec(const std::string& sql) {
+    if (name_ == "sqlite") {
+      sqlite3* db = nullptr;
+      if (sqlite3_open(dir_.File("registry.db").c_str(), &db) != SQLITE_OK) return "cannot open";
+      char* message = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+      std::string error = rc == SQLITE_OK ? "" : (message != nullptr ? message : "failed");
+      sqlite3_free(message);
+      sqlite3_close(db);
+      return error;
+    }
+    PGconn* conn = PQconnectdb(PostgresUrl().c_str());
+    std::string error;
+    PGresult* r = PQexec(conn, ("SET search_path TO " + schema_ + "; " + sql).c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      error = PQerrorMessage(conn);
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return error;
   }
 
  private:
@@ -237,6 +262,107 @@ TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
   const auto report = service::Verify(*store_, key_.public_key, Scratch);
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
   EXPECT_GT(report.entries, 8);
+}
+
+TEST_P(StoreContract, ReservationsNeverOverlapAndAreFoundByRange) {
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.has_value());
+  Transaction& t = **tx;
+  const AccountId a{1};
+  const AccountId b{2};
+  ASSERT_TRUE(t.InsertReservation({a, {10, 19}, 1}).ok());
+  ASSERT_TRUE(t.InsertReservation({a, {30, 30}, 1}).ok());
+  ASSERT_TRUE(t.InsertReservation({a, {40, 49}, 2}).ok());
+  ASSERT_TRUE(t.InsertReservation({b, {10, 19}, 3}).ok());  // Another account: no overlap.
+  // Overlaps from the left, from the right, inside and around are refused.
+  for (const SerialRange r : {SerialRange{5, 10}, SerialRange{19, 25}, SerialRange{12, 13},
+                              SerialRange{25, 35}, SerialRange{1, 100}}) {
+    const auto s = t.InsertReservation({a, r, 9});
+    ASSERT_FALSE(s.ok()) << r.first << "-" << r.last;
+    EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_NE(s.error().message.find("proposal 1"), std::string::npos) << s.error().message;
+  }
+  auto ranges = [&](SerialRange r, size_t limit) {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const Reservation& x : t.ReservationsOverlapping(a, r, limit).value()) {
+      EXPECT_EQ(x.account, a);
+      out.emplace_back(x.range.first, x.range.last);
+    }
+    return out;
+  };
+  using V = std::vector<std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(ranges({15, 15}, 10), (V{{10, 19}}));     // Inside the predecessor.
+  EXPECT_EQ(ranges({20, 29}, 10), V{});                // Between two.
+  EXPECT_EQ(ranges({19, 40}, 10), (V{{10, 19}, {30, 30}, {40, 49}}));
+  EXPECT_EQ(ranges({19, 40}, 2), (V{{10, 19}, {30, 30}}));
+  EXPECT_EQ(ranges({1, 9}, 10), V{});
+  EXPECT_EQ(ranges({50, 99}, 10), V{});
+  EXPECT_EQ(t.ReservationsOverlapping(a, {45, 45}, 1).value().at(0).proposal, 2);
+  EXPECT_EQ(t.ReservingProposals(a).value(), 2);
+  EXPECT_EQ(t.ReservingProposals(AccountId{7}).value(), 0);
+  // Deleting needs the exact start and the owning proposal.
+  EXPECT_EQ(t.DeleteReservation(a, 11, 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(t.DeleteReservation(a, 10, 2).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(t.DeleteReservation(a, 10, 1).ok());
+  ASSERT_TRUE(t.DeleteReservation(a, 30, 1).ok());
+  EXPECT_EQ(t.ReservingProposals(a).value(), 1);
+  EXPECT_EQ(ranges({1, 100}, 10), (V{{40, 49}}));
+  ASSERT_TRUE(t.InsertReservation({a, {5, 39}, 4}).ok());  // The freed serials again.
+  ASSERT_TRUE(t.Commit().ok());
+  auto read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ((*read)->ReservationsOverlapping(a, {1, 100}, 10).value().size(), 2u);
+  EXPECT_FALSE((*read)->InsertReservation({a, {60, 60}, 5}).ok());  // Read-only.
+}
+
+// A registry written before reservations were rows kept them in one "reservation" document per
+// account; migration 2 turns the latest version of each into rows and drops the documents, and
+// the result is what replaying the journal gives (verify compares the two).
+TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
+  SetUpAccounts();
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2022}, {"quantity", 50}},
+                                             {{"vintage", 2023}, {"quantity", 50}}}}});
+  auto propose = [&](const Json& args) {
+    return Ok("proposal.create", {{"command", "transfer"}, {"args", args}}).at("id").get<int64_t>();
+  };
+  const int64_t p1 = propose({{"from", 1}, {"to", 4}, {"ranges", {"30-34", "60"}}});
+  const int64_t p2 = propose({{"from", 1}, {"to", 4}, {"quantity", 3}});
+  const int64_t p3 = propose({{"from", 1}, {"to", 4}, {"ranges", {"70-79"}}});
+  Ok("proposal.reject", {{"id", p3}});
+  const std::string now = Digest();
+  ASSERT_NE(now.find("reservations:3 rows"), std::string::npos) << now;
+  registry_.reset();
+  store_.reset();
+  // The same registry as schema 1 stored it: two versions of the document, the latest current.
+  const std::string v1 = R"({"account":1,"holds":[{"proposal":)" + std::to_string(p3) +
+                         R"(,"ranges":["70-79"]}]})";
+  const std::string v2 = R"({"account":1,"holds":[{"proposal":)" + std::to_string(p1) +
+                         R"(,"ranges":["30-34","60"]},{"proposal":)" + std::to_string(p2) +
+                         R"(,"ranges":["1-3"]}]})";
+  const std::string error = engine_->Exec(
+      "DROP TABLE reservations; UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+      "INSERT INTO documents VALUES ('reservation', 'A000000000001', 1, '" + v1 + "', 7), "
+      "('reservation', 'A000000000001', 2, '" + v2 + "', 9);");
+  ASSERT_EQ(error, "");
+  auto reopened = engine_->Open();
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  store_ = std::move(reopened).value();
+  registry_ = std::make_unique<service::Registry>(*store_, key_, clock_);
+  EXPECT_EQ(Digest(), now);
+  const auto report = service::Verify(*store_, key_.public_key, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  // The migrated reservations work: a movement is refused, an approval releases them.
+  EXPECT_EQ(Run("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"2"}}}).failure->refusal->check,
+            Check::kSerialsReserved);
+  registry_ = std::make_unique<service::Registry>(*store_, key_, clock_);
+  const auto approved = registry_->Execute(
+      service::Request{"proposal.approve", Json{{"id", p1}}, "someone-else", ""});
+  ASSERT_TRUE(approved.ok()) << approved.failure->Message();
+  auto read = store_->BeginRead();
+  const auto left = (*read)->ReservationsOverlapping(AccountId{1}, {1, 100}, 10).value();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].range, (SerialRange{1, 3}));
+  EXPECT_EQ(left[0].proposal, p2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),

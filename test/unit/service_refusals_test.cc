@@ -298,9 +298,11 @@ TEST_F(ServiceRefusals, RefusalAfterAWriteInABatchLeavesNoTraceAndKeepsTheOthers
   const auto stored = (*tx)->GetDocument("proposal", service::ProposalKey(id));
   ASSERT_TRUE(stored.has_value() && stored->has_value());
   EXPECT_EQ(Json::parse((*stored)->body).at("status"), "pending");
-  const auto reservation = (*tx)->GetDocument("reservation", service::ReservationKey(AccountId{1}));
-  ASSERT_TRUE(reservation.has_value() && reservation->has_value());
-  EXPECT_EQ(Json::parse((*reservation)->body).at("holds").size(), 1u);
+  const auto reserved = (*tx)->ReservationsOverlapping(AccountId{1}, SerialRange{1, 1000}, 10);
+  ASSERT_TRUE(reserved.has_value());
+  ASSERT_EQ(reserved->size(), 1u);
+  EXPECT_EQ((*reserved)[0].range, (SerialRange{30, 34}));
+  EXPECT_EQ((*reserved)[0].proposal, id);
   EXPECT_EQ(Held(*r_.store, AccountId{4}), 3);
 }
 

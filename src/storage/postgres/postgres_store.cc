@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -45,6 +46,23 @@ CREATE TABLE journal(
 CREATE UNIQUE INDEX journal_idem ON journal(idem) WHERE idem <> '';
 CREATE INDEX journal_time ON journal(time);
 )sql",
+    // 2: reservations as rows (see the SQLite engine's migration 2).
+    R"sql(
+CREATE TABLE reservations(
+  account BIGINT NOT NULL, first BIGINT NOT NULL, last BIGINT NOT NULL, proposal BIGINT NOT NULL,
+  PRIMARY KEY(account, first));
+INSERT INTO reservations
+  SELECT (d.body::jsonb ->> 'account')::bigint,
+         split_part(r.value, '-', 1)::bigint,
+         (CASE WHEN strpos(r.value, '-') > 0 THEN split_part(r.value, '-', 2) ELSE r.value END)::bigint,
+         (h.value ->> 'proposal')::bigint
+  FROM documents d
+  CROSS JOIN LATERAL jsonb_array_elements(d.body::jsonb -> 'holds') h
+  CROSS JOIN LATERAL jsonb_array_elements_text(h.value -> 'ranges') r
+  WHERE d.kind = 'reservation' AND d.version = (SELECT MAX(version) FROM documents e
+                                                WHERE e.kind = d.kind AND e.key = d.key);
+DELETE FROM documents WHERE kind = 'reservation';
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -53,6 +71,7 @@ constexpr const char* kProjectionTables[][2] = {
     {"serials", "SELECT * FROM serials ORDER BY registry"},
     {"lots", "SELECT * FROM lots ORDER BY id"},
     {"blocks", "SELECT * FROM blocks ORDER BY id"},
+    {"reservations", "SELECT * FROM reservations ORDER BY account, first"},
 };
 
 using Param = std::optional<std::string>;
@@ -551,6 +570,59 @@ class PgTransaction final : public Transaction {
                   "cancel_purpose, hold FROM blocks WHERE id > $1 ORDER BY id LIMIT $2",
                   {Int(after.value), Int(static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)))}),
         ReadBlock);
+  }
+
+  // As in the SQLite engine: one account's reservations never overlap.
+  StoreResult<std::vector<Reservation>> ReservationsOverlapping(AccountId account,
+                                                                const SerialRange& range,
+                                                                size_t limit) override {
+    return Rows<Reservation>(
+        c_->Query("SELECT account, first, last, proposal FROM reservations WHERE account = $1 "
+                  "AND first >= COALESCE((SELECT MAX(first) FROM reservations WHERE account = $1 "
+                  "AND first <= $2), $2) AND first <= $3 AND last >= $2 ORDER BY first LIMIT $4",
+                  {Int(account.value), Int(range.first), Int(range.last),
+                   Int(static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)))}),
+        [](const PgResult& r, int i) {
+          return Reservation{AccountId{r.integer(i, 0)}, SerialRange{r.integer(i, 1), r.integer(i, 2)},
+                             r.integer(i, 3)};
+        });
+  }
+
+  StoreStatus InsertReservation(const Reservation& r) override {
+    if (auto w = Writable(); !w) return w;
+    auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
+    if (!overlapping) return Fail(overlapping.error());
+    if (!overlapping->empty()) {
+      return Fail(Error{ErrorCode::kFailedPrecondition,
+                        "serials " + std::to_string(r.range.first) + "-" +
+                            std::to_string(r.range.last) + " of account " +
+                            std::to_string(r.account.value) + " overlap those reserved by proposal " +
+                            std::to_string(overlapping->front().proposal)});
+    }
+    return Done(c_->Query("INSERT INTO reservations VALUES ($1, $2, $3, $4)",
+                          {Int(r.account.value), Int(r.range.first), Int(r.range.last),
+                           Int(r.proposal)}));
+  }
+
+  StoreStatus DeleteReservation(AccountId account, int64_t first, int64_t proposal) override {
+    if (auto w = Writable(); !w) return w;
+    auto r = c_->Query("DELETE FROM reservations WHERE account = $1 AND first = $2 AND proposal = $3",
+                       {Int(account.value), Int(first), Int(proposal)});
+    if (!r) return Fail(r.error());
+    if (std::strcmp(PQcmdTuples(r->get()), "1") != 0) {
+      return Fail(Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
+                                                  " reserves no serials of account " +
+                                                  std::to_string(account.value) + " from " +
+                                                  std::to_string(first)});
+    }
+    return {};
+  }
+
+  StoreResult<int64_t> ReservingProposals(AccountId account) override {
+    auto r = c_->Query("SELECT COUNT(DISTINCT proposal) FROM reservations WHERE account = $1",
+                       {Int(account.value)});
+    if (!r) return Fail(r.error());
+    return r->integer(0, 0);
   }
 
   StoreResult<std::optional<JournalEntry>> LastEntry() override {

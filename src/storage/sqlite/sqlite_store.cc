@@ -54,6 +54,26 @@ CREATE TABLE journal(
 CREATE UNIQUE INDEX journal_idem ON journal(idem) WHERE idem <> '';
 CREATE INDEX journal_time ON journal(time);
 )sql",
+    // 2: the serials pending proposals hold, as rows (they were one JSON document per account,
+    // read and rewritten whole by every proposal and checked by every movement). The rows come
+    // from the latest version of each such document; the documents, a projection the journal
+    // replays, go.
+    R"sql(
+CREATE TABLE reservations(
+  account INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+  proposal INTEGER NOT NULL, PRIMARY KEY(account, first)) WITHOUT ROWID;
+INSERT INTO reservations
+  SELECT json_extract(d.body, '$.account'),
+         CAST(CASE WHEN instr(r.value, '-') > 0 THEN substr(r.value, 1, instr(r.value, '-') - 1)
+              ELSE r.value END AS INTEGER),
+         CAST(CASE WHEN instr(r.value, '-') > 0 THEN substr(r.value, instr(r.value, '-') + 1)
+              ELSE r.value END AS INTEGER),
+         json_extract(h.value, '$.proposal')
+  FROM documents d, json_each(d.body, '$.holds') h, json_each(h.value, '$.ranges') r
+  WHERE d.kind = 'reservation' AND d.version = (SELECT MAX(version) FROM documents e
+                                                WHERE e.kind = d.kind AND e.key = d.key);
+DELETE FROM documents WHERE kind = 'reservation';
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -62,6 +82,7 @@ constexpr const char* kProjectionTables[][2] = {
     {"serials", "SELECT * FROM serials ORDER BY registry"},
     {"lots", "SELECT * FROM lots ORDER BY id"},
     {"blocks", "SELECT * FROM blocks ORDER BY id"},
+    {"reservations", "SELECT * FROM reservations ORDER BY account, first"},
 };
 
 Error MakeError(sqlite3* db, int rc, const std::string& what) {
@@ -612,6 +633,69 @@ class SqliteTransaction final : public Transaction {
                             "LIMIT ?");
     Binder(stmt).Int(after.value).Int(static_cast<int64_t>(limit));
     return Rows<Block>(*conn_, stmt, ReadBlock, "list blocks");
+  }
+
+  // Reservations of one account never overlap, so the only one that can start before
+  // range.first and reach it is the one with the greatest first <= range.first.
+  StoreResult<std::vector<Reservation>> ReservationsOverlapping(AccountId account,
+                                                                const SerialRange& range,
+                                                                size_t limit) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT account, first, last, proposal FROM reservations WHERE account = ?1 "
+                      "AND first >= COALESCE((SELECT MAX(first) FROM reservations WHERE account = "
+                      "?1 AND first <= ?2), ?2) AND first <= ?3 AND last >= ?2 ORDER BY first "
+                      "LIMIT ?4");
+    Binder(stmt).Int(account.value).Int(range.first).Int(range.last).Int(
+        static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    return Rows<Reservation>(
+        *conn_, stmt,
+        [](sqlite3_stmt* s) {
+          return Reservation{AccountId{ColInt(s, 0)}, SerialRange{ColInt(s, 1), ColInt(s, 2)},
+                             ColInt(s, 3)};
+        },
+        "reservations overlapping");
+  }
+
+  StoreStatus InsertReservation(const Reservation& r) override {
+    if (auto w = Writable(); !w) return w;
+    auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
+    if (!overlapping) return Fail(overlapping.error());
+    if (!overlapping->empty()) {
+      const Reservation& other = overlapping->front();
+      return Fail(Error{ErrorCode::kFailedPrecondition,
+                        "serials " + std::to_string(r.range.first) + "-" +
+                            std::to_string(r.range.last) + " of account " +
+                            std::to_string(r.account.value) + " overlap those reserved by proposal " +
+                            std::to_string(other.proposal)});
+    }
+    PREPARE_OR_RETURN(stmt, "INSERT INTO reservations VALUES (?, ?, ?, ?)");
+    Binder(stmt).Int(r.account.value).Int(r.range.first).Int(r.range.last).Int(r.proposal);
+    return Run(*conn_, stmt, "insert reservation");
+  }
+
+  StoreStatus DeleteReservation(AccountId account, int64_t first, int64_t proposal) override {
+    if (auto w = Writable(); !w) return w;
+    PREPARE_OR_RETURN(stmt,
+                      "DELETE FROM reservations WHERE account = ? AND first = ? AND proposal = ?");
+    Binder(stmt).Int(account.value).Int(first).Int(proposal);
+    if (auto s = Run(*conn_, stmt, "delete reservation"); !s) return s;
+    if (sqlite3_changes(conn_->db()) != 1) {
+      return Fail(Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
+                                                  " reserves no serials of account " +
+                                                  std::to_string(account.value) + " from " +
+                                                  std::to_string(first)});
+    }
+    return {};
+  }
+
+  StoreResult<int64_t> ReservingProposals(AccountId account) override {
+    PREPARE_OR_RETURN(stmt,
+                      "SELECT COUNT(DISTINCT proposal) FROM reservations WHERE account = ?");
+    Binder(stmt).Int(account.value);
+    auto row = OneRow<int64_t>(*conn_, stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
+                               "reserving proposals");
+    if (!row) return Fail(row.error());
+    return row->value_or(0);
   }
 
   StoreResult<std::optional<JournalEntry>> LastEntry() override {
