@@ -309,6 +309,12 @@ int RunCli(int argc, char** argv) {
   holdings->add_option("account", hold_account, "account number")->required();
   holdings->add_option("--as-of", hold_date, "a date YYYY-MM-DD (end of day, UTC) or time");
   holdings->add_option("--at-sequence", hold_seq, "a journal sequence");
+  int64_t h_after = 0, h_limit = static_cast<int64_t>(kPageSizeMax);
+  holdings->add_option("--after", h_after,
+                       "blocks whose first serial is above this (the next_after of the last page)")
+      ->check(CLI::NonNegativeNumber);
+  holdings->add_option("--limit", h_limit, "at most this many blocks (1..1000, default 1000)")
+      ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
 
   std::string trace_serial, trace_registry = "JPN01";
   auto* trace = app.add_subcommand("trace", "the lineage of a serial number or ITMO identifier");
@@ -477,7 +483,9 @@ int RunCli(int argc, char** argv) {
     std::optional<std::string> date;
     if (holdings->count("--at-sequence") > 0) at = Sequence{hold_seq};
     if (!hold_date.empty()) date = hold_date;
-    return PrintResult(service::Holdings(*s.store, AccountId{hold_account}, at, date), json);
+    return PrintResult(service::Holdings(*s.store, AccountId{hold_account}, at, date, h_after,
+                                         static_cast<size_t>(h_limit)),
+                       json);
   }
   if (trace->parsed()) {
     if (const auto itmo = ParseItmoId(trace_serial)) {

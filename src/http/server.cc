@@ -589,7 +589,10 @@ struct Server::Impl {
       if (!seq) return ErrorReply(Check::kFieldInvalid, "as_of_sequence must be an integer");
       as_of_sequence = Sequence{*seq};
     }
-    return FromResult(service::Holdings(store, AccountId{*id}, as_of_sequence, as_of));
+    Page page{0, static_cast<int64_t>(kPageSizeMax)};
+    if (auto error = ReadPage(call, "a serial number (>= 0)", page)) return *error;
+    return FromResult(service::Holdings(store, AccountId{*id}, as_of_sequence, as_of, page.after,
+                                        static_cast<size_t>(page.limit)));
   }
 
   Reply Trace(const Call& call) {
@@ -943,7 +946,9 @@ struct Server::Impl {
     Add("GET", "/v1/accounts/{id}", Access::kToken, "One account.",
         [this](Call& call) { return Account(call); });
     Add("GET", "/v1/accounts/{id}/holdings", Access::kToken,
-        "Holdings now, or ?as_of=DATE|TIME, or ?as_of_sequence=N.",
+        "Holdings now, or ?as_of=DATE|TIME, or ?as_of_sequence=N; blocks by first serial, "
+        "?after=SERIAL&limit=N (1..1000, default 1000); total and block_count cover every "
+        "page; next_after, when present, is the after of the next page.",
         [this](Call& call) { return Holdings(call); });
     Add("GET", "/v1/lots", Access::kPublic,
         "Issuance lots (public issuance data), ?after=ID&limit=N (1..1000, default 1000); "

@@ -21,20 +21,17 @@ std::string EndOf(const std::string& time) {
 }  // namespace
 
 CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<Sequence> as_of,
-                             std::optional<std::string> as_of_time) {
+                             std::optional<std::string> as_of_time, int64_t after_first,
+                             size_t limit) {
+  limit = std::clamp<size_t>(limit, 1, kPageSizeMax);
   ASSIGN_OR_RETURN(auto tx, Read(store));
   ASSIGN_OR_RETURN(const Account account, LoadAccount(*tx, account_id));
-  std::vector<Block> blocks;
   if (as_of_time) {
     ASSIGN_OR_RETURN(as_of, Lift(tx->SequenceAtTime(EndOf(*as_of_time))));
   }
-  if (as_of) {
-    ASSIGN_OR_RETURN(blocks, Lift(tx->BlocksAsOf(account.id, *as_of)));
-  } else {
-    ASSIGN_OR_RETURN(blocks, Lift(tx->LiveBlocks(account.id, BlockFilter{}, SIZE_MAX >> 1)));
-  }
+  ASSIGN_OR_RETURN(const auto blocks, Lift(tx->HoldingPage(account.id, as_of, after_first, limit)));
+  ASSIGN_OR_RETURN(const auto total, Lift(tx->HoldingTotal(account.id, as_of)));
   Json rows = Json::array();
-  int64_t total = 0;
   std::map<int64_t, IssuanceLot> lots;
   for (const Block& b : blocks) {
     if (!lots.count(b.lot.value)) {
@@ -48,9 +45,12 @@ CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<S
     row["itmo"] = lot.itmo;
     row["cooperative_approach"] = lot.cooperative_approach.value;
     rows.push_back(row);
-    total += b.range.Count().tonnes;
   }
-  Json out = {{"account", AccountJson(account)}, {"total", total}, {"blocks", rows}};
+  Json out = {{"account", AccountJson(account)},
+              {"total", total.second},
+              {"block_count", total.first},
+              {"blocks", rows}};
+  if (blocks.size() == limit) out["next_after"] = blocks.back().range.first;
   if (as_of) out["as_of_sequence"] = as_of->value;
   return out;
 }

@@ -5,15 +5,20 @@
 #include <optional>
 #include <string>
 
+#include "core/limits.h"
 #include "service/command.h"
 
 namespace registry::service {
 
-// Holdings of one account: its live blocks (or those live at `as_of`, a sequence) grouped with
-// their lot attributes, and the total. `as_of_time` (ISO date or time) is resolved to the last
+// Holdings of one account, a page at a time: its live blocks (or those live at `as_of`, a
+// sequence) with first serial > `after_first`, ascending by first serial, at most `limit`
+// (capped at kPageSizeMax), each with its lot's attributes; and the whole holding's "total"
+// tonnes and "block_count". "next_after", present only when the page is full, is the
+// `after_first` of the next page. `as_of_time` (ISO date or time) is resolved to the last
 // sequence at or before the end of that moment.
 CommandResult<Json> Holdings(Store& store, AccountId account, std::optional<Sequence> as_of,
-                             std::optional<std::string> as_of_time);
+                             std::optional<std::string> as_of_time, int64_t after_first = 0,
+                             size_t limit = kPageSizeMax);
 
 // The lineage of a serial: every block that ever held it, oldest first, with the lot it came
 // from. The ITMO identifier is given when the lot is an ITMO lot with a cooperative approach.

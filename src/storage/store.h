@@ -139,6 +139,14 @@ class Transaction {
                                                                 const SerialRange& range) = 0;
   // Blocks of an account live at `at`: created <= at and (not closed or closed > at).
   virtual StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) = 0;
+  // One page of an account's holding: its blocks live now (`at` unset) or live at `at`, with
+  // first serial > `after_first`, ascending by first serial, at most `limit`. The live page
+  // follows an index; the page at `at` reads the account's blocks created up to `at`.
+  virtual StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
+                                                      int64_t after_first, size_t limit) = 0;
+  // The number of blocks and tonnes of that holding (summed by the engine).
+  virtual StoreResult<std::pair<int64_t, int64_t>> HoldingTotal(AccountId account,
+                                                                std::optional<Sequence> at) = 0;
   // Every block, live or closed, whose range holds `serial` in `registry`, oldest first.
   virtual StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
                                                               int64_t serial) = 0;

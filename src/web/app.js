@@ -326,14 +326,22 @@ async function pageConsole(main) {
   main.append(el("h1", {}, t("console.title")), el("button", { class: "secondary", onclick: () => { sessionStorage.removeItem("token"); route(); } }, t("console.signout")), status);
   const accounts = await listOf("/v1/accounts", "accounts");
   const holdings = el("div", { id: "holdings" });
-  const show = async id => {
-    const r = await api("GET", `/v1/accounts/${id}/holdings`);
+  // The server pages an account's blocks (1,000 at a time, by first serial): the first page is
+  // shown, and each click on "more" fetches the next one and adds it.
+  const show = async (id, after = 0, shown = []) => {
+    const r = await api("GET", `/v1/accounts/${id}/holdings` + (after ? `?after=${after}` : ""));
     holdings.replaceChildren();
     if (r.status !== 200) { holdings.append(message(errorText(r), false)); return; }
+    const blocks = shown.concat(r.body.blocks);
     holdings.append(el("h2", {}, `${t("console.holdings")}: ${r.body.account.name} (${fmt(r.body.total)} t)`),
+      el("p", { id: "holdings-count" }, `${fmt(blocks.length)} / ${fmt(r.body.block_count)} ${t("console.blocks")}`),
       pagedTable([{ key: "first", label: "Serials", render: b => `${b.first}–${b.last}` }, { key: "quantity", label: "Quantity", num: true },
-        { key: "project", label: "Project" }, { key: "vintage", label: "Vintage" }, { key: "itmo", label: "ITMO", render: b => b.itmo ? "yes" : "no" }],
-      r.body.blocks, "holdings-table"));
+        { key: "project", label: "Project" }, { key: "vintage", label: "Vintage" }, { key: "itmo", label: "ITMO", render: b => b.itmo ? "yes" : "no" },
+        { key: "held_inconsistent", label: "Held", render: b => b.held_inconsistent ? "held" : "" }],
+      blocks, "holdings-table"));
+    if (r.body.next_after !== undefined) {
+      holdings.append(el("button", { class: "secondary", id: "holdings-more", onclick: () => show(id, r.body.next_after, blocks) }, t("console.more")));
+    }
   };
   main.append(el("h2", {}, t("console.accounts")), pagedTable([
     { key: "id", label: "Account", num: true }, { key: "registry", label: "Registry" }, { key: "type", label: "Type" },

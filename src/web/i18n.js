@@ -18,7 +18,7 @@ window.I18N = {
     "console.token": "API token", "console.signout": "Sign out", "console.accounts": "Accounts",
     "console.holdings": "Holdings", "console.propose": "Propose a movement", "console.proposals": "Proposals",
     "console.approve": "Approve", "console.reject": "Reject", "console.command": "Run a registry command",
-    "console.issue": "Issue credits", "prev": "Previous", "next": "Next", "page": "Page",
+    "console.issue": "Issue credits", "console.blocks": "blocks", "console.more": "More blocks", "prev": "Previous", "next": "Next", "page": "Page",
     loading: "Loading…", none: "Nothing to show.",
   },
   ja: {
@@ -28,6 +28,7 @@ window.I18N = {
     "nav.reports": "報告", "nav.console": "管理コンソール",
     "statistics.entities": "法人等保有口座の情報", "statistics.types": "口座種別ごとのJCMクレジット量",
     "statistics.annual": "JCMクレジットの年間取引概要 (tCO2)",
-    "console.approve": "承認", "console.reject": "却下", prev: "前へ", next: "次へ",
+    "console.approve": "承認", "console.reject": "却下", "console.blocks": "ブロック",
+    "console.more": "次のブロック", prev: "前へ", next: "次へ",
   },
 };

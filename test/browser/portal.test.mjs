@@ -2,7 +2,8 @@
 // jcmreg, add two account representatives, start `jcmreg serve` on a free loopback port, and drive
 // Debian's chromium (headless, through playwright-core) through: the public overview, the
 // four-eyes flow (A proposes a transfer, B approves, the public totals change), a serial lookup
-// through its lineage, and an AEF download. Screenshots go to test-artifacts/browser/.
+// through its lineage, an AEF download, and an account of more than 1,000 blocks (the server's
+// page) whose holdings come a page at a time. Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -16,7 +17,7 @@ const jcmreg = process.env.JCMREG || join(root, "build/src/jcmreg");
 const artifacts = join(root, "test-artifacts/browser");
 const work = mkdtempSync(join(tmpdir(), "jcm-portal-"));
 const db = join(work, "registry.db");
-let server, browser, base, tokenA, tokenB;
+let server, browser, base, tokenA, tokenB, tokenAdmin;
 
 function run(...args) {
   return execFileSync(jcmreg, args, { cwd: root, encoding: "utf8" }).trim();
@@ -27,6 +28,7 @@ before(async () => {
   run("--db", db, "demo", "--data", join(root, "data/jcm"));
   tokenA = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.a", "--quiet");
   tokenB = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.b", "--quiet");
+  tokenAdmin = run("user", "add", "--db", db, "--role", "administrator", "--scope", "*", "--name", "admin", "--quiet");
   server = spawn(jcmreg, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"], { cwd: root });
   base = await new Promise((resolveUrl, reject) => {
     let out = "";
@@ -150,4 +152,42 @@ test("the AEF workbook downloads as an XLSX file", async () => {
   assert.equal(bytes.subarray(0, 2).toString(), "PK");  // An XLSX file is a ZIP archive.
   await page.screenshot({ path: join(artifacts, "06-reports.png"), fullPage: true });
   await context.close();
+});
+
+test("an account's holdings of more than one page come a page at a time", async () => {
+  // Holding every other serial of account 1's largest block splits it into more than 1,000 blocks.
+  const call = async (method, path, body) => {
+    const r = await fetch(base + path, { method, headers: { Authorization: `Bearer ${tokenAdmin}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: await r.json() };
+  };
+  const held = await call("GET", "/v1/accounts/1/holdings");
+  assert.equal(held.status, 200);
+  const largest = held.body.blocks.reduce((a, b) => (b.quantity > a.quantity ? b : a));
+  assert.ok(largest.quantity > 1100, JSON.stringify(largest));
+  for (let k = 0; k < 520; k++) {
+    let r = await call("POST", "/v1/commands/block.hold", { account: 1, ranges: [String(largest.first + 1 + 2 * k)], hold: true });
+    if (r.status === 429) {  // The server's rate limit (a burst of 400): wait for the bucket.
+      await new Promise(done => setTimeout(done, 1000));
+      r = await call("POST", "/v1/commands/block.hold", { account: 1, ranges: [String(largest.first + 1 + 2 * k)], hold: true });
+    }
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const after = await call("GET", "/v1/accounts/1/holdings?limit=1");
+  const count = after.body.block_count;
+  assert.ok(count > 1000, String(count));
+  assert.equal(after.body.total, held.body.total);  // Holding moves nothing.
+
+  const page = await browser.newPage();
+  await signIn(page, tokenA);
+  await page.click("#accounts tbody tr:first-child button");
+  await page.waitForSelector("#holdings-count", { timeout: 10000 });
+  const fmt = n => n.toLocaleString("en-US");
+  assert.equal(await page.textContent("#holdings-count"), `${fmt(1000)} / ${fmt(count)} blocks`);
+  await page.click("#holdings-more");
+  await page.waitForFunction(c => document.getElementById("holdings-count")?.textContent.startsWith(c),
+    `${fmt(count)} /`, { timeout: 10000 });
+  assert.equal(await page.$("#holdings-more"), null);  // The last page.
+  await page.screenshot({ path: join(artifacts, "07-holdings-pages.png"), fullPage: true });
+  await page.close();
 });

@@ -439,6 +439,57 @@ TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
   EXPECT_EQ(api.Get("/v1/journal?after=0&limit=2", api.admin()).body["entries"].size(), 2u);
 }
 
+TEST(HttpApi, HoldingsComeInPagesNowAndInThePast) {
+  Api api;
+  Json vintages = Json::array();
+  for (int v = 2021; v <= 2025; ++v) vintages.push_back({{"vintage", v}, {"quantity", 10}});
+  api.registry().Ok("issue", {{"account", 1}, {"vintages", vintages}});
+  auto head = [&] {
+    auto tx = api.registry().store->BeginRead();
+    return (*(*tx)->LastEntry())->sequence.value;
+  };
+  const int64_t past = head();
+  api.registry().Ok("transfer", {{"from", 1}, {"to", 4}, {"quantity", 13}});  // Splits a block.
+  // Pages of 2 give the blocks of one page of 1000, in the same order, with the same totals.
+  for (const std::string& at : {std::string(""), "&as_of_sequence=" + std::to_string(past)}) {
+    const Answer whole = api.Get("/v1/accounts/1/holdings?limit=1000" + at, api.admin());
+    ASSERT_EQ(whole.status, 200) << whole.body.dump();
+    EXPECT_FALSE(whole.body.contains("next_after"));
+    const Json& all = whole.body["blocks"];
+    ASSERT_GE(all.size(), 5u);
+    EXPECT_EQ(whole.body["block_count"], all.size());
+    int64_t sum = 0;
+    for (const Json& b : all) sum += b["quantity"].get<int64_t>();
+    EXPECT_EQ(whole.body["total"], sum);
+    std::vector<int64_t> firsts;
+    std::string path = "/v1/accounts/1/holdings?limit=2" + at;
+    for (int page = 0; page < 20; ++page) {
+      const Answer a = api.Get(path, api.admin());
+      ASSERT_EQ(a.status, 200) << a.body.dump();
+      ASSERT_LE(a.body["blocks"].size(), 2u);
+      EXPECT_EQ(a.body["total"], whole.body["total"]);
+      EXPECT_EQ(a.body["block_count"], whole.body["block_count"]);
+      for (const Json& b : a.body["blocks"]) firsts.push_back(b["first"].get<int64_t>());
+      if (!a.body.contains("next_after")) break;
+      EXPECT_EQ(a.body["next_after"], firsts.back());
+      path = "/v1/accounts/1/holdings?limit=2&after=" +
+             std::to_string(a.body["next_after"].get<int64_t>()) + at;
+    }
+    ASSERT_EQ(firsts.size(), all.size()) << at;
+    for (size_t i = 0; i < firsts.size(); ++i) EXPECT_EQ(firsts[i], all[i]["first"]) << at;
+  }
+  // The past holding is the one before the transfer: 13 t more than now.
+  const Answer now = api.Get("/v1/accounts/1/holdings", api.admin());
+  const Answer then =
+      api.Get("/v1/accounts/1/holdings?as_of_sequence=" + std::to_string(past), api.admin());
+  EXPECT_EQ(then.body["total"].get<int64_t>() - now.body["total"].get<int64_t>(), 13);
+  EXPECT_EQ(then.body["as_of_sequence"], past);
+  ExpectError(api.Get("/v1/accounts/1/holdings?limit=0", api.admin()), 400, "field_invalid");
+  ExpectError(api.Get("/v1/accounts/1/holdings?limit=1001", api.admin()), 400, "field_invalid");
+  ExpectError(api.Get("/v1/accounts/1/holdings?after=-5", api.admin()), 400, "field_invalid");
+  ExpectError(api.Get("/v1/accounts/1/holdings?after=x", api.admin()), 400, "field_invalid");
+}
+
 TEST(HttpApi, PublicReadsShowOnlyPublicData) {
   Api api;
   api.registry().Ok("entity.add", {{"name", "Company"}, {"country", "JPN"}});

@@ -365,6 +365,45 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
   EXPECT_EQ(left[0].proposal, p2);
 }
 
+TEST_P(StoreContract, HoldingPagesAndTotalsMatchTheBlocksNowAndInThePast) {
+  SetUpAccounts();
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}},
+                                             {{"vintage", 2022}, {"quantity", 50}},
+                                             {{"vintage", 2023}, {"quantity", 7}}}}});
+  const int64_t past = [&] {
+    auto tx = store_->BeginRead();
+    return (*(*tx)->LastEntry())->sequence.value;
+  }();
+  Ok("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"20-29"}}});
+  Ok("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"120-121"}}});
+  auto read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  Transaction& t = **read;
+  for (const std::optional<Sequence> at : {std::optional<Sequence>(), std::optional(Sequence{past})}) {
+    const std::vector<Block> expected =
+        at ? t.BlocksAsOf(AccountId{1}, *at).value()
+           : t.LiveBlocks(AccountId{1}, BlockFilter{}, 1000).value();
+    int64_t tonnes = 0;
+    for (const Block& b : expected) tonnes += b.range.Count().tonnes;
+    EXPECT_EQ(tonnes, at ? 157 : 145);
+    const auto total = t.HoldingTotal(AccountId{1}, at).value();
+    EXPECT_EQ(total.first, static_cast<int64_t>(expected.size()));
+    EXPECT_EQ(total.second, tonnes);
+    std::vector<int64_t> ids;
+    int64_t after = 0;
+    for (int page = 0; page < 10; ++page) {
+      const auto blocks = t.HoldingPage(AccountId{1}, at, after, 2).value();
+      for (const Block& b : blocks) ids.push_back(b.id.value);
+      if (blocks.size() < 2) break;
+      after = blocks.back().range.first;
+    }
+    ASSERT_EQ(ids.size(), expected.size());
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], expected[i].id.value);
+  }
+  EXPECT_EQ(t.HoldingTotal(AccountId{3}, std::nullopt).value(), std::make_pair(int64_t{0}, int64_t{0}));
+  EXPECT_TRUE(t.HoldingPage(AccountId{3}, std::nullopt, 0, 10).value().empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -534,6 +534,37 @@ class PgTransaction final : public Transaction {
         ReadBlock);
   }
 
+  StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
+                                              int64_t after_first, size_t limit) override {
+    const int64_t n = static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX));
+    if (!at) {
+      return Rows<Block>(
+          c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
+                    "cancel_purpose, hold FROM blocks WHERE account = $1 AND closed IS NULL AND "
+                    "first > $2 ORDER BY first LIMIT $3",
+                    {Int(account.value), Int(after_first), Int(n)}),
+          ReadBlock);
+    }
+    return Rows<Block>(
+        c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
+                  "cancel_purpose, hold FROM blocks WHERE account = $1 AND created <= $2 AND "
+                  "(closed IS NULL OR closed > $2) AND first > $3 ORDER BY first LIMIT $4",
+                  {Int(account.value), Int(at->value), Int(after_first), Int(n)}),
+        ReadBlock);
+  }
+
+  StoreResult<std::pair<int64_t, int64_t>> HoldingTotal(AccountId account,
+                                                        std::optional<Sequence> at) override {
+    auto r = at ? c_->Query("SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
+                            "WHERE account = $1 AND created <= $2 AND (closed IS NULL OR closed > $2)",
+                            {Int(account.value), Int(at->value)})
+                : c_->Query("SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
+                            "WHERE account = $1 AND closed IS NULL",
+                            {Int(account.value)});
+    if (!r) return Fail(r.error());
+    return std::make_pair(r->integer(0, 0), r->integer(0, 1));
+  }
+
   StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) override {
     return Rows<Block>(
         c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "

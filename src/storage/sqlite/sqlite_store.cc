@@ -607,6 +607,44 @@ class SqliteTransaction final : public Transaction {
     return Rows<Block>(*conn_, stmt, ReadBlock, "blocks as of");
   }
 
+  StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
+                                              int64_t after_first, size_t limit) override {
+    const int64_t n = static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX));
+    if (!at) {
+      PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                              "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
+                              "closed IS NULL AND first > ?2 ORDER BY first LIMIT ?3");
+      Binder(stmt).Int(account.value).Int(after_first).Int(n);
+      return Rows<Block>(*conn_, stmt, ReadBlock, "holding page");
+    }
+    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
+                            "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
+                            "created <= ?2 AND (closed IS NULL OR closed > ?2) AND first > ?3 "
+                            "ORDER BY first LIMIT ?4");
+    Binder(stmt).Int(account.value).Int(at->value).Int(after_first).Int(n);
+    return Rows<Block>(*conn_, stmt, ReadBlock, "holding page as of");
+  }
+
+  StoreResult<std::pair<int64_t, int64_t>> HoldingTotal(AccountId account,
+                                                        std::optional<Sequence> at) override {
+    const auto read = [](sqlite3_stmt* s) { return std::make_pair(ColInt(s, 0), ColInt(s, 1)); };
+    sqlite3_stmt* stmt = nullptr;
+    if (!at) {
+      PREPARE_OR_RETURN(live, "SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
+                              "WHERE account = ? AND closed IS NULL");
+      Binder(live).Int(account.value);
+      stmt = live;
+    } else {
+      PREPARE_OR_RETURN(past, "SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
+                              "WHERE account = ?1 AND created <= ?2 AND (closed IS NULL OR closed > ?2)");
+      Binder(past).Int(account.value).Int(at->value);
+      stmt = past;
+    }
+    auto row = OneRow<std::pair<int64_t, int64_t>>(*conn_, stmt, read, "holding total");
+    if (!row) return Fail(row.error());
+    return row->value_or(std::make_pair(int64_t{0}, int64_t{0}));
+  }
+
   StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
                                                       int64_t serial) override {
     PREPARE_OR_RETURN(stmt,
