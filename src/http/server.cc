@@ -750,8 +750,15 @@ struct Server::Impl {
     if (call.req.has_param("version")) request.version = call.req.get_param_value("version");
     auto wb = report::BuildAef(store, request);
     if (!wb) return FailureReply(wb.error());
-    report::AefWorkbook view = *wb;
-    const size_t hidden = disclose ? 0 : report::RedactConfidential(view);
+    // The public view is a redacted copy, made only when the Party claimed something
+    // confidential (a workbook takes about 1 KiB per row).
+    std::optional<report::AefWorkbook> redacted;
+    size_t hidden = 0;
+    if (!disclose && !wb->confidential.empty()) {
+      redacted = *wb;
+      hidden = report::RedactConfidential(*redacted);
+    }
+    const report::AefWorkbook& view = redacted ? *redacted : *wb;
     if (checks_only) {
       // The checks run on the values; their problems name values, so a public caller gets only
       // the status and the number of problems when anything of the AEF is confidential.

@@ -83,6 +83,21 @@ struct Reservation {
   int64_t proposal = 0;
 };
 
+// The errors both engines give for reservations: an overlap (kFailedPrecondition) and a
+// reservation that is not there (kNotFound).
+inline Error ReservationOverlapError(const Reservation& r, int64_t other_proposal) {
+  return Error{ErrorCode::kFailedPrecondition,
+               "serials " + std::to_string(r.range.first) + "-" + std::to_string(r.range.last) +
+                   " of account " + std::to_string(r.account.value) +
+                   " overlap those reserved by proposal " + std::to_string(other_proposal)};
+}
+inline Error ReservationMissingError(AccountId account, int64_t first, int64_t proposal) {
+  return Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
+                                         " reserves no serials of account " +
+                                         std::to_string(account.value) + " from " +
+                                         std::to_string(first)};
+}
+
 // Filter for the live blocks of one account. Unset fields match everything.
 struct BlockFilter {
   std::optional<ProjectRef> project;

@@ -624,11 +624,7 @@ class PgTransaction final : public Transaction {
     auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
     if (!overlapping) return Fail(overlapping.error());
     if (!overlapping->empty()) {
-      return Fail(Error{ErrorCode::kFailedPrecondition,
-                        "serials " + std::to_string(r.range.first) + "-" +
-                            std::to_string(r.range.last) + " of account " +
-                            std::to_string(r.account.value) + " overlap those reserved by proposal " +
-                            std::to_string(overlapping->front().proposal)});
+      return Fail(ReservationOverlapError(r, overlapping->front().proposal));
     }
     return Done(c_->Query("INSERT INTO reservations VALUES ($1, $2, $3, $4)",
                           {Int(r.account.value), Int(r.range.first), Int(r.range.last),
@@ -641,10 +637,7 @@ class PgTransaction final : public Transaction {
                        {Int(account.value), Int(first), Int(proposal)});
     if (!r) return Fail(r.error());
     if (std::strcmp(PQcmdTuples(r->get()), "1") != 0) {
-      return Fail(Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
-                                                  " reserves no serials of account " +
-                                                  std::to_string(account.value) + " from " +
-                                                  std::to_string(first)});
+      return Fail(ReservationMissingError(account, first, proposal));
     }
     return {};
   }

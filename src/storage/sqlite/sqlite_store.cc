@@ -699,12 +699,7 @@ class SqliteTransaction final : public Transaction {
     auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
     if (!overlapping) return Fail(overlapping.error());
     if (!overlapping->empty()) {
-      const Reservation& other = overlapping->front();
-      return Fail(Error{ErrorCode::kFailedPrecondition,
-                        "serials " + std::to_string(r.range.first) + "-" +
-                            std::to_string(r.range.last) + " of account " +
-                            std::to_string(r.account.value) + " overlap those reserved by proposal " +
-                            std::to_string(other.proposal)});
+      return Fail(ReservationOverlapError(r, overlapping->front().proposal));
     }
     PREPARE_OR_RETURN(stmt, "INSERT INTO reservations VALUES (?, ?, ?, ?)");
     Binder(stmt).Int(r.account.value).Int(r.range.first).Int(r.range.last).Int(r.proposal);
@@ -718,10 +713,7 @@ class SqliteTransaction final : public Transaction {
     Binder(stmt).Int(account.value).Int(first).Int(proposal);
     if (auto s = Run(*conn_, stmt, "delete reservation"); !s) return s;
     if (sqlite3_changes(conn_->db()) != 1) {
-      return Fail(Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
-                                                  " reserves no serials of account " +
-                                                  std::to_string(account.value) + " from " +
-                                                  std::to_string(first)});
+      return Fail(ReservationMissingError(account, first, proposal));
     }
     return {};
   }
