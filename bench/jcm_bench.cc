@@ -905,6 +905,10 @@ int Scale(const Options& o) {
         filler, batch, false, 1000000);
     Note("scale  journal grown by %lld transfers in %.0f s: %.0f ops/s",
          static_cast<long long>(filler), build.seconds, build.OpsPerSecond());
+    if (!pendings.empty()) {  // The pending table came in between: the header again.
+      std::printf("\n%-12s %10s %10s %10s %14s %12s %10s\n", "blocks(other)", "xfer ops/s",
+                  "p50 us", "p99 us", "build ops/s", "journal", "RSS KiB");
+    }
     probe(held, build.OpsPerSecond());
   }
   std::printf("\n%-14s %10s %10s %10s\n", "issue quantity", "ops/s", "p50 us", "p99 us");
