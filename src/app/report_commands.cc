@@ -160,7 +160,8 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
     written = report::WriteCsvFiles(written_wb, out);
   } else if (format == "json") {
     std::ofstream file(out, std::ios::trunc);
-    file << report::WorkbookJson(written_wb) << "\n";
+    report::WriteWorkbookJson(written_wb, [&file](std::string_view text) { file << text; });
+    file << "\n";
     if (!file) written = Fail("cannot write " + out);
   } else {
     std::cerr << "usage error: --format is xlsx, csv or json\n";

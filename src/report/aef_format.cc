@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 namespace registry::report {
@@ -139,35 +140,78 @@ AefTable ConfidentialityTable(const AefWorkbook& workbook) {
   return table;
 }
 
+namespace {
+
+// Appends one CSV line (RFC 4180, CRLF) of `cells` to `out`.
+void AppendCsvLine(const std::vector<std::string>& cells, std::string& out) {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out += ',';
+    out += CsvCell(cells[i]);
+  }
+  out += "\r\n";
+}
+
+}  // namespace
+
 std::string TableCsv(const AefTable& table) {
   std::string out;
-  auto line = [&out](const std::vector<std::string>& cells) {
-    for (size_t i = 0; i < cells.size(); ++i) {
-      if (i > 0) out += ',';
-      out += CsvCell(cells[i]);
-    }
-    out += "\r\n";
-  };
-  line(table.columns);
-  for (const auto& row : table.rows) line(row);
+  AppendCsvLine(table.columns, out);
+  for (const auto& row : table.rows) AppendCsvLine(row, out);
   return out;
 }
 
-std::string WorkbookJson(const AefWorkbook& workbook) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const AefTable& table : workbook.tables) {
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    for (const auto& row : table.rows) {
-      nlohmann::ordered_json item = nlohmann::ordered_json::object();
-      for (size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
-        item[table.columns[i]] = row[i];
-      }
-      rows.push_back(item);
+// The text nlohmann-json's dump(2) gives for {table name: [row objects...], ..., "confidential":
+// [...]}, written a row at a time: a document model of a whole workbook took several times the
+// workbook's own memory (every cell a JSON value under a copy of its column's label).
+void WriteWorkbookJson(const AefWorkbook& workbook,
+                       const std::function<void(std::string_view)>& emit) {
+  // Text is handed to `emit` a row at a time; `out` holds what is not handed over yet.
+  std::string out = "{";
+  const auto flush = [&] {
+    emit(out);
+    out.clear();
+  };
+  bool first_member = true;
+  // Appends `value` dumped with indent 2 as a member at depth 1 (its lines indented by 2 more).
+  const auto member = [&](const std::string& name, const auto& items) {
+    out += first_member ? "\n  " : ",\n  ";
+    first_member = false;
+    out += nlohmann::json(name).dump() + ": ";
+    if (items.empty()) {
+      out += "[]";
+      return;
     }
-    out[table.name] = rows;
+    out += "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      out += i == 0 ? "\n    " : ",\n    ";
+      const std::string text = items[i].dump(2);
+      for (const char c : text) {
+        out += c;
+        if (c == '\n') out += "    ";  // Dumped strings hold no raw newline: lines are lines.
+      }
+      if (out.size() >= 65536) flush();
+    }
+    out += "\n  ]";
+  };
+  for (const AefTable& table : workbook.tables) {
+    // One row object at a time.
+    struct Rows {
+      const AefTable& table;
+      bool empty() const { return table.rows.empty(); }
+      size_t size() const { return table.rows.size(); }
+      nlohmann::ordered_json operator[](size_t r) const {
+        nlohmann::ordered_json item = nlohmann::ordered_json::object();
+        const auto& row = table.rows[r];
+        for (size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
+          item[table.columns[i]] = row[i];
+        }
+        return item;
+      }
+    };
+    member(table.name, Rows{table});
   }
   if (!workbook.confidential.empty()) {
-    nlohmann::ordered_json claims = nlohmann::ordered_json::array();
+    std::vector<nlohmann::ordered_json> claims;
     for (const auto& row : ConfidentialityTable(workbook).rows) {
       claims.push_back({{"table", row[0]},
                         {"column", row[1]},
@@ -176,19 +220,47 @@ std::string WorkbookJson(const AefWorkbook& workbook) {
                         {"basis", row[4]},
                         {"cells", std::stoll(row[5])}});
     }
-    out["confidential"] = claims;
+    member("confidential", claims);
   }
-  return out.dump(2);
+  out += first_member ? "}" : "\n}";
+  flush();
 }
 
+std::string WorkbookJson(const AefWorkbook& workbook) {
+  std::string out;
+  WriteWorkbookJson(workbook, [&out](std::string_view text) { out.append(text); });
+  return out;
+}
+
+namespace {
+
+// The tables a file of the workbook holds: the five, and the Confidentiality table after them
+// when the workbook has claims (`extra` keeps it alive). Pointers: a workbook is ~1 KiB a row.
+std::vector<const AefTable*> TablesOf(const AefWorkbook& workbook, std::optional<AefTable>& extra) {
+  std::vector<const AefTable*> tables;
+  for (const AefTable& table : workbook.tables) tables.push_back(&table);
+  if (!workbook.confidential.empty()) {
+    extra = ConfidentialityTable(workbook);
+    tables.push_back(&*extra);
+  }
+  return tables;
+}
+
+}  // namespace
+
 Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& path) {
-  lxw_workbook* wb = workbook_new(path.c_str());
+  // Constant memory: each row goes to a temporary file as soon as the next one starts (the rows
+  // are written in order), instead of every cell staying in memory until the file is closed;
+  // strings are then written inline rather than shared (ReadAefXlsx reads both).
+  lxw_workbook_options options{};
+  options.constant_memory = LXW_TRUE;
+  lxw_workbook* wb = workbook_new_opt(path.c_str(), &options);
   if (wb == nullptr) return Fail("cannot create " + path);
   lxw_format* bold = workbook_add_format(wb);
   format_set_bold(bold);
-  std::vector<AefTable> sheets(workbook.tables.begin(), workbook.tables.end());
-  if (!workbook.confidential.empty()) sheets.push_back(ConfidentialityTable(workbook));
-  for (const AefTable& table : sheets) {
+  std::optional<AefTable> extra;
+  for (const AefTable* sheet : TablesOf(workbook, extra)) {
+    const AefTable& table = *sheet;
     lxw_worksheet* ws = workbook_add_worksheet(wb, table.name.c_str());
     for (size_t c = 0; c < table.columns.size(); ++c) {
       worksheet_write_string(ws, 0, static_cast<lxw_col_t>(c), table.columns[c].c_str(), bold);
@@ -213,14 +285,21 @@ Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& pa
 }
 
 Status<std::string> WriteCsvFiles(const AefWorkbook& workbook, const std::string& dir) {
-  std::vector<AefTable> tables(workbook.tables.begin(), workbook.tables.end());
-  if (!workbook.confidential.empty()) tables.push_back(ConfidentialityTable(workbook));
+  std::optional<AefTable> extra;
+  const std::vector<const AefTable*> tables = TablesOf(workbook, extra);
   for (size_t i = 0; i < tables.size(); ++i) {
-    std::string name = tables[i].name;
+    std::string name = tables[i]->name;
     for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
     const std::string path = dir + "/" + std::to_string(i + 1) + "_" + name + ".csv";
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << TableCsv(tables[i]);
+    std::string line;  // A line at a time: a table may be large.
+    AppendCsvLine(tables[i]->columns, line);
+    out << line;
+    for (const auto& row : tables[i]->rows) {
+      line.clear();
+      AppendCsvLine(row, line);
+      out << line;
+    }
     if (!out) return Fail("cannot write " + path);
   }
   if (workbook.confidential.empty()) {  // No stale Confidentiality table from an earlier run.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,9 @@ std::string TableCsv(const AefTable& table);
 // "confidential": [{"table", "column", "row_key_column", "row", "basis", "cells"}, ...] when the
 // workbook carries claims.
 std::string WorkbookJson(const AefWorkbook& workbook);
+// The same text handed to `emit` in pieces as it is made (a file need not hold it in memory).
+void WriteWorkbookJson(const AefWorkbook& workbook,
+                       const std::function<void(std::string_view)>& emit);
 // Writes an XLSX workbook, one sheet per table (and a "Confidentiality" sheet after them when
 // the workbook carries claims). Returns a message on failure.
 Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& path);

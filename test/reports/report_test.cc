@@ -422,11 +422,13 @@ TEST_F(Reports, PartnerAefReadsBackFromXlsxExactlyAsFromCsv) {
 }
 
 // Writes `wb` as a partner's tool might: libxlsxwriter in constant-memory mode (inline strings,
-// no shared strings table), every integer as a number, and the dates as date serials with a date
-// format instead of dd/mm/yyyy text.
-void WritePartnerXlsx(const report::AefWorkbook& wb, const std::string& path) {
+// no shared strings table) or, with `shared_strings`, with a shared strings table as Excel
+// writes; every integer as a number, and the dates as date serials with a date format instead of
+// dd/mm/yyyy text.
+void WritePartnerXlsx(const report::AefWorkbook& wb, const std::string& path,
+                      bool shared_strings = false) {
   lxw_workbook_options options{};
-  options.constant_memory = LXW_TRUE;
+  options.constant_memory = shared_strings ? LXW_FALSE : LXW_TRUE;
   lxw_workbook* book = workbook_new_opt(path.c_str(), &options);
   ASSERT_NE(book, nullptr);
   lxw_format* date_format = workbook_add_format(book);
@@ -496,8 +498,11 @@ TEST_F(Reports, CrossPartyCheckListsAMismatchInAPartnersXlsx) {
 
 TEST_F(Reports, CorruptPartnerXlsxGivesAClearError) {
   const auto mng = Aef("MNG", 2026);
+  // The base of the broken files has a shared strings table, as Excel's files do (WriteXlsx
+  // writes strings inline).
   const std::string good = r.dir.File("good.xlsx");
-  ASSERT_TRUE(report::WriteXlsx(mng, good).ok());
+  WritePartnerXlsx(mng, good, true);
+  ASSERT_TRUE(report::ReadAefXlsx(good).has_value());
   auto error_of = [](const std::string& path) {
     const auto read = report::ReadAefXlsx(path);
     EXPECT_FALSE(read.has_value()) << path;
@@ -882,6 +887,56 @@ TEST_F(Reports, BadConfidentialityRequestsAreRefusedAndChangeNothing) {
         << response.failure->Message();
     EXPECT_EQ(StateOf(r), state) << b.args.dump();
   }
+}
+
+// WorkbookJson writes a row at a time the text a whole-document dump(2) gives: the same bytes,
+// checked against that document for empty tables, awkward strings and confidentiality claims.
+std::string WorkbookJsonAsADocument(const report::AefWorkbook& workbook) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const report::AefTable& table : workbook.tables) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const auto& row : table.rows) {
+      nlohmann::ordered_json item = nlohmann::ordered_json::object();
+      for (size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
+        item[table.columns[i]] = row[i];
+      }
+      rows.push_back(item);
+    }
+    out[table.name] = rows;
+  }
+  if (!workbook.confidential.empty()) {
+    nlohmann::ordered_json claims = nlohmann::ordered_json::array();
+    for (const auto& row : report::ConfidentialityTable(workbook).rows) {
+      claims.push_back({{"table", row[0]},
+                        {"column", row[1]},
+                        {"row_key_column", row[2]},
+                        {"row", row[3] == "(all rows)" ? "" : row[3]},
+                        {"basis", row[4]},
+                        {"cells", std::stoll(row[5])}});
+    }
+    out["confidential"] = claims;
+  }
+  return out.dump(2);
+}
+
+TEST(AefFormat, WorkbookJsonIsTheDocumentsDumpWrittenARowAtATime) {
+  report::AefWorkbook wb = report::EmptyAefWorkbook();
+  EXPECT_EQ(report::WorkbookJson(wb), WorkbookJsonAsADocument(wb));  // Five empty tables.
+  auto& submission = wb.tables[report::kSubmission];
+  submission.rows.push_back(std::vector<std::string>(submission.columns.size(), "x"));
+  auto& actions = wb.tables[report::kActions];
+  for (const std::string cell : {std::string("plain"), std::string("quote \" and \\ back"),
+                                 std::string("line\nbreak\ttab"), std::string("日本 \u00e9"),
+                                 std::string(""), std::string("{\"json\": [1, 2]}")}) {
+    actions.rows.push_back(std::vector<std::string>(actions.columns.size(), cell));
+  }
+  actions.rows.push_back({"short row"});
+  EXPECT_EQ(report::WorkbookJson(wb), WorkbookJsonAsADocument(wb));
+  wb.confidential.push_back({"Actions", actions.columns[1], "", "commercial \"secret\""});
+  wb.confidential.push_back({"Submission", submission.columns[0], "", "basis"});
+  const std::string text = report::WorkbookJson(wb);
+  EXPECT_EQ(text, WorkbookJsonAsADocument(wb));
+  EXPECT_TRUE(Json::parse(text).contains("confidential"));
 }
 
 }  // namespace
