@@ -254,6 +254,10 @@ Status<std::string> WriteXlsx(const AefWorkbook& workbook, const std::string& pa
   // strings are then written inline rather than shared (ReadAefXlsx reads both).
   lxw_workbook_options options{};
   options.constant_memory = LXW_TRUE;
+  // Its temporary files go where verify's scratch database goes: $TMPDIR, else /tmp.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string tmp = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "";
+  options.tmpdir = tmp.empty() ? nullptr : tmp.data();
   lxw_workbook* wb = workbook_new_opt(path.c_str(), &options);
   if (wb == nullptr) return Fail("cannot create " + path);
   lxw_format* bold = workbook_add_format(wb);
