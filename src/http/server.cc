@@ -338,7 +338,10 @@ struct Server::Impl {
     if (reply.content_type == "application/json") {
       res.set_content(reply.body.dump(2) + "\n", "application/json");
     } else {
-      res.set_content(reply.text, reply.content_type.c_str());
+      // Moved, not copied (set_content copies): a report can be hundreds of megabytes.
+      res.body = std::move(reply.text);
+      res.headers.erase("Content-Type");
+      res.set_header("Content-Type", reply.content_type);
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -784,7 +787,9 @@ struct Server::Impl {
     // As text, keeping the AEF's column order (a Reply's JSON body would sort the labels; and
     // Serve sends `text` only for a content type other than exactly "application/json").
     if (format == "json") {
-      return TextReply(200, "application/json; charset=utf-8", report::WorkbookJson(view) + "\n");
+      std::string text = report::WorkbookJson(view);
+      text += '\n';
+      return TextReply(200, "application/json; charset=utf-8", std::move(text));
     }
     if (format == "csv") {
       const auto table = ParseInt(call.req.get_param_value("table"));
