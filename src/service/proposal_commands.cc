@@ -96,12 +96,7 @@ CommandResult<Json> Decide(Transaction& tx, Json proposal, const std::string& st
   return proposal;
 }
 
-// Resolves a quantity to serials of `account` that no pending proposal reserves, by the split
-// rule of a direct transfer by quantity (R-ID-03; core SelectQuantity): blocks in ascending
-// serial order, the mover taking the last serials of each and the holder keeping the first. So
-// with nothing reserved a proposal reserves exactly what the direct transfer would move. Within a
-// block only its last free run is taken: a movement takes one range per block, and a quantity
-// that would need two runs of one block is refused, naming both totals.
+// Resolves a quantity to the lowest serials of `account` that no pending proposal reserves.
 CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId account,
                                                     const Json& args) {
   ASSIGN_OR_RETURN(const int64_t quantity, IntArg(args, "quantity"));
@@ -124,59 +119,40 @@ CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId a
   ASSIGN_OR_RETURN(const auto blocks, Lift(tx.LiveBlocks(account, filter, kBlocksPerMovementMax)));
   std::vector<SerialRange> taken;
   int64_t missing = quantity;
-  int64_t free_in_all = 0;  // Every unreserved serial of the blocks read, for the refusal.
+  const auto take = [&](int64_t first, int64_t last) {
+    const int64_t count = std::min(missing, last - first + 1);
+    if (count <= 0) return;
+    if (!taken.empty() && taken.back().last + 1 == first) {
+      taken.back().last = first + count - 1;
+    } else {
+      taken.push_back(SerialRange{first, first + count - 1});
+    }
+    missing -= count;
+  };
   for (const Block& block : blocks) {
     if (missing == 0) break;
     ASSIGN_OR_RETURN(const auto reserved, ReservedWithin(tx, account, block.range));
-    int64_t reserved_count = 0;
+    int64_t cursor = block.range.first;
     for (const SerialRange& r : reserved) {
-      reserved_count += std::min(r.last, block.range.last) - std::max(r.first, block.range.first) + 1;
+      if (r.last < cursor || r.first > block.range.last) continue;
+      if (r.first > cursor) take(cursor, r.first - 1);
+      cursor = std::max(cursor, r.last + 1);
     }
-    free_in_all += block.range.Count().tonnes - reserved_count;
-    // The block's last free run [run_first, run_last]: below the reservations that reach its end.
-    int64_t run_last = block.range.last;
-    int64_t run_first = block.range.first;
-    for (auto it = reserved.rbegin(); it != reserved.rend(); ++it) {
-      if (it->last >= run_last) {
-        run_last = std::min(run_last, it->first - 1);
-        continue;
-      }
-      run_first = std::max(block.range.first, it->last + 1);
-      break;
-    }
-    if (run_last < run_first) continue;
-    const int64_t count = std::min(missing, run_last - run_first + 1);
-    taken.push_back(SerialRange{run_last - count + 1, run_last});
-    missing -= count;
+    if (cursor <= block.range.last) take(cursor, block.range.last);
   }
   if (missing > 0) {
-    const int64_t found = quantity - missing;
-    std::string message = "account " + std::to_string(account.value) + " holds only " +
-                          std::to_string(found) +
-                          " matching units not reserved by a pending proposal";
-    if (free_in_all > found) {
-      message += " that one movement can take (one run of free serials per block; " +
-                 std::to_string(free_in_all) +
-                 " in all: give serial ranges, or move them in parts)";
-    }
     return Fail(Failure::Refused(Check::kQuantityAboveHolding,
-                                 message + "; " + std::to_string(quantity) + " asked"));
+                                 "account " + std::to_string(account.value) + " holds only " +
+                                     std::to_string(quantity - missing) +
+                                     " matching units not reserved by a pending proposal; " +
+                                     std::to_string(quantity) + " asked"));
   }
-  std::sort(taken.begin(), taken.end());
-  std::vector<SerialRange> merged;
-  for (const SerialRange& r : taken) {
-    if (!merged.empty() && merged.back().last + 1 == r.first) {
-      merged.back().last = r.last;
-    } else {
-      merged.push_back(r);
-    }
-  }
-  if (merged.size() > kRangesPerRequestMax) {
+  if (taken.size() > kRangesPerRequestMax) {
     return Fail(Failure::Refused(Check::kTooManyItems,
                                  "the quantity spans more than " +
                                      std::to_string(kRangesPerRequestMax) + " free ranges"));
   }
-  return merged;
+  return taken;
 }
 
 CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Context& ctx) {
