@@ -3,9 +3,8 @@
 // second user approves; the initiator can never approve.
 //
 // A proposal of a movement reserves its serial numbers: a quantity is resolved at proposal time
-// to free (unreserved) serials of the source account by the split rule of a direct transfer
-// (R-ID-03: the mover takes the last serials of each block), so two proposals can never spend
-// the same units. Reservations are rows of the store (Transaction::InsertReservation), one
+// to the lowest free (unreserved) serials of the source account, so two proposals can never
+// spend the same units. Reservations are rows of the store (Transaction::InsertReservation), one
 // per range, so a movement checks its ranges against them in O(log n) however many proposals are
 // pending; rejecting or expiring a proposal releases them, and approving releases them just
 // before the movement runs inside the same command.
