@@ -16,9 +16,11 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
@@ -402,6 +404,39 @@ TEST_P(StoreContract, HoldingPagesAndTotalsMatchTheBlocksNowAndInThePast) {
   }
   EXPECT_EQ(t.HoldingTotal(AccountId{3}, std::nullopt).value(), std::make_pair(int64_t{0}, int64_t{0}));
   EXPECT_TRUE(t.HoldingPage(AccountId{3}, std::nullopt, 0, 10).value().empty());
+}
+
+// A registry written by an older version (test/storage/testdata/README.md) opens with today's
+// code, is migrated, and verifies: its journal replays to the same answers and the migrated
+// projection equals the replayed one. Then its pending proposals still hold their serials.
+TEST(SqliteUpgrade, ARegistryOfSchema1MigratesAndVerifies) {
+  testing::TempDir dir;
+  const std::string db = dir.File("registry.db");
+  namespace fs = std::filesystem;
+  const std::string source = std::string(JCM_STORAGE_TESTDATA) + "/schema1-registry.db";
+  fs::copy_file(source, db);
+  fs::copy_file(source + ".pub", db + ".pub");
+  auto store = sqlite::Open(sqlite::Options{db, true});
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  const auto key = journal::LoadPublicKey(db);
+  ASSERT_TRUE(key.has_value()) << key.error();
+  const auto report = service::Verify(**store, *key, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_EQ(report.entries, 15);
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  auto rows = [&](int64_t account) {
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> out;
+    for (const Reservation& r :
+         (*tx)->ReservationsOverlapping(AccountId{account}, {1, 10000}, 100).value()) {
+      out.emplace_back(r.range.first, r.range.last, r.proposal);
+    }
+    return out;
+  };
+  using V = std::vector<std::tuple<int64_t, int64_t, int64_t>>;
+  EXPECT_EQ(rows(1), (V{{1, 25, 1}, {30, 40, 2}, {1200, 1200, 2}}));
+  EXPECT_EQ(rows(3), (V{{881, 887, 5}}));
+  EXPECT_TRUE((*tx)->ListDocuments("reservation", "", 10).value().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),
