@@ -96,9 +96,21 @@ CommandResult<Json> Decide(Transaction& tx, Json proposal, const std::string& st
   return proposal;
 }
 
-// Resolves a quantity to the lowest serials of `account` that no pending proposal reserves.
+// Resolves a quantity to serials of `account` that no pending proposal reserves.
+//
+// QuantityRule::kSplit (every proposal made since 2026-12-01): the split rule of a direct transfer
+// by quantity (R-ID-03; core SelectQuantity): blocks in ascending serial order, the mover taking
+// the last serials of each and the holder keeping the first, so with nothing reserved a proposal
+// reserves exactly what the direct transfer would move. Within a block only its last free run
+// is taken (a movement takes one range per block); a quantity that would need two runs of one
+// block is refused, naming both totals.
+//
+// QuantityRule::kLowest (proposals journaled before, whose payload has no "quantity_rule"): the
+// lowest free serials, kept so that those entries replay to the answers they gave.
+enum class QuantityRule { kLowest, kSplit };
+
 CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId account,
-                                                    const Json& args) {
+                                                    const Json& args, QuantityRule rule) {
   ASSIGN_OR_RETURN(const int64_t quantity, IntArg(args, "quantity"));
   if (quantity <= 0) {
     return Fail(Failure::Refused(Check::kQuantityNotPositive,
@@ -119,40 +131,75 @@ CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId a
   ASSIGN_OR_RETURN(const auto blocks, Lift(tx.LiveBlocks(account, filter, kBlocksPerMovementMax)));
   std::vector<SerialRange> taken;
   int64_t missing = quantity;
-  const auto take = [&](int64_t first, int64_t last) {
-    const int64_t count = std::min(missing, last - first + 1);
-    if (count <= 0) return;
-    if (!taken.empty() && taken.back().last + 1 == first) {
-      taken.back().last = first + count - 1;
-    } else {
-      taken.push_back(SerialRange{first, first + count - 1});
-    }
-    missing -= count;
-  };
+  int64_t free_in_all = 0;  // Every unreserved serial of the blocks read (kSplit's refusal).
   for (const Block& block : blocks) {
     if (missing == 0) break;
     ASSIGN_OR_RETURN(const auto reserved, ReservedWithin(tx, account, block.range));
-    int64_t cursor = block.range.first;
-    for (const SerialRange& r : reserved) {
-      if (r.last < cursor || r.first > block.range.last) continue;
-      if (r.first > cursor) take(cursor, r.first - 1);
-      cursor = std::max(cursor, r.last + 1);
+    if (rule == QuantityRule::kLowest) {
+      const auto take = [&](int64_t first, int64_t last) {
+        const int64_t count = std::min(missing, last - first + 1);
+        if (count <= 0) return;
+        taken.push_back(SerialRange{first, first + count - 1});
+        missing -= count;
+      };
+      int64_t cursor = block.range.first;
+      for (const SerialRange& r : reserved) {
+        if (r.last < cursor || r.first > block.range.last) continue;
+        if (r.first > cursor) take(cursor, r.first - 1);
+        cursor = std::max(cursor, r.last + 1);
+      }
+      if (cursor <= block.range.last) take(cursor, block.range.last);
+      continue;
     }
-    if (cursor <= block.range.last) take(cursor, block.range.last);
+    int64_t reserved_count = 0;
+    for (const SerialRange& r : reserved) {
+      reserved_count += std::min(r.last, block.range.last) - std::max(r.first, block.range.first) + 1;
+    }
+    free_in_all += block.range.Count().tonnes - reserved_count;
+    // The block's last free run [run_first, run_last]: below the reservations that reach its end.
+    int64_t run_last = block.range.last;
+    int64_t run_first = block.range.first;
+    for (auto it = reserved.rbegin(); it != reserved.rend(); ++it) {
+      if (it->last >= run_last) {
+        run_last = std::min(run_last, it->first - 1);
+        continue;
+      }
+      run_first = std::max(block.range.first, it->last + 1);
+      break;
+    }
+    if (run_last < run_first) continue;
+    const int64_t count = std::min(missing, run_last - run_first + 1);
+    taken.push_back(SerialRange{run_last - count + 1, run_last});
+    missing -= count;
   }
   if (missing > 0) {
+    const int64_t found = quantity - missing;
+    std::string message = "account " + std::to_string(account.value) + " holds only " +
+                          std::to_string(found) +
+                          " matching units not reserved by a pending proposal";
+    if (rule == QuantityRule::kSplit && free_in_all > found) {
+      message += " that one movement can take (one run of free serials per block; " +
+                 std::to_string(free_in_all) +
+                 " in all: give serial ranges, or move them in parts)";
+    }
     return Fail(Failure::Refused(Check::kQuantityAboveHolding,
-                                 "account " + std::to_string(account.value) + " holds only " +
-                                     std::to_string(quantity - missing) +
-                                     " matching units not reserved by a pending proposal; " +
-                                     std::to_string(quantity) + " asked"));
+                                 message + "; " + std::to_string(quantity) + " asked"));
   }
-  if (taken.size() > kRangesPerRequestMax) {
+  std::sort(taken.begin(), taken.end());
+  std::vector<SerialRange> merged;
+  for (const SerialRange& r : taken) {
+    if (!merged.empty() && merged.back().last + 1 == r.first) {
+      merged.back().last = r.last;
+    } else {
+      merged.push_back(r);
+    }
+  }
+  if (merged.size() > kRangesPerRequestMax) {
     return Fail(Failure::Refused(Check::kTooManyItems,
                                  "the quantity spans more than " +
                                      std::to_string(kRangesPerRequestMax) + " free ranges"));
   }
-  return taken;
+  return merged;
 }
 
 CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Context& ctx) {
@@ -198,7 +245,16 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
     }
     ASSIGN_OR_RETURN(reserve, RangesArg(resolved, "ranges"));
     if (reserve.empty()) {
-      ASSIGN_OR_RETURN(reserve, FreeSerials(tx, source.id, resolved));
+      ASSIGN_OR_RETURN(const auto rule_text, OptionalTextArg(args, "quantity_rule", 16));
+      QuantityRule rule = QuantityRule::kLowest;  // Absent: an entry journaled before the rule.
+      if (rule_text == std::string(kQuantityRuleSplit)) {
+        rule = QuantityRule::kSplit;
+      } else if (rule_text && *rule_text != "lowest") {
+        return Fail(Failure::Refused(Check::kFieldInvalid,
+                                     "field 'quantity_rule' is \"" +
+                                         std::string(kQuantityRuleSplit) + "\" or \"lowest\""));
+      }
+      ASSIGN_OR_RETURN(reserve, FreeSerials(tx, source.id, resolved, rule));
       resolved.erase("quantity");
       resolved.erase("project");
       resolved.erase("vintage");
@@ -291,6 +347,19 @@ std::string ProposalKey(int64_t id) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "P%012lld", static_cast<long long>(id));
   return buf;
+}
+
+std::optional<Json> WithQuantityRule(const std::string& command, const Json& args) {
+  if (command != "proposal.create" || !args.is_object() || args.contains("quantity_rule")) {
+    return std::nullopt;
+  }
+  const auto inner = args.find("args");
+  if (inner == args.end() || !inner->is_object() || !inner->contains("quantity")) {
+    return std::nullopt;
+  }
+  Json out = args;
+  out["quantity_rule"] = kQuantityRuleSplit;
+  return out;
 }
 
 bool NeedsFourEyes(const std::string& command) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/limits.h"
+#include "service/proposal.h"
 
 namespace registry::service {
 
@@ -56,7 +57,10 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
     response.failure = Failure::Refused(Check::kFieldInvalid, "the idempotency key is too long");
     return response;
   }
-  std::string payload = request.args.dump();
+  // A new proposal by quantity journals the rule that resolves it (service/proposal.h).
+  const std::optional<Json> ruled = WithQuantityRule(request.command, request.args);
+  const Json& args = ruled ? *ruled : request.args;
+  std::string payload = args.dump();
   if (!request.idempotency_key.empty()) {
     std::optional<JournalEntry> stored;
     const JournalEntry* earlier = nullptr;
@@ -89,7 +93,7 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   const JournalEntry* head = batch.Head();
   const Sequence sequence{head != nullptr ? head->sequence.value + 1 : 1};
   const Context ctx{sequence, now, request.actor};
-  auto result = ApplyCommand(tx, request.command, request.args, ctx);
+  auto result = ApplyCommand(tx, request.command, args, ctx);
   if (!result) {
     response.failure = std::move(result).error();
     return response;

@@ -170,7 +170,8 @@ TEST(HttpApi, EveryStatusCode) {
   ExpectError(api.Post("/v1/proposals/99/approve", Json::object(), bob), 404, "unknown_proposal");
   ExpectError(api.Get("/v1/accounts/99/holdings", bob), 404, "unknown_account");
   // 409: serials reserved by the pending proposal; an idempotency key reused.
-  ExpectError(api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"ranges", {"5-6"}}},
+  const Json reserved = proposal.body["result"]["reserved"][0];
+  ExpectError(api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"ranges", {reserved}}},
                        api.admin()),
               409, "serials_reserved");
   EXPECT_EQ(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, api.admin(), "k1")

@@ -333,6 +333,16 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
   Ok("proposal.reject", {{"id", p3}});
   const std::string now = Digest();
   ASSERT_NE(now.find("reservations:3 rows"), std::string::npos) << now;
+  // p2's quantity of 3 reserved the last 3 serials of the first block (the split rule).
+  const SerialRange p2_range = [&] {
+    auto tx = store_->BeginRead();
+    for (const Reservation& x :
+         (*tx)->ReservationsOverlapping(AccountId{1}, {1, 100}, 10).value()) {
+      if (x.proposal == p2) return x.range;
+    }
+    return SerialRange{0, 0};
+  }();
+  ASSERT_EQ(p2_range, (SerialRange{48, 50}));
   registry_.reset();
   store_.reset();
   // The same registry as schema 1 stored it: two versions of the document, the latest current.
@@ -340,7 +350,7 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
                          R"(,"ranges":["70-79"]}]})";
   const std::string v2 = R"({"account":1,"holds":[{"proposal":)" + std::to_string(p1) +
                          R"(,"ranges":["30-34","60"]},{"proposal":)" + std::to_string(p2) +
-                         R"(,"ranges":["1-3"]}]})";
+                         R"(,"ranges":["48-50"]}]})";
   const std::string error = engine_->Exec(
       "DROP TABLE reservations; UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
       "INSERT INTO documents VALUES ('reservation', 'A000000000001', 1, '" + v1 + "', 7), "
@@ -354,7 +364,7 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
   const auto report = service::Verify(*store_, key_.public_key, Scratch);
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
   // The migrated reservations work: a movement is refused, an approval releases them.
-  EXPECT_EQ(Run("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"2"}}}).failure->refusal->check,
+  EXPECT_EQ(Run("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"49"}}}).failure->refusal->check,
             Check::kSerialsReserved);
   registry_ = std::make_unique<service::Registry>(*store_, key_, clock_);
   const auto approved = registry_->Execute(
@@ -363,7 +373,7 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
   auto read = store_->BeginRead();
   const auto left = (*read)->ReservationsOverlapping(AccountId{1}, {1, 100}, 10).value();
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].range, (SerialRange{1, 3}));
+  EXPECT_EQ(left[0].range, (SerialRange{48, 50}));
   EXPECT_EQ(left[0].proposal, p2);
 }
 

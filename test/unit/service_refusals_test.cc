@@ -388,5 +388,127 @@ TEST_F(ServiceRefusals, AnIdempotencyKeyRepeatedWithinABatchIsFoundBeforeTheBatc
   EXPECT_EQ(report.entries, length + 3 + 20 * 5);
 }
 
+// R-ID-03 for four-eyes transfers by quantity: a proposal reserves exactly the serials a direct
+// transfer of that quantity would move (blocks in ascending order, the mover taking the last
+// serials of each, the holder keeping the first); with serials reserved it takes the last free
+// run of each block; a quantity that would need two runs of one block is refused, naming both
+// totals.
+TEST(FourEyesQuantity, AProposalReservesWhatADirectTransferWouldMove) {
+  testing::TestRegistry direct;
+  testing::TestRegistry proposed;
+  for (testing::TestRegistry* r : {&direct, &proposed}) {
+    testing::SetUpBasicRegistry(*r);
+    r->Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 30}},
+                                                  {{"vintage", 2022}, {"quantity", 50}}}}});
+  }
+  for (const int64_t quantity : {int64_t{7}, int64_t{23}, int64_t{30}, int64_t{12}}) {
+    const Json moved = direct.Ok("transfer", {{"from", 1}, {"to", 4}, {"quantity", quantity}});
+    const Json proposal = proposed.Ok(
+        "proposal.create",
+        {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"quantity", quantity}}}},
+        "alice");
+    proposed.Ok("proposal.approve", {{"id", proposal.at("id")}}, "bob");
+    EXPECT_EQ(Held(*direct.store, AccountId{4}), Held(*proposed.store, AccountId{4}));
+    // The same blocks on both sides: every live block of account 4 has the same range.
+    auto ranges = [](Store& store, AccountId account) {
+      auto tx = store.BeginRead();
+      std::vector<std::pair<int64_t, int64_t>> out;
+      for (const Block& b : (*tx)->LiveBlocks(account, BlockFilter{}, 100).value()) {
+        out.emplace_back(b.range.first, b.range.last);
+      }
+      return out;
+    };
+    EXPECT_EQ(ranges(*direct.store, AccountId{4}), ranges(*proposed.store, AccountId{4}))
+        << "quantity " << quantity << ": " << moved.dump();
+    EXPECT_EQ(ranges(*direct.store, AccountId{1}), ranges(*proposed.store, AccountId{1}));
+  }
+  // One block of 100 t in account 1 of a fresh registry: holes made by reservations.
+  testing::TestRegistry r;
+  testing::SetUpBasicRegistry(r);
+  r.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2023}, {"quantity", 100}}}}});
+  const auto blocks = [&] {
+    auto tx = r.store->BeginRead();
+    return (*tx)->LiveBlocks(AccountId{1}, BlockFilter{}, 10).value();
+  }();
+  ASSERT_EQ(blocks.size(), 1u);
+  const int64_t first = blocks[0].range.first;
+  const int64_t last = blocks[0].range.last;
+  auto propose = [&](const Json& args) {
+    Json full = args;
+    full["from"] = 1;
+    full["to"] = 4;
+    return r.Run("proposal.create", {{"command", "transfer"}, {"args", full}}, "alice");
+  };
+  // [last-9, last-5] reserved by ranges; a quantity of 5 takes the 5 above it.
+  const auto held = propose({{"ranges", {FormatSerialRange({last - 9, last - 5})}}});
+  ASSERT_TRUE(held.ok()) << held.failure->Message();
+  const auto five = propose({{"quantity", 5}});
+  ASSERT_TRUE(five.ok()) << five.failure->Message();
+  EXPECT_EQ(five.result.at("reserved"), Json::array({FormatSerialRange({last - 4, last})}));
+  // Then the run below the hole.
+  const auto three = propose({{"quantity", 3}});
+  ASSERT_TRUE(three.ok()) << three.failure->Message();
+  EXPECT_EQ(three.result.at("reserved"), Json::array({FormatSerialRange({last - 12, last - 10})}));
+  // Free now: [first, last-13], 87 units in one run: 88 is refused.
+  ASSERT_EQ(last - 13 - first + 1, 87);
+  const auto too_many = propose({{"quantity", 88}});
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.failure->refusal->check, Check::kQuantityAboveHolding);
+  // Release the 5 at the top: 92 free in two runs of one block. One movement takes one run per
+  // block, the last: 87 is refused, naming both totals; 5 is not.
+  r.Ok("proposal.reject", {{"id", five.result.at("id")}}, "bob");
+  const auto split = propose({{"quantity", 87}});
+  ASSERT_FALSE(split.ok());
+  EXPECT_EQ(split.failure->refusal->check, Check::kQuantityAboveHolding);
+  EXPECT_NE(split.failure->Message().find("holds only 5 matching units"), std::string::npos)
+      << split.failure->Message();
+  EXPECT_NE(split.failure->Message().find("92 in all"), std::string::npos)
+      << split.failure->Message();
+  EXPECT_TRUE(propose({{"quantity", 5}}).ok());
+}
+
+// The rule that resolves a proposal's quantity is journaled with it, so that a journal replays to
+// the answers it gave whatever the rule of the day: a new proposal by quantity gets "split";
+// one that names "lowest" (as every entry journaled before the split rule did by omission) gets
+// the lowest free serials; a proposal by ranges carries no rule; another value is refused.
+TEST(FourEyesQuantity, TheRuleIsJournaledWithTheProposal) {
+  testing::TestRegistry r;
+  testing::SetUpBasicRegistry(r);
+  r.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}}}}});
+  const auto payload_of = [&](int64_t sequence) {
+    auto tx = r.store->BeginRead();
+    return Json::parse((*tx)->ReadEntries(Sequence{sequence - 1}, 1).value().at(0).payload);
+  };
+  const auto split = r.Run(
+      "proposal.create",
+      {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"quantity", 10}}}}, "alice");
+  ASSERT_TRUE(split.ok()) << split.failure->Message();
+  EXPECT_EQ(payload_of(split.sequence.value).value("quantity_rule", ""), "split");
+  EXPECT_EQ(split.result.at("reserved"), Json::array({"91-100"}));
+  const auto lowest = r.Run("proposal.create",
+                            {{"command", "transfer"},
+                             {"args", {{"from", 1}, {"to", 4}, {"quantity", 10}}},
+                             {"quantity_rule", "lowest"}},
+                            "alice");
+  ASSERT_TRUE(lowest.ok()) << lowest.failure->Message();
+  EXPECT_EQ(lowest.result.at("reserved"), Json::array({"1-10"}));
+  const auto ranges = r.Run(
+      "proposal.create",
+      {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", {"50-51"}}}}},
+      "alice");
+  ASSERT_TRUE(ranges.ok()) << ranges.failure->Message();
+  EXPECT_FALSE(payload_of(ranges.sequence.value).contains("quantity_rule"));
+  r.Refused("proposal.create",
+            {{"command", "transfer"},
+             {"args", {{"from", 1}, {"to", 4}, {"quantity", 1}}},
+             {"quantity_rule", "highest"}},
+            Check::kFieldInvalid);
+  // Replayed, every answer is the same.
+  const auto report = service::Verify(*r.store, r.key.public_key, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+}
+
 }  // namespace
 }  // namespace registry
