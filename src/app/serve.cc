@@ -1,6 +1,9 @@
 // `jcmreg serve --db PATH --listen HOST:PORT` and `jcmreg user add --role ROLE --scope SCOPE`.
 #include "app/serve.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -39,17 +42,20 @@ bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::str
   return true;
 }
 
-http::Server* g_server = nullptr;
-
-void OnSignal(int) {
-  if (g_server != nullptr) g_server->Stop();
-}
-
 StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
 
 int Serve(int argc, char** argv) {
+  // SIGINT and SIGTERM are blocked in every thread (those made below inherit the mask) and taken
+  // by sigwait in this one, which then stops the server as any caller would. Stopping from a
+  // signal handler joined the listening thread while this thread was joining it too, and the
+  // process hung on SIGTERM.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::map<std::string, std::string> flags;
   if (!ParseFlags(argc, argv, 1, flags, {"--db", "--listen", "--rate"}, {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
@@ -96,14 +102,15 @@ int Serve(int argc, char** argv) {
     std::cerr << "error: " << bound.error() << "\n";
     return cli::kExitError;
   }
-  g_server = &server;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
   std::cout << "serving " << db << " at http://" << options.host << ":" << *bound
             << "/v1 (OpenAPI: /v1/openapi.json)" << std::endl;
-  server.Wait();
-  server.Stop();
-  g_server = nullptr;
+  // Until a stop signal, or the server ends by itself (looked at once a second).
+  for (;;) {
+    const timespec second{1, 0};
+    const int signal = sigtimedwait(&stop_signals, nullptr, &second);
+    if (signal == SIGINT || signal == SIGTERM || !server.Running()) break;
+  }
+  server.Stop();  // Answers what the writer holds, then returns.
   return cli::kExitOk;
 }
 

@@ -1173,9 +1173,7 @@ void Server::Stop() {
   impl_->writer.Stop();
 }
 
-void Server::Wait() {
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+bool Server::Running() const { return impl_ && impl_->http.is_running(); }
 
 std::vector<RouteInfo> Server::Routes() const {
   std::vector<RouteInfo> out;

@@ -56,8 +56,8 @@ class Server {
   Result<int, std::string> Start();
   // Stops serving, then drains and stops the writer.
   void Stop();
-  // Blocks until the server stops.
-  void Wait();
+  // True from Start until Stop (or until the listening thread ends on its own).
+  bool Running() const;
 
   std::vector<RouteInfo> Routes() const;
   Json OpenApi() const;
