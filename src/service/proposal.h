@@ -7,10 +7,11 @@
 // units. How is journaled with the proposal ("quantity_rule"): "split", the split rule of a
 // direct transfer (R-ID-03: the mover takes the last serials of each block), which
 // Registry::Execute adds to every new proposal by quantity; absent (entries journaled before
-// 2026-12-01) or "lowest", the lowest free serials, so that old journals replay as they were. Reservations are rows of the store (Transaction::InsertReservation), one
-// per range, so a movement checks its ranges against them in O(log n) however many proposals are
-// pending; rejecting or expiring a proposal releases them, and approving releases them just
-// before the movement runs inside the same command.
+// 2026-12-01) or "lowest", the lowest free serials, so that old journals replay as they were.
+// Reservations are rows of the store (Transaction::InsertReservation), one per range, so a
+// movement checks its ranges against them in O(log n) however many proposals are pending;
+// rejecting or expiring a proposal releases them, and approving releases them just before the
+// movement runs inside the same command.
 #pragma once
 
 #include <optional>

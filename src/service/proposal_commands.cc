@@ -185,7 +185,7 @@ CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId a
     return Fail(Failure::Refused(Check::kQuantityAboveHolding,
                                  message + "; " + std::to_string(quantity) + " asked"));
   }
-  std::sort(taken.begin(), taken.end());
+  // `taken` is ascending already: blocks come by first serial, each giving ranges in order.
   std::vector<SerialRange> merged;
   for (const SerialRange& r : taken) {
     if (!merged.empty() && merged.back().last + 1 == r.first) {

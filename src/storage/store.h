@@ -83,14 +83,7 @@ struct Reservation {
   int64_t proposal = 0;
 };
 
-// The errors both engines give for reservations: an overlap (kFailedPrecondition) and a
-// reservation that is not there (kNotFound).
-inline Error ReservationOverlapError(const Reservation& r, int64_t other_proposal) {
-  return Error{ErrorCode::kFailedPrecondition,
-               "serials " + std::to_string(r.range.first) + "-" + std::to_string(r.range.last) +
-                   " of account " + std::to_string(r.account.value) +
-                   " overlap those reserved by proposal " + std::to_string(other_proposal)};
-}
+// The error both engines give for a reservation that is not there (kNotFound).
 inline Error ReservationMissingError(AccountId account, int64_t first, int64_t proposal) {
   return Error{ErrorCode::kNotFound, "proposal " + std::to_string(proposal) +
                                          " reserves no serials of account " +
@@ -152,9 +145,8 @@ class Transaction {
   virtual StoreResult<std::vector<Block>> LiveBlocksOverlapping(AccountId account,
                                                                 const RegistryCode& registry,
                                                                 const SerialRange& range) = 0;
-  // Blocks of an account live at `at`: created <= at and (not closed or closed > at).
-  virtual StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) = 0;
-  // One page of an account's holding: its blocks live now (`at` unset) or live at `at`, with
+  // One page of an account's holding: its blocks live now (`at` unset) or live at `at` (created
+  // <= at and not closed or closed > at), with
   // first serial > `after_first`, ascending by first serial, at most `limit`. The live page
   // follows an index; the page at `at` reads the account's blocks created up to `at`.
   virtual StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
@@ -173,8 +165,20 @@ class Transaction {
 
   // ---- Reservations: one row per range a pending proposal holds, so that checking a movement
   // against them costs O(log n) whatever the number of pending proposals.
-  // Inserts a reservation; kFailedPrecondition if it overlaps one of the same account.
-  virtual StoreStatus InsertReservation(const Reservation& reservation) = 0;
+  // Inserts a reservation; kFailedPrecondition if it overlaps one of the same account (checked
+  // here for every engine, which then writes the row).
+  StoreStatus InsertReservation(const Reservation& r) {
+    auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
+    if (!overlapping) return Fail(overlapping.error());
+    if (!overlapping->empty()) {
+      return Fail(Error{ErrorCode::kFailedPrecondition,
+                        "serials " + std::to_string(r.range.first) + "-" +
+                            std::to_string(r.range.last) + " of account " +
+                            std::to_string(r.account.value) + " overlap those reserved by proposal " +
+                            std::to_string(overlapping->front().proposal)});
+    }
+    return InsertReservationRow(r);
+  }
   // Deletes the reservation of `account` that starts at `first` and belongs to `proposal`;
   // kNotFound if there is none.
   virtual StoreStatus DeleteReservation(AccountId account, int64_t first, int64_t proposal) = 0;
@@ -206,6 +210,10 @@ class Transaction {
   // without a savepoint per command and falls back to savepoints only when a refused command
   // had written something (service/registry.cc).
   virtual std::optional<int64_t> ChangeCount() { return std::nullopt; }
+
+ protected:
+  // Writes the row of a reservation InsertReservation has found free.
+  virtual StoreStatus InsertReservationRow(const Reservation& reservation) = 0;
 };
 
 class Store {

@@ -565,15 +565,6 @@ class PgTransaction final : public Transaction {
     return std::make_pair(r->integer(0, 0), r->integer(0, 1));
   }
 
-  StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) override {
-    return Rows<Block>(
-        c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
-                  "cancel_purpose, hold FROM blocks WHERE account = $1 AND created <= $2 AND "
-                  "(closed IS NULL OR closed > $2) ORDER BY first",
-                  {Int(account.value), Int(at.value)}),
-        ReadBlock);
-  }
-
   StoreResult<std::vector<Block>> BlocksHoldingSerial(const RegistryCode& registry,
                                                       int64_t serial) override {
     return Rows<Block>(
@@ -619,13 +610,8 @@ class PgTransaction final : public Transaction {
         });
   }
 
-  StoreStatus InsertReservation(const Reservation& r) override {
+  StoreStatus InsertReservationRow(const Reservation& r) override {
     if (auto w = Writable(); !w) return w;
-    auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
-    if (!overlapping) return Fail(overlapping.error());
-    if (!overlapping->empty()) {
-      return Fail(ReservationOverlapError(r, overlapping->front().proposal));
-    }
     return Done(c_->Query("INSERT INTO reservations VALUES ($1, $2, $3, $4)",
                           {Int(r.account.value), Int(r.range.first), Int(r.range.last),
                            Int(r.proposal)}));

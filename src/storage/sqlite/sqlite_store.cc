@@ -599,14 +599,6 @@ class SqliteTransaction final : public Transaction {
     return Rows<Block>(*conn_, stmt, ReadBlock, "live blocks overlapping");
   }
 
-  StoreResult<std::vector<Block>> BlocksAsOf(AccountId account, Sequence at) override {
-    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
-                            "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
-                            "created <= ?2 AND (closed IS NULL OR closed > ?2) ORDER BY first");
-    Binder(stmt).Int(account.value).Int(at.value);
-    return Rows<Block>(*conn_, stmt, ReadBlock, "blocks as of");
-  }
-
   StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
                                               int64_t after_first, size_t limit) override {
     const int64_t n = static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX));
@@ -694,13 +686,8 @@ class SqliteTransaction final : public Transaction {
         "reservations overlapping");
   }
 
-  StoreStatus InsertReservation(const Reservation& r) override {
+  StoreStatus InsertReservationRow(const Reservation& r) override {
     if (auto w = Writable(); !w) return w;
-    auto overlapping = ReservationsOverlapping(r.account, r.range, 1);
-    if (!overlapping) return Fail(overlapping.error());
-    if (!overlapping->empty()) {
-      return Fail(ReservationOverlapError(r, overlapping->front().proposal));
-    }
     PREPARE_OR_RETURN(stmt, "INSERT INTO reservations VALUES (?, ?, ?, ?)");
     Binder(stmt).Int(r.account.value).Int(r.range.first).Int(r.range.last).Int(r.proposal);
     return Run(*conn_, stmt, "insert reservation");
