@@ -374,6 +374,12 @@ int RunCli(int argc, char** argv) {
     std::cerr << "error: " << db << " exists; demo builds a new registry\n";
     return kExitError;
   }
+  if (demo->parsed()) {
+    if (const std::string problem = CheckDemoData(demo_data); !problem.empty()) {
+      std::cerr << "error: " << problem << "\n";
+      return kExitError;
+    }
+  }
   auto session = OpenSession(db, creating);
   if (!session) {
     std::cerr << "error: " << session.error() << "\n";

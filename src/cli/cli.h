@@ -38,6 +38,10 @@ void RegisterExtraCommand(const std::string& name, const std::string& help, Extr
 
 int RunCli(int argc, char** argv);
 
+// Why the JCM data in `data_dir` cannot make the demo (a file missing, unreadable or not CSV), or
+// "" when it can. Checked before the demo's database is created, so a bad --data leaves nothing.
+std::string CheckDemoData(const std::string& data_dir);
+
 // Builds the demo registry into `session` from the JCM data in `data_dir`; returns an exit code.
 int RunDemo(Session& session, const std::string& data_dir, bool json);
 

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/jcm_data.h"
+#include "core/nomenclature.h"
 #include "cli/import.h"
 
 namespace registry::cli {
@@ -45,11 +46,30 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
+std::string CheckDemoData(const std::string& data_dir) {
+  const std::string hint = " (jcmreg demo reads the JCM data of the repository's data/jcm; "
+                           "give its folder with --data DIR)";
+  const std::string issuances = data_dir + "/mongolia_issuances.csv";
+  const std::string text = ReadFile(issuances);
+  auto rows = ParseCsv(text);
+  if (text.empty() || !rows) {
+    return "cannot read " + issuances + (rows ? "" : ": " + rows.error()) + hint;
+  }
+  if (ReadFile(data_dir + "/projects.csv").empty()) {
+    return "cannot read " + data_dir + "/projects.csv" + hint;
+  }
+  for (const char* list : kNomenclatureLists) {
+    const std::string path = data_dir + "/../nomenclature/" + list + ".csv";
+    if (ReadFile(path).empty()) return "cannot read " + path + hint;
+  }
+  return "";
+}
+
 int RunDemo(Session& session, const std::string& data_dir, bool json) {
   const std::string path = data_dir + "/mongolia_issuances.csv";
   const std::string text = ReadFile(path);
   auto rows = ParseCsv(text);
-  if (text.empty() || !rows) {
+  if (text.empty() || !rows) {  // CheckDemoData ran first; the files changed since.
     std::cerr << "error: cannot read " << path << (rows ? "" : ": " + rows.error()) << "\n";
     return kExitError;
   }

@@ -112,6 +112,35 @@ TEST_F(DemoAef, JapansAefCrossChecksWithMongoliasXlsx) {
   EXPECT_FALSE(std::filesystem::exists(File("never.xlsx")));
 }
 
+// A demo pointed at a folder without the JCM data is refused naming the file and --data, and
+// leaves no database behind (it used to create an empty registry first, which the next run then
+// refused as existing).
+TEST(DemoCli, WithoutItsDataItIsRefusedAndCreatesNothing) {
+  testing::TempDir dir;
+  const std::string db = dir.File("demo.db");
+  const std::string data = dir.File("data");
+  std::filesystem::create_directories(data);
+  const std::string demo = std::string(JCMREG_BINARY) + " --db " + db + " demo --data " + data;
+  ShellRun refused = Shell(demo);
+  EXPECT_EQ(refused.status, 3) << refused.out;
+  EXPECT_NE(refused.out.find("cannot read " + data + "/mongolia_issuances.csv"), std::string::npos)
+      << refused.out;
+  EXPECT_NE(refused.out.find("--data DIR"), std::string::npos) << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(db));
+  EXPECT_FALSE(std::filesystem::exists(db + ".key"));
+  // The issuances alone are not enough: the projects and the nomenclature are read too.
+  std::filesystem::copy_file(std::string(JCM_SOURCE_DIR) + "/data/jcm/mongolia_issuances.csv",
+                             data + "/mongolia_issuances.csv");
+  refused = Shell(demo);
+  EXPECT_EQ(refused.status, 3) << refused.out;
+  EXPECT_NE(refused.out.find("cannot read " + data + "/projects.csv"), std::string::npos)
+      << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(db));
+  const ShellRun made = Shell(std::string(JCMREG_BINARY) + " --db " + db + " demo --data " +
+                              JCM_SOURCE_DIR + "/data/jcm");
+  EXPECT_EQ(made.status, 0) << made.out;
+}
+
 TEST(AefCli, RefusedWithoutTheInitialReportThenAllowed) {
   testing::TestRegistry r;
   testing::SetUpArticle6(r);
