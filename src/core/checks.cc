@@ -22,6 +22,9 @@ constexpr std::array kCatalogue = {
               "A list in the request has more items than allowed."},
     CheckInfo{Check::kUnknownCommand, "unknown_command", 400, "input validation",
               "The command type is not one the registry knows."},
+    CheckInfo{Check::kUnknownField, "unknown_field", 400, "input validation",
+              "The request names a field its command does not take (a misspelt optional field "
+              "would otherwise be ignored and the command do more than asked)."},
     CheckInfo{Check::kUnknownAccount, "unknown_account", 404, "JCM Common Specifications def. 2",
               "The account does not exist."},
     CheckInfo{Check::kAccountBlocked, "account_blocked", 422,

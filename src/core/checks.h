@@ -20,6 +20,7 @@ enum class Check : uint16_t {
   kRequestTooLarge = 103,
   kTooManyItems = 104,
   kUnknownCommand = 105,
+  kUnknownField = 106,
   // 2xx: references to things that must exist, or must not exist yet.
   kUnknownAccount = 200,
   kAccountBlocked = 201,

@@ -29,6 +29,7 @@
 #include "service/access.h"
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
+#include "service/fields.h"
 #include "service/ledger_write.h"
 #include "service/proposal.h"
 #include "service/queries.h"
@@ -918,12 +919,18 @@ struct Server::Impl {
           }
           return Reply{200, out, "application/json", "", std::nullopt};
         });
-    Add("GET", "/v1/commands", Access::kPublic, "The command types POST /v1/commands/{type} runs.",
+    Add("GET", "/v1/commands", Access::kPublic,
+        "The command types POST /v1/commands/{type} runs, each with the fields it takes (any "
+        "other field is refused: JCM-106 unknown_field).",
         [](Call&) {
           Json out = Json::array();
           for (const auto& [name, handler] : service::Handlers()) {
             static_cast<void>(handler);
-            out.push_back({{"type", name}, {"four_eyes", service::NeedsFourEyes(name)}});
+            Json fields = Json::array();
+            for (const std::string_view f : service::CommandFields(name)) fields.push_back(f);
+            out.push_back({{"type", name},
+                           {"four_eyes", service::NeedsFourEyes(name)},
+                           {"fields", std::move(fields)}});
           }
           return Reply{200, out, "application/json", "", std::nullopt};
         });

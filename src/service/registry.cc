@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/limits.h"
+#include "service/fields.h"
 #include "service/proposal.h"
 
 namespace registry::service {
@@ -89,6 +90,13 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
       response.replayed = true;
       return response;
     }
+  }
+  // A field no command takes is refused, on live requests only (service/fields.h); after the
+  // idempotency check, so the retry of a request journaled before the check still gets its
+  // first answer.
+  if (auto unknown = CheckFields(request.command, request.args)) {
+    response.failure = std::move(unknown);
+    return response;
   }
   const JournalEntry* head = batch.Head();
   const Sequence sequence{head != nullptr ? head->sequence.value + 1 : 1};

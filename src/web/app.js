@@ -308,13 +308,21 @@ async function consoleCommandForm(status) {
   const select = el("select", { name: "command" }, list.map(c => el("option", { value: name(c) },
     name(c) + (c.four_eyes ? " (four-eyes: becomes a proposal)" : ""))));
   const args = el("textarea", { name: "args" }, "{}");
+  // The fields the selected command takes (any other is refused: JCM-106 unknown_field).
+  const fields = el("p", { id: "command-fields", class: "muted" });
+  const showFields = () => {
+    const c = list.find(x => name(x) === select.value);
+    fields.textContent = c && Array.isArray(c.fields) ? "Fields: " + c.fields.join(", ") : "";
+  };
+  select.addEventListener("change", showFields);
+  showFields();
   const form = el("form", { id: "command-form", onsubmit: async e => {
     e.preventDefault();
     let body;
     try { body = JSON.parse(args.value); } catch (err) { status.replaceChildren(message("The arguments are not valid JSON.", false)); return; }
     const r = await api("POST", `/v1/commands/${encodeURIComponent(select.value)}`, body);
     status.replaceChildren(message(r.status < 300 ? `${select.value}: done (${r.status}).` : errorText(r), r.status < 300));
-  } }, el("h3", {}, t("console.command")), el("label", {}, "Command", select), el("label", {}, "Arguments (JSON)", args),
+  } }, el("h3", {}, t("console.command")), el("label", {}, "Command", select), el("label", {}, "Arguments (JSON)", args), fields,
     el("button", { type: "submit" }, "Run"));
   return form;
 }

@@ -124,6 +124,25 @@ test("four eyes: A proposes a transfer, A cannot approve it, B approves, the pub
   await page.close();
 });
 
+test("the command form names the fields of each command and a misspelt one is refused", async () => {
+  const page = await browser.newPage();
+  await signIn(page, tokenAdmin);
+  await page.selectOption("#command-form select[name=command]", "party.add");
+  assert.equal(await page.textContent("#command-fields"), "Fields: code, name");
+  await page.selectOption("#command-form select[name=command]", "transfer");
+  assert.equal(await page.textContent("#command-fields"), "Fields: from, to, quantity, ranges, project, vintage");
+  const before = await totals(page);
+  await signIn(page, tokenAdmin);
+  await page.selectOption("#command-form select[name=command]", "transfer");
+  await page.fill("#command-form textarea[name=args]", JSON.stringify({ from: 1, to: 4, quantity: 5, projet: "MN004" }));
+  await page.click("#command-form button[type=submit]");
+  await page.waitForSelector("#console-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#console-status"), /unknown_field.*'projet'/);
+  await page.screenshot({ path: join(artifacts, "04b-unknown-field.png"), fullPage: true });
+  assert.deepEqual(await totals(page), before);
+  await page.close();
+});
+
 test("a serial lookup shows its lineage", async () => {
   const page = await browser.newPage();
   await page.goto(base + "/#/lookup");

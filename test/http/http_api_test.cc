@@ -403,6 +403,36 @@ TEST(HttpApi, OversizedAndMalformedBodiesChangeNothing) {
   EXPECT_EQ(api.State(), before);
 }
 
+// A field the command does not take is refused with 400 JCM-106 naming it, on the resource
+// routes, the generic one and inside a proposal, and changes nothing; GET /v1/commands lists
+// each command's fields.
+TEST(HttpApi, FieldsACommandDoesNotTakeAreRefused) {
+  Api api;
+  const std::string before = api.State();
+  Answer a = api.Post("/v1/transfers", {{"from", 1}, {"to", 4}, {"quantity", 5}, {"projet", "MN004"}},
+                      api.admin());
+  ExpectError(a, 400, "unknown_field");
+  EXPECT_EQ(a.body.value("code", ""), "JCM-106");
+  EXPECT_NE(a.body.value("message", "").find("'projet'"), std::string::npos) << a.body.dump();
+  ExpectError(api.Post("/v1/commands/party.add", {{"code", "KHM"}, {"name", "Cambodia"}, {"x", 1}},
+                       api.admin()),
+              400, "unknown_field");
+  ExpectError(api.Post("/v1/parties", {{"code", "KHM"}, {"name", "Cambodia"}, {"x", 1}}, api.admin()),
+              400, "unknown_field");
+  EXPECT_EQ(api.State(), before);
+  const Answer commands = api.Get("/v1/commands");
+  ASSERT_EQ(commands.status, 200);
+  bool transfer_listed = false;
+  for (const Json& c : commands.body) {
+    EXPECT_FALSE(c.at("fields").empty()) << c.dump();
+    if (c.at("type") == "transfer") {
+      transfer_listed = true;
+      EXPECT_EQ(c.at("fields"), Json({"from", "to", "quantity", "ranges", "project", "vintage"}));
+    }
+  }
+  EXPECT_TRUE(transfer_listed);
+}
+
 // GET /v1/lots is public, so it pages: ?after=ID&limit=N, with next_after while a page is full.
 TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
   Api api;

@@ -860,8 +860,8 @@ TEST_F(Reports, BadConfidentialityRequestsAreRefusedAndChangeNothing) {
       {"report.confidential.set", with("party", "FRA"), Check::kUnknownParty, "FRA"},
       {"report.confidential.set", with("party", "J1"), Check::kFieldInvalid, "alpha-3"},
       {"report.confidential.set", with("party", nullptr), Check::kFieldMissing, "'party'"},
-      {"report.confidential.set", with("rows", "JPN-MN101-1"), Check::kFieldInvalid,
-       "field 'rows' is not an argument"},
+      {"report.confidential.set", with("rows", "JPN-MN101-1"), Check::kUnknownField,
+       "takes no field 'rows'"},
       {"report.confidential.set", with("row", ""), Check::kFieldInvalid, "'row' is empty"},
       {"report.confidential.set",
        Json{{"party", "JPN"}, {"table", "Submission"}, {"column", "Version"}, {"row", "x"},
@@ -875,7 +875,8 @@ TEST_F(Reports, BadConfidentialityRequestsAreRefusedAndChangeNothing) {
       {"report.confidential.clear",
        Json{{"party", "JPN"}, {"table", "Nope"}, {"column", "Vintage"}}, Check::kFieldInvalid,
        "'Nope'"},
-      {"report.confidential.clear", ok, Check::kFieldInvalid, "field 'basis' is not an argument"},
+      {"report.confidential.clear", ok, Check::kUnknownField,
+       "report.confidential.clear takes no field 'basis' (its fields: party, table, column, row)"},
   };
   for (const Bad& b : bad) {
     const service::Response response = r.Run(b.command, b.args);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/limits.h"
+#include "service/fields.h"
 #include "service/proposal.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -120,6 +121,59 @@ TEST_F(ServiceRefusals, RequestShape) {
   for (size_t i = 0; i <= kRangesPerRequestMax; ++i) ranges.push_back(std::to_string(30 + i));
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"ranges", ranges}},
                          Check::kTooManyItems);
+}
+
+// A field its command does not take is refused (JCM-106) naming it and the fields the command
+// takes: at the top level, in the items of "vintages", in authorization.add's "change_terms" and
+// in the command a proposal proposes. A misspelt filter used to be ignored, so the transfer
+// below moved 5 t of any project instead of refusing.
+TEST_F(ServiceRefusals, FieldsNoCommandTakes) {
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 7}, {"quantity", 5}, {"projet", "MN004"}},
+                         Check::kUnknownField);
+  const service::Response r = r_.registry->Execute(
+      service::Request{"transfer", {{"from", 1}, {"to", 7}, {"quantity", 5}, {"vintge", 2022}},
+                       "test", ""});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->Message(),
+            "transfer takes no field 'vintge' (its fields: from, to, quantity, ranges, project, "
+            "vintage)");
+  ExpectRefusedUnchanged("retire", {{"from", 1}, {"quantity", 1}, {"use_year", 2025}, {"to", 2},
+                                    {"purpose", "voluntary"}},
+                         Check::kUnknownField);
+  ExpectRefusedUnchanged("party.add", {{"code", "KHM"}, {"name", "Cambodia"}, {"colour", "red"}},
+                         Check::kUnknownField);
+  ExpectRefusedUnchanged(
+      "issue", {{"account", 1}, {"vintages", {{{"vintage", 2023}, {"quantity", 5}, {"qty", 4}}}}},
+      Check::kUnknownField);
+  ExpectRefusedUnchanged("authorization.add", {{"party", "JPN"}, {"change_terms", {{"revokation", true}}}},
+                         Check::kUnknownField);
+  const Json proposal = {{"command", "transfer"},
+                         {"args", {{"from", 1}, {"to", 7}, {"quantity", 5}, {"projet", "MN004"}}}};
+  ExpectRefusedUnchanged("proposal.create", proposal, Check::kUnknownField);
+  const service::Response p = r_.registry->Execute(service::Request{"proposal.create", proposal, "test", ""});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.failure->Message().rfind("the proposed transfer takes no field 'projet'", 0), 0u)
+      << p.failure->Message();
+  ExpectRefusedUnchanged("proposal.create", {{"command", "transfer"}, {"args", {{"from", 1}}}, {"note", "x"}},
+                         Check::kUnknownField);
+  // Each command the registry runs lists its fields, and a request with exactly those is not
+  // refused for its fields.
+  for (const auto& [command, handler] : service::Handlers()) {
+    static_cast<void>(handler);
+    const auto fields = service::CommandFields(command);
+    EXPECT_FALSE(fields.empty()) << command;
+    Json args = Json::object();
+    for (const std::string_view f : fields) args[std::string(f)] = nullptr;
+    EXPECT_FALSE(service::CheckFields(command, args).has_value()) << command;
+  }
+  // Replay goes through ApplyCommand, which does not check fields: an entry journaled before the
+  // check with a field its handler ignored replays as it was.
+  auto tx = r_.store->Begin();
+  ASSERT_TRUE(tx.has_value());
+  const auto replayed = service::ApplyCommand(
+      **tx, "party.add", {{"code", "KHM"}, {"name", "Cambodia"}, {"colour", "red"}},
+      service::Context{Sequence{1000}, "2026-01-01T00:00:00Z", "test"});
+  EXPECT_TRUE(replayed.has_value()) << replayed.error().Message();
 }
 
 TEST_F(ServiceRefusals, UnknownThings) {
