@@ -94,12 +94,19 @@ struct Call {
   Json body;  // kWrite only: the parsed object.
 };
 
+// A query parameter a route takes ("?party=JPN"); any other is refused (JCM-106).
+struct QueryParam {
+  std::string name;
+  bool required = false;
+};
+
 struct Route {
   std::string method;
   std::string path;  // OpenAPI template.
   Access access;
   std::string summary;
   std::function<Reply(Call&)> handle;
+  std::vector<QueryParam> query;
 };
 
 // Converts "/v1/accounts/{id}" to the regex "/v1/accounts/([^/]+)".
@@ -295,7 +302,26 @@ struct Server::Impl {
     std::cerr << line.dump() << "\n";
   }
 
+  // A refusal naming the first query parameter `route` does not take: a misspelt one
+  // (?asof= for ?as_of=) would otherwise be ignored and the answer be for something else.
+  static std::optional<Reply> UnknownQuery(const Route& route, const httplib::Request& req) {
+    for (const auto& [name, value] : req.params) {
+      static_cast<void>(value);
+      const bool known = std::any_of(route.query.begin(), route.query.end(),
+                                     [&name = name](const QueryParam& q) { return q.name == name; });
+      if (known) continue;
+      std::string takes;
+      for (const QueryParam& q : route.query) takes += (takes.empty() ? "" : ", ") + q.name;
+      return ErrorReply(Check::kUnknownField,
+                        route.method + " " + route.path + " takes no query parameter '" + name +
+                            "' (" + (takes.empty() ? "it takes none" : "its parameters: " + takes) +
+                            ")");
+    }
+    return std::nullopt;
+  }
+
   Reply Dispatch(const Route& route, const httplib::Request& req, std::string& actor) {
+    if (auto unknown = UnknownQuery(route, req)) return *unknown;
     Call call{req, {}, std::nullopt, nullptr};
     for (size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
     const std::string token = BearerToken(req);
@@ -672,9 +698,9 @@ struct Server::Impl {
   // ---- The route table.
 
   void Add(std::string method, std::string path, Access access, std::string summary,
-           std::function<Reply(Call&)> handle) {
+           std::function<Reply(Call&)> handle, std::vector<QueryParam> query = {}) {
     routes.push_back(Route{std::move(method), std::move(path), access, std::move(summary),
-                           std::move(handle)});
+                           std::move(handle), std::move(query)});
   }
 
   // A resource route for a command: POST path -> command with the body as arguments, path
@@ -814,19 +840,33 @@ struct Server::Impl {
       return TextReply(200, "text/csv; charset=utf-8",
                        report::TableCsv(view.tables[static_cast<size_t>(*table - 1)]));
     }
-    if (format != "xlsx") return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx");
+    if (format != "xlsx") {
+      return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx, not '" + format + "'");
+    }
     return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      [&view](const std::string& path) { return report::WriteXlsx(view, path); });
+  }
+
+  // Refuses a ?format= other than json (the default) or csv.
+  static std::optional<Reply> JsonOrCsv(const Call& call) {
+    if (!call.req.has_param("format")) return std::nullopt;
+    const std::string format = call.req.get_param_value("format");
+    if (format == "json" || format == "csv") return std::nullopt;
+    return ErrorReply(Check::kFieldInvalid, "format is json or csv, not '" + format + "'");
   }
 
   Reply AuthorizationDocument(Call& call, bool initial) {
     const auto party = ParsePartyCode(call.req.get_param_value("party"));
     const std::string ca = call.req.get_param_value("ca");
     if (!party || ca.empty()) return ErrorReply(Check::kFieldInvalid, "needs ?ca=KEY&party=P");
+    const std::string format = call.req.has_param("format") ? call.req.get_param_value("format") : "md";
+    if (format != "md" && format != "pdf") {
+      return ErrorReply(Check::kFieldInvalid, "format is md or pdf, not '" + format + "'");
+    }
     auto md = initial ? report::InitialReportMarkdown(store, ca, *party)
                       : report::AuthorizationCopyMarkdown(store, ca, *party);
     if (!md) return FailureReply(md.error());
-    if (call.req.get_param_value("format") != "pdf") {
+    if (format == "md") {
       return TextReply(200, "text/markdown; charset=utf-8", *md);
     }
     const std::string text = *md;
@@ -840,19 +880,24 @@ struct Server::Impl {
         "The AEF of a Party and year: ?party=&year=&format=json|xlsx|csv(&table=1..6). Public: "
         "fields the Party claimed confidential read \"Confidential\"; the Party's token sees "
         "them with the Confidentiality table (R-REP-07).",
-        [this](Call& call) { return Aef(call, false); });
+        [this](Call& call) { return Aef(call, false); },
+        {{"party", true}, {"year", true}, {"format"}, {"table"}, {"version"}});
     Add("GET", "/v1/reports/aef/checks", Access::kPublic,
         "The pre-consistency checks (R-CC-05) of a Party's AEF: ?party=&year=.",
-        [this](Call& call) { return Aef(call, true); });
+        [this](Call& call) { return Aef(call, true); },
+        {{"party", true}, {"year", true}, {"version"}});
     Add("GET", "/v1/reports/authorization", Access::kPublic,
         "Copy of a Party's authorization of a cooperative approach: ?ca=&party=&format=md|pdf.",
-        [this](Call& call) { return AuthorizationDocument(call, false); });
+        [this](Call& call) { return AuthorizationDocument(call, false); },
+        {{"ca", true}, {"party", true}, {"format"}});
     Add("GET", "/v1/reports/initial", Access::kPublic,
         "The initial report pack for a cooperative approach: ?ca=&party=&format=md|pdf.",
-        [this](Call& call) { return AuthorizationDocument(call, true); });
+        [this](Call& call) { return AuthorizationDocument(call, true); },
+        {{"ca", true}, {"party", true}, {"format"}});
     Add("GET", "/v1/reports/adjustments", Access::kPublic,
         "Corresponding adjustments: ?party=&ndc_period=2021-2030&format=json|csv.",
         [this](Call& call) {
+          if (auto bad = JsonOrCsv(call)) return *bad;
           const auto party = ParsePartyCode(call.req.get_param_value("party"));
           const std::string period = call.req.get_param_value("ndc_period");
           const auto first = ParseInt(period.substr(0, 4));
@@ -867,9 +912,11 @@ struct Server::Impl {
           Reply reply;
           reply.body = *report;
           return reply;
-        });
+        },
+        {{"party", true}, {"ndc_period", true}, {"format"}});
     Add("GET", "/v1/statistics/annual", Access::kPublic,
         "Annual transactions summary of JCM credits (tCO2): ?format=json|csv.", [this](Call& call) {
+          if (auto bad = JsonOrCsv(call)) return *bad;
           auto rows = report::AnnualTransactionsSummary(store);
           if (!rows) return FailureReply(rows.error());
           if (call.req.get_param_value("format") == "csv") {
@@ -878,9 +925,11 @@ struct Server::Impl {
           Reply reply;
           reply.body = *rows;
           return reply;
-        });
+        },
+        {{"format"}});
     Add("GET", "/v1/statistics/accounts", Access::kPublic,
         "Information on entity holding accounts: ?format=json|csv.", [this](Call& call) {
+          if (auto bad = JsonOrCsv(call)) return *bad;
           auto rows = report::EntityHoldingAccounts(store);
           if (!rows) return FailureReply(rows.error());
           if (call.req.get_param_value("format") == "csv") {
@@ -889,7 +938,8 @@ struct Server::Impl {
           Reply reply;
           reply.body = *rows;
           return reply;
-        });
+        },
+        {{"format"}});
   }
 
   void BuildRoutes() {
@@ -968,17 +1018,20 @@ struct Server::Impl {
         "Holdings now, or ?as_of=DATE|TIME, or ?as_of_sequence=N; blocks by first serial, "
         "?after=SERIAL&limit=N (1..1000, default 1000); total and block_count cover every "
         "page; next_after, when present, is the after of the next page.",
-        [this](Call& call) { return Holdings(call); });
+        [this](Call& call) { return Holdings(call); },
+        {{"as_of"}, {"as_of_sequence"}, {"after"}, {"limit"}});
     Add("GET", "/v1/lots", Access::kPublic,
         "Issuance lots (public issuance data), ?after=ID&limit=N (1..1000, default 1000); "
         "next_after, when present, is the after of the next page.",
-        [this](Call& call) { return Lots(call); });
+        [this](Call& call) { return Lots(call); },
+        {{"after"}, {"limit"}});
     Add("GET", "/v1/trace/{registry}/{serial}", Access::kPublic,
         "The lineage of one serial number (public, like the ITMO identifiers it shows).",
         [this](Call& call) { return Trace(call); });
     AddReportRoutes();
     Add("GET", "/v1/journal", Access::kToken, "Journal entries ?after=N&limit=M.",
-        [this](Call& call) { return Journal(call); });
+        [this](Call& call) { return Journal(call); },
+        {{"after"}, {"limit"}});
     Add("GET", "/v1/verify", Access::kToken,
         "Verifies the chain, signatures, replay and invariants.",
         [this](Call&) { return VerifyNow(); });
@@ -1053,6 +1106,12 @@ struct Server::Impl {
       for (const std::string& name : PathParams(route.path)) {
         parameters.push_back(
             {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+      }
+      for (const QueryParam& q : route.query) {
+        parameters.push_back({{"name", q.name},
+                              {"in", "query"},
+                              {"required", q.required},
+                              {"schema", {{"type", "string"}}}});
       }
       if (route.access == Access::kWrite) {
         parameters.push_back({{"name", "Idempotency-Key"},

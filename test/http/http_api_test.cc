@@ -433,6 +433,42 @@ TEST(HttpApi, FieldsACommandDoesNotTakeAreRefused) {
   EXPECT_TRUE(transfer_listed);
 }
 
+// A query parameter the route does not take is refused (400 JCM-106) naming it and the ones the
+// route takes: ?asof= (for ?as_of=) used to be ignored and gave today's holdings. A format no
+// route writes is refused too; the OpenAPI document lists each route's query parameters.
+TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
+  Api api;
+  Answer a = api.Get("/v1/accounts/1/holdings?asof=2016-01-01", api.admin());
+  ExpectError(a, 400, "unknown_field");
+  EXPECT_EQ(a.body.value("message", ""),
+            "GET /v1/accounts/{id}/holdings takes no query parameter 'asof' (its parameters: "
+            "as_of, as_of_sequence, after, limit)");
+  EXPECT_EQ(api.Get("/v1/accounts/1/holdings?as_of=2016-01-01&limit=1", api.admin()).status, 200);
+  ExpectError(api.Get("/v1/lots?limit=1&aftr=5"), 400, "unknown_field");
+  a = api.Get("/v1/totals?registry=JPN01");
+  ExpectError(a, 400, "unknown_field");
+  EXPECT_NE(a.body.value("message", "").find("(it takes none)"), std::string::npos) << a.body.dump();
+  ExpectError(api.Get("/v1/reports/aef?party=JPN&yeer=2026"), 400, "unknown_field");
+  ExpectError(api.Post("/v1/parties?dry_run=1", {{"code", "KHM"}, {"name", "Cambodia"}}, api.admin()),
+              400, "unknown_field");
+  ExpectError(api.Get("/v1/statistics/annual?format=cvs"), 400, "field_invalid");
+  EXPECT_EQ(api.Get("/v1/statistics/annual?format=json").status, 200);
+  ExpectError(api.Get("/v1/reports/adjustments?party=JPN&ndc_period=2021-2030&format=xml"), 400,
+              "field_invalid");
+  const Answer openapi = api.Get("/v1/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  std::vector<std::string> names;
+  for (const Json& p : openapi.body["paths"]["/v1/accounts/{id}/holdings"]["get"]["parameters"]) {
+    if (p.at("in") == "query") names.push_back(p.at("name"));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"as_of", "as_of_sequence", "after", "limit"}));
+  bool party_required = false;
+  for (const Json& p : openapi.body["paths"]["/v1/reports/aef"]["get"]["parameters"]) {
+    if (p.at("name") == "party") party_required = p.at("required").get<bool>();
+  }
+  EXPECT_TRUE(party_required);
+}
+
 // GET /v1/lots is public, so it pages: ?after=ID&limit=N, with next_after while a page is full.
 TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
   Api api;
