@@ -2,12 +2,16 @@
 // statistics and corresponding adjustments, from the registry with no hand work.
 #include "app/report_commands.h"
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "cli/cli.h"
 #include "report/aef_builder.h"
@@ -36,16 +40,52 @@ constexpr const char* kUsage =
     "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
     "  adjustments    --party P --ndc-period FIRST-LAST [--format json|csv]\n";
 
+// The flags each report takes besides --db; any other is a usage error (a misspelt optional
+// flag such as --tabel would otherwise be ignored and another report written).
+const std::map<std::string, std::vector<std::string>, std::less<>>& ReportFlags() {
+  static const auto* const kFlags = new std::map<std::string, std::vector<std::string>, std::less<>>{
+      {"aef", {"--party", "--year", "--out", "--format", "--version", "--submission-date",
+               "--partner", "--view"}},
+      {"authorization", {"--ca", "--party", "--out"}},
+      {"initial", {"--ca", "--party", "--out"}},
+      {"statistics", {"--format", "--table"}},
+      {"adjustments", {"--party", "--ndc-period", "--format"}},
+  };
+  return *kFlags;
+}
+
 bool ParseFlags(int argc, char** argv, std::map<std::string, std::string>& flags) {
+  const auto known = ReportFlags().find(argv[1]);
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
       std::cerr << "usage error: unexpected '" << arg << "'\n" << kUsage;
       return false;
     }
+    if (arg != "--db" && known != ReportFlags().end() &&
+        std::find(known->second.begin(), known->second.end(), arg) == known->second.end()) {
+      std::string takes = "--db";
+      for (const std::string& f : known->second) takes += ", " + f;
+      std::cerr << "usage error: report " << known->first << " takes no flag " << arg
+                << " (its flags: " << takes << ")\n";
+      return false;
+    }
     flags[arg] = argv[++i];
   }
   return true;
+}
+
+// Whether the --format of `flags` is absent or one of `allowed`; prints a usage error if not.
+bool FormatIsOneOf(std::map<std::string, std::string>& flags,
+                   std::initializer_list<const char*> allowed) {
+  if (!flags.count("--format")) return true;
+  std::string list;
+  for (const char* a : allowed) {
+    if (flags["--format"] == a) return true;
+    list += std::string(list.empty() ? "" : " or ") + a;
+  }
+  std::cerr << "usage error: --format is " << list << ", not '" << flags["--format"] << "'\n";
+  return false;
 }
 
 bool Require(const std::map<std::string, std::string>& flags,
@@ -199,7 +239,15 @@ int Document(cli::Session& s, std::map<std::string, std::string>& flags, bool in
                     : report::AuthorizationCopyMarkdown(*s.store, flags["--ca"], *party);
   if (!md) return Failed(md.error());
   const std::string out = flags["--out"];
-  if (out.size() > 4 && out.substr(out.size() - 4) == ".pdf") {
+  const auto ends_with = [&out](std::string_view end) {
+    return out.size() > end.size() && out.compare(out.size() - end.size(), end.size(), end) == 0;
+  };
+  if (!ends_with(".pdf") && !ends_with(".md")) {
+    std::cerr << "usage error: --out is FILE.pdf or FILE.md (the format follows the name), not '"
+              << out << "'\n";
+    return cli::kExitUsage;
+  }
+  if (ends_with(".pdf")) {
     auto written = report::WriteTextPdf(*md, initial ? "Initial report" : "Copy of authorization", out);
     if (!written) {
       std::cerr << "error: " << written.error() << "\n";
@@ -219,12 +267,21 @@ int Document(cli::Session& s, std::map<std::string, std::string>& flags, bool in
 
 int Statistics(cli::Session& s, std::map<std::string, std::string>& flags) {
   const std::string table = flags.count("--table") ? flags["--table"] : "annual";
+  if (table != "totals" && table != "annual" && table != "accounts") {
+    std::cerr << "usage error: --table is totals, annual or accounts, not '" << table << "'\n";
+    return cli::kExitUsage;
+  }
+  if (!FormatIsOneOf(flags, {"json", "csv"})) return cli::kExitUsage;
+  if (table == "totals" && flags["--format"] == "csv") {
+    std::cerr << "usage error: --table totals is written as JSON only\n";
+    return cli::kExitUsage;
+  }
   service::CommandResult<Json> rows =
       table == "totals"     ? service::TotalsByAccountType(*s.store)
       : table == "accounts" ? report::EntityHoldingAccounts(*s.store)
                             : report::AnnualTransactionsSummary(*s.store);
   if (!rows) return Failed(rows.error());
-  if (flags.count("--format") && flags["--format"] == "csv" && table != "totals") {
+  if (flags.count("--format") && flags["--format"] == "csv") {
     std::cout << report::RowsCsv(*rows);
   } else {
     std::cout << rows->dump(2) << "\n";
@@ -236,11 +293,19 @@ int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (!Require(flags, {"--party", "--ndc-period"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
   const std::string period = flags["--ndc-period"];
-  if (!party || period.size() != 9 || period[4] != '-') {
+  int first = 0;
+  int last = 0;
+  const auto year = [&period](size_t at, int& out) {
+    const auto [end, ec] = std::from_chars(period.data() + at, period.data() + at + 4, out);
+    return ec == std::errc() && end == period.data() + at + 4;
+  };
+  if (!party || period.size() != 9 || period[4] != '-' || !year(0, first) || !year(5, last) ||
+      last < first) {
     std::cerr << "usage error: --party P --ndc-period FIRST-LAST (e.g. 2021-2030)\n";
     return cli::kExitUsage;
   }
-  auto report = service::AdjustmentsReportJson(*s.store, *party, std::stoi(period.substr(0, 4)));
+  if (!FormatIsOneOf(flags, {"json", "csv"})) return cli::kExitUsage;
+  auto report = service::AdjustmentsReportJson(*s.store, *party, first);
   if (!report) return Failed(report.error());
   if (flags.count("--format") && flags["--format"] == "csv") {
     std::cout << service::AdjustmentsCsv(*report);

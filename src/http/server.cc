@@ -605,15 +605,7 @@ struct Server::Impl {
     }
     std::optional<std::string> as_of;
     std::optional<Sequence> as_of_sequence;
-    if (call.req.has_param("as_of")) {
-      as_of = call.req.get_param_value("as_of");
-      static const std::regex kTime(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?)");
-      if (!std::regex_match(*as_of, kTime)) {
-        return ErrorReply(Check::kFieldInvalid,
-                          "as_of must be a date like 2026-12-31 or a time like "
-                          "2026-12-31T09:00:00Z");
-      }
-    }
+    if (call.req.has_param("as_of")) as_of = call.req.get_param_value("as_of");  // Checked by Holdings.
     if (call.req.has_param("as_of_sequence")) {
       const auto seq = ParseInt(call.req.get_param_value("as_of_sequence"));
       if (!seq) return ErrorReply(Check::kFieldInvalid, "as_of_sequence must be an integer");

@@ -1,9 +1,11 @@
 #include "service/queries.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "core/itmo_id.h"
+#include "core/jcm_data.h"
 #include "core/limits.h"
 #include "journal/chain.h"
 #include "service/ledger_write.h"
@@ -18,6 +20,22 @@ std::string EndOf(const std::string& time) {
   return time.size() == 10 ? time + "T23:59:59Z" : time;
 }
 
+// Whether `text` is a calendar date "2025-12-31" or a UTC time "2025-12-31T09:00:00Z".
+bool IsDateOrTime(const std::string& text) {
+  if (!DaysFromIsoDate(text.substr(0, 10))) return false;
+  if (text.size() == 10) return true;
+  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != 'Z') {
+    return false;
+  }
+  auto two = [&text](size_t at, int max) {
+    return std::isdigit(static_cast<unsigned char>(text[at])) &&
+           std::isdigit(static_cast<unsigned char>(text[at + 1])) &&
+           (text[at] - '0') * 10 + (text[at + 1] - '0') <= max;
+  };
+  return two(11, 23) && two(14, 59) && two(17, 59);
+}
+
 }  // namespace
 
 CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<Sequence> as_of,
@@ -27,6 +45,12 @@ CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<S
   ASSIGN_OR_RETURN(auto tx, Read(store));
   ASSIGN_OR_RETURN(const Account account, LoadAccount(*tx, account_id));
   if (as_of_time) {
+    if (!IsDateOrTime(*as_of_time)) {
+      return Fail(Failure::Refused(Check::kFieldInvalid,
+                                   "as_of '" + *as_of_time +
+                                       "' is not a date like 2026-12-31 or a UTC time like "
+                                       "2026-12-31T09:00:00Z"));
+    }
     ASSIGN_OR_RETURN(as_of, Lift(tx->SequenceAtTime(EndOf(*as_of_time))));
   }
   ASSIGN_OR_RETURN(const auto blocks, Lift(tx->HoldingPage(account.id, as_of, after_first, limit)));

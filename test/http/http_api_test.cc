@@ -444,6 +444,10 @@ TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
             "GET /v1/accounts/{id}/holdings takes no query parameter 'asof' (its parameters: "
             "as_of, as_of_sequence, after, limit)");
   EXPECT_EQ(api.Get("/v1/accounts/1/holdings?as_of=2016-01-01&limit=1", api.admin()).status, 200);
+  // A date that is not in the calendar is refused, not compared as text.
+  ExpectError(api.Get("/v1/accounts/1/holdings?as_of=2016-02-30", api.admin()), 400, "field_invalid");
+  ExpectError(api.Get("/v1/accounts/1/holdings?as_of=2016-02-29T24:00:00Z", api.admin()), 400,
+              "field_invalid");
   ExpectError(api.Get("/v1/lots?limit=1&aftr=5"), 400, "unknown_field");
   a = api.Get("/v1/totals?registry=JPN01");
   ExpectError(a, 400, "unknown_field");

@@ -199,6 +199,47 @@ std::string Soffice() {
   return "";
 }
 
+// Bad flags of `jcmreg report` and `holdings` are usage errors (exit 2) naming the problem, and
+// write nothing. Before: a misspelt flag (--tabel) was ignored, an unknown --format fell back to
+// JSON, --out FILE.docx got Markdown, --ndc-period abcd-2030 aborted the process (std::stoi), and
+// --as-of yesterday or 2016-02-30 answered as if it were a date.
+TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
+  const std::string j = std::string(JCMREG_BINARY) + " ";
+  const std::string db = " --db " + Db();
+  struct Bad {
+    std::string args;
+    std::string words;
+  };
+  const std::string docx = File("copy.docx");
+  const std::vector<Bad> bad = {
+      {"report adjustments" + db + " --party JPN --ndc-period abcd-2030", "--ndc-period FIRST-LAST"},
+      {"report adjustments" + db + " --party JPN --ndc-period 2030-2021", "--ndc-period FIRST-LAST"},
+      {"report adjustments" + db + " --party JPN --ndc-period 2021-2030 --format xml",
+       "--format is json or csv, not 'xml'"},
+      {"report statistics" + db + " --tabel annual",
+       "report statistics takes no flag --tabel (its flags: --db, --format, --table)"},
+      {"report statistics" + db + " --table yearly", "--table is totals, annual or accounts"},
+      {"report statistics" + db + " --format xml", "--format is json or csv, not 'xml'"},
+      {"report statistics" + db + " --table totals --format csv", "JSON only"},
+      {"report aef" + db + " --party JPN --year 2026 --out " + File("x.xlsx") + " --yaer 2025",
+       "takes no flag --yaer"},
+      {"report authorization" + db + " --ca JPN-MNG --party MNG --out " + docx,
+       "--out is FILE.pdf or FILE.md"},
+      {"--db " + Db() + " holdings 1 --as-of yesterday", "as_of 'yesterday' is not a date"},
+      {"--db " + Db() + " holdings 1 --as-of 2016-02-30", "as_of '2016-02-30' is not a date"},
+      {"--db " + Db() + " holdings 1 --as-of 2016-02-29T24:00:00Z", "is not a date"},
+  };
+  for (const Bad& b : bad) {
+    const ShellRun run = Shell(j + b.args);
+    EXPECT_EQ(run.status, 2) << b.args << "\n" << run.out;
+    EXPECT_NE(run.out.find(b.words), std::string::npos) << b.args << "\n" << run.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(docx));
+  EXPECT_FALSE(std::filesystem::exists(File("x.xlsx")));
+  EXPECT_EQ(Shell(j + "--db " + Db() + " holdings 1 --as-of 2016-02-29T23:59:59Z").status, 0);
+  EXPECT_EQ(Shell(j + "report statistics" + db + " --table accounts --format csv").status, 0);
+}
+
 TEST_F(DemoAef, LibreOfficeOpensTheWorkbookSheetBySheet) {
   const std::string soffice = Soffice();
   if (soffice.empty()) GTEST_SKIP() << "soffice not installed (libreoffice-calc-nogui)";
