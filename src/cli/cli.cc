@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -212,6 +213,8 @@ int PrintResponse(const service::Response& response, bool json) {
 }
 
 int RunCli(int argc, char** argv) {
+  // CLI::NonNegativeNumber names its range as 0.000000 to 1.797...e308; this says 0 to 2^63-1.
+  const CLI::Range kNonNegative(int64_t{0}, std::numeric_limits<int64_t>::max());
   if (argc >= 2 && Extras().count(argv[1])) return Extras()[argv[1]].run(argc - 1, argv + 1);
   CLI::App app{"jcmreg: the JCM registry of JCM credits and their authorization as ITMOs"};
   app.require_subcommand(1);
@@ -308,11 +311,11 @@ int RunCli(int argc, char** argv) {
   auto* holdings = app.add_subcommand("holdings", "what an account holds, now or in the past");
   holdings->add_option("account", hold_account, "account number")->required();
   holdings->add_option("--as-of", hold_date, "a date YYYY-MM-DD (end of day, UTC) or time");
-  holdings->add_option("--at-sequence", hold_seq, "a journal sequence");
+  holdings->add_option("--at-sequence", hold_seq, "a journal sequence")->check(kNonNegative);
   int64_t h_after = 0, h_limit = static_cast<int64_t>(kPageSizeMax);
   holdings->add_option("--after", h_after,
                        "blocks whose first serial is above this (the next_after of the last page)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   holdings->add_option("--limit", h_limit, "at most this many blocks (1..1000, default 1000)")
       ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
 
@@ -323,14 +326,16 @@ int RunCli(int argc, char** argv) {
 
   int64_t j_after = 0, j_limit = 100;
   auto* journal_cmd = app.add_subcommand("journal", "read the journal");
-  journal_cmd->add_option("--after", j_after, "entries after this sequence");
-  journal_cmd->add_option("--limit", j_limit, "at most this many (<= 1000)");
+  journal_cmd->add_option("--after", j_after, "entries after this sequence")
+      ->check(kNonNegative);
+  journal_cmd->add_option("--limit", j_limit, "at most this many (1..1000, default 100)")
+      ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
 
   auto* verify = app.add_subcommand("verify", "verify the journal, replay it, check invariants");
   auto* lots = app.add_subcommand("lots", "list issuance lots, a page at a time");
   int64_t l_after = 0, l_limit = static_cast<int64_t>(kPageSizeMax);
   lots->add_option("--after", l_after, "lots after this id (the next_after of the last page)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   lots->add_option("--limit", l_limit, "at most this many (1..1000, default 1000)")
       ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
   auto* totals = app.add_subcommand("totals", "totals per account type per registry");

@@ -44,6 +44,19 @@ CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<S
   limit = std::clamp<size_t>(limit, 1, kPageSizeMax);
   ASSIGN_OR_RETURN(auto tx, Read(store));
   ASSIGN_OR_RETURN(const Account account, LoadAccount(*tx, account_id));
+  if (as_of && as_of->value > 0) {
+    ASSIGN_OR_RETURN(const auto last, Lift(tx->LastEntry()));
+    const int64_t head = last ? last->sequence.value : 0;
+    if (as_of->value > head) {
+      return Fail(Failure::Refused(Check::kFieldInvalid,
+                                   "as_of_sequence " + std::to_string(as_of->value) +
+                                       " is after the journal's last entry " +
+                                       std::to_string(head)));
+    }
+  }
+  if (as_of && as_of->value < 0) {
+    return Fail(Failure::Refused(Check::kFieldInvalid, "as_of_sequence must be >= 0"));
+  }
   if (as_of_time) {
     if (!IsDateOrTime(*as_of_time)) {
       return Fail(Failure::Refused(Check::kFieldInvalid,

@@ -448,6 +448,10 @@ TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
   ExpectError(api.Get("/v1/accounts/1/holdings?as_of=2016-02-30", api.admin()), 400, "field_invalid");
   ExpectError(api.Get("/v1/accounts/1/holdings?as_of=2016-02-29T24:00:00Z", api.admin()), 400,
               "field_invalid");
+  a = api.Get("/v1/accounts/1/holdings?as_of_sequence=99999999", api.admin());
+  ExpectError(a, 400, "field_invalid");
+  EXPECT_NE(a.body.value("message", "").find("after the journal's last entry"), std::string::npos)
+      << a.body.dump();
   ExpectError(api.Get("/v1/lots?limit=1&aftr=5"), 400, "unknown_field");
   a = api.Get("/v1/totals?registry=JPN01");
   ExpectError(a, 400, "unknown_field");

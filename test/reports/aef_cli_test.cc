@@ -228,6 +228,11 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
       {"--db " + Db() + " holdings 1 --as-of yesterday", "as_of 'yesterday' is not a date"},
       {"--db " + Db() + " holdings 1 --as-of 2016-02-30", "as_of '2016-02-30' is not a date"},
       {"--db " + Db() + " holdings 1 --as-of 2016-02-29T24:00:00Z", "is not a date"},
+      {"--db " + Db() + " holdings 1 --at-sequence 99999999",
+       "as_of_sequence 99999999 is after the journal's last entry"},
+      {"--db " + Db() + " holdings 1 --at-sequence -3", "Value -3 not in range 0 to"},
+      {"--db " + Db() + " journal --after -5", "Value -5 not in range 0 to"},
+      {"--db " + Db() + " journal --limit 5000", "Value 5000 not in range 1 to 1000"},
   };
   for (const Bad& b : bad) {
     const ShellRun run = Shell(j + b.args);
