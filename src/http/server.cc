@@ -521,6 +521,26 @@ struct Server::Impl {
     std::map<std::string, bool> withheld_;
   };
 
+  // Whether `who` may read the document `key` of `kind` whose current body is `body`. Public
+  // and unscoped kinds: yes. A proposal: when the caller's scope covers what it moves or changes
+  // (the rule that lets a user propose it) or its destination account. A Party's
+  // confidentiality claims and their bases: the users who see its confidential AEF values.
+  StoreResult<bool> MayRead(Transaction& tx, const std::optional<Principal>& who,
+                            const std::string& kind, const std::string& key, const Json& body) {
+    if (kind == "confidentiality") {  // Keyed by the Party, which the body names too.
+      const auto party = ParsePartyCode(body.is_object() ? body.value("party", key) : key);
+      return party && MaySeeConfidential(who, *party);
+    }
+    if (kind != "proposal" || (who && who->scope == "*")) return true;
+    if (!who || !body.is_object()) return false;
+    const Json args = body.value("args", Json::object());
+    auto covered = service::ScopeCoversArgs(tx, *who, args);
+    if (!covered || *covered) return covered;
+    const auto to = args.find("to");
+    if (to == args.end() || !to->is_number_integer()) return false;
+    return service::ScopeCoversAccount(tx, *who, AccountId{to->get<int64_t>()});
+  }
+
   Reply ReadDocuments(const std::string& kind, const std::optional<Principal>& who) {
     if (IsSecretKind(kind)) return ErrorReply(Check::kNotFound, "no such resource");
     if (!IsPublicKind(kind) && !who) {
@@ -532,7 +552,13 @@ struct Server::Impl {
     auto tx = store.BeginRead();
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     Withholding withholding(**tx, who);
-    for (Json& row : (*list)[kind + "s"]) row = withholding.Apply(kind, std::move(row));
+    Json readable = Json::array();
+    for (Json& row : (*list)[kind + "s"]) {
+      auto may = MayRead(**tx, who, kind, "", row);
+      if (!may) return FailureReply(service::Failure::Of(may.error()));
+      if (*may) readable.push_back(withholding.Apply(kind, std::move(row)));
+    }
+    (*list)[kind + "s"] = std::move(readable);
     return FromResult(std::move(list));
   }
 
@@ -549,6 +575,13 @@ struct Server::Impl {
     if (!history) return FailureReply(service::Failure::Of(history.error()));
     if (history->empty()) {
       return ErrorReply(Check::kNotFound, kind + " '" + key + "' does not exist");
+    }
+    auto may = MayRead(**tx, who, kind, key, Json::parse(history->back().body, nullptr, false));
+    if (!may) return FailureReply(service::Failure::Of(may.error()));
+    if (!*may) {
+      return ErrorReply(Check::kForbidden, kind + " '" + key + "' is outside the scope " +
+                                               (who ? who->scope : std::string("(none)")) +
+                                               " of user " + (who ? who->name : std::string("-")));
     }
     Withholding withholding(**tx, who);
     Json versions = Json::array();
@@ -651,7 +684,18 @@ struct Server::Impl {
     return std::nullopt;
   }
 
+  // The journal records every account's commands, and verify replays all of them (minutes on a
+  // large registry): both are for tokens of scope * (administrators, auditors of the whole
+  // registry), never for a token scoped to a Party, registry or account.
+  static std::optional<Reply> NeedsWholeRegistry(const Call& call, const std::string& what) {
+    if (call.who && call.who->scope == "*") return std::nullopt;
+    return ErrorReply(Check::kForbidden, what + " covers every account: it needs a token of scope *"
+                                                " (user " + call.who->name + " has scope " +
+                                                call.who->scope + ")");
+  }
+
   Reply Journal(const Call& call) {
+    if (auto refused = NeedsWholeRegistry(call, "the journal")) return *refused;
     Page page{0, 100};
     if (auto error = ReadPage(call, "a journal sequence (>= 0)", page)) return *error;
     return FromResult(service::JournalPage(store, Sequence{page.after},
@@ -1026,7 +1070,10 @@ struct Server::Impl {
         {{"after"}, {"limit"}});
     Add("GET", "/v1/verify", Access::kToken,
         "Verifies the chain, signatures, replay and invariants.",
-        [this](Call&) { return VerifyNow(); });
+        [this](Call& call) {
+          if (auto refused = NeedsWholeRegistry(call, "verify")) return *refused;
+          return VerifyNow();
+        });
     Add("GET", "/v1/proposals", Access::kToken, "Four-eyes proposals.",
         [this](Call& call) { return ReadDocuments("proposal", call.who); });
     Add("GET", "/v1/proposals/{id}", Access::kToken, "One proposal.", [this](Call& call) {
@@ -1037,7 +1084,7 @@ struct Server::Impl {
         return ErrorReply(Check::kUnknownProposal,
                           "proposal " + std::to_string(*id) + " does not exist");
       }
-      reply.body = reply.body["current"];
+      if (reply.status == 200) reply.body = reply.body["current"];
       return reply;
     });
 

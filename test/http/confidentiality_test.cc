@@ -174,6 +174,13 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
     EXPECT_EQ(csv.text.find("2000"), std::string::npos);
     const Got six = Get(std::string(kAef) + "&format=csv&table=6", token);
     EXPECT_EQ(six.status, token.empty() ? 401 : 403) << six.text;
+    // Nor the claims' document (it names the claims and their basis): any token used to read
+    // it through /v1/documents.
+    const Got doc = Get("/v1/documents/confidentiality/JPN", token);
+    EXPECT_EQ(doc.status, token.empty() ? 401 : 403) << doc.text;
+    EXPECT_EQ(doc.text.find(kBasis), std::string::npos);
+    const Got docs = Get("/v1/documents/confidentiality", token);
+    EXPECT_EQ(docs.text.find(kBasis), std::string::npos) << docs.text;
   }
   const auto pub_xlsx = Xlsx("");
   ASSERT_EQ(pub_xlsx.size(), 5u);
@@ -196,6 +203,9 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
     const Got six = Get(std::string(kAef) + "&format=csv&table=6", token);
     EXPECT_EQ(six.status, 200);
     EXPECT_NE(six.text.find(kBasis), std::string::npos);
+    const Got doc = Get("/v1/documents/confidentiality/JPN", token);
+    EXPECT_EQ(doc.status, 200) << doc.text;
+    EXPECT_NE(doc.text.find(kBasis), std::string::npos);
   }
   const auto own_xlsx = Xlsx(jpn_focal);
   ASSERT_EQ(own_xlsx.size(), 6u);

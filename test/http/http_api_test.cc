@@ -12,6 +12,7 @@
 
 #include "http/server.h"
 #include "service/access.h"
+#include "service/proposal.h"
 #include "service/queries.h"
 #include "service/writer.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -239,10 +240,27 @@ TEST(HttpApi, SelfApprovalRefusedAndSecondUserApproves) {
   EXPECT_EQ(api.Holding(AccountId{1}), 900);
   EXPECT_EQ(api.Holding(AccountId{2}), 100);
   ExpectError(api.Post(approve, Json::object(), rep2), 409, "proposal_not_pending");
-  // The proposal, approval and movement are in the journal, and the chain verifies.
-  const Answer verify = api.Get("/v1/verify", rep2);
+  // The proposal, approval and movement are in the journal, and the chain verifies. The journal
+  // and verify cover every account: a token scoped to one account reads neither.
+  const Answer verify = api.Get("/v1/verify", api.admin());
   EXPECT_EQ(verify.status, 200);
   EXPECT_TRUE(verify.body.value("ok", false)) << verify.body.dump();
+  ExpectError(api.Get("/v1/verify", rep2), 403, "forbidden");
+  ExpectError(api.Get("/v1/journal", rep2), 403, "forbidden");
+  EXPECT_EQ(api.Get("/v1/journal?limit=1", api.admin()).status, 200);
+  // A proposal is read by the users whose scope covers it, not by the holder of another account.
+  const std::string path = "/v1/proposals/" + std::to_string(id);
+  EXPECT_EQ(api.Get(path, rep2).status, 200);
+  ExpectError(api.Get(path, other), 403, "forbidden");
+  ExpectError(api.Get("/v1/documents/proposal/" + service::ProposalKey(id), other), 403,
+              "forbidden");
+  EXPECT_EQ(api.Get("/v1/proposals", rep2).body["proposals"].size(), 1u);
+  EXPECT_TRUE(api.Get("/v1/proposals", other).body["proposals"].empty());
+  EXPECT_TRUE(api.Get("/v1/documents/proposal", other).body["proposals"].empty());
+  // A transfer into account 4 is seen by account 4's representative too.
+  const Answer in = api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 1}}, rep1);
+  ASSERT_EQ(in.status, 202) << in.body.dump();
+  EXPECT_EQ(api.Get("/v1/proposals", other).body["proposals"].size(), 1u);
 }
 
 TEST(HttpApi, RejectAndExpireReleaseReservations) {
