@@ -305,7 +305,14 @@ struct Server::Impl {
   // A refusal naming the first query parameter `route` does not take: a misspelt one
   // (?asof= for ?as_of=) would otherwise be ignored and the answer be for something else.
   static std::optional<Reply> UnknownQuery(const Route& route, const httplib::Request& req) {
-    for (const auto& [name, value] : req.params) {
+    // The URL's own query string: httplib's req.params also holds the fields of a
+    // form-urlencoded body (what `curl -d` sends without a JSON content type), which a write
+    // reads as JSON.
+    const size_t mark = req.target.find('?');
+    if (mark == std::string::npos) return std::nullopt;
+    httplib::Params query;
+    httplib::detail::parse_query_text(req.target.substr(mark + 1), query);
+    for (const auto& [name, value] : query) {
       static_cast<void>(value);
       const bool known = std::any_of(route.query.begin(), route.query.end(),
                                      [&name = name](const QueryParam& q) { return q.name == name; });

@@ -348,7 +348,7 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
     if (party != host.value && party != "JPN") {
       return Refuse(Check::kAllocationMismatch, "allocation names " + party + ", not " + host.value + " or JPN");
     }
-    if (!percent.is_number_integer() || percent.get<int64_t>() < 0 || percent.get<int64_t>() > 100) {
+    if (!IsInt64(percent) || percent.get<int64_t>() < 0 || percent.get<int64_t>() > 100) {
       return Refuse(Check::kAllocationMismatch, "allocation percents are integers in [0, 100]");
     }
     percent_total += percent.get<int64_t>();
@@ -470,7 +470,7 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
   const auto entities = args.find("entities");
   if (entities != args.end() && entities->is_array()) {
     for (const Json& e : *entities) {
-      if (!e.is_number_integer()) return Refuse(Check::kFieldInvalid, "entities are entity ids");
+      if (!IsInt64(e)) return Refuse(Check::kFieldInvalid, "entities are entity ids");
       ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("entity", EntityKey(EntityId{e.get<int64_t>()}))));
       if (!doc) return Refuse(Check::kUnknownEntity, "entity " + std::to_string(e.get<int64_t>()) + " is unknown");
       a.entities.push_back(e.get<int64_t>());
@@ -608,7 +608,7 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
   }
   int64_t shares_total = 0;
   for (const auto& [party, share] : shares->items()) {
-    if (!project["allocation"].contains(party) || !share.is_number_integer() || share.get<int64_t>() < 0) {
+    if (!project["allocation"].contains(party) || !IsInt64(share) || share.get<int64_t>() < 0) {
       return Refuse(Check::kAllocationMismatch, "share of '" + party + "' is not a side of " + ref.value);
     }
     if (!ShareFits(total, project["allocation"][party].get<int64_t>(), share.get<int64_t>())) {

@@ -1,5 +1,7 @@
 #include "service/command.h"
 
+#include <limits>
+
 #include "core/limits.h"
 #include "service/access.h"
 #include "service/adjustments.h"
@@ -60,7 +62,15 @@ CommandResult<std::optional<int64_t>> OptionalIntArg(const Json& args, const cha
   const auto it = args.find(name);
   if (it == args.end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer()) return Fail(Invalid(name, "must be an integer"));
+  // Read as int64_t, a larger one would wrap to a negative the caller never sent.
+  if (!IsInt64(*it)) return Fail(Invalid(name, "is larger than 9223372036854775807"));
   return std::optional<int64_t>(it->get<int64_t>());
+}
+
+bool IsInt64(const Json& value) {
+  if (!value.is_number_integer()) return false;
+  return !value.is_number_unsigned() ||
+         value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 }
 
 CommandResult<int64_t> IntArg(const Json& args, const char* name) {

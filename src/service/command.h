@@ -76,6 +76,8 @@ CommandResult<std::optional<std::string>> OptionalTextArg(const Json& args, cons
                                                           size_t max_bytes = 4096);
 CommandResult<int64_t> IntArg(const Json& args, const char* name);
 CommandResult<std::optional<int64_t>> OptionalIntArg(const Json& args, const char* name);
+// A JSON integer that fits int64_t (one above 2^63-1 parses as unsigned and would wrap).
+bool IsInt64(const Json& value);
 CommandResult<bool> BoolArg(const Json& args, const char* name, bool default_value);
 CommandResult<RegistryCode> RegistryArg(const Json& args, const char* name);
 CommandResult<PartyCode> PartyArg(const Json& args, const char* name);

@@ -477,6 +477,14 @@ TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
   ExpectError(api.Get("/v1/reports/aef?party=JPN&yeer=2026"), 400, "unknown_field");
   ExpectError(api.Post("/v1/parties?dry_run=1", {{"code", "KHM"}, {"name", "Cambodia"}}, api.admin()),
               400, "unknown_field");
+  // A JSON body sent as a form (`curl -d` without -H 'Content-Type: application/json') is read
+  // as JSON; its fields are not query parameters.
+  httplib::Headers headers = {{"Authorization", "Bearer " + api.admin()}};
+  auto form = api.Client().Post("/v1/parties", headers, R"({"code":"KHM","name":"Cambodia"})",
+                                "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 200) << form->body;
+  EXPECT_NE(form->body.find("Cambodia"), std::string::npos) << form->body;
   ExpectError(api.Get("/v1/statistics/annual?format=cvs"), 400, "field_invalid");
   EXPECT_EQ(api.Get("/v1/statistics/annual?format=json").status, 200);
   ExpectError(api.Get("/v1/reports/adjustments?party=JPN&ndc_period=2021-2030&format=xml"), 400,

@@ -92,6 +92,14 @@ TEST_F(ServiceRefusals, RequestShape) {
                          Check::kFieldMissing);
   ExpectRefusedUnchanged("transfer", {{"from", "one"}, {"to", 4}, {"quantity", 1}},
                          Check::kFieldInvalid);
+  // 2^64-1 parses as an unsigned integer; it is refused as too large, not wrapped to -1.
+  const Json huge = Json::parse("18446744073709551615");
+  ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", huge}},
+                         Check::kFieldInvalid);
+  const service::Response wrapped = r_.registry->Execute(
+      service::Request{"transfer", {{"from", 1}, {"to", 4}, {"quantity", huge}}, "test", ""});
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_EQ(wrapped.failure->Message(), "field 'quantity' is larger than 9223372036854775807");
   ExpectRefusedUnchanged("transfer",
                          {{"from", 1}, {"to", 4}, {"ranges", {"30-40"}}, {"vintage", 2021}},
                          Check::kFieldInvalid);
