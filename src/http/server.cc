@@ -663,7 +663,29 @@ struct Server::Impl {
     if (!registry_code || !serial) {
       return ErrorReply(Check::kFieldInvalid, "trace needs a registry like JPN01 and a serial");
     }
-    return FromResult(service::Trace(store, *registry_code, *serial));
+    auto traced = service::Trace(store, *registry_code, *serial);
+    if (!traced) return FailureReply(traced.error());
+    // Which account held a block is not public (R-JP-07 publishes the list of entity holding
+    // accounts, never what each holds): a caller whose scope does not cover the account sees its
+    // type instead; the serials, quantities and dates are public, as in the AEF's actions.
+    if (call.who && call.who->scope == "*") return Reply{200, *traced, "application/json", "", std::nullopt};
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    for (Json& block : (*traced)["lineage"]) {
+      const AccountId account{block.value("account", int64_t{0})};
+      bool covered = false;
+      if (call.who) {
+        auto covers = service::ScopeCoversAccount(**tx, *call.who, account);
+        if (!covers) return FailureReply(service::Failure::Of(covers.error()));
+        covered = *covers;
+      }
+      if (covered) continue;
+      auto loaded = (*tx)->GetAccount(account);
+      if (!loaded) return FailureReply(service::Failure::Of(loaded.error()));
+      block.erase("account");
+      block["account_type"] = loaded->has_value() ? std::string(ToString((*loaded)->type)) : "";
+    }
+    return Reply{200, *traced, "application/json", "", std::nullopt};
   }
 
   // The ?after=ID (>= 0, default 0) and ?limit=N (1..kPageSizeMax) of a paged list; an error
@@ -1069,7 +1091,8 @@ struct Server::Impl {
         [this](Call& call) { return Lots(call); },
         {{"after"}, {"limit"}});
     Add("GET", "/v1/trace/{registry}/{serial}", Access::kPublic,
-        "The lineage of one serial number (public, like the ITMO identifiers it shows).",
+        "The lineage of one serial number (public, like the ITMO identifiers it shows): each "
+        "block's holding account to tokens whose scope covers it, its account type to others.",
         [this](Call& call) { return Trace(call); });
     AddReportRoutes();
     Add("GET", "/v1/journal", Access::kToken, "Journal entries ?after=N&limit=M.",

@@ -206,7 +206,7 @@ async function pageLookup(main) {
         (lot.jc_decision ? `, ${lot.jc_decision}` : "")),
       pagedTable([
         { key: "id", label: "Block", num: true }, { key: "first", label: "Serials", render: b => `${b.first}–${b.last}` },
-        { key: "account", label: "Account", num: true }, { key: "created", label: "Created (journal)", num: true },
+        { key: "account", label: "Account", render: b => b.account ?? b.account_type }, { key: "created", label: "Created (journal)", num: true },
         { key: "closed", label: "Closed (journal)", num: true }, { key: "parent", label: "Parent", num: true },
         { key: "first_transferred", label: "First transferred", render: b => b.first_transferred ? "yes" : "no" },
         { key: "use_year", label: "Use year", render: b => b.use_year || "" },

@@ -503,6 +503,36 @@ TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
   EXPECT_TRUE(party_required);
 }
 
+// The public lineage of a serial gives each block's account type, not which account held it
+// (holdings per account are not public); a token whose scope covers the account sees it.
+TEST(HttpApi, PublicTraceNamesAccountTypesNotAccounts) {
+  Api api;
+  ASSERT_EQ(api.Post("/v1/commands/transfer", {{"from", 1}, {"to", 4}, {"ranges", {"5-9"}}},
+                     api.admin()).status, 202);
+  const std::string rep4 = api.AddUser("rep4", service::kRoleAccountRepresentative, "account:4");
+  const std::string other = api.AddUser("rep3", service::kRoleAccountRepresentative, "account:3");
+  // Approve the transfer so serial 7 has a lineage through two accounts.
+  const std::string approver = api.AddUser("bob", service::kRoleAdministrator, "*");
+  ASSERT_EQ(api.Post("/v1/proposals/1/approve", Json::object(), approver).status, 200);
+  for (const std::string& token : {std::string(), other}) {
+    const Answer pub = api.Get("/v1/trace/JPN01/7", token);
+    ASSERT_EQ(pub.status, 200) << pub.body.dump();
+    ASSERT_EQ(pub.body["lineage"].size(), 2u) << pub.body.dump();
+    for (const Json& b : pub.body["lineage"]) {
+      EXPECT_FALSE(b.contains("account")) << b.dump();
+      EXPECT_TRUE(b.contains("account_type")) << b.dump();
+    }
+    EXPECT_EQ(pub.body["lineage"][0]["account_type"], "government_holding");
+    EXPECT_EQ(pub.body["lineage"][1]["account_type"], "government_holding");  // Account 4: gov2.
+  }
+  const Answer own = api.Get("/v1/trace/JPN01/7", rep4);
+  EXPECT_FALSE(own.body["lineage"][0].contains("account")) << own.body.dump();
+  EXPECT_EQ(own.body["lineage"][1]["account"], 4) << own.body.dump();
+  const Answer all = api.Get("/v1/trace/JPN01/7", api.admin());
+  EXPECT_EQ(all.body["lineage"][0]["account"], 1) << all.body.dump();
+  EXPECT_EQ(all.body["lineage"][1]["account"], 4) << all.body.dump();
+}
+
 // GET /v1/lots is public, so it pages: ?after=ID&limit=N, with next_after while a page is full.
 TEST(HttpApi, LotsComeInPagesAndBadPagingIsRefused) {
   Api api;
