@@ -157,10 +157,11 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (!Require(flags, {"--party", "--year", "--out"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
   int32_t year = 0;
-  try {
-    year = std::stoi(flags["--year"]);
-  } catch (const std::exception&) {
-    year = 0;
+  const std::string& year_text = flags["--year"];
+  const auto [end, ec] = std::from_chars(year_text.data(), year_text.data() + year_text.size(), year);
+  if (ec != std::errc() || end != year_text.data() + year_text.size() || year < 1000 ||
+      year > 9999) {
+    year = 0;  // "2026abc" and "20x6" are not years (std::stoi took the first as 2026).
   }
   if (!party || year == 0) {
     std::cerr << "usage error: --party is an alpha-3 code and --year a year\n";

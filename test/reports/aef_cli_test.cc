@@ -216,6 +216,8 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
       {"report adjustments" + db + " --party JPN --ndc-period 2030-2021", "--ndc-period FIRST-LAST"},
       {"report adjustments" + db + " --party JPN --ndc-period 2021-2030 --format xml",
        "--format is json or csv, not 'xml'"},
+      {"report aef" + db + " --party JPN --year 2026abc --out " + File("y.xlsx"),
+       "--year a year"},
       {"report statistics" + db + " --tabel annual",
        "report statistics takes no flag --tabel (its flags: --db, --format, --table)"},
       {"report statistics" + db + " --table yearly", "--table is totals, annual or accounts"},
@@ -241,6 +243,7 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
   }
   EXPECT_FALSE(std::filesystem::exists(docx));
   EXPECT_FALSE(std::filesystem::exists(File("x.xlsx")));
+  EXPECT_FALSE(std::filesystem::exists(File("y.xlsx")));
   EXPECT_EQ(Shell(j + "--db " + Db() + " holdings 1 --as-of 2016-02-29T23:59:59Z").status, 0);
   EXPECT_EQ(Shell(j + "report statistics" + db + " --table accounts --format csv").status, 0);
 }
