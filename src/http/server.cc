@@ -966,7 +966,9 @@ struct Server::Impl {
           const auto party = ParsePartyCode(call.req.get_param_value("party"));
           const std::string period = call.req.get_param_value("ndc_period");
           const auto first = ParseInt(period.substr(0, 4));
-          if (!party || period.size() != 9 || !first) {
+          const auto last = ParseInt(period.substr(std::min<size_t>(5, period.size())));
+          if (!party || period.size() != 9 || period[4] != '-' || !first || !last ||
+              *first < 1000 || *last < *first) {
             return ErrorReply(Check::kFieldInvalid, "needs ?party=JPN&ndc_period=2021-2030");
           }
           auto report = service::AdjustmentsReportJson(store, *party, static_cast<int32_t>(*first));

@@ -489,6 +489,10 @@ TEST(HttpApi, QueryParametersARouteDoesNotTakeAreRefused) {
   EXPECT_EQ(api.Get("/v1/statistics/annual?format=json").status, 200);
   ExpectError(api.Get("/v1/reports/adjustments?party=JPN&ndc_period=2021-2030&format=xml"), 400,
               "field_invalid");
+  for (const char* period : {"2021-abcd", "2021x2030", "2030-2021", "+021-2030"}) {
+    ExpectError(api.Get(std::string("/v1/reports/adjustments?party=JPN&ndc_period=") + period), 400,
+                "field_invalid");
+  }
   const Answer openapi = api.Get("/v1/openapi.json");
   ASSERT_EQ(openapi.status, 200);
   std::vector<std::string> names;
