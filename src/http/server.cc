@@ -931,6 +931,22 @@ struct Server::Impl {
     auto md = initial ? report::InitialReportMarkdown(store, ca, *party)
                       : report::AuthorizationCopyMarkdown(store, ca, *party);
     if (!md) return FailureReply(md.error());
+    {
+      // R-REP-07, as for the authorization documents (Withholding): while the Party claims
+      // fields of its authorizations confidential, only the users who see its confidential AEF
+      // values get the copy (it quotes every authorized quantity, entity and date).
+      auto tx = store.BeginRead();
+      if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+      Withholding withholding(**tx, call.who);
+      if (withholding.Withheld(party->value)) {
+        *md = std::string("# ") + (initial ? "Initial report" : "Copy of the authorization") +
+              " of " + party->value + ": withheld\n\n" + party->value +
+              " claims fields of its authorizations confidential (decision 4/CMA.6, paragraph "
+              "24; decision 6/CMA.4, paragraph 6). This document is given to its focal point, "
+              "the auditors of its registry and the administrators; the public AEF shows what is "
+              "public.\n";
+      }
+    }
     if (format == "md") {
       return TextReply(200, "text/markdown; charset=utf-8", *md);
     }

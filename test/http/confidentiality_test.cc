@@ -181,7 +181,17 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
     EXPECT_EQ(doc.text.find(kBasis), std::string::npos);
     const Got docs = Get("/v1/documents/confidentiality", token);
     EXPECT_EQ(docs.text.find(kBasis), std::string::npos) << docs.text;
+    // Nor the copy of JPN's authorization or its initial report, which quote the quantity.
+    for (const char* route : {"/v1/reports/authorization", "/v1/reports/initial"}) {
+      const Got copy = Get(std::string(route) + "?ca=JPN-MNG&party=JPN", token);
+      EXPECT_EQ(copy.status, 200) << copy.text;
+      EXPECT_NE(copy.text.find("JPN: withheld"), std::string::npos) << copy.text;
+      EXPECT_EQ(copy.text.find("| 2021 | 1000 |"), std::string::npos) << copy.text;
+    }
   }
+  // MNG claimed nothing: its copy stays public.
+  EXPECT_NE(Get("/v1/reports/authorization?ca=JPN-MNG&party=MNG").text.find("| 2021 | 1000 |"),
+            std::string::npos);
   const auto pub_xlsx = Xlsx("");
   ASSERT_EQ(pub_xlsx.size(), 5u);
   EXPECT_EQ(pub_xlsx[1].rows[1][4], "Confidential");
@@ -206,6 +216,8 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
     const Got doc = Get("/v1/documents/confidentiality/JPN", token);
     EXPECT_EQ(doc.status, 200) << doc.text;
     EXPECT_NE(doc.text.find(kBasis), std::string::npos);
+    const Got copy = Get("/v1/reports/authorization?ca=JPN-MNG&party=JPN", token);
+    EXPECT_NE(copy.text.find("| 2021 | 1000 |"), std::string::npos) << copy.text;
   }
   const auto own_xlsx = Xlsx(jpn_focal);
   ASSERT_EQ(own_xlsx.size(), 6u);
