@@ -86,7 +86,10 @@ void RunRandomHistory(uint64_t seed, int steps) {
         command = "authorization.change";
         args = {{"party", pick(0, 1) ? "MNG" : "JPN"}, {"project", project}, {"effective_date", "2026-06-01"},
                 {"reason", "random change"}};
-        if (pick(0, 39) == 0) {  // Rare: a revoked authorization stays revoked for the rest of the run.
+        // Rare, and only in the second half: a revoked authorization stays revoked for the rest
+        // of the run, so an early one left too little to apply (JCM_SEED=3434064687 applied 96
+        // of 1000 steps, under the bound below).
+        if (pick(0, 39) == 0 && step >= steps / 2) {
           args["revoke"] = true;
         } else {
           args["vintages"] = {V(2021, pick(0, 2000)), V(2022, pick(0, 2000))};
@@ -102,6 +105,7 @@ void RunRandomHistory(uint64_t seed, int steps) {
   }
   // Not vacuous: enough commands apply to exercise the properties (typically 25-35 % since
   // revocations became rare; before, JCM_SEED=3179807871 revoked everything early and applied 30).
+  std::cout << "article6 property test: " << applied << " of " << steps << " commands applied\n";
   EXPECT_GT(applied, steps / 10);
 
   auto tx = r.store->BeginRead();
