@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -114,21 +115,35 @@ int Serve(int argc, char** argv) {
   return cli::kExitOk;
 }
 
+constexpr const char* kUserUsage =
+    "usage: jcmreg user add --role ROLE --scope SCOPE [--name NAME] [--db PATH] [--quiet]\n"
+    "       jcmreg user deactivate --name NAME --reason TEXT [--db PATH]\n"
+    "       jcmreg user activate --name NAME [--db PATH]\n"
+    "       jcmreg user token --name NAME [--db PATH] [--quiet]   (a new token; earlier ones stop)\n"
+    "  roles: administrator focal_point secretariat account_representative auditor\n"
+    "  scopes: * party:JPN registry:JPN01 account:N\n";
+
 int User(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) != "add") {
-    std::cerr << "usage: jcmreg user add --role ROLE --scope SCOPE [--name NAME] [--db PATH] "
-                 "[--quiet]\n  roles: administrator focal_point secretariat "
-                 "account_representative auditor\n  scopes: * party:JPN registry:JPN01 "
-                 "account:N\n";
+  const std::string verb = argc >= 2 ? argv[1] : "";
+  if (verb != "add" && verb != "deactivate" && verb != "activate" && verb != "token") {
+    std::cerr << kUserUsage;
     return cli::kExitUsage;
   }
   std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, 2, flags, {"--db", "--role", "--scope", "--name", "--actor"},
-                  {"--quiet", "--json"})) {
+  std::set<std::string> valued = {"--db", "--name", "--actor"};
+  if (verb == "add") valued.insert({"--role", "--scope"});
+  if (verb == "deactivate") valued.insert("--reason");
+  if (!ParseFlags(argc, argv, 2, flags, valued, {"--quiet", "--json"})) return cli::kExitUsage;
+  if (verb == "add" && (!flags.count("--role") || !flags.count("--scope"))) {
+    std::cerr << "usage error: --role and --scope are required\n";
     return cli::kExitUsage;
   }
-  if (!flags.count("--role") || !flags.count("--scope")) {
-    std::cerr << "usage error: --role and --scope are required\n";
+  if (verb != "add" && !flags.count("--name")) {
+    std::cerr << "usage error: --name is required\n";
+    return cli::kExitUsage;
+  }
+  if (verb == "deactivate" && !flags.count("--reason")) {
+    std::cerr << "usage error: --reason is required (it is journaled)\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -137,20 +152,27 @@ int User(int argc, char** argv) {
     std::cerr << "error: " << session.error() << "\n";
     return cli::kExitError;
   }
-  const service::NewToken token = service::MakeToken();
-  service::Json args = {{"role", flags["--role"]},
-                        {"scope", flags["--scope"]},
-                        {"token_hash", token.hash}};
+  std::optional<service::NewToken> token;
+  service::Json args = service::Json::object();
   if (flags.count("--name")) args["name"] = flags["--name"];
+  if (verb == "add") {
+    args["role"] = flags["--role"];
+    args["scope"] = flags["--scope"];
+  }
+  if (verb == "add" || verb == "token") {
+    token = service::MakeToken();
+    args["token_hash"] = token->hash;
+  }
+  if (verb == "deactivate") args["reason"] = flags["--reason"];
   const std::string actor = flags.count("--actor") ? flags["--actor"] : "cli";
   const service::Response response =
-      session->registry->Execute(service::Request{"user.add", args, actor, ""});
-  if (!response.ok()) return cli::PrintResponse(response, flags.count("--json") > 0);
+      session->registry->Execute(service::Request{"user." + verb, args, actor, ""});
+  if (!response.ok() || !token) return cli::PrintResponse(response, flags.count("--json") > 0);
   if (flags.count("--quiet")) {
-    std::cout << token.token << "\n";
+    std::cout << token->token << "\n";
   } else {
     service::Json out = response.result;
-    out["token"] = token.token;
+    out["token"] = token->token;
     out["note"] = "the token is shown once; only its hash is stored";
     std::cout << out.dump(2) << "\n";
   }
@@ -162,7 +184,9 @@ int User(int argc, char** argv) {
 void RegisterAppCommands() {
   cli::RegisterExtraCommand("serve", "serve the JSON API: serve --db PATH --listen HOST:PORT",
                             Serve);
-  cli::RegisterExtraCommand("user", "add an API user: user add --role ROLE --scope SCOPE", User);
+  cli::RegisterExtraCommand("user",
+                            "API users: user add|deactivate|activate|token (see `jcmreg user`)",
+                            User);
 }
 
 }  // namespace registry::app

@@ -408,7 +408,9 @@ struct Server::Impl {
 
   // A command from the generic or resource routes: four-eyes commands become proposals.
   Reply Command(const Call& call, const std::string& command, Json args) {
-    if (command == "user.add") return AddUser(call, std::move(args));
+    if (command == "user.add" || command == "user.token") {
+      return WithNewToken(call, command, std::move(args));
+    }
     auto scoped = CheckScope(call, args);
     if (scoped) return *scoped;
     if (service::NeedsFourEyes(command)) {
@@ -434,14 +436,24 @@ struct Server::Impl {
     return std::nullopt;
   }
 
-  Reply AddUser(const Call& call, Json args) {
-    if (call.who->role != service::kRoleAdministrator) {
-      return ErrorReply(Check::kForbidden, "only an administrator adds users");
+  // user.add and user.token: the server makes the token, journals only its hash, and shows the
+  // token once in the answer.
+  Reply WithNewToken(const Call& call, const std::string& command, Json args) {
+    // Of scope *: a user made or given a token by a Party-scoped administrator could have any
+    // scope, so managing users is for administrators of the whole registry.
+    if (call.who->role != service::kRoleAdministrator || call.who->scope != "*") {
+      return ErrorReply(Check::kForbidden,
+                        "only an administrator of scope * adds users or gives tokens");
+    }
+    if (args.contains("token_hash")) {
+      return ErrorReply(Check::kUnknownField,
+                        "the server makes the token: send no 'token_hash'");
     }
     const service::NewToken token = service::MakeToken();
     args["token_hash"] = token.hash;
-    Reply reply = Write(call, "user.add", std::move(args), 201);
-    if (reply.status == 201) {
+    const int status = command == "user.add" ? 201 : 200;
+    Reply reply = Write(call, command, std::move(args), status);
+    if (reply.status == status) {
       reply.body["token"] = token.token;
       reply.body["note"] = "the token is shown once; only its hash is stored";
     }
@@ -1151,6 +1163,21 @@ struct Server::Impl {
                     "Proposes a retirement {from, quantity | ranges, use_year} (four-eyes).");
     AddCommandRoute("/v1/cancellations", "cancel",
                     "Proposes a cancellation {from, quantity | ranges, purpose} (four-eyes).");
+    for (const char* verb : {"deactivate", "activate", "token"}) {
+      const std::string command = std::string("user.") + verb;
+      Add("POST", std::string("/v1/users/{name}/") + verb, Access::kWrite,
+          std::string(verb) == "deactivate"
+              ? "Deactivates a user {reason}: its token stops working at once (administrators)."
+          : std::string(verb) == "activate"
+              ? "Reactivates a user: its current token works again (administrators)."
+              : "Gives a user a new token, shown once; every earlier one stops working "
+                "(administrators).",
+          [this, command](Call& call) {
+            Json args = call.body;
+            args["name"] = call.params.at(0);
+            return Command(call, command, std::move(args));
+          });
+    }
     AddCommandRoute("/v1/users", "user.add",
                     "Adds a user {role, scope, name?}; answers the API token once.");
     Add("POST", "/v1/proposals", Access::kWrite,

@@ -91,6 +91,72 @@ CommandResult<Json> AddUser(Transaction& tx, const Json& args, const Context& ct
   return Json{{"name", name}, {"role", role}, {"scope", scope}};
 }
 
+// The current body of user `name`, or a refusal naming it.
+CommandResult<Json> LoadUser(Transaction& tx, const std::string& name) {
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("user", name)));
+  if (!doc) return Fail(Failure::Refused(Check::kNotFound, "user " + name + " does not exist"));
+  return Json::parse(doc->body);
+}
+
+// "user.deactivate" {name, reason}: the user's tokens stop working at once (Authenticate);
+// the user stays, with its history in the journal. Nobody deactivates themselves (a lone
+// administrator would lock the API; the CLI, which opens the database, can always do it).
+CommandResult<Json> DeactivateUser(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string name, TextArg(args, "name", 64));
+  ASSIGN_OR_RETURN(const std::string reason, TextArg(args, "reason", 500));
+  ASSIGN_OR_RETURN(Json user, LoadUser(tx, name));
+  if (name == ctx.actor) {
+    return Fail(Failure::Refused(Check::kForbidden, "user " + name + " cannot deactivate itself"));
+  }
+  if (!user.value("active", false)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid, "user " + name + " is inactive already"));
+  }
+  user["active"] = false;
+  user["deactivated"] = ctx.time;
+  user["deactivated_by"] = ctx.actor;
+  user["reason"] = reason;
+  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
+  return Json{{"name", name}, {"active", false}, {"reason", reason}};
+}
+
+// "user.activate" {name}: the user's current token works again.
+CommandResult<Json> ActivateUser(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string name, TextArg(args, "name", 64));
+  ASSIGN_OR_RETURN(Json user, LoadUser(tx, name));
+  if (user.value("active", false)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid, "user " + name + " is active already"));
+  }
+  user["active"] = true;
+  user["activated"] = ctx.time;
+  user["activated_by"] = ctx.actor;
+  user.erase("reason");
+  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
+  return Json{{"name", name}, {"active", true}};
+}
+
+// "user.token" {name, token_hash}: a new token for the user; every earlier one stops working
+// (the user document names its current token's hash, which Authenticate requires). For a token
+// that leaked or a device that was lost, without losing the user's identity in the journal.
+CommandResult<Json> ReplaceToken(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const std::string name, TextArg(args, "name", 64));
+  ASSIGN_OR_RETURN(const std::string token_hash, TextArg(args, "token_hash", 64));
+  if (!IsHex64(token_hash)) {
+    return Fail(Failure::Refused(Check::kFieldInvalid,
+                                 "field 'token_hash' must be 64 lowercase hex digits"));
+  }
+  ASSIGN_OR_RETURN(Json user, LoadUser(tx, name));
+  ASSIGN_OR_RETURN(const auto token_doc, Lift(tx.GetDocument("token", token_hash)));
+  if (token_doc) {
+    return Fail(Failure::Refused(Check::kAlreadyExists, "this token is registered already"));
+  }
+  user["token_hash"] = token_hash;
+  user["token_replaced"] = ctx.time;
+  user["token_replaced_by"] = ctx.actor;
+  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("token", token_hash, Json{{"user", name}}.dump(), ctx.sequence));
+  return Json{{"name", name}, {"active", user.value("active", false)}};
+}
+
 }  // namespace
 
 NewToken MakeToken() {
@@ -129,7 +195,8 @@ bool IsScope(const std::string& scope) {
 
 StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::string& token) {
   if (token.size() != 64) return std::optional<Principal>();
-  auto token_doc = tx.GetDocument("token", HashToken(token));
+  const std::string hash = HashToken(token);
+  auto token_doc = tx.GetDocument("token", hash);
   if (!token_doc) return Fail(token_doc.error());
   if (!token_doc->has_value()) return std::optional<Principal>();
   const std::string name = Json::parse((*token_doc)->body).at("user").get<std::string>();
@@ -138,6 +205,10 @@ StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::s
   if (!user_doc->has_value()) return std::optional<Principal>();
   const Json user = Json::parse((*user_doc)->body);
   if (!user.value("active", false)) return std::optional<Principal>();
+  // A user whose token was replaced (user.token) names the current one; earlier tokens fail.
+  if (user.contains("token_hash") && user["token_hash"] != hash) {
+    return std::optional<Principal>();
+  }
   return std::optional<Principal>(Principal{name, user.at("role").get<std::string>(),
                                             user.at("scope").get<std::string>()});
 }
@@ -209,6 +280,11 @@ StoreResult<bool> ScopeCoversArgs(Transaction& tx, const Principal& who, const J
   return false;
 }
 
-void AddAccessCommands(HandlerTable& table) { table.emplace("user.add", AddUser); }
+void AddAccessCommands(HandlerTable& table) {
+  table.emplace("user.add", AddUser);
+  table.emplace("user.deactivate", DeactivateUser);
+  table.emplace("user.activate", ActivateUser);
+  table.emplace("user.token", ReplaceToken);
+}
 
 }  // namespace registry::service

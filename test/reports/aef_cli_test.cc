@@ -112,6 +112,37 @@ TEST_F(DemoAef, JapansAefCrossChecksWithMongoliasXlsx) {
   EXPECT_FALSE(std::filesystem::exists(File("never.xlsx")));
 }
 
+// `jcmreg user add|deactivate|activate|token` on a fresh registry: the journal records each
+// step, bad uses are usage errors or refusals, and the registry verifies.
+TEST(UserCli, UsersAreAddedDeactivatedReactivatedAndGivenNewTokens) {
+  testing::TempDir dir;
+  const std::string j = std::string(JCMREG_BINARY) + " ";
+  const std::string db = " --db " + dir.File("r.db");
+  ASSERT_EQ(Shell(j + db + " init").status, 0);
+  const ShellRun added = Shell(j + "user add" + db + " --role auditor --scope '*' --name eve --quiet", false);
+  ASSERT_EQ(added.status, 0) << added.out;
+  EXPECT_EQ(added.out.size(), 65u) << added.out;  // 64 hex digits and a newline.
+  ShellRun run = Shell(j + "user deactivate" + db + " --name eve");
+  EXPECT_EQ(run.status, 2) << run.out;
+  EXPECT_NE(run.out.find("--reason is required"), std::string::npos) << run.out;
+  run = Shell(j + "user deactivate" + db + " --name eve --reason 'left the team'");
+  EXPECT_EQ(run.status, 0) << run.out;
+  EXPECT_NE(run.out.find("\"active\": false"), std::string::npos) << run.out;
+  run = Shell(j + "user deactivate" + db + " --name eve --reason again");
+  EXPECT_EQ(run.status, 2) << run.out;  // JCM-102: inactive already.
+  EXPECT_NE(run.out.find("inactive already"), std::string::npos) << run.out;
+  EXPECT_EQ(Shell(j + "user activate" + db + " --name eve").status, 0);
+  run = Shell(j + "user token" + db + " --name eve --quiet", false);
+  EXPECT_EQ(run.status, 0) << run.out;
+  EXPECT_EQ(run.out.size(), 65u) << run.out;
+  EXPECT_NE(run.out, added.out);
+  run = Shell(j + "user token" + db + " --name nobody");
+  EXPECT_NE(run.out.find("user nobody does not exist"), std::string::npos) << run.out;
+  run = Shell(j + "user rename" + db + " --name eve");
+  EXPECT_EQ(run.status, 2) << run.out;
+  EXPECT_EQ(Shell(j + db + " verify").status, 0);
+}
+
 // A demo pointed at a folder without the JCM data is refused naming the file and --data, and
 // leaves no database behind (it used to create an empty registry first, which the next run then
 // refused as existing).
