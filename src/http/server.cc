@@ -107,6 +107,8 @@ struct Route {
   std::string summary;
   std::function<Reply(Call&)> handle;
   std::vector<QueryParam> query;
+  std::string command;                  // A command route's command: its body's fields.
+  std::vector<std::string> path_fields;  // ... less those the path gives.
 };
 
 // Converts "/v1/accounts/{id}" to the regex "/v1/accounts/([^/]+)".
@@ -777,7 +779,7 @@ struct Server::Impl {
   void Add(std::string method, std::string path, Access access, std::string summary,
            std::function<Reply(Call&)> handle, std::vector<QueryParam> query = {}) {
     routes.push_back(Route{std::move(method), std::move(path), access, std::move(summary),
-                           std::move(handle), std::move(query)});
+                           std::move(handle), std::move(query), "", {}});
   }
 
   // A resource route for a command: POST path -> command with the body as arguments, path
@@ -797,6 +799,17 @@ struct Server::Impl {
       }
       return Command(call, command, std::move(args));
     });
+    routes.back().command = command;
+    routes.back().path_fields = std::move(param_names);
+  }
+
+  // The JSON schema of a command's arguments: its fields (service/fields.h), no others.
+  static Json CommandSchema(const std::string& command, const std::vector<std::string>& skip = {}) {
+    Json properties = Json::object();
+    for (const std::string_view f : service::CommandFields(command)) {
+      if (std::find(skip.begin(), skip.end(), f) == skip.end()) properties[std::string(f)] = Json::object();
+    }
+    return {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}};
   }
 
   // ---- Reports and public statistics (read-only, public: what the Parties publish).
@@ -1232,13 +1245,34 @@ struct Server::Impl {
                               {"in", "header"},
                               {"required", false},
                               {"schema", {{"type", "string"}, {"maxLength", 128}}}});
-        op["requestBody"] = {
-            {"required", false},
-            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+        Json schema = {{"type", "object"}};
+        if (!route.command.empty()) {
+          schema = CommandSchema(route.command, route.path_fields);
+        } else if (route.path == "/v1/commands/{type}") {
+          Json any = Json::array();
+          for (const auto& [name, handler] : service::Handlers()) {
+            static_cast<void>(handler);
+            any.push_back({{"$ref", "#/components/schemas/command." + name}});
+          }
+          schema = {{"anyOf", any}};
+        }
+        op["requestBody"] = {{"required", false},
+                             {"content", {{"application/json", {{"schema", schema}}}}}};
       }
       if (!parameters.empty()) op["parameters"] = parameters;
       if (route.access != Access::kPublic) op["security"] = Json::array({{{"bearer", Json::array()}}});
       paths[route.path][method] = op;
+    }
+    Json schemas = {{"Error",
+                     {{"type", "object"},
+                      {"properties",
+                       {{"code", {{"type", "string"}}},
+                        {"check", {{"type", "string"}}},
+                        {"message", {{"type", "string"}}},
+                        {"rule", {{"type", "string"}}}}}}}};
+    for (const auto& [name, handler] : service::Handlers()) {
+      static_cast<void>(handler);
+      schemas["command." + name] = CommandSchema(name);
     }
     return {{"openapi", "3.0.3"},
             {"info",
@@ -1251,14 +1285,7 @@ struct Server::Impl {
             {"paths", paths},
             {"components",
              {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-              {"schemas",
-               {{"Error",
-                 {{"type", "object"},
-                  {"properties",
-                   {{"code", {{"type", "string"}}},
-                    {"check", {{"type", "string"}}},
-                    {"message", {{"type", "string"}}},
-                    {"rule", {{"type", "string"}}}}}}}}}}}};
+              {"schemas", schemas}}}};
   }
 };
 

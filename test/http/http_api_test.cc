@@ -449,6 +449,16 @@ TEST(HttpApi, FieldsACommandDoesNotTakeAreRefused) {
     }
   }
   EXPECT_TRUE(transfer_listed);
+  // The OpenAPI document gives each command route's body schema from the same list.
+  const Json openapi = api.Get("/v1/openapi.json").body;
+  const Json schema = openapi["paths"]["/v1/transfers"]["post"]["requestBody"]["content"]
+                             ["application/json"]["schema"];
+  EXPECT_EQ(schema["additionalProperties"], false) << schema.dump();
+  std::vector<std::string> properties;
+  for (const auto& [name, value] : schema["properties"].items()) properties.push_back(name);
+  EXPECT_EQ(properties, (std::vector<std::string>{"from", "project", "quantity", "ranges", "to",
+                                                  "vintage"}));
+  EXPECT_TRUE(openapi["components"]["schemas"].contains("command.user.deactivate"));
 }
 
 // A query parameter the route does not take is refused (400 JCM-106) naming it and the ones the
