@@ -1,6 +1,6 @@
 # Generates a C++ source holding the portal's static files (src/web/*), so that `jcmreg serve`
 # is one self-contained binary. Run at build time: cmake -DWEB_DIR=... -DOUT=... -P embed_web.cmake
-file(GLOB files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.js ${WEB_DIR}/*.css)
+file(GLOB files RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.js ${WEB_DIR}/*.css ${WEB_DIR}/*.svg)
 list(SORT files)
 set(body "// Generated from src/web by cmake/embed_web.cmake. Do not edit.\n#include \"web/web_assets.h\"\n\nnamespace registry::web {\nnamespace {\nconst WebAsset kAssets[] = {\n")
 foreach(f ${files})
@@ -9,6 +9,8 @@ foreach(f ${files})
     set(type "text/html; charset=utf-8")
   elseif(f MATCHES "\\.js$")
     set(type "text/javascript; charset=utf-8")
+  elseif(f MATCHES "\\.svg$")
+    set(type "image/svg+xml")
   else()
     set(type "text/css; charset=utf-8")
   endif()

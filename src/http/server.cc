@@ -258,6 +258,11 @@ bool IsPublicKind(const std::string& kind) {
 // Kinds never served: credentials and internals.
 bool IsSecretKind(const std::string& kind) { return kind == "token" || kind == "user"; }
 
+// What a token reads is its own: no cache on the way (a proxy, the browser's disk) keeps it.
+void NoStoreIfToken(const httplib::Request& req, httplib::Response& res) {
+  if (req.has_header("Authorization")) res.set_header("Cache-Control", "no-store");
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -371,6 +376,7 @@ struct Server::Impl {
     std::string actor;
     Reply reply = Dispatch(route, req, actor);
     res.status = reply.status;
+    NoStoreIfToken(req, res);
     if (reply.content_type == "application/json") {
       res.set_content(reply.body.dump(2) + "\n", "application/json");
     } else {
@@ -1305,6 +1311,19 @@ Result<int, std::string> Server::Start() {
   s.http.set_keep_alive_max_count(100);
   s.http.set_read_timeout(10, 0);
   s.http.set_write_timeout(10, 0);
+  // On every answer, the portal's and the API's and the errors httplib makes itself: the portal
+  // runs only its own scripts and styles and talks only to this origin (an injected script or
+  // a name carrying markup could run nothing), no other site may frame it (clickjacking an
+  // approval), a browser never guesses a type (a CSV or a document served as HTML), and no URL
+  // of the registry leaves in a Referer.
+  s.http.set_default_headers({
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+  });
   for (const Route& route : s.routes) {
     const Route* r = &route;
     auto handler = [&s, r](const httplib::Request& req, httplib::Response& res) {
@@ -1318,7 +1337,7 @@ Result<int, std::string> Server::Start() {
     }
   }
   // The portal: static files embedded at build time (src/web), served at / with no token.
-  for (const char* path : {"/", "/index.html", "/app.js", "/i18n.js", "/style.css"}) {
+  for (const char* path : {"/", "/index.html", "/app.js", "/i18n.js", "/style.css", "/favicon.svg"}) {
     s.http.Get(path, [](const httplib::Request& req, httplib::Response& res) {
       const web::WebAsset* asset = web::FindWebAsset(req.path);
       if (asset == nullptr) {
@@ -1345,6 +1364,7 @@ Result<int, std::string> Server::Start() {
     }
     Reply reply = ErrorReply(check, message);
     res.status = reply.status;
+    NoStoreIfToken(req, res);
     res.set_content(reply.body.dump(2) + "\n", "application/json");
     s.metrics.Record(req.method, "unmatched", reply.status, 0, check);
     s.Log(req, reply.status, 0, "", check);

@@ -58,6 +58,22 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+// Every page the tests open reports its script errors and its console errors, among them any
+// breach of the server's Content-Security-Policy (a blocked script, style or request); the last
+// test requires none.
+const pageErrors = [];
+async function newPage() {
+  const page = await browser.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  page.on("console", m => {
+    // An API refusal the test provokes (403 self-approval, 400 unknown field) is logged by the
+    // browser as a failed load; it is an answer, not an error of the page.
+    if (m.type() !== "error" || /the server responded with a status of (400|403|422)\b/.test(m.text())) return;
+    pageErrors.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  return page;
+}
+
 async function ready(page, name) {
   await page.waitForFunction(n => document.getElementById("main").dataset.ready === n, name, { timeout: 10000 });
 }
@@ -82,7 +98,7 @@ async function signIn(page, token) {
 }
 
 test("the public overview shows the totals per account type", async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   const started = Date.now();
   const before = await totals(page);
   const elapsed = Date.now() - started;
@@ -94,7 +110,7 @@ test("the public overview shows the totals per account type", async () => {
 });
 
 test("four eyes: A proposes a transfer, A cannot approve it, B approves, the public totals change", async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   const before = await totals(page);
   await signIn(page, tokenA);
   await page.selectOption("#propose-form select[name=kind]", "transfer");
@@ -125,7 +141,7 @@ test("four eyes: A proposes a transfer, A cannot approve it, B approves, the pub
 });
 
 test("the command form names the fields of each command and a misspelt one is refused", async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await signIn(page, tokenAdmin);
   await page.selectOption("#command-form select[name=command]", "party.add");
   assert.equal(await page.textContent("#command-fields"), "Fields: code, name");
@@ -144,7 +160,7 @@ test("the command form names the fields of each command and a misspelt one is re
 });
 
 test("a serial lookup shows its lineage", async () => {
-  const page = await browser.newPage();
+  const page = await newPage();
   await page.goto(base + "/#/lookup");
   await ready(page, "lookup");
   await page.fill("#lookup-form input[name=registry]", "JPN01");
@@ -197,7 +213,7 @@ test("an account's holdings of more than one page come a page at a time", async 
   assert.ok(count > 1000, String(count));
   assert.equal(after.body.total, held.body.total);  // Holding moves nothing.
 
-  const page = await browser.newPage();
+  const page = await newPage();
   await signIn(page, tokenA);
   await page.click("#accounts tbody tr:first-child button");
   await page.waitForSelector("#holdings-count", { timeout: 10000 });
@@ -208,5 +224,25 @@ test("an account's holdings of more than one page come a page at a time", async 
     `${fmt(count)} /`, { timeout: 10000 });
   assert.equal(await page.$("#holdings-more"), null);  // The last page.
   await page.screenshot({ path: join(artifacts, "07-holdings-pages.png"), fullPage: true });
+  await page.close();
+});
+
+test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {
+  // What every earlier test's pages reported: nothing (a blocked script, style or request of the
+  // portal's own would be here).
+  assert.deepEqual(pageErrors, []);
+  const page = await newPage();
+  const response = await page.goto(base + "/#/");
+  await ready(page, "home");
+  assert.match(response.headers()["content-security-policy"] || "", /script-src 'self'/);
+  // A script the policy forbids (as injected markup would be) does not run.
+  const ran = await page.evaluate(() => new Promise(done => {
+    window.injected = false;
+    document.addEventListener("securitypolicyviolation", e => done([window.injected, e.violatedDirective]), { once: true });
+    const s = document.createElement("script");
+    s.textContent = "window.injected = true";
+    document.body.append(s);
+  }));
+  assert.deepEqual(ran, [false, "script-src-elem"]);
   await page.close();
 });

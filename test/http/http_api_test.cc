@@ -795,6 +795,59 @@ TEST(HttpApi, MetricsAndHealth) {
   EXPECT_EQ(health.body["status"], "ok");
 }
 
+// Every answer (the portal, the API, the errors httplib makes itself) carries the headers that
+// keep a browser from running injected code, framing the portal, sniffing a type or leaking a
+// URL; what a token reads is never cached. The portal still works under this policy: the
+// browser test (test/browser) runs it in chromium, which enforces it.
+TEST(HttpApi, EveryAnswerCarriesTheBrowserSecurityHeaders) {
+  Api api;
+  httplib::Client client = api.Client();
+  const httplib::Headers bearer = {{"Authorization", "Bearer " + api.admin()}};
+  struct Case {
+    std::string what;
+    httplib::Result res;
+    bool authenticated;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"portal", client.Get("/"), false});
+  cases.push_back({"portal script", client.Get("/app.js"), false});
+  cases.push_back({"public read", client.Get("/v1/totals"), false});
+  cases.push_back({"token read", client.Get("/v1/accounts/1/holdings", bearer), true});
+  cases.push_back({"refusal", client.Get("/v1/accounts/1/holdings"), false});
+  cases.push_back({"no such path", client.Get("/v1/no/such/path"), false});
+  cases.push_back({"CSV", client.Get("/v1/statistics/accounts?format=csv"), false});
+  cases.push_back({"portal icon", client.Get("/favicon.svg"), false});
+  cases.push_back({"too large", client.Post("/v1/parties", bearer,
+                                            std::string(kRequestBodyBytesMax + 10, 'A'),
+                                            "application/json"),
+                   true});
+  for (const Case& c : cases) {
+    ASSERT_TRUE(c.res) << c.what;
+    const httplib::Response& res = *c.res;
+    SCOPED_TRACE(c.what + " (" + std::to_string(res.status) + ")");
+    const std::string csp = res.get_header_value("Content-Security-Policy");
+    EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+    EXPECT_EQ(res.get_header_value_count("Content-Security-Policy"), 1u);
+    EXPECT_EQ(res.get_header_value("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(res.get_header_value("X-Frame-Options"), "DENY");
+    EXPECT_EQ(res.get_header_value("Referrer-Policy"), "no-referrer");
+    if (c.authenticated) {
+      EXPECT_EQ(res.get_header_value("Cache-Control"), "no-store");
+    }
+  }
+  EXPECT_EQ(cases[0].res->status, 200);
+  EXPECT_EQ(cases[3].res->status, 200);
+  EXPECT_EQ(cases[4].res->status, 401);
+  EXPECT_EQ(cases[5].res->status, 404);
+  EXPECT_EQ(cases[6].res->status, 200);
+  EXPECT_EQ(cases[6].res->get_header_value("Content-Type").rfind("text/csv", 0), 0u)
+      << cases[6].res->get_header_value("Content-Type");
+  EXPECT_EQ(cases[7].res->status, 200);
+  EXPECT_EQ(cases[7].res->get_header_value("Content-Type"), "image/svg+xml");
+}
+
 // The writer: a bounded queue, and requests waiting together commit in one batch.
 TEST(Writer, BoundedQueueAndGroupCommit) {
   testing::TestRegistry r;
