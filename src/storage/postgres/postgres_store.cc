@@ -63,6 +63,11 @@ INSERT INTO reservations
                                                 WHERE e.kind = d.kind AND e.key = d.key);
 DELETE FROM documents WHERE kind = 'reservation';
 )sql",
+    // 3: an account's blocks by first serial (see the SQLite engine's migration 3).
+    R"sql(
+DROP INDEX IF EXISTS blocks_account;
+CREATE INDEX IF NOT EXISTS blocks_account_first ON blocks(account, first);
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {

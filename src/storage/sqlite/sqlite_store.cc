@@ -20,6 +20,12 @@
 #include <vector>
 
 namespace registry::sqlite {
+
+const char* const kHoldingPageAsOfSql =
+    "SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
+    "cancel_purpose, hold FROM blocks WHERE account = ?1 AND created <= ?2 AND (closed IS NULL "
+    "OR closed > ?2) AND first > ?3 ORDER BY first LIMIT ?4";
+
 namespace {
 
 constexpr const char* kMigrations[] = {
@@ -73,6 +79,15 @@ INSERT INTO reservations
   WHERE d.kind = 'reservation' AND d.version = (SELECT MAX(version) FROM documents e
                                                 WHERE e.kind = d.kind AND e.key = d.key);
 DELETE FROM documents WHERE kind = 'reservation';
+)sql",
+    // 3: an account's blocks by first serial, live or not. A holding at a past moment (the
+    // holdings route's ?as_of, the AEF's year-end holdings) is read a page at a time in serial
+    // order; with only (account, created) each page read and sorted every block the account
+    // ever had (1,000,000 year-end holdings took 35 s to list instead of ~3). (account, created)
+    // served nothing else, so it goes: a block costs the same number of index writes.
+    R"sql(
+DROP INDEX IF EXISTS blocks_account;
+CREATE INDEX IF NOT EXISTS blocks_account_first ON blocks(account, first);
 )sql",
 };
 
@@ -609,10 +624,7 @@ class SqliteTransaction final : public Transaction {
       Binder(stmt).Int(account.value).Int(after_first).Int(n);
       return Rows<Block>(*conn_, stmt, ReadBlock, "holding page");
     }
-    PREPARE_OR_RETURN(stmt, "SELECT id, lot, first, last, account, ft, parent, created, closed, "
-                            "use_year, cancel_purpose, hold FROM blocks WHERE account = ?1 AND "
-                            "created <= ?2 AND (closed IS NULL OR closed > ?2) AND first > ?3 "
-                            "ORDER BY first LIMIT ?4");
+    PREPARE_OR_RETURN(stmt, kHoldingPageAsOfSql);
     Binder(stmt).Int(account.value).Int(at->value).Int(after_first).Int(n);
     return Rows<Block>(*conn_, stmt, ReadBlock, "holding page as of");
   }
@@ -981,6 +993,20 @@ StoreResult<std::string> IntegrityCheck(const std::string& path) {
                                  "integrity check");
   if (!row) return Fail(row.error());
   return row->value_or("no answer");
+}
+
+StoreResult<std::string> QueryPlan(const std::string& path, const std::string& sql) {
+  Connection conn;
+  if (auto s = conn.Open(path, true); !s) return Fail(s.error());
+  const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+  auto stmt = conn.Prepare(explain.c_str());
+  if (!stmt) return Fail(stmt.error());
+  auto steps = Rows<std::string>(conn, *stmt, [](sqlite3_stmt* s) { return ColText(s, 3); },
+                                 "query plan");
+  if (!steps) return Fail(steps.error());
+  std::string plan;
+  for (const std::string& step : *steps) plan += step + "\n";
+  return plan;
 }
 
 StoreStatus Backup(const std::string& source, const std::string& destination) {

@@ -33,6 +33,14 @@ StoreResult<std::unique_ptr<Store>> OpenScratch();
 // Runs PRAGMA integrity_check; returns "ok" or the first problem.
 StoreResult<std::string> IntegrityCheck(const std::string& path);
 
+// SQLite's plan for a statement (EXPLAIN QUERY PLAN: one line per step), for the tests that
+// require a statement to walk an index rather than sort.
+StoreResult<std::string> QueryPlan(const std::string& path, const std::string& sql);
+
+// The statement of Transaction::HoldingPage at a past moment (?1 account, ?2 sequence, ?3 the
+// first serial to go past, ?4 the page size): it must walk blocks_account_first (migration 3).
+extern const char* const kHoldingPageAsOfSql;
+
 // Copies the database to `destination` with SQLite's online backup API.
 StoreStatus Backup(const std::string& source, const std::string& destination);
 
