@@ -63,10 +63,10 @@ INSERT INTO reservations
                                                 WHERE e.kind = d.kind AND e.key = d.key);
 DELETE FROM documents WHERE kind = 'reservation';
 )sql",
-    // 3: an account's blocks by first serial (see the SQLite engine's migration 3).
+    // 3: an account's closed blocks by first serial (see the SQLite engine's migration 3).
     R"sql(
 DROP INDEX IF EXISTS blocks_account;
-CREATE INDEX IF NOT EXISTS blocks_account_first ON blocks(account, first);
+CREATE INDEX IF NOT EXISTS blocks_closed ON blocks(account, first) WHERE closed IS NOT NULL;
 )sql",
 };
 
@@ -551,17 +551,24 @@ class PgTransaction final : public Transaction {
           ReadBlock);
     }
     return Rows<Block>(
-        c_->Query("SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
-                  "cancel_purpose, hold FROM blocks WHERE account = $1 AND created <= $2 AND "
-                  "(closed IS NULL OR closed > $2) AND first > $3 ORDER BY first LIMIT $4",
+        c_->Query("(SELECT id, lot, first, last, account, ft, parent, created, closed, use_year, "
+                  "cancel_purpose, hold FROM blocks WHERE account = $1 AND closed IS NULL AND "
+                  "created <= $2 AND first > $3 ORDER BY first LIMIT $4) UNION ALL (SELECT id, "
+                  "lot, first, last, account, ft, parent, created, closed, use_year, "
+                  "cancel_purpose, hold FROM blocks WHERE account = $1 AND closed IS NOT NULL AND "
+                  "closed > $2 AND created <= $2 AND first > $3 ORDER BY first LIMIT $4) "
+                  "ORDER BY first LIMIT $4",
                   {Int(account.value), Int(at->value), Int(after_first), Int(n)}),
         ReadBlock);
   }
 
   StoreResult<std::pair<int64_t, int64_t>> HoldingTotal(AccountId account,
                                                         std::optional<Sequence> at) override {
-    auto r = at ? c_->Query("SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
-                            "WHERE account = $1 AND created <= $2 AND (closed IS NULL OR closed > $2)",
+    auto r = at ? c_->Query("SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM (SELECT "
+                            "first, last FROM blocks WHERE account = $1 AND closed IS NULL AND "
+                            "created <= $2 UNION ALL SELECT first, last FROM blocks WHERE "
+                            "account = $1 AND closed IS NOT NULL AND closed > $2 AND "
+                            "created <= $2) AS held",
                             {Int(account.value), Int(at->value)})
                 : c_->Query("SELECT COUNT(*), COALESCE(SUM(last - first + 1), 0) FROM blocks "
                             "WHERE account = $1 AND closed IS NULL",
