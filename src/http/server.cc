@@ -25,6 +25,8 @@
 #include <mutex>
 #include <regex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "service/access.h"
 #include "service/article6_hooks.h"
@@ -688,7 +690,9 @@ struct Server::Impl {
     // Which account held a block is not public (R-JP-07 publishes the list of entity holding
     // accounts, never what each holds): a caller whose scope does not cover the account sees its
     // type instead; the serials, quantities and dates are public, as in the AEF's actions.
-    if (call.who && call.who->scope == "*") return Reply{200, *traced, "application/json", "", std::nullopt};
+    if (call.who && call.who->scope == "*") {
+      return Reply{200, std::move(*traced), "application/json", "", std::nullopt};
+    }
     auto tx = store.BeginRead();
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     for (Json& block : (*traced)["lineage"]) {
@@ -705,7 +709,7 @@ struct Server::Impl {
       block.erase("account");
       block["account_type"] = loaded->has_value() ? std::string(ToString((*loaded)->type)) : "";
     }
-    return Reply{200, *traced, "application/json", "", std::nullopt};
+    return Reply{200, std::move(*traced), "application/json", "", std::nullopt};
   }
 
   // The ?after=ID (>= 0, default 0) and ?limit=N (1..kPageSizeMax) of a paged list; an error
@@ -1182,15 +1186,17 @@ struct Server::Impl {
                     "Proposes a retirement {from, quantity | ranges, use_year} (four-eyes).");
     AddCommandRoute("/v1/cancellations", "cancel",
                     "Proposes a cancellation {from, quantity | ranges, purpose} (four-eyes).");
-    for (const char* verb : {"deactivate", "activate", "token"}) {
+    constexpr std::pair<const char*, const char*> kUserRoutes[] = {
+        {"deactivate",
+         "Deactivates a user {reason}: its token stops working at once (administrators)."},
+        {"activate", "Reactivates a user: its current token works again (administrators)."},
+        {"token",
+         "Gives a user a new token, shown once; every earlier one stops working "
+         "(administrators)."},
+    };
+    for (const auto& [verb, summary] : kUserRoutes) {
       const std::string command = std::string("user.") + verb;
-      Add("POST", std::string("/v1/users/{name}/") + verb, Access::kWrite,
-          std::string(verb) == "deactivate"
-              ? "Deactivates a user {reason}: its token stops working at once (administrators)."
-          : std::string(verb) == "activate"
-              ? "Reactivates a user: its current token works again (administrators)."
-              : "Gives a user a new token, shown once; every earlier one stops working "
-                "(administrators).",
+      Add("POST", std::string("/v1/users/{name}/") + verb, Access::kWrite, summary,
           [this, command](Call& call) {
             Json args = call.body;
             args["name"] = call.params.at(0);
@@ -1337,7 +1343,9 @@ Result<int, std::string> Server::Start() {
     }
   }
   // The portal: static files embedded at build time (src/web), served at / with no token.
-  for (const char* path : {"/", "/index.html", "/app.js", "/i18n.js", "/style.css", "/favicon.svg"}) {
+  std::vector<std::string> asset_paths = {"/"};
+  for (const web::WebAsset& asset : web::WebAssets()) asset_paths.emplace_back(asset.path);
+  for (const std::string& path : asset_paths) {
     s.http.Get(path, [](const httplib::Request& req, httplib::Response& res) {
       const web::WebAsset* asset = web::FindWebAsset(req.path);
       if (asset == nullptr) {

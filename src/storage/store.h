@@ -146,9 +146,9 @@ class Transaction {
                                                                 const RegistryCode& registry,
                                                                 const SerialRange& range) = 0;
   // One page of an account's holding: its blocks live now (`at` unset) or live at `at` (created
-  // <= at and not closed or closed > at), with
-  // first serial > `after_first`, ascending by first serial, at most `limit`. The live page
-  // follows an index; the page at `at` reads the account's blocks created up to `at`.
+  // <= at and not closed or closed > at), with first serial > `after_first`, ascending by first
+  // serial, at most `limit`. Both walk indexes in serial order from `after_first`: the live
+  // blocks', and at `at` those merged with the closed blocks' (migration 3).
   virtual StoreResult<std::vector<Block>> HoldingPage(AccountId account, std::optional<Sequence> at,
                                                       int64_t after_first, size_t limit) = 0;
   // The number of blocks and tonnes of that holding (summed by the engine).

@@ -2,6 +2,7 @@
 // that the portal works offline and ships with `jcmreg serve`.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 namespace registry::web {
@@ -14,5 +15,8 @@ struct WebAsset {
 
 // Returns the asset served at `path` ("/" is "/index.html"), or nullptr.
 const WebAsset* FindWebAsset(std::string_view path);
+
+// Every asset (each file of src/web), to serve each at its path.
+std::span<const WebAsset> WebAssets();
 
 }  // namespace registry::web

@@ -38,7 +38,8 @@ StoreResult<std::string> IntegrityCheck(const std::string& path);
 StoreResult<std::string> QueryPlan(const std::string& path, const std::string& sql);
 
 // The statement of Transaction::HoldingPage at a past moment (?1 account, ?2 sequence, ?3 the
-// first serial to go past, ?4 the page size): it must walk blocks_account_first (migration 3).
+// first serial to go past, ?4 the page size): it must merge blocks_live and blocks_closed in
+// serial order (migration 3), never sort the account's history.
 extern const char* const kHoldingPageAsOfSql;
 
 // Copies the database to `destination` with SQLite's online backup API.
