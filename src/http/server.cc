@@ -94,6 +94,11 @@ struct Call {
   std::vector<std::string> params;  // Path parameters in order.
   std::optional<Principal> who;
   Json body;  // kWrite only: the parsed object.
+  // The request's read snapshot (Server::Impl::Snapshot): opened to authenticate and kept for
+  // the checks a write makes before it is queued (scope, the proposal decided), so they all see
+  // one moment and the request opens one read transaction, not two or three. Ended before a
+  // write waits for the writer, and before any other handler runs (reads open their own).
+  std::unique_ptr<Transaction> snapshot;
 };
 
 // A query parameter a route takes ("?party=JPN"); any other is refused (JCM-106).
@@ -290,8 +295,17 @@ struct Server::Impl {
 
   // ---- Plumbing.
 
-  StoreResult<std::optional<Principal>> Authenticate(const std::string& token) {
-    auto tx = store.BeginRead();
+  StoreResult<Transaction*> Snapshot(Call& call) {
+    if (!call.snapshot) {
+      auto tx = store.BeginRead();
+      if (!tx) return Fail(tx.error());
+      call.snapshot = std::move(*tx);
+    }
+    return call.snapshot.get();
+  }
+
+  StoreResult<std::optional<Principal>> Authenticate(Call& call, const std::string& token) {
+    auto tx = Snapshot(call);
     if (!tx) return Fail(tx.error());
     return service::Authenticate(**tx, token);
   }
@@ -338,11 +352,11 @@ struct Server::Impl {
 
   Reply Dispatch(const Route& route, const httplib::Request& req, std::string& actor) {
     if (auto unknown = UnknownQuery(route, req)) return *unknown;
-    Call call{req, {}, std::nullopt, nullptr};
+    Call call{req, {}, std::nullopt, nullptr, nullptr};
     for (size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
     const std::string token = BearerToken(req);
     if (!token.empty() || req.has_header("Authorization")) {
-      auto who = Authenticate(token);
+      auto who = Authenticate(call, token);
       if (!who) return FailureReply(service::Failure::Of(who.error()));
       if (!who->has_value()) {
         return ErrorReply(Check::kUnauthenticated,
@@ -369,6 +383,8 @@ struct Server::Impl {
         return ErrorReply(Check::kMalformedRequest, "the body must be a JSON object");
       }
       call.body = std::move(body);
+    } else {
+      call.snapshot.reset();
     }
     return route.handle(call);
   }
@@ -394,7 +410,8 @@ struct Server::Impl {
   }
 
   // Runs a write through the writer and maps the answer.
-  Reply Write(const Call& call, const std::string& command, Json args, int ok_status = 200) {
+  Reply Write(Call& call, const std::string& command, Json args, int ok_status = 200) {
+    call.snapshot.reset();  // Read nothing more; do not hold a snapshot while queued.
     if (!service::RoleMayRun(*call.who, command)) {
       return ErrorReply(Check::kForbidden, "user " + call.who->name + " (" + call.who->role +
                                                ") may not run " + command);
@@ -417,7 +434,7 @@ struct Server::Impl {
   }
 
   // A command from the generic or resource routes: four-eyes commands become proposals.
-  Reply Command(const Call& call, const std::string& command, Json args) {
+  Reply Command(Call& call, const std::string& command, Json args) {
     if (command == "user.add" || command == "user.token") {
       return WithNewToken(call, command, std::move(args));
     }
@@ -434,8 +451,8 @@ struct Server::Impl {
     return Write(call, command, std::move(args));
   }
 
-  std::optional<Reply> CheckScope(const Call& call, const Json& args) {
-    auto tx = store.BeginRead();
+  std::optional<Reply> CheckScope(Call& call, const Json& args) {
+    auto tx = Snapshot(call);
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     auto covered = service::ScopeCoversArgs(**tx, *call.who, args);
     if (!covered) return FailureReply(service::Failure::Of(covered.error()));
@@ -448,7 +465,7 @@ struct Server::Impl {
 
   // user.add and user.token: the server makes the token, journals only its hash, and shows the
   // token once in the answer.
-  Reply WithNewToken(const Call& call, const std::string& command, Json args) {
+  Reply WithNewToken(Call& call, const std::string& command, Json args) {
     // Of scope *: a user made or given a token by a Party-scoped administrator could have any
     // scope, so managing users is for administrators of the whole registry.
     if (call.who->role != service::kRoleAdministrator || call.who->scope != "*") {
@@ -470,10 +487,10 @@ struct Server::Impl {
     return reply;
   }
 
-  Reply ProposalDecision(const Call& call, const std::string& command) {
+  Reply ProposalDecision(Call& call, const std::string& command) {
     const auto id = ParseInt(call.params.at(0));
     if (!id) return ErrorReply(Check::kFieldInvalid, "proposal id must be a positive integer");
-    auto tx = store.BeginRead();
+    auto tx = Snapshot(call);
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     auto doc = (*tx)->GetDocument("proposal", service::ProposalKey(*id));
     if (!doc) return FailureReply(service::Failure::Of(doc.error()));

@@ -236,8 +236,9 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
   if (from) {
     ASSIGN_OR_RETURN(const Account source, LoadAccount(tx, AccountId{*from}));
     account = source.id.value;
-    ASSIGN_OR_RETURN(const int64_t holding, Lift(tx.ReservingProposals(source.id)));
-    if (holding >= static_cast<int64_t>(kHoldsPerAccountMax)) {
+    ASSIGN_OR_RETURN(const bool full, Lift(tx.ReservingProposalsReach(
+                                          source.id, static_cast<int64_t>(kHoldsPerAccountMax))));
+    if (full) {
       return Fail(Failure::Refused(Check::kTooManyItems,
                                    "account " + std::to_string(*from) + " has " +
                                        std::to_string(kHoldsPerAccountMax) +

@@ -301,14 +301,20 @@ TEST_P(StoreContract, ReservationsNeverOverlapAndAreFoundByRange) {
   EXPECT_EQ(ranges({1, 9}, 10), V{});
   EXPECT_EQ(ranges({50, 99}, 10), V{});
   EXPECT_EQ(t.ReservationsOverlapping(a, {45, 45}, 1).value().at(0).proposal, 2);
-  EXPECT_EQ(t.ReservingProposals(a).value(), 2);
-  EXPECT_EQ(t.ReservingProposals(AccountId{7}).value(), 0);
+  // Three rows of two proposals: 2 is reached; 3 rows reach 3, but 2 proposals do not.
+  EXPECT_TRUE(t.ReservingProposalsReach(a, 1).value());
+  EXPECT_TRUE(t.ReservingProposalsReach(a, 2).value());
+  EXPECT_FALSE(t.ReservingProposalsReach(a, 3).value());
+  EXPECT_FALSE(t.ReservingProposalsReach(a, 4).value());
+  EXPECT_FALSE(t.ReservingProposalsReach(AccountId{7}, 1).value());
+  EXPECT_TRUE(t.ReservingProposalsReach(AccountId{7}, 0).value());
   // Deleting needs the exact start and the owning proposal.
   EXPECT_EQ(t.DeleteReservation(a, 11, 1).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(t.DeleteReservation(a, 10, 2).error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(t.DeleteReservation(a, 10, 1).ok());
   ASSERT_TRUE(t.DeleteReservation(a, 30, 1).ok());
-  EXPECT_EQ(t.ReservingProposals(a).value(), 1);
+  EXPECT_TRUE(t.ReservingProposalsReach(a, 1).value());
+  EXPECT_FALSE(t.ReservingProposalsReach(a, 2).value());
   EXPECT_EQ(ranges({1, 100}, 10), (V{{40, 49}}));
   ASSERT_TRUE(t.InsertReservation({a, {5, 39}, 4}).ok());  // The freed serials again.
   ASSERT_TRUE(t.Commit().ok());

@@ -572,5 +572,37 @@ TEST(FourEyesQuantity, TheRuleIsJournaledWithTheProposal) {
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
 }
 
+// An account has at most 1,000 pending proposals (kHoldsPerAccountMax): the 1,001st is refused
+// and changes nothing. The store counts rows first and distinct proposals only when the rows
+// reach the limit (ReservingProposalsReach); here 100 of the proposals hold two ranges, so the
+// account has 1,000 rows before its 1,000th proposal, which must still be accepted.
+TEST_F(ServiceRefusals, TheThousandAndFirstPendingProposalOfAnAccountIsRefused) {
+  // Two lots (two blocks): a proposal's two ranges must lie in different blocks.
+  const Json issued = r_.Ok("issue", {{"account", 1},
+                                      {"vintages", {{{"vintage", 2021}, {"quantity", 600}},
+                                                    {{"vintage", 2022}, {"quantity", 600}}}},
+                                      {"project", "MN004"}});
+  int64_t a = issued.at("lots").at(0).at("first").get<int64_t>();
+  int64_t b = issued.at("lots").at(1).at("first").get<int64_t>();
+  auto range = [](int64_t serial) { return std::to_string(serial) + "-" + std::to_string(serial); };
+  std::vector<service::Request> batch;
+  for (int i = 0; i < 999; ++i) {
+    Json ranges = Json::array({range(i % 2 == 0 ? a++ : b++)});
+    if (i < 100) ranges.push_back(range(i % 2 == 0 ? b++ : a++));
+    batch.push_back({"proposal.create",
+                     Json{{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", ranges}}}},
+                     "alice", ""});
+  }
+  for (const service::Response& response : r_.registry->ExecuteBatch(batch)) {
+    ASSERT_TRUE(response.ok()) << response.failure->Message();
+  }
+  const Json last = {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"quantity", 1}}}};
+  r_.Ok("proposal.create", last, "alice");  // The 1,000th, over 1,100 rows.
+  ExpectRefusedUnchanged("proposal.create", last, Check::kTooManyItems);
+  // Another account is not limited by account 1's proposals.
+  r_.Ok("proposal.create",
+        {{"command", "transfer"}, {"args", {{"from", 7}, {"to", 4}, {"quantity", 1}}}}, "alice");
+}
+
 }  // namespace
 }  // namespace registry
