@@ -384,7 +384,7 @@ struct Server::Impl {
       }
       call.body = std::move(body);
     } else {
-      call.snapshot.reset();
+      call.snapshot.reset();  // A read opens its own snapshots.
     }
     return route.handle(call);
   }

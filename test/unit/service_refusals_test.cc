@@ -584,11 +584,11 @@ TEST_F(ServiceRefusals, TheThousandAndFirstPendingProposalOfAnAccountIsRefused) 
                                       {"project", "MN004"}});
   int64_t a = issued.at("lots").at(0).at("first").get<int64_t>();
   int64_t b = issued.at("lots").at(1).at("first").get<int64_t>();
-  auto range = [](int64_t serial) { return std::to_string(serial) + "-" + std::to_string(serial); };
+  auto one = [](int64_t serial) { return FormatSerialRange({serial, serial}); };
   std::vector<service::Request> batch;
   for (int i = 0; i < 999; ++i) {
-    Json ranges = Json::array({range(i % 2 == 0 ? a++ : b++)});
-    if (i < 100) ranges.push_back(range(i % 2 == 0 ? b++ : a++));
+    Json ranges = Json::array({one(i % 2 == 0 ? a++ : b++)});
+    if (i < 100) ranges.push_back(one(i % 2 == 0 ? b++ : a++));
     batch.push_back({"proposal.create",
                      Json{{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", ranges}}}},
                      "alice", ""});

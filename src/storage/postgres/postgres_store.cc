@@ -644,8 +644,8 @@ class PgTransaction final : public Transaction {
     // The subquery in ELSE (a SubPlan) runs only when the row count reaches `count`.
     auto r = c_->Query(
         "SELECT CASE WHEN (SELECT COUNT(*) FROM reservations WHERE account = $1) < $2 THEN 0 "
-        "ELSE (SELECT CASE WHEN COUNT(DISTINCT proposal) >= $2 THEN 1 ELSE 0 END FROM "
-        "reservations WHERE account = $1) END",
+        "ELSE ((SELECT COUNT(DISTINCT proposal) FROM reservations WHERE account = $1) >= $2)::int "
+        "END",
         {Int(account.value), Int(count)});
     if (!r) return Fail(r.error());
     return r->integer(0, 0) != 0;
