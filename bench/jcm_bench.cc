@@ -9,6 +9,10 @@
 //       batch size on a real file;
 // and prints operations per second, b/a and p50/p99 latency per operation (the latency of an
 // operation is the wall time of the batch that carried it, from BEGIN to the end of COMMIT).
+// The `http` mode is (c): the real http::Server on loopback in this process, driven by N
+// keep-alive connections from one epoll thread that writes requests as bytes and reads answers
+// only as far as it must (a load generator in the manner of wrk, so that the 2 cores go to the
+// server; --load-client httplib drives them from N httplib::Client threads instead).
 // The `scale` mode builds a large registry (many live blocks held by other accounts, by direct
 // issuance batches) and reports transfer cost against the number of blocks held elsewhere,
 // issuing cost against quantity, peak RSS, and `verify` time per million entries.
@@ -20,24 +24,37 @@
 // The storage-limit loop talks to SQLite directly on purpose: it is the yardstick the service is
 // measured against, so it cannot go through the Store. It writes into a database whose schema
 // the real store created, so both sides update the same tables and indexes.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cstdarg>
 #include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
-#include <ctime>
+#include <cstdarg>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -461,6 +478,13 @@ std::vector<int> ParseList(const std::string& text, int min_value = 1) {
   return out;
 }
 
+// Which load generator drives (c). `lean` (the default) is one thread on epoll with N keep-alive
+// connections, requests written as bytes and answers read as far as status, length and body, as
+// wrk and similar tools do: it leaves the 2 cores to the server. `httplib` is N threads, each
+// with its own httplib::Client (what the runs before 2026-12-02 used; about a third of the
+// process's CPU went to those clients).
+enum class LoadClient { kLean, kHttplib };
+
 struct Options {
   std::string dir = "/tmp";
   bool keep = false;
@@ -482,6 +506,7 @@ struct Options {
   // HTTP mode.
   std::string clients = "1,4,16,64";
   int64_t http_ops = 2000;
+  std::string load_client = "lean";  // LoadClient: lean or httplib.
   // AEF mode.
   int64_t actions = 1000000;
   std::string data = JCM_SOURCE_DIR "/data/nomenclature";
@@ -586,23 +611,6 @@ int Throughput(const Options& o) {
 
 // ---- (c) over HTTP -------------------------------------------------------------------------
 
-// One request's answer: status and parsed body; a transport error stops the run.
-struct HttpAnswer {
-  int status = 0;
-  Json body;
-};
-
-HttpAnswer PostJson(httplib::Client& client, const std::string& path, const Json& body,
-                    const std::string& token) {
-  const httplib::Headers headers = {{"Authorization", "Bearer " + token}};
-  auto res = client.Post(path.c_str(), headers, body.dump(), "application/json");
-  if (!res) Die("POST " + path + ": " + httplib::to_string(res.error()));
-  HttpAnswer a;
-  a.status = res->status;
-  a.body = Json::parse(res->body, nullptr, false);
-  return a;
-}
-
 // The writer's group-commit counters from /metrics: {requests, batches}.
 std::pair<int64_t, int64_t> WriterCounters(int port) {
   httplib::Client client("127.0.0.1", port);
@@ -622,17 +630,29 @@ struct HttpStats {
   double mean_batch = 0;  // Requests per group-commit batch of the writer during the run.
 };
 
-// Runs `ops` operations from `clients` threads, each with its own keep-alive httplib::Client;
-// `operation(client, index, latencies)` performs operation `index` (0..ops-1) and records the
-// latency of each HTTP request it makes.
-template <typename Operation>
-HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op,
-                     const Operation& operation) {
-  std::atomic<int64_t> next{0};
-  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
-  const auto before = WriterCounters(port);
-  const double cpu_start = CpuSeconds();
-  const auto start = Clock::now();
+// One HTTP request of an operation: what to send and the status it must be answered with.
+struct Outgoing {
+  std::string path;
+  std::string token;
+  Json body;
+  int expected = 200;
+  bool answer_needed = false;  // The next step reads the answer's JSON.
+};
+
+// Request `step` of operation `op` (0..ops-1), given the parsed answer to step-1 (null at step
+// 0); nullopt once the operation is complete.
+using NextRequest =
+    std::function<std::optional<Outgoing>(int64_t op, int step, const Json& previous)>;
+
+[[noreturn]] void DieOnAnswer(const Outgoing& out, int status, std::string_view body) {
+  Die("POST " + out.path + " " + out.body.dump() + ": HTTP " + std::to_string(status) + " " +
+      std::string(body));
+}
+
+// N threads with one httplib::Client each.
+void DriveHttplib(int port, int clients, int64_t ops, const NextRequest& next,
+                  std::vector<std::vector<double>>& latencies) {
+  std::atomic<int64_t> counter{0};
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
@@ -640,37 +660,217 @@ HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op,
       client.set_keep_alive(true);
       client.set_tcp_nodelay(true);
       client.set_read_timeout(120, 0);
-      for (int64_t i = next++; i < ops; i = next++) {
-        operation(client, i, latencies[static_cast<size_t>(c)]);
+      for (int64_t op = counter++; op < ops; op = counter++) {
+        Json previous;
+        for (int step = 0;; ++step) {
+          std::optional<Outgoing> out = next(op, step, previous);
+          if (!out) break;
+          const httplib::Headers headers = {{"Authorization", "Bearer " + out->token}};
+          const auto t0 = Clock::now();
+          auto res = client.Post(out->path.c_str(), headers, out->body.dump(), "application/json");
+          if (!res) Die("POST " + out->path + ": " + httplib::to_string(res.error()));
+          latencies[static_cast<size_t>(c)].push_back(Seconds(t0, Clock::now()) * 1e6);
+          if (res->status != out->expected) DieOnAnswer(*out, res->status, res->body);
+          previous = out->answer_needed ? Json::parse(res->body, nullptr, false) : Json();
+        }
       }
     });
   }
   for (std::thread& t : threads) t.join();
+}
+
+// One thread, epoll, `clients` keep-alive connections; each runs one operation at a time.
+class LeanClients {
+ public:
+  LeanClients(int port, int64_t ops, const NextRequest& next, std::vector<double>& latencies)
+      : port_(port), ops_(ops), next_(next), latencies_(latencies) {}
+
+  void Run(int clients) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) Die("epoll_create1 failed");
+    conns_.resize(static_cast<size_t>(clients));
+    for (size_t i = 0; i < conns_.size(); ++i) {
+      Connect(i);
+      StartOperation(i);
+    }
+    std::vector<epoll_event> events(conns_.size());
+    while (running_ > 0) {
+      const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 120000);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) Die("no answer from the server in 120 s");
+      for (int e = 0; e < n; ++e) Readable(events[static_cast<size_t>(e)].data.u64);
+    }
+    for (Conn& c : conns_) {
+      if (c.fd >= 0) close(c.fd);
+    }
+    close(epoll_);
+  }
+
+ private:
+  struct Conn {
+    int fd = -1;
+    int64_t op = -1;  // -1: idle, no operation left.
+    int step = 0;
+    Outgoing out;
+    std::string in;
+    Clock::time_point sent;
+  };
+
+  void Connect(size_t i) {
+    Conn& c = conns_[i];
+    if (c.fd >= 0) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      close(c.fd);
+    }
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) Die("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      Die("connect to 127.0.0.1:" + std::to_string(port_) + " failed");
+    }
+    const int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Non-blocking: an event epoll reported for a connection since replaced finds nothing.
+    fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) Die("epoll_ctl failed");
+  }
+
+  void StartOperation(size_t i) {
+    Conn& c = conns_[i];
+    c.op = next_op_ < ops_ ? next_op_++ : -1;
+    if (c.op < 0) return;
+    ++running_;
+    c.step = 0;
+    Send(i, Json());
+  }
+
+  // Sends the next request of the connection's operation, or ends the operation.
+  void Send(size_t i, const Json& previous) {
+    Conn& c = conns_[i];
+    std::optional<Outgoing> out = next_(c.op, c.step, previous);
+    if (!out) {
+      --running_;
+      StartOperation(i);
+      return;
+    }
+    c.out = std::move(*out);
+    const std::string body = c.out.body.dump();
+    std::string bytes = "POST " + c.out.path +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + c.out.token +
+                        "\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.in.clear();
+    c.sent = Clock::now();
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t w = send(c.fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        pollfd writable{c.fd, POLLOUT, 0};
+        poll(&writable, 1, 1000);
+        continue;
+      }
+      if (w <= 0) Die("send to the server failed");
+      done += static_cast<size_t>(w);
+    }
+  }
+
+  void Readable(size_t i) {
+    Conn& c = conns_[i];
+    char buffer[16384];
+    const ssize_t r = recv(c.fd, buffer, sizeof buffer, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (r == 0 && c.op < 0) {  // An idle connection the server closed: nothing was asked.
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      close(c.fd);
+      c.fd = -1;
+      return;
+    }
+    if (r <= 0) Die("the server closed a connection in the middle of an answer");
+    c.in.append(buffer, static_cast<size_t>(r));
+    const size_t head_end = c.in.find("\r\n\r\n");
+    if (head_end == std::string::npos) return;
+    const std::string_view head(c.in.data(), head_end);
+    const std::string_view length_value = HeaderValue(head, "content-length");
+    if (c.in.compare(0, 9, "HTTP/1.1 ") != 0 || length_value.empty()) {
+      Die("an answer without a status line or a Content-Length: " + std::string(head));
+    }
+    const size_t length = std::strtoull(std::string(length_value).c_str(), nullptr, 10);
+    if (c.in.size() < head_end + 4 + length) return;
+    latencies_.push_back(Seconds(c.sent, Clock::now()) * 1e6);
+    const int status = std::atoi(c.in.c_str() + 9);
+    const std::string_view body(c.in.data() + head_end + 4, length);
+    if (status != c.out.expected) DieOnAnswer(c.out, status, body);
+    const Json previous = c.out.answer_needed ? Json::parse(body, nullptr, false) : Json();
+    // The server ends a keep-alive connection after so many requests; open another.
+    if (HeaderValue(head, "connection") == "close") Connect(i);
+    ++c.step;
+    Send(i, previous);
+  }
+
+  // The value of header `name` (lower case) in `head`, without surrounding blanks; empty when
+  // the header is absent.
+  static std::string_view HeaderValue(std::string_view head, std::string_view name) {
+    for (size_t at = head.find("\r\n"); at != std::string::npos; at = head.find("\r\n", at + 2)) {
+      const size_t start = at + 2;
+      if (head.size() - start <= name.size() || head[start + name.size()] != ':') continue;
+      bool same = true;
+      for (size_t k = 0; k < name.size() && same; ++k) {
+        same = std::tolower(static_cast<unsigned char>(head[start + k])) == name[k];
+      }
+      if (!same) continue;
+      size_t from = start + name.size() + 1;
+      size_t to = std::min(head.find("\r\n", from), head.size());
+      while (from < to && head[from] == ' ') ++from;
+      while (to > from && head[to - 1] == ' ') --to;
+      return head.substr(from, to - from);
+    }
+    return {};
+  }
+
+  int port_;
+  int64_t ops_;
+  const NextRequest& next_;
+  std::vector<double>& latencies_;
+  int epoll_ = -1;
+  std::vector<Conn> conns_;
+  int64_t next_op_ = 0;
+  int64_t running_ = 0;
+};
+
+// Runs `ops` operations (requests made by `next`) from `clients` keep-alive connections driven
+// by `kind`, recording each request's latency.
+HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op, LoadClient kind,
+                     const NextRequest& next) {
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
+  const auto before = WriterCounters(port);
+  const double cpu_start = CpuSeconds();
+  const auto start = Clock::now();
+  if (kind == LoadClient::kLean) {
+    LeanClients(port, ops, next, latencies[0]).Run(clients);
+  } else {
+    DriveHttplib(port, clients, ops, next, latencies);
+  }
   HttpStats out;
   out.stats.seconds = Seconds(start, Clock::now());
   out.stats.cpu_seconds = CpuSeconds() - cpu_start;
   out.stats.ops = ops;
   out.requests = ops * requests_per_op;
   for (auto& l : latencies) out.stats.latency_us.insert(out.stats.latency_us.end(), l.begin(), l.end());
+  if (static_cast<int64_t>(out.stats.latency_us.size()) != out.requests) {
+    Die(std::to_string(out.stats.latency_us.size()) + " answers for " +
+        std::to_string(out.requests) + " requests");
+  }
   const auto after = WriterCounters(port);
   const int64_t batches = after.second - before.second;
   out.mean_batch = batches > 0 ? static_cast<double>(after.first - before.first) /
                                      static_cast<double>(batches)
                                : 0;
   return out;
-}
-
-// Times one POST and checks its status.
-Json TimedPost(httplib::Client& client, const std::string& path, const Json& body,
-               const std::string& token, int expected, std::vector<double>& latencies) {
-  const auto t0 = Clock::now();
-  HttpAnswer a = PostJson(client, path, body, token);
-  latencies.push_back(Seconds(t0, Clock::now()) * 1e6);
-  if (a.status != expected) {
-    Die("POST " + path + " " + body.dump() + ": HTTP " + std::to_string(a.status) + " " +
-        a.body.dump());
-  }
-  return a.body;
 }
 
 int64_t JournalHead(Store& store) {
@@ -694,14 +894,20 @@ void PrintHttpRow(const char* name, HttpStats& run, double base) {
 }
 
 int Http(const Options& o) {
+  const LoadClient load_client =
+      o.load_client == "httplib" ? LoadClient::kHttplib : LoadClient::kLean;
   std::printf("http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
               "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
               "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
               "closed, 2 written, 1 signed entry\n"
               "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
               "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
-              "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n",
-              static_cast<long long>(o.http_ops), o.dir.c_str());
+              "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n"
+              "  load client: %s; cpu us/op is the whole process's, clients included\n",
+              static_cast<long long>(o.http_ops), o.dir.c_str(),
+              load_client == LoadClient::kLean
+                  ? "lean (one epoll thread drives the N connections)"
+                  : "httplib (one thread and one httplib::Client per connection)");
   std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s\n", "run", "ops/s", "req/s", "c/a", "p50 us",
               "p99 us", "batch", "cpu us/op");
   const journal::SigningKey key = journal::GenerateKey();
@@ -734,24 +940,35 @@ int Http(const Options& o) {
     auto port = server.Start();
     if (!port) Die("server: " + port.error());
     // (c1): serials first .. first+ops-1 are held one by one.
-    HttpStats c1 = RunClients(*port, clients, ops, 1,
-                              [&](httplib::Client& client, int64_t i, std::vector<double>& lat) {
-                                TimedPost(client, "/v1/commands/block.hold",
-                                          {{"account", 1},
-                                           {"ranges", {SerialRange(first + i)}},
-                                           {"hold", true}},
-                                          tokens[0], 200, lat);
-                              });
+    HttpStats c1 = RunClients(
+        *port, clients, ops, 1, load_client,
+        [&](int64_t op, int step, const Json&) -> std::optional<Outgoing> {
+          if (step == 1) return std::nullopt;
+          return Outgoing{"/v1/commands/block.hold",
+                          tokens[0],
+                          {{"account", 1}, {"ranges", {SerialRange(first + op)}}, {"hold", true}},
+                          200};
+        });
     // (c2): serials first+ops .. first+2*ops-1 go to account 2, proposed by A, approved by B.
     HttpStats c2 = RunClients(
-        *port, clients, ops, 2, [&](httplib::Client& client, int64_t i, std::vector<double>& lat) {
-          const Json proposed = TimedPost(
-              client, "/v1/transfers",
-              {{"from", 1}, {"to", 2}, {"ranges", {SerialRange(first + ops + i)}}}, tokens[1 - (i % 2)],
-              202, lat);
-          const int64_t id = proposed.at("result").at("id").get<int64_t>();
-          TimedPost(client, "/v1/proposals/" + std::to_string(id) + "/approve", Json::object(),
-                    tokens[i % 2], 200, lat);
+        *port, clients, ops, 2, load_client,
+        [&](int64_t op, int step, const Json& previous) -> std::optional<Outgoing> {
+          const size_t proposer = op % 2 == 0 ? 1 : 0;
+          if (step == 0) {
+            return Outgoing{"/v1/transfers",
+                            tokens[proposer],
+                            {{"from", 1}, {"to", 2}, {"ranges", {SerialRange(first + ops + op)}}},
+                            202,
+                            true};
+          }
+          if (step == 2) return std::nullopt;
+          const Json::json_pointer id("/result/id");
+          if (!previous.contains(id) || !previous.at(id).is_number_integer()) {
+            Die("POST /v1/transfers answered without result.id: " + previous.dump());
+          }
+          return Outgoing{"/v1/proposals/" + std::to_string(previous.at(id).get<int64_t>()) +
+                              "/approve",
+                          tokens[1 - proposer], Json::object(), 200};
         });
     server.Stop();
     const double base = a.OpsPerSecond();
@@ -1071,6 +1288,14 @@ void AddScaleOptions(CLI::App& app, Options& o) {
   app.add_option("--issue-ops", o.issue_ops, "issuances per quantity")->check(CLI::Range(1, 10000000));
 }
 
+// Options shared by `http` and `all`.
+void AddLoadClientOption(CLI::App& app, Options& o) {
+  app.add_option("--load-client", o.load_client,
+                 "what drives (c): lean (one epoll thread, the default) or httplib (a thread and "
+                 "an httplib::Client per connection, as before 2026-12-02)")
+      ->check(CLI::IsMember({"lean", "httplib"}));
+}
+
 // Options shared by `aef` and `all`.
 void AddAefOptions(CLI::App& app, Options& o) {
   app.add_option("--actions", o.actions, "international first transfers (AEF actions) to create")
@@ -1129,6 +1354,7 @@ int main(int argc, char** argv) {
   http->add_option("--clients", o.clients, "client counts, comma-separated");
   http->add_option("--ops", o.http_ops, "operations per run")->check(CLI::Range(1, 10000000));
   http->add_flag("--verify", o.verify, "verify each registry after its runs");
+  AddLoadClientOption(*http, o);
   CLI::App* aef = app.add_subcommand("aef", "AEF build time for N actions of one Party in one year");
   AddAefOptions(*aef, o);
   CLI::App* all = app.add_subcommand(
@@ -1136,6 +1362,7 @@ int main(int argc, char** argv) {
   all->add_option("--ops", o.ops, "transfers per throughput run")->check(CLI::Range(1, 100000000));
   all->add_option("--clients", o.clients, "client counts, comma-separated");
   all->add_option("--http-ops", o.http_ops, "operations per HTTP run")->check(CLI::Range(1, 10000000));
+  AddLoadClientOption(*all, o);
   all->add_option("--scale-batch", o.scale_batch, "batch size of the scale and aef runs")
       ->check(CLI::Range(1, 100000));
   AddScaleOptions(*all, o);

@@ -59,6 +59,10 @@ struct Context {
   Sequence sequence;  // The journal sequence this command will have if it applies.
   std::string time;   // ISO 8601 UTC.
   std::string actor;
+  // A proposal's trial of its command (proposal.create), inside a savepoint the caller rolls
+  // back: a movement runs every check it makes for real and then skips writing its blocks,
+  // whose writes can fail only on a broken invariant and which the rollback would undo anyway.
+  bool dry_run = false;
 };
 
 using Handler = CommandResult<Json> (*)(Transaction& tx, const Json& args, const Context& ctx);

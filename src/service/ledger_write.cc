@@ -229,6 +229,11 @@ CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
   for (const SelectedPart& part : parts) moving.push_back(part.moved);
   RETURN_IF_ERROR(CheckNotReserved(tx, request.from.id, moving));
   const Movement movement = BuildMovement(parts, request.destination, first_transferred);
+  Json result = Json::object();
+  result.emplace("from", request.from.id.value);
+  result.emplace("to", request.to.id.value);
+  result.emplace("quantity", movement.moved.tonnes);
+  if (ctx.dry_run) return result;  // Every check is behind us (service/command.h).
   for (const BlockId& id : movement.closed) {
     RETURN_IF_ERROR(tx.CloseBlock(id, ctx.sequence));
   }
@@ -247,10 +252,6 @@ CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
     ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
     if (block.account == request.to.id) moved.push_back(BlockJson(block));
   }
-  Json result = Json::object();
-  result.emplace("from", request.from.id.value);
-  result.emplace("to", request.to.id.value);
-  result.emplace("quantity", movement.moved.tonnes);
   result.emplace("blocks", std::move(moved));
   return result;
 }

@@ -265,8 +265,10 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
     }
   }
   // Dry run: the command must apply now (it is checked again at approval).
+  Context trial_ctx = ctx;
+  trial_ctx.dry_run = true;
   RETURN_IF_ERROR(tx.Savepoint());
-  auto trial = ApplyCommand(tx, command, resolved, ctx);
+  auto trial = ApplyCommand(tx, command, resolved, trial_ctx);
   RETURN_IF_ERROR(tx.RollbackToSavepoint());
   if (!trial) return Fail(std::move(trial).error());
 

@@ -2,6 +2,7 @@
 #include "service/writer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/assert.h"
 
@@ -89,7 +90,7 @@ void Writer::Run() {
     }
     std::vector<Request> requests;
     requests.reserve(batch.size());
-    for (const Item& item : batch) requests.push_back(item.request);
+    for (Item& item : batch) requests.push_back(std::move(item.request));  // Not read again.
     std::vector<Response> responses = registry_.ExecuteBatch(requests);
     REGISTRY_ASSERT(responses.size() == batch.size());
     {

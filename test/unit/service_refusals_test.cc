@@ -576,6 +576,69 @@ TEST(FourEyesQuantity, TheRuleIsJournaledWithTheProposal) {
 // and changes nothing. The store counts rows first and distinct proposals only when the rows
 // reach the limit (ReservingProposalsReach); here 100 of the proposals hold two ranges, so the
 // account has 1,000 rows before its 1,000th proposal, which must still be accepted.
+// A four-eyes proposal is tried when it is made: proposal.create runs its command in a savepoint
+// with Context::dry_run, where a movement makes every check and skips writing its blocks. So a
+// proposal is refused for whatever its command would be refused for, with the same check, and
+// an accepted proposal leaves the blocks as they were; the journal replays to the same state.
+TEST_F(ServiceRefusals, AProposalIsRefusedForWhatItsCommandWouldBeAndItsTrialWritesNoBlock) {
+  r_.Ok("proposal.create",
+        {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", {"30-34"}}}}},
+        "alice");
+  r_.Ok("account.set_status", {{"account", 7}, {"status", "blocked"}});
+  struct Case {
+    std::string command;
+    Json args;
+    Check check;
+  };
+  const std::vector<Case> cases = {
+      {"transfer", {{"from", 1}, {"to", 1}, {"ranges", {"40"}}}, Check::kSameAccount},
+      {"transfer", {{"from", 1}, {"to", 2}, {"ranges", {"40"}}}, Check::kWrongDestinationType},
+      {"transfer", {{"from", 1}, {"to", 5}, {"ranges", {"40"}}}, Check::kCrossRegistryTransfer},
+      {"retire",
+       {{"from", 1}, {"to", 3}, {"ranges", {"40"}}, {"use_year", 2025}},
+       Check::kWrongDestinationType},
+      {"transfer", {{"from", 1}, {"to", 4}, {"ranges", {"15-25"}}}, Check::kSerialRangeNotHeld},
+      {"transfer", {{"from", 1}, {"to", 4}, {"quantity", 81}}, Check::kQuantityAboveHolding},
+      {"transfer",
+       {{"from", 1}, {"to", 4}, {"ranges", {"40-44", "42-45"}}},
+       Check::kSerialRangeInvalid},
+      {"transfer", {{"from", 1}, {"to", 4}, {"ranges", {"32-36"}}}, Check::kSerialsReserved},
+      {"transfer", {{"from", 7}, {"to", 4}, {"ranges", {"11"}}}, Check::kAccountBlocked},
+      {"transfer", {{"from", 1}, {"to", 7}, {"ranges", {"40"}}}, Check::kAccountBlocked},
+  };
+  for (const Case& c : cases) {
+    ExpectRefusedUnchanged(c.command, c.args, c.check);
+    ExpectRefusedUnchanged("proposal.create", {{"command", c.command}, {"args", c.args}}, c.check);
+  }
+  auto live = [this](int64_t account) {
+    auto tx = r_.store->BeginRead();
+    EXPECT_TRUE(tx.has_value());
+    std::vector<std::string> blocks;
+    if (!tx) return blocks;
+    const auto found = (*tx)->LiveBlocks(AccountId{account}, BlockFilter{}, 100);
+    EXPECT_TRUE(found.has_value());
+    if (!found) return blocks;
+    for (const Block& b : *found) {
+      blocks.push_back(std::to_string(b.id.value) + ":" + FormatSerialRange(b.range));
+    }
+    return blocks;
+  };
+  const auto from_before = live(1);
+  const auto to_before = live(4);
+  const Json proposal = r_.Ok(
+      "proposal.create",
+      {{"command", "transfer"}, {"args", {{"from", 1}, {"to", 4}, {"ranges", {"50-54"}}}}},
+      "alice");
+  EXPECT_EQ(live(1), from_before);
+  EXPECT_EQ(live(4), to_before);
+  r_.Ok("proposal.approve", {{"id", proposal.at("id")}}, "bob");
+  EXPECT_EQ(Held(*r_.store, AccountId{4}), 5);
+  const service::VerifyReport report = service::Verify(*r_.store, r_.key.public_key, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+}
+
 TEST_F(ServiceRefusals, TheThousandAndFirstPendingProposalOfAnAccountIsRefused) {
   // Two lots (two blocks): a proposal's two ranges must lie in different blocks.
   const Json issued = r_.Ok("issue", {{"account", 1},
