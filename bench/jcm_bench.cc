@@ -481,8 +481,8 @@ std::vector<int> ParseList(const std::string& text, int min_value = 1) {
 // Which load generator drives (c). `lean` (the default) is one thread on epoll with N keep-alive
 // connections, requests written as bytes and answers read as far as status, length and body, as
 // wrk and similar tools do: it leaves the 2 cores to the server. `httplib` is N threads, each
-// with its own httplib::Client (what the runs before 2026-12-02 used; about a third of the
-// process's CPU went to those clients).
+// with its own httplib::Client (what the runs before 2026-12-02 used; those threads took 17-21%
+// of the process's CPU, the lean thread 6-9%, besides the context switches they cause).
 enum class LoadClient { kLean, kHttplib };
 
 struct Options {
@@ -628,7 +628,15 @@ struct HttpStats {
   Stats stats;            // ops = operations (c1: holds, c2: transfers); latency per request.
   int64_t requests = 0;
   double mean_batch = 0;  // Requests per group-commit batch of the writer during the run.
+  double load_cpu_seconds = 0;  // CPU of the load client's threads (in stats.cpu_seconds too).
 };
+
+// CPU time of the calling thread since it started.
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
 
 // One HTTP request of an operation: what to send and the status it must be answered with.
 struct Outgoing {
@@ -649,10 +657,11 @@ using NextRequest =
       std::string(body));
 }
 
-// N threads with one httplib::Client each.
-void DriveHttplib(int port, int clients, int64_t ops, const NextRequest& next,
-                  std::vector<std::vector<double>>& latencies) {
+// N threads with one httplib::Client each. Returns the CPU seconds the threads used.
+double DriveHttplib(int port, int clients, int64_t ops, const NextRequest& next,
+                    std::vector<std::vector<double>>& latencies) {
   std::atomic<int64_t> counter{0};
+  std::vector<double> cpu(static_cast<size_t>(clients), 0);
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
@@ -674,9 +683,13 @@ void DriveHttplib(int port, int clients, int64_t ops, const NextRequest& next,
           previous = out->answer_needed ? Json::parse(res->body, nullptr, false) : Json();
         }
       }
+      cpu[static_cast<size_t>(c)] = ThreadCpuSeconds();
     });
   }
   for (std::thread& t : threads) t.join();
+  double total = 0;
+  for (const double seconds : cpu) total += seconds;
+  return total;
 }
 
 // One thread, epoll, `clients` keep-alive connections; each runs one operation at a time.
@@ -850,12 +863,16 @@ HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op, Lo
   const auto before = WriterCounters(port);
   const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
+  double load_cpu = 0;
   if (kind == LoadClient::kLean) {
+    const double before_cpu = ThreadCpuSeconds();
     LeanClients(port, ops, next, latencies[0]).Run(clients);
+    load_cpu = ThreadCpuSeconds() - before_cpu;
   } else {
-    DriveHttplib(port, clients, ops, next, latencies);
+    load_cpu = DriveHttplib(port, clients, ops, next, latencies);
   }
   HttpStats out;
+  out.load_cpu_seconds = load_cpu;
   out.stats.seconds = Seconds(start, Clock::now());
   out.stats.cpu_seconds = CpuSeconds() - cpu_start;
   out.stats.ops = ops;
@@ -886,11 +903,12 @@ std::string SerialRange(int64_t serial) {
 }
 
 void PrintHttpRow(const char* name, HttpStats& run, double base) {
-  std::printf("%-30s %8.0f %8.0f %8.3f %8.0f %8.0f %8.1f %10.1f\n", name, run.stats.OpsPerSecond(),
-              static_cast<double>(run.requests) / run.stats.seconds,
+  const double ops = static_cast<double>(run.stats.ops);
+  std::printf("%-30s %8.0f %8.0f %8.3f %8.0f %8.0f %8.1f %10.1f %10.1f\n", name,
+              run.stats.OpsPerSecond(), static_cast<double>(run.requests) / run.stats.seconds,
               base > 0 ? run.stats.OpsPerSecond() / base : 0, run.stats.Percentile(0.50),
-              run.stats.Percentile(0.99), run.mean_batch,
-              run.stats.cpu_seconds * 1e6 / static_cast<double>(run.stats.ops));
+              run.stats.Percentile(0.99), run.mean_batch, run.stats.cpu_seconds * 1e6 / ops,
+              (run.stats.cpu_seconds - run.load_cpu_seconds) * 1e6 / ops);
 }
 
 int Http(const Options& o) {
@@ -903,13 +921,14 @@ int Http(const Options& o) {
               "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
               "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
               "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n"
-              "  load client: %s; cpu us/op is the whole process's, clients included\n",
+              "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
+              "client's threads\n",
               static_cast<long long>(o.http_ops), o.dir.c_str(),
               load_client == LoadClient::kLean
                   ? "lean (one epoll thread drives the N connections)"
                   : "httplib (one thread and one httplib::Client per connection)");
-  std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s\n", "run", "ops/s", "req/s", "c/a", "p50 us",
-              "p99 us", "batch", "cpu us/op");
+  std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s %10s\n", "run", "ops/s", "req/s", "c/a",
+              "p50 us", "p99 us", "batch", "cpu us/op", "srv us/op");
   const journal::SigningKey key = journal::GenerateKey();
   for (const int clients : ParseList(o.clients)) {
     const int64_t ops = o.http_ops;
