@@ -58,9 +58,10 @@ int Serve(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, 1, flags, {"--db", "--listen", "--rate"}, {"--quiet"})) {
+  if (!ParseFlags(argc, argv, 1, flags, {"--db", "--listen", "--rate", "--threads"},
+                  {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
-                 "[--quiet]\n";
+                 "[--threads N] [--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -89,6 +90,17 @@ int Serve(int argc, char** argv) {
     options.rate_per_second = rate;
   }
   options.rate_burst = options.rate_per_second * 2;
+  if (flags.count("--threads")) {
+    // One thread per open keep-alive connection (cpp-httplib): connections beyond it wait.
+    const long threads = std::strtol(flags["--threads"].c_str(), &end, 10);
+    if (flags["--threads"].empty() || *end != '\0' || threads < 1 ||
+        threads > static_cast<long>(kHttpThreadsMax)) {
+      std::cerr << "usage error: --threads takes a whole number from 1 to " << kHttpThreadsMax
+                << ", not '" << flags["--threads"] << "'\n";
+      return cli::kExitUsage;
+    }
+    options.threads = static_cast<size_t>(threads);
+  }
   options.access_log = !flags.count("--quiet");
   auto session = cli::OpenSession(db, false);
   if (!session) {

@@ -142,9 +142,11 @@ RunResult Jcmreg(const std::string& db, const Env& env, std::vector<std::string>
 // One `jcmreg serve` process on 127.0.0.1 with an ephemeral port.
 class ServeProcess {
  public:
-  ServeProcess(const std::string& db, const Env& env) {
-    pid_ = Spawn({JCMREG_BINARY, "serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"}, env,
-                 &fd_);
+  ServeProcess(const std::string& db, const Env& env, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {JCMREG_BINARY, "serve", "--db",  db,
+                                     "--listen",    "127.0.0.1:0", "--quiet"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_ = Spawn(argv, env, &fd_);
     std::string line;
     char c = 0;
     while (pid_ > 0 && line.find('\n') == std::string::npos) {
@@ -442,6 +444,58 @@ TEST_F(SystemTest, StopSignalsEndTheServerCleanlyUnderLoad) {
   EXPECT_EQ(CountLost(acknowledged, journaled), 0);
   ExpectVerified(db, env, server.port(), tokens[0]);
   // Idle: stops at once too.
+  EXPECT_EQ(server.Stop(SIGTERM, 10), 0);
+}
+
+// `serve --threads N` sets the HTTP threads (one per open keep-alive connection); a count that is
+// not a whole number from 1 to kHttpThreadsMax is refused with a usage error naming it, and
+// nothing is served. With 2 threads, 4 keep-alive clients of 10 writes each still get every
+// write through: the connections beyond the threads wait for one, none is dropped.
+TEST_F(SystemTest, ServeTakesItsHttpThreadCountAndRefusesABadOne) {
+  TempDir dir;
+  const std::string db = dir.path() + "/registry.db";
+  const Env env;
+  const auto tokens = SetUpRegistry(db, env);
+  ASSERT_EQ(tokens.size(), 2u);
+  for (const std::string bad : {"0", "-3", "x", "2.5", "", "1025"}) {
+    // Through sh, for stderr (the usage error) to come with stdout.
+    const RunResult r =
+        ::Run({"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", JCMREG_BINARY, "serve", "--db", db,
+               "--listen", "127.0.0.1:0", "--threads", bad, "--quiet"},
+              env);
+    EXPECT_EQ(r.code, 2) << "--threads '" << bad << "': " << r.out;
+    EXPECT_NE(r.out.find("--threads takes a whole number from 1 to 1024, not '" + bad + "'"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.out.find("serving"), std::string::npos) << r.out;
+  }
+  ServeProcess server(db, env, {"--threads", "2"});
+  ASSERT_GT(server.port(), 0);
+  std::vector<std::string> acknowledged;
+  std::mutex mutex;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", server.port());
+      client.set_keep_alive(true);
+      client.set_read_timeout(60, 0);
+      for (int i = 0; i < 10; ++i) {
+        const std::string key = "threads-" + std::to_string(c) + "-" + std::to_string(i);
+        const httplib::Headers headers = {{"Authorization", "Bearer " + tokens[0]},
+                                          {"Idempotency-Key", key}};
+        auto res = client.Post("/v1/entities", headers,
+                               Json{{"name", "entity " + key}, {"country", "JPN"}}.dump(),
+                               "application/json");
+        std::lock_guard<std::mutex> lock(mutex);
+        if (res && res->status >= 200 && res->status < 300) acknowledged.push_back(key);
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(acknowledged.size(), 40u);
+  int64_t entries = 0;
+  const std::set<std::string> journaled = ReadJournalChecked(server.port(), tokens[0], &entries);
+  EXPECT_EQ(CountLost(acknowledged, journaled), 0);
   EXPECT_EQ(server.Stop(SIGTERM, 10), 0);
 }
 
