@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -812,7 +813,12 @@ class LeanClients {
     if (c.in.compare(0, 9, "HTTP/1.1 ") != 0 || length_value.empty()) {
       Die("an answer without a status line or a Content-Length: " + std::string(head));
     }
-    const size_t length = std::strtoull(std::string(length_value).c_str(), nullptr, 10);
+    size_t length = 0;
+    const auto parsed =
+        std::from_chars(length_value.data(), length_value.data() + length_value.size(), length);
+    if (parsed.ec != std::errc() || parsed.ptr != length_value.data() + length_value.size()) {
+      Die("an answer whose Content-Length is not a number: " + std::string(head));
+    }
     if (c.in.size() < head_end + 4 + length) return;
     latencies_.push_back(Seconds(c.sent, Clock::now()) * 1e6);
     const int status = std::atoi(c.in.c_str() + 9);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/limits.h"
 #include "service/fields.h"
@@ -33,16 +35,20 @@ std::string Digest(Store& store) {
   return digest.has_value() ? *digest : "";
 }
 
-// Tonnes held in the live blocks of `account`.
-int64_t Held(Store& store, AccountId account) {
+// The live blocks of `account` (the test registries hold far fewer than 100).
+std::vector<Block> LiveBlocks(Store& store, AccountId account) {
   auto tx = store.BeginRead();
   EXPECT_TRUE(tx.has_value());
-  if (!tx) return -1;
-  const auto live = (*tx)->LiveBlocks(account, BlockFilter{}, 100);
+  if (!tx) return {};
+  auto live = (*tx)->LiveBlocks(account, BlockFilter{}, 100);
   EXPECT_TRUE(live.has_value());
-  if (!live) return -1;
+  return live ? std::move(*live) : std::vector<Block>{};
+}
+
+// Tonnes held in the live blocks of `account`.
+int64_t Held(Store& store, AccountId account) {
   int64_t held = 0;
-  for (const Block& b : *live) held += b.range.Count().tonnes;
+  for (const Block& b : LiveBlocks(store, account)) held += b.range.Count().tonnes;
   return held;
 }
 
@@ -611,14 +617,8 @@ TEST_F(ServiceRefusals, AProposalIsRefusedForWhatItsCommandWouldBeAndItsTrialWri
     ExpectRefusedUnchanged("proposal.create", {{"command", c.command}, {"args", c.args}}, c.check);
   }
   auto live = [this](int64_t account) {
-    auto tx = r_.store->BeginRead();
-    EXPECT_TRUE(tx.has_value());
     std::vector<std::string> blocks;
-    if (!tx) return blocks;
-    const auto found = (*tx)->LiveBlocks(AccountId{account}, BlockFilter{}, 100);
-    EXPECT_TRUE(found.has_value());
-    if (!found) return blocks;
-    for (const Block& b : *found) {
+    for (const Block& b : LiveBlocks(*r_.store, AccountId{account})) {
       blocks.push_back(std::to_string(b.id.value) + ":" + FormatSerialRange(b.range));
     }
     return blocks;
