@@ -363,6 +363,14 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Ext
   return stats;
 }
 
+int64_t JournalHead(Store& store) {
+  auto tx = store.BeginRead();
+  if (!tx) Die("read: " + tx.error().message);
+  auto last = (*tx)->LastEntry();
+  if (!last || !last->has_value()) Die("the journal is empty");
+  return (*last)->sequence.value;
+}
+
 // ---- (b) the registry in process -------------------------------------------------------------
 
 // A registry on a real file with Japan's registry, accounts 1 and 2 (government holding) and
@@ -438,6 +446,43 @@ struct BenchRegistry {
         service::Request{"transfer", {{"from", 1}, {"to", 2}, {"quantity", 1}}, "bench", ""}, ops,
         batch);
   }
+
+  // (b2) the four-eyes transfer of (c2) without HTTP: proposal.create of one serial of account 1
+  // by one user, then proposal.approve by the other, `batch` requests per commit (a transfer's
+  // two requests may fall in one batch or two, as in the writer). The serials from
+  // `first_serial` on go one by one; proposals are numbered from `first_id`. Stats::ops counts
+  // transfers, its latencies are per request.
+  Stats FourEyes(int64_t ops, int batch, int64_t first_serial, int64_t first_id) {
+    static const char* const kUsers[2] = {"alice", "bob"};
+    if (!four_eyes_users) {
+      for (const char* user : kUsers) {
+        Must("user.add", {{"name", user},
+                          {"role", service::kRoleAdministrator},
+                          {"scope", "*"},
+                          {"token_hash", service::MakeToken().hash}});
+      }
+      four_eyes_users = true;
+    }
+    Stats stats = RunGenerated(
+        [&](int64_t i) {
+          const int64_t op = i / 2;
+          const char* proposer = kUsers[op % 2];
+          if (i % 2 == 0) {
+            return service::Request{
+                "proposal.create",
+                {{"command", "transfer"},
+                 {"args", {{"from", 1}, {"to", 2}, {"ranges", {std::to_string(first_serial + op)}}}}},
+                proposer,
+                ""};
+          }
+          return service::Request{"proposal.approve", {{"id", first_id + op}},
+                                  kUsers[1 - op % 2], ""};
+        },
+        2 * ops, batch, true);
+    stats.ops = ops;
+    return stats;
+  }
+  bool four_eyes_users = false;
 
   Stats Issues(int64_t ops, int batch, int64_t quantity, int vintages, int account) {
     Json lines = Json::array();
@@ -543,7 +588,7 @@ int Throughput(const Options& o) {
     WorkDir dir(o.dir, o.keep);
     const bool run_a = o.only.find('a') != std::string::npos;
     const bool run_b = o.only.find('b') != std::string::npos;
-    Stats plain, inline_a, signed_a, b;
+    Stats plain, inline_a, signed_a, b, b2;
     if (run_a) plain = RunStorageLimit(dir.File("a-plain.db"), ops, batch, Extras{}, key);
     if (run_a) {
       inline_a = RunStorageLimit(dir.File("a-inline.db"), ops, batch, Extras{true}, key);
@@ -554,6 +599,16 @@ int Throughput(const Options& o) {
     BenchRegistry r(dir.File("b.db"));
     r.Must("issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops + 1}}}}});
     if (run_b) b = r.Transfers(ops, batch);
+    // (b2) on a registry of its own, so that (b)'s file and journal stay as they were.
+    std::unique_ptr<BenchRegistry> r2;
+    int64_t r2_head = 0;
+    if (run_b) {
+      r2 = std::make_unique<BenchRegistry>(dir.File("b2.db"));
+      const Json issued = r2->Must(
+          "issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops}}}}});
+      b2 = r2->FourEyes(ops, batch, issued.at("lots").at(0).at("first").get<int64_t>(), 1);
+      r2_head = JournalHead(*r2->store);
+    }
     // The yardstick: the same writes and the same signatures, made the way the registry makes
     // them (signed on a second core, the batch's journal rows written at its end).
     const double base = signed_a.OpsPerSecond();
@@ -567,6 +622,8 @@ int Throughput(const Options& o) {
     PrintRow(name, signed_a, base);
     std::snprintf(name, sizeof name, "batch %d (b) Registry::ExecuteBatch", batch);
     PrintRow(name, b, base);
+    std::snprintf(name, sizeof name, "batch %d (b2) four-eyes, in process", batch);
+    PrintRow(name, b2, base);
     if (run_a && run_b) {
       std::printf("%-48s b/a(signed) = %.3f   b/a(signed inline) = %.3f   b/a(unsigned) = %.3f\n",
                   "", b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
@@ -577,6 +634,10 @@ int Throughput(const Options& o) {
            b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
            b.OpsPerSecond() / plain.OpsPerSecond(), b.Percentile(0.5) / 1000,
            b.Percentile(0.99) / 1000);
+      Note("batch %4d  (b2) four-eyes in process %6.0f transfers/s (%.0f requests/s), "
+           "%.1f us CPU per transfer, b2/a %.2f",
+           batch, b2.OpsPerSecond(), 2 * b2.OpsPerSecond(), b2.CpuMicrosPerOp(),
+           b2.OpsPerSecond() / base);
     }
     if (o.verify && run_b) {
       int64_t entries = 0;
@@ -584,6 +645,12 @@ int Throughput(const Options& o) {
       std::printf("%-48s verify: %lld entries in %.3f s\n", "", static_cast<long long>(entries),
                   seconds);
       if (entries != ops + 6) Die("the journal does not hold one entry per transfer");
+      const double seconds2 = r2->Verify(&entries);
+      std::printf("%-48s verify (b2): %lld entries in %.3f s\n", "",
+                  static_cast<long long>(entries), seconds2);
+      if (entries != r2_head || entries != 2 * ops + 8) {
+        Die("the (b2) journal does not hold two entries per four-eyes transfer");
+      }
     }
     if (o.extras && run_a) {
       // The registry's per-command overheads, priced one at a time on top of (a) signed inline.
@@ -894,14 +961,6 @@ HttpStats RunClients(int port, int clients, int64_t ops, int requests_per_op, Lo
                                      static_cast<double>(batches)
                                : 0;
   return out;
-}
-
-int64_t JournalHead(Store& store) {
-  auto tx = store.BeginRead();
-  if (!tx) Die("read: " + tx.error().message);
-  auto last = (*tx)->LastEntry();
-  if (!last || !last->has_value()) Die("the journal is empty");
-  return (*last)->sequence.value;
 }
 
 std::string SerialRange(int64_t serial) {

@@ -5,7 +5,8 @@
 
 Left: operations per second against batch size for (a) the storage limit without the Ed25519
 signature, with it made inline, and with it made on a second core as the registry makes it, and
-(b) the registry in process. Right: against concurrent HTTP clients for (a)
+(b) the registry in process, with (b2) the four-eyes transfer in process (requests per commit on the
+x axis, transfers per second on the y axis). Right: against concurrent HTTP clients for (a)
 at batch = N, (c1) block.hold and (c2) the four-eyes transfer. Both axes are logarithmic. Only the
 standard library is used, so the plot can be redrawn anywhere the benchmark runs.
 """
@@ -18,6 +19,7 @@ SERIES_BATCH = [
     ("(a) SQLite loop + Ed25519 inline", re.compile(r"^batch (\d+) \(a\) sqlite \+ Ed25519 inline\s+(\d+)"), "#9467bd"),
     ("(a) SQLite loop + Ed25519, 2nd core", re.compile(r"^batch (\d+) \(a\) sqlite \+ Ed25519\s+(\d+)"), "#1f77b4"),
     ("(b) registry in process", re.compile(r"^batch (\d+) \(b\) Registry::ExecuteBatch\s+(\d+)"), "#d62728"),
+    ("(b2) four-eyes transfer in process", re.compile(r"^batch (\d+) \(b2\) four-eyes, in process\s+(\d+)"), "#ff7f0e"),
 ]
 SERIES_CLIENTS = [
     ("(a) SQLite + Ed25519, batch N", re.compile(r"^N=(\d+) \(a\) sqlite\+Ed25519 b=\d+\s+(\d+)"), "#1f77b4"),
@@ -25,7 +27,7 @@ SERIES_CLIENTS = [
     ("(c2) HTTP four-eyes transfer", re.compile(r"^N=(\d+) \(c2\) 4-eyes transfer\s+(\d+)"), "#d62728"),
 ]
 
-W, H = 980, 440
+W, H = 980, 460
 PANEL_W, PANEL_H = 400, 280
 TOP = 80
 
