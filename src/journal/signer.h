@@ -6,8 +6,9 @@
 // them in order. An idle helper is woken only once kJobsPerWake hashes wait: waking it for each
 // one cost the writer ~11% of its time in a four-eyes transfer (futex calls and the interrupt to
 // the other core; docs/benchmarks.md). At the end of the batch Finish signs, on the writer's own
-// thread, whatever the helper has not taken yet, then waits for the one it is signing. The signatures are the same
-// bytes the writer would have made (Ed25519 is deterministic); only the thread differs.
+// thread, whatever the helper has not taken yet, then waits for the one it is signing. The
+// signatures are the same bytes the writer would have made (Ed25519 is deterministic); only the
+// thread differs.
 //
 // Thread safety: Add and Finish are called by one thread at a time (the registry's writer).
 #pragma once
