@@ -5,9 +5,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config ccache
       libsqlite3-dev sqlite3 libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
       libxlsxwriter-dev libzip-dev libxml2-dev libhpdf-dev libpq-dev libpqxx-dev postgresql
-      libgtest-dev libgmock-dev libbenchmark-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
       python3 python3-openpyxl poppler-utils curl
       chromium libreoffice-calc-nogui)
+# libgoogle-perftools-dev: tcmalloc, the allocator the programs link (CMakeLists.txt, REGISTRY_ALLOCATOR).
 # The portal's browser tests run Debian's chromium through playwright-core (npm, test/browser).
 # libreoffice-calc-nogui: the AEF workbook is opened by LibreOffice in test/reports (soffice
 # --headless --convert-to csv); about 80 MB, measured at 55 s to install here (apt-get install, shared 2-core machine).
