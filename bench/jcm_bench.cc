@@ -1406,6 +1406,8 @@ int All(Options o) {
 }  // namespace registry::bench
 
 int main(int argc, char** argv) {
+  // Before the (a) loop's own sqlite3_open: (a) and the registry under the same SQLite settings.
+  registry::sqlite::ConfigureProcess();
   using registry::bench::Options;
   Options o;
   CLI::App app{"jcm_bench: registry throughput against SQLite's own limit"};

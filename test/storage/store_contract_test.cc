@@ -495,6 +495,26 @@ TEST(SqlitePlan, PastHoldingPagesWalkAnIndexInSerialOrder) {
   EXPECT_NE(live->find("blocks_live"), std::string::npos) << *live;
 }
 
+// SQLite's memory statistics are off in a process that opened a store (ConfigureProcess): with
+// them on, every allocation takes one process-wide mutex. Each test runs in its own process
+// (gtest_discover_tests), so this store is SQLite's first use here.
+TEST(SqliteProcess, MemoryStatisticsAreOff) {
+  testing::TempDir dir;
+  auto store = sqlite::Open(sqlite::Options{dir.File("registry.db"), true});
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  auto tx = (*store)->Begin();
+  ASSERT_TRUE(tx.has_value()) << tx.error().message;
+  const std::string body(100000, 'x');  // Page buffers and an overflow chain: allocations.
+  ASSERT_TRUE((*tx)->PutDocument("party", "JPN", body, Sequence{1}).has_value());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  // Counted only while the statistics are on; zero although SQLite allocated page buffers.
+  EXPECT_EQ(sqlite3_memory_highwater(0), 0);
+  int current = 0;
+  int highwater = 0;
+  EXPECT_EQ(sqlite3_status(SQLITE_STATUS_MALLOC_COUNT, &current, &highwater, 0), SQLITE_OK);
+  EXPECT_EQ(highwater, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

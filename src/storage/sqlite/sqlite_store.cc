@@ -119,6 +119,16 @@ Error MakeError(sqlite3* db, int rc, const std::string& what) {
   return Error{code, std::move(message)};
 }
 
+}  // namespace
+
+void ConfigureProcess() {
+  // SQLITE_MISUSE when SQLite is initialized already: then nothing can change, and nothing must.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  static_cast<void>(kConfigured);
+}
+
+namespace {
+
 // A connection with a cache of prepared statements.
 class Connection {
  public:
@@ -131,6 +141,7 @@ class Connection {
   }
 
   StoreStatus Open(const std::string& path, bool read_only, const std::string& vfs = "") {
+    ConfigureProcess();
     const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                       SQLITE_OPEN_NOMUTEX;
     const int rc =

@@ -22,6 +22,14 @@ struct Options {
   bool scratch = false;         // One connection, no WAL, the file unlinked once open (OpenScratch).
 };
 
+// Process-wide SQLite settings, applied once, before SQLite's first use: its memory statistics
+// off (with them on, every allocation of every connection takes one process-wide mutex, contended
+// between the writer and the HTTP threads' read connections; the registry never reads them).
+// Every connection calls it before opening; a program that uses SQLite's C API before any store
+// (jcm_bench's (a) loop) calls it first, so that both run under the same settings. Once SQLite
+// is initialized the settings can no longer change and the call does nothing.
+void ConfigureProcess();
+
 // Opens (creating if absent) the database and applies the schema migrations.
 StoreResult<std::unique_ptr<Store>> Open(const Options& options);
 
