@@ -596,12 +596,25 @@ std::string SerialDate(const std::string& text) {
 }  // namespace
 
 Result<AefWorkbook, std::string> ReadAefXlsx(const std::string& path) {
-  auto sheets = ReadXlsxSheets(path);
-  if (!sheets) return Fail(sheets.error());
   AefWorkbook wb = EmptyAefWorkbook();
+  // Only the five tables' sheets are read, and no cell far beyond the widest table's last
+  // column (one just beyond it gets the message below, naming the table's width).
+  std::vector<std::string> names;
+  int64_t widest = 0;
+  for (const AefTable& table : wb.tables) {
+    names.push_back(table.name);
+    widest = std::max(widest, static_cast<int64_t>(table.columns.size()));
+  }
+  XlsxLimits limits;
+  limits.columns_max = widest + kAefExtraColumnsRead;
+  auto sheets = ReadXlsxSheets(path, names, limits);
+  if (!sheets) {  // Every message names the file (the zip layer's already does).
+    const std::string& error = sheets.error();
+    return Fail(error.rfind(path, 0) == 0 ? error : path + ": " + error);
+  }
   for (AefTable& table : wb.tables) {
-    const XlsxSheet* sheet = nullptr;
-    for (const XlsxSheet& s : *sheets) {
+    XlsxSheet* sheet = nullptr;
+    for (XlsxSheet& s : *sheets) {
       if (s.name == table.name) sheet = &s;
     }
     if (sheet == nullptr) return Fail(path + ": the sheet '" + table.name + "' is missing");
@@ -620,7 +633,7 @@ Result<AefWorkbook, std::string> ReadAefXlsx(const std::string& path) {
       return Fail(path + ": sheet '" + table.name + "': row 1 is not the AEF's header" + got);
     }
     for (size_t r = 1; r < sheet->rows.size(); ++r) {
-      std::vector<std::string> row = sheet->rows[r];
+      std::vector<std::string> row = std::move(sheet->rows[r]);  // The sheet is not read again.
       if (row.empty()) continue;
       if (row.size() > table.columns.size()) {
         return Fail(path + ": sheet '" + table.name + "' row " + std::to_string(r + 1) +

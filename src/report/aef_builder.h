@@ -61,10 +61,14 @@ std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
 Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& csv_texts);
 
 // Reads a partner's AEF workbook as XLSX in the layout WriteXlsx writes (one sheet per table,
-// named as the tables, the exact labels in row 1; extra sheets are ignored). Cells are read as
-// text (report/xlsx_reader.h); a date column holding a spreadsheet date serial (1900 date system)
-// becomes dd/mm/yyyy. Empty rows are skipped. Returns a message naming the file, the sheet and the
-// problem (not an XLSX file, a missing sheet, a header that is not the AEF's, malformed XML).
+// named as the tables, the exact labels in row 1; extra sheets are not read). Cells are read as
+// text (report/xlsx_reader.h, with its default limits); a date column holding a spreadsheet date
+// serial (1900 date system) becomes dd/mm/yyyy. Empty rows are skipped. Returns a message naming
+// the file, the sheet and the problem (not an XLSX file, a missing sheet, a header that is not
+// the AEF's, a value beyond a table's last column, malformed XML, a limit of the reader passed).
+// A cell more than kAefExtraColumnsRead columns beyond the widest table stops the read where it
+// is found, so that a far reference (XFD1) does not fill rows with empty cells first.
+inline constexpr int64_t kAefExtraColumnsRead = 16;
 Result<AefWorkbook, std::string> ReadAefXlsx(const std::string& path);
 
 }  // namespace registry::report

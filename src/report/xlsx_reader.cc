@@ -3,6 +3,7 @@
 #include <libxml/xmlreader.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -154,9 +155,20 @@ class Package {
   ZipPtr zip_;
 };
 
-// Collects the text of <t> or <v> elements (and skips phonetic runs, <rPh>).
+// The characters of UTF-8 text (its bytes that do not continue a character).
+int64_t Characters(const std::string& text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+// Collects the text of <t> or <v> elements (and skips phonetic runs, <rPh>). It stops collecting
+// past what a cell of kXlsxCellCharsMax characters can take as raw XML text (an escape such as
+// _x000D_ is seven characters for one, a character up to four bytes), so one cell cannot grow
+// without bound.
 class TextCollector {
  public:
+  static constexpr size_t kRawBytesMax = 7 * 4 * static_cast<size_t>(kXlsxCellCharsMax);
+
   void Feed(xmlTextReaderPtr r) {
     const int type = xmlTextReaderNodeType(r);
     if (type == XML_READER_TYPE_ELEMENT) {
@@ -174,18 +186,67 @@ class TextCollector {
                 type == XML_READER_TYPE_WHITESPACE ||
                 type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
       const xmlChar* value = xmlTextReaderConstValue(r);
-      if (value != nullptr) text_ += reinterpret_cast<const char*>(value);
+      if (value == nullptr || overflow_) return;
+      text_ += reinterpret_cast<const char*>(value);
+      if (text_.size() > kRawBytesMax) overflow_ = true;
     }
   }
-  std::string Take() {
+  // The text collected since the last call, decoded; nullopt when it is longer than
+  // kXlsxCellCharsMax characters.
+  std::optional<std::string> Take() {
     in_phonetic_ = collecting_ = false;
-    return DecodeXstring(std::exchange(text_, std::string()));
+    std::string text = DecodeXstring(std::exchange(text_, std::string()));
+    if (std::exchange(overflow_, false) || Characters(text) > kXlsxCellCharsMax) {
+      return std::nullopt;
+    }
+    return text;
+  }
+  void Reset() {
+    text_.clear();
+    in_phonetic_ = collecting_ = overflow_ = false;
   }
 
  private:
   std::string text_;
   bool collecting_ = false;
   bool in_phonetic_ = false;
+  bool overflow_ = false;
+};
+
+std::string TooLong() {
+  return "more than " + std::to_string(kXlsxCellCharsMax) +
+         " characters in one cell (Excel's limit)";
+}
+
+// What one read has placed, against its XlsxLimits: each Take* returns a message naming the
+// limit when the request would pass it, before the memory is taken.
+class Budget {
+ public:
+  explicit Budget(const XlsxLimits& limits) : limits_(limits) {}
+  std::optional<std::string> TakeCells(int64_t n) {
+    if (n > limits_.cells_max - cells_) {
+      return "more than " + std::to_string(limits_.cells_max) +
+             " cells in the workbook, empty ones before a filled one included (the most one read "
+             "takes)";
+    }
+    cells_ += n;
+    return std::nullopt;
+  }
+  std::optional<std::string> TakeText(size_t bytes) {
+    if (static_cast<int64_t>(bytes) > limits_.text_bytes_max - text_bytes_) {
+      return "more than " + std::to_string(limits_.text_bytes_max) +
+             " bytes of cell text in the workbook, each use of a shared string counted (the most "
+             "one read takes)";
+    }
+    text_bytes_ += static_cast<int64_t>(bytes);
+    return std::nullopt;
+  }
+  int64_t columns_max() const { return limits_.columns_max; }
+
+ private:
+  const XlsxLimits limits_;
+  int64_t cells_ = 0;
+  int64_t text_bytes_ = 0;
 };
 
 // "A1" -> column 1; "AB12" -> 28. Nullopt when the reference has no letters or is off the grid.
@@ -291,24 +352,29 @@ bool EndsWith(const std::string& text, std::string_view suffix) {
 }
 
 Result<std::vector<std::string>, std::string> ReadSharedStrings(const Package& pkg,
-                                                                const std::string& part) {
+                                                                const std::string& part,
+                                                                Budget& budget) {
   std::vector<std::string> strings;
   TextCollector text;
   bool in_item = false;
   auto walked = pkg.Walk(part, [&](xmlTextReaderPtr r) -> std::optional<std::string> {
     const int type = xmlTextReaderNodeType(r);
     if (type == XML_READER_TYPE_ELEMENT && LocalName(r) == "si") {
+      if (auto over = budget.TakeCells(1)) return over;  // Each string is one more cell held.
       if (xmlTextReaderIsEmptyElement(r)) {
         strings.emplace_back();
       } else {
         in_item = true;
-        text.Take();
+        text.Reset();
       }
       return std::nullopt;
     }
     if (type == XML_READER_TYPE_END_ELEMENT && LocalName(r) == "si") {
       in_item = false;
-      strings.push_back(text.Take());
+      auto item = text.Take();
+      if (!item) return "shared string " + std::to_string(strings.size()) + ": " + TooLong();
+      if (auto over = budget.TakeText(item->size())) return over;
+      strings.push_back(std::move(*item));
       return std::nullopt;
     }
     if (in_item) text.Feed(r);
@@ -319,7 +385,8 @@ Result<std::vector<std::string>, std::string> ReadSharedStrings(const Package& p
 }
 
 Result<std::vector<std::vector<std::string>>, std::string> ReadSheet(
-    const Package& pkg, const std::string& part, const std::vector<std::string>& shared) {
+    const Package& pkg, const std::string& part, const std::vector<std::string>& shared,
+    Budget& budget) {
   std::vector<std::vector<std::string>> rows;
   int64_t row = 0, col = 0;
   bool in_cell = false;
@@ -328,9 +395,17 @@ Result<std::vector<std::vector<std::string>>, std::string> ReadSheet(
   auto place = [&](const std::string& value) -> std::optional<std::string> {
     if (value.empty()) return std::nullopt;
     if (row < 1 || row > kRowsMax) return "row " + std::to_string(row) + " is off the grid";
-    if (static_cast<size_t>(row) > rows.size()) rows.resize(static_cast<size_t>(row));
+    // An empty row before this one counts as one cell; so does each empty cell before this one.
+    if (static_cast<size_t>(row) > rows.size()) {
+      if (auto over = budget.TakeCells(row - static_cast<int64_t>(rows.size()))) return over;
+      rows.resize(static_cast<size_t>(row));
+    }
     auto& cells = rows[static_cast<size_t>(row - 1)];
-    if (static_cast<size_t>(col) > cells.size()) cells.resize(static_cast<size_t>(col));
+    if (static_cast<size_t>(col) > cells.size()) {
+      if (auto over = budget.TakeCells(col - static_cast<int64_t>(cells.size()))) return over;
+      cells.resize(static_cast<size_t>(col));
+    }
+    if (auto over = budget.TakeText(value.size())) return over;
     cells[static_cast<size_t>(col - 1)] = value;
     return std::nullopt;
   };
@@ -361,16 +436,22 @@ Result<std::vector<std::vector<std::string>>, std::string> ReadSheet(
         ++col;
       }
       if (col > kColumnsMax) return "more than " + std::to_string(kColumnsMax) + " columns";
+      if (col > budget.columns_max()) {
+        return "cell " + std::to_string(row) + ":" + std::to_string(col) + " is beyond column " +
+               std::to_string(budget.columns_max()) + ", the last one this read takes";
+      }
       cell_type = Attribute(r, "t").value_or("n");
       in_cell = !xmlTextReaderIsEmptyElement(r);
-      text.Take();
+      text.Reset();
       return std::nullopt;
     }
     if (!in_cell) return std::nullopt;
     if (type == XML_READER_TYPE_END_ELEMENT && name == "c") {
       in_cell = false;
-      const std::string raw = text.Take();
       const std::string at = "cell " + std::to_string(row) + ":" + std::to_string(col);
+      const auto taken = text.Take();
+      if (!taken) return at + ": " + TooLong();
+      const std::string& raw = *taken;
       if (cell_type == "s") {
         if (raw.empty()) return std::nullopt;
         size_t i = 0;
@@ -428,7 +509,10 @@ std::string DecodeXstring(const std::string& text) {
   return out;
 }
 
-Result<std::vector<XlsxSheet>, std::string> ReadXlsxSheets(const std::string& path) {
+Result<std::vector<XlsxSheet>, std::string> ReadXlsxSheets(const std::string& path,
+                                                           const std::vector<std::string>& wanted,
+                                                           const XlsxLimits& limits) {
+  Budget budget(limits);
   auto opened = Package::Open(path);
   if (!opened) return Fail(opened.error());
   const Package& pkg = *opened;
@@ -459,16 +543,17 @@ Result<std::vector<XlsxSheet>, std::string> ReadXlsxSheets(const std::string& pa
   std::vector<std::string> shared;
   for (const auto& [id, rel] : *rels) {
     if (!EndsWith(rel.type, "/sharedStrings")) continue;
-    auto read = ReadSharedStrings(pkg, rel.target);
+    auto read = ReadSharedStrings(pkg, rel.target, budget);
     if (!read) return Fail(read.error());
     shared = std::move(read).value();
   }
   std::vector<XlsxSheet> out;
   for (const auto& [name, id] : sheets) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
     const auto rel = rels->find(id);
     if (rel == rels->end()) return Fail(workbook + ": sheet '" + name + "' names no part (" + id + ")");
     if (!EndsWith(rel->second.type, "/worksheet")) continue;  // Chart sheets, dialog sheets.
-    auto rows = ReadSheet(pkg, rel->second.target, shared);
+    auto rows = ReadSheet(pkg, rel->second.target, shared, budget);
     if (!rows) return Fail("sheet '" + name + "': " + rows.error());
     out.push_back(XlsxSheet{name, std::move(rows).value()});
   }

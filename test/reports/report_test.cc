@@ -30,6 +30,7 @@
 #include "service/adjustments.h"
 #include "service/block_walk.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "testing/xlsx_package.h"
 #include "unit/article6_fixture.h"
 
 namespace registry {
@@ -593,6 +594,117 @@ TEST(XlsxReader, DecodesEscapesRichTextAndNumbers) {
   EXPECT_TRUE(rows[1].empty());
   EXPECT_EQ(rows[2], (std::vector<std::string>{"", "TRUE"}));
   EXPECT_EQ(rows[3], (std::vector<std::string>{"2"}));
+}
+
+// A partner's workbook is a file from outside: a few hundred bytes must not make the reader take
+// memory without bound. Each limit is refused by name, before the memory is taken.
+TEST(XlsxReader, LimitsStopAmplificationBeforeTheMemoryIsTaken) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, const std::vector<testing::XlsxPart>& parts) {
+    const std::string path = dir.File(name);
+    EXPECT_EQ(testing::WriteXlsxPackage(path, parts), "") << name;
+    return path;
+  };
+  auto error_of = [](const auto& read) {
+    EXPECT_FALSE(read.has_value());
+    return read.has_value() ? std::string() : read.error();
+  };
+  auto inline_cell = [](const std::string& ref, const std::string& text) {
+    return "<c r=\"" + ref + "\" t=\"inlineStr\"><is><t>" + text + "</t></is></c>";
+  };
+
+  // A cell at the grid's last column, through the AEF reader (the user's path): refused where it
+  // is found, not after filling the row with 16,383 empty cells.
+  std::vector<std::pair<std::string, std::string>> aef_sheets;
+  for (const auto& table : report::EmptyAefWorkbook().tables) {
+    std::string header = "<row r=\"1\">";
+    for (const auto& label : table.columns) {
+      header += "<c t=\"inlineStr\"><is><t>" + label + "</t></is></c>";
+    }
+    header += "</row>";
+    if (table.name == "Actions") header += "<row r=\"2\">" + inline_cell("XFD2", "x") + "</row>";
+    aef_sheets.emplace_back(table.name, header);
+  }
+  const std::string far =
+      error_of(report::ReadAefXlsx(write("far.xlsx", testing::WorkbookParts(aef_sheets))));
+  EXPECT_EQ(far,
+            dir.File("far.xlsx") +
+                ": sheet 'Actions': xl/worksheets/sheet3.xml: cell 2:16384 is beyond column 43, "
+                "the last one this read takes");
+
+  // Empty cells before far references count: ten rows at XFD, 100,000 cells allowed.
+  std::string sparse;
+  for (int row = 1; row <= 10; ++row) {
+    sparse += "<row r=\"" + std::to_string(row) + "\">" +
+              inline_cell("XFD" + std::to_string(row), "x") + "</row>";
+  }
+  const std::string sparse_path = write("sparse.xlsx", testing::WorkbookParts({{"S", sparse}}));
+  report::XlsxLimits few_cells;
+  few_cells.cells_max = 100000;
+  const std::string cells = error_of(report::ReadXlsxSheets(sparse_path, {}, few_cells));
+  EXPECT_NE(
+      cells.find("sheet 'S': xl/worksheets/sheet1.xml: more than 100000 cells in the workbook"),
+      std::string::npos)
+      << cells;
+  // 163,840 cells: within the default.
+  ASSERT_TRUE(report::ReadXlsxSheets(sparse_path).has_value());
+
+  // A shared string placed in many cells counts each time it is placed.
+  const std::string long_text(30000, 'a');
+  std::string copies = "<row r=\"1\">";
+  for (int col = 0; col < 100; ++col) copies += "<c t=\"s\"><v>0</v></c>";
+  copies += "</row>";
+  const std::string copies_path =
+      write("copies.xlsx", testing::WorkbookParts({{"S", copies}}, {long_text}));
+  report::XlsxLimits little_text;
+  little_text.text_bytes_max = 1000000;
+  const std::string text = error_of(report::ReadXlsxSheets(copies_path, {}, little_text));
+  EXPECT_NE(text.find("sheet 'S': xl/worksheets/sheet1.xml: more than 1000000 bytes of cell text"),
+            std::string::npos)
+      << text;
+  const auto all_copies = report::ReadXlsxSheets(copies_path);
+  ASSERT_TRUE(all_copies.has_value()) << all_copies.error();
+  EXPECT_EQ((*all_copies)[0].rows[0].size(), 100u);
+
+  // One cell holds at most Excel's 32,767 characters: counted in characters after the _xHHHH_
+  // escapes are decoded, whether shared or inline.
+  std::string e_acute;
+  for (int i = 0; i < 32767; ++i) e_acute += "\xC3\xA9";
+  std::string escaped;
+  for (int i = 0; i < 32767; ++i) escaped += "_x0041_";
+  const auto at_limit = report::ReadXlsxSheets(write(
+      "atlimit.xlsx", testing::WorkbookParts(
+                          {{"S", "<row>" + inline_cell("A1", e_acute) + inline_cell("B1", escaped) +
+                                     "<c r=\"C1\" t=\"s\"><v>0</v></c></row>"}},
+                          {e_acute})));
+  ASSERT_TRUE(at_limit.has_value()) << at_limit.error();
+  EXPECT_EQ((*at_limit)[0].rows[0],
+            (std::vector<std::string>{e_acute, std::string(32767, 'A'), e_acute}));
+  const std::string over(32768, 'a');
+  const std::string shared_over = error_of(report::ReadXlsxSheets(
+      write("sharedover.xlsx",
+            testing::WorkbookParts({{"S", "<row><c t=\"s\"><v>0</v></c></row>"}}, {over}))));
+  EXPECT_NE(shared_over.find(
+                "xl/sharedStrings.xml: shared string 0: more than 32767 characters in one cell"),
+            std::string::npos)
+      << shared_over;
+  const std::string inline_over = error_of(report::ReadXlsxSheets(
+      write("inlineover.xlsx",
+            testing::WorkbookParts({{"S", "<row>" + inline_cell("B1", over) + "</row>"}}))));
+  EXPECT_NE(
+      inline_over.find("sheet 'S': xl/worksheets/sheet1.xml: cell 1:2: more than 32767 characters"),
+      std::string::npos)
+      << inline_over;
+
+  // Sheets the caller does not name are not read: a broken notes sheet beside the data.
+  const std::string notes_path = write(
+      "notes.xlsx", testing::WorkbookParts({{"Notes", "<row><c t=\"s\">"},
+                                            {"S", "<row>" + inline_cell("A1", "x") + "</row>"}}));
+  const auto only_s = report::ReadXlsxSheets(notes_path, {"S"});
+  ASSERT_TRUE(only_s.has_value()) << only_s.error();
+  ASSERT_EQ(only_s->size(), 1u);
+  EXPECT_EQ((*only_s)[0].name, "S");
+  EXPECT_NE(error_of(report::ReadXlsxSheets(notes_path)).find("sheet 'Notes'"), std::string::npos);
 }
 
 // ---- R-REP-04: the initial report before (or with) the first AEF reporting ITMOs of an approach.
