@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -41,6 +42,10 @@ namespace registry::http {
 namespace {
 
 using service::Principal;
+
+// cpp-httplib's own limit on a form body (application/x-www-form-urlencoded), which it parses as
+// it reads it: below kRequestBodyBytesMax, so a JSON body sent as a form is refused sooner.
+constexpr size_t kFormBodyBytesMax = CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH;
 
 // Who may call a route.
 enum class Access {
@@ -1386,6 +1391,17 @@ Result<int, std::string> Server::Start() {
     } else if (res.status == 413) {
       check = Check::kRequestTooLarge;
       message = "the body is larger than " + std::to_string(kRequestBodyBytesMax) + " bytes";
+      // cpp-httplib parses a form body as it reads it and refuses one above its own, smaller
+      // limit (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH); `curl -d` sends JSON that way.
+      const std::string type = req.get_header_value("Content-Type");
+      if (type.rfind("application/x-www-form-urlencoded", 0) == 0 &&
+          std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) <=
+              kRequestBodyBytesMax) {
+        message = "a body sent as application/x-www-form-urlencoded may not exceed " +
+                  std::to_string(kFormBodyBytesMax) +
+                  " bytes; send JSON with Content-Type: application/json (up to " +
+                  std::to_string(kRequestBodyBytesMax) + " bytes)";
+      }
     }
     Reply reply = ErrorReply(check, message);
     res.status = reply.status;
