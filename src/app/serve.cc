@@ -58,10 +58,10 @@ int Serve(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, 1, flags, {"--db", "--listen", "--rate", "--threads"},
-                  {"--quiet"})) {
+  if (!ParseFlags(argc, argv, 1, flags,
+                  {"--db", "--listen", "--rate", "--threads", "--report-builds"}, {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
-                 "[--threads N] [--quiet]\n";
+                 "[--threads N] [--report-builds N] [--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -100,6 +100,17 @@ int Serve(int argc, char** argv) {
       return cli::kExitUsage;
     }
     options.threads = static_cast<size_t>(threads);
+  }
+  if (flags.count("--report-builds")) {
+    // Reports (AEF, statistics, verify...) built at once; one more is answered 503.
+    const long builds = std::strtol(flags["--report-builds"].c_str(), &end, 10);
+    if (flags["--report-builds"].empty() || *end != '\0' || builds < 1 ||
+        builds > static_cast<long>(options.threads)) {
+      std::cerr << "usage error: --report-builds takes a whole number from 1 to the threads ("
+                << options.threads << "), not '" << flags["--report-builds"] << "'\n";
+      return cli::kExitUsage;
+    }
+    options.report_builds_max = static_cast<size_t>(builds);
   }
   options.access_log = !flags.count("--quiet");
   auto session = cli::OpenSession(db, false);

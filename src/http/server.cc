@@ -60,6 +60,7 @@ struct Reply {
   std::string content_type = "application/json";
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
+  int retry_after_seconds = 0;  // > 0: a Retry-After header (a 503 the caller should retry).
 };
 
 Reply ErrorReply(Check check, const std::string& message) {
@@ -121,6 +122,7 @@ struct Route {
   std::vector<QueryParam> query;
   std::string command;                  // A command route's command: its body's fields.
   std::vector<std::string> path_fields;  // ... less those the path gives.
+  bool report = false;  // Builds a report from the whole history: one of report_builds_max.
 };
 
 // Converts "/v1/accounts/{id}" to the regex "/v1/accounts/([^/]+)".
@@ -285,6 +287,7 @@ struct Server::Impl {
   httplib::Server http;
   RateLimiter limiter;
   Metrics metrics;
+  std::atomic<size_t> report_builds{0};  // Report routes running now (BuildReport).
   std::vector<Route> routes;
   std::thread thread;
   std::mutex log_mu;
@@ -391,6 +394,28 @@ struct Server::Impl {
     } else {
       call.snapshot.reset();  // A read opens its own snapshots.
     }
+    if (route.report) return BuildReport(route, call);
+    return route.handle(call);
+  }
+
+  // Runs a report route in one of report_builds_max slots, or refuses at once when all are taken
+  // (waiting would hold this HTTP thread, which is what the limit is for).
+  Reply BuildReport(const Route& route, Call& call) {
+    if (report_builds.fetch_add(1) >= options.report_builds_max) {
+      report_builds.fetch_sub(1);
+      const std::string n = std::to_string(options.report_builds_max);
+      Reply busy = ErrorReply(Check::kOverloaded,
+                              "reports are being built in all " + n +
+                                  " report slots (jcmreg serve --report-builds " + n +
+                                  "); retry in a moment");
+      busy.retry_after_seconds = 1;
+      return busy;
+    }
+    struct Release {
+      std::atomic<size_t>& n;
+      ~Release() { n.fetch_sub(1); }
+    } release{report_builds};
+    if (options.report_build_hook) options.report_build_hook();
     return route.handle(call);
   }
 
@@ -400,6 +425,12 @@ struct Server::Impl {
     Reply reply = Dispatch(route, req, actor);
     res.status = reply.status;
     NoStoreIfToken(req, res);
+    // Every 503 is transient (report slots or the write queue full, the database busy): say when
+    // to come back. The portal's api() waits that long and retries.
+    if (reply.status == 503 && reply.retry_after_seconds == 0) reply.retry_after_seconds = 1;
+    if (reply.retry_after_seconds > 0) {
+      res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
+    }
     if (reply.content_type == "application/json") {
       res.set_content(reply.body.dump(2) + "\n", "application/json");
     } else {
@@ -1247,6 +1278,11 @@ struct Server::Impl {
           std::string("Decides a proposal: ") + verb + " (the initiator can never approve).",
           [this, command](Call& call) { return ProposalDecision(call, command); });
     }
+    // The routes that build a report from the whole history: report_builds_max at once.
+    for (Route& route : routes) {
+      route.report = route.path.rfind("/v1/reports/", 0) == 0 ||
+                     route.path.rfind("/v1/statistics/", 0) == 0 || route.path == "/v1/verify";
+    }
   }
 
   Json OpenApi() const {
@@ -1292,6 +1328,14 @@ struct Server::Impl {
         }
         op["requestBody"] = {{"required", false},
                              {"content", {{"application/json", {{"schema", schema}}}}}};
+      }
+      if (route.report) {
+        op["responses"]["503"] = {
+            {"description",
+             "overloaded: every report slot is building (jcmreg serve --report-builds); retry"},
+            {"headers", {{"Retry-After", {{"schema", {{"type", "integer"}}}}}}},
+            {"content",
+             {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
       }
       if (!parameters.empty()) op["parameters"] = parameters;
       if (route.access != Access::kPublic) op["security"] = Json::array({{{"bearer", Json::array()}}});

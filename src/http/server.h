@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,12 @@ struct ServerOptions {
   double rate_burst = 400;
   bool access_log = true;  // One JSON line per request on stderr.
   size_t threads = 32;
+  // Reports built at once (GET /v1/reports/..., /v1/statistics/..., /v1/verify): each reads the
+  // whole history, most are public. One more is answered 503 overloaded with Retry-After, so
+  // that a burst of downloads cannot take every HTTP thread and core from the writes.
+  size_t report_builds_max = 2;
+  // Tests only: called inside a report build's slot, before the report is built.
+  std::function<void()> report_build_hook;
   // For GET /v1/verify: the registry's public key and a factory of empty scratch stores.
   journal::PublicKey public_key{};
   service::StoreFactory scratch;

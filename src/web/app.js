@@ -21,7 +21,14 @@ async function api(method, path, body) {
     headers["Idempotency-Key"] = crypto.randomUUID();
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  // A 503 with Retry-After (every report slot busy, the write queue full) is retried twice after
+  // the time it asks for; a write keeps its Idempotency-Key, so a retry never applies it twice.
+  let response = await fetch(path, init);
+  for (let retry = 0; retry < 2 && response.status === 503 && response.headers.has("Retry-After"); retry++) {
+    const seconds = Math.min(Number(response.headers.get("Retry-After")) || 1, 10);
+    await new Promise(resolve => setTimeout(resolve, seconds * 1000));
+    response = await fetch(path, init);
+  }
   let parsed = null;
   try { parsed = await response.json(); } catch (e) { parsed = null; }
   return { status: response.status, body: parsed };

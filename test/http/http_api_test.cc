@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -226,6 +227,56 @@ TEST(HttpApi, FullWriteQueueGives503AndChangesNothing) {
   ExpectError(api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, api.admin()),
               503, "overloaded");
   EXPECT_EQ(api.State(), before);
+  // A 503 says when to retry.
+  auto res = api.Client().Post("/v1/parties", {{"Authorization", "Bearer " + api.admin()}},
+                               R"({"code":"THA","name":"Thailand"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+}
+
+// Reports read the whole history and most are public: report_builds_max are built at once, and
+// one more is refused at once (503 overloaded, Retry-After) rather than holding an HTTP thread.
+TEST(HttpApi, ReportBuildsBeyondTheLimitGive503WithRetryAfter) {
+  ServerOptions options;
+  options.report_builds_max = 1;
+  std::atomic<int> builds{0};
+  std::promise<void> inside;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  options.report_build_hook = [&] {
+    if (builds.fetch_add(1) == 0) {
+      inside.set_value();
+      released.wait();
+    }
+  };
+  Api api(options);
+  Answer first;
+  std::thread holder([&] { first = api.Get("/v1/statistics/annual"); });
+  inside.get_future().wait();  // The first build holds the only slot.
+  const httplib::Headers admin = {{"Authorization", "Bearer " + api.admin()}};
+  for (const char* path : {"/v1/statistics/annual", "/v1/statistics/accounts",
+                           "/v1/reports/aef?party=JPN&year=2026", "/v1/verify"}) {
+    auto res = api.Client().Get(path, admin);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 503) << path;
+    EXPECT_EQ(res->get_header_value("Retry-After"), "1") << path;
+    const Json body = Json::parse(res->body, nullptr, false);
+    EXPECT_EQ(body.value("check", ""), "overloaded") << res->body;
+    EXPECT_NE(body.value("message", "").find("reports are being built in all 1 report slots"), std::string::npos)
+        << res->body;
+  }
+  EXPECT_EQ(api.Get("/v1/totals").status, 200);  // Other routes are not limited.
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(first.status, 200) << first.body.dump();
+  EXPECT_EQ(api.Get("/v1/statistics/annual").status, 200);  // The slot is free again.
+  EXPECT_EQ(builds.load(), 2);  // The refused requests never started a build.
+  // The OpenAPI document says which routes may answer so.
+  const Json openapi = api.Get("/v1/openapi.json").body;
+  EXPECT_TRUE(openapi["paths"]["/v1/reports/aef"]["get"]["responses"].contains("503"));
+  EXPECT_TRUE(openapi["paths"]["/v1/verify"]["get"]["responses"].contains("503"));
+  EXPECT_FALSE(openapi["paths"]["/v1/totals"]["get"]["responses"].contains("503"));
 }
 
 TEST(HttpApi, SelfApprovalRefusedAndSecondUserApproves) {
