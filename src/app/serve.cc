@@ -59,9 +59,11 @@ int Serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::map<std::string, std::string> flags;
   if (!ParseFlags(argc, argv, 1, flags,
-                  {"--db", "--listen", "--rate", "--threads", "--report-builds"}, {"--quiet"})) {
+                  {"--db", "--listen", "--rate", "--threads", "--report-builds",
+                   "--report-cache-mib"},
+                  {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
-                 "[--threads N] [--report-builds N] [--quiet]\n";
+                 "[--threads N] [--report-builds N] [--report-cache-mib N] [--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -111,6 +113,16 @@ int Serve(int argc, char** argv) {
       return cli::kExitUsage;
     }
     options.report_builds_max = static_cast<size_t>(builds);
+  }
+  if (flags.count("--report-cache-mib")) {
+    // Public report answers kept while the journal head does not move; 0 turns the cache off.
+    const long mib = std::strtol(flags["--report-cache-mib"].c_str(), &end, 10);
+    if (flags["--report-cache-mib"].empty() || *end != '\0' || mib < 0 || mib > 65536) {
+      std::cerr << "usage error: --report-cache-mib takes a whole number from 0 to 65536, not '"
+                << flags["--report-cache-mib"] << "'\n";
+      return cli::kExitUsage;
+    }
+    options.report_cache_bytes = static_cast<size_t>(mib) << 20;
   }
   options.access_log = !flags.count("--quiet");
   auto session = cli::OpenSession(db, false);

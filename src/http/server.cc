@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -61,6 +62,7 @@ struct Reply {
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
   int retry_after_seconds = 0;  // > 0: a Retry-After header (a 503 the caller should retry).
+  std::string report_cache = {};  // A public report's X-Report-Cache: "hit" or "miss".
 };
 
 Reply ErrorReply(Check check, const std::string& message) {
@@ -187,6 +189,55 @@ class RateLimiter {
 };
 
 // Counters for /metrics.
+// Public answers of report routes, each valid while the journal head is where it was when its
+// build began: everything a report shows changes only by a journal entry (no report reads the
+// clock), and on PostgreSQL the head is read from the shared primary, so an answer cached by one
+// server is dropped when another writes. Anonymous callers only: a token may see what the
+// public does not (R-REP-07). Bounded in bytes, oldest first out.
+class ReportCache {
+ public:
+  explicit ReportCache(size_t bytes_max) : bytes_max_(bytes_max) {}
+
+  std::optional<Reply> Find(const std::string& target, int64_t sequence) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto it = entries_.find(target);
+    if (it == entries_.end() || it->second.sequence != sequence) return std::nullopt;
+    return it->second.reply;
+  }
+
+  void Put(const std::string& target, int64_t sequence, const Reply& reply) {
+    const size_t bytes =
+        target.size() + reply.text.size() + (reply.body.is_null() ? 0 : reply.body.dump().size());
+    if (bytes > bytes_max_ / 4) return;  // One answer may not push out all the others.
+    std::lock_guard<std::mutex> lock(mu_);
+    Drop(target);
+    while (bytes_ + bytes > bytes_max_ && !order_.empty()) Drop(order_.front());
+    entries_.emplace(target, Entry{sequence, reply, bytes});
+    order_.push_back(target);
+    bytes_ += bytes;
+  }
+
+ private:
+  struct Entry {
+    int64_t sequence;
+    Reply reply;
+    size_t bytes;
+  };
+  void Drop(const std::string& target) {  // Needs mu_.
+    const auto it = entries_.find(target);
+    if (it == entries_.end()) return;
+    bytes_ -= it->second.bytes;
+    entries_.erase(it);
+    order_.erase(std::find(order_.begin(), order_.end(), target));
+  }
+
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+  std::deque<std::string> order_;  // Targets, oldest first.
+  size_t bytes_ = 0;
+  const size_t bytes_max_;
+};
+
 class Metrics {
  public:
   void Record(const std::string& method, const std::string& route, int status, double seconds,
@@ -287,7 +338,8 @@ struct Server::Impl {
   httplib::Server http;
   RateLimiter limiter;
   Metrics metrics;
-  std::atomic<size_t> report_builds{0};  // Report routes running now (BuildReport).
+  std::atomic<size_t> report_builds{0};  // Report routes running now (BuildReportInSlot).
+  ReportCache report_cache{options.report_cache_bytes};
   std::vector<Route> routes;
   std::thread thread;
   std::mutex log_mu;
@@ -400,7 +452,26 @@ struct Server::Impl {
 
   // Runs a report route in one of report_builds_max slots, or refuses at once when all are taken
   // (waiting would hold this HTTP thread, which is what the limit is for).
+  // An anonymous caller's answer comes from the report cache while the journal head has not
+  // moved, without a slot.
   Reply BuildReport(const Route& route, Call& call) {
+    const bool cacheable = !call.who && options.report_cache_bytes > 0;
+    const int64_t sequence = cacheable ? JournalSequence() : -1;
+    if (sequence >= 0) {
+      if (auto hit = report_cache.Find(call.req.target, sequence)) {
+        hit->report_cache = "hit";
+        return *hit;
+      }
+    }
+    Reply reply = BuildReportInSlot(route, call);
+    if (sequence >= 0 && reply.status == 200) {
+      report_cache.Put(call.req.target, sequence, reply);
+      reply.report_cache = "miss";
+    }
+    return reply;
+  }
+
+  Reply BuildReportInSlot(const Route& route, Call& call) {
     if (report_builds.fetch_add(1) >= options.report_builds_max) {
       report_builds.fetch_sub(1);
       const std::string n = std::to_string(options.report_builds_max);
@@ -431,6 +502,7 @@ struct Server::Impl {
     if (reply.retry_after_seconds > 0) {
       res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
     }
+    if (!reply.report_cache.empty()) res.set_header("X-Report-Cache", reply.report_cache);
     if (reply.content_type == "application/json") {
       res.set_content(reply.body.dump(2) + "\n", "application/json");
     } else {

@@ -38,6 +38,9 @@ struct ServerOptions {
   // whole history, most are public. One more is answered 503 overloaded with Retry-After, so
   // that a burst of downloads cannot take every HTTP thread and core from the writes.
   size_t report_builds_max = 2;
+  // Public (anonymous) report answers kept while the journal head does not move, in bytes; 0
+  // turns the cache off. A hit needs no slot.
+  size_t report_cache_bytes = size_t{64} << 20;
   // Tests only: called inside a report build's slot, before the report is built.
   std::function<void()> report_build_hook;
   // For GET /v1/verify: the registry's public key and a factory of empty scratch stores.

@@ -240,6 +240,7 @@ TEST(HttpApi, FullWriteQueueGives503AndChangesNothing) {
 TEST(HttpApi, ReportBuildsBeyondTheLimitGive503WithRetryAfter) {
   ServerOptions options;
   options.report_builds_max = 1;
+  options.report_cache_bytes = 0;  // Every request builds (the cache has its own test).
   std::atomic<int> builds{0};
   std::promise<void> inside;
   std::promise<void> release;
@@ -277,6 +278,62 @@ TEST(HttpApi, ReportBuildsBeyondTheLimitGive503WithRetryAfter) {
   EXPECT_TRUE(openapi["paths"]["/v1/reports/aef"]["get"]["responses"].contains("503"));
   EXPECT_TRUE(openapi["paths"]["/v1/verify"]["get"]["responses"].contains("503"));
   EXPECT_FALSE(openapi["paths"]["/v1/totals"]["get"]["responses"].contains("503"));
+}
+
+// A public report is built once while the journal head stays put; a write, a token or another
+// query builds it again.
+TEST(HttpApi, PublicReportsAreCachedUntilTheJournalMoves) {
+  ServerOptions options;
+  std::atomic<int> builds{0};
+  options.report_build_hook = [&] { builds.fetch_add(1); };
+  Api api(options);
+  auto get = [&](const std::string& path, const std::string& token = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto res = api.Client().Get(path.c_str(), headers);
+    EXPECT_TRUE(res) << path;
+    return res ? std::make_pair(res->get_header_value("X-Report-Cache"), res->body)
+               : std::make_pair(std::string("no answer"), std::string());
+  };
+  const auto first = get("/v1/statistics/annual");
+  EXPECT_EQ(first.first, "miss");
+  const auto second = get("/v1/statistics/annual");
+  EXPECT_EQ(second.first, "hit");
+  EXPECT_EQ(second.second, first.second);
+  EXPECT_EQ(builds.load(), 1);
+  // A token's answer is never cached nor taken from the cache.
+  EXPECT_EQ(get("/v1/statistics/annual", api.admin()).first, "");
+  EXPECT_EQ(builds.load(), 2);
+  // Another query is another answer.
+  EXPECT_EQ(get("/v1/statistics/annual?format=csv").first, "miss");
+  EXPECT_EQ(get("/v1/statistics/annual?format=csv").first, "hit");
+  EXPECT_EQ(builds.load(), 3);
+  // A write moves the journal head: the next answer is built again, and shows the write (a
+  // retirement, proposed and approved by a second person).
+  const Answer user = api.Post(
+      "/v1/users", Json{{"name", "second"}, {"role", "administrator"}, {"scope", "*"}}, api.admin());
+  ASSERT_EQ(user.status, 201) << user.body.dump();
+  const Answer proposed = api.Post(
+      "/v1/retirements", Json{{"from", 1}, {"quantity", 7}, {"use_year", 2026}}, api.admin());
+  ASSERT_EQ(proposed.status, 202) << proposed.body.dump();
+  const Answer approved = api.Post("/v1/proposals/1/approve", Json::object(),
+                                   user.body["token"].get<std::string>());
+  ASSERT_EQ(approved.status, 200) << approved.body.dump();
+  const auto after = get("/v1/statistics/annual");
+  EXPECT_EQ(after.first, "miss");
+  EXPECT_NE(after.second, first.second);
+  EXPECT_EQ(get("/v1/statistics/annual").first, "hit");
+  EXPECT_EQ(builds.load(), 4);
+  // Off: every request builds.
+  ServerOptions off;
+  off.report_cache_bytes = 0;
+  Api uncached(off);
+  for (int i = 0; i < 2; ++i) {
+    auto res = uncached.Client().Get("/v1/statistics/annual");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_FALSE(res->has_header("X-Report-Cache"));
+  }
 }
 
 TEST(HttpApi, SelfApprovalRefusedAndSecondUserApproves) {
