@@ -3,7 +3,8 @@
 // Debian's chromium (headless, through playwright-core) through: the public overview, the
 // four-eyes flow (A proposes a transfer, B approves, the public totals change), a serial lookup
 // through its lineage, an AEF download, and an account of more than 1,000 blocks (the server's
-// page) whose holdings come a page at a time. Screenshots go to test-artifacts/browser/.
+// page) whose holdings come a page at a time, and a 503 with Retry-After waited out and retried.
+// Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -224,6 +225,29 @@ test("an account's holdings of more than one page come a page at a time", async 
     `${fmt(count)} /`, { timeout: 10000 });
   assert.equal(await page.$("#holdings-more"), null);  // The last page.
   await page.screenshot({ path: join(artifacts, "07-holdings-pages.png"), fullPage: true });
+  await page.close();
+});
+
+test("a 503 with Retry-After is waited out and retried: the statistics page still shows the summary", async () => {
+  // The server's own 503 (every report slot busy) is tested over HTTP; here the browser's answer
+  // to it: the first request for the summary is answered 503 by the test, the next goes through.
+  const page = await browser.newPage();  // Not newPage(): the provoked 503 is logged as an error.
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  const asked = [];
+  await page.route("**/v1/statistics/annual", async route => {
+    asked.push(Date.now());
+    if (asked.length === 1) {
+      await route.fulfill({ status: 503, headers: { "Retry-After": "1", "Content-Type": "application/json" },
+        body: JSON.stringify({ code: "JCM-605", check: "overloaded", message: "busy", rule: "" }) });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.goto(base + "/#/statistics");
+  await ready(page, "statistics");
+  assert.equal(asked.length, 2);
+  assert.ok(asked[1] - asked[0] >= 900, `retried after ${asked[1] - asked[0]} ms, not after Retry-After`);
+  assert.ok(await page.$("#stats-annual table"), "the annual summary is shown");
   await page.close();
 });
 
