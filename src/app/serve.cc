@@ -43,6 +43,20 @@ bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::str
   return true;
 }
 
+// The whole number `flag` gives, from `min` to `max` (`max_note` says where max comes from, when
+// it is not fixed); nullopt after a message naming the flag, its range and what was given.
+std::optional<long> WholeNumberFlag(const std::string& flag, const std::string& text, long min,
+                                    long max, const std::string& max_note = "") {
+  char* end = nullptr;
+  const long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || value < min || value > max) {
+    std::cerr << "usage error: " << flag << " takes a whole number from " << min << " to " << max
+              << max_note << ", not '" << text << "'\n";
+    return std::nullopt;
+  }
+  return value;
+}
+
 StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
@@ -94,35 +108,23 @@ int Serve(int argc, char** argv) {
   options.rate_burst = options.rate_per_second * 2;
   if (flags.count("--threads")) {
     // One thread per open keep-alive connection (cpp-httplib): connections beyond it wait.
-    const long threads = std::strtol(flags["--threads"].c_str(), &end, 10);
-    if (flags["--threads"].empty() || *end != '\0' || threads < 1 ||
-        threads > static_cast<long>(kHttpThreadsMax)) {
-      std::cerr << "usage error: --threads takes a whole number from 1 to " << kHttpThreadsMax
-                << ", not '" << flags["--threads"] << "'\n";
-      return cli::kExitUsage;
-    }
-    options.threads = static_cast<size_t>(threads);
+    const auto threads =
+        WholeNumberFlag("--threads", flags["--threads"], 1, static_cast<long>(kHttpThreadsMax));
+    if (!threads) return cli::kExitUsage;
+    options.threads = static_cast<size_t>(*threads);
   }
   if (flags.count("--report-builds")) {
     // Reports (AEF, statistics, verify...) built at once; one more is answered 503.
-    const long builds = std::strtol(flags["--report-builds"].c_str(), &end, 10);
-    if (flags["--report-builds"].empty() || *end != '\0' || builds < 1 ||
-        builds > static_cast<long>(options.threads)) {
-      std::cerr << "usage error: --report-builds takes a whole number from 1 to the threads ("
-                << options.threads << "), not '" << flags["--report-builds"] << "'\n";
-      return cli::kExitUsage;
-    }
-    options.report_builds_max = static_cast<size_t>(builds);
+    const auto builds = WholeNumberFlag("--report-builds", flags["--report-builds"], 1,
+                                        static_cast<long>(options.threads), " (the threads)");
+    if (!builds) return cli::kExitUsage;
+    options.report_builds_max = static_cast<size_t>(*builds);
   }
   if (flags.count("--report-cache-mib")) {
     // Public report answers kept while the journal head does not move; 0 turns the cache off.
-    const long mib = std::strtol(flags["--report-cache-mib"].c_str(), &end, 10);
-    if (flags["--report-cache-mib"].empty() || *end != '\0' || mib < 0 || mib > 65536) {
-      std::cerr << "usage error: --report-cache-mib takes a whole number from 0 to 65536, not '"
-                << flags["--report-cache-mib"] << "'\n";
-      return cli::kExitUsage;
-    }
-    options.report_cache_bytes = static_cast<size_t>(mib) << 20;
+    const auto mib = WholeNumberFlag("--report-cache-mib", flags["--report-cache-mib"], 0, 65536);
+    if (!mib) return cli::kExitUsage;
+    options.report_cache_bytes = static_cast<size_t>(*mib) << 20;
   }
   options.access_log = !flags.count("--quiet");
   auto session = cli::OpenSession(db, false);

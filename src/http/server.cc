@@ -61,7 +61,6 @@ struct Reply {
   std::string content_type = "application/json";
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
-  int retry_after_seconds = 0;  // > 0: a Retry-After header (a 503 the caller should retry).
   std::string report_cache = {};  // A public report's X-Report-Cache: "hit" or "miss".
 };
 
@@ -188,7 +187,6 @@ class RateLimiter {
   std::map<std::string, Bucket> buckets_;
 };
 
-// Counters for /metrics.
 // Public answers of report routes, each valid while the journal head is where it was when its
 // build began: everything a report shows changes only by a journal entry (no report reads the
 // clock), and on PostgreSQL the head is read from the shared primary, so an answer cached by one
@@ -238,6 +236,7 @@ class ReportCache {
   const size_t bytes_max_;
 };
 
+// Counters for /metrics.
 class Metrics {
  public:
   void Record(const std::string& method, const std::string& route, int status, double seconds,
@@ -450,10 +449,8 @@ struct Server::Impl {
     return route.handle(call);
   }
 
-  // Runs a report route in one of report_builds_max slots, or refuses at once when all are taken
-  // (waiting would hold this HTTP thread, which is what the limit is for).
   // An anonymous caller's answer comes from the report cache while the journal head has not
-  // moved, without a slot.
+  // moved, without a slot; other answers are built in one.
   Reply BuildReport(const Route& route, Call& call) {
     const bool cacheable = !call.who && options.report_cache_bytes > 0;
     const int64_t sequence = cacheable ? JournalSequence() : -1;
@@ -471,16 +468,15 @@ struct Server::Impl {
     return reply;
   }
 
+  // Runs a report route in one of report_builds_max slots, or refuses at once when all are taken
+  // (waiting would hold this HTTP thread, which is what the limit is for).
   Reply BuildReportInSlot(const Route& route, Call& call) {
     if (report_builds.fetch_add(1) >= options.report_builds_max) {
       report_builds.fetch_sub(1);
       const std::string n = std::to_string(options.report_builds_max);
-      Reply busy = ErrorReply(Check::kOverloaded,
-                              "reports are being built in all " + n +
-                                  " report slots (jcmreg serve --report-builds " + n +
-                                  "); retry in a moment");
-      busy.retry_after_seconds = 1;
-      return busy;
+      return ErrorReply(Check::kOverloaded, "reports are being built in all " + n +
+                                                " report slots (jcmreg serve --report-builds " +
+                                                n + "); retry in a moment");
     }
     struct Release {
       std::atomic<size_t>& n;
@@ -498,10 +494,7 @@ struct Server::Impl {
     NoStoreIfToken(req, res);
     // Every 503 is transient (report slots or the write queue full, the database busy): say when
     // to come back. The portal's api() waits that long and retries.
-    if (reply.status == 503 && reply.retry_after_seconds == 0) reply.retry_after_seconds = 1;
-    if (reply.retry_after_seconds > 0) {
-      res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
-    }
+    if (reply.status == 503) res.set_header("Retry-After", "1");
     if (!reply.report_cache.empty()) res.set_header("X-Report-Cache", reply.report_cache);
     if (reply.content_type == "application/json") {
       res.set_content(reply.body.dump(2) + "\n", "application/json");

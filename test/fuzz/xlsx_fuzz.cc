@@ -23,16 +23,11 @@ namespace {
 
 using registry::testing::XlsxPart;
 
-std::vector<XlsxPart> WellFormedAef() {
-  std::vector<std::pair<std::string, std::string>> sheets;
-  for (const auto& table : registry::report::EmptyAefWorkbook().tables) {
-    std::string header = "<row r=\"1\">";
-    for (const auto& label : table.columns) {
-      header += "<c t=\"inlineStr\"><is><t>" + label + "</t></is></c>";
-    }
-    sheets.emplace_back(table.name, header + "</row>");
-  }
-  return registry::testing::WorkbookParts(sheets, {"MNG01"});
+// A well-formed AEF workbook of header rows, with a shared strings table; built once.
+const std::vector<XlsxPart>& WellFormedAef() {
+  static const std::vector<XlsxPart> parts =
+      registry::testing::WorkbookParts(registry::testing::AefHeaderSheets(), {"MNG01"});
+  return parts;
 }
 
 }  // namespace

@@ -615,15 +615,9 @@ TEST(XlsxReader, LimitsStopAmplificationBeforeTheMemoryIsTaken) {
 
   // A cell at the grid's last column, through the AEF reader (the user's path): refused where it
   // is found, not after filling the row with 16,383 empty cells.
-  std::vector<std::pair<std::string, std::string>> aef_sheets;
-  for (const auto& table : report::EmptyAefWorkbook().tables) {
-    std::string header = "<row r=\"1\">";
-    for (const auto& label : table.columns) {
-      header += "<c t=\"inlineStr\"><is><t>" + label + "</t></is></c>";
-    }
-    header += "</row>";
-    if (table.name == "Actions") header += "<row r=\"2\">" + inline_cell("XFD2", "x") + "</row>";
-    aef_sheets.emplace_back(table.name, header);
+  auto aef_sheets = testing::AefHeaderSheets();
+  for (auto& [name, rows] : aef_sheets) {
+    if (name == "Actions") rows += "<row r=\"2\">" + inline_cell("XFD2", "x") + "</row>";
   }
   const std::string far =
       error_of(report::ReadAefXlsx(write("far.xlsx", testing::WorkbookParts(aef_sheets))));

@@ -2,6 +2,8 @@
 
 #include <zip.h>
 
+#include "report/aef_format.h"
+
 namespace registry::testing {
 namespace {
 
@@ -58,6 +60,18 @@ std::vector<XlsxPart> WorkbookParts(const std::vector<std::pair<std::string, std
   parts.emplace_back("xl/workbook.xml", workbook + "</sheets></workbook>");
   parts.emplace_back("xl/_rels/workbook.xml.rels", rels + "</Relationships>");
   return parts;
+}
+
+std::vector<std::pair<std::string, std::string>> AefHeaderSheets() {
+  std::vector<std::pair<std::string, std::string>> sheets;
+  for (const auto& table : report::EmptyAefWorkbook().tables) {
+    std::string header = "<row r=\"1\">";
+    for (const auto& label : table.columns) {
+      header += "<c t=\"inlineStr\"><is><t>" + Escape(label) + "</t></is></c>";
+    }
+    sheets.emplace_back(table.name, header + "</row>");
+  }
+  return sheets;
 }
 
 std::string WriteXlsxPackage(const std::string& path, const std::vector<XlsxPart>& parts) {

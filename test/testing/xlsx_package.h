@@ -17,6 +17,10 @@ using XlsxPart = std::pair<std::string, std::string>;
 std::vector<XlsxPart> WorkbookParts(const std::vector<std::pair<std::string, std::string>>& sheets,
                                     const std::vector<std::string>& shared = {});
 
+// The five AEF tables' sheets for WorkbookParts: each its name and, as <sheetData> XML, its
+// header row (row 1, the exact labels as inline strings). Callers append rows from row 2.
+std::vector<std::pair<std::string, std::string>> AefHeaderSheets();
+
 // Writes `parts` as a zip at `path` (deflated). Returns an empty string when written, else a
 // message naming what failed.
 std::string WriteXlsxPackage(const std::string& path, const std::vector<XlsxPart>& parts);
