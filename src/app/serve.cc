@@ -74,10 +74,11 @@ int Serve(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   if (!ParseFlags(argc, argv, 1, flags,
                   {"--db", "--listen", "--rate", "--threads", "--report-builds",
-                   "--report-cache-mib"},
+                   "--report-cache-mib", "--connections-per-address"},
                   {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
-                 "[--threads N] [--report-builds N] [--report-cache-mib N] [--quiet]\n";
+                 "[--threads N] [--report-builds N] [--report-cache-mib N] "
+                 "[--connections-per-address N] [--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -107,7 +108,7 @@ int Serve(int argc, char** argv) {
   }
   options.rate_burst = options.rate_per_second * 2;
   if (flags.count("--threads")) {
-    // One thread per open keep-alive connection (cpp-httplib): connections beyond it wait.
+    // Requests handled at once; open connections that are not being answered take none.
     const auto threads =
         WholeNumberFlag("--threads", flags["--threads"], 1, static_cast<long>(kHttpThreadsMax));
     if (!threads) return cli::kExitUsage;
@@ -125,6 +126,14 @@ int Serve(int argc, char** argv) {
     const auto mib = WholeNumberFlag("--report-cache-mib", flags["--report-cache-mib"], 0, 65536);
     if (!mib) return cli::kExitUsage;
     options.report_cache_bytes = static_cast<size_t>(*mib) << 20;
+  }
+  if (flags.count("--connections-per-address")) {
+    // Behind a proxy every connection comes from its address: raise it there.
+    const auto most = WholeNumberFlag("--connections-per-address",
+                                      flags["--connections-per-address"], 1,
+                                      static_cast<long>(options.connections_max));
+    if (!most) return cli::kExitUsage;
+    options.connections_per_address_max = static_cast<size_t>(*most);
   }
   options.access_log = !flags.count("--quiet");
   auto session = cli::OpenSession(db, false);

@@ -2,6 +2,8 @@
 // metrics, access log and the OpenAPI document. See http/server.h.
 #include "http/server.h"
 
+#include "http/transport.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -43,10 +45,6 @@ namespace registry::http {
 namespace {
 
 using service::Principal;
-
-// cpp-httplib's own limit on a form body (application/x-www-form-urlencoded), which it parses as
-// it reads it: below kRequestBodyBytesMax, so a JSON body sent as a form is refused sooner.
-constexpr size_t kFormBodyBytesMax = CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH;
 
 // Who may call a route.
 enum class Access {
@@ -249,7 +247,7 @@ class Metrics {
     ++l.second;
     if (check) ++refusals_[*check];
   }
-  std::string Render(int64_t sequence, const service::WriterStats& w) const {
+  std::string Render(int64_t sequence, const service::WriterStats& w, size_t connections) const {
     std::lock_guard<std::mutex> lock(mu_);
     std::string out;
     out += "# HELP jcm_http_requests_total HTTP requests by route and status.\n";
@@ -290,6 +288,9 @@ class Metrics {
            std::to_string(w.queued) + "\n";
     out += "# TYPE jcm_writer_overloaded_total counter\njcm_writer_overloaded_total " +
            std::to_string(w.overloaded) + "\n";
+    out += "# HELP jcm_http_connections Open HTTP connections.\n";
+    out += "# TYPE jcm_http_connections gauge\njcm_http_connections " +
+           std::to_string(connections) + "\n";
     return out;
   }
 
@@ -334,7 +335,8 @@ struct Server::Impl {
   service::Registry& registry;
   ServerOptions options;
   service::Writer writer;
-  httplib::Server http;
+  std::unique_ptr<Transport> transport;
+  std::vector<std::regex> route_patterns;  // routes[i]'s path as a regex.
   RateLimiter limiter;
   Metrics metrics;
   std::atomic<size_t> report_builds{0};  // Report routes running now (BuildReportInSlot).
@@ -387,9 +389,8 @@ struct Server::Impl {
   // A refusal naming the first query parameter `route` does not take: a misspelt one
   // (?asof= for ?as_of=) would otherwise be ignored and the answer be for something else.
   static std::optional<Reply> UnknownQuery(const Route& route, const httplib::Request& req) {
-    // The URL's own query string: httplib's req.params also holds the fields of a
-    // form-urlencoded body (what `curl -d` sends without a JSON content type), which a write
-    // reads as JSON.
+    // The URL's own query string, parsed again here so that this check does not depend on
+    // what the transport put in req.params.
     const size_t mark = req.target.find('?');
     if (mark == std::string::npos) return std::nullopt;
     httplib::Params query;
@@ -484,6 +485,52 @@ struct Server::Impl {
     } release{report_builds};
     if (options.report_build_hook) options.report_build_hook();
     return route.handle(call);
+  }
+
+  // Routes a request from the transport: the first route whose method and path pattern match
+  // (a HEAD as its GET; the transport sends no body), then the portal's files; else 404.
+  void Handle(httplib::Request& req, httplib::Response& res) {
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    for (size_t i = 0; i < routes.size(); ++i) {
+      if (routes[i].method != (get ? std::string("GET") : req.method)) continue;
+      if (std::regex_match(req.path, req.matches, route_patterns[i])) {
+        Serve(routes[i], req, res);
+        return;
+      }
+    }
+    // The portal: static files embedded at build time (src/web), served at / with no token.
+    if (const web::WebAsset* asset = get ? web::FindWebAsset(req.path) : nullptr) {
+      res.status = 200;
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
+      return;
+    }
+    TransportError(req, 404, "no route " + req.method + " " + req.path, res);
+  }
+
+  // The answer to a request no route takes or the transport refuses (malformed, too large, too
+  // many connections; a handler's exception): a JSON error body like every other.
+  void TransportError(const httplib::Request& req, int status, const std::string& message,
+                      httplib::Response& res) {
+    Check check = Check::kMalformedRequest;
+    if (status == 404) check = Check::kNotFound;
+    if (status == 413) check = Check::kRequestTooLarge;
+    if (status == 503) check = Check::kOverloaded;
+    Reply reply = ErrorReply(check, message);
+    if (status == 500) {
+      reply.status = 500;
+      reply.check.reset();
+      reply.body = {{"code", "internal"},
+                    {"check", nullptr},
+                    {"message", message},
+                    {"rule", "operational error"}};
+    }
+    res.status = reply.status;
+    NoStoreIfToken(req, res);
+    if (reply.status == 503) res.set_header("Retry-After", "1");
+    res.set_content(reply.body.dump(2) + "\n", "application/json");
+    metrics.Record(req.method, "unmatched", reply.status, 0, reply.check);
+    Log(req, reply.status, 0, "", reply.check);
   }
 
   void Serve(const Route& route, const httplib::Request& req, httplib::Response& res) {
@@ -1188,7 +1235,8 @@ struct Server::Impl {
     Add("GET", "/metrics", Access::kPublic, "Prometheus metrics.", [this](Call&) {
       Reply reply;
       reply.content_type = "text/plain; version=0.0.4";
-      reply.text = metrics.Render(JournalSequence(), writer.Stats());
+      reply.text = metrics.Render(JournalSequence(), writer.Stats(),
+                                  transport ? transport->Connections() : 0);
       return reply;
     });
     Add("GET", "/v1/openapi.json", Access::kPublic, "This OpenAPI 3 document.",
@@ -1439,118 +1487,46 @@ Server::~Server() { Stop(); }
 
 Result<int, std::string> Server::Start() {
   Impl& s = *impl_;
-  const size_t threads = s.options.threads;
-  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  s.http.set_payload_max_length(kRequestBodyBytesMax);
-  // Small JSON answers must leave at once: with Nagle's algorithm and the client's delayed ACK
-  // every request waited ~40 ms (docs/benchmarks.md).
-  s.http.set_tcp_nodelay(true);
-  s.http.set_keep_alive_max_count(100);
-  s.http.set_read_timeout(10, 0);
-  s.http.set_write_timeout(10, 0);
-  // On every answer, the portal's and the API's and the errors httplib makes itself: the portal
+  TransportOptions options;
+  options.host = s.options.host;
+  options.port = s.options.port;
+  options.workers = s.options.threads;
+  options.body_bytes_max = kRequestBodyBytesMax;
+  options.connections_max = s.options.connections_max;
+  options.connections_per_address_max = s.options.connections_per_address_max;
+  // On every answer, the portal's and the API's and the transport's own errors: the portal
   // runs only its own scripts and styles and talks only to this origin (an injected script or
   // a name carrying markup could run nothing), no other site may frame it (clickjacking an
   // approval), a browser never guesses a type (a CSV or a document served as HTML), and no URL
   // of the registry leaves in a Referer.
-  s.http.set_default_headers({
+  options.default_headers = {
       {"Content-Security-Policy",
        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "no-referrer"},
-  });
-  for (const Route& route : s.routes) {
-    const Route* r = &route;
-    auto handler = [&s, r](const httplib::Request& req, httplib::Response& res) {
-      s.Serve(*r, req, res);
-    };
-    const std::string pattern = PathRegex(route.path);
-    if (route.method == "GET") {
-      s.http.Get(pattern, handler);
-    } else {
-      s.http.Post(pattern, handler);
-    }
-  }
-  // The portal: static files embedded at build time (src/web), served at / with no token.
-  std::vector<std::string> asset_paths = {"/"};
-  for (const web::WebAsset& asset : web::WebAssets()) asset_paths.emplace_back(asset.path);
-  for (const std::string& path : asset_paths) {
-    s.http.Get(path, [](const httplib::Request& req, httplib::Response& res) {
-      const web::WebAsset* asset = web::FindWebAsset(req.path);
-      if (asset == nullptr) {
-        res.status = 404;
-        return;
-      }
-      res.set_header("Cache-Control", "no-cache");
-      res.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
-    });
-  }
-  // Errors httplib answers itself (no route, body too large, bad request line): JSON bodies.
-  s.http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [&s](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    Check check = Check::kMalformedRequest;
-    std::string message =
-        "malformed HTTP request (a POST needs a Content-Length header and a JSON body, e.g. {})";
-    if (res.status == 404) {
-      check = Check::kNotFound;
-      message = "no route " + req.method + " " + req.path;
-    } else if (res.status == 413) {
-      check = Check::kRequestTooLarge;
-      message = "the body is larger than " + std::to_string(kRequestBodyBytesMax) + " bytes";
-      // cpp-httplib parses a form body as it reads it and refuses one above its own, smaller
-      // limit (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH); `curl -d` sends JSON that way.
-      const std::string type = req.get_header_value("Content-Type");
-      if (type.rfind("application/x-www-form-urlencoded", 0) == 0 &&
-          std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) <=
-              kRequestBodyBytesMax) {
-        message = "a body sent as application/x-www-form-urlencoded may not exceed " +
-                  std::to_string(kFormBodyBytesMax) +
-                  " bytes; send JSON with Content-Type: application/json (up to " +
-                  std::to_string(kRequestBodyBytesMax) + " bytes)";
-      }
-    }
-    Reply reply = ErrorReply(check, message);
-    res.status = reply.status;
-    NoStoreIfToken(req, res);
-    res.set_content(reply.body.dump(2) + "\n", "application/json");
-    s.metrics.Record(req.method, "unmatched", reply.status, 0, check);
-    s.Log(req, reply.status, 0, "", check);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  // cpp-httplib 0.11 listens with a backlog of 5, which drops bursts of concurrent clients; we
-  // keep the listening socket's descriptor and widen its backlog after the bind.
-  std::atomic<int> listen_fd{-1};
-  s.http.set_socket_options([&listen_fd](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd = sock;
-  });
-  int port = s.options.port;
-  if (port == 0) {
-    port = s.http.bind_to_any_port(s.options.host);
-    if (port <= 0) return Fail("cannot bind " + s.options.host);
-  } else if (!s.http.bind_to_port(s.options.host, port)) {
-    return Fail("cannot bind " + s.options.host + ":" + std::to_string(port));
-  }
-  if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0) {
-    return Fail("cannot widen the listen backlog of " + s.options.host);
-  }
+  };
+  s.route_patterns.clear();
+  for (const Route& route : s.routes) s.route_patterns.emplace_back(PathRegex(route.path));
+  s.transport = std::make_unique<Transport>(
+      std::move(options),
+      [&s](httplib::Request& req, httplib::Response& res) { s.Handle(req, res); },
+      [&s](const httplib::Request& req, int status, const std::string& message,
+           httplib::Response& res) { s.TransportError(req, status, message, res); });
   s.writer.Start();
-  s.thread = std::thread([&s] { s.http.listen_after_bind(); });
-  while (!s.http.is_running()) std::this_thread::yield();
+  auto port = s.transport->Start();
+  if (!port) s.writer.Stop();
   return port;
 }
 
 void Server::Stop() {
   if (!impl_) return;
-  impl_->http.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->transport) impl_->transport->Stop();
   impl_->writer.Stop();
 }
 
-bool Server::Running() const { return impl_ && impl_->http.is_running(); }
+bool Server::Running() const { return impl_ && impl_->transport && impl_->transport->Running(); }
 
 std::vector<RouteInfo> Server::Routes() const {
   std::vector<RouteInfo> out;

@@ -1,7 +1,8 @@
-// The HTTP API (ISSUE 4): a JSON API under /v1 on cpp-httplib for every command and read, with
-// API-token authentication, four-eyes proposals, Idempotency-Key, rate limiting, a structured
-// access log, /metrics (Prometheus text), /healthz and an OpenAPI 3 document at /v1/openapi.json
-// generated from the same route table the server serves (so the two cannot drift apart).
+// The HTTP API (ISSUE 4): a JSON API under /v1, on the event-loop transport of http/transport.h,
+// for every command and read, with API-token authentication, four-eyes proposals,
+// Idempotency-Key, rate limiting, a structured access log, /metrics (Prometheus text), /healthz
+// and an OpenAPI 3 document at /v1/openapi.json generated from the same route table the server
+// serves (so the two cannot drift apart).
 //
 // Reads run on the HTTP threads in Store::BeginRead snapshots; writes go through the single
 // writer (service/writer.h) and are answered once their batch committed. Errors are JSON
@@ -33,7 +34,12 @@ struct ServerOptions {
   double rate_per_second = 200;
   double rate_burst = 400;
   bool access_log = true;  // One JSON line per request on stderr.
+  // Requests handled at once (the transport's workers). A connection takes one only while one
+  // of its requests is handled: idle and slow clients hold none (http/transport.h).
   size_t threads = 32;
+  // Open connections, in all and from one address; one more is answered 503 and closed.
+  size_t connections_max = 10000;
+  size_t connections_per_address_max = 256;
   // Reports built at once (GET /v1/reports/..., /v1/statistics/..., /v1/verify): each reads the
   // whole history, most are public. One more is answered 503 overloaded with Retry-After, so
   // that a burst of downloads cannot take every HTTP thread and core from the writes.

@@ -1,0 +1,780 @@
+// The HTTP/1.1 transport: see http/transport.h.
+//
+// Ownership. The loop thread owns every Conn and is the only one to read, write, close or free
+// it. A request being handled (state kHandling) is lent to one worker, which touches nothing of
+// the Conn: it gets the parsed request and hands back the answer's bytes through `done` and the
+// eventfd. A Conn the loop wants gone while it is lent is marked dead and freed when its answer
+// comes back. Sockets are non-blocking and edge-triggered: each readiness is followed by reads
+// (or writes) until EAGAIN, so no event is lost; reading stops only when a connection has
+// buffered more than one whole request can be, and resumes once its answer is written.
+#include "http/transport.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/assert.h"
+
+namespace registry::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a connection closed after an answer (an error, "Connection: close") is still read
+// and what arrives discarded, so that the client reads the answer before the close (a close
+// with unread data sends a reset, which can destroy the answer in the client's buffers).
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr size_t kHeadersMax = 100;
+constexpr size_t kReadChunk = 16384;
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The comma-separated tokens of a header value (Connection, Expect) contain `token`.
+bool HasToken(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    if (EqualsIgnoreCase(Trim(value.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// What a request's head says about its body and its connection.
+struct Head {
+  size_t content_length = 0;
+  bool expect_continue = false;
+  bool keep_alive = true;
+};
+
+// A refusal of the transport itself: the status handed to the error handler and the message.
+struct Refusal {
+  int status = 0;  // 0: none.
+  std::string message;
+};
+
+// Parses the request line and headers (`text` ends before the blank line; lines end in CRLF
+// or LF) into `req` and `head`.
+Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
+                  Head& head) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  if (lines.empty()) return {400, "an empty request"};
+  // The request line: METHOD SP request-target SP HTTP-version.
+  const std::string_view line = lines[0];
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return {400, "the request line is not 'METHOD /path HTTP/1.1'"};
+  }
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (method.empty() || method.size() > 16 ||
+      !std::all_of(method.begin(), method.end(), IsTokenChar)) {
+    return {400, "the request line's method is not a method name"};
+  }
+  req.method = std::string(method);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+    return {400, "HTTP version " + std::string(version.substr(0, 16)) +
+                     " is not served (HTTP/1.1 or HTTP/1.0)"};
+  }
+  req.version = std::string(version);
+  if (target.empty() || target.front() != '/' ||
+      std::any_of(target.begin(), target.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    return {400, "the request target must be a path starting with '/'"};
+  }
+  req.target = std::string(target);
+  const size_t mark = target.find('?');
+  req.path = httplib::detail::decode_url(std::string(target.substr(0, mark)), false);
+  if (mark != std::string_view::npos) {
+    httplib::detail::parse_query_text(std::string(target.substr(mark + 1)), req.params);
+  }
+  if (lines.size() - 1 > kHeadersMax) {
+    return {431, "more than " + std::to_string(kHeadersMax) + " header fields"};
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view field = lines[i];
+    const size_t colon = field.find(':');
+    const std::string_view name = field.substr(0, colon);
+    if (colon == std::string_view::npos || name.empty() ||
+        !std::all_of(name.begin(), name.end(), IsTokenChar)) {
+      return {400, "header line " + std::to_string(i) + " is not 'Name: value'"};
+    }
+    const std::string_view value = Trim(field.substr(colon + 1));
+    if (std::any_of(value.begin(), value.end(), [](char c) {
+          return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+        })) {
+      return {400, "header " + std::string(name) + " holds a control character"};
+    }
+    req.headers.emplace(std::string(name), std::string(value));
+  }
+  if (req.has_header("Transfer-Encoding")) {
+    return {411, "a body must come with a Content-Length header (Transfer-Encoding, e.g. a "
+                 "chunked body, is not accepted)"};
+  }
+  const size_t lengths = req.get_header_value_count("Content-Length");
+  if (lengths == 0 && req.method == "POST") {
+    return {411, "a POST needs a Content-Length header and a JSON body, e.g. {}"};
+  }
+  for (size_t i = 0; i < lengths; ++i) {
+    const std::string value = req.get_header_value("Content-Length", i);
+    if (value.empty() || value.size() > 18 ||
+        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return {400, "Content-Length '" + value.substr(0, 20) + "' is not a number of bytes"};
+    }
+    const size_t length = std::stoull(value);
+    if (i > 0 && length != head.content_length) {
+      return {400, "two Content-Length headers that differ"};
+    }
+    head.content_length = length;
+  }
+  if (head.content_length > body_bytes_max) {
+    return {413, "the body is larger than " + std::to_string(body_bytes_max) + " bytes"};
+  }
+  const std::string connection = req.get_header_value("Connection");
+  head.keep_alive = req.version == "HTTP/1.1" ? !HasToken(connection, "close")
+                                              : HasToken(connection, "keep-alive");
+  head.expect_continue =
+      req.version == "HTTP/1.1" && HasToken(req.get_header_value("Expect"), "100-continue");
+  return {};
+}
+
+struct Conn {
+  enum class State {
+    kReading,   // Waiting for (the rest of) a request.
+    kHandling,  // Its request is with a worker.
+    kWriting,   // Its answer is being written.
+    kLingering  // Answered and half closed: reading to discard until the client closes.
+  };
+  int fd = -1;
+  std::string address;
+  int port = 0;
+  State state = State::kReading;
+  std::string in;            // Read and not yet consumed.
+  size_t line_start = 0;     // Where the scan for the head's end resumes.
+  size_t head_end = 0;       // The parsed head's length (0: not parsed yet).
+  std::unique_ptr<httplib::Request> req;  // The request whose head is parsed.
+  Head head;
+  bool continue_sent = false;
+  bool read_paused = false;  // Stopped reading with data left in the kernel (edge-triggered).
+  bool peer_closed = false;  // The client's end is closed (or half closed).
+  bool close_after = false;  // Close once the answer is written.
+  bool dead = false;         // Closed while lent to a worker: free when its answer returns.
+  std::string out_head;
+  std::string out_body;
+  size_t out_sent = 0;
+  Clock::time_point deadline;
+};
+
+struct Job {
+  Conn* conn = nullptr;
+  std::unique_ptr<httplib::Request> req;
+  bool close = false;
+};
+
+struct Done {
+  Conn* conn;
+  std::string head;
+  std::string body;
+  bool close;
+};
+
+// The head of an answer: status line, the response's headers (CR and LF removed from values:
+// no header can be split into two), Content-Length and Connection.
+std::string SerializeHead(const httplib::Response& res, size_t body_size, bool close) {
+  std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + ReasonPhrase(res.status) +
+                    "\r\n";
+  for (const auto& [name, value] : res.headers) {
+    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection")) continue;
+    out += name;
+    out += ": ";
+    for (char c : value) {
+      if (c != '\r' && c != '\n') out += c;
+    }
+    out += "\r\n";
+  }
+  out += "Content-Length: " + std::to_string(body_size) + "\r\n";
+  out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+  return out;
+}
+
+}  // namespace
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : status < 500 ? "Bad Request" : "Internal Server Error";
+  }
+}
+
+struct Transport::Impl {
+  TransportOptions options;
+  TransportHandler handler;
+  TransportErrorHandler error;
+
+  int listen_fd = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+  std::thread loop;
+  std::vector<std::thread> workers;
+
+  std::mutex jobs_mu;
+  std::condition_variable jobs_cv;
+  std::deque<Job> jobs;
+  bool workers_stop = false;
+
+  std::mutex done_mu;
+  std::vector<Done> done;
+
+  // The loop thread's.
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns;
+  std::unordered_map<std::string, size_t> per_address;
+  std::vector<std::unique_ptr<Conn>> graveyard;  // Freed after the current batch of events.
+  std::atomic<size_t> connection_count{0};
+  char listen_tag = 0;  // epoll_event.data.ptr of the listening socket,
+  char wake_tag = 0;    // ... and of the eventfd.
+
+  Impl(TransportOptions o, TransportHandler h, TransportErrorHandler e)
+      : options(std::move(o)), handler(std::move(h)), error(std::move(e)) {}
+
+  ~Impl() {
+    for (auto& [ptr, conn] : conns) ::close(conn->fd);
+    for (int fd : {listen_fd, epoll_fd, wake_fd}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
+  // ---- The loop thread.
+
+  void Loop() {
+    std::vector<epoll_event> events(256);
+    Clock::time_point next_reap = Clock::now();
+    while (!stopping.load(std::memory_order_acquire)) {
+      const int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 100);
+      for (int i = 0; i < n; ++i) {
+        void* ptr = events[i].data.ptr;
+        if (ptr == &listen_tag) {
+          Accept();
+        } else if (ptr == &wake_tag) {
+          uint64_t count = 0;
+          [[maybe_unused]] const ssize_t r = ::read(wake_fd, &count, sizeof count);
+          DrainDone();
+        } else {
+          OnEvent(*static_cast<Conn*>(ptr), events[i].events);
+        }
+      }
+      const Clock::time_point now = Clock::now();
+      if (now >= next_reap) {
+        Reap(now);
+        next_reap = now + std::chrono::milliseconds(100);
+      }
+      graveyard.clear();
+    }
+  }
+
+  void Accept() {
+    for (;;) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN; or out of descriptors: the next readiness tries again.
+      }
+      auto conn = std::make_unique<Conn>();
+      conn->fd = fd;
+      char host[INET6_ADDRSTRLEN] = "";
+      if (addr.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        conn->port = ntohs(a->sin_port);
+      } else if (addr.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+        ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        conn->port = ntohs(a->sin6_port);
+      }
+      conn->address = host;
+      size_t& from_address = per_address[conn->address];
+      if (conns.size() >= options.connections_max ||
+          from_address >= options.connections_per_address_max) {
+        RefuseAtAccept(*conn, from_address);
+        if (from_address == 0) per_address.erase(conn->address);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      conn->deadline = Clock::now() + options.idle_timeout;
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.ptr = conn.get();
+      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        if (from_address == 0) per_address.erase(conn->address);
+        continue;
+      }
+      ++from_address;
+      Conn* raw = conn.get();
+      conns.emplace(raw, std::move(conn));
+      connection_count.store(conns.size(), std::memory_order_relaxed);
+    }
+  }
+
+  // Too many connections: a 503 written at once (best effort: a fresh socket's buffer takes
+  // it), then closed.
+  void RefuseAtAccept(Conn& conn, size_t from_address) {
+    const bool total = conns.size() >= options.connections_max;
+    httplib::Request req;
+    req.remote_addr = conn.address;
+    const std::string message =
+        total ? "the server has " + std::to_string(conns.size()) +
+                    " connections open, its limit; retry in a moment"
+              : "too many connections from " + conn.address + " (" +
+                    std::to_string(from_address) + ", the limit per address); close some";
+    httplib::Response res;
+    res.headers = options.default_headers;
+    error(req, 503, message, res);
+    const std::string head = SerializeHead(res, res.body.size(), true);
+    const std::string bytes = head + res.body;
+    [[maybe_unused]] const ssize_t r = ::send(conn.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    ::shutdown(conn.fd, SHUT_WR);
+    ::close(conn.fd);
+  }
+
+  void OnEvent(Conn& conn, uint32_t events) {
+    if (conn.dead) return;
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) ReadSome(conn);
+    if (conn.dead) return;
+    if ((events & EPOLLOUT) != 0 && conn.state == Conn::State::kWriting) Write(conn);
+  }
+
+  size_t BufferMax() const {
+    return options.head_bytes_max + options.body_bytes_max + kReadChunk;
+  }
+
+  void ReadSome(Conn& conn) {
+    char buffer[kReadChunk];
+    for (;;) {
+      if (conn.state != Conn::State::kLingering && conn.in.size() >= BufferMax()) {
+        conn.read_paused = true;
+        break;
+      }
+      const ssize_t r = ::recv(conn.fd, buffer, sizeof buffer, 0);
+      if (r > 0) {
+        if (conn.state != Conn::State::kLingering) conn.in.append(buffer, static_cast<size_t>(r));
+        continue;
+      }
+      if (r == 0) {
+        conn.peer_closed = true;
+        break;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      Kill(conn);  // ECONNRESET and the like.
+      return;
+    }
+    if (conn.state == Conn::State::kLingering) {
+      if (conn.peer_closed) Kill(conn);
+      return;
+    }
+    if (conn.state == Conn::State::kReading) Advance(conn);
+  }
+
+  // Parses what `conn` has read; a whole request goes to a worker.
+  void Advance(Conn& conn) {
+    const Clock::time_point now = Clock::now();
+    if (conn.head_end == 0) {
+      // Empty lines before a request line are skipped (RFC 9112 2.2).
+      size_t skip = 0;
+      while (skip < conn.in.size() && (conn.in[skip] == '\r' || conn.in[skip] == '\n')) ++skip;
+      if (skip > 0 && conn.line_start == 0) conn.in.erase(0, skip);
+      if (conn.in.empty()) {
+        if (conn.peer_closed) Kill(conn);
+        return;
+      }
+      if (conn.line_start == 0 && !conn.req) {
+        // The request's first byte: from here it has request_timeout to arrive whole.
+        conn.deadline = now + options.request_timeout;
+        conn.req = std::make_unique<httplib::Request>();
+      }
+      size_t end = 0;
+      while (end == 0) {
+        const size_t nl = conn.in.find('\n', conn.line_start);
+        if (nl == std::string::npos) break;
+        const size_t length = nl - conn.line_start;
+        if (length == 0 || (length == 1 && conn.in[conn.line_start] == '\r')) {
+          end = nl + 1;
+        } else {
+          conn.line_start = nl + 1;
+        }
+      }
+      if (end == 0 || end > options.head_bytes_max) {
+        if (conn.in.size() > options.head_bytes_max || end > options.head_bytes_max) {
+          Refuse(conn, {431, "the request line and headers are longer than " +
+                                 std::to_string(options.head_bytes_max) + " bytes"});
+        } else if (conn.peer_closed) {
+          Kill(conn);
+        }
+        return;
+      }
+      std::string_view text(conn.in.data(), end);
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      conn.req->remote_addr = conn.address;
+      conn.req->remote_port = conn.port;
+      const Refusal refusal = ParseHead(text, options.body_bytes_max, *conn.req, conn.head);
+      if (refusal.status != 0) {
+        Refuse(conn, refusal);
+        return;
+      }
+      conn.head_end = end;
+    }
+    const size_t whole = conn.head_end + conn.head.content_length;
+    if (conn.in.size() < whole) {
+      if (conn.peer_closed) {
+        Kill(conn);
+      } else if (conn.head.expect_continue && !conn.continue_sent) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        [[maybe_unused]] const ssize_t r =
+            ::send(conn.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+        conn.continue_sent = true;
+      }
+      return;
+    }
+    conn.req->body = conn.in.substr(conn.head_end, conn.head.content_length);
+    conn.in.erase(0, whole);
+    Job job{&conn, std::move(conn.req), !conn.head.keep_alive};
+    conn.line_start = 0;
+    conn.head_end = 0;
+    conn.head = Head{};
+    conn.continue_sent = false;
+    conn.state = Conn::State::kHandling;
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      jobs.push_back(std::move(job));
+    }
+    jobs_cv.notify_one();
+  }
+
+  // Answers a request the transport refuses, then closes the connection.
+  void Refuse(Conn& conn, const Refusal& refusal) {
+    httplib::Request empty;
+    const httplib::Request& req = conn.req ? *conn.req : empty;
+    httplib::Response res;
+    res.headers = options.default_headers;
+    error(req, refusal.status, refusal.message, res);
+    conn.req.reset();
+    conn.in.clear();
+    conn.out_head = SerializeHead(res, res.body.size(), true);
+    conn.out_body = std::move(res.body);
+    conn.out_sent = 0;
+    conn.close_after = true;
+    conn.state = Conn::State::kWriting;
+    conn.deadline = Clock::now() + options.write_timeout;
+    Write(conn);
+  }
+
+  void Write(Conn& conn) {
+    const size_t total = conn.out_head.size() + conn.out_body.size();
+    while (conn.out_sent < total) {
+      iovec parts[2];
+      int count = 0;
+      if (conn.out_sent < conn.out_head.size()) {
+        parts[count++] = {conn.out_head.data() + conn.out_sent,
+                          conn.out_head.size() - conn.out_sent};
+        if (!conn.out_body.empty()) parts[count++] = {conn.out_body.data(), conn.out_body.size()};
+      } else {
+        const size_t at = conn.out_sent - conn.out_head.size();
+        parts[count++] = {conn.out_body.data() + at, conn.out_body.size() - at};
+      }
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = static_cast<size_t>(count);
+      const ssize_t r = ::sendmsg(conn.fd, &message, MSG_NOSIGNAL);
+      if (r > 0) {
+        conn.out_sent += static_cast<size_t>(r);
+        conn.deadline = Clock::now() + options.write_timeout;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes.
+      Kill(conn);
+      return;
+    }
+    conn.out_head.clear();
+    std::string().swap(conn.out_body);  // A report's memory goes now, not at the next answer.
+    conn.out_sent = 0;
+    if (conn.close_after || conn.peer_closed) {
+      ::shutdown(conn.fd, SHUT_WR);
+      conn.state = Conn::State::kLingering;
+      conn.deadline = Clock::now() + kLingerTime;
+      conn.in.clear();
+      ReadSome(conn);
+      return;
+    }
+    conn.state = Conn::State::kReading;
+    conn.deadline = Clock::now() + options.idle_timeout;
+    if (conn.read_paused) {
+      conn.read_paused = false;
+      ReadSome(conn);  // Reads what waits in the kernel, then Advance.
+    } else {
+      Advance(conn);  // A pipelined request may be in the buffer already.
+    }
+  }
+
+  void DrainDone() {
+    std::vector<Done> answers;
+    {
+      std::lock_guard<std::mutex> lock(done_mu);
+      answers.swap(done);
+    }
+    for (Done& d : answers) {
+      Conn& conn = *d.conn;
+      if (conn.dead) {
+        conn.state = Conn::State::kReading;  // No longer lent: Kill frees it.
+        conn.dead = false;
+        Kill(conn);
+        continue;
+      }
+      conn.out_head = std::move(d.head);
+      conn.out_body = std::move(d.body);
+      conn.out_sent = 0;
+      conn.close_after = d.close;
+      conn.state = Conn::State::kWriting;
+      conn.deadline = Clock::now() + options.write_timeout;
+      Write(conn);
+    }
+  }
+
+  // Closes connections past their deadline: a request not whole in request_timeout, an idle
+  // keep-alive, a write without progress, a lingering close. A request with a worker has none.
+  void Reap(Clock::time_point now) {
+    std::vector<Conn*> late;
+    for (auto& [ptr, conn] : conns) {
+      if (conn->state != Conn::State::kHandling && !conn->dead && now >= conn->deadline) {
+        late.push_back(ptr);
+      }
+    }
+    for (Conn* conn : late) Kill(*conn);
+  }
+
+  // Closes `conn` (or marks it to be, while a worker has its request).
+  void Kill(Conn& conn) {
+    if (conn.dead) return;
+    if (conn.state == Conn::State::kHandling) {
+      conn.dead = true;
+      return;
+    }
+    ::close(conn.fd);  // Also leaves the epoll set.
+    auto it = conns.find(&conn);
+    REGISTRY_ASSERT(it != conns.end());
+    auto by_address = per_address.find(conn.address);
+    if (by_address != per_address.end() && --by_address->second == 0) {
+      per_address.erase(by_address);
+    }
+    conn.dead = true;
+    graveyard.push_back(std::move(it->second));
+    conns.erase(it);
+    connection_count.store(conns.size(), std::memory_order_relaxed);
+  }
+
+  // ---- Workers.
+
+  void Work() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(jobs_mu);
+        jobs_cv.wait(lock, [this] { return workers_stop || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      httplib::Response res;
+      res.headers = options.default_headers;
+      const bool head_only = job.req->method == "HEAD";
+      try {
+        handler(*job.req, res);
+      } catch (const std::exception& e) {
+        res = httplib::Response();
+        res.headers = options.default_headers;
+        error(*job.req, 500, std::string("internal error: ") + e.what(), res);
+      }
+      if (res.status < 100 || res.status > 599) res.status = 500;
+      Done answer{job.conn, SerializeHead(res, res.body.size(), job.close), {}, job.close};
+      if (!head_only) answer.body = std::move(res.body);
+      bool wake = false;
+      {
+        std::lock_guard<std::mutex> lock(done_mu);
+        wake = done.empty();
+        done.push_back(std::move(answer));
+      }
+      if (wake) {
+        const uint64_t one = 1;
+        [[maybe_unused]] const ssize_t r = ::write(wake_fd, &one, sizeof one);
+      }
+    }
+  }
+};
+
+Transport::Transport(TransportOptions options, TransportHandler handler,
+                     TransportErrorHandler error)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(error))) {}
+
+Transport::~Transport() { Stop(); }
+
+Result<int, std::string> Transport::Start() {
+  Impl& s = *impl_;
+  const std::string where = s.options.host + ":" + std::to_string(s.options.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(s.options.port);
+  if (const int rc = ::getaddrinfo(s.options.host.c_str(), service.c_str(), &hints, &found);
+      rc != 0) {
+    return Fail("cannot bind " + where + ": " + ::gai_strerror(rc));
+  }
+  std::string problem = "no address";
+  for (addrinfo* a = found; a != nullptr && s.listen_fd < 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                            a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      s.listen_fd = fd;
+    } else {
+      problem = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (s.listen_fd < 0) return Fail("cannot bind " + where + ": " + problem);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(s.listen_fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  const int port = bound.ss_family == AF_INET6
+                       ? ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port)
+                       : ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  // Stay below the process's descriptor limit (the database and the logs need some too).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    const size_t usable = files.rlim_cur > 128 ? files.rlim_cur - 128 : 16;
+    s.options.connections_max = std::min(s.options.connections_max, usable);
+  }
+  s.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s.epoll_fd < 0 || s.wake_fd < 0) return Fail(std::string("epoll: ") + std::strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &s.listen_tag;
+  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
+  ev.data.ptr = &s.wake_tag;
+  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
+  for (size_t i = 0; i < std::max<size_t>(1, s.options.workers); ++i) {
+    s.workers.emplace_back([&s] { s.Work(); });
+  }
+  s.loop = std::thread([&s] { s.Loop(); });
+  s.running.store(true);
+  return port;
+}
+
+void Transport::Stop() {
+  Impl& s = *impl_;
+  if (!s.running.exchange(false)) return;
+  s.stopping.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t r = ::write(s.wake_fd, &one, sizeof one);
+  if (s.loop.joinable()) s.loop.join();
+  {
+    std::lock_guard<std::mutex> lock(s.jobs_mu);
+    s.workers_stop = true;
+  }
+  s.jobs_cv.notify_all();
+  for (std::thread& t : s.workers) t.join();
+  s.workers.clear();
+  for (auto& [ptr, conn] : s.conns) ::close(conn->fd);
+  s.conns.clear();
+  s.per_address.clear();
+  s.connection_count.store(0);
+  ::close(s.listen_fd);
+  s.listen_fd = -1;
+}
+
+bool Transport::Running() const { return impl_->running.load(); }
+
+size_t Transport::Connections() const {
+  return impl_->connection_count.load(std::memory_order_relaxed);
+}
+
+}  // namespace registry::http

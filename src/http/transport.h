@@ -1,0 +1,81 @@
+// The HTTP/1.1 transport under the API: one event-loop thread owns every connection (accept,
+// read, parse, write, deadlines) and a pool of workers runs the handlers, which may block (a
+// write waits for the writer's group commit). A connection costs a worker only while one of its
+// requests is being handled, so slow or idle clients hold no thread: a client that sends a
+// request a byte at a time is cut off when the request's deadline passes, however it trickles
+// (cpp-httplib, used before, gave each connection a thread for its whole life, and a few dozen
+// idle connections left no thread for anyone else: docs/design.md "HTTP transport").
+//
+// What it accepts: HTTP/1.0 and 1.1, GET, HEAD and POST (any other method token reaches the
+// handler, which answers 404), a body only with Content-Length (no chunked request bodies), one
+// request at a time per connection (pipelined requests wait in the buffer and are answered in
+// order), keep-alive unless the client says close, "Expect: 100-continue". The request line and
+// headers, the body, the request's time and the connections per address are limited; a request
+// beyond a limit is answered by the error handler and the connection closed. Request and
+// response are cpp-httplib's structs (the client side and the tests use cpp-httplib).
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+namespace registry::http {
+
+struct TransportOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;         // 0: any free port.
+  size_t workers = 32;  // Requests handled at once.
+  size_t head_bytes_max = 16384;  // Request line and headers.
+  size_t body_bytes_max = 65536;  // Content-Length above it: 413.
+  // From a request's first byte to its last: a slow sender is cut off here.
+  std::chrono::milliseconds request_timeout{10000};
+  // A kept-alive connection's wait for its next request.
+  std::chrono::milliseconds idle_timeout{5000};
+  // An answer's write without any progress (a client that stops reading).
+  std::chrono::milliseconds write_timeout{10000};
+  size_t connections_max = 10000;
+  size_t connections_per_address_max = 256;
+  // Headers on every answer (before the handler's own).
+  httplib::Headers default_headers;
+};
+
+// Handles a parsed request; `req.matches` may be set by the handler (its routing).
+using TransportHandler = std::function<void(httplib::Request& req, httplib::Response& res)>;
+// Answers a request the transport refuses itself: `status` is 400 (malformed), 411 (no
+// Content-Length on a POST, or a chunked body), 413 (body too large), 431 (head too large) or
+// 503 (too many connections from the address); `message` says what was wrong. `req` holds what
+// was parsed before the problem (possibly nothing).
+using TransportErrorHandler = std::function<void(const httplib::Request& req, int status,
+                                                 const std::string& message,
+                                                 httplib::Response& res)>;
+
+class Transport {
+ public:
+  Transport(TransportOptions options, TransportHandler handler, TransportErrorHandler error);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Binds, listens and starts the threads. Returns the port.
+  Result<int, std::string> Start();
+  // Stops accepting, lets the requests being handled finish, closes every connection.
+  void Stop();
+  bool Running() const;
+
+  // Connections open now (tests, /metrics).
+  size_t Connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The reason phrase of a status code ("Not Found").
+const char* ReasonPhrase(int status);
+
+}  // namespace registry::http

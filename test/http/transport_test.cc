@@ -1,0 +1,414 @@
+// The HTTP transport (http/transport.h) on its own, over real sockets on 127.0.0.1: slow and
+// idle clients hold no worker, every limit answers and closes, pipelined requests are answered
+// in order, large answers survive a slow reader, garbage never stops the server.
+#include "http/transport.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "http/raw_http.h"
+
+namespace registry::http {
+namespace {
+
+using raw::BodyOf;
+using raw::HeaderOf;
+using raw::RawConnection;
+using raw::StatusOf;
+
+// A transport whose handler answers "METHOD PATH BODY" (GET /big?n=N: N bytes; GET /throw:
+// an exception; GET /block: waits until released) and whose error handler answers the
+// transport's status and message.
+class Echo {
+ public:
+  explicit Echo(TransportOptions options = {}) {
+    options.port = 0;
+    transport_ = std::make_unique<Transport>(
+        std::move(options),
+        [this](httplib::Request& req, httplib::Response& res) {
+          ++handled_;
+          if (req.path == "/big") {
+            res.set_content(std::string(std::stoul(req.get_param_value("n")), 'b'), "text/plain");
+            return;
+          }
+          if (req.path == "/throw") throw std::runtime_error("thrown on purpose");
+          if (req.path == "/block") {
+            while (!release_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          res.status = 200;
+          res.set_content(req.method + " " + req.path + " " + req.body, "text/plain");
+        },
+        [this](const httplib::Request&, int status, const std::string& message,
+               httplib::Response& res) {
+          ++refused_;
+          res.status = status;
+          res.set_content(message, "text/plain");
+        });
+    auto port = transport_->Start();
+    EXPECT_TRUE(port.has_value()) << (port ? "" : port.error());
+    port_ = port ? *port : 0;
+  }
+  ~Echo() {
+    release_ = true;
+    transport_->Stop();
+  }
+
+  int port() const { return port_; }
+  Transport& transport() { return *transport_; }
+  int handled() const { return handled_.load(); }
+  int refused() const { return refused_.load(); }
+  void Release() { release_ = true; }
+
+  // One request on a fresh connection through cpp-httplib's client.
+  httplib::Result Get(const std::string& path) const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(10, 0);
+    return client.Get(path.c_str());
+  }
+
+ private:
+  std::unique_ptr<Transport> transport_;
+  int port_ = 0;
+  std::atomic<int> handled_{0};
+  std::atomic<int> refused_{0};
+  std::atomic<bool> release_{false};
+};
+
+// Waits (up to 10 s) for `done`; a condition, not a measured time.
+template <typename Done>
+bool Eventually(Done done) {
+  for (int i = 0; i < 10000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+TEST(Transport, SlowAndIdleClientsHoldNoWorker) {
+  TransportOptions options;
+  options.workers = 1;
+  options.request_timeout = std::chrono::milliseconds(1000);
+  Echo echo(options);
+  // Forty connections that sent half a head and stop, and one that trickles its head a byte
+  // at a time: with a thread per connection, none of them would leave one for anybody else.
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 40; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(echo.port()));
+    ASSERT_TRUE(slow.back()->Send("GET /slow HTTP/1.1\r\nHost: x\r\n"));
+  }
+  RawConnection trickle(echo.port());
+  std::atomic<bool> trickling{true};
+  std::atomic<bool> cut_off{false};
+  std::thread trickler([&] {
+    const std::string endless = "GET /trickle HTTP/1.1\r\nX-Long: " + std::string(100000, 'a');
+    for (char c : endless) {
+      if (!trickling.load() || !trickle.Send(std::string(1, c))) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    cut_off = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() >= 41; }));
+  // Served at once by the only worker, while all the slow ones are still connected.
+  auto res = echo.Get("/fast");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "GET /fast ");
+  EXPECT_GE(echo.transport().Connections(), 41u);
+  // The trickler is cut off at its request's deadline however it trickles: the server closes
+  // the connection (its sends fail, or its reads end).
+  EXPECT_TRUE(trickle.ClosedByServer());
+  trickling = false;
+  trickler.join();
+  // The half heads are closed at theirs too, and no request of theirs reached the handler.
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 0; }));
+  for (auto& c : slow) EXPECT_TRUE(c->ClosedByServer());
+  EXPECT_EQ(echo.handled(), 1);
+}
+
+TEST(Transport, IdleKeepAliveConnectionsAreClosed) {
+  TransportOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  Echo echo(options);
+  RawConnection c(echo.port());
+  ASSERT_TRUE(c.Send("GET /one HTTP/1.1\r\n\r\n"));
+  const std::string answer = c.ReadAnswer();
+  EXPECT_EQ(StatusOf(answer), 200) << answer;
+  EXPECT_EQ(HeaderOf(answer, "Connection"), "keep-alive");
+  EXPECT_TRUE(c.ClosedByServer());  // After idle_timeout without a next request.
+}
+
+TEST(Transport, PipelinedRequestsAreAnsweredInOrder) {
+  Echo echo;
+  RawConnection c(echo.port());
+  ASSERT_TRUE(c.Send(
+      "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz"
+      "\r\nGET /c HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  const std::string a = c.ReadAnswer();
+  const std::string b = c.ReadAnswer();
+  const std::string last = c.ReadAnswer();
+  EXPECT_EQ(BodyOf(a), "GET /a ");
+  EXPECT_EQ(BodyOf(b), "POST /b xyz");
+  EXPECT_EQ(BodyOf(last), "GET /c ");
+  EXPECT_EQ(HeaderOf(last, "Connection"), "close");
+  EXPECT_TRUE(c.ClosedByServer());
+}
+
+TEST(Transport, HttpOneZeroClosesUnlessKeptAliveAndHeadSendsNoBody) {
+  Echo echo;
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("GET /old HTTP/1.0\r\n\r\n"));
+    EXPECT_EQ(BodyOf(c.ReadAnswer()), "GET /old ");
+    EXPECT_TRUE(c.ClosedByServer());
+  }
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /y HTTP/1.0\r\n\r\n"));
+    EXPECT_EQ(BodyOf(c.ReadAnswer()), "GET /x ");
+    EXPECT_EQ(BodyOf(c.ReadAnswer()), "GET /y ");
+  }
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("HEAD /h HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    std::string answer;
+    char chunk[4096];
+    for (ssize_t n; (n = ::recv(c.fd(), chunk, sizeof chunk, 0)) > 0;) {
+      answer.append(chunk, static_cast<size_t>(n));
+    }
+    EXPECT_EQ(HeaderOf(answer, "Content-Length"), "8") << answer;  // "HEAD /h ".
+    EXPECT_EQ(BodyOf(answer), "");
+  }
+}
+
+TEST(Transport, EveryLimitAnswersAndCloses) {
+  TransportOptions options;
+  options.head_bytes_max = 1024;
+  options.body_bytes_max = 100;
+  Echo echo(options);
+  struct Case {
+    std::string request;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"GET /x HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n", 431, "longer than 1024"},
+      {"GET /x HTTP/1.1\r\nX: " + std::string(2000, 'a'), 431, "longer than 1024"},
+      {"POST /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n", 413, "larger than 100"},
+      {"POST /x HTTP/1.1\r\n\r\n", 411, "Content-Length"},
+      {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411, "chunked"},
+      {"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "differ"},
+      {"POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "not a number"},
+      {"POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, "not a number"},
+      {"GET /x HTTP/2.0\r\n\r\n", 400, "HTTP version"},
+      {"GET http://example.org/x HTTP/1.1\r\n\r\n", 400, "starting with '/'"},
+      {"GET /x  HTTP/1.1\r\n\r\n", 400, "request line"},
+      {"GET\r\n\r\n", 400, "request line"},
+      {"G(T /x HTTP/1.1\r\n\r\n", 400, "method"},
+      {"GET /x HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "header line 1"},
+      {"GET /x HTTP/1.1\r\nA: 1\r\n folded\r\n\r\n", 400, "header line 2"},
+      {"GET /x HTTP/1.1\r\nBad Name: 1\r\n\r\n", 400, "header line 1"},
+      {"GET /x HTTP/1.1\r\nA: b\x01" "c\r\n\r\n", 400, "control character"},
+  };
+  for (const Case& c : cases) {
+    RawConnection connection(echo.port());
+    ASSERT_TRUE(connection.Send(c.request));
+    const std::string answer = connection.ReadAnswer();
+    EXPECT_EQ(StatusOf(answer), c.status) << c.request.substr(0, 60) << " -> " << answer;
+    EXPECT_NE(BodyOf(answer).find(c.says), std::string::npos) << answer;
+    EXPECT_EQ(HeaderOf(answer, "Connection"), "close") << answer;
+    EXPECT_TRUE(connection.ClosedByServer()) << c.request.substr(0, 60);
+  }
+  EXPECT_EQ(echo.handled(), 0);
+  EXPECT_EQ(echo.refused(), static_cast<int>(cases.size()));
+  // The limits are inclusive.
+  RawConnection fits(echo.port());
+  ASSERT_TRUE(fits.Send("POST /x HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'z')));
+  EXPECT_EQ(StatusOf(fits.ReadAnswer()), 200);
+}
+
+TEST(Transport, ExpectContinueIsAnsweredAndATooLargeBodyIsNotInvited) {
+  TransportOptions options;
+  options.body_bytes_max = 100;
+  Echo echo(options);
+  RawConnection small(echo.port());
+  ASSERT_TRUE(small.Send("POST /e HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(StatusOf(small.ReadAnswer()), 100);
+  ASSERT_TRUE(small.Send("{}"));
+  EXPECT_EQ(BodyOf(small.ReadAnswer()), "POST /e {}");
+  RawConnection big(echo.port());
+  ASSERT_TRUE(big.Send("POST /e HTTP/1.1\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(StatusOf(big.ReadAnswer()), 413);
+}
+
+TEST(Transport, ConnectionsPerAddressAreLimited) {
+  TransportOptions options;
+  options.connections_per_address_max = 3;
+  Echo echo(options);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(echo.port()));
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 3; }));
+  RawConnection fourth(echo.port());
+  const std::string answer = fourth.ReadAnswer();
+  EXPECT_EQ(StatusOf(answer), 503) << answer;
+  EXPECT_NE(BodyOf(answer).find("too many connections from 127.0.0.1 (3"), std::string::npos);
+  EXPECT_TRUE(fourth.ClosedByServer());
+  // A held one still works, and once one closes there is room again.
+  ASSERT_TRUE(held[0]->Send("GET /ok HTTP/1.1\r\n\r\n"));
+  EXPECT_EQ(StatusOf(held[0]->ReadAnswer()), 200);
+  held.pop_back();
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 2; }));
+  auto res = echo.Get("/again");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(Transport, ALargeAnswerSurvivesASlowReaderAndAClientThatStopsReadingIsDropped) {
+  TransportOptions options;
+  options.write_timeout = std::chrono::milliseconds(300);
+  Echo echo(options);
+  // 32 MiB read in small pieces with pauses: the writes wait for room (EPOLLOUT) and resume.
+  const size_t n = size_t{32} << 20;
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("GET /big?n=" + std::to_string(n) + " HTTP/1.1\r\n\r\n"));
+    std::string got;
+    char chunk[1 << 16];
+    size_t body_at = std::string::npos;
+    size_t next_pause = 4 << 20;
+    while (body_at == std::string::npos || got.size() < body_at + n) {
+      const ssize_t r = ::recv(c.fd(), chunk, sizeof chunk, 0);
+      if (r <= 0) break;
+      got.append(chunk, static_cast<size_t>(r));
+      if (body_at == std::string::npos && got.find("\r\n\r\n") != std::string::npos) {
+        body_at = got.find("\r\n\r\n") + 4;
+      }
+      if (got.size() >= next_pause) {
+        next_pause += 4 << 20;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Below write_timeout.
+      }
+    }
+    EXPECT_EQ(BodyOf(got), std::string(n, 'b'));
+  }
+  // A client that asks for it and never reads is closed once writing makes no progress.
+  RawConnection stuck(echo.port());
+  ASSERT_TRUE(stuck.Send("GET /big?n=" + std::to_string(n) + " HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 0; }));
+}
+
+TEST(Transport, AHandlerThatThrowsGives500AndTheServerGoesOn) {
+  Echo echo;
+  auto res = echo.Get("/throw");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_NE(res->body.find("thrown on purpose"), std::string::npos);
+  res = echo.Get("/after");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(Transport, ClientsThatLeaveMidRequestOrMidAnswerLeaveNothingBehind) {
+  Echo echo;
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));  // Then gone.
+  }
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("GET /block HTTP/1.1\r\n\r\n"));  // Gone while it is being handled.
+  }
+  {
+    RawConnection c(echo.port());
+    ASSERT_TRUE(c.Send("GET /big?n=10000000 HTTP/1.1\r\n\r\n"));  // Gone mid-answer.
+  }
+  ASSERT_TRUE(Eventually([&] { return echo.handled() >= 2; }));
+  echo.Release();
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 0; }));
+  auto res = echo.Get("/still");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+// Random bytes, random valid and broken requests in random pieces on several connections at
+// once: the transport answers or closes each, and afterwards still serves. JCM_SEED replays.
+TEST(Transport, RandomGarbageNeverStopsTheServer) {
+  const char* env = std::getenv("JCM_SEED");
+  const uint32_t seed = env != nullptr ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10))
+                                       : std::random_device{}();
+  std::printf("JCM_SEED=%u\n", seed);
+  TransportOptions options;
+  options.head_bytes_max = 2048;
+  options.body_bytes_max = 512;
+  options.request_timeout = std::chrono::milliseconds(300);
+  options.idle_timeout = std::chrono::milliseconds(300);
+  Echo echo(options);
+  const std::vector<std::string> pieces = {
+      "GET / HTTP/1.1\r\n\r\n", "POST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+      "\r\n", "HTTP/1.1", "Content-Length: 99999\r\n", "Expect: 100-continue\r\n",
+      "Connection: close\r\n", "Transfer-Encoding: chunked\r\n",
+      "GET /big?n=70000 HTTP/1.1\r\n\r\n",
+      std::string(1, '\0'), "\xff\xfe", ": :", " ", "\n\n"};
+  std::mt19937 rng(seed);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    const uint32_t client_seed = static_cast<uint32_t>(rng());
+    clients.emplace_back([&echo, &pieces, client_seed] {
+      std::mt19937 r(client_seed);
+      for (int round = 0; round < 25; ++round) {
+        RawConnection c(echo.port(), 2000);
+        std::string bytes;
+        const int count = 1 + static_cast<int>(r() % 8);
+        for (int i = 0; i < count; ++i) {
+          if (r() % 3 == 0) {
+            for (int k = static_cast<int>(r() % 64); k > 0; --k) bytes += static_cast<char>(r());
+          } else {
+            bytes += pieces[r() % pieces.size()];
+          }
+        }
+        for (size_t at = 0; at < bytes.size();) {
+          const size_t n = 1 + r() % 50;
+          if (!c.Send(bytes.substr(at, n))) break;
+          at += n;
+        }
+        if (r() % 2 == 0) c.ReadAnswer();
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 0; }));
+  auto res = echo.Get("/after-garbage");
+  ASSERT_TRUE(res) << "seed " << seed;
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(Transport, StopsWithConnectionsOpenAndRequestsInFlight) {
+  auto echo = std::make_unique<Echo>();
+  RawConnection idle(echo->port());
+  RawConnection half(echo->port());
+  ASSERT_TRUE(half.Send("GET /half HTTP/1.1\r\n"));
+  RawConnection blocked(echo->port());
+  ASSERT_TRUE(blocked.Send("GET /block HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return echo->handled() == 1; }));
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    echo->Release();
+  });
+  echo->transport().Stop();  // Waits for the blocked handler, then closes everything.
+  releaser.join();
+  EXPECT_FALSE(echo->transport().Running());
+  EXPECT_TRUE(idle.ClosedByServer());
+  EXPECT_TRUE(half.ClosedByServer());
+}
+
+}  // namespace
+}  // namespace registry::http
