@@ -79,13 +79,6 @@ bool HasToken(std::string_view value, std::string_view token) {
   return false;
 }
 
-// What a request's head says about its body and its connection.
-struct Head {
-  size_t content_length = 0;
-  bool expect_continue = false;
-  bool keep_alive = true;
-};
-
 // A refusal of the transport itself: the status handed to the error handler and the message.
 struct Refusal {
   int status = 0;  // 0: none.
@@ -95,7 +88,7 @@ struct Refusal {
 // Parses the request line and headers (`text` ends before the blank line; lines end in CRLF
 // or LF) into `req` and `head`.
 Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                  Head& head) {
+                  RequestHead& head) {
   std::vector<std::string_view> lines;
   while (!text.empty()) {
     const size_t nl = text.find('\n');
@@ -203,7 +196,7 @@ struct Conn {
   size_t line_start = 0;     // Where the scan for the head's end resumes.
   size_t head_end = 0;       // The parsed head's length (0: not parsed yet).
   std::unique_ptr<httplib::Request> req;  // The request whose head is parsed.
-  Head head;
+  RequestHead head;
   bool continue_sent = false;
   bool read_paused = false;  // Stopped reading with data left in the kernel (edge-triggered).
   bool peer_closed = false;  // The client's end is closed (or half closed).
@@ -248,6 +241,13 @@ std::string SerializeHead(const httplib::Response& res, size_t body_size, bool c
 }
 
 }  // namespace
+
+int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
+                     RequestHead& head, std::string& message) {
+  Refusal refusal = ParseHead(text, body_bytes_max, req, head);
+  message = std::move(refusal.message);
+  return refusal.status;
+}
 
 const char* ReasonPhrase(int status) {
   switch (status) {
@@ -514,7 +514,7 @@ struct Transport::Impl {
     Job job{&conn, std::move(conn.req), !conn.head.keep_alive};
     conn.line_start = 0;
     conn.head_end = 0;
-    conn.head = Head{};
+    conn.head = RequestHead{};
     conn.continue_sent = false;
     conn.state = Conn::State::kHandling;
     {

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -74,6 +75,20 @@ class Transport {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What a request's head says about its body and its connection.
+struct RequestHead {
+  size_t content_length = 0;
+  bool expect_continue = false;
+  bool keep_alive = true;
+};
+
+// Parses a request's line and headers (`text` stops before the blank line; lines end in CRLF or
+// LF) into `req` (method, version, target, decoded path, query parameters, headers) and `head`.
+// Returns 0, or the status of the refusal (400, 411, 413 when Content-Length passes
+// `body_bytes_max`, 431) with `message` naming the problem. Exposed for the fuzz target.
+int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
+                     RequestHead& head, std::string& message);
 
 // The reason phrase of a status code ("Not Found").
 const char* ReasonPhrase(int status);

@@ -1,0 +1,49 @@
+// Fuzz target: the HTTP transport's request-head parser (http/transport.h), the first code a
+// request from the network meets. Properties: no crash; a refusal has one of the transport's
+// statuses and a message; an accepted head has a method token, HTTP/1.0 or 1.1, a target that
+// is a path without spaces or control bytes, a body within the limit, a Content-Length on every
+// POST and no Transfer-Encoding, and header names and values free of line breaks.
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "http/transport.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  constexpr size_t kBodyMax = 1000;
+  httplib::Request req;
+  registry::http::RequestHead head;
+  std::string message;
+  const int status = registry::http::ParseRequestHead(text, kBodyMax, req, head, message);
+  if (status != 0) {
+    FUZZ_CHECK(status == 400 || status == 411 || status == 413 || status == 431);
+    FUZZ_CHECK(!message.empty());
+    return 0;
+  }
+  FUZZ_CHECK(message.empty());
+  FUZZ_CHECK(!req.method.empty() && req.method.size() <= 16);
+  FUZZ_CHECK(std::none_of(req.method.begin(), req.method.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == '/';
+  }));
+  FUZZ_CHECK(req.version == "HTTP/1.1" || req.version == "HTTP/1.0");
+  FUZZ_CHECK(!req.target.empty() && req.target.front() == '/');
+  FUZZ_CHECK(std::none_of(req.target.begin(), req.target.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  }));
+  FUZZ_CHECK(head.content_length <= kBodyMax);
+  FUZZ_CHECK(!req.has_header("Transfer-Encoding"));
+  if (req.method == "POST") FUZZ_CHECK(req.has_header("Content-Length"));
+  for (const auto& [name, value] : req.headers) {
+    FUZZ_CHECK(!name.empty());
+    FUZZ_CHECK(name.find_first_of(" \t\r\n:") == std::string::npos);
+    FUZZ_CHECK(value.find_first_of("\r\n") == std::string::npos);
+    FUZZ_CHECK(value.empty() || (value.front() != ' ' && value.back() != ' '));
+  }
+  if (req.version == "HTTP/1.0") FUZZ_CHECK(!head.expect_continue);
+  return 0;
+}
