@@ -342,7 +342,6 @@ struct Server::Impl {
   std::atomic<size_t> report_builds{0};  // Report routes running now (BuildReportInSlot).
   ReportCache report_cache{options.report_cache_bytes};
   std::vector<Route> routes;
-  std::thread thread;
   std::mutex log_mu;
 
   Impl(Store& s, service::Registry& r, ServerOptions o)
@@ -491,8 +490,10 @@ struct Server::Impl {
   // (a HEAD as its GET; the transport sends no body), then the portal's files; else 404.
   void Handle(httplib::Request& req, httplib::Response& res) {
     const bool get = req.method == "GET" || req.method == "HEAD";
+    static const std::string kGet = "GET";
+    const std::string& method = get ? kGet : req.method;
     for (size_t i = 0; i < routes.size(); ++i) {
-      if (routes[i].method != (get ? std::string("GET") : req.method)) continue;
+      if (routes[i].method != method) continue;
       if (std::regex_match(req.path, req.matches, route_patterns[i])) {
         Serve(routes[i], req, res);
         return;
