@@ -550,6 +550,7 @@ struct Options {
   std::string clients = "1,4,16,64";
   int64_t http_ops = 2000;
   std::string load_client = "lean";  // LoadClient: lean or httplib.
+  int server_threads = 0;             // The server's workers; 0: its default (jcmreg serve's).
   // AEF mode.
   int64_t actions = 1000000;
   std::string data = JCM_SOURCE_DIR "/data/nomenclature";
@@ -986,9 +987,12 @@ int Http(const Options& o) {
               "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
               "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
               "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n"
+              "  server: %zu workers (--server-threads; jcmreg serve --threads)\n"
               "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
               "client's threads\n",
               static_cast<long long>(o.http_ops), o.dir.c_str(),
+              o.server_threads > 0 ? static_cast<size_t>(o.server_threads)
+                                   : http::ServerOptions{}.threads,
               load_client == LoadClient::kLean
                   ? "lean (one epoll thread drives the N connections)"
                   : "httplib (one thread and one httplib::Client per connection)");
@@ -1008,7 +1012,12 @@ int Http(const Options& o) {
     options.port = 0;
     options.rate_per_second = 0;  // Rate limiting off: the clients are the load.
     options.access_log = false;
-    options.threads = static_cast<size_t>(clients) + 8;  // A keep-alive client holds a thread.
+    // No worker waits for a commit (the writer hands answers back), so the server's default
+    // pool serves any N; --server-threads tries others.
+    if (o.server_threads > 0) options.threads = static_cast<size_t>(o.server_threads);
+    // Every client connects from 127.0.0.1.
+    options.connections_per_address_max = std::max<size_t>(options.connections_per_address_max,
+                                                           static_cast<size_t>(clients));
     options.public_key = r.key.public_key;
     options.scratch = [] { return sqlite::OpenScratch(); };
     const int64_t head_before = JournalHead(*r.store);
@@ -1370,6 +1379,9 @@ void AddLoadClientOption(CLI::App& app, Options& o) {
                  "what drives (c): lean (one epoll thread, the default) or httplib (a thread and "
                  "an httplib::Client per connection, as before 2026-12-02)")
       ->check(CLI::IsMember({"lean", "httplib"}));
+  app.add_option("--server-threads", o.server_threads,
+                 "the server's workers (jcmreg serve --threads); 0, the default: N clients + 8")
+      ->check(CLI::Range(0, static_cast<int>(kHttpThreadsMax)));
 }
 
 // Options shared by `aef` and `all`.

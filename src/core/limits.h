@@ -16,7 +16,7 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 inline constexpr size_t kPageSizeMax = 1000;
 inline constexpr size_t kWriterQueueMax = 4096;
 inline constexpr size_t kBatchSizeMax = 256;
-inline constexpr size_t kHttpThreadsMax = 1024;  // jcmreg serve --threads (one per connection).
+inline constexpr size_t kHttpThreadsMax = 1024;  // jcmreg serve --threads: requests at once.
 
 static_assert(kIssuanceQuantityMax < (int64_t{1} << 53));
 static_assert(kBatchSizeMax <= kWriterQueueMax);

@@ -53,6 +53,16 @@ enum class Access {
   kWrite,    // A write: authenticated, body is a JSON object, goes through the writer.
 };
 
+struct Reply;
+
+// A write a route hands to the writer (Server::Impl::Write): Serve queues it and answers once
+// its batch is durable, on a worker, without a thread waiting meanwhile.
+struct PendingWrite {
+  service::Request request;
+  int ok_status = 200;
+  std::function<void(Reply&)> then;  // Adds to the answer (user.add: the token); may be empty.
+};
+
 struct Reply {
   int status = 200;
   Json body;
@@ -60,6 +70,7 @@ struct Reply {
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
   std::string report_cache = {};  // A public report's X-Report-Cache: "hit" or "miss".
+  std::shared_ptr<PendingWrite> write = {};  // Set: the answer is the write's, once durable.
 };
 
 Reply ErrorReply(Check check, const std::string& message) {
@@ -488,14 +499,14 @@ struct Server::Impl {
 
   // Routes a request from the transport: the first route whose method and path pattern match
   // (a HEAD as its GET; the transport sends no body), then the portal's files; else 404.
-  void Handle(httplib::Request& req, httplib::Response& res) {
+  void Handle(httplib::Request& req, httplib::Response& res, Deferral& deferral) {
     const bool get = req.method == "GET" || req.method == "HEAD";
     static const std::string kGet = "GET";
     const std::string& method = get ? kGet : req.method;
     for (size_t i = 0; i < routes.size(); ++i) {
       if (routes[i].method != method) continue;
       if (std::regex_match(req.path, req.matches, route_patterns[i])) {
-        Serve(routes[i], req, res);
+        Serve(routes[i], req, res, deferral);
         return;
       }
     }
@@ -534,10 +545,22 @@ struct Server::Impl {
     Log(req, reply.status, 0, "", reply.check);
   }
 
-  void Serve(const Route& route, const httplib::Request& req, httplib::Response& res) {
+  void Serve(const Route& route, const httplib::Request& req, httplib::Response& res,
+             Deferral& deferral) {
     const auto start = std::chrono::steady_clock::now();
     std::string actor;
     Reply reply = Dispatch(route, req, actor);
+    if (reply.write) {
+      QueueWrite(route, deferral.Take(), std::move(reply.write), start, std::move(actor));
+      return;
+    }
+    Finish(route, req, reply, start, actor, res);
+  }
+
+  // The response to a route's reply; the request counted in /metrics and logged.
+  void Finish(const Route& route, const httplib::Request& req, Reply& reply,
+              std::chrono::steady_clock::time_point start, const std::string& actor,
+              httplib::Response& res) {
     res.status = reply.status;
     NoStoreIfToken(req, res);
     // Every 503 is transient (report slots or the write queue full, the database busy): say when
@@ -558,7 +581,7 @@ struct Server::Impl {
     Log(req, reply.status, seconds, actor, reply.check);
   }
 
-  // Runs a write through the writer and maps the answer.
+  // A write for the writer: checked here, queued by Serve (QueueWrite), answered by WriteReply.
   Reply Write(Call& call, const std::string& command, Json args, int ok_status = 200) {
     call.snapshot.reset();  // Read nothing more; do not hold a snapshot while queued.
     if (!service::RoleMayRun(*call.who, command)) {
@@ -572,14 +595,44 @@ struct Server::Impl {
                                                   std::to_string(kIdempotencyKeyBytesMax) +
                                                   " bytes");
     }
-    service::Response response = writer.Execute(std::move(request));
+    Reply reply;
+    reply.write = std::make_shared<PendingWrite>();
+    reply.write->request = std::move(request);
+    reply.write->ok_status = ok_status;
+    return reply;
+  }
+
+  // The answer to a write the writer has run (committed, or refused with nothing changed).
+  static Reply WriteReply(const service::Response& response, const PendingWrite& write) {
     if (!response.ok()) return FailureReply(*response.failure);
     Reply reply;
-    reply.status = ok_status;
+    reply.status = write.ok_status;
     reply.body = {{"sequence", response.sequence.value},
                   {"replayed", response.replayed},
                   {"result", response.result}};
+    if (write.then) write.then(reply);
     return reply;
+  }
+
+  // Queues a route's write and returns at once: the writer's answer comes back to a worker
+  // (Transport::Post), which finishes the reply and sends it. The writer thread itself only
+  // posts, so the commit path stays short, and no worker waits for a commit, so the group
+  // commit takes every write in flight, however few the workers (docs/design.md).
+  void QueueWrite(const Route& route, DeferredAnswer answer, std::shared_ptr<PendingWrite> write,
+                  std::chrono::steady_clock::time_point start, std::string actor) {
+    service::Request request = std::move(write->request);
+    auto finish = [this, &route, answer, write, start,
+                   actor = std::move(actor)](const service::Response& response) {
+      Reply reply = WriteReply(response, *write);
+      httplib::Response res;
+      Finish(route, answer.request(), reply, start, actor, res);
+      answer.Send(std::move(res));
+    };
+    const bool queued =
+        writer.SubmitAsync(std::move(request), [this, finish](service::Response response) {
+          transport->Post([finish, response = std::move(response)] { finish(response); });
+        });
+    if (!queued) finish(writer.Overloaded());
   }
 
   // A command from the generic or resource routes: four-eyes commands become proposals.
@@ -629,9 +682,12 @@ struct Server::Impl {
     args["token_hash"] = token.hash;
     const int status = command == "user.add" ? 201 : 200;
     Reply reply = Write(call, command, std::move(args), status);
-    if (reply.status == status) {
-      reply.body["token"] = token.token;
-      reply.body["note"] = "the token is shown once; only its hash is stored";
+    if (reply.write) {
+      reply.write->then = [status, token = token.token](Reply& done) {
+        if (done.status != status) return;
+        done.body["token"] = token;
+        done.body["note"] = "the token is shown once; only its hash is stored";
+      };
     }
     return reply;
   }
@@ -1512,7 +1568,9 @@ Result<int, std::string> Server::Start() {
   for (const Route& route : s.routes) s.route_patterns.emplace_back(PathRegex(route.path));
   s.transport = std::make_unique<Transport>(
       std::move(options),
-      [&s](httplib::Request& req, httplib::Response& res) { s.Handle(req, res); },
+      [&s](httplib::Request& req, httplib::Response& res, Deferral& deferral) {
+        s.Handle(req, res, deferral);
+      },
       [&s](const httplib::Request& req, int status, const std::string& message,
            httplib::Response& res) { s.TransportError(req, status, message, res); });
   s.writer.Start();

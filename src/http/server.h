@@ -5,7 +5,8 @@
 // serves (so the two cannot drift apart).
 //
 // Reads run on the HTTP threads in Store::BeginRead snapshots; writes go through the single
-// writer (service/writer.h) and are answered once their batch committed. Errors are JSON
+// writer (service/writer.h) and are answered once their batch committed, without a thread
+// waiting meanwhile (the answer is deferred: http/transport.h). Errors are JSON
 // {code, check, message, rule} from the check catalogue, with the check's HTTP status.
 #pragma once
 
@@ -35,8 +36,11 @@ struct ServerOptions {
   double rate_burst = 400;
   bool access_log = true;  // One JSON line per request on stderr.
   // Requests handled at once (the transport's workers). A connection takes one only while one
-  // of its requests is handled: idle and slow clients hold none (http/transport.h).
-  size_t threads = 32;
+  // of its requests is handled: idle and slow clients hold none (http/transport.h), and a write
+  // holds none while it waits for its commit. A report build holds one (report_builds_max).
+  // Fewer workers than cores' worth of runnable threads is what 2 cores like best: at 64 and
+  // 256 clients 4-8 workers beat 32 and N + 8 (docs/benchmarks.md).
+  size_t threads = 8;
   // Open connections, in all and from one address; one more is answered 503 and closed.
   size_t connections_max = 10000;
   size_t connections_per_address_max = 256;

@@ -2,11 +2,13 @@
 //
 // Ownership. The loop thread owns every Conn and is the only one to read, write, close or free
 // it. A request being handled (state kHandling) is lent to one worker, which touches nothing of
-// the Conn: it gets the parsed request and hands back the answer's bytes through `done` and the
-// eventfd. A Conn the loop wants gone while it is lent is marked dead and freed when its answer
-// comes back. Sockets are non-blocking and edge-triggered: each readiness is followed by reads
-// (or writes) until EAGAIN, so no event is lost; reading stops only when a connection has
-// buffered more than one whole request can be, and resumes once its answer is written.
+// the Conn: it gets the parsed request and hands back the answer's bytes through the Outbox (a
+// queue and an eventfd). A handler may take its answer over (Deferral) and send it later from
+// another thread, through the same Outbox; the Conn stays lent until then. A Conn the loop wants
+// gone while it is lent is marked dead and freed when its answer comes back. Sockets are
+// non-blocking and edge-triggered: each readiness is followed by reads (or writes) until EAGAIN,
+// so no event is lost; reading stops only when a connection has buffered more than one whole
+// request can be, and resumes once its answer is written.
 #include "http/transport.h"
 
 #include <arpa/inet.h>
@@ -208,12 +210,6 @@ struct Conn {
   Clock::time_point deadline;
 };
 
-struct Job {
-  Conn* conn = nullptr;
-  std::unique_ptr<httplib::Request> req;
-  bool close = false;
-};
-
 struct Done {
   Conn* conn;
   std::string head;
@@ -240,7 +236,101 @@ std::string SerializeHead(const httplib::Response& res, size_t body_size, bool c
   return out;
 }
 
+// Where answers go to the loop: a queue and the eventfd that wakes it. Shared with the deferred
+// answers, which can outlive the transport's threads (a write answered after Stop): once `open`
+// is false the loop takes no more and an answer goes nowhere.
+struct Outbox {
+  std::mutex mu;
+  std::vector<Done> done;
+  bool open = true;
+  int wake_fd = -1;
+  httplib::Headers default_headers;
+  TransportErrorHandler error;
+
+  ~Outbox() {
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
+
+  bool Open() {
+    std::lock_guard<std::mutex> lock(mu);
+    return open;
+  }
+
+  void Wake() const {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t r = ::write(wake_fd, &one, sizeof one);
+  }
+
+  // Queues `res` as the answer on `conn` (no body for a HEAD) and wakes the loop.
+  void Answer(Conn* conn, httplib::Response& res, bool close, bool head_only) {
+    if (res.status < 100 || res.status > 599) res.status = 500;
+    Done answer{conn, SerializeHead(res, res.body.size(), close), {}, close};
+    if (!head_only) answer.body = std::move(res.body);
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!open) return;
+      wake = done.empty();
+      done.push_back(std::move(answer));
+    }
+    if (wake) Wake();
+  }
+};
+
 }  // namespace
+
+// A request for a worker, or a task (Transport::Post).
+struct Deferral::Job {
+  Conn* conn = nullptr;
+  std::unique_ptr<httplib::Request> req;
+  bool close = false;
+  std::function<void()> task;
+  const std::shared_ptr<Outbox>* outbox = nullptr;  // Set by the worker.
+};
+
+struct DeferredAnswer::State {
+  std::shared_ptr<Outbox> outbox;
+  Conn* conn = nullptr;
+  std::unique_ptr<httplib::Request> req;
+  bool close = false;
+  std::atomic<bool> sent{false};
+
+  ~State() {
+    if (sent.load() || !outbox->Open()) return;
+    try {
+      httplib::Response res;
+      res.headers = outbox->default_headers;
+      outbox->error(*req, 500, "internal error: the answer to this request was lost", res);
+      outbox->Answer(conn, res, close, req->method == "HEAD");
+    } catch (...) {
+      // Nothing more can be done from a destructor; the connection's deadline is gone too, so
+      // the client's own timeout ends its wait.
+    }
+  }
+};
+
+DeferredAnswer Deferral::Take() {
+  REGISTRY_ASSERT(!taken_);
+  taken_ = true;
+  auto state = std::make_shared<DeferredAnswer::State>();
+  state->outbox = *job_.outbox;
+  state->conn = job_.conn;
+  state->req = std::move(job_.req);
+  state->close = job_.close;
+  return DeferredAnswer(std::move(state));
+}
+
+const httplib::Request& DeferredAnswer::request() const { return *state_->req; }
+
+void DeferredAnswer::Send(httplib::Response res) const {
+  State& s = *state_;
+  if (s.sent.exchange(true)) return;
+  // The transport's default headers first, as on a worker's answer.
+  httplib::Headers headers = s.outbox->default_headers;
+  for (auto& header : res.headers) headers.insert(std::move(header));
+  res.headers = std::move(headers);
+  s.outbox->Answer(s.conn, res, s.close, s.req->method == "HEAD");
+}
 
 int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
                      RequestHead& head, std::string& message) {
@@ -281,7 +371,7 @@ struct Transport::Impl {
 
   int listen_fd = -1;
   int epoll_fd = -1;
-  int wake_fd = -1;
+  std::shared_ptr<Outbox> outbox = std::make_shared<Outbox>();
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::thread loop;
@@ -289,11 +379,8 @@ struct Transport::Impl {
 
   std::mutex jobs_mu;
   std::condition_variable jobs_cv;
-  std::deque<Job> jobs;
+  std::deque<Deferral::Job> jobs;
   bool workers_stop = false;
-
-  std::mutex done_mu;
-  std::vector<Done> done;
 
   // The loop thread's.
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns;
@@ -304,11 +391,14 @@ struct Transport::Impl {
   char wake_tag = 0;    // ... and of the eventfd.
 
   Impl(TransportOptions o, TransportHandler h, TransportErrorHandler e)
-      : options(std::move(o)), handler(std::move(h)), error(std::move(e)) {}
+      : options(std::move(o)), handler(std::move(h)), error(std::move(e)) {
+    outbox->default_headers = options.default_headers;
+    outbox->error = error;
+  }
 
   ~Impl() {
     for (auto& [ptr, conn] : conns) ::close(conn->fd);
-    for (int fd : {listen_fd, epoll_fd, wake_fd}) {
+    for (int fd : {listen_fd, epoll_fd}) {
       if (fd >= 0) ::close(fd);
     }
   }
@@ -326,7 +416,7 @@ struct Transport::Impl {
           Accept();
         } else if (ptr == &wake_tag) {
           uint64_t count = 0;
-          [[maybe_unused]] const ssize_t r = ::read(wake_fd, &count, sizeof count);
+          [[maybe_unused]] const ssize_t r = ::read(outbox->wake_fd, &count, sizeof count);
           DrainDone();
         } else {
           OnEvent(*static_cast<Conn*>(ptr), events[i].events);
@@ -511,7 +601,7 @@ struct Transport::Impl {
     }
     conn.req->body = conn.in.substr(conn.head_end, conn.head.content_length);
     conn.in.erase(0, whole);
-    Job job{&conn, std::move(conn.req), !conn.head.keep_alive};
+    Deferral::Job job{&conn, std::move(conn.req), !conn.head.keep_alive, {}, nullptr};
     conn.line_start = 0;
     conn.head_end = 0;
     conn.head = RequestHead{};
@@ -593,8 +683,8 @@ struct Transport::Impl {
   void DrainDone() {
     std::vector<Done> answers;
     {
-      std::lock_guard<std::mutex> lock(done_mu);
-      answers.swap(done);
+      std::lock_guard<std::mutex> lock(outbox->mu);
+      answers.swap(outbox->done);
     }
     for (Done& d : answers) {
       Conn& conn = *d.conn;
@@ -650,7 +740,7 @@ struct Transport::Impl {
 
   void Work() {
     for (;;) {
-      Job job;
+      Deferral::Job job;
       {
         std::unique_lock<std::mutex> lock(jobs_mu);
         jobs_cv.wait(lock, [this] { return workers_stop || !jobs.empty(); });
@@ -658,29 +748,34 @@ struct Transport::Impl {
         job = std::move(jobs.front());
         jobs.pop_front();
       }
+      if (job.task) {
+        RunTask(job.task);
+        continue;
+      }
       httplib::Response res;
       res.headers = options.default_headers;
       const bool head_only = job.req->method == "HEAD";
+      job.outbox = &outbox;
+      Deferral deferral(job);
       try {
-        handler(*job.req, res);
+        handler(*job.req, res, deferral);
       } catch (const std::exception& e) {
+        // A taken answer's handles answer 500 themselves if it is never sent.
+        if (deferral.taken()) continue;
         res = httplib::Response();
         res.headers = options.default_headers;
         error(*job.req, 500, std::string("internal error: ") + e.what(), res);
       }
-      if (res.status < 100 || res.status > 599) res.status = 500;
-      Done answer{job.conn, SerializeHead(res, res.body.size(), job.close), {}, job.close};
-      if (!head_only) answer.body = std::move(res.body);
-      bool wake = false;
-      {
-        std::lock_guard<std::mutex> lock(done_mu);
-        wake = done.empty();
-        done.push_back(std::move(answer));
-      }
-      if (wake) {
-        const uint64_t one = 1;
-        [[maybe_unused]] const ssize_t r = ::write(wake_fd, &one, sizeof one);
-      }
+      if (deferral.taken()) continue;
+      outbox->Answer(job.conn, res, job.close, head_only);
+    }
+  }
+
+  // A task's exception ends the task, not the thread (a deferred answer it held answers 500).
+  static void RunTask(const std::function<void()>& task) {
+    try {
+      task();
+    } catch (...) {
     }
   }
 };
@@ -733,14 +828,16 @@ Result<int, std::string> Transport::Start() {
     s.options.connections_max = std::min(s.options.connections_max, usable);
   }
   s.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  s.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (s.epoll_fd < 0 || s.wake_fd < 0) return Fail(std::string("epoll: ") + std::strerror(errno));
+  s.outbox->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s.epoll_fd < 0 || s.outbox->wake_fd < 0) {
+    return Fail(std::string("epoll: ") + std::strerror(errno));
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = &s.listen_tag;
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.listen_fd, &ev);
   ev.data.ptr = &s.wake_tag;
-  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.wake_fd, &ev);
+  ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.outbox->wake_fd, &ev);
   for (size_t i = 0; i < std::max<size_t>(1, s.options.workers); ++i) {
     s.workers.emplace_back([&s] { s.Work(); });
   }
@@ -753,8 +850,7 @@ void Transport::Stop() {
   Impl& s = *impl_;
   if (!s.running.exchange(false)) return;
   s.stopping.store(true, std::memory_order_release);
-  const uint64_t one = 1;
-  [[maybe_unused]] const ssize_t r = ::write(s.wake_fd, &one, sizeof one);
+  s.outbox->Wake();
   if (s.loop.joinable()) s.loop.join();
   {
     std::lock_guard<std::mutex> lock(s.jobs_mu);
@@ -763,6 +859,12 @@ void Transport::Stop() {
   s.jobs_cv.notify_all();
   for (std::thread& t : s.workers) t.join();
   s.workers.clear();
+  {
+    // Answers still to come (deferred ones) go nowhere: their connections close below.
+    std::lock_guard<std::mutex> lock(s.outbox->mu);
+    s.outbox->open = false;
+    s.outbox->done.clear();
+  }
   for (auto& [ptr, conn] : s.conns) ::close(conn->fd);
   s.conns.clear();
   s.per_address.clear();
@@ -775,6 +877,21 @@ bool Transport::Running() const { return impl_->running.load(); }
 
 size_t Transport::Connections() const {
   return impl_->connection_count.load(std::memory_order_relaxed);
+}
+
+void Transport::Post(std::function<void()> task) {
+  Impl& s = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(s.jobs_mu);
+    if (!s.workers_stop) {
+      Deferral::Job job;
+      job.task = std::move(task);
+      s.jobs.push_back(std::move(job));
+      s.jobs_cv.notify_one();
+      return;
+    }
+  }
+  Impl::RunTask(task);
 }
 
 }  // namespace registry::http

@@ -1,7 +1,8 @@
 // The HTTP/1.1 transport under the API: one event-loop thread owns every connection (accept,
 // read, parse, write, deadlines) and a pool of workers runs the handlers, which may block (a
-// write waits for the writer's group commit). A connection costs a worker only while one of its
-// requests is being handled, so slow or idle clients hold no thread: a client that sends a
+// report being built) or take their answer over and send it later from another thread (a write,
+// once its group commit is durable: DeferredAnswer). A connection costs a worker only while one
+// of its requests is being handled, so slow or idle clients hold no thread: a client that sends a
 // request a byte at a time is cut off when the request's deadline passes, however it trickles
 // (cpp-httplib, used before, gave each connection a thread for its whole life, and a few dozen
 // idle connections left no thread for anyone else: docs/design.md "HTTP transport").
@@ -45,8 +46,46 @@ struct TransportOptions {
   httplib::Headers default_headers;
 };
 
-// Handles a parsed request; `req.matches` may be set by the handler (its routing).
-using TransportHandler = std::function<void(httplib::Request& req, httplib::Response& res)>;
+// The answer to one request, sent later and from any thread: a handler that would otherwise
+// wait (a write waiting for its group commit) takes its answer over with Deferral::Take() and
+// returns, and its worker goes on to other requests. Copies are handles to one answer. The
+// first Send is the answer (later ones are ignored); an answer never sent is answered 500 by
+// the error handler when its last handle goes, so a lost answer shows as an error and never as
+// a client waiting for ever. After Transport::Stop a Send goes nowhere (the connection is
+// closed). The transport's default headers are added to the response's own.
+class DeferredAnswer {
+ public:
+  struct State;
+  explicit DeferredAnswer(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+  // The request answered (alive as long as a handle is).
+  const httplib::Request& request() const;
+  void Send(httplib::Response res) const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+// Given to the handler with each request.
+class Deferral {
+ public:
+  struct Job;
+  explicit Deferral(Job& job) : job_(job) {}
+
+  // Takes the answer over: the handler's `res` is not sent, the answer returned must be (once).
+  // The request moves into the answer; the handler's reference to it stays valid.
+  DeferredAnswer Take();
+  bool taken() const { return taken_; }
+
+ private:
+  Job& job_;
+  bool taken_ = false;
+};
+
+// Handles a parsed request; `req.matches` may be set by the handler (its routing). The worker
+// sends `res` when the handler returns, unless the handler took the answer over (`deferral`).
+using TransportHandler =
+    std::function<void(httplib::Request& req, httplib::Response& res, Deferral& deferral)>;
 // Answers a request the transport refuses itself: `status` is 400 (malformed), 411 (no
 // Content-Length on a POST, or a chunked body), 413 (body too large), 431 (head too large) or
 // 503 (too many connections from the address); `message` says what was wrong. `req` holds what
@@ -70,6 +109,11 @@ class Transport {
 
   // Connections open now (tests, /metrics).
   size_t Connections() const;
+
+  // Runs `task` on a worker, after the requests and tasks queued before it (a deferred answer's
+  // finishing: what the handler would have done after its wait). Once Stop has joined the
+  // workers, runs it on the caller's thread.
+  void Post(std::function<void()> task);
 
  private:
   struct Impl;

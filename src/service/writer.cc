@@ -2,6 +2,7 @@
 #include "service/writer.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "core/assert.h"
@@ -37,34 +38,44 @@ void Writer::Stop() {
   for (Item& item : left) {
     Response response;
     response.failure = Failure::Refused(Check::kOverloaded, "the registry is shutting down");
-    item.promise.set_value(std::move(response));
+    item.done(std::move(response));
   }
 }
 
-std::optional<std::future<Response>> Writer::Submit(Request request) {
-  std::future<Response> future;
+bool Writer::SubmitAsync(Request request, std::function<void(Response)> done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queue_.size() >= queue_max_ || stopping_) {
       ++stats_.overloaded;
-      return std::nullopt;
+      return false;
     }
-    queue_.push_back(Item{std::move(request), std::promise<Response>()});
-    future = queue_.back().promise.get_future();
+    queue_.push_back(Item{std::move(request), std::move(done)});
   }
   cv_.notify_one();
+  return true;
+}
+
+std::optional<std::future<Response>> Writer::Submit(Request request) {
+  auto promise = std::make_shared<std::promise<Response>>();
+  std::future<Response> future = promise->get_future();
+  const bool queued = SubmitAsync(std::move(request), [promise](Response response) {
+    promise->set_value(std::move(response));
+  });
+  if (!queued) return std::nullopt;
   return future;
+}
+
+Response Writer::Overloaded() const {
+  Response response;
+  response.failure = Failure::Refused(
+      Check::kOverloaded, "the write queue is full (" + std::to_string(queue_max_) +
+                              " requests waiting); retry later");
+  return response;
 }
 
 Response Writer::Execute(Request request) {
   auto future = Submit(std::move(request));
-  if (!future) {
-    Response response;
-    response.failure = Failure::Refused(
-        Check::kOverloaded, "the write queue is full (" + std::to_string(queue_max_) +
-                                " requests waiting); retry later");
-    return response;
-  }
+  if (!future) return Overloaded();
   return future->get();
 }
 
@@ -102,7 +113,7 @@ void Writer::Run() {
         if (batch.size() <= kBatchBuckets[i]) ++stats_.batch_size_buckets[i];
       }
     }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].promise.set_value(std::move(responses[i]));
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(responses[i]));
   }
 }
 

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "http/raw_http.h"
 #include "http/server.h"
 #include "service/access.h"
@@ -276,6 +278,39 @@ TEST(HttpApi, FullWriteQueueGives503AndChangesNothing) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
+}
+
+// A write waiting for its commit holds no worker: with one worker and the database locked by
+// another connection (the writer's batch waits for the lock), reads are still answered, and the
+// write is answered once the lock is gone. (With a worker held per write, the read would wait
+// for the lock too; the client gives up after 5 s.)
+TEST(HttpApi, AWriteWaitingForItsCommitHoldsNoWorker) {
+  ServerOptions options;
+  options.threads = 1;
+  Api api(options);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(api.registry().db_path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto write = std::async(std::launch::async, [&] {
+    return api.Post("/v1/parties", Json{{"code", "THA"}, {"name", "Thailand"}}, api.admin());
+  });
+  // Give the write time to reach the writer (if it has not, the reads below prove less, not
+  // something false).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 3; ++i) {
+    httplib::Client client("127.0.0.1", api.port());
+    client.set_read_timeout(5, 0);
+    auto res = client.Get("/v1/parties");
+    ASSERT_TRUE(res) << "a read waited behind a write: " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+  }
+  EXPECT_EQ(write.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  const Answer written = write.get();
+  EXPECT_EQ(written.status, 200) << written.body.dump();
+  const Answer parties = api.Get("/v1/parties");
+  EXPECT_NE(parties.body.dump().find("THA"), std::string::npos) << parties.body.dump();
 }
 
 // Reports read the whole history and most are public: report_builds_max are built at once, and
@@ -1036,6 +1071,39 @@ TEST(Writer, BoundedQueueAndGroupCommit) {
   EXPECT_EQ(stats.largest_batch, 3u);
   EXPECT_EQ(stats.overloaded, 2u);
   writer.Stop();
+}
+
+// SubmitAsync: `done` runs once the batch committed; a full queue takes nothing and calls
+// nothing; requests still queued at Stop (the thread never ran) are refused, never dropped.
+TEST(Writer, SubmitAsyncAnswersOnceAfterTheCommitOrRefusesAtStop) {
+  testing::TestRegistry r;
+  const auto party = [](const char* code) {
+    return service::Request{"party.add", {{"code", code}, {"name", code}}, "t", ""};
+  };
+  {
+    service::Writer writer(*r.registry, 2);
+    std::promise<service::Response> first;
+    ASSERT_TRUE(writer.SubmitAsync(party("THA"), [&](service::Response response) {
+      first.set_value(std::move(response));
+    }));
+    ASSERT_TRUE(writer.SubmitAsync(party("THA"), [](service::Response) {}));
+    bool called = false;
+    EXPECT_FALSE(writer.SubmitAsync(party("VNM"), [&](service::Response) { called = true; }));
+    EXPECT_FALSE(called);
+    writer.Start();
+    EXPECT_TRUE(first.get_future().get().ok());
+    writer.Stop();
+    EXPECT_EQ(writer.Stats().overloaded, 1u);
+  }
+  service::Writer never_started(*r.registry, 4);
+  int refused = 0;
+  ASSERT_TRUE(never_started.SubmitAsync(party("VNM"), [&](service::Response response) {
+    ASSERT_FALSE(response.ok());
+    EXPECT_EQ(response.failure->refusal->check, Check::kOverloaded);
+    ++refused;
+  }));
+  never_started.Stop();
+  EXPECT_EQ(refused, 1);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,21 +29,46 @@ using raw::RawConnection;
 using raw::StatusOf;
 
 // A transport whose handler answers "METHOD PATH BODY" (GET /big?n=N: N bytes; GET /throw:
-// an exception; GET /block: waits until released) and whose error handler answers the
-// transport's status and message.
+// an exception; GET /block: waits until released; GET /defer: takes its answer over and sends
+// "deferred PATH" from a thread of its own once released; GET /defer-lost: takes it and drops
+// it; GET /defer-throw: takes it, then throws) and whose error handler answers the transport's
+// status and message.
 class Echo {
  public:
   explicit Echo(TransportOptions options = {}) {
     options.port = 0;
+    options.default_headers.emplace("X-Test", "on every answer");
     transport_ = std::make_unique<Transport>(
         std::move(options),
-        [this](httplib::Request& req, httplib::Response& res) {
+        [this](httplib::Request& req, httplib::Response& res, Deferral& deferral) {
           ++handled_;
           if (req.path == "/big") {
             res.set_content(std::string(std::stoul(req.get_param_value("n")), 'b'), "text/plain");
             return;
           }
           if (req.path == "/throw") throw std::runtime_error("thrown on purpose");
+          if (req.path == "/defer") {
+            DeferredAnswer answer = deferral.Take();
+            std::lock_guard<std::mutex> lock(deferred_mu_);
+            deferred_.emplace_back([this, answer] {
+              while (!release_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              httplib::Response later;
+              later.status = 200;
+              later.set_content("deferred " + answer.request().path, "text/plain");
+              answer.Send(std::move(later));
+              answer.Send(httplib::Response());  // A second Send is ignored.
+              ++deferred_sent_;
+            });
+            return;
+          }
+          if (req.path == "/defer-lost") {
+            deferral.Take();
+            return;
+          }
+          if (req.path == "/defer-throw") {
+            DeferredAnswer answer = deferral.Take();
+            throw std::runtime_error("thrown after taking the answer");
+          }
           if (req.path == "/block") {
             while (!release_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
           }
@@ -61,8 +87,17 @@ class Echo {
   }
   ~Echo() {
     release_ = true;
+    JoinDeferred();
     transport_->Stop();
   }
+
+  // Waits for the threads sending deferred answers.
+  void JoinDeferred() {
+    std::lock_guard<std::mutex> lock(deferred_mu_);
+    for (std::thread& t : deferred_) t.join();
+    deferred_.clear();
+  }
+  int deferred_sent() const { return deferred_sent_.load(); }
 
   int port() const { return port_; }
   Transport& transport() { return *transport_; }
@@ -83,6 +118,9 @@ class Echo {
   std::atomic<int> handled_{0};
   std::atomic<int> refused_{0};
   std::atomic<bool> release_{false};
+  std::mutex deferred_mu_;
+  std::vector<std::thread> deferred_;
+  std::atomic<int> deferred_sent_{0};
 };
 
 // Waits (up to 10 s) for `done`; a condition, not a measured time.
@@ -408,6 +446,80 @@ TEST(Transport, StopsWithConnectionsOpenAndRequestsInFlight) {
   EXPECT_FALSE(echo->transport().Running());
   EXPECT_TRUE(idle.ClosedByServer());
   EXPECT_TRUE(half.ClosedByServer());
+}
+
+// A handler that takes its answer over frees its worker at once: with one worker, other
+// requests are answered while the deferred one waits, and its answer (sent from another
+// thread) arrives in its turn on a kept-alive connection.
+TEST(Transport, ADeferredAnswerHoldsNoWorker) {
+  TransportOptions options;
+  options.workers = 1;
+  Echo echo(options);
+  RawConnection waiting(echo.port());
+  ASSERT_TRUE(waiting.Send("GET /defer HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return echo.handled() == 1; }));
+  for (int i = 0; i < 3; ++i) {
+    auto res = echo.Get("/meanwhile");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->body, "GET /meanwhile ");
+  }
+  EXPECT_EQ(echo.deferred_sent(), 0);
+  echo.Release();
+  const std::string first = waiting.ReadAnswer();
+  EXPECT_EQ(StatusOf(first), 200);
+  EXPECT_EQ(BodyOf(first), "deferred /defer");
+  // Security headers and the like come on a deferred answer too.
+  EXPECT_EQ(HeaderOf(first, "X-Test"), "on every answer");
+  // The pipelined request after it is answered after it, on the same connection.
+  const std::string second = waiting.ReadAnswer();
+  EXPECT_EQ(BodyOf(second), "GET /next ");
+}
+
+// An answer taken and never sent is answered 500 when its last handle goes, also when the
+// handler threw after taking it; the worker goes on.
+TEST(Transport, ALostDeferredAnswerIs500) {
+  TransportOptions options;
+  options.workers = 1;
+  Echo echo(options);
+  for (const char* path : {"/defer-lost", "/defer-throw"}) {
+    auto res = echo.Get(path);
+    ASSERT_TRUE(res) << path << ": " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 500) << path;
+    EXPECT_NE(res->body.find("was lost"), std::string::npos) << res->body;
+  }
+  auto res = echo.Get("/after");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+// Post runs a task on a worker while the transport runs, and on the caller's thread once it has
+// stopped; an answer sent after Stop goes nowhere (and touches nothing freed: ASan).
+TEST(Transport, PostRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
+  auto echo = std::make_unique<Echo>();
+  std::atomic<bool> ran{false};
+  std::thread::id ran_on;
+  echo->transport().Post([&] {
+    ran_on = std::this_thread::get_id();
+    ran = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return ran.load(); }));
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  RawConnection waiting(echo->port());
+  ASSERT_TRUE(waiting.Send("GET /defer HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(Eventually([&] { return echo->handled() == 1; }));
+  echo->transport().Stop();
+  EXPECT_TRUE(waiting.ClosedByServer());
+  echo->Release();
+  echo->JoinDeferred();
+  EXPECT_EQ(echo->deferred_sent(), 1);
+  ran = false;
+  echo->transport().Post([&] {
+    ran_on = std::this_thread::get_id();
+    ran = true;
+  });
+  EXPECT_TRUE(ran.load());
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  echo.reset();
 }
 
 }  // namespace

@@ -447,10 +447,10 @@ TEST_F(SystemTest, StopSignalsEndTheServerCleanlyUnderLoad) {
   EXPECT_EQ(server.Stop(SIGTERM, 10), 0);
 }
 
-// `serve --threads N` sets the HTTP threads (one per open keep-alive connection); a count that is
-// not a whole number from 1 to kHttpThreadsMax is refused with a usage error naming it, and
-// nothing is served. With 2 threads, 4 keep-alive clients of 10 writes each still get every
-// write through: the connections beyond the threads wait for one, none is dropped.
+// `serve --threads N` sets the HTTP workers (requests handled at once); a count that is not a
+// whole number from 1 to kHttpThreadsMax is refused with a usage error naming it, and nothing is
+// served. With 2 workers, 4 keep-alive clients of 10 writes each get every write through: no
+// write holds a worker while it waits for its commit, and none is dropped.
 TEST_F(SystemTest, ServeTakesItsHttpThreadCountAndRefusesABadOne) {
   TempDir dir;
   const std::string db = dir.path() + "/registry.db";
