@@ -135,6 +135,15 @@ struct Route {
   bool report = false;  // Builds a report from the whole history: one of report_builds_max.
 };
 
+// A write in the writer's queue: what its answer needs once the writer has run it.
+struct QueuedWrite {
+  const Route* route;
+  DeferredAnswer answer;
+  std::shared_ptr<PendingWrite> write;
+  std::chrono::steady_clock::time_point start;
+  std::string actor;
+};
+
 // Converts "/v1/accounts/{id}" to the regex "/v1/accounts/([^/]+)".
 std::string PathRegex(const std::string& path) {
   static const std::regex kParam(R"(\{[a-z_]+\})");
@@ -621,18 +630,25 @@ struct Server::Impl {
   void QueueWrite(const Route& route, DeferredAnswer answer, std::shared_ptr<PendingWrite> write,
                   std::chrono::steady_clock::time_point start, std::string actor) {
     service::Request request = std::move(write->request);
-    auto finish = [this, &route, answer, write, start,
-                   actor = std::move(actor)](const service::Response& response) {
-      Reply reply = WriteReply(response, *write);
-      httplib::Response res;
-      Finish(route, answer.request(), reply, start, actor, res);
-      answer.Send(std::move(res));
-    };
-    const bool queued =
-        writer.SubmitAsync(std::move(request), [this, finish](service::Response response) {
-          transport->Post([finish, response = std::move(response)] { finish(response); });
+    auto queued = std::make_shared<QueuedWrite>(
+        QueuedWrite{&route, std::move(answer), std::move(write), start, std::move(actor)});
+    // On the writer thread, once the batch is durable. The writer's copy of `queued` moves into
+    // the task, so that the answer and its request are freed on a worker, not on the writer.
+    const bool taken = writer.SubmitAsync(
+        std::move(request), [this, queued](service::Response response) mutable {
+          transport->Post([this, queued = std::move(queued), response = std::move(response)] {
+            Complete(*queued, response);
+          });
         });
-    if (!queued) finish(writer.Overloaded());
+    if (!taken) Complete(*queued, writer.Overloaded());
+  }
+
+  // A queued write's answer: built, counted, logged and sent (on a worker).
+  void Complete(const QueuedWrite& queued, const service::Response& response) {
+    Reply reply = WriteReply(response, *queued.write);
+    httplib::Response res;
+    Finish(*queued.route, queued.answer.request(), reply, queued.start, queued.actor, res);
+    queued.answer.Send(std::move(res));
   }
 
   // A command from the generic or resource routes: four-eyes commands become proposals.

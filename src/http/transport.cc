@@ -881,17 +881,21 @@ size_t Transport::Connections() const {
 
 void Transport::Post(std::function<void()> task) {
   Impl& s = *impl_;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> lock(s.jobs_mu);
     if (!s.workers_stop) {
       Deferral::Job job;
       job.task = std::move(task);
       s.jobs.push_back(std::move(job));
-      s.jobs_cv.notify_one();
-      return;
+      queued = true;
     }
   }
-  Impl::RunTask(task);
+  if (queued) {
+    s.jobs_cv.notify_one();
+  } else {
+    Impl::RunTask(task);
+  }
 }
 
 }  // namespace registry::http
