@@ -305,12 +305,23 @@ TEST(HttpApi, AWriteWaitingForItsCommitHoldsNoWorker) {
     EXPECT_EQ(res->status, 200);
   }
   EXPECT_EQ(write.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  // A client that leaves while its write waits: the write is still applied (it was accepted
+  // whole), and its answer goes nowhere.
+  {
+    raw::RawConnection leaving(api.port());
+    const std::string body = R"({"code":"VNM","name":"Viet Nam"})";
+    ASSERT_TRUE(leaving.Send("POST /v1/parties HTTP/1.1\r\nAuthorization: Bearer " + api.admin() +
+                             "\r\nContent-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
   const Answer written = write.get();
   EXPECT_EQ(written.status, 200) << written.body.dump();
   const Answer parties = api.Get("/v1/parties");
   EXPECT_NE(parties.body.dump().find("THA"), std::string::npos) << parties.body.dump();
+  EXPECT_NE(parties.body.dump().find("VNM"), std::string::npos) << parties.body.dump();
 }
 
 // Reports read the whole history and most are public: report_builds_max are built at once, and

@@ -475,6 +475,32 @@ TEST(Transport, ADeferredAnswerHoldsNoWorker) {
   EXPECT_EQ(BodyOf(second), "GET /next ");
 }
 
+// Clients that leave while their answer is deferred: the answer, sent later, frees the
+// connection (nothing is written to a closed socket, nothing freed is touched: ASan), and the
+// transport goes on.
+TEST(Transport, ClientsThatLeaveWhileTheirAnswerIsDeferredLeaveNothingBehind) {
+  TransportOptions options;
+  options.workers = 2;
+  Echo echo(options);
+  constexpr int kClients = 20;
+  {
+    std::vector<std::unique_ptr<RawConnection>> leaving;
+    for (int i = 0; i < kClients; ++i) {
+      leaving.push_back(std::make_unique<RawConnection>(echo.port()));
+      ASSERT_TRUE(leaving.back()->Send("GET /defer HTTP/1.1\r\n\r\n"));
+    }
+    ASSERT_TRUE(Eventually([&] { return echo.handled() == kClients; }));
+  }  // All close here, their answers not sent yet.
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == kClients; }));
+  echo.Release();
+  echo.JoinDeferred();
+  EXPECT_EQ(echo.deferred_sent(), kClients);
+  ASSERT_TRUE(Eventually([&] { return echo.transport().Connections() == 0; }));
+  auto res = echo.Get("/after");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "GET /after ");
+}
+
 // An answer taken and never sent is answered 500 when its last handle goes, also when the
 // handler threw after taking it; the worker goes on.
 TEST(Transport, ALostDeferredAnswerIs500) {
