@@ -113,7 +113,7 @@ struct Call {
   // The request's read snapshot (Server::Impl::Snapshot): opened to authenticate and kept for
   // the checks a write makes before it is queued (scope, the proposal decided), so they all see
   // one moment and the request opens one read transaction, not two or three. Ended before a
-  // write waits for the writer, and before any other handler runs (reads open their own).
+  // write is queued for the writer, and before any other handler runs (reads open their own).
   std::unique_ptr<Transaction> snapshot;
 };
 
