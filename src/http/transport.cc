@@ -788,6 +788,7 @@ Transport::~Transport() { Stop(); }
 
 Result<int, std::string> Transport::Start() {
   Impl& s = *impl_;
+  REGISTRY_ASSERT(s.epoll_fd < 0 && s.outbox->Open());  // Started once.
   const std::string where = s.options.host + ":" + std::to_string(s.options.port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -101,7 +101,8 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  // Binds, listens and starts the threads. Returns the port.
+  // Binds, listens and starts the threads, once per Transport (a stopped one is not restarted:
+  // answers deferred across a Stop go nowhere). Returns the port.
   Result<int, std::string> Start();
   // Stops accepting, lets the requests being handled finish, closes every connection.
   void Stop();
