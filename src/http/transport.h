@@ -87,9 +87,10 @@ class Deferral {
 using TransportHandler =
     std::function<void(httplib::Request& req, httplib::Response& res, Deferral& deferral)>;
 // Answers a request the transport refuses itself: `status` is 400 (malformed), 411 (no
-// Content-Length on a POST, or a chunked body), 413 (body too large), 431 (head too large) or
-// 503 (too many connections from the address); `message` says what was wrong. `req` holds what
-// was parsed before the problem (possibly nothing).
+// Content-Length on a POST, or a chunked body), 413 (body too large), 431 (head too large),
+// 503 (too many connections from the address) or 500 (the handler threw, or a deferred answer
+// was dropped unsent: called from the thread that dropped it, until Stop); `message` says what
+// was wrong. `req` holds what was parsed before the problem (possibly nothing).
 using TransportErrorHandler = std::function<void(const httplib::Request& req, int status,
                                                  const std::string& message,
                                                  httplib::Response& res)>;
