@@ -1380,7 +1380,7 @@ void AddLoadClientOption(CLI::App& app, Options& o) {
                  "an httplib::Client per connection, as before 2026-12-02)")
       ->check(CLI::IsMember({"lean", "httplib"}));
   app.add_option("--server-threads", o.server_threads,
-                 "the server's workers (jcmreg serve --threads); 0, the default: N clients + 8")
+                 "the server's workers (jcmreg serve --threads); 0, the default: the server's default")
       ->check(CLI::Range(0, static_cast<int>(kHttpThreadsMax)));
 }
 

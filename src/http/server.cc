@@ -70,7 +70,7 @@ struct Reply {
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
   std::string report_cache = {};  // A public report's X-Report-Cache: "hit" or "miss".
-  std::shared_ptr<PendingWrite> write = {};  // Set: the answer is the write's, once durable.
+  std::optional<PendingWrite> write = {};  // Set: the answer is the write's, once durable.
 };
 
 Reply ErrorReply(Check check, const std::string& message) {
@@ -139,7 +139,7 @@ struct Route {
 struct QueuedWrite {
   const Route* route;
   DeferredAnswer answer;
-  std::shared_ptr<PendingWrite> write;
+  PendingWrite write;  // Its request moved to the writer.
   std::chrono::steady_clock::time_point start;
   std::string actor;
 };
@@ -560,7 +560,7 @@ struct Server::Impl {
     std::string actor;
     Reply reply = Dispatch(route, req, actor);
     if (reply.write) {
-      QueueWrite(route, deferral.Take(), std::move(reply.write), start, std::move(actor));
+      QueueWrite(route, deferral.Take(), std::move(*reply.write), start, std::move(actor));
       return;
     }
     Finish(route, req, reply, start, actor, res);
@@ -605,9 +605,7 @@ struct Server::Impl {
                                                   " bytes");
     }
     Reply reply;
-    reply.write = std::make_shared<PendingWrite>();
-    reply.write->request = std::move(request);
-    reply.write->ok_status = ok_status;
+    reply.write = PendingWrite{std::move(request), ok_status, {}};
     return reply;
   }
 
@@ -627,9 +625,9 @@ struct Server::Impl {
   // (Transport::Post), which finishes the reply and sends it. The writer thread itself only
   // posts, so the commit path stays short, and no worker waits for a commit, so the group
   // commit takes every write in flight, however few the workers (docs/design.md).
-  void QueueWrite(const Route& route, DeferredAnswer answer, std::shared_ptr<PendingWrite> write,
+  void QueueWrite(const Route& route, DeferredAnswer answer, PendingWrite write,
                   std::chrono::steady_clock::time_point start, std::string actor) {
-    service::Request request = std::move(write->request);
+    service::Request request = std::move(write.request);
     auto queued = std::make_shared<QueuedWrite>(
         QueuedWrite{&route, std::move(answer), std::move(write), start, std::move(actor)});
     // On the writer thread, once the batch is durable. The writer's copy of `queued` moves into
@@ -645,7 +643,7 @@ struct Server::Impl {
 
   // A queued write's answer: built, counted, logged and sent (on a worker).
   void Complete(const QueuedWrite& queued, const service::Response& response) {
-    Reply reply = WriteReply(response, *queued.write);
+    Reply reply = WriteReply(response, queued.write);
     httplib::Response res;
     Finish(*queued.route, queued.answer.request(), reply, queued.start, queued.actor, res);
     queued.answer.Send(std::move(res));

@@ -236,9 +236,10 @@ std::string SerializeHead(const httplib::Response& res, size_t body_size, bool c
   return out;
 }
 
-// Where answers go to the loop: a queue and the eventfd that wakes it. Shared with the deferred
-// answers, which can outlive the transport's threads (a write answered after Stop): once `open`
-// is false the loop takes no more and an answer goes nowhere.
+// Where answers go to the loop: a queue and the eventfd that wakes it, with what every answer
+// needs (the default headers, the error handler). Shared with the deferred answers, which can
+// outlive the transport's threads (a write answered after Stop): once `open` is false the loop
+// takes no more and an answer goes nowhere.
 struct Outbox {
   std::mutex mu;
   std::vector<Done> done;
@@ -367,7 +368,6 @@ const char* ReasonPhrase(int status) {
 struct Transport::Impl {
   TransportOptions options;
   TransportHandler handler;
-  TransportErrorHandler error;
 
   int listen_fd = -1;
   int epoll_fd = -1;
@@ -391,9 +391,10 @@ struct Transport::Impl {
   char wake_tag = 0;    // ... and of the eventfd.
 
   Impl(TransportOptions o, TransportHandler h, TransportErrorHandler e)
-      : options(std::move(o)), handler(std::move(h)), error(std::move(e)) {
-    outbox->default_headers = options.default_headers;
-    outbox->error = error;
+      : options(std::move(o)), handler(std::move(h)) {
+    // The Outbox keeps them: deferred answers may need them after the transport is gone.
+    outbox->default_headers = std::move(options.default_headers);
+    outbox->error = std::move(e);
   }
 
   ~Impl() {
@@ -491,8 +492,8 @@ struct Transport::Impl {
               : "too many connections from " + conn.address + " (" +
                     std::to_string(from_address) + ", the limit per address); close some";
     httplib::Response res;
-    res.headers = options.default_headers;
-    error(req, 503, message, res);
+    res.headers = outbox->default_headers;
+    outbox->error(req, 503, message, res);
     const std::string head = SerializeHead(res, res.body.size(), true);
     const std::string bytes = head + res.body;
     [[maybe_unused]] const ssize_t r = ::send(conn.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -619,8 +620,8 @@ struct Transport::Impl {
     httplib::Request empty;
     const httplib::Request& req = conn.req ? *conn.req : empty;
     httplib::Response res;
-    res.headers = options.default_headers;
-    error(req, refusal.status, refusal.message, res);
+    res.headers = outbox->default_headers;
+    outbox->error(req, refusal.status, refusal.message, res);
     conn.req.reset();
     conn.in.clear();
     conn.out_head = SerializeHead(res, res.body.size(), true);
@@ -753,7 +754,7 @@ struct Transport::Impl {
         continue;
       }
       httplib::Response res;
-      res.headers = options.default_headers;
+      res.headers = outbox->default_headers;
       const bool head_only = job.req->method == "HEAD";
       job.outbox = &outbox;
       Deferral deferral(job);
@@ -763,8 +764,8 @@ struct Transport::Impl {
         // A taken answer's handles answer 500 themselves if it is never sent.
         if (deferral.taken()) continue;
         res = httplib::Response();
-        res.headers = options.default_headers;
-        error(*job.req, 500, std::string("internal error: ") + e.what(), res);
+        res.headers = outbox->default_headers;
+        outbox->error(*job.req, 500, std::string("internal error: ") + e.what(), res);
       }
       if (deferral.taken()) continue;
       outbox->Answer(job.conn, res, job.close, head_only);

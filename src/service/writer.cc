@@ -2,7 +2,6 @@
 #include "service/writer.h"
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
 #include "core/assert.h"
@@ -55,28 +54,12 @@ bool Writer::SubmitAsync(Request request, std::function<void(Response)> done) {
   return true;
 }
 
-std::optional<std::future<Response>> Writer::Submit(Request request) {
-  auto promise = std::make_shared<std::promise<Response>>();
-  std::future<Response> future = promise->get_future();
-  const bool queued = SubmitAsync(std::move(request), [promise](Response response) {
-    promise->set_value(std::move(response));
-  });
-  if (!queued) return std::nullopt;
-  return future;
-}
-
 Response Writer::Overloaded() const {
   Response response;
   response.failure = Failure::Refused(
       Check::kOverloaded, "the write queue is full (" + std::to_string(queue_max_) +
                               " requests waiting); retry later");
   return response;
-}
-
-Response Writer::Execute(Request request) {
-  auto future = Submit(std::move(request));
-  if (!future) return Overloaded();
-  return future->get();
 }
 
 WriterStats Writer::Stats() const {

@@ -10,9 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
@@ -45,20 +43,13 @@ class Writer {
   // Stops taking requests, applies those queued, and joins the thread.
   void Stop();
 
-  // Enqueues a request; the future is fulfilled once its batch has committed. Returns an empty
-  // optional when the queue is full (the request is not applied).
-  std::optional<std::future<Response>> Submit(Request request);
-
   // Enqueues a request whose answer is `done`, called on the writer thread once its batch has
   // committed (or, when the Writer stops before running it, with a kOverloaded refusal): keep it
   // short, it delays the next batch. Returns false, without calling `done`, when the queue is
   // full. What the HTTP API uses, so that a request waiting for its commit holds no thread.
   bool SubmitAsync(Request request, std::function<void(Response)> done);
 
-  // Submit and wait; a full queue gives a kOverloaded failure.
-  Response Execute(Request request);
-
-  // The refusal of a request the full queue does not take.
+  // The answer to a request the full queue does not take.
   Response Overloaded() const;
 
   WriterStats Stats() const;
