@@ -2,9 +2,9 @@
 // the approval), reject and expire (releasing the reservation). See service/proposal.h.
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 #include "core/limits.h"
+#include "core/utc_time.h"
 #include "service/access.h"
 #include "service/ledger_write.h"
 #include "service/proposal.h"
@@ -15,36 +15,6 @@ namespace {
 
 constexpr int64_t kDefaultLifetimeSeconds = 7 * 24 * 3600;
 constexpr size_t kHoldsPerAccountMax = kPageSizeMax;
-
-// Parses "YYYY-MM-DDTHH:MM:SSZ" into seconds since the epoch (UTC).
-std::optional<int64_t> ParseTime(const std::string& text) {
-  if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;
-  std::tm tm{};
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &year, &month, &day, &hour, &minute,
-                  &second) != 6) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm));
-}
-
-std::string FormatTime(int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Reserved ranges of `account` overlapping `range`, ascending (every one of them).
 CommandResult<std::vector<SerialRange>> ReservedWithin(Transaction& tx, AccountId account,
@@ -217,11 +187,11 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
                                  "field 'args' (the command's arguments, an object) is required"));
   }
   ASSIGN_OR_RETURN(const auto expires_arg, OptionalTextArg(args, "expires_at", 20));
-  const auto now = ParseTime(ctx.time);
+  const auto now = ParseUtcTime(ctx.time);
   REGISTRY_ASSERT(now.has_value());
-  std::string expires_at = FormatTime(*now + kDefaultLifetimeSeconds);
+  std::string expires_at = FormatUtcTime(*now + kDefaultLifetimeSeconds);
   if (expires_arg) {
-    const auto at = ParseTime(*expires_arg);
+    const auto at = ParseUtcTime(*expires_arg);
     if (!at || *at <= *now) {
       return Fail(Failure::Refused(Check::kFieldInvalid,
                                    "field 'expires_at' must be a future time like "

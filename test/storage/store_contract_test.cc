@@ -166,6 +166,65 @@ TEST_P(StoreContract, UncommittedTransactionRollsBackAndSavepointsNest) {
   EXPECT_FALSE((*read)->PutDocument("party", "C", "{}", Sequence{1}).has_value());
 }
 
+// A write transaction may cache what it reads (the SQLite store does); whatever it caches, a
+// read after a rollback to a savepoint sees the rows as they were before the savepoint, through
+// nested savepoints, and what was only read inside a savepoint stays readable after.
+TEST_P(StoreContract, ReadsAfterARollbackToASavepointSeeTheRowsBeforeIt) {
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.has_value());
+  Transaction& t = **tx;
+  const auto body = [&t](const char* key) -> std::string {
+    const auto doc = t.GetDocument("party", key);
+    EXPECT_TRUE(doc.has_value());
+    return doc.has_value() && doc->has_value() ? (*doc)->body : "(none)";
+  };
+  const auto status = [&t](AccountId id) -> std::string {
+    const auto account = t.GetAccount(id);
+    EXPECT_TRUE(account.has_value());
+    return account.has_value() && account->has_value() ? std::string(ToString((*account)->status))
+                                                       : "(none)";
+  };
+  ASSERT_TRUE(t.PutDocument("party", "X", "x1", Sequence{1}).has_value());
+  ASSERT_TRUE(t.PutDocument("party", "R", "r1", Sequence{1}).has_value());
+  const auto kept = t.InsertAccount(Account{AccountId{}, RegistryCode{"JPN"},
+                                            AccountType::kGovernmentHolding, AccountStatus::kOpen,
+                                            "kept", EntityId{0}});
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(status(*kept), "open");
+
+  // Outer savepoint: writes, then a nested one whose writes are released into it.
+  ASSERT_TRUE(t.Savepoint().ok());
+  EXPECT_EQ(body("R"), "r1");  // Only read in here.
+  ASSERT_TRUE(t.PutDocument("party", "X", "x2", Sequence{2}).has_value());
+  ASSERT_TRUE(t.SetAccountStatus(*kept, AccountStatus::kBlocked).ok());
+  EXPECT_EQ(status(*kept), "blocked");
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.PutDocument("party", "Y", "y1", Sequence{3}).has_value());
+  const auto gone = t.InsertAccount(Account{AccountId{}, RegistryCode{"JPN"},
+                                            AccountType::kGovernmentHolding, AccountStatus::kOpen,
+                                            "gone", EntityId{0}});
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_EQ(status(*gone), "open");
+  ASSERT_TRUE(t.ReleaseSavepoint().ok());
+  EXPECT_EQ(body("Y"), "y1");
+
+  // A nested savepoint rolled back alone undoes only its own writes.
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.PutDocument("party", "X", "x3", Sequence{4}).has_value());
+  EXPECT_EQ(body("X"), "x3");
+  ASSERT_TRUE(t.RollbackToSavepoint().ok());
+  EXPECT_EQ(body("X"), "x2");
+
+  ASSERT_TRUE(t.RollbackToSavepoint().ok());  // The outer one: everything since it.
+  EXPECT_EQ(body("X"), "x1");
+  EXPECT_EQ(body("Y"), "(none)");
+  EXPECT_EQ(body("R"), "r1");
+  EXPECT_EQ(status(*kept), "open");
+  EXPECT_EQ(status(*gone), "(none)");
+  EXPECT_EQ((*t.PutDocument("party", "X", "x2 again", Sequence{5})), 2);  // Versions too.
+  ASSERT_TRUE(t.Commit().ok());
+}
+
 TEST_P(StoreContract, ClosingABlockTwiceFails) {
   SetUpAccounts();
   Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2022}, {"quantity", 10}}}}});

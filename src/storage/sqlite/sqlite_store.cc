@@ -414,7 +414,9 @@ class SqliteTransaction final : public Transaction {
     PREPARE_OR_RETURN(stmt, "INSERT INTO documents VALUES (?, ?, ?, ?, ?)");
     Binder(stmt).Text(kind).Text(key).Int(version).Text(body).Int(updated.value);
     if (auto s = Run(*conn_, stmt, "put document"); !s) return Fail(s.error());
-    documents_[DocumentCacheKey(kind, key)] = Document{kind, key, version, body, updated};
+    std::string cache_key = DocumentCacheKey(kind, key);
+    documents_[cache_key] = Document{kind, key, version, body, updated};
+    Wrote(std::move(cache_key));
     return version;
   }
 
@@ -461,6 +463,7 @@ class SqliteTransaction final : public Transaction {
     if (auto s = Run(*conn_, stmt, "insert account"); !s) return Fail(s.error());
     const AccountId id{sqlite3_last_insert_rowid(conn_->db())};
     accounts_.erase(id.value);  // A cached "no such account" is no longer true.
+    Wrote(id.value);
     return id;
   }
 
@@ -469,6 +472,7 @@ class SqliteTransaction final : public Transaction {
     PREPARE_OR_RETURN(stmt, "UPDATE accounts SET status = ? WHERE id = ?");
     Binder(stmt).Text(std::string(ToString(status))).Int(id.value);
     accounts_.erase(id.value);
+    Wrote(id.value);
     return Run(*conn_, stmt, "set account status");
   }
 
@@ -798,12 +802,20 @@ class SqliteTransaction final : public Transaction {
 
   // Savepoints run as prepared statements: they are on the hot path (one per command of a
   // batch), and sqlite3_exec would parse them every time (docs/benchmarks.md).
-  StoreStatus Savepoint() override { return Step("SAVEPOINT cmd"); }
-  StoreStatus ReleaseSavepoint() override { return Step("RELEASE cmd"); }
+  StoreStatus Savepoint() override {
+    auto status = Step("SAVEPOINT cmd");
+    if (status) written_since_.emplace_back();
+    return status;
+  }
+  StoreStatus ReleaseSavepoint() override {
+    auto status = Step("RELEASE cmd");
+    if (status) PopSavepoint(/*rolled_back=*/false);
+    return status;
+  }
   StoreStatus RollbackToSavepoint() override {
-    // What the rolled-back command wrote is gone; so is whatever it put in the caches.
-    accounts_.clear();
-    documents_.clear();
+    // What the rolled-back command wrote is gone; so are the cache entries of what it wrote.
+    // Entries it only read stay: their rows are as they were before the savepoint.
+    PopSavepoint(/*rolled_back=*/true);
     auto status = Step("ROLLBACK TO cmd");
     if (!status) return status;
     return Step("RELEASE cmd");
@@ -840,6 +852,37 @@ class SqliteTransaction final : public Transaction {
     return Run(*conn_, stmt, sql);
   }
 
+  // Notes a write to the account or document cache, so that a rollback to the savepoints open
+  // now drops its entry.
+  void Wrote(int64_t account) {
+    if (!written_since_.empty()) written_since_.back().accounts.push_back(account);
+  }
+  void Wrote(std::string document_cache_key) {
+    if (!written_since_.empty()) {
+      written_since_.back().documents.push_back(std::move(document_cache_key));
+    }
+  }
+
+  // Closes the innermost savepoint. Rolled back: the entries written since it are dropped.
+  // Released: they become writes of the savepoint around it, if any (its rollback undoes them).
+  void PopSavepoint(bool rolled_back) {
+    if (written_since_.empty()) {  // Not opened through Savepoint(): forget everything.
+      accounts_.clear();
+      documents_.clear();
+      return;
+    }
+    Written top = std::move(written_since_.back());
+    written_since_.pop_back();
+    if (rolled_back) {
+      for (const int64_t id : top.accounts) accounts_.erase(id);
+      for (const std::string& key : top.documents) documents_.erase(key);
+    } else if (!written_since_.empty()) {
+      Written& outer = written_since_.back();
+      outer.accounts.insert(outer.accounts.end(), top.accounts.begin(), top.accounts.end());
+      for (std::string& key : top.documents) outer.documents.push_back(std::move(key));
+    }
+  }
+
   Connection* conn_;
   bool read_only_;
   std::function<void()> release_;
@@ -847,10 +890,17 @@ class SqliteTransaction final : public Transaction {
   // A write transaction (one batch of the single writer) remembers the accounts and the latest
   // document versions it has read or written: a batch of transfers reads the same two accounts
   // and the same reservation documents once, not once per command. Every write to an account or
-  // document updates or drops its entry, and a rollback to the savepoint drops them all; read
-  // transactions do not cache (they may be long, and other writers move on meanwhile).
+  // document updates or drops its entry, and a rollback to a savepoint drops the entries written
+  // since (a proposal's trial of its command always rolls back: dropping every entry there cost
+  // each later command of the batch its cached reads); read transactions do not cache (they may
+  // be long, and other writers move on meanwhile).
   std::unordered_map<int64_t, std::optional<Account>> accounts_;
   std::unordered_map<std::string, std::optional<Document>> documents_;  // DocumentCacheKey
+  struct Written {
+    std::vector<int64_t> accounts;
+    std::vector<std::string> documents;
+  };
+  std::vector<Written> written_since_;  // One per open savepoint, the innermost last.
 };
 
 class SqliteStore final : public Store {
