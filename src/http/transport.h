@@ -82,7 +82,7 @@ class Deferral {
   bool taken_ = false;
 };
 
-// Handles a parsed request; `req.matches` may be set by the handler (its routing). The worker
+// Handles a parsed request (the handler may change `req`, which is its own). The worker
 // sends `res` when the handler returns, unless the handler took the answer over (`deferral`).
 using TransportHandler =
     std::function<void(httplib::Request& req, httplib::Response& res, Deferral& deferral)>;

@@ -193,9 +193,10 @@ bool IsScope(const std::string& scope) {
   return false;
 }
 
-StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::string& token) {
-  if (token.size() != 64) return std::optional<Principal>();
-  const std::string hash = HashToken(token);
+namespace {
+
+// Authenticate for a token of 64 characters whose HashToken is `hash`.
+StoreResult<std::optional<Principal>> AuthenticateHash(Transaction& tx, const std::string& hash) {
   auto token_doc = tx.GetDocument("token", hash);
   if (!token_doc) return Fail(token_doc.error());
   if (!token_doc->has_value()) return std::optional<Principal>();
@@ -211,6 +212,40 @@ StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::s
   }
   return std::optional<Principal>(Principal{name, user.at("role").get<std::string>(),
                                             user.at("scope").get<std::string>()});
+}
+
+}  // namespace
+
+StoreResult<std::optional<Principal>> Authenticate(Transaction& tx, const std::string& token) {
+  if (token.size() != 64) return std::optional<Principal>();
+  return AuthenticateHash(tx, HashToken(token));
+}
+
+StoreResult<std::optional<Principal>> AccessCache::Authenticate(Transaction& tx,
+                                                                const std::string& token) {
+  if (token.size() != 64) return std::optional<Principal>();
+  // Read first: documents read after it (in this snapshot, or later under READ COMMITTED) are at
+  // least as new as the generation they are remembered under.
+  ASSIGN_OR_RETURN(const int64_t generation, tx.AccessGeneration());
+  const std::string hash = HashToken(token);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (generation == generation_) {
+      if (auto it = by_hash_.find(hash); it != by_hash_.end()) {
+        return std::optional<Principal>(it->second);
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto who, AuthenticateHash(tx, hash));
+  if (!who) return who;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (generation != generation_) {  // Users or tokens changed since (or this snapshot is older).
+    by_hash_.clear();
+    generation_ = generation;
+  }
+  if (by_hash_.size() >= capacity_) by_hash_.clear();
+  by_hash_.emplace(hash, *who);
+  return who;
 }
 
 bool RoleMayRun(const Principal& who, const std::string& command) {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,10 @@ struct BlockFilter {
   std::optional<IssuanceId> lot;
 };
 
+// The kinds of documents that decide who a token is: a write of one of them moves the access
+// generation (Transaction::AccessGeneration).
+inline bool IsAccessKind(std::string_view kind) { return kind == "user" || kind == "token"; }
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -115,6 +120,10 @@ class Transaction {
   // Returns every stored version of (kind, key), oldest first.
   virtual StoreResult<std::vector<Document>> DocumentHistory(const std::string& kind,
                                                              const std::string& key) = 0;
+  // A number that grows with every write of a document of an access kind (IsAccessKind: users
+  // and tokens), whichever process makes it: while it is unchanged, so is everything that
+  // authenticates a token (service::AccessCache). The write and its increment commit together.
+  virtual StoreResult<int64_t> AccessGeneration() = 0;
 
   // ---- Accounts.
   virtual StoreResult<std::optional<Account>> GetAccount(AccountId id) = 0;

@@ -960,6 +960,45 @@ TEST(HttpApi, UsersAreDeactivatedReactivatedAndGivenNewTokens) {
   EXPECT_TRUE(verify.body.value("ok", false)) << verify.body.dump();
 }
 
+// The server remembers who a token is (service::AccessCache) only while no user or token
+// document changes: a user deactivated, or given a new token, by another process writing to the
+// same database (here a second store and registry on the file, as `jcmreg user deactivate`
+// would be) is refused at the server's next request, without the server having written
+// anything.
+TEST(HttpApi, ATokenChangedByAnotherProcessStopsAtTheNextRequest) {
+  Api api;
+  const std::string rep = api.AddUser("rep", service::kRoleAccountRepresentative, "account:1");
+  const std::string other = api.AddUser("other", service::kRoleAccountRepresentative, "account:1");
+  for (int i = 0; i < 3; ++i) {  // Remembered from the first request on.
+    ASSERT_EQ(api.Get("/v1/proposals", rep).status, 200);
+    ASSERT_EQ(api.Get("/v1/proposals", other).status, 200);
+  }
+  testing::TestRegistry& r = api.registry();
+  auto store = sqlite::Open(sqlite::Options{r.db_path, true});
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  service::Registry elsewhere(**store, r.key, r.clock);
+  const auto run = [&elsewhere](const std::string& command, const Json& args) {
+    service::Request request;
+    request.command = command;
+    request.args = args;
+    request.actor = "admin";
+    const service::Response response = elsewhere.Execute(request);
+    EXPECT_TRUE(response.ok()) << command << ": " << (response.ok() ? "" : response.failure->Message());
+  };
+  run("user.deactivate", {{"name", "rep"}, {"reason", "left the company"}});
+  ExpectError(api.Get("/v1/proposals", rep), 401, "unauthenticated");
+  EXPECT_EQ(api.Get("/v1/proposals", other).status, 200);  // The others go on.
+
+  run("user.activate", {{"name", "rep"}});
+  EXPECT_EQ(api.Get("/v1/proposals", rep).status, 200);
+  const service::NewToken fresh = service::MakeToken();
+  run("user.token", {{"name", "rep"}, {"token_hash", fresh.hash}});
+  ExpectError(api.Get("/v1/proposals", rep), 401, "unauthenticated");
+  EXPECT_EQ(api.Get("/v1/proposals", fresh.token).status, 200);
+  const Answer verify = api.Get("/v1/verify", api.admin());
+  EXPECT_TRUE(verify.body.value("ok", false)) << verify.body.dump();
+}
+
 TEST(HttpApi, EveryRouteIsInTheOpenApiDocumentAndEveryPathIsServed) {
   Api api;
   const Answer doc = api.Get("/v1/openapi.json");
@@ -991,6 +1030,26 @@ TEST(HttpApi, EveryRouteIsInTheOpenApiDocumentAndEveryPathIsServed) {
     }
   }
   EXPECT_EQ(operations, api.server().Routes().size());
+}
+
+// A path parameter is one whole, non-empty segment: a path with a segment more or less, an empty
+// one or a trailing slash matches no route, and a parameter's segment reaches its handler as is.
+TEST(HttpApi, PathsMatchRoutesSegmentBySegment) {
+  Api api;
+  EXPECT_EQ(api.Get("/v1/accounts/1/holdings", api.admin()).status, 200);
+  EXPECT_EQ(api.Get("/v1/accounts/1", api.admin()).body.value("id", 0), 1);
+  for (const char* path : {"/v1/accounts//holdings", "/v1/accounts/1/", "/v1/accounts/1/holdings/",
+                           "/v1/accounts/1/holdings/x", "/v1/accountsx/1", "/v1//accounts/1",
+                           "/v1/trace/JPN01", "/v1/accounts/1/holding"}) {
+    const Answer a = api.Get(path, api.admin());
+    EXPECT_EQ(a.status, 404) << path;
+    EXPECT_EQ(a.body.value("message", "").rfind("no route", 0), 0u) << path << " " << a.body.dump();
+  }
+  // The segment is the parameter, whatever it holds: the handler names what is wrong with it.
+  const Answer odd = api.Get("/v1/accounts/1x", api.admin());
+  EXPECT_EQ(odd.status, 400) << odd.body.dump();
+  const Answer document = api.Get("/v1/documents/party/JPN", api.admin());
+  EXPECT_EQ(document.status, 200) << document.body.dump();
 }
 
 TEST(HttpApi, MetricsAndHealth) {

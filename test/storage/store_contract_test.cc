@@ -225,6 +225,42 @@ TEST_P(StoreContract, ReadsAfterARollbackToASavepointSeeTheRowsBeforeIt) {
   ASSERT_TRUE(t.Commit().ok());
 }
 
+// The access generation moves with every write of a user or token document, in the writing
+// transaction (a rollback takes it back), and with nothing else.
+TEST_P(StoreContract, TheAccessGenerationMovesWithUserAndTokenWritesOnly) {
+  const auto generation = [this] {
+    auto read = store_->BeginRead();
+    EXPECT_TRUE(read.has_value());
+    const auto g = (*read)->AccessGeneration();
+    EXPECT_TRUE(g.has_value());
+    return g.has_value() ? *g : -1;
+  };
+  const int64_t start = generation();
+  EXPECT_GE(start, 0);
+  {
+    auto tx = store_->Begin();
+    ASSERT_TRUE(tx.has_value());
+    ASSERT_TRUE((*tx)->PutDocument("party", "JPN", "{}", Sequence{1}).has_value());
+    ASSERT_TRUE((*tx)->PutDocument("proposal", "P000000000001", "{}", Sequence{1}).has_value());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(generation(), start);
+  {
+    auto tx = store_->Begin();
+    ASSERT_TRUE((*tx)->PutDocument("user", "eve", "{}", Sequence{2}).has_value());
+    EXPECT_EQ(*(*tx)->AccessGeneration(), start + 1);  // Its own write, before the commit.
+    EXPECT_EQ(generation(), start);                     // Others see it at the commit.
+    ASSERT_TRUE((*tx)->PutDocument("token", "abc", "{}", Sequence{2}).has_value());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(generation(), start + 2);
+  {
+    auto tx = store_->Begin();
+    ASSERT_TRUE((*tx)->PutDocument("user", "eve", "{\"v\":2}", Sequence{3}).has_value());
+  }  // Rolled back.
+  EXPECT_EQ(generation(), start + 2);
+}
+
 TEST_P(StoreContract, ClosingABlockTwiceFails) {
   SetUpAccounts();
   Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2022}, {"quantity", 10}}}}});
@@ -418,7 +454,8 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
                          R"(,"ranges":["30-34","60"]},{"proposal":)" + std::to_string(p2) +
                          R"(,"ranges":["48-50"]}]})";
   const std::string error = engine_->Exec(
-      "DROP TABLE reservations; UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+      "DROP TABLE reservations; DROP TABLE access_generation; "
+      "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
       "INSERT INTO documents VALUES ('reservation', 'A000000000001', 1, '" + v1 + "', 7), "
       "('reservation', 'A000000000001', 2, '" + v2 + "', 9);");
   ASSERT_EQ(error, "");

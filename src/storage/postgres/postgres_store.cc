@@ -68,6 +68,11 @@ DELETE FROM documents WHERE kind = 'reservation';
 DROP INDEX IF EXISTS blocks_account;
 CREATE INDEX IF NOT EXISTS blocks_closed ON blocks(account, first) WHERE closed IS NOT NULL;
 )sql",
+    // 4: the access generation (see the SQLite engine's migration 4).
+    R"sql(
+CREATE TABLE IF NOT EXISTS access_generation(value BIGINT NOT NULL);
+INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_generation);
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -366,7 +371,22 @@ class PgTransaction final : public Transaction {
         !s) {
       return Fail(s.error());
     }
+    if (IsAccessKind(kind)) {
+      if (auto s = Done(c_->Query("UPDATE access_generation SET value = value + 1", {})); !s) {
+        return Fail(s.error());
+      }
+    }
     return version;
+  }
+
+  StoreResult<int64_t> AccessGeneration() override {
+    auto r = c_->Query("SELECT value FROM access_generation", {});
+    if (!r) return Fail(r.error());
+    if (r->rows() != 1) {
+      return Fail(Error{ErrorCode::kCorruption, "the access_generation table has " +
+                                                    std::to_string(r->rows()) + " rows, not 1"});
+    }
+    return r->integer(0, 0);
   }
 
   StoreResult<std::vector<Document>> ListDocuments(const std::string& kind,
