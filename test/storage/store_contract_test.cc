@@ -184,11 +184,14 @@ TEST_P(StoreContract, ReadsAfterARollbackToASavepointSeeTheRowsBeforeIt) {
     return account.has_value() && account->has_value() ? std::string(ToString((*account)->status))
                                                        : "(none)";
   };
+  const auto open = [&t](const char* name) {
+    return t.InsertAccount(Account{AccountId{}, RegistryCode{"JPN"},
+                                   AccountType::kGovernmentHolding, AccountStatus::kOpen, name,
+                                   EntityId{0}});
+  };
   ASSERT_TRUE(t.PutDocument("party", "X", "x1", Sequence{1}).has_value());
   ASSERT_TRUE(t.PutDocument("party", "R", "r1", Sequence{1}).has_value());
-  const auto kept = t.InsertAccount(Account{AccountId{}, RegistryCode{"JPN"},
-                                            AccountType::kGovernmentHolding, AccountStatus::kOpen,
-                                            "kept", EntityId{0}});
+  const auto kept = open("kept");
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ(status(*kept), "open");
 
@@ -200,9 +203,7 @@ TEST_P(StoreContract, ReadsAfterARollbackToASavepointSeeTheRowsBeforeIt) {
   EXPECT_EQ(status(*kept), "blocked");
   ASSERT_TRUE(t.Savepoint().ok());
   ASSERT_TRUE(t.PutDocument("party", "Y", "y1", Sequence{3}).has_value());
-  const auto gone = t.InsertAccount(Account{AccountId{}, RegistryCode{"JPN"},
-                                            AccountType::kGovernmentHolding, AccountStatus::kOpen,
-                                            "gone", EntityId{0}});
+  const auto gone = open("gone");
   ASSERT_TRUE(gone.has_value());
   EXPECT_EQ(status(*gone), "open");
   ASSERT_TRUE(t.ReleaseSavepoint().ok());
