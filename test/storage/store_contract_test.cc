@@ -23,6 +23,7 @@
 #include <thread>
 #include <tuple>
 
+#include "service/access.h"
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -676,6 +677,45 @@ TEST(PostgresRace, SixteenClientsOnTwoServersSpendExactlyWhatTheBlockHolds) {
   const auto report = service::Verify(**b, key.public_key, Scratch);
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
   EXPECT_EQ(report.entries, 5 + 33);  // No gap, no fork: every accepted transfer once.
+}
+
+// Two servers on one PostgreSQL schema: what server A remembers of a token (AccessCache) holds
+// only until server B writes a user or token document; the deactivation B journals stops the
+// token at A's next request, though A wrote nothing.
+TEST(PostgresAccess, ATokenChangedThroughAnotherServerStopsAtTheNextRequest) {
+  const std::string url = PostgresUrl();
+  ASSERT_FALSE(url.empty()) << "no PostgreSQL test server: run scripts/test-services.sh start";
+  const std::string schema = RandomSchema();
+  auto a = postgres::Open(postgres::Options{url, schema});
+  auto b = postgres::Open(postgres::Options{url, schema});
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  const journal::SigningKey key = journal::GenerateKey();
+  service::FixedClock clock("2026-05-01T00:00:00Z");
+  service::Registry server_b(**b, key, clock);
+  const auto run = [&server_b](const std::string& command, const Json& args) {
+    const auto r = server_b.Execute(service::Request{command, args, "admin", ""});
+    ASSERT_TRUE(r.ok()) << command << ": " << r.failure->Message();
+  };
+  const service::NewToken token = service::MakeToken();
+  run("user.add", {{"name", "rep"}, {"role", service::kRoleAuditor}, {"scope", "*"},
+                   {"token_hash", token.hash}});
+  service::AccessCache cache;
+  const auto who = [&] {
+    auto read = (*a)->BeginRead();
+    EXPECT_TRUE(read.has_value());
+    const auto found = cache.Authenticate(**read, token.token);
+    EXPECT_TRUE(found.has_value()) << found.error().message;
+    return found.has_value() && found->has_value() ? (*found)->name : "(refused)";
+  };
+  EXPECT_EQ(who(), "rep");
+  EXPECT_EQ(who(), "rep");  // From the cache now.
+  run("user.deactivate", {{"name", "rep"}, {"reason", "left"}});
+  EXPECT_EQ(who(), "(refused)");
+  run("user.activate", {{"name", "rep"}});
+  EXPECT_EQ(who(), "rep");
+  const service::NewToken fresh = service::MakeToken();
+  run("user.token", {{"name", "rep"}, {"token_hash", fresh.hash}});
+  EXPECT_EQ(who(), "(refused)");
 }
 
 }  // namespace
