@@ -563,6 +563,62 @@ std::vector<std::string>& SummaryLines() {
   return lines;
 }
 
+// The figures issue 8's aims are judged by, as `all` measures them; printed at its end against
+// each aim (measured and reported, never asserted: a slow moment of the host is not a bug).
+struct AimFigures {
+  double lowest_b_over_a = -1;  // Over the batch sizes; -1 until (a) and (b) ran.
+  int lowest_batch = 0;
+  struct Http {
+    int clients = 0;
+    double transfers_per_second = 0;
+    double p99_ms = 0;
+  };
+  std::vector<Http> four_eyes;  // (c2) at each N.
+  double verify_entries_per_second = -1;
+};
+AimFigures& Aims() {
+  static AimFigures figures;
+  return figures;
+}
+
+// The lines `all` prints under its summary: each aim of issue 8, the figure, met or not.
+std::vector<std::string> AimLines(const AimFigures& f) {
+  std::vector<std::string> lines;
+  char line[256];
+  if (f.lowest_b_over_a >= 0) {
+    std::snprintf(line, sizeof line, "b/a >= 0.8 at every batch: lowest %.2f (batch %d): %s",
+                  f.lowest_b_over_a, f.lowest_batch, f.lowest_b_over_a >= 0.8 ? "met" : "not met");
+    lines.emplace_back(line);
+  }
+  if (!f.four_eyes.empty()) {
+    constexpr double kTransfers = 10000, kP99Ms = 20;
+    // The best N: one that meets both if any, else the most transfers per second.
+    const AimFigures::Http* best = nullptr;
+    for (const AimFigures::Http& h : f.four_eyes) {
+      const bool meets = h.transfers_per_second >= kTransfers && h.p99_ms < kP99Ms;
+      const bool best_meets = best != nullptr && best->transfers_per_second >= kTransfers &&
+                              best->p99_ms < kP99Ms;
+      if (best == nullptr || (meets && !best_meets) ||
+          (meets == best_meets && h.transfers_per_second > best->transfers_per_second)) {
+        best = &h;
+      }
+    }
+    const bool met = best->transfers_per_second >= kTransfers && best->p99_ms < kP99Ms;
+    std::snprintf(line, sizeof line,
+                  "four-eyes transfers over HTTP >= 10,000/s with p99 < 20 ms per request: "
+                  "best N=%d, %.0f/s, p99 %.1f ms: %s",
+                  best->clients, best->transfers_per_second, best->p99_ms, met ? "met" : "not met");
+    lines.emplace_back(line);
+  }
+  if (f.verify_entries_per_second >= 0) {
+    std::snprintf(line, sizeof line, "verify >= 200,000 entries/s: %.0f: %s",
+                  f.verify_entries_per_second,
+                  f.verify_entries_per_second >= 200000 ? "met" : "not met");
+    lines.emplace_back(line);
+  }
+  return lines;
+}
+
 __attribute__((format(printf, 1, 2))) void Note(const char* format, ...) {
   char line[512];
   va_list args;
@@ -629,6 +685,11 @@ int Throughput(const Options& o) {
            b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
            b.OpsPerSecond() / plain.OpsPerSecond(), b.Percentile(0.5) / 1000,
            b.Percentile(0.99) / 1000);
+      AimFigures& aims = Aims();
+      if (aims.lowest_b_over_a < 0 || b.OpsPerSecond() / base < aims.lowest_b_over_a) {
+        aims.lowest_b_over_a = b.OpsPerSecond() / base;
+        aims.lowest_batch = batch;
+      }
       Note("batch %4d  (b2) four-eyes in process %6.0f transfers/s (%.0f requests/s), "
            "%.1f us CPU per transfer, b2/a %.2f",
            batch, b2.OpsPerSecond(), 2 * b2.OpsPerSecond(), b2.CpuMicrosPerOp(),
@@ -1073,6 +1134,8 @@ int Http(const Options& o) {
          c2.stats.OpsPerSecond(), static_cast<double>(c2.requests) / c2.stats.seconds,
          c2.stats.OpsPerSecond() / base, c2.stats.Percentile(0.5) / 1000,
          c2.stats.Percentile(0.99) / 1000);
+    Aims().four_eyes.push_back(
+        {clients, c2.stats.OpsPerSecond(), c2.stats.Percentile(0.99) / 1000});
     // Every operation applied exactly once: one entry per hold, two per transfer.
     const int64_t head = JournalHead(*r.store);
     if (head - head_before != 3 * ops) {
@@ -1239,6 +1302,7 @@ int Scale(const Options& o) {
   std::printf("database %.1f MiB (+ WAL %.1f MiB), peak RSS %lld KiB (before verify %lld KiB)\n",
               db_mib, ec ? 0.0 : static_cast<double>(wal) / 1048576.0,
               static_cast<long long>(PeakRssKib()), static_cast<long long>(rss_before_verify));
+  Aims().verify_entries_per_second = static_cast<double>(entries) / seconds;
   Note("scale  verify: %lld entries in %.1f s = %.0f entries/s = %.1f s per million",
        static_cast<long long>(entries), seconds, static_cast<double>(entries) / seconds,
        seconds * 1e6 / static_cast<double>(entries));
@@ -1411,6 +1475,8 @@ int All(Options o) {
   std::printf("\nsummary (%.0f s in all, peak RSS %lld MiB)\n", Seconds(start, Clock::now()),
               static_cast<long long>(PeakRssKib() / 1024));
   for (const std::string& line : SummaryLines()) std::printf("  %s\n", line.c_str());
+  std::printf("against the aims of issue 8 (measured, never asserted)\n");
+  for (const std::string& line : AimLines(Aims())) std::printf("  %s\n", line.c_str());
   return 0;
 }
 
