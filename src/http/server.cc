@@ -27,7 +27,6 @@
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -157,10 +156,14 @@ class PathPattern {
       const bool param = segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
       segments_.emplace_back(param ? std::string_view() : segment);
       param_.push_back(param);
+      if (param) names_.emplace_back(segment.substr(1, segment.size() - 2));
       if (slash == std::string_view::npos) break;
       at = slash + 1;
     }
   }
+
+  // The parameters' names in order ("id" for "{id}"), as the OpenAPI document lists them.
+  const std::vector<std::string>& names() const { return names_; }
 
   // True when `path` matches; `params` then holds the parameters' segments in order.
   bool Match(std::string_view path, std::vector<std::string>& params) const {
@@ -181,17 +184,8 @@ class PathPattern {
  private:
   std::vector<std::string> segments_;  // Empty for a parameter.
   std::vector<bool> param_;
+  std::vector<std::string> names_;
 };
-
-std::vector<std::string> PathParams(const std::string& path) {
-  static const std::regex kParam(R"(\{([a-z_]+)\})");
-  std::vector<std::string> names;
-  for (auto it = std::sregex_iterator(path.begin(), path.end(), kParam);
-       it != std::sregex_iterator(); ++it) {
-    names.push_back((*it)[1].str());
-  }
-  return names;
-}
 
 std::optional<int64_t> ParseInt(const std::string& text) {
   if (text.empty() || text.size() > 18) return std::nullopt;
@@ -1522,7 +1516,8 @@ struct Server::Impl {
                       {{"application/json",
                         {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
       Json parameters = Json::array();
-      for (const std::string& name : PathParams(route.path)) {
+      const PathPattern pattern(route.path);
+      for (const std::string& name : pattern.names()) {
         parameters.push_back(
             {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
       }

@@ -616,19 +616,39 @@ TEST(SqliteProcess, MemoryStatisticsAreOff) {
 INSTANTIATE_TEST_SUITE_P(Engines, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
+// Two stores on one fresh PostgreSQL schema, standing for two API servers, and the key and
+// clock both sign and date with.
+struct TwoPostgresServers {
+  std::string url = PostgresUrl();
+  std::string schema = RandomSchema();
+  std::unique_ptr<Store> a, b;
+  journal::SigningKey key = journal::GenerateKey();
+  service::FixedClock clock{"2026-05-01T00:00:00Z"};
+
+  ::testing::AssertionResult Open() {
+    if (url.empty()) {
+      return ::testing::AssertionFailure()
+             << "no PostgreSQL test server: run scripts/test-services.sh start";
+    }
+    for (std::unique_ptr<Store>* store : {&a, &b}) {
+      auto opened = postgres::Open(postgres::Options{url, schema});
+      if (!opened) return ::testing::AssertionFailure() << opened.error().message;
+      *store = std::move(opened).value();
+    }
+    return ::testing::AssertionSuccess();
+  }
+};
+
 // Two registries on one PostgreSQL database stand for two API servers; 16 threads spend one
 // block of 1,000 t in transfers of 30 t: exactly 33 succeed (990 t), none more.
 TEST(PostgresRace, SixteenClientsOnTwoServersSpendExactlyWhatTheBlockHolds) {
-  const std::string url = PostgresUrl();
-  ASSERT_FALSE(url.empty()) << "no PostgreSQL test server: run scripts/test-services.sh start";
-  const std::string schema = RandomSchema();
-  auto a = postgres::Open(postgres::Options{url, schema});
-  auto b = postgres::Open(postgres::Options{url, schema});
-  ASSERT_TRUE(a.has_value() && b.has_value());
-  const journal::SigningKey key = journal::GenerateKey();
-  service::FixedClock clock("2026-05-01T00:00:00Z");
-  service::Registry server_a(**a, key, clock);
-  service::Registry server_b(**b, key, clock);
+  TwoPostgresServers s;
+  ASSERT_TRUE(s.Open());
+  const std::string& url = s.url;
+  const std::string& schema = s.schema;
+  const journal::SigningKey& key = s.key;
+  service::FixedClock& clock = s.clock;
+  service::Registry server_a(*s.a, key, clock);
   auto ok = [&](const std::string& command, const Json& args) {
     const auto r = server_a.Execute(service::Request{command, args, "setup", ""});
     ASSERT_TRUE(r.ok()) << r.failure->Message();
@@ -667,14 +687,14 @@ TEST(PostgresRace, SixteenClientsOnTwoServersSpendExactlyWhatTheBlockHolds) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_EQ(accepted.load(), 33);
   EXPECT_EQ(refused.load(), 16 * 5 - 33);
-  auto read = (*b)->BeginRead();
+  auto read = s.b->BeginRead();
   int64_t held_1 = 0, held_2 = 0;
   for (const Block& bl : (*read)->LiveBlocks(AccountId{1}, {}, 100000).value()) held_1 += bl.range.Count().tonnes;
   for (const Block& bl : (*read)->LiveBlocks(AccountId{2}, {}, 100000).value()) held_2 += bl.range.Count().tonnes;
   EXPECT_EQ(held_1, 10);
   EXPECT_EQ(held_2, 990);
   read->reset();
-  const auto report = service::Verify(**b, key.public_key, Scratch);
+  const auto report = service::Verify(*s.b, key.public_key, Scratch);
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
   EXPECT_EQ(report.entries, 5 + 33);  // No gap, no fork: every accepted transfer once.
 }
@@ -683,15 +703,9 @@ TEST(PostgresRace, SixteenClientsOnTwoServersSpendExactlyWhatTheBlockHolds) {
 // only until server B writes a user or token document; the deactivation B journals stops the
 // token at A's next request, though A wrote nothing.
 TEST(PostgresAccess, ATokenChangedThroughAnotherServerStopsAtTheNextRequest) {
-  const std::string url = PostgresUrl();
-  ASSERT_FALSE(url.empty()) << "no PostgreSQL test server: run scripts/test-services.sh start";
-  const std::string schema = RandomSchema();
-  auto a = postgres::Open(postgres::Options{url, schema});
-  auto b = postgres::Open(postgres::Options{url, schema});
-  ASSERT_TRUE(a.has_value() && b.has_value());
-  const journal::SigningKey key = journal::GenerateKey();
-  service::FixedClock clock("2026-05-01T00:00:00Z");
-  service::Registry server_b(**b, key, clock);
+  TwoPostgresServers s;
+  ASSERT_TRUE(s.Open());
+  service::Registry server_b(*s.b, s.key, s.clock);
   const auto run = [&server_b](const std::string& command, const Json& args) {
     const auto r = server_b.Execute(service::Request{command, args, "admin", ""});
     ASSERT_TRUE(r.ok()) << command << ": " << r.failure->Message();
@@ -701,7 +715,7 @@ TEST(PostgresAccess, ATokenChangedThroughAnotherServerStopsAtTheNextRequest) {
                    {"token_hash", token.hash}});
   service::AccessCache cache;
   const auto who = [&] {
-    auto read = (*a)->BeginRead();
+    auto read = s.a->BeginRead();
     EXPECT_TRUE(read.has_value());
     const auto found = cache.Authenticate(**read, token.token);
     EXPECT_TRUE(found.has_value()) << found.error().message;
