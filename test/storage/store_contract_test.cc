@@ -421,6 +421,61 @@ TEST_P(StoreContract, ReservationsNeverOverlapAndAreFoundByRange) {
   EXPECT_FALSE((*read)->InsertReservation({a, {60, 60}, 5}).ok());  // Read-only.
 }
 
+// The pending-proposal count a write transaction asks about follows its own inserts and deletes,
+// and a rollback to a savepoint takes them back (SQLite counts an account's rows once per
+// transaction and keeps the count).
+TEST_P(StoreContract, TheProposalCountFollowsWritesAndRollbacksInOneTransaction) {
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.has_value());
+  Transaction& t = **tx;
+  const AccountId a{1};
+  const auto reach = [&t, a](int64_t count) {
+    const auto r = t.ReservingProposalsReach(a, count);
+    EXPECT_TRUE(r.has_value());
+    return r.has_value() && *r;
+  };
+  const auto reached = [&reach] {  // The greatest count reached, up to 5.
+    int64_t n = 0;
+    while (n < 5 && reach(n + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(reached(), 0);  // Counted now, before any write.
+  ASSERT_TRUE(t.InsertReservation({a, {10, 19}, 1}).ok());
+  ASSERT_TRUE(t.InsertReservation({a, {20, 29}, 1}).ok());
+  EXPECT_EQ(reached(), 1);  // Two rows, one proposal.
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.InsertReservation({a, {30, 39}, 2}).ok());
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.InsertReservation({a, {40, 49}, 3}).ok());
+  EXPECT_EQ(reached(), 3);
+  ASSERT_TRUE(t.ReleaseSavepoint().ok());  // Proposal 3 now belongs to the outer savepoint.
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.DeleteReservation(a, 10, 1).ok());
+  ASSERT_TRUE(t.DeleteReservation(a, 20, 1).ok());
+  EXPECT_EQ(reached(), 2);
+  ASSERT_TRUE(t.RollbackToSavepoint().ok());  // Proposal 1 is back.
+  EXPECT_EQ(reached(), 3);
+  ASSERT_FALSE(t.InsertReservation({a, {45, 45}, 4}).ok());  // Refused: nothing changes.
+  EXPECT_EQ(reached(), 3);
+  ASSERT_TRUE(t.RollbackToSavepoint().ok());  // The outer one: proposals 2 and 3 go.
+  EXPECT_EQ(reached(), 1);
+  ASSERT_TRUE(t.InsertReservation({a, {50, 50}, 5}).ok());
+  // An account first counted after a delete in the same savepoint (a count too low would let
+  // proposals past the limit).
+  const AccountId b{2};
+  ASSERT_TRUE(t.InsertReservation({b, {10, 10}, 6}).ok());
+  ASSERT_TRUE(t.Savepoint().ok());
+  ASSERT_TRUE(t.DeleteReservation(b, 10, 6).ok());
+  EXPECT_FALSE(t.ReservingProposalsReach(b, 1).value());
+  ASSERT_TRUE(t.RollbackToSavepoint().ok());
+  EXPECT_TRUE(t.ReservingProposalsReach(b, 1).value());
+  ASSERT_TRUE(t.Commit().ok());
+  auto read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  EXPECT_TRUE((*read)->ReservingProposalsReach(a, 2).value());
+  EXPECT_FALSE((*read)->ReservingProposalsReach(a, 3).value());
+}
+
 // A registry written before reservations were rows kept them in one "reservation" document per
 // account; migration 2 turns the latest version of each into rows and drops the documents, and
 // the result is what replaying the journal gives (verify compares the two).

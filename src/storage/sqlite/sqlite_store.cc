@@ -751,7 +751,9 @@ class SqliteTransaction final : public Transaction {
     if (auto w = Writable(); !w) return w;
     PREPARE_OR_RETURN(stmt, "INSERT INTO reservations VALUES (?, ?, ?, ?)");
     Binder(stmt).Int(r.account.value).Int(r.range.first).Int(r.range.last).Int(r.proposal);
-    return Run(*conn_, stmt, "insert reservation");
+    if (auto s = Run(*conn_, stmt, "insert reservation"); !s) return s;
+    ReservationRowsMoved(r.account, +1);
+    return {};
   }
 
   StoreStatus DeleteReservation(AccountId account, int64_t first, int64_t proposal) override {
@@ -763,20 +765,22 @@ class SqliteTransaction final : public Transaction {
     if (sqlite3_changes(conn_->db()) != 1) {
       return Fail(ReservationMissingError(account, first, proposal));
     }
+    ReservationRowsMoved(account, -1);
     return {};
   }
 
   StoreResult<bool> ReservingProposalsReach(AccountId account, int64_t count) override {
-    // CASE evaluates the distinct count only when the row count reaches `count`.
-    PREPARE_OR_RETURN(stmt,
-                      "SELECT CASE WHEN (SELECT COUNT(*) FROM reservations WHERE account = ?1) < ?2 "
-                      "THEN 0 ELSE (SELECT COUNT(DISTINCT proposal) FROM reservations WHERE "
-                      "account = ?1) >= ?2 END");
-    Binder(stmt).Int(account.value).Int(count);
+    // A proposal holds one row or more, so fewer rows than `count` settle it without the
+    // distinct count, which walks the account's rows.
+    const auto rows = ReservationRows(account);
+    if (!rows) return Fail(rows.error());
+    if (*rows < count) return false;
+    PREPARE_OR_RETURN(stmt, "SELECT COUNT(DISTINCT proposal) FROM reservations WHERE account = ?");
+    Binder(stmt).Int(account.value);
     auto row = OneRow<int64_t>(*conn_, stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
                                "reserving proposals");
     if (!row) return Fail(row.error());
-    return row->value_or(0) != 0;
+    return row->value_or(0) >= count;
   }
 
   StoreResult<std::optional<JournalEntry>> LastEntry() override {
@@ -874,6 +878,33 @@ class SqliteTransaction final : public Transaction {
     return Run(*conn_, stmt, sql);
   }
 
+  // The rows `account` has in reservations: counted once by a write transaction (every proposal
+  // of a batch asks about the same account), then kept by its own inserts and deletes.
+  StoreResult<int64_t> ReservationRows(AccountId account) {
+    if (!read_only_) {
+      if (auto it = reservation_rows_.find(account.value); it != reservation_rows_.end()) {
+        return it->second;
+      }
+    }
+    PREPARE_OR_RETURN(stmt, "SELECT COUNT(*) FROM reservations WHERE account = ?");
+    Binder(stmt).Int(account.value);
+    auto row = OneRow<int64_t>(*conn_, stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); },
+                               "reservation rows");
+    if (!row) return Fail(row.error());
+    const int64_t rows = row->value_or(0);
+    if (!read_only_) reservation_rows_.emplace(account.value, rows);
+    return rows;
+  }
+  // Noted even when not counted yet: a count made later in the same savepoint includes this
+  // write, and a rollback must drop it.
+  void ReservationRowsMoved(AccountId account, int64_t by) {
+    if (!written_since_.empty()) written_since_.back().reservation_rows.push_back(account.value);
+    auto it = reservation_rows_.find(account.value);
+    if (it == reservation_rows_.end()) return;  // Counted afresh when next asked.
+    it->second += by;
+    REGISTRY_ASSERT(it->second >= 0);
+  }
+
   // Notes a write to the account or document cache, so that a rollback to the savepoints open
   // now drops its entry.
   void Wrote(int64_t account) {
@@ -891,6 +922,7 @@ class SqliteTransaction final : public Transaction {
     if (written_since_.empty()) {  // Not opened through Savepoint(): forget everything.
       accounts_.clear();
       documents_.clear();
+      reservation_rows_.clear();
       return;
     }
     Written top = std::move(written_since_.back());
@@ -898,10 +930,13 @@ class SqliteTransaction final : public Transaction {
     if (rolled_back) {
       for (const int64_t id : top.accounts) accounts_.erase(id);
       for (const std::string& key : top.documents) documents_.erase(key);
+      for (const int64_t id : top.reservation_rows) reservation_rows_.erase(id);
     } else if (!written_since_.empty()) {
       Written& outer = written_since_.back();
       outer.accounts.insert(outer.accounts.end(), top.accounts.begin(), top.accounts.end());
       for (std::string& key : top.documents) outer.documents.push_back(std::move(key));
+      outer.reservation_rows.insert(outer.reservation_rows.end(), top.reservation_rows.begin(),
+                                    top.reservation_rows.end());
     }
   }
 
@@ -918,9 +953,11 @@ class SqliteTransaction final : public Transaction {
   // be long, and other writers move on meanwhile).
   std::unordered_map<int64_t, std::optional<Account>> accounts_;
   std::unordered_map<std::string, std::optional<Document>> documents_;  // DocumentCacheKey
+  std::unordered_map<int64_t, int64_t> reservation_rows_;  // ReservationRows, by account id.
   struct Written {
     std::vector<int64_t> accounts;
     std::vector<std::string> documents;
+    std::vector<int64_t> reservation_rows;  // Account ids.
   };
   std::vector<Written> written_since_;  // One per open savepoint, the innermost last.
 };
