@@ -35,6 +35,7 @@
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
 #include "service/fields.h"
+#include "service/json_text.h"
 #include "service/ledger_write.h"
 #include "service/proposal.h"
 #include "service/queries.h"
@@ -43,6 +44,7 @@
 namespace registry::http {
 namespace {
 
+using service::DumpJson;
 using service::Principal;
 
 // Who may call a route.
@@ -249,7 +251,8 @@ class ReportCache {
 
   void Put(const std::string& target, int64_t sequence, const Reply& reply) {
     const size_t bytes =
-        target.size() + reply.text.size() + (reply.body.is_null() ? 0 : reply.body.dump().size());
+        target.size() + reply.text.size() +
+        (reply.body.is_null() ? 0 : DumpJson(reply.body).size());
     if (bytes > bytes_max_ / 4) return;  // One answer may not push out all the others.
     std::lock_guard<std::mutex> lock(mu_);
     Drop(target);
@@ -429,7 +432,7 @@ struct Server::Impl {
                  {"actor", actor}};
     if (check) line["check"] = CodeOf(*check);
     std::lock_guard<std::mutex> lock(log_mu);
-    std::cerr << line.dump() << "\n";
+    std::cerr << DumpJson(line) << "\n";
   }
 
   // A refusal naming the first query parameter `route` does not take: a misspelt one
@@ -577,7 +580,7 @@ struct Server::Impl {
     res.status = reply.status;
     NoStoreIfToken(req, res);
     if (reply.status == 503) res.set_header("Retry-After", "1");
-    res.set_content(reply.body.dump(2) + "\n", "application/json");
+    res.set_content(DumpJson(reply.body, 2) + "\n", "application/json");
     metrics.Record(req.method, "unmatched", reply.status, 0, reply.check);
     Log(req, reply.status, 0, "", reply.check);
   }
@@ -605,7 +608,7 @@ struct Server::Impl {
     if (reply.status == 503) res.set_header("Retry-After", "1");
     if (!reply.report_cache.empty()) res.set_header("X-Report-Cache", reply.report_cache);
     if (reply.content_type == "application/json") {
-      res.set_content(reply.body.dump(2) + "\n", "application/json");
+      res.set_content(DumpJson(reply.body, 2) + "\n", "application/json");
     } else {
       // Moved, not copied (set_content copies): a report can be hundreds of megabytes.
       res.body = std::move(reply.text);

@@ -6,6 +6,7 @@
 #include "core/assert.h"
 #include "core/ids.h"
 #include "service/access.h"
+#include "service/json_text.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -71,7 +72,8 @@ CommandResult<Json> AddUser(Transaction& tx, const Json& args, const Context& ct
   } else {
     ASSIGN_OR_RETURN(const auto counter, Lift(tx.GetDocument("counter", "user")));
     const int64_t next = counter ? Json::parse(counter->body).at("value").get<int64_t>() + 1 : 1;
-    RETURN_IF_ERROR(tx.PutDocument("counter", "user", Json{{"value", next}}.dump(), ctx.sequence));
+    RETURN_IF_ERROR(
+        tx.PutDocument("counter", "user", DumpJson(Json{{"value", next}}), ctx.sequence));
     name = "user-" + std::to_string(next);
   }
   if (!IsUserName(name)) {
@@ -86,8 +88,9 @@ CommandResult<Json> AddUser(Transaction& tx, const Json& args, const Context& ct
   }
   const Json body = {{"name", name}, {"role", role}, {"scope", scope}, {"active", true},
                      {"created", ctx.time}, {"created_by", ctx.actor}};
-  RETURN_IF_ERROR(tx.PutDocument("user", name, body.dump(), ctx.sequence));
-  RETURN_IF_ERROR(tx.PutDocument("token", token_hash, Json{{"user", name}}.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("user", name, DumpJson(body), ctx.sequence));
+  RETURN_IF_ERROR(
+      tx.PutDocument("token", token_hash, DumpJson(Json{{"user", name}}), ctx.sequence));
   return Json{{"name", name}, {"role", role}, {"scope", scope}};
 }
 
@@ -115,7 +118,7 @@ CommandResult<Json> DeactivateUser(Transaction& tx, const Json& args, const Cont
   user["deactivated"] = ctx.time;
   user["deactivated_by"] = ctx.actor;
   user["reason"] = reason;
-  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("user", name, DumpJson(user), ctx.sequence));
   return Json{{"name", name}, {"active", false}, {"reason", reason}};
 }
 
@@ -130,7 +133,7 @@ CommandResult<Json> ActivateUser(Transaction& tx, const Json& args, const Contex
   user["activated"] = ctx.time;
   user["activated_by"] = ctx.actor;
   user.erase("reason");
-  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("user", name, DumpJson(user), ctx.sequence));
   return Json{{"name", name}, {"active", true}};
 }
 
@@ -152,8 +155,9 @@ CommandResult<Json> ReplaceToken(Transaction& tx, const Json& args, const Contex
   user["token_hash"] = token_hash;
   user["token_replaced"] = ctx.time;
   user["token_replaced_by"] = ctx.actor;
-  RETURN_IF_ERROR(tx.PutDocument("user", name, user.dump(), ctx.sequence));
-  RETURN_IF_ERROR(tx.PutDocument("token", token_hash, Json{{"user", name}}.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("user", name, DumpJson(user), ctx.sequence));
+  RETURN_IF_ERROR(
+      tx.PutDocument("token", token_hash, DumpJson(Json{{"user", name}}), ctx.sequence));
   return Json{{"name", name}, {"active", user.value("active", false)}};
 }
 

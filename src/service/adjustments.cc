@@ -6,6 +6,7 @@
 #include "core/ledger.h"
 #include "core/limits.h"
 #include "service/block_walk.h"
+#include "service/json_text.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -98,7 +99,7 @@ CommandResult<Json> Configure(Transaction& tx, const Json& args, const Context& 
     period.fiscal_year = fiscal_year;
   }
   const Json body = PeriodJson(period);
-  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(party, period.first_year), body.dump(),
+  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(party, period.first_year), DumpJson(body),
                                  ctx.sequence));
   return body;
 }
@@ -121,7 +122,7 @@ CommandResult<Json> Inventory(Transaction& tx, const Json& args, const Context& 
   }
   period.inventory[static_cast<int32_t>(year)] = emissions;
   const Json body = PeriodJson(period);
-  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(period.party, period.first_year), body.dump(),
+  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(period.party, period.first_year), DumpJson(body),
                                  ctx.sequence));
   return body;
 }
@@ -135,7 +136,7 @@ CommandResult<Json> Finalize(Transaction& tx, const Json& args, const Context& c
   }
   period.finalized = true;
   const Json body = PeriodJson(period);
-  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(period.party, period.first_year), body.dump(),
+  RETURN_IF_ERROR(tx.PutDocument("ndc", NdcKey(period.party, period.first_year), DumpJson(body),
                                  ctx.sequence));
   return body;
 }

@@ -21,6 +21,7 @@
 #include "core/nomenclature.h"
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
+#include "service/json_text.h"
 
 namespace registry::service {
 
@@ -49,7 +50,7 @@ CommandResult<std::optional<Json>> LoadJson(Transaction& tx, const char* kind,
 
 CommandResult<bool> PutJson(Transaction& tx, const char* kind, const std::string& key,
                             const Json& body, const Context& ctx) {
-  RETURN_IF_ERROR(tx.PutDocument(kind, key, body.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument(kind, key, DumpJson(body), ctx.sequence));
   return true;
 }
 

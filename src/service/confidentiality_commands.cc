@@ -3,6 +3,7 @@
 
 #include "report/aef_labels.h"  // Header-only constant data: the AEF's tables and labels.
 #include "service/confidentiality.h"
+#include "service/json_text.h"
 
 namespace registry::service {
 namespace {
@@ -111,7 +112,7 @@ CommandResult<Json> Set(Transaction& tx, const Json& args, const Context& ctx) {
     }
   }
   if (!updated) body["claims"].push_back(claim);
-  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, t.party.value, body.dump(), ctx.sequence)));
+  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, t.party.value, DumpJson(body), ctx.sequence)));
   return Json{{"party", t.party.value}, {"claim", claim}, {"updated", updated},
               {"claims", body["claims"].size()}};
 }
@@ -129,7 +130,7 @@ CommandResult<Json> Clear(Transaction& tx, const Json& args, const Context& ctx)
                                                        Named(t) + " to clear"));
   }
   body["claims"] = kept;
-  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, t.party.value, body.dump(), ctx.sequence)));
+  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, t.party.value, DumpJson(body), ctx.sequence)));
   return Json{{"party", t.party.value}, {"cleared", {{"table", t.table}, {"column", t.column},
                                                      {"row", t.row}}},
               {"claims", kept.size()}};

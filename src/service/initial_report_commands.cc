@@ -1,6 +1,7 @@
 #include "service/initial_report.h"
 
 #include "core/jcm_data.h"
+#include "service/json_text.h"
 
 namespace registry::service {
 namespace {
@@ -55,7 +56,7 @@ CommandResult<Json> Submit(Transaction& tx, const Json& args, const Context& ctx
   body["reference"] = reference.value_or("");
   body["submissions"] = body.value("submissions", 0) + 1;
   body["updated"] = body["submissions"].get<int>() > 1;  // An updated initial report (para 19).
-  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, Key(party, ca_key), body.dump(), ctx.sequence)));
+  RETURN_IF_ERROR(Lift(tx.PutDocument(kKind, Key(party, ca_key), DumpJson(body), ctx.sequence)));
   return body;
 }
 

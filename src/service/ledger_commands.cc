@@ -5,6 +5,7 @@
 #include "core/ledger.h"
 #include "core/limits.h"
 #include "service/command.h"
+#include "service/json_text.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -20,7 +21,7 @@ CommandResult<Json> AddParty(Transaction& tx, const Json& args, const Context& c
     return Fail(Failure::Refused(Check::kAlreadyExists, "Party " + code.value + " exists"));
   }
   const Json body = {{"code", code.value}, {"name", name}};
-  RETURN_IF_ERROR(tx.PutDocument("party", code.value, body.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("party", code.value, DumpJson(body), ctx.sequence));
   return body;
 }
 
@@ -42,7 +43,7 @@ CommandResult<Json> AddRegistry(Transaction& tx, const Json& args, const Context
     return Fail(Failure::Refused(Check::kAlreadyExists, "registry " + code.value + " exists"));
   }
   const Json body = {{"code", code.value}, {"party", party.value}, {"name", name}};
-  RETURN_IF_ERROR(tx.PutDocument("registry", code.value, body.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("registry", code.value, DumpJson(body), ctx.sequence));
   return body;
 }
 
@@ -50,7 +51,7 @@ CommandResult<Json> AddRegistry(Transaction& tx, const Json& args, const Context
 CommandResult<int64_t> NextCounter(Transaction& tx, const std::string& name, const Context& ctx) {
   ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("counter", name)));
   const int64_t next = doc ? Json::parse(doc->body).at("value").get<int64_t>() + 1 : 1;
-  RETURN_IF_ERROR(tx.PutDocument("counter", name, Json{{"value", next}}.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("counter", name, DumpJson(Json{{"value", next}}), ctx.sequence));
   return next;
 }
 
@@ -63,7 +64,7 @@ CommandResult<Json> AddEntity(Transaction& tx, const Json& args, const Context& 
                      {"name", name},
                      {"country", country.value},
                      {"identification", identification.value_or("")}};
-  RETURN_IF_ERROR(tx.PutDocument("entity", EntityKey(EntityId{id}), body.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("entity", EntityKey(EntityId{id}), DumpJson(body), ctx.sequence));
   return body;
 }
 

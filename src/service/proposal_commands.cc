@@ -6,6 +6,7 @@
 #include "core/limits.h"
 #include "core/utc_time.h"
 #include "service/access.h"
+#include "service/json_text.h"
 #include "service/ledger_write.h"
 #include "service/proposal.h"
 #include "service/registry.h"
@@ -62,7 +63,7 @@ CommandResult<Json> Decide(Transaction& tx, Json proposal, const std::string& st
   proposal["decided_by"] = ctx.actor;
   proposal["decided"] = ctx.time;
   RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(proposal.at("id").get<int64_t>()),
-                                 proposal.dump(), ctx.sequence));
+                                 DumpJson(proposal), ctx.sequence));
   return proposal;
 }
 
@@ -244,13 +245,14 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
 
   ASSIGN_OR_RETURN(const auto counter, Lift(tx.GetDocument("counter", "proposal")));
   const int64_t id = counter ? Json::parse(counter->body).at("value").get<int64_t>() + 1 : 1;
-  RETURN_IF_ERROR(tx.PutDocument("counter", "proposal", Json{{"value", id}}.dump(), ctx.sequence));
+  RETURN_IF_ERROR(
+      tx.PutDocument("counter", "proposal", DumpJson(Json{{"value", id}}), ctx.sequence));
   Json ranges = Json::array();
   for (const SerialRange& r : reserve) ranges.push_back(FormatSerialRange(r));
   const Json proposal = {{"id", id},          {"command", command},       {"args", resolved},
                          {"initiator", ctx.actor}, {"status", "pending"}, {"created", ctx.time},
                          {"expires_at", expires_at}, {"account", account}, {"reserved", ranges}};
-  RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(id), proposal.dump(), ctx.sequence));
+  RETURN_IF_ERROR(tx.PutDocument("proposal", ProposalKey(id), DumpJson(proposal), ctx.sequence));
   for (const SerialRange& r : reserve) {
     // The dry run refused serials reserved already, so an overlap here is one within the
     // proposal's own ranges.

@@ -7,6 +7,7 @@
 
 #include "core/limits.h"
 #include "service/fields.h"
+#include "service/json_text.h"
 #include "service/proposal.h"
 
 namespace registry::service {
@@ -61,7 +62,7 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   // A new proposal by quantity journals the rule that resolves it (service/proposal.h).
   const std::optional<Json> ruled = WithQuantityRule(request.command, request.args);
   const Json& args = ruled ? *ruled : request.args;
-  std::string payload = args.dump();
+  std::string payload = DumpJson(args);
   if (!request.idempotency_key.empty()) {
     std::optional<JournalEntry> stored;
     const JournalEntry* earlier = nullptr;
@@ -114,7 +115,7 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   entry.command = request.command;
   entry.payload = std::move(payload);
   if (head != nullptr) entry.prev_hash = head->hash;
-  entry.result = result->dump();
+  entry.result = DumpJson(*result);
   entry.hash = journal::EntryHash(entry);
   signer_.Add(entry.hash, &entry.signature);
   if (!entry.idempotency_key.empty()) batch.by_key.emplace(entry.idempotency_key, &entry);

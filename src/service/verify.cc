@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/invariants.h"
+#include "service/json_text.h"
 #include "service/registry.h"
 
 namespace registry::service {
@@ -218,7 +219,7 @@ void Replay(Store& store, const StoreFactory& scratch, VerifyReport& report) {
                                   result.error().Message());
         return;
       }
-      if (result->dump() != e.result) {
+      if (DumpJson(*result) != e.result) {
         report.problems.push_back(at + " (" + e.command + ") replays to a different answer");
         return;
       }

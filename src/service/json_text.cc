@@ -1,0 +1,117 @@
+// See json_text.h.
+#include "service/json_text.h"
+
+#include <charconv>
+
+namespace registry::service {
+namespace {
+
+class JsonWriter {
+ public:
+  JsonWriter(std::string& out, int indent) : out_(out), indent_(indent) {}
+
+  void Value(const Json& v, int depth) {
+    switch (v.type()) {
+      case Json::value_t::null:
+        out_.append("null");
+        return;
+      case Json::value_t::boolean:
+        out_.append(v.get<bool>() ? "true" : "false");
+        return;
+      case Json::value_t::number_integer:
+        Integer(v.get<int64_t>());
+        return;
+      case Json::value_t::number_unsigned:
+        Integer(v.get<uint64_t>());
+        return;
+      case Json::value_t::string:
+        String(v.get_ref<const std::string&>());
+        return;
+      case Json::value_t::object:
+        Object(v, depth);
+        return;
+      case Json::value_t::array:
+        Array(v, depth);
+        return;
+      default:  // Floating point, binary, discarded: nlohmann's own format.
+        out_.append(v.dump());
+        return;
+    }
+  }
+
+ private:
+  template <class T>
+  void Integer(T n) {
+    char buffer[24];
+    const auto r = std::to_chars(buffer, buffer + sizeof buffer, n);
+    out_.append(buffer, r.ptr);
+  }
+
+  void String(const std::string& s) {
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+        out_.append(Json(s).dump());  // Escapes, UTF-8 checks: nlohmann's, byte for byte.
+        return;
+      }
+    }
+    out_.push_back('"');
+    out_.append(s);
+    out_.push_back('"');
+  }
+
+  // Before a member or element at `depth` (pretty text only).
+  void NewLine(int depth) {
+    out_.push_back('\n');
+    out_.append(static_cast<size_t>(depth) * static_cast<size_t>(indent_), ' ');
+  }
+
+  void Object(const Json& v, int depth) {
+    if (v.empty()) {
+      out_.append("{}");
+      return;
+    }
+    out_.push_back('{');
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!first) out_.push_back(',');
+      first = false;
+      if (indent_ >= 0) NewLine(depth + 1);
+      String(it.key());
+      out_.append(indent_ >= 0 ? ": " : ":");
+      Value(it.value(), depth + 1);
+    }
+    if (indent_ >= 0) NewLine(depth);
+    out_.push_back('}');
+  }
+
+  void Array(const Json& v, int depth) {
+    if (v.empty()) {
+      out_.append("[]");
+      return;
+    }
+    out_.push_back('[');
+    bool first = true;
+    for (const Json& element : v) {
+      if (!first) out_.push_back(',');
+      first = false;
+      if (indent_ >= 0) NewLine(depth + 1);
+      Value(element, depth + 1);
+    }
+    if (indent_ >= 0) NewLine(depth);
+    out_.push_back(']');
+  }
+
+  std::string& out_;
+  const int indent_;
+};
+
+}  // namespace
+
+std::string DumpJson(const Json& value, int indent) {
+  std::string out;
+  JsonWriter(out, indent).Value(value, 0);
+  return out;
+}
+
+}  // namespace registry::service

@@ -1,0 +1,23 @@
+// JSON text, byte for byte what nlohmann::json::dump writes, made faster where the registry
+// spends its time: the journal's payloads and results, the documents and the HTTP answers are
+// written once per command or request, and nlohmann decodes every byte of every string as
+// UTF-8 (about 4% of the CPU of a four-eyes transfer over HTTP, docs/benchmarks.md). Strings
+// that need neither escaping nor UTF-8 checking (printable ASCII without '"' or '\') are copied
+// whole; any other string, any floating-point number and any binary value are written by
+// nlohmann itself, so its escapes, its number format and its refusal of invalid UTF-8 (a
+// json::type_error) stay the same. The bytes matter: the journal hashes the payload text and
+// verify compares the documents replay writes with those stored. json_text_test compares the
+// two writers over random documents.
+#pragma once
+
+#include <string>
+
+#include "service/command.h"
+
+namespace registry::service {
+
+// As value.dump(indent): indent < 0 writes compact text; indent >= 0 writes each member and
+// element on its own line, indented by `indent` spaces per level.
+std::string DumpJson(const Json& value, int indent = -1);
+
+}  // namespace registry::service
