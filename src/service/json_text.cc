@@ -67,39 +67,32 @@ class JsonWriter {
   }
 
   void Object(const Json& v, int depth) {
-    if (v.empty()) {
-      out_.append("{}");
-      return;
-    }
-    out_.push_back('{');
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!first) out_.push_back(',');
-      first = false;
-      if (indent_ >= 0) NewLine(depth + 1);
+    Members(v, depth, '{', '}', [&](Json::const_iterator it) {
       String(it.key());
       out_.append(indent_ >= 0 ? ": " : ":");
       Value(it.value(), depth + 1);
-    }
-    if (indent_ >= 0) NewLine(depth);
-    out_.push_back('}');
+    });
   }
 
   void Array(const Json& v, int depth) {
+    Members(v, depth, '[', ']', [&](Json::const_iterator it) { Value(*it, depth + 1); });
+  }
+
+  // The members of an object or the elements of an array, between `open` and `close`.
+  template <class Write>
+  void Members(const Json& v, int depth, char open, char close, const Write& write) {
+    out_.push_back(open);
     if (v.empty()) {
-      out_.append("[]");
+      out_.push_back(close);
       return;
     }
-    out_.push_back('[');
-    bool first = true;
-    for (const Json& element : v) {
-      if (!first) out_.push_back(',');
-      first = false;
+    for (auto it = v.cbegin(); it != v.cend(); ++it) {
+      if (it != v.cbegin()) out_.push_back(',');
       if (indent_ >= 0) NewLine(depth + 1);
-      Value(element, depth + 1);
+      write(it);
     }
     if (indent_ >= 0) NewLine(depth);
-    out_.push_back(']');
+    out_.push_back(close);
   }
 
   std::string& out_;
