@@ -393,6 +393,10 @@ struct Server::Impl {
   ReportCache report_cache{options.report_cache_bytes};
   std::vector<Route> routes;
   std::mutex log_mu;
+  // The finishing of the answers of the writer's current batch, posted to the workers together
+  // when the batch is answered (Writer::SetBatchAnswered). Only the writer's thread touches it
+  // (or Writer::Stop's, once that thread has ended).
+  std::vector<std::function<void()>> answered;
 
   Impl(Store& s, service::Registry& r, ServerOptions o)
       : store(s),
@@ -401,6 +405,10 @@ struct Server::Impl {
         writer(r, options.writer_queue_max),
         limiter(options.rate_per_second, options.rate_burst) {
     BuildRoutes();
+    writer.SetBatchAnswered([this] {
+      transport->PostAll(std::move(answered));
+      answered.clear();  // Moved from: empty it for the next batch.
+    });
   }
 
   // ---- Plumbing.
@@ -664,11 +672,12 @@ struct Server::Impl {
     service::Request request = std::move(write.request);
     auto queued = std::make_shared<QueuedWrite>(
         QueuedWrite{&route, std::move(answer), std::move(write), start, std::move(actor)});
-    // On the writer thread, once the batch is durable. The writer's copy of `queued` moves into
-    // the task, so that the answer and its request are freed on a worker, not on the writer.
+    // On the writer thread, once the batch is durable; posted with the batch's other answers.
+    // The writer's copy of `queued` moves into the task, so that the answer and its request are
+    // freed on a worker, not on the writer.
     const bool taken = writer.SubmitAsync(
         std::move(request), [this, queued](service::Response response) mutable {
-          transport->Post(
+          answered.push_back(
               [this, queued = std::move(queued), response = std::move(response)]() mutable {
                 Complete(*queued, std::move(response));
               });

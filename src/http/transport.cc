@@ -882,21 +882,32 @@ size_t Transport::Connections() const {
 }
 
 void Transport::Post(std::function<void()> task) {
+  std::vector<std::function<void()>> tasks;
+  tasks.push_back(std::move(task));
+  PostAll(std::move(tasks));
+}
+
+void Transport::PostAll(std::vector<std::function<void()>> tasks) {
+  if (tasks.empty()) return;
   Impl& s = *impl_;
   bool queued = false;
   {
     std::lock_guard<std::mutex> lock(s.jobs_mu);
     if (!s.workers_stop) {
-      Deferral::Job job;
-      job.task = std::move(task);
-      s.jobs.push_back(std::move(job));
+      for (std::function<void()>& task : tasks) {
+        Deferral::Job job;
+        job.task = std::move(task);
+        s.jobs.push_back(std::move(job));
+      }
       queued = true;
     }
   }
-  if (queued) {
+  if (!queued) {
+    for (const std::function<void()>& task : tasks) Impl::RunTask(task);
+  } else if (tasks.size() == 1) {
     s.jobs_cv.notify_one();
   } else {
-    Impl::RunTask(task);
+    s.jobs_cv.notify_all();  // One wake-up call; each worker drains the queue before sleeping.
   }
 }
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -116,6 +117,9 @@ class Transport {
   // finishing: what the handler would have done after its wait). Once Stop has joined the
   // workers, runs it on the caller's thread.
   void Post(std::function<void()> task);
+  // Post for each of `tasks`, in order, queued at once: the sleeping workers are woken once for
+  // all of them rather than once per task (a batch of deferred answers).
+  void PostAll(std::vector<std::function<void()>> tasks);
 
  private:
   struct Impl;

@@ -39,6 +39,13 @@ void Writer::Stop() {
     response.failure = Failure::Refused(Check::kOverloaded, "the registry is shutting down");
     item.done(std::move(response));
   }
+  if (!left.empty() && batch_answered_) batch_answered_();
+}
+
+void Writer::SetBatchAnswered(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  REGISTRY_ASSERT(!started_);
+  batch_answered_ = std::move(hook);
 }
 
 bool Writer::SubmitAsync(Request request, std::function<void(Response)> done) {
@@ -97,6 +104,7 @@ void Writer::Run() {
       }
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(responses[i]));
+    if (batch_answered_) batch_answered_();
   }
 }
 

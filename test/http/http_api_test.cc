@@ -1132,21 +1132,28 @@ service::Request PartyAdd(const char* code) {
 }
 
 // The writer: a bounded queue (one more request is not taken, and its `done` never runs), and
-// requests waiting together commit in one batch, each answered once it has committed.
+// requests waiting together commit in one batch, each answered once it has committed; the batch
+// hook runs once, after every answer of the batch.
 TEST(Writer, BoundedQueueAndGroupCommit) {
   testing::TestRegistry r;
   service::Writer writer(*r.registry, 3);
   std::vector<std::promise<service::Response>> answers(3);
+  std::atomic<int> answered{0};
+  std::promise<int> answered_at_hook;
+  writer.SetBatchAnswered([&] { answered_at_hook.set_value(answered.load()); });
   const std::array<const char*, 3> codes = {"JPN", "MNG", "THA"};
   for (size_t i = 0; i < codes.size(); ++i) {
-    ASSERT_TRUE(writer.SubmitAsync(PartyAdd(codes[i]), [&answers, i](service::Response response) {
-      answers[i].set_value(std::move(response));
-    }));
+    ASSERT_TRUE(writer.SubmitAsync(PartyAdd(codes[i]),
+                                   [&answers, &answered, i](service::Response response) {
+                                     ++answered;
+                                     answers[i].set_value(std::move(response));
+                                   }));
   }
   bool called = false;
   EXPECT_FALSE(writer.SubmitAsync(PartyAdd("VNM"), [&](service::Response) { called = true; }));
   writer.Start();
   for (auto& answer : answers) EXPECT_TRUE(answer.get_future().get().ok());
+  EXPECT_EQ(answered_at_hook.get_future().get(), 3);
   writer.Stop();
   EXPECT_FALSE(called);
   const service::WriterStats stats = writer.Stats();
@@ -1156,11 +1163,13 @@ TEST(Writer, BoundedQueueAndGroupCommit) {
 }
 
 // Requests still queued when the writer stops without having run them are refused (their
-// `done` runs with kOverloaded), never dropped.
+// `done` runs with kOverloaded, then the batch hook), never dropped.
 TEST(Writer, RequestsLeftAtStopAreRefused) {
   testing::TestRegistry r;
   service::Writer never_started(*r.registry, 4);
   int refused = 0;
+  int refused_at_hook = -1;
+  never_started.SetBatchAnswered([&] { refused_at_hook = refused; });
   ASSERT_TRUE(never_started.SubmitAsync(PartyAdd("VNM"), [&](service::Response response) {
     ASSERT_FALSE(response.ok());
     EXPECT_EQ(response.failure->refusal->check, Check::kOverloaded);
@@ -1168,6 +1177,7 @@ TEST(Writer, RequestsLeftAtStopAreRefused) {
   }));
   never_started.Stop();
   EXPECT_EQ(refused, 1);
+  EXPECT_EQ(refused_at_hook, 1);  // The hook hands the refusals on too.
 }
 
 }  // namespace

@@ -553,5 +553,22 @@ TEST(Transport, PostRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
   echo.reset();
 }
 
+// PostAll runs every task of its batch on the workers while the transport runs, and all of them,
+// in order, on the caller's thread once it has stopped.
+TEST(Transport, PostAllRunsEveryTask) {
+  Echo echo;
+  std::atomic<int> ran{0};
+  std::vector<std::function<void()>> tasks;
+  for (int i = 0; i < 100; ++i) tasks.emplace_back([&] { ++ran; });
+  echo.transport().PostAll(std::move(tasks));
+  ASSERT_TRUE(Eventually([&] { return ran.load() == 100; }));
+  echo.transport().Stop();
+  std::vector<int> order;
+  tasks.clear();
+  for (int i = 0; i < 3; ++i) tasks.emplace_back([&order, i] { order.push_back(i); });
+  echo.transport().PostAll(std::move(tasks));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+}
+
 }  // namespace
 }  // namespace registry::http
