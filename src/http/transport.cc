@@ -386,6 +386,7 @@ struct Transport::Impl {
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns;
   std::unordered_map<std::string, size_t> per_address;
   std::vector<std::unique_ptr<Conn>> graveyard;  // Freed after the current batch of events.
+  std::vector<Deferral::Job> ready;              // Whole requests of the current batch.
   std::atomic<size_t> connection_count{0};
   char listen_tag = 0;  // epoll_event.data.ptr of the listening socket,
   char wake_tag = 0;    // ... and of the eventfd.
@@ -423,6 +424,7 @@ struct Transport::Impl {
           OnEvent(*static_cast<Conn*>(ptr), events[i].events);
         }
       }
+      QueueReady();
       const Clock::time_point now = Clock::now();
       if (now >= next_reap) {
         Reap(now);
@@ -608,11 +610,29 @@ struct Transport::Impl {
     conn.head = RequestHead{};
     conn.continue_sent = false;
     conn.state = Conn::State::kHandling;
+    ready.push_back(std::move(job));  // Queued for the workers at the end of this round.
+  }
+
+  // The requests this round of events made whole, to the workers at once: each sleeping
+  // worker is woken once per round rather than once per request.
+  void QueueReady() {
+    if (ready.empty()) return;
+    const size_t n = ready.size();
     {
       std::lock_guard<std::mutex> lock(jobs_mu);
-      jobs.push_back(std::move(job));
+      for (Deferral::Job& job : ready) jobs.push_back(std::move(job));
     }
-    jobs_cv.notify_one();
+    ready.clear();
+    WakeWorkers(n);
+  }
+
+  // Wakes as many sleeping workers as there are new jobs, with one call when that is all.
+  void WakeWorkers(size_t jobs_added) {
+    if (jobs_added >= workers.size()) {
+      jobs_cv.notify_all();
+    } else {
+      for (size_t i = 0; i < jobs_added; ++i) jobs_cv.notify_one();
+    }
   }
 
   // Answers a request the transport refuses, then closes the connection.
@@ -904,10 +924,8 @@ void Transport::PostAll(std::vector<std::function<void()>> tasks) {
   }
   if (!queued) {
     for (const std::function<void()>& task : tasks) Impl::RunTask(task);
-  } else if (tasks.size() == 1) {
-    s.jobs_cv.notify_one();
   } else {
-    s.jobs_cv.notify_all();  // One wake-up call; each worker drains the queue before sleeping.
+    s.WakeWorkers(tasks.size());
   }
 }
 

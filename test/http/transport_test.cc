@@ -207,6 +207,22 @@ TEST(Transport, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(c.ClosedByServer());
 }
 
+// Requests made whole in one round of the event loop go to the workers together (one wake-up
+// per round): many connections sending at once are each answered, twice over.
+TEST(Transport, RequestsArrivingTogetherAreAllAnswered) {
+  Echo echo;
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 64; ++i) clients.push_back(std::make_unique<RawConnection>(echo.port()));
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < clients.size(); ++i) {
+      ASSERT_TRUE(clients[i]->Send("GET /" + std::to_string(i) + " HTTP/1.1\r\n\r\n"));
+    }
+    for (size_t i = 0; i < clients.size(); ++i) {
+      EXPECT_EQ(BodyOf(clients[i]->ReadAnswer()), "GET /" + std::to_string(i) + " ") << i;
+    }
+  }
+}
+
 TEST(Transport, HttpOneZeroClosesUnlessKeptAliveAndHeadSendsNoBody) {
   Echo echo;
   {
