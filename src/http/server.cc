@@ -1607,6 +1607,7 @@ Result<int, std::string> Server::Start() {
   options.host = s.options.host;
   options.port = s.options.port;
   options.workers = s.options.threads;
+  options.thread_nice = kWriterFeederNice;  // The writer runs first when the cores are busy.
   options.body_bytes_max = kRequestBodyBytesMax;
   options.connections_max = s.options.connections_max;
   options.connections_per_address_max = s.options.connections_per_address_max;

@@ -405,6 +405,13 @@ struct Transport::Impl {
     }
   }
 
+  // Gives the calling thread options.thread_nice (raising it needs no privilege).
+  void Nice() const {
+    if (options.thread_nice == 0) return;
+    [[maybe_unused]] const int r =
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), options.thread_nice);
+  }
+
   // ---- The loop thread.
 
   void Loop() {
@@ -861,9 +868,15 @@ Result<int, std::string> Transport::Start() {
   ev.data.ptr = &s.wake_tag;
   ::epoll_ctl(s.epoll_fd, EPOLL_CTL_ADD, s.outbox->wake_fd, &ev);
   for (size_t i = 0; i < std::max<size_t>(1, s.options.workers); ++i) {
-    s.workers.emplace_back([&s] { s.Work(); });
+    s.workers.emplace_back([&s] {
+      s.Nice();
+      s.Work();
+    });
   }
-  s.loop = std::thread([&s] { s.Loop(); });
+  s.loop = std::thread([&s] {
+    s.Nice();
+    s.Loop();
+  });
   s.running.store(true);
   return port;
 }

@@ -45,6 +45,9 @@ struct TransportOptions {
   size_t connections_per_address_max = 256;
   // Headers on every answer (before the handler's own).
   httplib::Headers default_headers;
+  // The nice value of the event loop and the workers (Linux keeps one per thread); 0 leaves
+  // them as they are. The API server lowers them below its writer's (kWriterFeederNice).
+  int thread_nice = 0;
 };
 
 // The answer to one request, sent later and from any thread: a handler that would otherwise

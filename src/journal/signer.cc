@@ -1,5 +1,10 @@
 #include "journal/signer.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/limits.h"
+
 namespace registry::journal {
 
 BatchSigner::BatchSigner(const SigningKey& key)
@@ -25,7 +30,15 @@ void BatchSigner::Add(const Hash& hash, Signature* out) {
     jobs_.push_back(Job{hash, out});
     queued = jobs_.size();
   }
-  if (!helper_.joinable()) helper_ = std::thread([this] { Run(); });
+  if (!helper_.joinable()) {
+    helper_ = std::thread([this] {
+      // The helper only takes signing off the writer (Finish signs what it has not taken), so
+      // it yields to the writer when the cores are busy.
+      [[maybe_unused]] const int r =
+          ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWriterFeederNice);
+      Run();
+    });
+  }
   // A busy helper takes the next job without being told; an idle one is woken for a few jobs
   // at a time (a wake-up is a system call and, under a hypervisor, an interrupt to the other
   // core). Finish signs what is left below the threshold.

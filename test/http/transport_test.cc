@@ -4,8 +4,11 @@
 #include "http/transport.h"
 
 #include <httplib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +71,12 @@ class Echo {
           if (req.path == "/defer-throw") {
             DeferredAnswer answer = deferral.Take();
             throw std::runtime_error("thrown after taking the answer");
+          }
+          if (req.path == "/nice") {  // The nice value of the worker's thread.
+            errno = 0;
+            const int nice = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+            res.set_content(std::to_string(nice), "text/plain");
+            return;
           }
           if (req.path == "/block") {
             while (!release_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -567,6 +576,24 @@ TEST(Transport, PostRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
   EXPECT_TRUE(ran.load());
   EXPECT_EQ(ran_on, std::this_thread::get_id());
   echo.reset();
+}
+
+// thread_nice is the nice value of the workers (and of the loop); the caller's is left alone.
+TEST(Transport, WorkersRunAtTheNiceValueAsked) {
+  const int own = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  {
+    Echo plain;
+    const auto res = plain.Get("/nice");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body, std::to_string(own));  // 0: left as they are.
+  }
+  TransportOptions options;
+  options.thread_nice = 19;  // The highest: allowed whatever the caller's.
+  Echo nicer(options);
+  const auto res = nicer.Get("/nice");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "19");
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), own);
 }
 
 // PostAll runs every task of its batch on the workers while the transport runs, and all of them,

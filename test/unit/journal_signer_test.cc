@@ -7,13 +7,22 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/limits.h"
 #include "journal/chain.h"
 
 
@@ -111,6 +120,46 @@ TEST(BatchSigner, SignaturesAreThoseOfSignAndAllWrittenWhenFinishReturns) {
       ASSERT_TRUE(VerifySignature(key.public_key, hash, signature));
     }
   }
+}
+
+// The threads of this process and their nice values, from /proc (Linux keeps one per thread).
+std::map<std::string, int> ThreadNices() {
+  std::map<std::string, int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Field 19 is the nice value; the fields after the command's ')' start at field 3.
+    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i) {
+    }
+    out[task.path().filename().string()] = std::stoi(field);
+  }
+  return out;
+}
+
+// The helper yields to the writer: it runs at kWriterFeederNice, the writer's thread as it was.
+TEST(BatchSigner, TheHelperRunsAtTheFeedersNiceValue) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no helper";
+  const auto before = ThreadNices();
+  const SigningKey key = GenerateKey();
+  BatchSigner signer(key);
+  Signature out{};
+  signer.Add(HashOf(1), &out);
+  signer.Finish();
+  // The helper sets its nice value once it runs, which may be after Finish returns.
+  std::vector<int> started;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    started.clear();
+    for (const auto& [tid, nice] : ThreadNices()) {
+      if (before.count(tid) == 0) started.push_back(nice);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } while (started != std::vector<int>{kWriterFeederNice} &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(started, std::vector<int>{kWriterFeederNice});
+  EXPECT_EQ(ThreadNices().at(std::to_string(::gettid())), before.at(std::to_string(::gettid())));
 }
 
 TEST(BatchSigner, StopsWithWorkStillQueued) {
