@@ -67,9 +67,12 @@ def panel(x0, title, xlabel, data):
         y = py(10 ** e)
         s.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>' % (x0, y, x0 + PANEL_W, y))
         s.append('<text x="%d" y="%.1f" font-size="11" text-anchor="end">%s</text>' % (x0 - 6, y + 4, f"{10 ** e:,}"))
-    for x in xs:
+    last_label = None
+    for x in reversed(xs):  # From the largest, which keeps its label when two are too close.
         s.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>' % (px(x), TOP, px(x), TOP + PANEL_H))
-        s.append('<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%d</text>' % (px(x), TOP + PANEL_H + 16, x))
+        if last_label is None or last_label - px(x) >= 26:
+            s.append('<text x="%.1f" y="%d" font-size="11" text-anchor="middle">%d</text>' % (px(x), TOP + PANEL_H + 16, x))
+            last_label = px(x)
     s.append('<text x="%d" y="%d" font-size="12" text-anchor="middle">%s</text>' % (x0 + PANEL_W / 2, TOP + PANEL_H + 36, xlabel))
     s.append('<text x="%d" y="%d" font-size="12" transform="rotate(-90 %d %d)" text-anchor="middle">operations per second (log)</text>'
              % (x0 - 52, TOP + PANEL_H / 2, x0 - 52, TOP + PANEL_H / 2))
