@@ -663,9 +663,10 @@ struct Server::Impl {
     return reply;
   }
 
-  // Queues a route's write and returns at once: the writer's answer comes back to a worker
-  // (Transport::Post), which finishes the reply and sends it. The writer thread itself only
-  // posts, so the commit path stays short, and no worker waits for a commit, so the group
+  // Queues a route's write and returns at once: the writer's answer comes back to a worker, with
+  // the rest of its batch's (`answered`, Transport::PostAll), which finishes the reply and sends
+  // it. The writer thread itself only collects and posts, so the commit path stays short, and no
+  // worker waits for a commit, so the group
   // commit takes every write in flight, however few the workers (docs/design.md).
   void QueueWrite(const Route& route, DeferredAnswer answer, PendingWrite write,
                   std::chrono::steady_clock::time_point start, std::string actor) {

@@ -280,7 +280,7 @@ struct Outbox {
 
 }  // namespace
 
-// A request for a worker, or a task (Transport::Post).
+// A request for a worker, or a task (Transport::PostAll).
 struct Deferral::Job {
   Conn* conn = nullptr;
   std::unique_ptr<httplib::Request> req;
@@ -912,12 +912,6 @@ bool Transport::Running() const { return impl_->running.load(); }
 
 size_t Transport::Connections() const {
   return impl_->connection_count.load(std::memory_order_relaxed);
-}
-
-void Transport::Post(std::function<void()> task) {
-  std::vector<std::function<void()>> tasks;
-  tasks.push_back(std::move(task));
-  PostAll(std::move(tasks));
 }
 
 void Transport::PostAll(std::vector<std::function<void()>> tasks) {

@@ -116,12 +116,11 @@ class Transport {
   // Connections open now (tests, /metrics).
   size_t Connections() const;
 
-  // Runs `task` on a worker, after the requests and tasks queued before it (a deferred answer's
-  // finishing: what the handler would have done after its wait). Once Stop has joined the
-  // workers, runs it on the caller's thread.
-  void Post(std::function<void()> task);
-  // Post for each of `tasks`, in order, queued at once: the sleeping workers are woken once for
-  // all of them rather than once per task (a batch of deferred answers).
+  // Runs each of `tasks` on a worker, after the requests and tasks queued before them (deferred
+  // answers' finishing: what the handlers would have done after their wait). They are queued at
+  // once, so the sleeping workers are woken once for all of them rather than once per task (the
+  // answers of one group commit). Once Stop has joined the workers, runs them, in order, on the
+  // caller's thread.
   void PostAll(std::vector<std::function<void()>> tasks);
 
  private:

@@ -548,13 +548,18 @@ TEST(Transport, ALostDeferredAnswerIs500) {
   EXPECT_EQ(res->status, 200);
 }
 
-// Post runs a task on a worker while the transport runs, and on the caller's thread once it has
-// stopped; an answer sent after Stop goes nowhere (and touches nothing freed: ASan).
-TEST(Transport, PostRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
+// PostAll runs a task on a worker while the transport runs, and on the caller's thread once it
+// has stopped; an answer sent after Stop goes nowhere (and touches nothing freed: ASan).
+TEST(Transport, PostAllRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
   auto echo = std::make_unique<Echo>();
   std::atomic<bool> ran{false};
   std::thread::id ran_on;
-  echo->transport().Post([&] {
+  const auto post_one = [&echo](std::function<void()> task) {
+    std::vector<std::function<void()>> tasks;
+    tasks.push_back(std::move(task));
+    echo->transport().PostAll(std::move(tasks));
+  };
+  post_one([&] {
     ran_on = std::this_thread::get_id();
     ran = true;
   });
@@ -569,7 +574,7 @@ TEST(Transport, PostRunsOnAWorkerAndAnswersAfterStopGoNowhere) {
   echo->JoinDeferred();
   EXPECT_EQ(echo->deferred_sent(), 1);
   ran = false;
-  echo->transport().Post([&] {
+  post_one([&] {
     ran_on = std::this_thread::get_id();
     ran = true;
   });

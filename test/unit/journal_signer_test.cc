@@ -139,8 +139,11 @@ std::map<std::string, int> ThreadNices() {
 }
 
 // The helper yields to the writer: it runs at kWriterFeederNice, the writer's thread as it was.
+// On one core there is no helper: no thread starts.
 TEST(BatchSigner, TheHelperRunsAtTheFeedersNiceValue) {
-  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: no helper";
+  const std::vector<int> expected = std::thread::hardware_concurrency() > 1
+                                        ? std::vector<int>{kWriterFeederNice}
+                                        : std::vector<int>{};
   const auto before = ThreadNices();
   const SigningKey key = GenerateKey();
   BatchSigner signer(key);
@@ -156,9 +159,8 @@ TEST(BatchSigner, TheHelperRunsAtTheFeedersNiceValue) {
       if (before.count(tid) == 0) started.push_back(nice);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  } while (started != std::vector<int>{kWriterFeederNice} &&
-           std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(started, std::vector<int>{kWriterFeederNice});
+  } while (started != expected && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(started, expected);
   EXPECT_EQ(ThreadNices().at(std::to_string(::gettid())), before.at(std::to_string(::gettid())));
 }
 
