@@ -19,6 +19,7 @@
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
 #include "service/adjustments.h"
+#include "service/json_text.h"
 #include "service/queries.h"
 
 namespace registry::app {
@@ -149,7 +150,7 @@ int AefDiff(int argc, char** argv) {
     }
     versions[static_cast<size_t>(i)] = std::move(read).value();
   }
-  std::cout << report::AefDiff(versions[0], versions[1]).dump(2) << "\n";
+  std::cout << service::DumpJsonLossy(report::AefDiff(versions[0], versions[1]), 2) << "\n";
   return cli::kExitOk;
 }
 
@@ -221,10 +222,14 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   for (const auto& c : report::PreConsistencyChecks(*wb, partner ? &*partner : nullptr, first, last)) {
     checks.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status}, {"problems", c.problems}});
   }
-  std::cout << Json{{"written", out}, {"format", format}, {"view", view}, {"rows", sheets},
-                    {"confidential", {{"claims", claims}, {"cells_hidden", hidden}}},
-                    {"pre_consistency_checks", checks}}
-                   .dump(2)
+  std::cout << service::DumpJsonLossy(
+                   Json{{"written", out},
+                        {"format", format},
+                        {"view", view},
+                        {"rows", sheets},
+                        {"confidential", {{"claims", claims}, {"cells_hidden", hidden}}},
+                        {"pre_consistency_checks", checks}},
+                   2)
             << "\n";
   return cli::kExitOk;
 }
@@ -285,7 +290,7 @@ int Statistics(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (flags.count("--format") && flags["--format"] == "csv") {
     std::cout << report::RowsCsv(*rows);
   } else {
-    std::cout << rows->dump(2) << "\n";
+    std::cout << service::DumpJsonLossy(*rows, 2) << "\n";
   }
   return cli::kExitOk;
 }
@@ -311,7 +316,7 @@ int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (flags.count("--format") && flags["--format"] == "csv") {
     std::cout << service::AdjustmentsCsv(*report);
   } else {
-    std::cout << report->dump(2) << "\n";
+    std::cout << service::DumpJsonLossy(*report, 2) << "\n";
   }
   return cli::kExitOk;
 }

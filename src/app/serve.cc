@@ -1,6 +1,7 @@
 // `jcmreg serve --db PATH --listen HOST:PORT` and `jcmreg user add --role ROLE --scope SCOPE`.
 #include "app/serve.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "http/server.h"
 #include "service/access.h"
+#include "service/json_text.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace registry::app {
@@ -72,13 +74,15 @@ int Serve(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, 1, flags,
-                  {"--db", "--listen", "--rate", "--threads", "--report-builds",
-                   "--report-cache-mib", "--connections-per-address"},
-                  {"--quiet"})) {
+  if (!ParseFlags(
+          argc, argv, 1, flags,
+          {"--db", "--listen", "--rate", "--threads", "--report-builds", "--report-cache-mib",
+           "--connections-per-address", "--connections", "--trust-proxy"},
+          {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
                  "[--threads N] [--report-builds N] [--report-cache-mib N] "
-                 "[--connections-per-address N] [--quiet]\n";
+                 "[--connections N] [--connections-per-address N] [--trust-proxy ADDR[,ADDR]] "
+                 "[--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -126,6 +130,29 @@ int Serve(int argc, char** argv) {
     const auto mib = WholeNumberFlag("--report-cache-mib", flags["--report-cache-mib"], 0, 65536);
     if (!mib) return cli::kExitUsage;
     options.report_cache_bytes = static_cast<size_t>(*mib) << 20;
+  }
+  if (flags.count("--connections")) {
+    const auto most = WholeNumberFlag("--connections", flags["--connections"], 1, 1000000);
+    if (!most) return cli::kExitUsage;
+    options.connections_max = static_cast<size_t>(*most);
+  }
+  if (flags.count("--trust-proxy")) {
+    // The proxies (load balancers) in front of the registry, by the address they connect from:
+    // their X-Forwarded-For names the client that rate limits count.
+    std::string list = flags["--trust-proxy"];
+    for (size_t start = 0; start <= list.size();) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      const std::string address = list.substr(start, comma - start);
+      unsigned char buffer[sizeof(in6_addr)];
+      if (::inet_pton(AF_INET, address.c_str(), buffer) != 1 &&
+          ::inet_pton(AF_INET6, address.c_str(), buffer) != 1) {
+        std::cerr << "usage error: --trust-proxy takes numeric IP addresses, not '" << address
+                  << "'\n";
+        return cli::kExitUsage;
+      }
+      options.trusted_proxies.push_back(address);
+      start = comma + 1;
+    }
   }
   if (flags.count("--connections-per-address")) {
     // Behind a proxy every connection comes from its address: raise it there.
@@ -220,7 +247,7 @@ int User(int argc, char** argv) {
     service::Json out = response.result;
     out["token"] = token->token;
     out["note"] = "the token is shown once; only its hash is stored";
-    std::cout << out.dump(2) << "\n";
+    std::cout << service::DumpJsonLossy(out, 2) << "\n";
   }
   return cli::kExitOk;
 }

@@ -4,13 +4,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "core/itmo_id.h"
 #include "core/limits.h"
+#include "core/text.h"
+#include "service/json_text.h"
 #include "service/queries.h"
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
@@ -46,11 +48,11 @@ int PrintFailure(const service::Failure& failure, bool json) {
   if (failure.refusal) {
     const CheckInfo& info = InfoOf(failure.refusal->check);
     if (json) {
-      std::cout << Json{{"code", CodeOf(info.check)},
-                        {"check", std::string(info.name)},
-                        {"message", failure.refusal->message},
-                        {"rule", std::string(info.rule)}}
-                       .dump(2)
+      std::cout << service::DumpJsonLossy(Json{{"code", CodeOf(info.check)},
+                                               {"check", std::string(info.name)},
+                                               {"message", failure.refusal->message},
+                                               {"rule", std::string(info.rule)}},
+                                          2)
                 << "\n";
     } else {
       std::cerr << "refused: " << CodeOf(info.check) << " " << info.name << ": "
@@ -64,7 +66,7 @@ int PrintFailure(const service::Failure& failure, bool json) {
 
 int PrintResult(const service::CommandResult<Json>& result, bool json) {
   if (!result) return PrintFailure(result.error(), json);
-  std::cout << result->dump(json ? 2 : 2) << "\n";
+  std::cout << service::DumpJsonLossy(*result, 2) << "\n";
   return kExitOk;
 }
 
@@ -95,11 +97,11 @@ int Verify(Session& session, bool json) {
                     "sqlite integrity_check: " + (integrity ? *integrity : integrity.error().message));
   }
   if (json) {
-    std::cout << Json{{"ok", problems.empty()},
-                      {"entries", report.entries},
-                      {"blocks", report.blocks},
-                      {"problems", problems}}
-                     .dump(2)
+    std::cout << service::DumpJsonLossy(Json{{"ok", problems.empty()},
+                                             {"entries", report.entries},
+                                             {"blocks", report.blocks},
+                                             {"problems", problems}},
+                                        2)
               << "\n";
   } else {
     for (const std::string& p : problems) std::cout << "FAIL " << p << "\n";
@@ -199,13 +201,13 @@ int PrintResponse(const service::Response& response, bool json) {
   if (!response.ok()) return PrintFailure(*response.failure, json);
   Json out = response.result;
   if (json) {
-    std::cout << Json{{"sequence", response.sequence.value},
-                      {"replayed", response.replayed},
-                      {"result", out}}
-                     .dump(2)
+    std::cout << service::DumpJsonLossy(Json{{"sequence", response.sequence.value},
+                                             {"replayed", response.replayed},
+                                             {"result", out}},
+                                        2)
               << "\n";
   } else {
-    std::cout << out.dump(2) << "\n"
+    std::cout << service::DumpJsonLossy(out, 2) << "\n"
               << "journal entry " << response.sequence.value
               << (response.replayed ? " (already applied)" : "") << "\n";
   }
@@ -213,6 +215,15 @@ int PrintResponse(const service::Response& response, bool json) {
 }
 
 int RunCli(int argc, char** argv) {
+  // Text only (issue 33): an argument that is not UTF-8 would be journaled as raw bytes (an
+  // actor, a key, a name) and make the journal unreadable to every JSON reader.
+  for (int i = 1; i < argc; ++i) {
+    if (auto problem = TextProblem(argv[i], Controls::kWhitespace)) {
+      std::cerr << "usage error: argument " << i << " is not valid text: " << *problem << " ("
+                << CodeOf(Check::kInvalidText) << " " << InfoOf(Check::kInvalidText).name << ")\n";
+      return kExitUsage;
+    }
+  }
   // CLI::NonNegativeNumber names its range as 0.000000 to 1.797...e308; this says 0 to 2^63-1.
   const CLI::Range kNonNegative(int64_t{0}, std::numeric_limits<int64_t>::max());
   if (argc >= 2 && Extras().count(argv[1])) return Extras()[argv[1]].run(argc - 1, argv + 1);
@@ -368,7 +379,7 @@ int RunCli(int argc, char** argv) {
                   << c.description << "\n";
       }
     }
-    if (json) std::cout << rows.dump(2) << "\n";
+    if (json) std::cout << service::DumpJsonLossy(rows, 2) << "\n";
     return kExitOk;
   }
 
@@ -404,12 +415,12 @@ int RunCli(int argc, char** argv) {
     }
     const journal::Rotation& r = rotated->rotation;
     if (json) {
-      std::cout << Json{{"rotation_entry", r.sequence},
-                        {"signs_from", r.sequence + 1},
-                        {"old_public_key", journal::ToHex(r.old_key)},
-                        {"new_public_key", journal::ToHex(r.new_key)},
-                        {"resumed", rotated->resumed}}
-                       .dump(2)
+      std::cout << service::DumpJsonLossy(Json{{"rotation_entry", r.sequence},
+                                               {"signs_from", r.sequence + 1},
+                                               {"old_public_key", journal::ToHex(r.old_key)},
+                                               {"new_public_key", journal::ToHex(r.new_key)},
+                                               {"resumed", rotated->resumed}},
+                                          2)
                 << "\n";
     } else {
       std::cout << (rotated->resumed ? "completed the interrupted rotation of journal entry "

@@ -8,9 +8,10 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/import.h"
 #include "core/jcm_data.h"
 #include "core/nomenclature.h"
-#include "cli/import.h"
+#include "service/json_text.h"
 
 namespace registry::cli {
 namespace {
@@ -192,7 +193,7 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                         {"rows_rejected", rejected},
                         {"failures", run.failures}};
   if (json) {
-    std::cout << summary.dump(2) << "\n";
+    std::cout << service::DumpJsonLossy(summary, 2) << "\n";
   } else {
     std::cout << "demo registry written to " << session.db_path << "\n"
               << "  issuance rows taken: " << table.records.size() << ", issuances applied: "

@@ -13,6 +13,7 @@
 #include "core/csv.h"
 #include "core/jcm_data.h"
 #include "core/nomenclature.h"
+#include "service/json_text.h"
 
 namespace registry::cli {
 namespace {
@@ -326,7 +327,11 @@ int PrintReport(const std::string& what, const ImportReport& report, bool json) 
     for (const ImportRow& r : report.rejected) rejected.push_back(Json{{"line", r.line}, {"reason", r.reason}});
     Json notes = Json::array();
     for (const ImportRow& r : report.notes) notes.push_back(Json{{"line", r.line}, {"note", r.reason}});
-    std::cout << Json{{"import", what}, {"taken", report.taken}, {"rejected", rejected}, {"notes", notes}}.dump(2)
+    std::cout << service::DumpJsonLossy(Json{{"import", what},
+                                             {"taken", report.taken},
+                                             {"rejected", rejected},
+                                             {"notes", notes}},
+                                        2)
               << "\n";
   } else {
     std::cout << what << ": " << report.taken << " rows taken, " << report.rejected.size() << " not taken\n";

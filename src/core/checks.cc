@@ -25,6 +25,15 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kUnknownField, "unknown_field", 400, "input validation",
               "The request names a field its command does not take (a misspelt optional field "
               "would otherwise be ignored and the command do more than asked)."},
+    CheckInfo{Check::kInvalidText, "invalid_text", 400, "input validation (RFC 3629)",
+              "Text from outside (path, query, header, body, idempotency key, command-line "
+              "argument, imported file) is not valid UTF-8 or holds a control character."},
+    CheckInfo{Check::kLengthRequired, "length_required", 411, "HTTP (RFC 9110 15.5.12)",
+              "A request with a body must say its length in Content-Length (no chunked bodies)."},
+    CheckInfo{Check::kRequestHeadTooLarge, "request_head_too_large", 431, "limits (RFC 6585 5)",
+              "The request line and headers exceed the size or count limit."},
+    CheckInfo{Check::kRequestTimeout, "request_timeout", 408, "limits (docs/operations.md)",
+              "The request did not arrive whole within the request deadline."},
     CheckInfo{Check::kUnknownAccount, "unknown_account", 404, "JCM Common Specifications def. 2",
               "The account does not exist."},
     CheckInfo{Check::kAccountBlocked, "account_blocked", 422,
@@ -102,12 +111,13 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kRetirementNeedsBothAuthorizations, "retirement_needs_both_authorizations",
               422, "Act art. 57-11 as amended by Act No. 56 of 2024 (R-AUTH-07)",
               "Use towards Japan's NDC needs the authorization of Japan and of the partner."},
-    CheckInfo{Check::kPurposeNotAuthorized, "purpose_not_authorized", 422,
-              "4/CMA.6 para 5(e)", "The use is not among the authorized purposes."},
+    CheckInfo{Check::kPurposeNotAuthorized, "purpose_not_authorized", 422, "4/CMA.6 para 5(e)",
+              "The use is not among the authorized purposes."},
     CheckInfo{Check::kAuthorizationRevoked, "authorization_revoked", 422, "4/CMA.6 paras 7-9",
               "The authorization in force no longer covers these units."},
     CheckInfo{Check::kChangeNotAllowedByTerms, "change_not_allowed_by_terms", 422,
-              "4/CMA.6 paras 5(g), 8", "The authorization's change terms do not allow this change."},
+              "4/CMA.6 paras 5(g), 8",
+              "The authorization's change terms do not allow this change."},
     CheckInfo{Check::kVintageNotAuthorized, "vintage_not_authorized", 422, "4/CMA.6 para 5(k)",
               "The vintage is outside the vintages the authorization covers."},
     CheckInfo{Check::kEntityNotAuthorized, "entity_not_authorized", 422, "4/CMA.6 para 3",
@@ -151,6 +161,11 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kOverloaded, "overloaded", 503, "ARCHITECTURE decision 8",
               "The writer queue is full; retry later."},
     CheckInfo{Check::kNotFound, "not_found", 404, "HTTP", "No such resource."},
+    CheckInfo{Check::kInternalError, "internal_error", 500, "operational error",
+              "The registry failed on this request (a bug or a broken disk); nothing was "
+              "changed, it keeps serving, and the failure is counted in /metrics."},
+    CheckInfo{Check::kStorageUnavailable, "storage_unavailable", 503, "operational error",
+              "The database is busy or unreachable; nothing was changed; retry later."},
 };
 
 }  // namespace

@@ -21,6 +21,10 @@ enum class Check : uint16_t {
   kTooManyItems = 104,
   kUnknownCommand = 105,
   kUnknownField = 106,
+  kInvalidText = 107,
+  kLengthRequired = 108,
+  kRequestHeadTooLarge = 109,
+  kRequestTimeout = 110,
   // 2xx: references to things that must exist, or must not exist yet.
   kUnknownAccount = 200,
   kAccountBlocked = 201,
@@ -81,12 +85,16 @@ enum class Check : uint16_t {
   kRateLimited = 604,
   kOverloaded = 605,
   kNotFound = 606,
+  // 7xx: operational errors (nothing was changed; the request was not at fault).
+  kInternalError = 700,
+  kStorageUnavailable = 701,
 };
 
 struct CheckInfo {
   Check check;
   std::string_view name;         // Stable snake_case name, e.g. "quantity_above_holding".
-  int http_status;               // 400, 401, 403, 404, 409, 413, 422, 429 or 503.
+  int http_status;               // 400, 401, 403, 404, 408, 409, 411, 413, 422, 429, 431,
+                                 // 500 or 503.
   std::string_view rule;         // The rule enforced, with its source.
   std::string_view description;  // One sentence for documentation.
 };

@@ -1,8 +1,20 @@
 #include "core/csv.h"
 
+#include <algorithm>
+
+#include "core/text.h"
+
 namespace registry {
 
 Result<std::vector<CsvRow>, std::string> ParseCsv(std::string_view text) {
+  // Text only (issue 33): a byte that is not UTF-8 would reach a document, and
+  // the JSON writer.
+  if (auto problem = TextProblem(text, Controls::kWhitespace)) {
+    const size_t at = *FirstBadByte(text, Controls::kWhitespace);
+    const size_t line = 1 + static_cast<size_t>(std::count(
+                                text.begin(), text.begin() + static_cast<ptrdiff_t>(at), '\n'));
+    return Fail("line " + std::to_string(line) + ": not UTF-8 text (" + *problem + ")");
+  }
   std::vector<CsvRow> rows;
   CsvRow row;
   std::string field;
@@ -40,7 +52,8 @@ Result<std::vector<CsvRow>, std::string> ParseCsv(std::string_view text) {
       if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));
       row.clear();
       ++line;
-      if (rows.size() > kCsvRowsMax) return Fail("more than " + std::to_string(kCsvRowsMax) + " rows");
+      if (rows.size() > kCsvRowsMax)
+        return Fail("more than " + std::to_string(kCsvRowsMax) + " rows");
     } else {
       field += c;
       field_started = true;

@@ -16,7 +16,8 @@ inline constexpr size_t kCsvFieldsMax = 256;
 using CsvRow = std::vector<std::string>;
 
 // Returns the rows of `text`, or a message naming the line of the first problem (an unterminated
-// quote, too many rows or fields).
+// quote, too many rows or fields, text that is not UTF-8 or holds a control character other than
+// tab, CR and LF).
 Result<std::vector<CsvRow>, std::string> ParseCsv(std::string_view text);
 
 }  // namespace registry

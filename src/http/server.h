@@ -10,8 +10,9 @@
 // {code, check, message, rule} from the check catalogue, with the check's HTTP status.
 #pragma once
 
-#include <memory>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,9 +42,18 @@ struct ServerOptions {
   // Fewer workers than cores' worth of runnable threads is what 2 cores like best: at 64 and
   // 256 clients 4-8 workers beat 32 and N + 8 (docs/benchmarks.md).
   size_t threads = 8;
-  // Open connections, in all and from one address; one more is answered 503 and closed.
+  // Open connections, in all and from one address. At a limit the oldest connection waiting
+  // for a request (the address's own, or the busiest address's) is closed to make room; only
+  // when none waits is a new one answered 503 (http/transport.h).
   size_t connections_max = 10000;
   size_t connections_per_address_max = 256;
+  // Proxies whose X-Forwarded-For names the client (rate limits count it; the proxy itself has
+  // no per-address connection limit). docs/operations.md "Connection limits".
+  std::vector<std::string> trusted_proxies;
+  // A request's head must arrive within head_timeout of its first byte, and all of it within
+  // request_timeout: a slower one is answered 408 and its connection closed.
+  std::chrono::milliseconds head_timeout{5000};
+  std::chrono::milliseconds request_timeout{10000};
   // Reports built at once (GET /v1/reports/..., /v1/statistics/..., /v1/verify): each reads the
   // whole history, most are public. One more is answered 503 overloaded with Retry-After, so
   // that a burst of downloads cannot take every HTTP thread and core from the writes.

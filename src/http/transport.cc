@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/text.h"
 
 namespace registry::http {
 namespace {
@@ -85,7 +86,13 @@ bool HasToken(std::string_view value, std::string_view token) {
 struct Refusal {
   int status = 0;  // 0: none.
   std::string message;
+  bool invalid_text = false;
 };
+
+// A 400 for text that is not UTF-8 or holds a control character, naming where it is.
+Refusal BadText(const std::string& where, const std::string& problem) {
+  return {400, where + " is not valid text: " + problem, true};
+}
 
 // Parses the request line and headers (`text` ends before the blank line; lines end in CRLF
 // or LF) into `req` and `head`.
@@ -130,8 +137,17 @@ Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request
   req.target = std::string(target);
   const size_t mark = target.find('?');
   req.path = httplib::detail::decode_url(std::string(target.substr(0, mark)), false);
+  // Checked once decoded ("/%ff" is the byte 0xFF, "/%00" a NUL): nothing downstream (routing,
+  // the access log, an error message echoing the path) meets text that is not UTF-8.
+  if (auto problem = TextProblem(req.path)) return BadText("the path", *problem);
   if (mark != std::string_view::npos) {
     httplib::detail::parse_query_text(std::string(target.substr(mark + 1)), req.params);
+    for (const auto& [name, value] : req.params) {
+      if (auto problem = TextProblem(name)) return BadText("a query parameter's name", *problem);
+      if (auto problem = TextProblem(value)) {
+        return BadText("query parameter " + name, *problem);
+      }
+    }
   }
   if (lines.size() - 1 > kHeadersMax) {
     return {431, "more than " + std::to_string(kHeadersMax) + " header fields"};
@@ -145,10 +161,13 @@ Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request
       return {400, "header line " + std::to_string(i) + " is not 'Name: value'"};
     }
     const std::string_view value = Trim(field.substr(colon + 1));
-    if (std::any_of(value.begin(), value.end(), [](char c) {
-          return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
-        })) {
-      return {400, "header " + std::string(name) + " holds a control character"};
+    // Tab is the one control character a field value may hold (RFC 9110 5.5); CR and LF end
+    // the line before this.
+    if (auto problem = TextProblem(value, Controls::kWhitespace);
+        problem || value.find('\n') != std::string_view::npos ||
+        value.find('\r') != std::string_view::npos) {
+      return BadText("header " + std::string(name),
+                     problem ? *problem : "a line break inside the value");
     }
     req.headers.emplace(std::string(name), std::string(value));
   }
@@ -204,6 +223,9 @@ struct Conn {
   bool peer_closed = false;  // The client's end is closed (or half closed).
   bool close_after = false;  // Close once the answer is written.
   bool dead = false;         // Closed while lent to a worker: free when its answer returns.
+  bool trusted = false;      // From a trusted proxy (TransportOptions::trusted_proxies).
+  Clock::time_point since;   // Since when it waits for (or trickles in) its next request.
+  Clock::time_point first_byte;  // The current request's first byte.
   std::string out_head;
   std::string out_body;
   size_t out_sent = 0;
@@ -257,6 +279,21 @@ struct Outbox {
     return open;
   }
 
+  // The error handler's answer to `problem`, or a bare 500 if the handler throws: a refusal
+  // never takes the thread that makes it down with it (the event loop makes most).
+  void Error(const httplib::Request& req, const TransportProblem& problem,
+             httplib::Response& res) const {
+    try {
+      error(req, problem, res);
+    } catch (...) {
+      res = httplib::Response();
+      res.headers = default_headers;
+      res.status = 500;
+      res.set_content("{\"code\": \"JCM-700\", \"check\": \"internal_error\"}\n",
+                      "application/json");
+    }
+  }
+
   void Wake() const {
     const uint64_t one = 1;
     [[maybe_unused]] const ssize_t r = ::write(wake_fd, &one, sizeof one);
@@ -301,7 +338,7 @@ struct DeferredAnswer::State {
     try {
       httplib::Response res;
       res.headers = outbox->default_headers;
-      outbox->error(*req, 500, "internal error: the answer to this request was lost", res);
+      outbox->Error(*req, {500, false, "internal error: the answer to this request was lost"}, res);
       outbox->Answer(conn, res, close, req->method == "HEAD");
     } catch (...) {
       // Nothing more can be done from a destructor; the connection's deadline is gone too, so
@@ -334,9 +371,10 @@ void DeferredAnswer::Send(httplib::Response res) const {
 }
 
 int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                     RequestHead& head, std::string& message) {
+                     RequestHead& head, std::string& message, bool* invalid_text) {
   Refusal refusal = ParseHead(text, body_bytes_max, req, head);
   message = std::move(refusal.message);
+  if (invalid_text != nullptr) *invalid_text = refusal.invalid_text;
   return refusal.status;
 }
 
@@ -388,6 +426,8 @@ struct Transport::Impl {
   std::vector<std::unique_ptr<Conn>> graveyard;  // Freed after the current batch of events.
   std::vector<Deferral::Job> ready;              // Whole requests of the current batch.
   std::atomic<size_t> connection_count{0};
+  std::atomic<size_t> evicted{0};
+  std::atomic<size_t> handler_failures{0};
   char listen_tag = 0;  // epoll_event.data.ptr of the listening socket,
   char wake_tag = 0;    // ... and of the eventfd.
 
@@ -464,16 +504,19 @@ struct Transport::Impl {
         conn->port = ntohs(a->sin6_port);
       }
       conn->address = host;
-      size_t& from_address = per_address[conn->address];
-      if (conns.size() >= options.connections_max ||
-          from_address >= options.connections_per_address_max) {
+      conn->trusted = std::find(options.trusted_proxies.begin(), options.trusted_proxies.end(),
+                                conn->address) != options.trusted_proxies.end();
+      if (!MakeRoom(*conn)) {
+        size_t& from_address = per_address[conn->address];
         RefuseAtAccept(*conn, from_address);
         if (from_address == 0) per_address.erase(conn->address);
         continue;
       }
+      size_t& from_address = per_address[conn->address];
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      conn->deadline = Clock::now() + options.idle_timeout;
+      conn->since = Clock::now();
+      conn->deadline = conn->since + options.idle_timeout;
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       ev.data.ptr = conn.get();
@@ -489,20 +532,65 @@ struct Transport::Impl {
     }
   }
 
-  // Too many connections: a 503 written at once (best effort: a fresh socket's buffer takes
-  // it), then closed.
+  // Within the limits, a new connection from `fresh`'s address gets a place: at the global limit
+  // the address with the most connections gives up its oldest waiting one, at the address's limit
+  // the address does. False when nothing waits to be closed (every connection is busy).
+  bool MakeRoom(const Conn& fresh) {
+    if (!fresh.trusted) {
+      const auto it = per_address.find(fresh.address);
+      if (it != per_address.end() && it->second >= options.connections_per_address_max) {
+        Conn* oldest = OldestWaiting(&fresh.address);
+        if (oldest == nullptr) return false;
+        Evict(*oldest);
+      }
+    }
+    if (conns.size() < options.connections_max) return true;
+    const std::string* busiest = nullptr;
+    size_t most = 0;
+    for (const auto& [address, count] : per_address) {
+      if (count > most) {
+        most = count;
+        busiest = &address;
+      }
+    }
+    Conn* oldest = busiest != nullptr ? OldestWaiting(busiest) : nullptr;
+    if (oldest == nullptr) oldest = OldestWaiting(nullptr);
+    if (oldest == nullptr) return false;
+    Evict(*oldest);
+    return true;
+  }
+
+  // Of the connections from `address` (any, when null), the one that has waited longest for its
+  // next request or been longest trickling it in; null when every one is busy.
+  Conn* OldestWaiting(const std::string* address) {
+    Conn* oldest = nullptr;
+    for (auto& [ptr, conn] : conns) {
+      if (conn->dead || conn->state != Conn::State::kReading) continue;
+      if (address != nullptr && conn->address != *address) continue;
+      if (oldest == nullptr || conn->since < oldest->since) oldest = ptr;
+    }
+    return oldest;
+  }
+
+  void Evict(Conn& conn) {
+    Kill(conn);
+    evicted.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // No room (every connection busy): a 503 written at once (best effort: a fresh socket's
+  // buffer takes it), then closed.
   void RefuseAtAccept(Conn& conn, size_t from_address) {
     const bool total = conns.size() >= options.connections_max;
     httplib::Request req;
     req.remote_addr = conn.address;
     const std::string message =
         total ? "the server has " + std::to_string(conns.size()) +
-                    " connections open, its limit; retry in a moment"
-              : "too many connections from " + conn.address + " (" +
-                    std::to_string(from_address) + ", the limit per address); close some";
+                    " connections open, its limit, and every one is busy; retry in a moment"
+              : "all " + std::to_string(from_address) + " connections from " + conn.address +
+                    " (the limit per address) are busy; retry in a moment";
     httplib::Response res;
     res.headers = outbox->default_headers;
-    outbox->error(req, 503, message, res);
+    outbox->Error(req, {503, false, message}, res);
     const std::string head = SerializeHead(res, res.body.size(), true);
     const std::string bytes = head + res.body;
     [[maybe_unused]] const ssize_t r = ::send(conn.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -562,8 +650,10 @@ struct Transport::Impl {
         return;
       }
       if (conn.line_start == 0 && !conn.req) {
-        // The request's first byte: from here it has request_timeout to arrive whole.
-        conn.deadline = now + options.request_timeout;
+        // The request's first byte: from here its head has head_timeout to arrive, and the whole
+        // request request_timeout.
+        conn.first_byte = now;
+        conn.deadline = now + std::min(options.head_timeout, options.request_timeout);
         conn.req = std::make_unique<httplib::Request>();
       }
       size_t end = 0;
@@ -582,7 +672,8 @@ struct Transport::Impl {
           Refuse(conn, {431, "the request line and headers are longer than " +
                                  std::to_string(options.head_bytes_max) + " bytes"});
         } else if (conn.peer_closed) {
-          Kill(conn);
+          // Half closed before the head was whole: say so (the client may still read).
+          Refuse(conn, {400, "the connection was closed before the request's head was whole"});
         }
         return;
       }
@@ -595,12 +686,23 @@ struct Transport::Impl {
         Refuse(conn, refusal);
         return;
       }
+      if (conn.trusted) {
+        const Refusal forwarded = TakeForwardedAddress(*conn.req);
+        if (forwarded.status != 0) {
+          Refuse(conn, forwarded);
+          return;
+        }
+      }
       conn.head_end = end;
+      conn.deadline = conn.first_byte + options.request_timeout;
     }
     const size_t whole = conn.head_end + conn.head.content_length;
     if (conn.in.size() < whole) {
       if (conn.peer_closed) {
-        Kill(conn);
+        Refuse(conn, {400, "the connection was closed after " +
+                               std::to_string(conn.in.size() - conn.head_end) + " of the " +
+                               std::to_string(conn.head.content_length) +
+                               " bytes its Content-Length announced"});
       } else if (conn.head.expect_continue && !conn.continue_sent) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         [[maybe_unused]] const ssize_t r =
@@ -642,13 +744,30 @@ struct Transport::Impl {
     }
   }
 
+  // A request through a trusted proxy: its remote address becomes the last address of its
+  // X-Forwarded-For (the client the proxy saw; earlier ones are the client's own word).
+  static Refusal TakeForwardedAddress(httplib::Request& req) {
+    if (!req.has_header("X-Forwarded-For")) return {};
+    const std::string header = req.get_header_value("X-Forwarded-For");
+    const std::string_view list = header;
+    const size_t comma = list.rfind(',');
+    const std::string last(Trim(comma == std::string_view::npos ? list : list.substr(comma + 1)));
+    unsigned char buffer[sizeof(in6_addr)];
+    if (::inet_pton(AF_INET, last.c_str(), buffer) != 1 &&
+        ::inet_pton(AF_INET6, last.c_str(), buffer) != 1) {
+      return {400, "X-Forwarded-For from the trusted proxy does not end in an IP address"};
+    }
+    req.remote_addr = last;
+    return {};
+  }
+
   // Answers a request the transport refuses, then closes the connection.
   void Refuse(Conn& conn, const Refusal& refusal) {
     httplib::Request empty;
     const httplib::Request& req = conn.req ? *conn.req : empty;
     httplib::Response res;
     res.headers = outbox->default_headers;
-    outbox->error(req, refusal.status, refusal.message, res);
+    outbox->Error(req, {refusal.status, refusal.invalid_text, refusal.message}, res);
     conn.req.reset();
     conn.in.clear();
     conn.out_head = SerializeHead(res, res.body.size(), true);
@@ -699,7 +818,8 @@ struct Transport::Impl {
       return;
     }
     conn.state = Conn::State::kReading;
-    conn.deadline = Clock::now() + options.idle_timeout;
+    conn.since = Clock::now();
+    conn.deadline = conn.since + options.idle_timeout;
     if (conn.read_paused) {
       conn.read_paused = false;
       ReadSome(conn);  // Reads what waits in the kernel, then Advance.
@@ -732,8 +852,9 @@ struct Transport::Impl {
     }
   }
 
-  // Closes connections past their deadline: a request not whole in request_timeout, an idle
-  // keep-alive, a write without progress, a lingering close. A request with a worker has none.
+  // Closes connections past their deadline: an idle keep-alive, a write without progress, a
+  // lingering close. A request begun and not whole by its deadline (head_timeout for its head,
+  // request_timeout for all of it) is answered 408 first. A request with a worker has none.
   void Reap(Clock::time_point now) {
     std::vector<Conn*> late;
     for (auto& [ptr, conn] : conns) {
@@ -741,7 +862,18 @@ struct Transport::Impl {
         late.push_back(ptr);
       }
     }
-    for (Conn* conn : late) Kill(*conn);
+    for (Conn* conn : late) {
+      if (conn->state == Conn::State::kReading && conn->req && !conn->peer_closed) {
+        const bool head = conn->head_end == 0;
+        const auto limit = head ? std::min(options.head_timeout, options.request_timeout)
+                                : options.request_timeout;
+        Refuse(*conn,
+               {408, std::string(head ? "the request's head" : "the request") +
+                         " did not arrive whole within " + std::to_string(limit.count()) + " ms"});
+      } else {
+        Kill(*conn);
+      }
+    }
   }
 
   // Closes `conn` (or marks it to be, while a worker has its request).
@@ -785,14 +917,22 @@ struct Transport::Impl {
       const bool head_only = job.req->method == "HEAD";
       job.outbox = &outbox;
       Deferral deferral(job);
+      // The last line of defence: a handler that throws (a bug) answers 500 and is counted;
+      // the worker goes on. A taken answer's handles answer 500 themselves if never sent.
+      std::string failure;
       try {
         handler(*job.req, res, deferral);
       } catch (const std::exception& e) {
-        // A taken answer's handles answer 500 themselves if it is never sent.
+        failure = std::string("internal error: ") + e.what();
+      } catch (...) {
+        failure = "internal error: an exception that is not a std::exception";
+      }
+      if (!failure.empty()) {
+        handler_failures.fetch_add(1, std::memory_order_relaxed);
         if (deferral.taken()) continue;
         res = httplib::Response();
         res.headers = outbox->default_headers;
-        outbox->error(*job.req, 500, std::string("internal error: ") + e.what(), res);
+        outbox->Error(*job.req, {500, false, failure}, res);
       }
       if (deferral.taken()) continue;
       outbox->Answer(job.conn, res, job.close, head_only);
@@ -912,6 +1052,12 @@ bool Transport::Running() const { return impl_->running.load(); }
 
 size_t Transport::Connections() const {
   return impl_->connection_count.load(std::memory_order_relaxed);
+}
+
+size_t Transport::Evicted() const { return impl_->evicted.load(std::memory_order_relaxed); }
+
+size_t Transport::HandlerFailures() const {
+  return impl_->handler_failures.load(std::memory_order_relaxed);
 }
 
 void Transport::PostAll(std::vector<std::function<void()>> tasks) {

@@ -35,14 +35,27 @@ struct TransportOptions {
   size_t workers = 32;  // Requests handled at once.
   size_t head_bytes_max = 16384;  // Request line and headers.
   size_t body_bytes_max = 65536;  // Content-Length above it: 413.
-  // From a request's first byte to its last: a slow sender is cut off here.
+  // From a request's first byte to the end of its headers, and to its last byte: a slow sender
+  // is answered 408 and cut off here, however it trickles.
+  std::chrono::milliseconds head_timeout{5000};
   std::chrono::milliseconds request_timeout{10000};
   // A kept-alive connection's wait for its next request.
   std::chrono::milliseconds idle_timeout{5000};
   // An answer's write without any progress (a client that stops reading).
   std::chrono::milliseconds write_timeout{10000};
+  // Connections open at once, and from one address. At either limit a new connection is not
+  // refused while an older one waits for its next request or trickles one in: the oldest such
+  // connection (of the address with the most, at the global limit) is closed to make room, so
+  // slow or idle connections from an address shared with real clients (a NAT, a proxy) cannot
+  // starve them. Only when every connection is busy (handled, or being answered) is a new one
+  // refused with 503.
   size_t connections_max = 10000;
   size_t connections_per_address_max = 256;
+  // Proxies trusted to say who their client is: a connection from one of these addresses has no
+  // per-address limit of its own, and a request through it takes as its remote address the last
+  // address of its X-Forwarded-For header (the client the proxy saw), which the server's rate
+  // limit then counts. Numeric addresses as accept() reports them ("127.0.0.1", "::1").
+  std::vector<std::string> trusted_proxies;
   // Headers on every answer (before the handler's own).
   httplib::Headers default_headers;
   // The nice value of the event loop and the workers (Linux keeps one per thread); 0 leaves
@@ -86,18 +99,26 @@ class Deferral {
   bool taken_ = false;
 };
 
+// A request the transport refuses itself (it never reaches the handler).
+struct TransportProblem {
+  // 400 (malformed), 408 (not whole by its deadline), 411 (no Content-Length on a POST, or a
+  // chunked body), 413 (body too large), 431 (head too large), 503 (every connection busy) or
+  // 500 (the handler threw, or a deferred answer was dropped unsent).
+  int status = 400;
+  bool invalid_text = false;  // A 400 for text that is not UTF-8 or holds a control character.
+  std::string message;        // What was wrong.
+};
+
 // Handles a parsed request (the handler may change `req`, which is its own). The worker
 // sends `res` when the handler returns, unless the handler took the answer over (`deferral`).
 using TransportHandler =
     std::function<void(httplib::Request& req, httplib::Response& res, Deferral& deferral)>;
-// Answers a request the transport refuses itself: `status` is 400 (malformed), 411 (no
-// Content-Length on a POST, or a chunked body), 413 (body too large), 431 (head too large),
-// 503 (too many connections from the address) or 500 (the handler threw, or a deferred answer
-// was dropped unsent: called from the thread that dropped it, until Stop); `message` says what
-// was wrong. `req` holds what was parsed before the problem (possibly nothing).
-using TransportErrorHandler = std::function<void(const httplib::Request& req, int status,
-                                                 const std::string& message,
-                                                 httplib::Response& res)>;
+// Answers a request the transport refuses itself (a 500 is called from the thread that dropped
+// the answer, until Stop; the others from the event loop). `req` holds what was parsed before the
+// problem (possibly nothing, possibly text that is not UTF-8). Must not throw; if it does, the
+// transport answers a bare 500 and goes on.
+using TransportErrorHandler = std::function<void(
+    const httplib::Request& req, const TransportProblem& problem, httplib::Response& res)>;
 
 class Transport {
  public:
@@ -115,6 +136,10 @@ class Transport {
 
   // Connections open now (tests, /metrics).
   size_t Connections() const;
+  // Connections closed to make room for new ones (see connections_max), and requests answered
+  // 500 because their handler threw (/metrics).
+  size_t Evicted() const;
+  size_t HandlerFailures() const;
 
   // Runs each of `tasks` on a worker, after the requests and tasks queued before them (deferred
   // answers' finishing: what the handlers would have done after their wait). They are queued at
@@ -138,9 +163,12 @@ struct RequestHead {
 // Parses a request's line and headers (`text` stops before the blank line; lines end in CRLF or
 // LF) into `req` (method, version, target, decoded path, query parameters, headers) and `head`.
 // Returns 0, or the status of the refusal (400, 411, 413 when Content-Length passes
-// `body_bytes_max`, 431) with `message` naming the problem. Exposed for the fuzz target.
+// `body_bytes_max`, 431) with `message` naming the problem; `invalid_text` is set for a 400 whose
+// path, query or header is not UTF-8 or holds a control character. The path, the query's names
+// and values, and the header values of a request it accepts are valid UTF-8, and the path and
+// query hold no control character. Exposed for the fuzz target.
 int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                     RequestHead& head, std::string& message);
+                     RequestHead& head, std::string& message, bool* invalid_text = nullptr);
 
 // The reason phrase of a status code ("Not Found").
 const char* ReasonPhrase(int status);

@@ -69,6 +69,17 @@ class AccessCache {
 bool RoleMayRun(const Principal& who, const std::string& command);
 // True when the role may approve or reject a proposal of `command`.
 bool RoleMayApprove(const Principal& who, const std::string& command);
+// Whether `who` may run `command` with `args`: the one decision every write route makes, resource
+// or generic (issue 33). Users and tokens: administrators of scope *. proposal.create: the role
+// may run the proposed command and the scope covers its arguments. proposal.approve, .reject and
+// .expire: the proposal (args.id) is loaded and the role may decide its command (RoleMayApprove;
+// .expire also RoleMayRun) and the scope covers its arguments. Any other command: RoleMayRun
+// and ScopeCoversArgs. Refuses with kForbidden naming the user, the role and the scope (or
+// kUnknownProposal, kFieldInvalid for a proposal id); true otherwise.
+CommandResult<bool> Authorize(Transaction& tx, const Principal& who, const std::string& command,
+                              const Json& args);
+// True for the commands only administrators run (no role in the command roles table).
+bool AdministratorOnly(const std::string& command);
 // True when the role may read non-public data (holdings, journal, trace, verify, proposals).
 bool RoleMayReadPrivate(const Principal& who);
 // True when the scope covers `account` (read from `tx`); "*" covers everything.

@@ -8,6 +8,7 @@
 #include "service/access.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
+#include "service/proposal.h"
 
 namespace registry::service {
 namespace {
@@ -39,11 +40,6 @@ bool IsHex64(const std::string& text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
-}
-
-bool IsMovement(const std::string& command) {
-  return command == "transfer" || command == "retire" || command == "cancel" ||
-         command.find("transfer") != std::string::npos;
 }
 
 CommandResult<Json> AddUser(Transaction& tx, const Json& args, const Context& ctx) {
@@ -252,30 +248,160 @@ StoreResult<std::optional<Principal>> AccessCache::Authenticate(Transaction& tx,
   return who;
 }
 
+namespace {
+
+// Who may run each command, besides administrators (who may run every command; users.* only
+// with scope *). Written from ARCHITECTURE.md "Who uses it": the focal point authorizes the
+// approach, projects and quantities, keeps its Party's NDC accounting and reports, and approves
+// international transfers; the JC secretariat registers projects and records issuance decisions;
+// an account representative transfers, retires and cancels what its account holds; the auditor
+// reads. A command absent from this table is for administrators only. The proposal.* commands
+// are decided by the command they propose (Authorize). AccessTest checks that every command of
+// Handlers() is either here or deliberately administrator-only.
+struct CommandRoles {
+  std::string_view command;
+  bool focal_point = false;
+  bool secretariat = false;
+  bool account_representative = false;
+};
+
+constexpr CommandRoles kCommandRoles[] = {
+    // Step 1 and Step 2a, and the CARP id the approach gets: the Parties' own acts.
+    {"ca.define", true, false, false},
+    {"ca.assign_id", true, false, false},
+    {"ca.authorize", true, false, false},
+    {"authorization.add", true, false, false},
+    {"authorization.change", true, false, false},
+    // A Party's NDC accounting and reports (2/CMA.3 paras 7-9, 18-20; R-REP-07).
+    {"ndc.configure", true, false, false},
+    {"ndc.inventory", true, false, false},
+    {"ndc.finalize", true, false, false},
+    {"report.initial.submit", true, false, false},
+    {"report.confidential.set", true, false, false},
+    {"report.confidential.clear", true, false, false},
+    // The project cycle and issuance decisions (JCM Project Cycle Procedure).
+    {"entity.add", false, true, false},
+    {"project.add", false, true, false},
+    {"project.transition", false, true, false},
+    {"issue", false, true, false},
+    {"issue.jcm", false, true, false},
+    // Movements: a government's account is operated by its focal point.
+    {"transfer", true, false, true},
+    {"transfer.international", true, false, true},
+    {"retire", true, false, true},
+    {"cancel", true, false, true},
+};
+
+const CommandRoles* RolesOf(std::string_view command) {
+  for (const CommandRoles& roles : kCommandRoles) {
+    if (roles.command == command) return &roles;
+  }
+  return nullptr;
+}
+
+bool IsUserCommand(const std::string& command) { return StartsWith(command, "user."); }
+
+Failure Forbidden(std::string message) {
+  return Failure::Refused(Check::kForbidden, std::move(message));
+}
+
+std::string WhoText(const Principal& who) {
+  return "user " + who.name + " (" + who.role + ", scope " + who.scope + ")";
+}
+
+// The proposal `args.id` names, or a refusal (unknown_proposal; field_invalid for a bad id).
+CommandResult<Json> LoadProposalOf(Transaction& tx, const Json& args) {
+  const auto id = args.find("id");
+  if (id == args.end() || !IsInt64(*id) || id->get<int64_t>() <= 0) {
+    return Fail(Failure::Refused(Check::kFieldInvalid, "proposal id must be a positive integer"));
+  }
+  const int64_t n = id->get<int64_t>();
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument("proposal", ProposalKey(n))));
+  if (!doc) {
+    return Fail(Failure::Refused(Check::kUnknownProposal,
+                                 "proposal " + std::to_string(n) + " does not exist"));
+  }
+  Json proposal = Json::parse(doc->body, nullptr, false);
+  if (!proposal.is_object() || !proposal.contains("command") || !proposal["command"].is_string()) {
+    return Fail(Failure::Of(Error{
+        ErrorCode::kCorruption, "proposal " + std::to_string(n) + " is not a proposal document"}));
+  }
+  return proposal;
+}
+
+// Refuses when `who`'s scope does not cover `args` (ScopeCoversArgs), naming `what`.
+CommandResult<bool> RequireScope(Transaction& tx, const Principal& who, const Json& args,
+                                 const std::string& what) {
+  ASSIGN_OR_RETURN(const bool covered, Lift(ScopeCoversArgs(tx, who, args)));
+  if (!covered) return Fail(Forbidden(what + " is outside the scope of " + WhoText(who)));
+  return true;
+}
+
+}  // namespace
+
 bool RoleMayRun(const Principal& who, const std::string& command) {
   if (who.role == kRoleAdministrator) return true;
-  if (who.role == kRoleAuditor) return false;
-  if (StartsWith(command, "proposal.")) return true;  // The proposed command is checked too.
-  if (who.role == kRoleFocalPoint) {
-    return StartsWith(command, "authorization") || StartsWith(command, "cooperative_approach") ||
-           StartsWith(command, "approach") || IsMovement(command) ||
-           StartsWith(command, "report.confidential.");  // R-REP-07: the Party's own claims.
-  }
-  if (who.role == kRoleSecretariat) {
-    return StartsWith(command, "project") || StartsWith(command, "jc_decision") ||
-           StartsWith(command, "methodology") || command == "issue" ||
-           StartsWith(command, "issuance");
-  }
-  if (who.role == kRoleAccountRepresentative) {
-    return command == "transfer" || command == "retire" || command == "cancel";
-  }
-  return false;
+  const CommandRoles* roles = RolesOf(command);
+  if (roles == nullptr) return false;
+  if (who.role == kRoleFocalPoint) return roles->focal_point;
+  if (who.role == kRoleSecretariat) return roles->secretariat;
+  if (who.role == kRoleAccountRepresentative) return roles->account_representative;
+  return false;  // Auditors read; they run nothing.
 }
 
 bool RoleMayApprove(const Principal& who, const std::string& command) {
   if (who.role == kRoleAdministrator) return true;
   if (who.role == kRoleAuditor || who.role == kRoleSecretariat) return false;
   return RoleMayRun(who, command);
+}
+
+CommandResult<bool> Authorize(Transaction& tx, const Principal& who, const std::string& command,
+                              const Json& args) {
+  if (IsUserCommand(command)) {
+    // A user made or given a token by a Party-scoped administrator could have any scope, so
+    // managing users is for administrators of the whole registry.
+    if (who.role != kRoleAdministrator || who.scope != "*") {
+      return Fail(Forbidden("only an administrator of scope * manages users and tokens; " +
+                            WhoText(who) + " may not run " + command));
+    }
+    return true;
+  }
+  if (command == "proposal.create") {
+    const auto proposed = args.find("command");
+    const auto inner = args.find("args");
+    if (proposed == args.end() || !proposed->is_string() || inner == args.end() ||
+        !inner->is_object()) {
+      return true;  // Malformed: the handler refuses it with the field's own check.
+    }
+    const std::string name = proposed->get<std::string>();
+    if (!RoleMayRun(who, name)) {
+      return Fail(Forbidden(WhoText(who) + " may not propose " + name));
+    }
+    return RequireScope(tx, who, *inner, "the proposed " + name);
+  }
+  if (StartsWith(command, "proposal.")) {
+    ASSIGN_OR_RETURN(const Json proposal, LoadProposalOf(tx, args));
+    const std::string proposed = proposal["command"].get<std::string>();
+    const std::string id = std::to_string(args["id"].get<int64_t>());
+    // Expiring a proposal past its time is housekeeping its initiator's peers may do too; it
+    // still reveals the proposal, so it takes a role that may run or decide its command.
+    const bool may = command == "proposal.expire"
+                         ? RoleMayRun(who, proposed) || RoleMayApprove(who, proposed)
+                         : RoleMayApprove(who, proposed);
+    if (!may) {
+      return Fail(Forbidden(WhoText(who) + " may not decide proposals of " + proposed));
+    }
+    return RequireScope(tx, who, proposal.value("args", Json::object()), "proposal " + id);
+  }
+  if (!RoleMayRun(who, command)) {
+    return Fail(Forbidden(WhoText(who) + " may not run " + command));
+  }
+  return RequireScope(tx, who, args, "the request");
+}
+
+bool AdministratorOnly(const std::string& command) {
+  return !IsUserCommand(command) && !StartsWith(command, "proposal.") &&
+         RolesOf(command) == nullptr;
 }
 
 bool RoleMayReadPrivate(const Principal& who) { return IsRole(who.role); }
@@ -308,10 +434,16 @@ StoreResult<bool> ScopeCoversArgs(Transaction& tx, const Principal& who, const J
     const auto it = args.find(field);
     if (it == args.end() || !it->is_string()) continue;
     const std::string value = it->get<std::string>();
-    if (StartsWith(who.scope, "registry:")) return who.scope.substr(9) == value;
+    if (StartsWith(who.scope, "registry:")) {
+      return std::string_view(field) == "registry" && who.scope.substr(9) == value;
+    }
     if (StartsWith(who.scope, "party:")) {
-      const std::string party = who.scope.substr(6);
-      return value == party || StartsWith(value, party);
+      // A registry is its Party's (JPN01 is Japan's); a Party is itself.
+      const auto registry = ParseRegistryCode(value);
+      const std::string party = std::string_view(field) == "registry"
+                                    ? (registry ? PartyOfRegistry(*registry).value : "")
+                                    : value;
+      return !party.empty() && who.scope.substr(6) == party;
     }
     return false;
   }

@@ -8,7 +8,8 @@ namespace {
 
 class JsonWriter {
  public:
-  JsonWriter(std::string& out, int indent) : out_(out), indent_(indent) {}
+  JsonWriter(std::string& out, int indent, bool lossy)
+      : out_(out), indent_(indent), lossy_(lossy) {}
 
   void Value(const Json& v, int depth) {
     switch (v.type()) {
@@ -34,7 +35,9 @@ class JsonWriter {
         Array(v, depth);
         return;
       default:  // Floating point, binary, discarded: nlohmann's own format.
-        out_.append(v.dump());
+        out_.append(
+            v.dump(-1, ' ', false,
+                   lossy_ ? Json::error_handler_t::replace : Json::error_handler_t::strict));
         return;
     }
   }
@@ -51,7 +54,9 @@ class JsonWriter {
     for (const char ch : s) {
       const auto c = static_cast<unsigned char>(ch);
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
-        out_.append(Json(s).dump());  // Escapes, UTF-8 checks: nlohmann's, byte for byte.
+        // Escapes, UTF-8 checks: nlohmann's, byte for byte.
+        out_.append(lossy_ ? Json(s).dump(-1, ' ', false, Json::error_handler_t::replace)
+                           : Json(s).dump());
         return;
       }
     }
@@ -97,13 +102,20 @@ class JsonWriter {
 
   std::string& out_;
   const int indent_;
+  const bool lossy_;  // Invalid UTF-8 written as U+FFFD instead of thrown.
 };
 
 }  // namespace
 
 std::string DumpJson(const Json& value, int indent) {
   std::string out;
-  JsonWriter(out, indent).Value(value, 0);
+  JsonWriter(out, indent, false).Value(value, 0);
+  return out;
+}
+
+std::string DumpJsonLossy(const Json& value, int indent) {
+  std::string out;
+  JsonWriter(out, indent, true).Value(value, 0);
   return out;
 }
 

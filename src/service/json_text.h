@@ -20,4 +20,11 @@ namespace registry::service {
 // element on its own line, indented by `indent` spaces per level.
 std::string DumpJson(const Json& value, int indent = -1);
 
+// As DumpJson, but never throws: a string that is not valid UTF-8 is written with U+FFFD for
+// each bad byte (nlohmann's error_handler_t::replace). For what is shown rather than kept: HTTP
+// answers, log lines and the CLI's output, which may echo text from outside, or an old journal
+// entry that holds bytes journaled before the edge refused them (issue 33). Same bytes as
+// DumpJson for valid text.
+std::string DumpJsonLossy(const Json& value, int indent = -1);
+
 }  // namespace registry::service

@@ -2,7 +2,8 @@
 // request from the network meets. Properties: no crash; a refusal has one of the transport's
 // statuses and a message; an accepted head has a method token, HTTP/1.0 or 1.1, a target that
 // is a path without spaces or control bytes, a body within the limit, a Content-Length on every
-// POST and no Transfer-Encoding, and header names and values free of line breaks.
+// POST and no Transfer-Encoding, header names and values free of line breaks, and a path, query
+// and header values that are UTF-8 (the path and query without control characters).
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
 #include "fuzz_check.h"
 #include "http/transport.h"
 
@@ -19,11 +21,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   httplib::Request req;
   registry::http::RequestHead head;
   std::string message;
-  const int status = registry::http::ParseRequestHead(text, kBodyMax, req, head, message);
+  bool invalid_text = false;
+  const int status =
+      registry::http::ParseRequestHead(text, kBodyMax, req, head, message, &invalid_text);
   if (status != 0) {
     FUZZ_CHECK(status == 400 || status == 411 || status == 413 || status == 431);
     FUZZ_CHECK(!message.empty());
+    FUZZ_CHECK(!invalid_text || status == 400);
     return 0;
+  }
+  FUZZ_CHECK(!invalid_text);
+  // What the router, the log and the handlers see is text (issue 33).
+  FUZZ_CHECK(!registry::TextProblem(req.path).has_value());
+  for (const auto& [name, value] : req.params) {
+    FUZZ_CHECK(!registry::TextProblem(name).has_value());
+    FUZZ_CHECK(!registry::TextProblem(value).has_value());
+  }
+  for (const auto& [name, value] : req.headers) {
+    FUZZ_CHECK(registry::IsUtf8(value));
   }
   FUZZ_CHECK(message.empty());
   FUZZ_CHECK(!req.method.empty() && req.method.size() <= 16);

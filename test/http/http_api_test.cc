@@ -1,6 +1,8 @@
 // Integration tests of the HTTP API (ISSUE 4): a server on port 0 over a temporary SQLite
 // registry, spoken to over real HTTP on 127.0.0.1.
+#include <gtest/gtest.h>
 #include <httplib.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <atomic>
@@ -10,10 +12,7 @@
 #include <set>
 #include <thread>
 
-#include <gtest/gtest.h>
-
-#include <sqlite3.h>
-
+#include "http/api_fixture.h"
 #include "http/raw_http.h"
 #include "http/server.h"
 #include "service/access.h"
@@ -25,134 +24,6 @@
 
 namespace registry::http {
 namespace {
-
-using service::Json;
-
-struct Answer {
-  int status = 0;
-  Json body;
-};
-
-// A registry with the basic setup, 1000 credits in account 1 and a running server.
-class Api {
- public:
-  explicit Api(ServerOptions options = {}, bool issue = true) {
-    testing::SetUpBasicRegistry(r_);
-    if (issue) {
-      r_.Ok("issue", {{"account", 1},
-                      {"vintages", Json::array({{{"vintage", 2019}, {"quantity", 1000}}})},
-                      {"project", "MN004"}});
-    }
-    admin_ = AddUser("admin", service::kRoleAdministrator, "*");
-    options.port = 0;
-    options.access_log = std::getenv("JCM_HTTP_LOG") != nullptr;
-    options.public_key = r_.key.public_key;
-    options.scratch = [] { return sqlite::Open(sqlite::Options{":memory:", false}); };
-    server_ = std::make_unique<Server>(*r_.store, *r_.registry, options);
-    auto port = server_->Start();
-    EXPECT_TRUE(port.has_value()) << (port ? "" : port.error());
-    port_ = port ? *port : 0;
-  }
-  ~Api() { server_->Stop(); }
-
-  // Adds a user directly through the service (before the server's writer runs).
-  std::string AddUser(const std::string& name, const std::string& role, const std::string& scope) {
-    const service::NewToken token = service::MakeToken();
-    r_.Ok("user.add", {{"name", name}, {"role", role}, {"scope", scope},
-                       {"token_hash", token.hash}});
-    return token.token;
-  }
-
-  httplib::Client Client() const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_read_timeout(60, 0);
-    return client;
-  }
-
-  Answer Get(const std::string& path, const std::string& token = "") const {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    auto res = Client().Get(path.c_str(), headers);
-    return Parse(res);
-  }
-
-  Answer PostRaw(const std::string& path, const std::string& body, const std::string& token,
-                 const std::string& idempotency_key = "",
-                 const std::string& content_type = "application/json") const {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    if (!idempotency_key.empty()) headers.emplace("Idempotency-Key", idempotency_key);
-    auto res = Client().Post(path.c_str(), headers, body, content_type.c_str());
-    return Parse(res);
-  }
-  // Sends `request` as it is on a connection of its own and reads one answer.
-  Answer Raw(const std::string& request) const {
-    raw::RawConnection connection(port_);
-    EXPECT_TRUE(connection.connected() && connection.Send(request));
-    const std::string answer = connection.ReadAnswer();
-    Answer a;
-    a.status = raw::StatusOf(answer);
-    a.body = Json::parse(raw::BodyOf(answer), nullptr, false);
-    return a;
-  }
-  Answer Post(const std::string& path, const Json& body, const std::string& token,
-              const std::string& idempotency_key = "") const {
-    return PostRaw(path, body.dump(), token, idempotency_key);
-  }
-
-  int64_t Holding(AccountId account) const {
-    auto held = service::Holdings(*r_.store, account, std::nullopt, std::nullopt);
-    EXPECT_TRUE(held.has_value());
-    return held ? held->at("total").get<int64_t>() : -1;
-  }
-
-  // Everything that could change: the projection digest and the journal head.
-  std::string State() const {
-    auto digest = r_.store->ProjectionDigest();
-    EXPECT_TRUE(digest.has_value());
-    auto tx = r_.store->BeginRead();
-    auto last = (*tx)->LastEntry();
-    return *digest + "@" + std::to_string(last->has_value() ? (*last)->sequence.value : 0);
-  }
-
-  const std::string& admin() const { return admin_; }
-  int port() const { return port_; }
-  Server& server() { return *server_; }
-  testing::TestRegistry& registry() { return r_; }
-
- private:
-  static Answer Parse(const httplib::Result& res) {
-    Answer a;
-    if (!res) {
-      ADD_FAILURE() << "no HTTP answer: " << httplib::to_string(res.error());
-      return a;
-    }
-    a.status = res->status;
-    a.body = Json::parse(res->body, nullptr, false);
-    return a;
-  }
-
-  testing::TestRegistry r_;
-  std::string admin_;
-  std::unique_ptr<Server> server_;
-  int port_ = 0;
-};
-
-void ExpectError(const Answer& a, int status, const std::string& check) {
-  EXPECT_EQ(a.status, status) << a.body.dump();
-  ASSERT_TRUE(a.body.is_object()) << a.body.dump();
-  EXPECT_EQ(a.body.value("check", ""), check) << a.body.dump();
-  EXPECT_TRUE(a.body.contains("code") && a.body.contains("message") && a.body.contains("rule"))
-      << a.body.dump();
-}
-
-uint32_t Seed() {
-  const char* env = std::getenv("JCM_SEED");
-  const uint32_t seed = env != nullptr ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10))
-                                       : std::random_device{}();
-  std::printf("JCM_SEED=%u\n", seed);
-  return seed;
-}
 
 TEST(HttpApi, EveryStatusCode) {
   Api api;
@@ -212,10 +83,12 @@ TEST(HttpApi, EveryStatusCode) {
   const Answer chunked = api.Raw(
       "POST /v1/parties HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "2\r\n{}\r\n0\r\n\r\n");
-  ExpectError(chunked, 400, "malformed_request");
+  ExpectError(chunked, 411, "length_required");
   EXPECT_NE(chunked.body.value("message", "").find("Content-Length"), std::string::npos);
-  ExpectError(api.Raw("POST /v1/parties HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
-              "malformed_request");
+  ExpectError(api.Raw("POST /v1/parties HTTP/1.1\r\nHost: x\r\n\r\n"), 411, "length_required");
+  // 431: a head over 16 KiB.
+  ExpectError(api.Raw("GET /v1/totals HTTP/1.1\r\nX-Big: " + std::string(17000, 'a') + "\r\n\r\n"),
+              431, "request_head_too_large");
   // 422: refused by a rule.
   ExpectError(
       api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 5000}}, api.admin()),
@@ -227,8 +100,9 @@ TEST(HttpApi, EveryStatusCode) {
 }
 
 // Connections that sent half a request and wait, more than there are workers, leave the API
-// answering (cpp-httplib gave each a thread until its timeout). Past the limit per address a
-// connection is answered 503 with Retry-After and closed.
+// answering (cpp-httplib gave each a thread until its timeout). At the limit per address a new
+// connection still gets in: the oldest waiting connection of the address is closed to make room
+// (a slowloris behind the same NAT as a real client cannot starve it).
 TEST(HttpApi, HalfSentRequestsDoNotStopTheApi) {
   ServerOptions options;
   options.threads = 2;
@@ -244,12 +118,41 @@ TEST(HttpApi, HalfSentRequestsDoNotStopTheApi) {
       api.Post("/v1/transfers", Json{{"from", 1}, {"to", 4}, {"quantity", 10}}, api.admin());
   EXPECT_EQ(proposal.status, 202) << proposal.body.dump();
   half.push_back(std::make_unique<raw::RawConnection>(api.port()));  // The 40th.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(api.Get("/v1/totals").status, 200);
+  // The oldest half-sent connection made room: it was closed with no answer.
+  EXPECT_EQ(half.front()->ReadAnswer(), "");
+}
+
+// Only when every connection of the address is busy (its request being handled) is a new one
+// answered 503 with Retry-After and closed.
+TEST(HttpApi, ANewConnectionIsRefusedOnlyWhenEveryOneIsBusy) {
+  std::atomic<bool> release{false};
+  std::atomic<int> building{0};
+  ServerOptions options;
+  options.threads = 4;
+  options.connections_per_address_max = 2;
+  options.report_cache_bytes = 0;
+  options.report_build_hook = [&] {
+    ++building;
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  Api api(options);
+  raw::RawConnection a(api.port()), b(api.port());
+  ASSERT_TRUE(a.Send("GET /v1/statistics/annual HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(b.Send("GET /v1/statistics/annual HTTP/1.1\r\n\r\n"));
+  for (int i = 0; i < 1000 && building.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(building.load(), 2);
   raw::RawConnection one_more(api.port());
   const std::string refused = one_more.ReadAnswer();
   EXPECT_EQ(raw::StatusOf(refused), 503) << refused;
   EXPECT_EQ(raw::HeaderOf(refused, "Retry-After"), "1");
   const Json body = Json::parse(raw::BodyOf(refused), nullptr, false);
   EXPECT_EQ(body.value("check", ""), "overloaded") << refused;
+  release = true;
+  EXPECT_EQ(raw::StatusOf(a.ReadAnswer()), 200);
+  EXPECT_EQ(raw::StatusOf(b.ReadAnswer()), 200);
 }
 
 TEST(HttpApi, RateLimitedGives429) {
