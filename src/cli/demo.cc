@@ -134,7 +134,9 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                 {"gases", gases}, {"sectors", {"Energy generation"}}, {"activity_types", {"Solar"}}};
   };
   const std::string t2 = "2026-03-02T10:00:00Z";
-  run.Do(t2, "ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+  // With its CARP identifier (a demo value): ITMOs are issued only once the approach has one, so
+  // that their identifiers are complete and never change (6/CMA.4 annex I para 33).
+  run.Do(t2, "ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}, {"ca_id", "CA0042"}});
   run.Do(t2, "ca.authorize", step1("JPN", "JPN01"));
   run.Do(t2, "ca.authorize", step1("MNG", "MNG01"));
   // Each Party's initial report covering the approach is on file before its first AEF reports
@@ -171,7 +173,9 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                 {"vintages", {{{"vintage", 2021}, {"quantity", v2021}}, {{"vintage", 2022}, {"quantity", v2022}}}}};
   };
   run.Do("2026-04-15T09:00:00Z", "issue.jcm", issue_side(mng_gov, 700, 500));    // MNG Step 2b: v2.
-  run.Do("2026-04-20T09:00:00Z", "issue.jcm", issue_side(jpn_gov, 2800, 2000));  // JPN Step 2b: v2.
+  // Japan's side, issued into JPN01: Mongolia's first transfer to Japan and Japan's acquisition
+  // (ARCHITECTURE decision 11), counted against Mongolia's authorized quantity; Step 2b of both.
+  run.Do("2026-04-20T09:00:00Z", "issue.jcm", issue_side(jpn_gov, 2800, 2000));
   const Json moved = run.Do("2026-05-01T10:00:00Z", "transfer.international",
                             {{"from", mng_gov}, {"to", jpn_gov}, {"quantity", 1200}, {"project", "MN901"}});
   const Json retired = run.Do("2026-05-15T10:00:00Z", "retire",

@@ -222,23 +222,44 @@ Status<Refusal> CheckInternationalTransfer(const Authorization& a, const PartyCo
   return {};
 }
 
-Status<Refusal> CheckRetirement(const Authorization* own, const Authorization* first,
-                                const PartyCode& using_party, bool already_first_transferred) {
-  if (own == nullptr || first == nullptr) {
-    return Fail(Refuse(Check::kRetirementNeedsBothAuthorizations,
-                       "retiring an ITMO towards " + using_party.value +
-                           "'s NDC needs the authorization of both " + using_party.value +
-                           " and the first transferring Party; " +
-                           (own == nullptr ? using_party.value : std::string("the partner")) +
-                           " has none for this project (R-AUTH-07)"));
+Status<Refusal> CheckUse(const Use& use, const Authorization* host, const Authorization* own) {
+  const std::string& user = use.using_party.value;
+  if (use.using_party == use.first_transferring_party) {
+    return Fail(Refuse(Check::kOwnOriginUse,
+                       user + " is the host of these ITMOs: a Party never uses towards its own "
+                              "NDC mitigation of its own origin (it is in its inventory already; "
+                              "2/CMA.3 annex para 1(b))"));
   }
-  for (const Authorization* a : {own, first}) {
-    if (!a->purposes.ndc) {
+  if (!use.first_transferred) {
+    return Fail(Refuse(Check::kNotFirstTransferredToUser,
+                       "these ITMOs of " + use.first_transferring_party.value +
+                           " have not been first transferred to " + user));
+  }
+  if (host == nullptr || !host->purposes.ndc) {
+    return Fail(Refuse(Check::kRetirementNeedsBothAuthorizations,
+                       "using an ITMO towards " + user + "'s NDC needs its host " +
+                           use.first_transferring_party.value + "'s authorization for NDC use; " +
+                           (host == nullptr ? std::string("it has none for this project")
+                                            : Who(*host) + " covers " + ToString(host->purposes))));
+  }
+  auto may = CheckMayMove(*host, true, "use towards an NDC");
+  if (!may) return may;
+  if (use.needs_own_authorization) {
+    if (own == nullptr || !own->purposes.ndc) {
       return Fail(Refuse(Check::kRetirementNeedsBothAuthorizations,
-                         Who(*a) + " does not cover NDC use (R-AUTH-07)"));
+                         "using a JCM credit towards " + user + "'s NDC needs " + user +
+                             "'s own authorization for NDC use too (R-AUTH-07); " +
+                             (own == nullptr ? user + " has none for this project"
+                                             : Who(*own) + " covers " + ToString(own->purposes))));
     }
-    auto may = CheckMayMove(*a, already_first_transferred, "use towards an NDC");
+    may = CheckMayMove(*own, true, "use towards an NDC");
     if (!may) return may;
+  }
+  if (use.use_year < use.vintage) {
+    return Fail(Refuse(Check::kUseYearOutsideNdcPeriod,
+                       "the year of use " + std::to_string(use.use_year) +
+                           " is before the vintage " + std::to_string(use.vintage) +
+                           " of the mitigation (2/CMA.3 annex para 8(b))"));
   }
   return {};
 }

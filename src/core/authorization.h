@@ -97,12 +97,29 @@ Status<Refusal> CheckInternationalTransfer(const Authorization& first_transferri
                                            const PartyCode& acquiring,
                                            bool already_first_transferred);
 
-// Retirement towards `using_party`'s NDC of an ITMO (R-AUTH-07): both the using Party and the
-// first transferring Party must have authorized it for NDC use, neither revoked for a block not
-// yet first transferred. nullptr means no authorization.
-Status<Refusal> CheckRetirement(const Authorization* using_party_authorization,
-                                const Authorization* first_transferring_authorization,
-                                const PartyCode& using_party, bool already_first_transferred);
+// A use of an ITMO towards an NDC (retirement), as the core sees it.
+struct Use {
+  PartyCode using_party;
+  PartyCode first_transferring_party;  // The host: where the mitigation happened.
+  bool first_transferred = false;      // The block's first transfer has happened.
+  int32_t vintage = 0;
+  int32_t use_year = 0;
+  // Japan's Act (R-AUTH-07): a JCM credit is used towards Japan's NDC only with Japan's own
+  // authorization too; other Parties' law asks only the host's.
+  bool needs_own_authorization = false;
+};
+
+// Use of an ITMO towards `use.using_party`'s NDC (ARCHITECTURE decision 11): never by its own
+// host (kOwnOriginUse: 2/CMA.3 annex para 1(b), an ITMO is a mitigation outcome "when
+// internationally transferred"); only once first transferred (kNotFirstTransferredToUser); under
+// the host's authorization for NDC use (kRetirementNeedsBothAuthorizations when it has none or
+// does not cover NDC use; kAuthorizationRevoked only where the false-information exception was
+// applied: changes never reach units already first transferred, 4/CMA.6 paras 7-8); with the
+// using Party's own authorization too when its law asks (`needs_own_authorization`); in a year of
+// use not before the vintage (kUseYearOutsideNdcPeriod, 2/CMA.3 annex para 8(b)). nullptr: no
+// authorization.
+Status<Refusal> CheckUse(const Use& use, const Authorization* host_authorization,
+                         const Authorization* own_authorization);
 
 // Cancellation for OIMP or OMGE: whether it makes the block first transferred. OMGE: always when
 // not yet first transferred (paras 16-17); OIMP: when the definition is "Use or cancellation".

@@ -148,6 +148,17 @@ constexpr std::array kCatalogue = {
               "4/CMA.6 paras 26-27 (R-REP-04)",
               "The AEF would report ITMOs of a cooperative approach whose initial report is not "
               "on file (report.initial.submit)."},
+    CheckInfo{Check::kOwnOriginUse, "own_origin_use", 422,
+              "2/CMA.3 annex para 1(b); ARCHITECTURE decision 11",
+              "A Party never uses towards its own NDC ITMOs of its own origin: mitigation outcomes "
+              "count as ITMOs only once internationally transferred, and the host's inventory "
+              "already holds them."},
+    CheckInfo{Check::kCaIdNotAssigned, "ca_id_not_assigned", 422, "6/CMA.4 annex I paras 5, 33",
+              "ITMOs are issued only once their cooperative approach has its CARP identifier, so "
+              "that their unique identifiers are complete and never change."},
+    CheckInfo{Check::kNotFirstTransferredToUser, "not_first_transferred_to_user", 422,
+              "2/CMA.3 annex para 2(a); ARCHITECTURE decision 11",
+              "An ITMO is used towards an NDC only after its first transfer to the using Party."},
     CheckInfo{Check::kUnauthenticated, "unauthenticated", 401, "ARCHITECTURE decision 9",
               "A valid API token is required."},
     CheckInfo{Check::kForbidden, "forbidden", 403, "ARCHITECTURE decision 9",

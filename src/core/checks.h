@@ -77,6 +77,9 @@ enum class Check : uint16_t {
   kNdcPeriodFinalized = 518,
   kCaMethodFixed = 519,
   kInitialReportNotOnFile = 520,
+  kOwnOriginUse = 521,
+  kCaIdNotAssigned = 522,
+  kNotFirstTransferredToUser = 523,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

@@ -202,7 +202,21 @@ std::vector<ActionRow> ActionsOf(const Block& b, const Block* parent_block, cons
   const std::string here = PartyOf(account.registry);
   const bool ours_as_ftp = lot.first_transferring_party == party;
   if (parent_block == nullptr) {
-    if (b.first_transferred && ours_as_ftp) {
+    if (!b.first_transferred) return out;
+    if (here != lot.first_transferring_party.value) {
+      // Issued straight into another Party's registry (a JC decision's Japanese share): the
+      // host's first transfer to that Party and that Party's acquisition, in one (decision 11).
+      if (ours_as_ftp) {
+        ActionRow row{"First transfer", "First transfer to another Party"};
+        row.acquiring = here;
+        out.push_back(row);
+      }
+      if (here == party.value) {
+        ActionRow row{"Acquisition", ""};
+        row.transferring = lot.first_transferring_party.value;
+        out.push_back(row);
+      }
+    } else if (ours_as_ftp) {
       out.push_back({"First transfer", ft_definition == "Authorization" ? "Authorization" : "Issuance"});
     }
     return out;

@@ -288,12 +288,15 @@ CommandResult<std::map<int32_t, int64_t>> AcquisitionsOf(Transaction& tx, const 
   RETURN_IF_ERROR(WalkBlocks(
       tx, kBlockPageDefault, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
         const IssuanceLot* lot = lot_by_id[b.lot.value];
-        if (lot == nullptr || !lot->itmo || parent == nullptr) return true;
-        const RegistryCode& from = registry_of[parent->account.value];
+        if (lot == nullptr || !lot->itmo) return true;
         const RegistryCode& to = registry_of[b.account.value];
-        if (from != to && PartyOfRegistry(to) == party) {
-          acquired[lot->vintage.year] += b.range.Count().tonnes;
-        }
+        if (PartyOfRegistry(to) != party) return true;
+        // Moved in from another registry, or issued straight into this Party's registry as the
+        // host's first transfer to it (ARCHITECTURE decision 11).
+        const bool moved_in = parent != nullptr && registry_of[parent->account.value] != to;
+        const bool issued_in =
+            parent == nullptr && b.first_transferred && lot->first_transferring_party != party;
+        if (moved_in || issued_in) acquired[lot->vintage.year] += b.range.Count().tonnes;
         return true;
       }));
   return acquired;

@@ -33,8 +33,19 @@ std::vector<AefAction> AefActionsFor(const std::string& command, const Json& arg
   std::vector<AefAction> out;
   if (!result.is_object()) return out;
   if (command == "issue.jcm" && result.contains("lots")) {
+    const std::string acquiring = TextOr(result, "acquiring_party");
     for (const Json& lot : result["lots"]) {
       if (!lot.value("itmo", false) || !lot.value("first_transferred", false)) continue;
+      if (!acquiring.empty()) {  // Issued into the acquiring side's registry (decision 11).
+        AefAction out_action =
+            BlockAction("First transfer", "First transfer to another Party", lot, "id");
+        out_action.acquiring_party = acquiring;
+        out.push_back(out_action);
+        AefAction in_action = BlockAction("Acquisition", "", lot, "id");
+        in_action.transferring_party = TextOr(result, "first_transferring_party");
+        out.push_back(in_action);
+        continue;
+      }
       const std::string subtype = lot.value("first_transfer_definition", "") == "Authorization"
                                       ? "Authorization" : "Issuance";
       out.push_back(BlockAction("First transfer", subtype, lot, "id"));

@@ -490,7 +490,12 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
     return Refuse(Check::kProjectStateTransition,
                   "Step 2a is given at registration; project " + a.project.value + " is " + state);
   }
-  if (a.party.value != project["host_party"].get<std::string>() && a.party.value != "JPN") {
+  // The host and the other sides of the project (its credit allocation; Japan in the JCM).
+  const bool side =
+      a.party.value == project["host_party"].get<std::string>() ||
+      (project["allocation"].is_object() && project["allocation"].contains(a.party.value)) ||
+      a.party.value == "JPN";
+  if (!side) {
     return Refuse(Check::kNotAuthorized, a.party.value + " is not a side of project " + a.project.value);
   }
   if (project["sector"].get<std::string>().empty() || project["activity_type"].get<std::string>().empty()) {
@@ -636,42 +641,109 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
                   "the vintages add up to " + std::to_string(vintage_total) + ", not " + side.value +
                       "'s share " + std::to_string(own_share));
   }
-  ASSIGN_OR_RETURN(auto authorization, LoadAuthorization(tx, side, ref));
-  std::string ca_id;
-  if (!project["ca_key"].get<std::string>().empty()) {
-    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, project["ca_key"].get<std::string>()));
-    ca_id = ca["ca_id"].get<std::string>();
+  for (const Json& earlier : project["issuances"]) {
+    if (earlier.value("jc_decision", "") == decision && earlier.value("side", "") == side.value) {
+      return Refuse(Check::kAlreadyExists, "JC decision " + decision + " was issued to " +
+                                               side.value + " already (journal entry " +
+                                               std::to_string(earlier.value("sequence", 0)) + ")");
+    }
+  }
+  if (start && end) {  // Each vintage is a calendar year of the monitoring period.
+    if (*end < *start) {
+      return Refuse(Check::kFieldInvalid,
+                    "monitoring_end " + *end + " is before monitoring_start " + *start);
+    }
+    const int first_year = std::stoi(start->substr(0, 4));
+    const int last_year = std::stoi(end->substr(0, 4));
+    for (const auto& [year, q] : vintages) {
+      if (year < first_year || year > last_year) {
+        return Refuse(Check::kVintageOutOfRange, "vintage " + std::to_string(year) +
+                                                     " is outside the monitoring period " + *start +
+                                                     " to " + *end);
+      }
+    }
+  }
+  // ARCHITECTURE decision 11: the host first-transfers. Its authorization makes the ITMOs; the
+  // side's own (Japan's) records what its registry received under it.
+  const PartyCode host{project["host_party"].get<std::string>()};
+  const bool international = side != host;
+  ASSIGN_OR_RETURN(auto host_authorization, LoadAuthorization(tx, host, ref));
+  std::optional<Authorization> own_authorization;
+  if (international) {
+    ASSIGN_OR_RETURN(own_authorization, LoadAuthorization(tx, side, ref));
   }
   bool any_itmo = false;
-  for (const auto& [year, q] : vintages) any_itmo = any_itmo || (year >= kFirstItmoVintage && authorization && q > 0);
-  if (any_itmo) {  // Element (c): the Party's Step 1 timeframe bounds the issuance of ITMOs.
-    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, project["ca_key"].get<std::string>()));
-    const Json& step1 = ca["step1"].contains(side.value) ? ca["step1"][side.value] : Json::object();
+  for (const auto& [year, q] : vintages) {
+    any_itmo = any_itmo ||
+               (year >= kFirstItmoVintage && q > 0 && (host_authorization || own_authorization));
+  }
+  std::string ca_id;
+  if (any_itmo) {
+    if (!host_authorization) {
+      return Refuse(Check::kNotAuthorized,
+                    "ITMOs of " + ref.value + " are first transferred by its host " + host.value +
+                        ", which has no Step 2a authorization of the project; " + side.value +
+                        "'s alone makes no ITMO (ARCHITECTURE decision 11)");
+    }
+    const std::string ca_key = project["ca_key"].get<std::string>();
+    if (ca_key.empty()) {
+      return Refuse(Check::kNotAuthorized,
+                    "project " + ref.value + " belongs to no cooperative approach");
+    }
+    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, ca_key));
+    ca_id = ca["ca_id"].get<std::string>();
+    if (ca_id.empty()) {
+      return Refuse(Check::kCaIdNotAssigned,
+                    "approach " + ca_key +
+                        " has no CARP identifier yet (ca.assign_id): ITMOs issued now "
+                        "would carry incomplete identifiers");
+    }
+    if (!ca["step1"].contains(host.value)) {
+      return Refuse(
+          Check::kNotAuthorized,
+          host.value + " has not authorized the cooperative approach " + ca_key + " (Step 1)");
+    }
+    // Element (c): the host's Step 1 timeframe bounds the issuance of its ITMOs.
+    const Json& step1 = ca["step1"][host.value];
     for (const char* field : {"c_valid_to", "c_final_issuance_date"}) {
       const std::string limit = step1.value(field, std::string());
       if (!limit.empty() && decision_date > limit) {
-        return Refuse(Check::kAuthorizationExpired,
-                      "JC decision " + decision + " of " + decision_date + " is after " + side.value +
-                          "'s " + (std::string(field) == "c_valid_to" ? "end of validity" : "final issuance date") +
-                          " " + limit + " for approach " + project["ca_key"].get<std::string>() +
-                          " (element (c))");
+        return Refuse(
+            Check::kAuthorizationExpired,
+            "JC decision " + decision + " of " + decision_date + " is after " + host.value + "'s " +
+                (std::string(field) == "c_valid_to" ? "end of validity" : "final issuance date") +
+                " " + limit + " for approach " + ca_key + " (element (c))");
       }
     }
   }
   for (const auto& [year, q] : vintages) {
-    if (year < kFirstItmoVintage || !authorization || q == 0) continue;
-    RETURN_IF_ERROR(Rule(CheckIssuable(*authorization, Vintage{year}, Quantity{q})));
-    authorization->issued[year] += q;
+    if (year < kFirstItmoVintage || !host_authorization || q == 0) continue;
+    RETURN_IF_ERROR(Rule(CheckIssuable(*host_authorization, Vintage{year}, Quantity{q})));
+    host_authorization->issued[year] += q;
+    if (international) {
+      // An issuance into the acquiring side's registry is the international transfer itself.
+      RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*host_authorization, side, false)));
+      if (own_authorization) {
+        RETURN_IF_ERROR(Rule(CheckIssuable(*own_authorization, Vintage{year}, Quantity{q})));
+        own_authorization->issued[year] += q;
+      }
+    }
   }
   if (any_itmo) {  // Step 2b: a new version confirming the actual quantity and crediting period.
-    authorization->version += 1;
-    authorization->date = decision_date;
-    authorization->effective_date = decision_date;
-    Json body = AuthorizationToJson(*authorization);
-    body["step"] = "2b";
-    body["jc_decision"] = decision;
-    body["crediting_period"] = Json{{"start", start.value_or("")}, {"end", end.value_or("")}};
-    RETURN_IF_ERROR(PutJson(tx, kAuthorizationKind, AuthorizationKey(side, ref), body, ctx));
+    for (std::optional<Authorization>* a : {&host_authorization, &own_authorization}) {
+      if (!a->has_value()) continue;
+      Authorization& authorization = **a;
+      authorization.version += 1;
+      authorization.date = decision_date;
+      authorization.effective_date = decision_date;
+      Json body = AuthorizationToJson(authorization);
+      body["step"] = "2b";
+      body["jc_decision"] = decision;
+      body["issued_to"] = side.value;
+      body["crediting_period"] = Json{{"start", start.value_or("")}, {"end", end.value_or("")}};
+      RETURN_IF_ERROR(
+          PutJson(tx, kAuthorizationKind, AuthorizationKey(authorization.party, ref), body, ctx));
+    }
   }
   std::vector<IssuanceLine> lines;
   std::vector<IssuanceLot> lots;
@@ -683,21 +755,22 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
     lot.registry = account.registry;
     lot.project = ref;
     lot.vintage = Vintage{year};
-    lot.first_transferring_party = side;
+    lot.first_transferring_party = host;
     lot.sector = project["sector"].get<std::string>();
     lot.activity_type = project["activity_type"].get<std::string>();
     lot.jc_decision = decision;
     lot.monitoring_start = start.value_or("");
     lot.monitoring_end = end.value_or("");
-    const bool itmo = year >= kFirstItmoVintage && authorization.has_value();
+    const bool itmo = year >= kFirstItmoVintage && host_authorization.has_value();
     if (itmo) {
       lot.itmo = true;
       lot.cooperative_approach = CaId{ca_id};
-      lot.authorization_id = authorization->authorization_id;
-      lot.authorization_version = authorization->version;
-      lot.purposes = ToString(authorization->purposes);
+      lot.authorization_id = host_authorization->authorization_id;
+      lot.authorization_version = host_authorization->version;
+      lot.purposes = ToString(host_authorization->purposes);
     }
-    first_transferred.push_back(itmo && FirstTransferredAtIssuance(*authorization));
+    first_transferred.push_back(itmo &&
+                                (international || FirstTransferredAtIssuance(*host_authorization)));
     lots.push_back(lot);
   }
   if (lines.empty()) return Refuse(Check::kQuantityNotPositive, "nothing to issue");
@@ -705,8 +778,10 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
   for (size_t i = 0; i < lots.size(); ++i) {
     result["lots"][i]["first_transferred"] = bool(first_transferred[i]);
     result["lots"][i]["first_transfer_definition"] =
-        lots[i].itmo ? std::string(ToString(authorization->first_transfer)) : std::string();
+        lots[i].itmo ? std::string(ToString(host_authorization->first_transfer)) : std::string();
   }
+  result["first_transferring_party"] = host.value;
+  if (international) result["acquiring_party"] = side.value;
   project["issuances"].push_back(Json{{"jc_decision", decision}, {"date", decision_date}, {"side", side.value},
                                       {"total", total}, {"shares", *shares}, {"sequence", ctx.sequence.value}});
   RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
@@ -849,8 +924,17 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
     REGISTRY_ASSERT(lot.has_value());
     // Non-ITMO JCM credits (pre-2021 vintages, or issued without an authorization) are retired
-    // and cancelled as JCM credits: there is no Article 6 authorization to check for them.
+    // and cancelled as JCM credits: there is no Article 6 authorization to check for them. A
+    // post-2020 one was never authorized: it may be cancelled (voluntary), never used towards an
+    // NDC, where only ITMOs count from 2021 (2/CMA.3 annex para 1(e)).
     if (!lot->itmo) {
+      if (request.kind == MovementKind::kRetirement && lot->vintage.year >= kFirstItmoVintage) {
+        return Refuse(Check::kNotAuthorized,
+                      "lot " + std::to_string(lot->id.value) + " (" + lot->project.value +
+                          " vintage " + std::to_string(lot->vintage.year) +
+                          ") holds JCM credits of 2021 or later that no Party authorized: they "
+                          "may be cancelled, not used towards an NDC");
+      }
       out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", false}, {"first_transfer", false}});
       continue;
     }
@@ -859,8 +943,10 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       return Refuse(Check::kNotAuthorized, "ITMO lot " + std::to_string(lot->id.value) +
                                                " has no authorization of its first transferring Party");
     }
-    // Element (c): the first transferring Party's final date for use or cancellation.
-    if (!first_auth->ca_key.empty()) {
+    // Element (c): the first transferring Party's final date for use or cancellation, for what
+    // it still holds. Units already first transferred (acquired by another Party) are beyond
+    // its changes (4/CMA.6 paras 7-8): the acquirer uses them on the terms they left under.
+    if (!first_auth->ca_key.empty() && !block.first_transferred) {
       ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, first_auth->ca_key));
       const std::string party = lot->first_transferring_party.value;
       const std::string limit =
@@ -875,8 +961,15 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     }
     if (request.kind == MovementKind::kRetirement) {
       ASSIGN_OR_RETURN(const auto own, LoadAuthorization(tx, using_party, lot->project));
-      RETURN_IF_ERROR(Rule(CheckRetirement(own ? &*own : nullptr, &*first_auth, using_party,
-                                           block.first_transferred)));
+      Use use;
+      use.using_party = using_party;
+      use.first_transferring_party = lot->first_transferring_party;
+      use.first_transferred = block.first_transferred;
+      use.vintage = lot->vintage.year;
+      use.use_year = request.destination.use_year;
+      // Japan's Act art. 57-11 (R-AUTH-07) holds for Japan's registries.
+      use.needs_own_authorization = using_party.value == "JPN";
+      RETURN_IF_ERROR(Rule(CheckUse(use, &*first_auth, own ? &*own : nullptr)));
       out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", false}});
       continue;
     }

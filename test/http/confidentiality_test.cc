@@ -169,7 +169,7 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
     EXPECT_EQ(json.text.find(kBasis), std::string::npos);
     const Got csv = Get(std::string(kAef) + "&format=csv&table=2", token);
     EXPECT_EQ(csv.status, 200);
-    EXPECT_NE(csv.text.find("JPN-MN101-1,01/06/2025,NA,1,Confidential,GHG"), std::string::npos)
+    EXPECT_NE(csv.text.find("JPN-MN101-1,01/06/2025,CA0042,1,Confidential,GHG"), std::string::npos)
         << csv.text;
     EXPECT_EQ(csv.text.find("2000"), std::string::npos);
     const Got six = Get(std::string(kAef) + "&format=csv&table=6", token);

@@ -819,8 +819,10 @@ TEST_F(Reports, ConfidentialClaimHidesTheValueInPublicAndListsItsBasisInTheSubmi
   r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Authorizations"},
                                    {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"},
                                    {"basis", basis}});
-  r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Actions"},
-                                   {"column", "Quantity (t CO2 eq)"}, {"row", "201"},
+  r.Ok("report.confidential.set", {{"party", "JPN"},
+                                   {"table", "Actions"},
+                                   {"column", "Quantity (t CO2 eq)"},
+                                   {"row", "CA0042-MNG01-MNG-201-2021"},
                                    {"basis", "Use not yet announced"}});
   // A claim on the row key itself does not stop the other claim of that row from matching.
   r.Ok("report.confidential.set", {{"party", "JPN"}, {"table", "Authorizations"},
@@ -914,12 +916,16 @@ TEST_F(Reports, ConfidentialClaimHidesTheValueInPublicAndListsItsBasisInTheSubmi
                              {"basis", basis + " (until 2030)"}});
   EXPECT_EQ(updated["updated"], true);
   EXPECT_EQ(updated["claims"], 3);
-  for (const Json& args : {Json{{"party", "JPN"}, {"table", "Authorizations"},
-                                {"column", "Authorized quantity"}, {"row", "JPN-MN101-1"}},
-                           Json{{"party", "JPN"}, {"table", "Actions"},
-                                {"column", "Quantity (t CO2 eq)"}, {"row", "201"}},
-                           Json{{"party", "JPN"}, {"table", "Authorizations"},
-                                {"column", "Authorization ID"}}}) {
+  for (const Json& args :
+       {Json{{"party", "JPN"},
+             {"table", "Authorizations"},
+             {"column", "Authorized quantity"},
+             {"row", "JPN-MN101-1"}},
+        Json{{"party", "JPN"},
+             {"table", "Actions"},
+             {"column", "Quantity (t CO2 eq)"},
+             {"row", "CA0042-MNG01-MNG-201-2021"}},
+        Json{{"party", "JPN"}, {"table", "Authorizations"}, {"column", "Authorization ID"}}}) {
     r.Ok("report.confidential.clear", args);
   }
   const auto cleared = View(r, "JPN", false);

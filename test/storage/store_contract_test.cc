@@ -275,9 +275,11 @@ TEST_P(StoreContract, ClosingABlockTwiceFails) {
 
 TEST_P(StoreContract, LotsComeInPagesByIdOnBothEngines) {
   SetUpAccounts();
-  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 10}},
-                                             {{"vintage", 2022}, {"quantity", 20}},
-                                             {{"vintage", 2023}, {"quantity", 30}}}}});
+  Ok("issue", {{"account", 1},
+               {"vintages",
+                {{{"vintage", 2020}, {"quantity", 10}},
+                 {{"vintage", 2022}, {"quantity", 20}},
+                 {{"vintage", 2023}, {"quantity", 30}}}}});
   auto tx = store_->BeginRead();
   ASSERT_TRUE(tx.has_value());
   const auto all = (*tx)->ListLots();
@@ -303,8 +305,10 @@ TEST_P(StoreContract, LiveTonnesByAccountEqualTheLiveBlocks) {
     auto tx = store_->BeginRead();
     EXPECT_TRUE((*tx)->LiveTonnesByAccount()->empty());
   }
-  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},
-                                             {{"vintage", 2022}, {"quantity", 500}}}}});
+  Ok("issue",
+     {{"account", 1},
+      {"vintages",
+       {{{"vintage", 2020}, {"quantity", 1000}}, {{"vintage", 2022}, {"quantity", 500}}}}});
   Ok("transfer", {{"from", 1}, {"to", 4}, {"ranges", {"101-300", "1201-1300"}}});
   Ok("retire", {{"from", 4}, {"quantity", 50}, {"use_year", 2026}});
   Ok("cancel", {{"from", 1}, {"ranges", {"5-9"}}, {"purpose", "voluntary"}});
@@ -327,8 +331,10 @@ TEST_P(StoreContract, LiveTonnesByAccountEqualTheLiveBlocks) {
 
 TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
   SetUpAccounts();
-  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1000}},
-                                             {{"vintage", 2022}, {"quantity", 500}}}}});
+  Ok("issue",
+     {{"account", 1},
+      {"vintages",
+       {{{"vintage", 2020}, {"quantity", 1000}}, {{"vintage", 2022}, {"quantity", 500}}}}});
   clock_.Set("2026-04-01T00:00:00Z");
   const Json moved = Ok("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1200}});
   EXPECT_EQ(moved["quantity"], 1200);
@@ -539,9 +545,11 @@ TEST_P(StoreContract, ReservationDocumentsOfAnOlderSchemaMigrateToRows) {
 
 TEST_P(StoreContract, HoldingPagesAndTotalsMatchTheBlocksNowAndInThePast) {
   SetUpAccounts();
-  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}},
-                                             {{"vintage", 2022}, {"quantity", 50}},
-                                             {{"vintage", 2023}, {"quantity", 7}}}}});
+  Ok("issue", {{"account", 1},
+               {"vintages",
+                {{{"vintage", 2020}, {"quantity", 100}},
+                 {{"vintage", 2022}, {"quantity", 50}},
+                 {{"vintage", 2023}, {"quantity", 7}}}}});
   const int64_t past = [&] {
     auto tx = store_->BeginRead();
     return (*(*tx)->LastEntry())->sequence.value;

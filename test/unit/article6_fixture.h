@@ -1,7 +1,7 @@
 // Shared set-up of the Article 6 tests: the basic registry (JPN01 accounts 1 gov, 2 retirement,
 // 3 cancellation, 4 gov2; MNG01 5 gov, 6 retirement, plus 7 cancellation opened here), the AEF
-// nomenclature loaded from data/nomenclature, the JPN-MNG cooperative approach with both Parties'
-// Step 1, and project MN101 registered with the 20/80 allocation.
+// nomenclature loaded from data/nomenclature, the JPN-MNG cooperative approach (CA0042) with both
+// Parties' Step 1, and project MN101 registered with the 20/80 allocation.
 #pragma once
 
 #include <fstream>
@@ -88,10 +88,17 @@ inline void SetUpArticle6(TestRegistry& r) {
   SetUpBasicRegistry(r);
   r.Ok("account.open", {{"registry", "MNG01"}, {"type", "cancellation"}, {"name", "mng cancel"}});
   LoadNomenclature(r);
-  r.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+  // With its CARP id: ITMOs are issued only once the approach has one (6/CMA.4 annex I para 33).
+  r.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}, {"ca_id", "CA0042"}});
   r.Ok("ca.authorize", Step1Args("JPN", "JPN01"));
   r.Ok("ca.authorize", Step1Args("MNG", "MNG01"));
   RegisterProject(r, "MN101");
+}
+
+// A JC decision id not used before in this process: each decision is issued once per side.
+inline std::string NextJcDecision(const std::string& ref) {
+  static int n = 0;
+  return "JC-ISS-" + ref + "-" + std::to_string(++n);
 }
 
 // A JC issuance of `total` with MNG's 20 % share split over vintages into MNG01 account 5.
@@ -99,13 +106,22 @@ inline service::Json IssueMngArgs(const std::string& ref, int64_t total, service
   const int64_t mng = total / 5;
   return {{"account", 5},
           {"project", ref},
-          {"jc_decision", "JC-ISS-" + ref},
+          {"jc_decision", NextJcDecision(ref)},
           {"decision_date", "2026-01-10"},
-          {"monitoring_start", "2021-01-01"},
-          {"monitoring_end", "2022-12-31"},
+          {"monitoring_start", "2019-01-01"},
+          {"monitoring_end", "2023-12-31"},
           {"total", total},
           {"shares", {{"MNG", mng}, {"JPN", total - mng}}},
           {"vintages", vintages}};
+}
+
+// The Japanese side of a JC issuance: Japan's 80 % share of `total` (4/5 of it), split over
+// vintages, into JPN01 account 1. For ITMO vintages it is the host's (MNG's) first transfer to
+// Japan (ARCHITECTURE decision 11).
+inline service::Json IssueJpnArgs(const std::string& ref, int64_t total, service::Json vintages) {
+  service::Json args = IssueMngArgs(ref, total, std::move(vintages));
+  args["account"] = 1;
+  return args;
 }
 
 }  // namespace registry::testing

@@ -46,7 +46,7 @@ void RunRandomHistory(uint64_t seed, int steps) {
   const char* projects[] = {"MN101", "MN102"};
   int applied = 0;
   for (int step = 0; step < steps; ++step) {
-    const int op = static_cast<int>(pick(0, 9));
+    const int op = static_cast<int>(pick(0, 10));
     const std::string project = projects[pick(0, 1)];
     Json args;
     std::string command;
@@ -74,6 +74,15 @@ void RunRandomHistory(uint64_t seed, int steps) {
         command = "retire";
         args = {{"from", pick(0, 1) ? 1 : 4}, {"to", 2}, {"quantity", pick(1, 40)}, {"use_year", 2026}};
         break;
+      case 9:
+        if (pick(0, 1) == 0) {  // The Japanese side of a decision: MNG's first transfer to JPN.
+          const int64_t j21 = pick(0, 60) * 4, j22 = pick(0, 60) * 4;
+          if (j21 + j22 == 0) continue;
+          command = "issue.jcm";
+          args = testing::IssueJpnArgs(project, (j21 + j22) * 5 / 4, {V(2021, j21), V(2022, j22)});
+          break;
+        }
+        [[fallthrough]];
       case 7:
         command = "cancel";
         args = {{"from", 5}, {"to", 7}, {"quantity", pick(1, 30)}, {"purpose", pick(0, 1) ? "omge" : "voluntary"}};
@@ -82,6 +91,7 @@ void RunRandomHistory(uint64_t seed, int steps) {
         command = "retire";
         args = {{"from", 5}, {"to", 6}, {"quantity", pick(1, 30)}, {"use_year", 2026}};
         break;
+      case 10:
       default:
         command = "authorization.change";
         args = {{"party", pick(0, 1) ? "MNG" : "JPN"}, {"project", project}, {"effective_date", "2026-06-01"},
@@ -137,10 +147,18 @@ void RunRandomHistory(uint64_t seed, int steps) {
       ASSERT_TRUE(!by_id.at(b.parent->value).first_transferred || b.first_transferred)
           << "block " << b.id.value << " lost its first transfer";
     }
-    if (b.account.value != 2) continue;
     auto lot = (*tx)->GetLot(b.lot);
     ASSERT_TRUE(lot.has_value() && lot->has_value());
     if (!(*lot)->itmo) continue;
+    // Every ITMO is its host's (MNG's), and one outside MNG01 has been first transferred.
+    ASSERT_EQ((*lot)->first_transferring_party.value, "MNG") << "lot " << b.lot.value;
+    if (b.account.value <= 4) {
+      ASSERT_TRUE(b.first_transferred)
+          << "block " << b.id.value << " in JPN01, never first transferred";
+    }
+    // Mongolia never uses its own ITMOs (account 6 is MNG01's retirement account).
+    ASSERT_NE(b.account.value, 6) << "MNG used ITMOs of its own origin: block " << b.id.value;
+    if (b.account.value != 2) continue;
     for (const char* party : {"JPN", "MNG"}) {
       auto doc = (*tx)->GetDocument("authorization", std::string(party) + ":" + (*lot)->project.value);
       ASSERT_TRUE(doc.has_value());

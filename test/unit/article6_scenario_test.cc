@@ -35,15 +35,20 @@ class Article6 : public ::testing::Test {
 };
 
 TEST_F(Article6, Step1CooperativeApproachHoldsEveryElementAndItsIdCanComeLater) {
-  const Json ca = r.Ok("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "CA0042"}});
-  EXPECT_EQ(ca["ca_id"], "CA0042");
+  r.Ok("party.add", {{"code", "THA"}, {"name", "Thailand"}});
+  r.Ok("ca.define", {{"key", "JPN-THA"}, {"parties", {"JPN", "THA"}}});
+  Json thai = testing::Step1Args("JPN", "JPN01");
+  thai["key"] = "JPN-THA";
+  r.Ok("ca.authorize", thai);
+  const Json ca = r.Ok("ca.assign_id", {{"key", "JPN-THA"}, {"ca_id", "CA0043"}});
+  EXPECT_EQ(ca["ca_id"], "CA0043");
   for (const char* field : {"a_ca_id", "b_parties", "c_date", "d_first_transfer_definition", "e_purposes",
                             "f_regulatory_refs", "g_change_terms", "h_authorized_quantity",
                             "i_party_itmo_registry_id", "j_underlying_registry_ids", "k_vintage_from",
                             "l_metric", "m_sectors", "n_activity_types"}) {
     EXPECT_TRUE(ca["step1"]["JPN"].contains(field)) << field;
   }
-  r.Refused("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "CA0043"}}, Check::kAlreadyExists);
+  r.Refused("ca.assign_id", {{"key", "JPN-THA"}, {"ca_id", "CA0044"}}, Check::kAlreadyExists);
   r.Refused("ca.assign_id", {{"key", "JPN-MNG"}, {"ca_id", "X1"}}, Check::kFieldInvalid);
 }
 
@@ -264,12 +269,18 @@ TEST_F(Article6, Step1TimeframeBoundsIssuanceAndUseAndChangesFollowInTime) {
   step1["final_issuance_date"] = "2026-12-31";
   r.Ok("ca.authorize", step1);
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
-  r.Ok("retire", {{"from", 5}, {"quantity", 5}, {"vintage", 2021}, {"use_year", 2025}});  // On 2026-01-01.
+  // Mongolia never uses its own ITMOs towards its own NDC (they never left it).
+  r.Refused("retire", {{"from", 5}, {"quantity", 5}, {"vintage", 2021}, {"use_year", 2025}},
+            Check::kOwnOriginUse);
+  r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
+  r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 100}, {"vintage", 2021}});
+  r.Ok("retire", {{"from", 1}, {"quantity", 5}, {"use_year", 2025}});  // On 2026-01-01.
   r.clock.Set("2026-07-01T00:00:00Z");  // The day after the final date for use or cancellation.
-  r.Refused("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2021}, {"use_year", 2025}},
-            Check::kAuthorizationExpired);
+  // What Mongolia still holds is no longer cancelled...
   r.Refused("cancel", {{"from", 5}, {"quantity", 10}, {"vintage", 2021}, {"purpose", "omge"}},
             Check::kAuthorizationExpired);
+  // ... but Japan uses what it acquired before: first transferred, beyond the host's date.
+  r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2026}});
   r.Ok("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2020}, {"use_year", 2025}});
   r.Ok("account.open", {{"registry", "MNG01"}, {"type", "government_holding"}, {"name", "mng gov2"}});
   r.Ok("transfer", {{"from", 5}, {"to", 8}, {"quantity", 50}, {"vintage", 2021}});

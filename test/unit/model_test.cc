@@ -304,7 +304,7 @@ class ModelRun {
     // (20/80), and accounts 12 (MNG01 holding), 13 (JPN01 holding), 14 (JPN01 retirement),
     // 15 (MNG01 cancellation), used only by the Article 6 operations.
     testing::LoadNomenclature(r_);
-    r_.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}});
+    r_.Ok("ca.define", {{"key", "JPN-MNG"}, {"parties", {"JPN", "MNG"}}, {"ca_id", "CA0042"}});
     r_.Ok("ca.authorize", testing::Step1Args("JPN", "JPN01"));
     r_.Ok("ca.authorize", testing::Step1Args("MNG", "MNG01"));
     for (int i = 0; i < kA6ProjectCount; ++i) testing::RegisterProject(r_, A6Project(i));
@@ -602,6 +602,14 @@ class ModelRun {
       }
       // Blocks are small here: far below kBlocksPerMovementMax.
       if (need > 0) return Refuse(command, args, Check::kQuantityAboveHolding);
+    }
+    // JCM credits of 2021 or later that no Party authorized (these plain issuances) may be
+    // cancelled, never used towards an NDC (issue 27).
+    if (kind == MovementKind::kRetirement) {
+      for (const Part& p : parts) {
+        const ModelLot& lot = m_.lots[static_cast<size_t>(m_.At(f.registry, p.first)->lot)];
+        if (!lot.itmo && lot.vintage >= 2021) return Refuse(command, args, Check::kNotAuthorized);
+      }
     }
     // ---- Apply to the model: each part's block splits into kept pieces and the moved piece.
     Expectation e;
@@ -902,7 +910,8 @@ class ModelRun {
     const int32_t to = in_japan ? kA6JpnRetirement : kMngRetirement;
     const std::string using_party = in_japan ? "JPN" : "MNG";
     const int64_t quantity = Uniform(1, 30);
-    Json args = {{"from", from}, {"to", to}, {"quantity", quantity}, {"use_year", Uniform(2021, 2030)}};
+    const int32_t use_year = static_cast<int32_t>(Uniform(2021, 2030));
+    Json args = {{"from", from}, {"to", to}, {"quantity", quantity}, {"use_year", use_year}};
     const AccountStatus status = m_.accounts[static_cast<size_t>(to)].status;
     if (status == AccountStatus::kClosed) return Refuse("retire", args, Check::kAccountClosed);
     if (status == AccountStatus::kBlocked) return Refuse("retire", args, Check::kAccountBlocked);
@@ -914,14 +923,22 @@ class ModelRun {
     for (const Part& p : *parts) {
       const SerialState& st = *m_.At("MNG01", p.first);
       const ModelLot& lot = m_.lots[static_cast<size_t>(st.lot)];
-      if (!lot.itmo) continue;  // JCM credits: no Article 6 check.
+      if (!lot.itmo) {  // JCM credits: used only when of before 2021, with no Article 6 check.
+        if (lot.vintage >= 2021) return Refuse("retire", args, Check::kNotAuthorized);
+        continue;
+      }
       const A6Auth* own = FindAuth(using_party, lot.project);
       const A6Auth* first = FindAuth("MNG", lot.project);
       if (first == nullptr) return Refuse("retire", args, Check::kNotAuthorized);
+      // The host never uses its own ITMOs; the user only what was first transferred to it, under
+      // the host's authorization (changes stop only what the false-information exception
+      // reaches), with its own too (Japan's Act), in a year of use not before the vintage.
+      if (using_party == "MNG") return Refuse("retire", args, Check::kOwnOriginUse);
+      if (!st.ft) return Refuse("retire", args, Check::kNotFirstTransferredToUser);
+      if (Stopped(*first, true)) return Refuse("retire", args, Check::kAuthorizationRevoked);
       if (own == nullptr) return Refuse("retire", args, Check::kRetirementNeedsBothAuthorizations);
-      if (Stopped(*own, st.ft) || Stopped(*first, st.ft)) {
-        return Refuse("retire", args, Check::kAuthorizationRevoked);
-      }
+      if (Stopped(*own, true)) return Refuse("retire", args, Check::kAuthorizationRevoked);
+      if (use_year < lot.vintage) return Refuse("retire", args, Check::kUseYearOutsideNdcPeriod);
     }
     Expectation e = A6Apply(from, to, *parts, std::vector<bool>(parts->size(), false), true);
     e.ft_key = "article6";

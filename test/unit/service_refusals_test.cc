@@ -61,7 +61,8 @@ class ServiceRefusals : public ::testing::Test {
     r_.Ok("account.open", {{"registry", "JPN01"}, {"type", "entity_holding"}, {"name", "trader"},
                            {"holder", 1}});
     r_.Ok("account.open", {{"registry", "MNG01"}, {"type", "cancellation"}, {"name", "mng can"}});
-    r_.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}}}},
+    r_.Ok("issue", {{"account", 1},
+                    {"vintages", {{{"vintage", 2020}, {"quantity", 100}}}},
                     {"project", "MN004"}});
     r_.Ok("issue", {{"account", 5}, {"vintages", {{{"vintage", 2022}, {"quantity", 50}}}}});
     r_.Ok("retire", {{"from", 1}, {"ranges", {"1-10"}}, {"use_year", 2025}});
@@ -107,7 +108,7 @@ TEST_F(ServiceRefusals, RequestShape) {
   ASSERT_FALSE(wrapped.ok());
   EXPECT_EQ(wrapped.failure->Message(), "field 'quantity' is larger than 9223372036854775807");
   ExpectRefusedUnchanged("transfer",
-                         {{"from", 1}, {"to", 4}, {"ranges", {"30-40"}}, {"vintage", 2021}},
+                         {{"from", 1}, {"to", 4}, {"ranges", {"30-40"}}, {"vintage", 2020}},
                          Check::kFieldInvalid);
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"project", "X"}},
                          Check::kFieldInvalid);
@@ -122,10 +123,11 @@ TEST_F(ServiceRefusals, RequestShape) {
   ExpectRefusedUnchanged("account.open", {{"registry", "JPN01"}, {"type", "x"}, {"name", "n"}},
                          Check::kFieldInvalid);
   ExpectRefusedUnchanged("issue", {{"account", 1}}, Check::kFieldMissing);
-  ExpectRefusedUnchanged("issue", {{"account", 1},
-                                   {"vintages", {{{"vintage", 2021}, {"quantity", 1}},
-                                                 {{"vintage", 2021}, {"quantity", 2}}}}},
-                         Check::kFieldInvalid);
+  ExpectRefusedUnchanged(
+      "issue",
+      {{"account", 1},
+       {"vintages", {{{"vintage", 2020}, {"quantity", 1}}, {{"vintage", 2020}, {"quantity", 2}}}}},
+      Check::kFieldInvalid);
   Json many = Json::array();
   for (size_t i = 0; i <= kVintagesPerIssuanceMax; ++i) {
     many.push_back({{"vintage", 2000 + static_cast<int>(i)}, {"quantity", 1}});
@@ -195,7 +197,8 @@ TEST_F(ServiceRefusals, UnknownThings) {
                          Check::kUnknownAccount);
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 99}, {"quantity", 1}},
                          Check::kUnknownAccount);
-  ExpectRefusedUnchanged("issue", {{"account", 99}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+  ExpectRefusedUnchanged("issue",
+                         {{"account", 99}, {"vintages", {{{"vintage", 2020}, {"quantity", 1}}}}},
                          Check::kUnknownAccount);
   ExpectRefusedUnchanged("account.set_status", {{"account", 99}, {"status", "blocked"}},
                          Check::kUnknownAccount);
@@ -219,7 +222,8 @@ TEST_F(ServiceRefusals, AccountStates) {
                          Check::kAccountBlocked);
   ExpectRefusedUnchanged("transfer", {{"from", 4}, {"to", 1}, {"quantity", 1}},
                          Check::kAccountBlocked);
-  ExpectRefusedUnchanged("issue", {{"account", 4}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+  ExpectRefusedUnchanged("issue",
+                         {{"account", 4}, {"vintages", {{{"vintage", 2020}, {"quantity", 1}}}}},
                          Check::kAccountBlocked);
   r_.Ok("account.set_status", {{"account", 4}, {"status", "closed"}});  // 4 holds nothing.
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}},
@@ -245,7 +249,8 @@ TEST_F(ServiceRefusals, MovementRules) {
                          Check::kWrongDestinationType);
   ExpectRefusedUnchanged("cancel", {{"from", 5}, {"to", 3}, {"quantity", 1}, {"purpose", "omge"}},
                          Check::kCrossRegistryTransfer);
-  ExpectRefusedUnchanged("issue", {{"account", 2}, {"vintages", {{{"vintage", 2021}, {"quantity", 1}}}}},
+  ExpectRefusedUnchanged("issue",
+                         {{"account", 2}, {"vintages", {{{"vintage", 2020}, {"quantity", 1}}}}},
                          Check::kWrongDestinationType);
   ExpectRefusedUnchanged("transfer", {{"from", 2}, {"to", 1}, {"quantity", 1}},
                          Check::kTerminalAccountCannotSend);
@@ -261,7 +266,8 @@ TEST_F(ServiceRefusals, QuantitiesAndSerials) {
                          Check::kQuantityNotPositive);
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", -3}},
                          Check::kQuantityNotPositive);
-  ExpectRefusedUnchanged("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 0}}}}},
+  ExpectRefusedUnchanged("issue",
+                         {{"account", 1}, {"vintages", {{{"vintage", 2020}, {"quantity", 0}}}}},
                          Check::kQuantityNotPositive);
   // Account 1 holds 21-100 (80 t).
   ExpectRefusedUnchanged("transfer", {{"from", 1}, {"to", 4}, {"quantity", 81}},
@@ -290,7 +296,8 @@ TEST_F(ServiceRefusals, QuantitiesAndSerials) {
   ExpectRefusedUnchanged("issue", {{"account", 1}, {"vintages", {{{"vintage", 1999}, {"quantity", 1}}}}},
                          Check::kVintageOutOfRange);
   ExpectRefusedUnchanged(
-      "issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", kIssuanceQuantityMax + 1}}}}},
+      "issue",
+      {{"account", 1}, {"vintages", {{{"vintage", 2020}, {"quantity", kIssuanceQuantityMax + 1}}}}},
       Check::kQuantityTooLarge);
 }
 
@@ -466,8 +473,10 @@ TEST(FourEyesQuantity, AProposalReservesWhatADirectTransferWouldMove) {
   testing::TestRegistry proposed;
   for (testing::TestRegistry* r : {&direct, &proposed}) {
     testing::SetUpBasicRegistry(*r);
-    r->Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 30}},
-                                                  {{"vintage", 2022}, {"quantity", 50}}}}});
+    r->Ok("issue",
+          {{"account", 1},
+           {"vintages",
+            {{{"vintage", 2020}, {"quantity", 30}}, {{"vintage", 2022}, {"quantity", 50}}}}});
   }
   for (const int64_t quantity : {int64_t{7}, int64_t{23}, int64_t{30}, int64_t{12}}) {
     const Json moved = direct.Ok("transfer", {{"from", 1}, {"to", 4}, {"quantity", quantity}});
@@ -542,7 +551,7 @@ TEST(FourEyesQuantity, AProposalReservesWhatADirectTransferWouldMove) {
 TEST(FourEyesQuantity, TheRuleIsJournaledWithTheProposal) {
   testing::TestRegistry r;
   testing::SetUpBasicRegistry(r);
-  r.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 100}}}}});
+  r.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2020}, {"quantity", 100}}}}});
   const auto payload_of = [&](int64_t sequence) {
     auto tx = r.store->BeginRead();
     return Json::parse((*tx)->ReadEntries(Sequence{sequence - 1}, 1).value().at(0).payload);
@@ -641,10 +650,11 @@ TEST_F(ServiceRefusals, AProposalIsRefusedForWhatItsCommandWouldBeAndItsTrialWri
 
 TEST_F(ServiceRefusals, TheThousandAndFirstPendingProposalOfAnAccountIsRefused) {
   // Two lots (two blocks): a proposal's two ranges must lie in different blocks.
-  const Json issued = r_.Ok("issue", {{"account", 1},
-                                      {"vintages", {{{"vintage", 2021}, {"quantity", 600}},
-                                                    {{"vintage", 2022}, {"quantity", 600}}}},
-                                      {"project", "MN004"}});
+  const Json issued = r_.Ok(
+      "issue", {{"account", 1},
+                {"vintages",
+                 {{{"vintage", 2020}, {"quantity", 600}}, {{"vintage", 2022}, {"quantity", 600}}}},
+                {"project", "MN004"}});
   int64_t a = issued.at("lots").at(0).at("first").get<int64_t>();
   int64_t b = issued.at("lots").at(1).at("first").get<int64_t>();
   auto one = [](int64_t serial) { return FormatSerialRange({serial, serial}); };
