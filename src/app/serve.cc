@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "http/server.h"
+#include "journal/witness.h"
 #include "service/access.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -74,11 +76,13 @@ int Serve(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   if (!ParseFlags(argc, argv, 1, flags,
                   {"--db", "--listen", "--rate", "--threads", "--report-builds",
-                   "--report-cache-mib", "--connections-per-address"},
+                   "--report-cache-mib", "--connections-per-address", "--witness",
+                   "--witness-sync-ms"},
                   {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
                  "[--threads N] [--report-builds N] [--report-cache-mib N] "
-                 "[--connections-per-address N] [--quiet]\n";
+                 "[--connections-per-address N] [--witness FILE [--witness-sync-ms N]] "
+                 "[--quiet]\n";
     return cli::kExitUsage;
   }
   const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
@@ -136,10 +140,49 @@ int Serve(int argc, char** argv) {
     options.connections_per_address_max = static_cast<size_t>(*most);
   }
   options.access_log = !flags.count("--quiet");
+  auto witness_sync = journal::Witness::kDefaultSyncInterval;
+  if (flags.count("--witness-sync-ms")) {
+    // How often the witness file is fdatasynced; 0: after every line (journal/witness.h).
+    const auto ms = WholeNumberFlag("--witness-sync-ms", flags["--witness-sync-ms"], 0, 60000);
+    if (!ms) return cli::kExitUsage;
+    witness_sync = std::chrono::milliseconds(*ms);
+  }
   auto session = cli::OpenSession(db, false);
   if (!session) {
     std::cerr << "error: " << session.error() << "\n";
     return cli::kExitError;
+  }
+  // The witness file: one line per committed batch (journal/witness.h). It outlives the server.
+  std::unique_ptr<journal::Witness> witness;
+  if (flags.count("--witness")) {
+    auto opened = journal::Witness::Open(flags["--witness"], witness_sync);
+    if (!opened) {
+      std::cerr << "error: " << opened.error() << "\n";
+      return cli::kExitError;
+    }
+    witness = std::move(opened).value();
+    // A database behind its witness (an older copy put back) must not take new entries: they
+    // would fork the journal the witness saw.
+    if (witness->last()) {
+      const std::string behind = journal::CheckAgainstWitness(*session->store, *witness->last());
+      if (!behind.empty()) {
+        std::cerr << "error: " << db << " against the witness file " << witness->path() << ": "
+                  << behind << "; nothing written (a deliberate restore starts a new witness "
+                  << "file: docs/operations.md)\n";
+        return cli::kExitError;
+      }
+    }
+    // The head at start, so that the file holds it before the first write.
+    auto head = journal::ReadHead(*session->store);
+    if (!head) {
+      std::cerr << "error: cannot read the journal head: " << head.error().message << "\n";
+      return cli::kExitError;
+    }
+    if (head->sequence > 0 && witness->last() != *head) {
+      witness->Seal(*head, session->clock->Now());
+      if (!witness->Sync()) return cli::kExitError;
+    }
+    session->registry->SetWitness(witness.get());
   }
   options.public_key = session->key.public_key;
   options.scratch = Scratch;
@@ -158,6 +201,10 @@ int Serve(int argc, char** argv) {
     if (signal == SIGINT || signal == SIGTERM || !server.Running()) break;
   }
   server.Stop();  // Answers what the writer holds, then returns.
+  if (witness) {
+    session->registry->SetWitness(nullptr);
+    if (!witness->Sync()) return cli::kExitError;
+  }
   return cli::kExitOk;
 }
 
