@@ -63,6 +63,32 @@ StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
 
+// Opens the witness file at `path` for `session`'s registry and seals the head it starts on.
+// Refuses a database whose journal ends before the file's last head or forks from it (an older
+// copy put back): new entries would fork the journal the witness saw.
+Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
+    const std::string& path, std::chrono::milliseconds sync_interval, cli::Session& session) {
+  auto opened = journal::Witness::Open(path, sync_interval);
+  if (!opened) return Fail(opened.error());
+  std::unique_ptr<journal::Witness> witness = std::move(opened).value();
+  if (witness->last()) {
+    const std::string behind = journal::CheckAgainstWitness(*session.store, *witness->last());
+    if (!behind.empty()) {
+      return Fail(session.db_path + " against the witness file " + path + ": " + behind +
+                  "; nothing written (after a deliberate restore, start a new witness file: "
+                  "docs/operations.md)");
+    }
+  }
+  auto head = journal::ReadHead(*session.store);
+  if (!head) return Fail("cannot read the journal head: " + head.error().message);
+  if (head->sequence > 0 && witness->last() != *head) {
+    witness->Seal(*head, session.clock->Now());
+    if (!witness->Sync()) return Fail("cannot sync the witness file " + path);
+  }
+  session.registry->SetWitness(witness.get());
+  return witness;
+}
+
 int Serve(int argc, char** argv) {
   // SIGINT and SIGTERM are blocked in every thread (those made below inherit the mask) and taken
   // by sigwait in this one, which then stops the server as any caller would. Stopping from a
@@ -155,34 +181,12 @@ int Serve(int argc, char** argv) {
   // The witness file: one line per committed batch (journal/witness.h). It outlives the server.
   std::unique_ptr<journal::Witness> witness;
   if (flags.count("--witness")) {
-    auto opened = journal::Witness::Open(flags["--witness"], witness_sync);
-    if (!opened) {
-      std::cerr << "error: " << opened.error() << "\n";
+    auto started = StartWitness(flags["--witness"], witness_sync, *session);
+    if (!started) {
+      std::cerr << "error: " << started.error() << "\n";
       return cli::kExitError;
     }
-    witness = std::move(opened).value();
-    // A database behind its witness (an older copy put back) must not take new entries: they
-    // would fork the journal the witness saw.
-    if (witness->last()) {
-      const std::string behind = journal::CheckAgainstWitness(*session->store, *witness->last());
-      if (!behind.empty()) {
-        std::cerr << "error: " << db << " against the witness file " << witness->path() << ": "
-                  << behind << "; nothing written (a deliberate restore starts a new witness "
-                  << "file: docs/operations.md)\n";
-        return cli::kExitError;
-      }
-    }
-    // The head at start, so that the file holds it before the first write.
-    auto head = journal::ReadHead(*session->store);
-    if (!head) {
-      std::cerr << "error: cannot read the journal head: " << head.error().message << "\n";
-      return cli::kExitError;
-    }
-    if (head->sequence > 0 && witness->last() != *head) {
-      witness->Seal(*head, session->clock->Now());
-      if (!witness->Sync()) return cli::kExitError;
-    }
-    session->registry->SetWitness(witness.get());
+    witness = std::move(started).value();
   }
   options.public_key = session->key.public_key;
   options.scratch = Scratch;
