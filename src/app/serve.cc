@@ -15,7 +15,6 @@
 
 #include "cli/cli.h"
 #include "http/server.h"
-#include "journal/witness.h"
 #include "service/access.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -61,32 +60,6 @@ std::optional<long> WholeNumberFlag(const std::string& flag, const std::string& 
 
 StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
-}
-
-// Opens the witness file at `path` for `session`'s registry and seals the head it starts on.
-// Refuses a database whose journal ends before the file's last head or forks from it (an older
-// copy put back): new entries would fork the journal the witness saw.
-Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
-    const std::string& path, std::chrono::milliseconds sync_interval, cli::Session& session) {
-  auto opened = journal::Witness::Open(path, sync_interval);
-  if (!opened) return Fail(opened.error());
-  std::unique_ptr<journal::Witness> witness = std::move(opened).value();
-  if (witness->last()) {
-    const std::string behind = journal::CheckAgainstWitness(*session.store, *witness->last());
-    if (!behind.empty()) {
-      return Fail(session.db_path + " against the witness file " + path + ": " + behind +
-                  "; nothing written (after a deliberate restore, start a new witness file: "
-                  "docs/operations.md)");
-    }
-  }
-  auto head = journal::ReadHead(*session.store);
-  if (!head) return Fail("cannot read the journal head: " + head.error().message);
-  if (head->sequence > 0 && witness->last() != *head) {
-    witness->Seal(*head, session.clock->Now());
-    if (!witness->Sync()) return Fail("cannot sync the witness file " + path);
-  }
-  session.registry->SetWitness(witness.get());
-  return witness;
 }
 
 int Serve(int argc, char** argv) {
@@ -178,15 +151,25 @@ int Serve(int argc, char** argv) {
     std::cerr << "error: " << session.error() << "\n";
     return cli::kExitError;
   }
-  // The witness file: one line per committed batch (journal/witness.h). It outlives the server.
-  std::unique_ptr<journal::Witness> witness;
-  if (flags.count("--witness")) {
-    auto started = StartWitness(flags["--witness"], witness_sync, *session);
+  // The witness file: one line per committed batch (journal/witness.h). --witness overrides the
+  // $JCMREG_WITNESS that OpenSession opened.
+  if (flags.count("--witness") || flags.count("--witness-sync-ms")) {
+    const char* env = std::getenv("JCMREG_WITNESS");
+    const std::string path = flags.count("--witness") ? flags["--witness"]
+                             : env != nullptr         ? env
+                                                      : "";
+    if (path.empty()) {
+      std::cerr << "usage error: --witness-sync-ms needs --witness FILE or $JCMREG_WITNESS\n";
+      return cli::kExitUsage;
+    }
+    session->registry->SetWitness(nullptr);
+    session->witness.reset();
+    auto started = cli::StartWitness(path, witness_sync, *session);
     if (!started) {
       std::cerr << "error: " << started.error() << "\n";
       return cli::kExitError;
     }
-    witness = std::move(started).value();
+    session->witness = std::move(started).value();
   }
   options.public_key = session->key.public_key;
   options.scratch = Scratch;
@@ -205,9 +188,9 @@ int Serve(int argc, char** argv) {
     if (signal == SIGINT || signal == SIGTERM || !server.Running()) break;
   }
   server.Stop();  // Answers what the writer holds, then returns.
-  if (witness) {
+  if (session->witness) {
     session->registry->SetWitness(nullptr);
-    if (!witness->Sync()) return cli::kExitError;
+    if (!session->witness->Sync()) return cli::kExitError;
   }
   return cli::kExitOk;
 }

@@ -217,7 +217,36 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
   }
   session.registry =
       std::make_unique<service::Registry>(*session.store, session.key, *session.clock);
+  const char* witness = std::getenv("JCMREG_WITNESS");
+  if (!create && !g_public_key_only && witness != nullptr && *witness != '\0') {
+    auto started = StartWitness(witness, journal::Witness::kDefaultSyncInterval, session);
+    if (!started) return Fail(started.error());
+    session.witness = std::move(started).value();
+  }
   return session;
+}
+
+Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
+    const std::string& path, std::chrono::milliseconds sync_interval, Session& session) {
+  auto opened = journal::Witness::Open(path, sync_interval);
+  if (!opened) return Fail(opened.error());
+  std::unique_ptr<journal::Witness> witness = std::move(opened).value();
+  if (witness->last()) {
+    const std::string behind = journal::CheckAgainstWitness(*session.store, *witness->last());
+    if (!behind.empty()) {
+      return Fail(session.db_path + " against the witness file " + path + ": " + behind +
+                  "; nothing written (after a deliberate restore, start a new witness file: "
+                  "docs/operations.md)");
+    }
+  }
+  auto head = journal::ReadHead(*session.store);
+  if (!head) return Fail("cannot read the journal head: " + head.error().message);
+  if (head->sequence > 0 && witness->last() != *head) {
+    witness->Seal(*head, session.clock->Now());
+    if (!witness->Sync()) return Fail("cannot sync the witness file " + path);
+  }
+  session.registry->SetWitness(witness.get());
+  return witness;
 }
 
 void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run) {

@@ -389,6 +389,42 @@ TEST(AnchorWitness, ServeSealsEveryCommitAndVerifyChecksTheFile) {
       << malformed.out;
 }
 
+// CLI writes seal into the file $JCMREG_WITNESS names, and refuse an older copy behind it.
+TEST(AnchorWitness, CliWritesSealIntoJcmregWitness) {
+  CliRegistry r;
+  ASSERT_NO_FATAL_FAILURE(r.Build());
+  const std::string old_copy = r.Backup("old.db");  // Entries 1-8.
+  const std::string witness = r.File("cli.witness");
+  const Env with = {{"JCMREG_WITNESS", witness}};
+  const auto cli = [&](const std::string& db, std::vector<std::string> args) {
+    std::vector<std::string> argv = {JCMREG_BINARY, "--db", db};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Env env = r.env();
+    env.insert(with.begin(), with.end());
+    return RunProgram(argv, env);
+  };
+  const RunResult first = cli(r.db(), {"party", "add", "KEN", "Kenya"});  // 9
+  ASSERT_EQ(first.code, 0) << first.out;
+  std::vector<std::string> lines = Lines(witness);
+  ASSERT_EQ(lines.size(), 2u);  // The head it started on (8), then entry 9.
+  EXPECT_EQ(lines[0].substr(0, 2), "8:");
+  EXPECT_EQ(lines[1].substr(0, lines[1].find(' ')), r.Head());
+  ASSERT_EQ(cli(r.db(), {"party", "add", "THA", "Thailand"}).code, 0);  // 10
+  lines = Lines(witness);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2].substr(0, lines[2].find(' ')), r.Head());
+  EXPECT_EQ(r.Cli({"verify", "--witness", witness}).code, 0);
+  // Reading needs no witness; verify and head ignore $JCMREG_WITNESS.
+  EXPECT_EQ(cli(old_copy, {"verify"}).code, 0);
+  const RunResult refused = cli(old_copy, {"party", "add", "VNM", "Viet Nam"});
+  EXPECT_EQ(refused.code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("the journal ends at entry 8, before the witnessed head 10:"),
+            std::string::npos)
+      << refused.out;
+  EXPECT_EQ(r.Entries(old_copy), 8);
+  EXPECT_EQ(Lines(witness).size(), 3u);
+}
+
 // ---- The writer's key against the journal's last signature.
 
 TEST(AnchorKey, AnotherRegistrysKeyPairIsRefusedAtStartWithNothingWritten) {
