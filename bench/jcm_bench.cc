@@ -64,6 +64,7 @@
 #include "core/nomenclature.h"
 #include "journal/chain.h"
 #include "journal/signer.h"
+#include "journal/witness.h"
 #include "report/aef_builder.h"
 #include "service/access.h"
 #include "service/registry.h"
@@ -373,6 +374,7 @@ struct BenchRegistry {
   journal::SigningKey key = journal::GenerateKey();
   service::FixedClock clock{"2026-01-01T00:00:00Z"};
   std::unique_ptr<service::Registry> registry;
+  std::unique_ptr<journal::Witness> witness;
 
   explicit BenchRegistry(const std::string& path) : store(OpenStore(path)) {
     registry = std::make_unique<service::Registry>(*store, key, clock);
@@ -381,6 +383,14 @@ struct BenchRegistry {
     for (const char* name : {"sender", "receiver", "other"}) {
       Must("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", name}});
     }
+  }
+
+  // Seals every batch from now on into `path` (journal/witness.h).
+  void Witness(const std::string& path, int sync_ms) {
+    auto opened = journal::Witness::Open(path, std::chrono::milliseconds(sync_ms));
+    if (!opened) Die(opened.error());
+    witness = std::move(opened).value();
+    registry->SetWitness(witness.get());
   }
 
   Json Must(const std::string& command, const Json& args) {
@@ -537,6 +547,9 @@ struct Options {
   std::string only = "ab";
   bool extras = false;      // Also price the registry's per-command overheads on (a).  // Which of the runs to do (profiling one side).
   bool verify = false;
+  // Throughput (b): a witness file beside b.db, fdatasynced at most every N ms (0: every line;
+  // -1: no witness). What `serve --witness` costs the writer (journal/witness.h).
+  int witness_sync_ms = -1;
   // Scale mode.
   int64_t blocks = 1000000;
   std::string checkpoints = "0,10000,100000,1000000";
@@ -651,6 +664,7 @@ int Throughput(const Options& o) {
     }
     BenchRegistry r(dir.File("b.db"));
     r.Must("issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops + 1}}}}});
+    if (o.witness_sync_ms >= 0) r.Witness(dir.File("b.witness"), o.witness_sync_ms);
     if (run_b) b = r.Transfers(ops, batch);
     // (b2) on a registry of its own, so that (b)'s file and journal stay as they were.
     BenchRegistry r2(dir.File("b2.db"));
@@ -1501,6 +1515,10 @@ int main(int argc, char** argv) {
   throughput->add_flag("--extras", o.extras,
                        "also run (a) with savepoints / last-entry reads added, one at a time");
   throughput->add_flag("--verify", o.verify, "verify each registry after its run");
+  throughput->add_option("--witness-sync-ms", o.witness_sync_ms,
+                         "(b) seals each batch into a witness file, synced every N ms (0: each "
+                         "line; -1, the default: no witness)")
+      ->check(CLI::Range(-1, 60000));
   CLI::App* scale = app.add_subcommand("scale", "cost against blocks held, quantity; verify time");
   AddScaleOptions(*scale, o);
   scale->add_option("--vintages", o.vintages, "vintages (blocks) per issuance while building")

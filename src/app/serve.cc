@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -77,11 +78,13 @@ int Serve(int argc, char** argv) {
   if (!ParseFlags(
           argc, argv, 1, flags,
           {"--db", "--listen", "--rate", "--threads", "--report-builds", "--report-cache-mib",
-           "--connections-per-address", "--connections", "--trust-proxy"},
+           "--connections-per-address", "--connections", "--trust-proxy", "--witness",
+           "--witness-sync-ms"},
           {"--quiet"})) {
     std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
                  "[--threads N] [--report-builds N] [--report-cache-mib N] "
                  "[--connections N] [--connections-per-address N] [--trust-proxy ADDR[,ADDR]] "
+                 "[--witness FILE [--witness-sync-ms N]] "
                  "[--quiet]\n";
     return cli::kExitUsage;
   }
@@ -163,10 +166,37 @@ int Serve(int argc, char** argv) {
     options.connections_per_address_max = static_cast<size_t>(*most);
   }
   options.access_log = !flags.count("--quiet");
+  auto witness_sync = journal::Witness::kDefaultSyncInterval;
+  if (flags.count("--witness-sync-ms")) {
+    // How often the witness file is fdatasynced; 0: after every line (journal/witness.h).
+    const auto ms = WholeNumberFlag("--witness-sync-ms", flags["--witness-sync-ms"], 0, 60000);
+    if (!ms) return cli::kExitUsage;
+    witness_sync = std::chrono::milliseconds(*ms);
+  }
   auto session = cli::OpenSession(db, false);
   if (!session) {
     std::cerr << "error: " << session.error() << "\n";
     return cli::kExitError;
+  }
+  // The witness file: one line per committed batch (journal/witness.h). --witness overrides the
+  // $JCMREG_WITNESS that OpenSession opened.
+  if (flags.count("--witness") || flags.count("--witness-sync-ms")) {
+    const char* env = std::getenv("JCMREG_WITNESS");
+    const std::string path = flags.count("--witness") ? flags["--witness"]
+                             : env != nullptr         ? env
+                                                      : "";
+    if (path.empty()) {
+      std::cerr << "usage error: --witness-sync-ms needs --witness FILE or $JCMREG_WITNESS\n";
+      return cli::kExitUsage;
+    }
+    session->registry->SetWitness(nullptr);
+    session->witness.reset();
+    auto started = cli::StartWitness(path, witness_sync, *session);
+    if (!started) {
+      std::cerr << "error: " << started.error() << "\n";
+      return cli::kExitError;
+    }
+    session->witness = std::move(started).value();
   }
   options.public_key = session->key.public_key;
   options.scratch = Scratch;
@@ -185,6 +215,10 @@ int Serve(int argc, char** argv) {
     if (signal == SIGINT || signal == SIGTERM || !server.Running()) break;
   }
   server.Stop();  // Answers what the writer holds, then returns.
+  if (session->witness) {
+    session->registry->SetWitness(nullptr);
+    if (!session->witness->Sync()) return cli::kExitError;
+  }
   return cli::kExitOk;
 }
 

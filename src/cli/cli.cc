@@ -81,7 +81,28 @@ StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
 
-int Verify(Session& session, bool json) {
+// `expect_heads` are SEQ:HASHHEX texts (--expect-head), `witness` a witness file (--witness):
+// heads the journal must hold (journal/witness.h).
+int Verify(Session& session, const std::vector<std::string>& expect_heads,
+           const std::string& witness, bool json) {
+  service::VerifyOptions options;
+  for (const std::string& text : expect_heads) {
+    const auto head = journal::ParseHead(text);
+    if (!head) {
+      std::cerr << "usage: --expect-head takes SEQ:HASHHEX (as `jcmreg head` prints it), not '"
+                << text << "'\n";
+      return kExitUsage;
+    }
+    options.expected_heads.push_back(*head);
+  }
+  if (!witness.empty()) {
+    auto heads = journal::ReadWitness(witness);
+    if (!heads) {
+      std::cerr << "error: " << heads.error() << "\n";
+      return kExitError;
+    }
+    options.expected_heads.insert(options.expected_heads.end(), heads->begin(), heads->end());
+  }
   auto public_key = journal::LoadPublicKey(session.key_path);
   if (!public_key) {
     std::cerr << "error: " << public_key.error() << "\n";
@@ -90,7 +111,8 @@ int Verify(Session& session, bool json) {
   auto integrity = postgres::IsPostgresUrl(session.db_path)
                        ? StoreResult<std::string>(std::string("ok"))
                        : sqlite::IntegrityCheck(session.db_path);
-  const service::VerifyReport report = service::Verify(*session.store, *public_key, Scratch);
+  const service::VerifyReport report =
+      service::Verify(*session.store, *public_key, Scratch, options);
   std::vector<std::string> problems = report.problems;
   if (!integrity || *integrity != "ok") {
     problems.insert(problems.begin(),
@@ -181,6 +203,13 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
       const std::string stale = journal::CheckKeyInForce(*session.store, key->public_key);
       if (!stale.empty()) return Fail(journal::KeyPath(key_path) + ": " + stale);
     }
+    // Nor may a key that did not sign the journal's head (another registry's key pair copied
+    // over ours): judged by the journal itself, so it holds whatever the projection says.
+    if (!g_public_key_only) {
+      const std::string foreign =
+          journal::CheckKeySignsHead(*session.store, key->public_key, g_allow_key_not_in_force);
+      if (!foreign.empty()) return Fail(journal::KeyPath(key_path) + ": " + foreign);
+    }
   }
   const char* fixed = std::getenv("JCMREG_FIXED_TIME");
   if (fixed != nullptr) {
@@ -190,7 +219,36 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
   }
   session.registry =
       std::make_unique<service::Registry>(*session.store, session.key, *session.clock);
+  const char* witness = std::getenv("JCMREG_WITNESS");
+  if (!create && !g_public_key_only && witness != nullptr && *witness != '\0') {
+    auto started = StartWitness(witness, journal::Witness::kDefaultSyncInterval, session);
+    if (!started) return Fail(started.error());
+    session.witness = std::move(started).value();
+  }
   return session;
+}
+
+Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
+    const std::string& path, std::chrono::milliseconds sync_interval, Session& session) {
+  auto opened = journal::Witness::Open(path, sync_interval);
+  if (!opened) return Fail(opened.error());
+  std::unique_ptr<journal::Witness> witness = std::move(opened).value();
+  if (witness->last()) {
+    const std::string behind = journal::CheckAgainstWitness(*session.store, *witness->last());
+    if (!behind.empty()) {
+      return Fail(session.db_path + " against the witness file " + path + ": " + behind +
+                  "; nothing written (after a deliberate restore, start a new witness file: "
+                  "docs/operations.md)");
+    }
+  }
+  auto head = journal::ReadHead(*session.store);
+  if (!head) return Fail("cannot read the journal head: " + head.error().message);
+  if (head->sequence > 0 && witness->last() != *head) {
+    witness->Seal(*head, session.clock->Now());
+    if (!witness->Sync()) return Fail("cannot sync the witness file " + path);
+  }
+  session.registry->SetWitness(witness.get());
+  return witness;
 }
 
 void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run) {
@@ -343,6 +401,15 @@ int RunCli(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
 
   auto* verify = app.add_subcommand("verify", "verify the journal, replay it, check invariants");
+  std::vector<std::string> v_expect_heads;
+  std::string v_witness;
+  verify->add_option("--expect-head", v_expect_heads,
+                     "SEQ:HASHHEX the journal must hold (a published head; repeatable): fails on a "
+                     "truncated, rolled-back or forked copy");
+  verify->add_option("--witness", v_witness,
+                     "a witness file (serve --witness): the journal must hold every head in it");
+  auto* head_cmd = app.add_subcommand(
+      "head", "print the journal head as SEQ:HASHHEX, to publish (verify --expect-head)");
   auto* lots = app.add_subcommand("lots", "list issuance lots, a page at a time");
   int64_t l_after = 0, l_limit = static_cast<int64_t>(kPageSizeMax);
   lots->add_option("--after", l_after, "lots after this id (the next_after of the last page)")
@@ -383,8 +450,9 @@ int RunCli(int argc, char** argv) {
     return kExitOk;
   }
 
-  g_allow_key_not_in_force = key_rotate->parsed() || verify->parsed();  // verify only reads
-  g_public_key_only = verify->parsed();
+  // verify and head only read, with the public key.
+  g_allow_key_not_in_force = key_rotate->parsed() || verify->parsed() || head_cmd->parsed();
+  g_public_key_only = verify->parsed() || head_cmd->parsed();
   const bool creating = init->parsed() || demo->parsed();
   if (demo->parsed() && std::filesystem::exists(db)) {
     std::cerr << "error: " << db << " exists; demo builds a new registry\n";
@@ -527,7 +595,24 @@ int RunCli(int argc, char** argv) {
                                             static_cast<size_t>(std::max<int64_t>(j_limit, 0))),
                        json);
   }
-  if (verify->parsed()) return Verify(s, json);
+  if (verify->parsed()) return Verify(s, v_expect_heads, v_witness, json);
+  if (head_cmd->parsed()) {
+    auto head = journal::ReadHead(*s.store);
+    if (!head) {
+      std::cerr << "error: cannot read the journal head: " << head.error().message << "\n";
+      return kExitError;
+    }
+    if (json) {
+      std::cout << Json{{"sequence", head->sequence},
+                        {"hash", journal::ToHex(head->hash)},
+                        {"head", journal::FormatHead(*head)}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cout << journal::FormatHead(*head) << "\n";
+    }
+    return kExitOk;
+  }
   if (lots->parsed()) {
     return PrintResult(
         service::LotsPage(*s.store, IssuanceId{l_after}, static_cast<size_t>(l_limit)), json);

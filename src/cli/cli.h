@@ -3,10 +3,12 @@
 // error (database, disk, key), 4 verification failed.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
 
+#include "journal/witness.h"
 #include "service/registry.h"
 #include "storage/store.h"
 
@@ -24,12 +26,22 @@ struct Session {
   std::unique_ptr<Store> store;
   journal::SigningKey key;
   std::unique_ptr<service::Clock> clock;
+  // Seals every committed batch of `registry` when set (journal/witness.h).
+  std::unique_ptr<journal::Witness> witness;
   std::unique_ptr<service::Registry> registry;
 };
 
 // Opens the database at `db_path` with its signing key; refuses a database without a key unless
-// `create` (init), which makes both.
+// `create` (init), which makes both. Refuses a signing key that did not sign the journal's last
+// entry (journal::CheckKeySignsHead). When $JCMREG_WITNESS names a witness file, a session that
+// may write opens it with StartWitness.
 Result<Session, std::string> OpenSession(const std::string& db_path, bool create);
+
+// Opens the witness file at `path` for `session`'s registry, seals the head it starts on, and
+// sets it on the registry. Refuses a database whose journal ends before the file's last head or
+// forks from it (an older copy put back): new entries would fork the journal the witness saw.
+Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
+    const std::string& path, std::chrono::milliseconds sync_interval, Session& session);
 
 // Extra subcommands added by other modules (e.g. `serve` from http/), registered before RunCli.
 // Each gets the remaining arguments after its name and returns an exit code.

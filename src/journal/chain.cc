@@ -298,6 +298,28 @@ std::string CheckKeyInForce(Store& store, const PublicKey& key) {
          " (jcmreg key rotate); use the current key file";
 }
 
+std::string CheckKeySignsHead(Store& store, const PublicKey& key, bool completing_rotation) {
+  auto tx = store.BeginRead();
+  if (!tx) return "cannot read the journal head: " + tx.error().message;
+  auto last = (*tx)->LastEntry();
+  if (!last) return "cannot read the journal head: " + last.error().message;
+  if (!last->has_value()) return "";
+  const JournalEntry& head = **last;
+  const bool signed_head = VerifySignature(key, head.hash, head.signature);
+  if (const auto rotation = ParseRotation(head)) {
+    if (rotation->new_key == key || (completing_rotation && signed_head)) return "";
+    return "this signing key (public " + Short(key) + "...) is not the key the journal's last " +
+           "entry " + std::to_string(head.sequence.value) + " (key.rotate) rotated to (" +
+           Short(rotation->new_key) + "...); nothing written";
+  }
+  if (signed_head) return "";
+  return "the journal's last entry " + std::to_string(head.sequence.value) +
+         " is not signed by this signing key (public " + Short(key) +
+         "...): the key is not this registry's (a key pair of another registry copied over the "
+         "key files?) or the entry was altered; nothing written. Put back the registry's own "
+         "key pair and run 'jcmreg verify' with its true public key";
+}
+
 Result<RotateOutcome, std::string> RotateKey(Store& store, const std::string& key_path,
                                              const std::string& time, const std::string& actor) {
   namespace fs = std::filesystem;

@@ -87,6 +87,16 @@ StoreResult<std::optional<PublicKey>> KeyInForce(Store& store);
 // on a server whose key was not updated): empty string when the key may sign, else the reason.
 std::string CheckKeyInForce(Store& store, const PublicKey& key);
 
+// Refuses `key` when the journal itself shows that it is not the key that signs the next entry
+// (issue 33, break 7: a key pair of another registry copied over PATH.key / PATH.pub would
+// otherwise sign entries that only a later `verify`, against the true public key, finds). The
+// next entry is signed by the key that signed the last one or, when the last one is a
+// key.rotate, by the key it rotated to. `completing_rotation` also accepts the key that signed a
+// last key.rotate (`key rotate` completing an interrupted rotation holds the old key). An empty
+// journal accepts any key. Costs one signature check. Empty string when the key may sign, else
+// the reason.
+std::string CheckKeySignsHead(Store& store, const PublicKey& key, bool completing_rotation);
+
 struct RotateOutcome {
   Rotation rotation;
   bool resumed = false;  // True when an interrupted rotation was completed (no new entry).

@@ -189,6 +189,11 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
     if (auto s = (*tx)->AppendEntry(entry); !s) return fail_all(s.error());
   }
   if (auto s = (*tx)->Commit(); !s) return fail_all(s.error());
+  // Only now: the witness must never be ahead of the durable journal.
+  if (witness_ != nullptr && !batch.entries.empty()) {
+    const JournalEntry& head = batch.entries.back();
+    witness_->Seal(journal::Head{head.sequence.value, head.hash}, head.time);
+  }
   return responses;
 }
 

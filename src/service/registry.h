@@ -14,6 +14,7 @@
 
 #include "journal/chain.h"
 #include "journal/signer.h"
+#include "journal/witness.h"
 #include "service/command.h"
 
 namespace registry::service {
@@ -71,6 +72,11 @@ class Registry {
 
   Store& store() { return store_; }
 
+  // After the COMMIT of every batch that appended entries, its new journal head is sealed into
+  // `witness` (journal/witness.h), on the writing thread; nullptr (the default) seals nothing.
+  // `witness` must outlive the Registry, or be unset first.
+  void SetWitness(journal::Witness* witness) { witness_ = witness; }
+
  private:
   struct Batch;  // The journal entries of a batch, written at its end (registry.cc).
 
@@ -86,6 +92,7 @@ class Registry {
   Store& store_;
   Clock& clock_;
   journal::BatchSigner signer_;  // Holds the signing key.
+  journal::Witness* witness_ = nullptr;
 };
 
 // Applies a journaled command without journaling it (used by replay). Exposed for verify.

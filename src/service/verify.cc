@@ -1,5 +1,6 @@
 #include "service/verify.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -90,7 +91,48 @@ class PageChecker {
 
 // Pass 2: the chain, each entry's hash, and each signature under the key in force at its
 // sequence. The chain of keys must end at `trusted`.
-void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport& report) {
+// The expected heads, sorted by sequence, checked as CheckChain walks the journal.
+class ExpectedHeads {
+ public:
+  explicit ExpectedHeads(std::vector<journal::Head> heads) : heads_(std::move(heads)) {
+    std::sort(heads_.begin(), heads_.end(), [](const journal::Head& a, const journal::Head& b) {
+      return a.sequence < b.sequence;
+    });
+    while (next_ < heads_.size() && heads_[next_].sequence == 0) ++next_;  // The empty journal.
+  }
+
+  // Checks `e` against every expected head at its sequence.
+  void See(const JournalEntry& e, VerifyReport& report) {
+    while (next_ < heads_.size() && heads_[next_].sequence <= e.sequence.value) {
+      const journal::Head& head = heads_[next_++];
+      if (head.sequence == e.sequence.value && head.hash != e.hash) {
+        report.problems.push_back(
+            "journal entry " + std::to_string(e.sequence.value) + ": its hash " +
+            journal::ToHex(e.hash).substr(0, 16) + "... is not the expected head's " +
+            journal::ToHex(head.hash).substr(0, 16) + "... (" + journal::FormatHead(head) +
+            "): the journal was rewritten or forked after that head");
+      }
+    }
+  }
+
+  // After the last entry `end`: an expected head beyond it means entries are missing.
+  void End(int64_t end, VerifyReport& report) const {
+    if (next_ >= heads_.size()) return;
+    const journal::Head& furthest = heads_.back();
+    report.problems.push_back(
+        "the journal ends at entry " + std::to_string(end) + " but the expected head is entry " +
+        std::to_string(furthest.sequence) + " (" + journal::FormatHead(furthest) +
+        "): a truncated or rolled-back copy (" + std::to_string(heads_.size() - next_) +
+        " expected head(s) beyond its end)");
+  }
+
+ private:
+  std::vector<journal::Head> heads_;
+  size_t next_ = 0;
+};
+
+void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHeads& expected,
+                VerifyReport& report) {
   std::vector<journal::Rotation> rotations;
   if (!ReadRotations(tx, rotations, report)) return;
   journal::PublicKey in_force = rotations.empty() ? trusted : rotations.front().old_key;
@@ -152,6 +194,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport
           in_force = rotation->new_key;
         }
       }
+      expected.See(e, report);
       prev = e.hash;
       after = e.sequence;
       ++report.entries;
@@ -162,6 +205,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, VerifyReport
     report.problems.push_back("cannot read the journal: " + page.error().message);
     return;
   }
+  expected.End(after.value, report);
   if (!rotations.empty() && in_force != trusted) {
     std::string problem = "the trusted public key " + Short(trusted) +
                           " is not the journal's key in force " + Short(in_force);
@@ -297,7 +341,8 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
 
 }  // namespace
 
-VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch) {
+VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch,
+                    const VerifyOptions& options) {
   // The chain (hashes, Ed25519 signatures) and the replay are independent reads of the journal:
   // they run on two threads (about a third of verify's time is signature checks). The replay's
   // findings count only when the chain holds: a journal that does not chain is reported as such.
@@ -309,7 +354,8 @@ VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFact
     if (!tx) {
       report.problems.push_back("cannot open the database: " + tx.error().message);
     } else {
-      CheckChain(**tx, key, report);
+      ExpectedHeads expected(options.expected_heads);
+      CheckChain(**tx, key, expected, report);
       CheckInvariants(**tx, report);
     }
   }

@@ -3,7 +3,10 @@
 //      hash recomputed, each signature valid under the registry's public key;
 //   2. a replay of every entry into a fresh projection that must give the same answers and the
 //      same projection tables as the stored ones;
-//   3. the ledger invariants (core/invariants.h) on the stored state.
+//   3. the ledger invariants (core/invariants.h) on the stored state;
+//   4. when given, the expected heads (journal/witness.h): heads the journal reached once, from a
+//      published report or a witness file. The journal must hold each one's sequence with that
+//      hash; a shorter journal is a truncated or rolled-back copy, another hash a fork.
 #pragma once
 
 #include <functional>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "journal/chain.h"
+#include "journal/witness.h"
 #include "storage/store.h"
 
 namespace registry::service {
@@ -25,7 +29,14 @@ struct VerifyReport {
 
 using StoreFactory = std::function<StoreResult<std::unique_ptr<Store>>()>;
 
+struct VerifyOptions {
+  // Heads the journal must hold (any order; repeats allowed): each one's sequence must be in the
+  // journal with that hash. A journal that goes on past them passes.
+  std::vector<journal::Head> expected_heads;
+};
+
 // Verifies `store`. `scratch` makes the empty store the replay writes into.
-VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch);
+VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch,
+                    const VerifyOptions& options = {});
 
 }  // namespace registry::service
