@@ -65,6 +65,19 @@ const std::array kValueSpecs = {
     ValueSpec{"ndc.configure", {}, {{"first_year", "last_year"}}, {}},
 };
 
+// `text` as a message shows it: whole up to 64 bytes, else its first 64 bytes (backing off to the
+// start of a UTF-8 character, so that the message stays valid UTF-8) and "...".
+std::string Shown(const std::string& text) {
+  constexpr size_t kShownBytesMax = 64;
+  if (text.size() <= kShownBytesMax) return text;
+  size_t end = kShownBytesMax;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "...";
+}
+
+// A value that is not the string a rule wants, as JSON text.
+std::string ShownJson(const Json& value) { return Shown(value.dump()); }
+
 Failure Invalid(const std::string& command, std::string_view field, const std::string& why) {
   return Failure::Refused(Check::kFieldInvalid,
                           command + ": field '" + std::string(field) + "' " + why);
@@ -83,12 +96,12 @@ std::optional<Failure> CheckDate(const std::string& command, const Json& args,
   const Json* value = Present(args, field);
   if (value == nullptr) return std::nullopt;
   if (!value->is_string()) {
-    return Invalid(command, field, value->dump() + " is not a date like 2025-12-31");
+    return Invalid(command, field, ShownJson(*value) + " is not a date like 2025-12-31");
   }
   const std::string& text = value->get_ref<const std::string&>();
   if (!ParseCalendarDate(text)) {
     return Invalid(command, field,
-                   "'" + text + "' is not a calendar date YYYY-MM-DD (like 2025-12-31)");
+                   "'" + Shown(text) + "' is not a calendar date YYYY-MM-DD (like 2025-12-31)");
   }
   return std::nullopt;
 }
@@ -132,8 +145,9 @@ CommandResult<bool> CheckListed(Transaction& tx, const std::string& command, con
     if (known == *value) return true;
   }
   return Fail(Invalid(command, listed.field,
-                      "'" + value->get<std::string>() + "' is not in the AEF nomenclature list '" +
-                          std::string(listed.list) + "'"));
+                      "'" + Shown(value->get<std::string>()) +
+                          "' is not in the AEF nomenclature list '" + std::string(listed.list) +
+                          "'"));
 }
 
 // proposal.create's expires_at: a real time after `now`, at most the longest lifetime after it.
@@ -142,13 +156,14 @@ std::optional<Failure> CheckExpiry(const Json& args, const std::string& now) {
   if (value == nullptr) return std::nullopt;
   const std::string command = "proposal.create";
   if (!value->is_string()) {
-    return Invalid(command, "expires_at", value->dump() + " is not a UTC time like " + now);
+    return Invalid(command, "expires_at", ShownJson(*value) + " is not a UTC time like " + now);
   }
   const std::string& text = value->get_ref<const std::string&>();
   const auto at = ParseCalendarTime(text);
   if (!at) {
-    return Invalid(command, "expires_at",
-                   "'" + text + "' is not a UTC time YYYY-MM-DDTHH:MM:SSZ (like " + now + ")");
+    return Invalid(
+        command, "expires_at",
+        "'" + Shown(text) + "' is not a UTC time YYYY-MM-DDTHH:MM:SSZ (like " + now + ")");
   }
   const auto created = ParseUtcTime(now);
   REGISTRY_ASSERT(created.has_value());  // The registry's own clock.

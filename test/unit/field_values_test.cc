@@ -100,6 +100,20 @@ TEST_F(FieldValues, IssueRefusesDatesThatAreNoCalendarDate) {
   }
 }
 
+// A long value is shown cut short, at the start of a UTF-8 character: the message goes into JSON.
+TEST_F(FieldValues, ALongValueIsShownCutShortAsValidUtf8) {
+  std::string long_text;
+  for (int i = 0; i < 3000; ++i) long_text += "\xC3\xA9";  // é
+  const service::Response response = r_.registry->Execute(
+      service::Request{"issue", IssueWith("monitoring_start", "x" + long_text), "test", ""});
+  ASSERT_FALSE(response.ok());
+  ASSERT_TRUE(response.failure->refusal.has_value());
+  const std::string& message = response.failure->refusal->message;
+  EXPECT_LT(message.size(), 200u) << message;
+  EXPECT_NE(message.find("..."), std::string::npos) << message;
+  EXPECT_NO_THROW(static_cast<void>(Json(message).dump())) << "not valid UTF-8";
+}
+
 TEST_F(FieldValues, IssueRefusesAMonitoringPeriodEndingBeforeItStarts) {
   Json args = {{"account", 1},
                {"vintages", Vintages(2025, 10)},
