@@ -27,11 +27,20 @@ struct Listed {
   std::string_view list;
 };
 
+// A field that must be a JSON array or object when present (the handler skipped any other).
+struct Shaped {
+  std::string_view field;
+  Json::value_t type;
+};
+
 struct ValueSpec {
   std::string_view command;
   std::initializer_list<std::string_view> dates;
   std::initializer_list<Ordered> ordered;
   std::initializer_list<Listed> listed;
+  // Integer years: four digits. The handlers read them as int32_t, so 4294969317 was 2021.
+  std::initializer_list<std::string_view> years = {};
+  std::initializer_list<Shaped> shaped = {};
 };
 
 // Every command with a date, an ordered pair or a nomenclature field. The other fields of every
@@ -53,7 +62,8 @@ const std::array kValueSpecs = {
                {"valid_from", "final_issuance_date"},
                {"valid_from", "final_use_or_cancel_date"},
                {"vintage_from", "vintage_to"}},
-              {}},
+              {},
+              {"vintage_from", "vintage_to"}},
     ValueSpec{"project.add",
               {"registration_date"},
               {},
@@ -62,7 +72,19 @@ const std::array kValueSpecs = {
     ValueSpec{"authorization.add", {"date"}, {}, {}},
     ValueSpec{"authorization.change", {"effective_date"}, {}, {}},
     ValueSpec{"report.initial.submit", {"date"}, {}, {}},
-    ValueSpec{"ndc.configure", {}, {{"first_year", "last_year"}}, {}},
+    ValueSpec{"ndc.configure", {}, {{"first_year", "last_year"}}, {}, {"first_year", "last_year"}},
+    ValueSpec{"ndc.inventory", {}, {}, {}, {"first_year", "year"}},
+    ValueSpec{"ndc.finalize", {}, {}, {}, {"first_year"}},
+    ValueSpec{"transfer", {}, {}, {}, {"vintage"}},
+    ValueSpec{"transfer.international", {}, {}, {}, {"vintage"}},
+    ValueSpec{"retire", {}, {}, {}, {"vintage", "use_year"}},
+    ValueSpec{"cancel", {}, {}, {}, {"vintage"}},
+    ValueSpec{"authorization.add",
+              {},
+              {},
+              {},
+              {},
+              {{"entities", Json::value_t::array}, {"change_terms", Json::value_t::object}}},
 };
 
 // `text` as a message shows it: whole up to 64 bytes, else its first 64 bytes (backing off to the
@@ -150,6 +172,25 @@ CommandResult<bool> CheckListed(Transaction& tx, const std::string& command, con
                           "'"));
 }
 
+std::optional<Failure> CheckYear(const std::string& command, const Json& args,
+                                 std::string_view field) {
+  const Json* value = Present(args, field);
+  if (value == nullptr || !value->is_number_integer()) return std::nullopt;  // IntArg refuses.
+  if (IsInt64(*value) && value->get<int64_t>() >= 1000 && value->get<int64_t>() <= 9999) {
+    return std::nullopt;
+  }
+  return Invalid(command, field, ShownJson(*value) + " is not a calendar year like 2025");
+}
+
+std::optional<Failure> CheckShape(const std::string& command, const Json& args,
+                                  const Shaped& shaped) {
+  const Json* value = Present(args, shaped.field);
+  if (value == nullptr || value->type() == shaped.type) return std::nullopt;
+  return Invalid(command, shaped.field,
+                 ShownJson(*value) + " is not " +
+                     (shaped.type == Json::value_t::array ? "a list" : "an object"));
+}
+
 // proposal.create's expires_at: a real time after `now`, at most the longest lifetime after it.
 std::optional<Failure> CheckExpiry(const Json& args, const std::string& now) {
   const Json* value = Present(args, "expires_at");
@@ -224,6 +265,8 @@ std::vector<std::string_view> ValueCheckedFields(std::string_view command) {
       add(pair.later);
     }
     for (const Listed& listed : spec.listed) add(listed.field);
+    for (const std::string_view field : spec.years) add(field);
+    for (const Shaped& shaped : spec.shaped) add(shaped.field);
   }
   if (command == "proposal.create") add("expires_at");
   return out;
@@ -241,8 +284,14 @@ std::optional<Failure> CheckValues(Transaction& tx, const std::string& command, 
     for (const std::string_view field : spec.dates) {
       if (auto failure = CheckDate(command, args, field)) return failure;
     }
+    for (const std::string_view field : spec.years) {
+      if (auto failure = CheckYear(command, args, field)) return failure;
+    }
     for (const Ordered& pair : spec.ordered) {
       if (auto failure = CheckOrdered(command, args, pair)) return failure;
+    }
+    for (const Shaped& shaped : spec.shaped) {
+      if (auto failure = CheckShape(command, args, shaped)) return failure;
     }
     for (const Listed& listed : spec.listed) {
       if (auto checked = CheckListed(tx, command, args, listed); !checked) {

@@ -10,7 +10,11 @@
 //      issue's and project.add's sector and activity type (ca.authorize checks its lists itself);
 //   4. proposal.create's expires_at is after the request's time and at most
 //      kProposalLifetimeSecondsMax after it;
-//   5. no string or field name holds a NUL character.
+//   5. no string or field name holds a NUL character;
+//   6. every integer year (a movement's vintage filter, a retirement's use year, Step 1 vintages,
+//      NDC years) has four digits: the handlers read them as int32_t, and 4294969317 read 2021;
+//   7. authorization.add's entities is a list and its change_terms an object (any other value was
+//      skipped, as if absent).
 // Each refusal is JCM-102 field_invalid, naming the command, the field and the value.
 //
 // Checked on live requests only (Registry::ApplyOne), never on a journal's replay: the handlers
@@ -37,8 +41,8 @@ std::optional<Failure> CheckValues(Transaction& tx, const std::string& command, 
                                    const std::string& now);
 
 // The fields of `command` whose values CheckValues checks (its dates, ordered pairs and
-// nomenclature fields, and expires_at for proposal.create), each once; empty for a command with
-// none. Every one is among CommandFields(command)
+// nomenclature fields, years and shaped fields, and expires_at for proposal.create), each once;
+// empty for a command with none. Every one is among CommandFields(command)
 // (CheckValues.EveryRuleNamesAFieldItsCommandTakes).
 std::vector<std::string_view> ValueCheckedFields(std::string_view command);
 

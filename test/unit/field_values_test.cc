@@ -221,6 +221,45 @@ TEST_F(FieldValues, Article6DatesAndPairsAreOrdered) {
       {"last_year", "2021", "first_year", "2030"});
 }
 
+// Years are read as int32_t by the handlers: 2^32 + 2021 was vintage 2021, so a transfer filtered
+// on it moved vintage-2021 credits, and an NDC period configured from it started in 2021.
+TEST_F(FieldValues, YearsHaveFourDigits) {
+  const int64_t wrapped = (int64_t{1} << 32) + 2021;
+  ExpectInvalid("transfer", {{"from", 1}, {"to", 4}, {"quantity", 1}, {"vintage", wrapped}},
+                {"transfer", "'vintage'", "4294969317"});
+  ExpectInvalid("retire", {{"from", 1}, {"quantity", 1}, {"use_year", wrapped}},
+                {"'use_year'", "4294969317"});
+  ExpectInvalid("proposal.create",
+                {{"command", "cancel"},
+                 {"args", {{"from", 1}, {"quantity", 1}, {"vintage", -2021}, {"purpose", "omge"}}}},
+                {"the proposed cancel", "'vintage'", "-2021"});
+  ExpectInvalid(
+      "ndc.configure",
+      {{"party", "JPN"}, {"method", "averaging"}, {"first_year", wrapped}, {"last_year", 2030}},
+      {"'first_year'", "4294969317"});
+  ExpectInvalid("ndc.inventory",
+                {{"party", "JPN"}, {"first_year", 2021}, {"year", 99999}, {"emissions", 1}},
+                {"'year'", "99999"});
+  ExpectInvalid("ca.authorize", {{"key", "JPN-MNG"}, {"party", "MNG"}, {"vintage_from", 20210}},
+                {"'vintage_from'", "20210"});
+}
+
+// authorization.add skipped entities that were not a list and change_terms that were not an
+// object, as if absent (so the default terms applied).
+TEST_F(FieldValues, AuthorizationListsAndTermsHaveTheirShape) {
+  const Json base = {{"party", "MNG"},
+                     {"project", "MN101"},
+                     {"authorization_id", "A-1"},
+                     {"date", "2025-06-01"},
+                     {"purposes", "NDC"}};
+  Json args = base;
+  args["entities"] = 1;
+  ExpectInvalid("authorization.add", args, {"'entities'", "is not a list"});
+  args = base;
+  args["change_terms"] = "increase";
+  ExpectInvalid("authorization.add", args, {"'change_terms'", "is not an object"});
+}
+
 // Issue #33 break 5: proposal.create accepted 2027-02-30T00:00:00Z (and any time, however far).
 TEST_F(FieldValues, ProposalExpiresAtIsARealFutureTimeWithinTheLifetime) {
   const Json move = {{"from", 1}, {"to", 4}, {"quantity", 1}};
