@@ -504,12 +504,14 @@ int RunCli(int argc, char** argv) {
     return kExitOk;
   }
   if (exec->parsed()) {
-    const Json args = Json::parse(exec_args, nullptr, false);
-    if (args.is_discarded() || !args.is_object()) {
+    // As strictly as the HTTP API reads a body: no duplicate keys, NUL, BOM or bad UTF-8.
+    auto args = service::ParseRequestJson(exec_args);
+    if (!args) return PrintFailure(service::Failure::Of(std::move(args).error()), json);
+    if (!args->is_object()) {
       std::cerr << "usage: args must be a JSON object\n";
       return kExitUsage;
     }
-    return Run(s, exec_command, args, actor, idem, json);
+    return Run(s, exec_command, *args, actor, idem, json);
   }
   if (party_add->parsed()) {
     return Run(s, "party.add", {{"code", party_code}, {"name", party_name}}, actor, idem, json);

@@ -16,7 +16,14 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 128;
 inline constexpr size_t kPageSizeMax = 1000;
 inline constexpr size_t kWriterQueueMax = 4096;
 inline constexpr size_t kBatchSizeMax = 256;
-inline constexpr size_t kHttpThreadsMax = 1024;  // jcmreg serve --threads: requests at once.
+inline constexpr size_t kHttpThreadsMax = 1024;
+// The longest a four-eyes proposal may stay pending, which is also how long it stays pending
+// when it names no expires_at: its reservation blocks its serials until then. A live
+// proposal.create asking for a later expires_at is refused (service/values.h).
+inline constexpr int64_t kProposalLifetimeSecondsMax = 7 * 24 * 3600;
+// How deeply a request's JSON may nest (service::ParseRequestJson); the deepest any command
+// reads is 3 (proposal.create > args > vintages > item).
+inline constexpr size_t kJsonDepthMax = 64;  // jcmreg serve --threads: requests at once.
 // The nice value of the threads that feed the single writer or finish after it: the HTTP
 // transport's event loop and workers, the signing helper. The writer is the serialization point
 // of every write, so when the cores are all busy the kernel should run it first (on 2 cores the

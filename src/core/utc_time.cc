@@ -18,7 +18,50 @@ int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
   return era * 146097 + day_of_era - 719468;
 }
 
+// The number written by the `count` characters of `text` from `at`, each a digit; nullopt if one
+// is not.
+std::optional<int> Digits(std::string_view text, size_t at, size_t count) {
+  int value = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
 }  // namespace
+
+std::optional<int64_t> ParseCalendarDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto year = Digits(text, 0, 4);
+  const auto month = Digits(text, 5, 2);
+  const auto day = Digits(text, 8, 2);
+  if (!year || !month || !day) return std::nullopt;
+  if (*month < 1 || *month > 12 || *day < 1 || *day > DaysInMonth(*year, *month)) {
+    return std::nullopt;
+  }
+  return DaysFromCivil(*year, *month, *day);
+}
+
+std::optional<int64_t> ParseCalendarTime(std::string_view text) {
+  if (text.size() != 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' ||
+      text[19] != 'Z') {
+    return std::nullopt;
+  }
+  const auto days = ParseCalendarDate(text.substr(0, 10));
+  const auto hour = Digits(text, 11, 2);
+  const auto minute = Digits(text, 14, 2);
+  const auto second = Digits(text, 17, 2);
+  if (!days || !hour || !minute || !second) return std::nullopt;
+  if (*hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+  return *days * 86400 + *hour * 3600 + *minute * 60 + *second;
+}
 
 std::optional<int64_t> ParseUtcTime(const std::string& text) {
   if (text.size() != 20 || text[10] != 'T' || text[19] != 'Z') return std::nullopt;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace registry {
 
@@ -15,6 +16,19 @@ namespace registry {
 // or a space where a digit goes) goes through the sscanf ("%4d-%2d-%2dT%2d:%2d:%2dZ") that the
 // journaled entries were checked with, so that they replay to the same answers.
 std::optional<int64_t> ParseUtcTime(const std::string& text);
+
+// Days since 1970-01-01 of a real calendar date "YYYY-MM-DD" (proleptic Gregorian, leap years
+// counted): exactly ten characters, digits where digits go, month 1-12 and a day that the month
+// has. nullopt for anything else: "2025-02-30", "2025-13-45", "", "garbage", "2025-2-3".
+// Unlike ParseUtcTime nothing is normalized; live requests are checked with it
+// (service/values.h).
+std::optional<int64_t> ParseCalendarDate(std::string_view text);
+
+// Seconds since the epoch of a real UTC time "YYYY-MM-DDTHH:MM:SSZ": a calendar date as
+// ParseCalendarDate reads it, hour 0-23, minute 0-59, second 0-59 (no leap second: the registry
+// never writes one). nullopt for anything else, e.g. "2027-02-30T00:00:00Z". For such a text,
+// FormatUtcTime(*ParseCalendarTime(text)) == text.
+std::optional<int64_t> ParseCalendarTime(std::string_view text);
 
 // The text of `seconds` since the epoch, the inverse of ParseUtcTime for years 1000-9999.
 std::string FormatUtcTime(int64_t seconds);

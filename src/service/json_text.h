@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "service/command.h"
 
@@ -26,5 +27,20 @@ std::string DumpJson(const Json& value, int indent = -1);
 // entry that holds bytes journaled before the edge refused them (issue 33). Same bytes as
 // DumpJson for valid text.
 std::string DumpJsonLossy(const Json& value, int indent = -1);
+
+// Parses the JSON text of a request (an HTTP body, the arguments `jcmreg exec` is given) more
+// strictly than nlohmann::json::parse, which takes the last of two equal keys, skips a byte order
+// mark and lets an escaped NUL into a string. Refuses with JCM-100 malformed_request, naming the
+// problem and where it is:
+//   - text that is not one JSON value (RFC 8259), as nlohmann's parser reads it;
+//   - a byte that is not part of valid UTF-8, in a string or anywhere else (overlong forms,
+//     surrogates and code points above U+10FFFF included);
+//   - a UTF-8 byte order mark at the start;
+//   - a NUL character, raw or escaped as \u0000, in any string or key;
+//   - two equal keys in one object (naming the key);
+//   - objects and arrays nested more than kJsonDepthMax (64) deep.
+// Any JSON value is returned; whether it must be an object is the caller's to say. The text is
+// read once by nlohmann's SAX parser, which stops at the first problem; no exception escapes.
+Result<Json, Refusal> ParseRequestJson(std::string_view text);
 
 }  // namespace registry::service

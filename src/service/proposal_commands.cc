@@ -14,7 +14,6 @@
 namespace registry::service {
 namespace {
 
-constexpr int64_t kDefaultLifetimeSeconds = 7 * 24 * 3600;
 constexpr size_t kHoldsPerAccountMax = kPageSizeMax;
 
 // Reserved ranges of `account` overlapping `range`, ascending (every one of them).
@@ -190,8 +189,10 @@ CommandResult<Json> CreateProposal(Transaction& tx, const Json& args, const Cont
   ASSIGN_OR_RETURN(const auto expires_arg, OptionalTextArg(args, "expires_at", 20));
   const auto now = ParseUtcTime(ctx.time);
   REGISTRY_ASSERT(now.has_value());
-  std::string expires_at = FormatUtcTime(*now + kDefaultLifetimeSeconds);
+  std::string expires_at = FormatUtcTime(*now + kProposalLifetimeSecondsMax);
   if (expires_arg) {
+    // Lenient, as when the journaled proposals were made: a live request's expires_at is also
+    // a real calendar time no later than kProposalLifetimeSecondsMax ahead (service/values.h).
     const auto at = ParseUtcTime(*expires_arg);
     if (!at || *at <= *now) {
       return Fail(Failure::Refused(Check::kFieldInvalid,

@@ -9,6 +9,7 @@
 #include "service/fields.h"
 #include "service/json_text.h"
 #include "service/proposal.h"
+#include "service/values.h"
 
 namespace registry::service {
 
@@ -97,6 +98,12 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   // first answer.
   if (auto unknown = CheckFields(request.command, request.args)) {
     response.failure = std::move(unknown);
+    return response;
+  }
+  // So are dates that are no calendar date, ranges out of order and values outside the
+  // nomenclature (service/values.h), on live requests only for the same reason.
+  if (auto invalid = CheckValues(tx, request.command, args, now)) {
+    response.failure = std::move(invalid);
     return response;
   }
   const JournalEntry* head = batch.Head();

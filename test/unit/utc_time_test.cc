@@ -104,5 +104,39 @@ TEST(UtcTime, FormatsEverySecondAsStrftimeDid) {
   }
 }
 
+// The strict readings of live requests (issue #33): a calendar date or time the calendar has,
+// nothing normalized; every day of 1999-2101 by its own text, and the texts around them refused.
+TEST(UtcTime, CalendarDatesAndTimesAreRealOnes) {
+  for (const char* bad :
+       {"garbage", "", "2025-13-45", "2025-02-30", "2025-00-10", "2025-01-00", "2025-04-31",
+        "2023-02-29", "1900-02-29", "2100-02-29", "2025-2-3", " 2025-01-01", "2025-01-01 ",
+        "+025-01-01", "-025-01-01", "2025/01/01", "20250101", "2025-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(ParseCalendarDate(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseCalendarDate("1970-01-01"), 0);
+  EXPECT_EQ(ParseCalendarDate("2000-02-29"), 11016);
+  EXPECT_EQ(ParseCalendarDate("2024-02-29"), 19782);
+  for (int64_t day = *ParseCalendarDate("1999-01-01"); day <= *ParseCalendarDate("2101-12-31");
+       ++day) {
+    const std::string text = FormatUtcTime(day * 86400).substr(0, 10);
+    ASSERT_EQ(ParseCalendarDate(text), day) << text;
+  }
+  for (const char* bad : {"2027-02-30T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z",
+                          "2026-01-01T00:00:60Z", "2026-01-01 00:00:00Z", "2026-01-01T00:00:00",
+                          "2026-01-01T00:00:00+00:00", "2026-01-01t00:00:00z", "2026-01-01",
+                          "2026-01-01T0:00:00Z", "garbage", ""}) {
+    EXPECT_FALSE(ParseCalendarTime(bad).has_value()) << bad;
+    EXPECT_TRUE(!ParseUtcTime(bad) || std::string(bad) == "2027-02-30T00:00:00Z" ||
+                std::string(bad) == "2026-01-01T00:00:60Z")
+        << bad << ": the lenient reading takes only these two";
+  }
+  for (const char* good :
+       {"2026-01-01T00:00:03Z", "2024-02-29T23:59:59Z", "1970-01-01T00:00:00Z"}) {
+    ASSERT_TRUE(ParseCalendarTime(good).has_value()) << good;
+    EXPECT_EQ(ParseCalendarTime(good), ParseUtcTime(good)) << good;
+    EXPECT_EQ(FormatUtcTime(*ParseCalendarTime(good)), good);
+  }
+}
+
 }  // namespace
 }  // namespace registry
