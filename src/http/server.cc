@@ -23,6 +23,7 @@
 
 #include "core/text.h"
 #include "http/transport.h"
+#include "journal/witness.h"
 #include "report/aef_builder.h"
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
@@ -508,11 +509,17 @@ struct Server::Impl {
                           "the body is larger than " + std::to_string(kRequestBodyBytesMax) +
                               " bytes");
       }
-      Json body = req.body.empty() ? Json::object() : Json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object()) {
+      // Strictly: no duplicate keys, NUL, BOM or invalid UTF-8 (service::ParseRequestJson).
+      if (!req.body.empty()) {
+        auto body = service::ParseRequestJson(req.body);
+        if (!body) return ErrorReply(body.error().check, "the body: " + body.error().message);
+        call.body = std::move(*body);
+      } else {
+        call.body = Json::object();
+      }
+      if (!call.body.is_object()) {
         return ErrorReply(Check::kMalformedRequest, "the body must be a JSON object");
       }
-      call.body = std::move(body);
     } else {
       call.snapshot.reset();  // A read opens its own snapshots.
     }
@@ -1053,12 +1060,12 @@ struct Server::Impl {
         service::LotsPage(store, IssuanceId{page.after}, static_cast<size_t>(page.limit)));
   }
 
-  Reply VerifyNow() {
+  Reply VerifyNow(const service::VerifyOptions& verify = {}) {
     if (!options.scratch) {
       return ErrorReply(Check::kNotFound, "verification is not configured on this server");
     }
     const service::VerifyReport report =
-        service::Verify(store, options.public_key, options.scratch);
+        service::Verify(store, options.public_key, options.scratch, verify);
     Reply reply;
     reply.body = {{"ok", report.ok()},
                   {"entries", report.entries},
@@ -1444,8 +1451,23 @@ struct Server::Impl {
         "Journal entries ?after=N&limit=M (a token of scope *).",
         [this](Call& call) { return Journal(call); }, {{"after"}, {"limit"}});
     Add("GET", "/v1/verify", Access::kWholeRegistry,
-        "Verifies the chain, signatures, replay and invariants (a token of scope *).",
-        [this](Call&) { return VerifyNow(); });
+        "Verifies the chain, signatures, replay and invariants (a token of scope *); "
+        "?expect_head=SEQ:HASH also checks that the journal holds that published head (a "
+        "truncated or rolled-back copy fails).",
+        [this](Call& call) {
+          service::VerifyOptions verify;
+          if (call.req.has_param("expect_head")) {
+            const auto head = journal::ParseHead(call.req.get_param_value("expect_head"));
+            if (!head) {
+              return ErrorReply(Check::kFieldInvalid,
+                                "expect_head must be SEQ:HASH (64 hex digits), as `jcmreg head` "
+                                "prints it");
+            }
+            verify.expected_heads.push_back(*head);
+          }
+          return VerifyNow(verify);
+        },
+        {{"expect_head"}});
     Add("GET", "/v1/proposals", Access::kToken, "Four-eyes proposals.",
         [this](Call& call) { return ReadDocuments("proposal", call.who); });
     Add("GET", "/v1/proposals/{id}", Access::kToken, "One proposal.", [this](Call& call) {

@@ -12,6 +12,7 @@
 
 #include "http/api_fixture.h"
 #include "http/raw_http.h"
+#include "journal/witness.h"
 #include "service/access.h"
 #include "service/registry.h"
 #include "service/verify.h"
@@ -182,6 +183,40 @@ TEST(Hardening, ProposalsRouteRefusesUnknownFieldsAndKeepsExpiresAt) {
   const Answer read = api.Get(
       "/v1/proposals/" + std::to_string(a.body["result"]["id"].get<int64_t>()), api.admin());
   EXPECT_EQ(read.body.value("expires_at", ""), "2026-01-01T00:00:03Z") << read.body.dump();
+}
+
+// Also seen: duplicate JSON keys accepted (last wins), an escaped NUL and a BOM accepted.
+TEST(Hardening, ABodyIsParsedStrictly) {
+  Api api;
+  const std::string before = api.State();
+  for (const std::string& body :
+       {std::string(R"({"code":"THA","code":"VNM","name":"x"})"),
+        std::string(R"({"code":"THA","name":"a\u0000b"})"),
+        std::string("\xEF\xBB\xBF") + R"({"code":"THA","name":"Thailand"})",
+        std::string("{\"code\":\"THA\",\"name\":\"\xC0\"}")}) {
+    SCOPED_TRACE(body);
+    ExpectError(api.PostRaw("/v1/parties", body, api.admin()), 400, "malformed_request");
+  }
+  EXPECT_EQ(api.State(), before);
+}
+
+// Item 4 over HTTP: /v1/verify checks a published head; a head the journal does not hold (a
+// copy rolled back behind it) fails.
+TEST(Hardening, VerifyOverHttpChecksAPublishedHead) {
+  Api api;
+  auto head = journal::ReadHead(*api.registry().store);
+  ASSERT_TRUE(head.has_value());
+  const std::string published = journal::FormatHead(*head);
+  const Answer ok = api.Get("/v1/verify?expect_head=" + published, api.admin());
+  ASSERT_EQ(ok.status, 200) << ok.body.dump();
+  EXPECT_EQ(ok.body.value("ok", false), true) << ok.body.dump();
+  journal::Head ahead = *head;
+  ahead.sequence += 5;  // A head published after this copy was taken.
+  const Answer behind =
+      api.Get("/v1/verify?expect_head=" + journal::FormatHead(ahead), api.admin());
+  ASSERT_EQ(behind.status, 200) << behind.body.dump();
+  EXPECT_EQ(behind.body.value("ok", true), false) << behind.body.dump();
+  ExpectError(api.Get("/v1/verify?expect_head=12:xyz", api.admin()), 400, "field_invalid");
 }
 
 // Handler exceptions answered a code that is not in the catalogue; now 500 internal_error
