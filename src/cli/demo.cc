@@ -182,6 +182,50 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                               {{"from", jpn_gov}, {"to", jpn_ret}, {"quantity", 1000}, {"project", "MN901"},
                                {"vintage", 2021}, {"use_year", 2026}});
 
+  // ---- A TH014-like flow (ARCHITECTURE decision 11; the real one: JC decision of 30 Oct 2025,
+  // 1,009 t of vintage 2021 issued into the Government of Japan's account on 11 Nov 2025).
+  // Thailand's registry is not hosted here: the JC decision issues Japan's whole share straight
+  // into JPN01, which is Thailand's first transfer to Japan and Japan's acquisition; Japan then
+  // uses part of it towards its NDC. Thailand's AEF shows the first transfer, Japan's the
+  // acquisition and the use.
+  const std::string t4 = "2026-06-01T10:00:00Z";
+  run.Do(t4, "party.add", {{"code", "THA"}, {"name", "Thailand"}});
+  run.Do(t4, "ca.define", {{"key", "JPN-THA"}, {"parties", {"JPN", "THA"}}, {"ca_id", "CA0043"}});
+  for (const auto& [party, itmo_registry] : {std::pair{"JPN", "JPN01"}, std::pair{"THA", "THA01"}}) {
+    Json s1 = step1(party, itmo_registry);
+    s1["key"] = "JPN-THA";
+    s1["regulatory_refs"] = {"JCM Rules of Implementation (Thailand-Japan)"};
+    run.Do(t4, "ca.authorize", s1);
+    run.Do(t4, "report.initial.submit", {{"party", party}, {"ca", "JPN-THA"}, {"date", "2026-06-01"}});
+  }
+  run.Do(t4, "project.add", {{"ref", "TH901"}, {"host_party", "THA"},
+                             {"title", "Demo: 5 MW floating solar PV on an industrial water reservoir (TH014-like)"},
+                             {"methodology", "TH_AM001"}, {"methodology_version", "Ver1.0"},
+                             {"sector", "Energy generation"}, {"activity_type", "Solar"},
+                             {"participants", {"Demo Power Co., Ltd."}}, {"allocation", {{"THA", 0}, {"JPN", 100}}},
+                             {"ca_key", "JPN-THA"}, {"state", "validation"}});
+  run.Do(t4, "project.transition", {{"ref", "TH901"}, {"to", "registration_requested"},
+                                    {"jc_decision", "TH-JC-DEMO-01"}, {"date", "2026-06-01"}});
+  run.Do(t4, "project.transition", {{"ref", "TH901"}, {"to", "registered"},
+                                    {"jc_decision", "TH-JC-DEMO-02"}, {"date", "2026-06-01"}});
+  for (const char* party : {"THA", "JPN"}) {
+    Json a = step2a(party);
+    a["project"] = "TH901";
+    a["authorization_id"] = std::string(party) + "-TH901-A6";
+    a["date"] = "2026-06-01";
+    a["vintages"] = {{{"vintage", 2021}, {"quantity", 1200}}};
+    run.Do(t4, "authorization.add", a);
+  }
+  const Json th_issued = run.Do(
+      "2026-06-11T09:00:00Z", "issue.jcm",
+      {{"account", jpn_gov}, {"project", "TH901"}, {"jc_decision", "TH-JC-DEMO-03"},
+       {"decision_date", "2026-06-10"}, {"monitoring_start", "2021-01-01"}, {"monitoring_end", "2021-12-31"},
+       {"total", 1009}, {"shares", {{"THA", 0}, {"JPN", 1009}}},
+       {"vintages", {{{"vintage", 2021}, {"quantity", 1009}}}}});
+  const Json th_used = run.Do("2026-06-20T10:00:00Z", "retire",
+                              {{"from", jpn_gov}, {"to", jpn_ret}, {"quantity", 500}, {"project", "TH901"},
+                               {"use_year", 2026}});
+
   Json rejected = Json::array();
   for (const ImportRow& r : issuances.rejected) {
     rejected.push_back(Json{{"line", r.line}, {"reason", r.reason}});
@@ -193,6 +237,8 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                         {"project_rows_rejected", projects.rejected.size()},
                         {"article6_first_transferred", moved.is_null() ? 0 : moved["quantity"].get<int64_t>()},
                         {"article6_retired", retired.is_null() ? 0 : retired["quantity"].get<int64_t>()},
+                        {"th901_first_transferred_at_issuance", th_issued.is_null() ? 0 : 1009},
+                        {"th901_used", th_used.is_null() ? 0 : th_used["quantity"].get<int64_t>()},
                         {"tonnes_issued", total},
                         {"rows_rejected", rejected},
                         {"failures", run.failures}};
@@ -215,6 +261,10 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
               << " t first transferred MNG01 -> JPN01, "
               << (retired.is_null() ? 0 : retired["quantity"].get<int64_t>())
               << " t retired towards Japan's NDC (use year 2026)\n";
+    std::cout << "  TH014-like flow (TH901): " << (th_issued.is_null() ? 0 : 1009)
+              << " t issued into JPN01 as Thailand's first transfer to Japan, "
+              << (th_used.is_null() ? 0 : th_used["quantity"].get<int64_t>())
+              << " t used towards Japan's NDC\n";
     std::cout << "  accounts: JPN01 government " << jpn_gov << ", retirement " << jpn_ret
               << ", cancellation " << jpn_can << ", Demo Trading " << jpn_trader
               << ", Demo Power " << jpn_utility << "; MNG01 government " << mng_gov << "\n";
