@@ -187,9 +187,8 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   // Thailand's registry is not hosted here: the JC decision issues Japan's whole share straight
   // into JPN01, which is Thailand's first transfer to Japan and Japan's acquisition; Japan then
   // uses part of it towards its NDC. Thailand's AEF shows the first transfer, Japan's the
-  // acquisition and the use.
+  // acquisition and the use. (Thailand, a JCM partner, is added by the project import.)
   const std::string t4 = "2026-06-01T10:00:00Z";
-  run.Do(t4, "party.add", {{"code", "THA"}, {"name", "Thailand"}});
   run.Do(t4, "ca.define", {{"key", "JPN-THA"}, {"parties", {"JPN", "THA"}}, {"ca_id", "CA0043"}});
   for (const auto& [party, itmo_registry] : {std::pair{"JPN", "JPN01"}, std::pair{"THA", "THA01"}}) {
     Json s1 = step1(party, itmo_registry);
