@@ -1,6 +1,8 @@
 #include "service/verify.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -315,6 +317,7 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
   });
   // The stream keeps each lot's range; the lots are read a page at a time, and whole again only
   // to name a violation.
+  std::map<std::string, std::string> host_of;  // Project reference -> host Party, as read.
   for (IssuanceId after{0};;) {
     auto page = tx.ListLotsAfter(after, kPage);
     if (!page) {
@@ -324,6 +327,30 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
     if (page->empty()) break;
     after = page->back().id;
     stream.AddLots(*page);
+    // ARCHITECTURE decision 11: an ITMO's first transferring Party is its project's host. A
+    // registry written before the rule (issue 27) holds ITMO lots of the issuing side: named
+    // here, so that such a database is refused clearly rather than by a replay difference.
+    for (const IssuanceLot& lot : *page) {
+      if (!lot.itmo) continue;
+      auto found = host_of.find(lot.project.value);
+      if (found == host_of.end()) {
+        auto doc = tx.GetDocument("project", lot.project.value);
+        std::string host;
+        if (doc && doc->has_value()) {
+          const Json body = Json::parse((*doc)->body, nullptr, false);
+          if (body.is_object()) host = body.value("host_party", "");
+        }
+        found = host_of.emplace(lot.project.value, host).first;
+      }
+      if (!found->second.empty() && found->second != lot.first_transferring_party.value) {
+        report.problems.push_back(
+            "ITMO lot " + std::to_string(lot.id.value) + " of " + lot.project.value + " names " +
+            lot.first_transferring_party.value +
+            " as its first transferring Party, not the project's host " + found->second +
+            ": written under the rule before ARCHITECTURE decision 11 (docs/article6.md, "
+            "\"Registries written before decision 11\")");
+      }
+    }
   }
   if (!ForEachBlock(tx, report, [&](const Block& b) { stream.Add(b); })) return;
   report.blocks = stream.blocks();

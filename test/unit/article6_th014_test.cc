@@ -5,6 +5,7 @@
 // not hosted here; Japan's is. Both Parties' AEF Actions rows, the cross-Party check both ways,
 // both Parties' first transfers and uses, and the refusals of the old silent paths.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <string>
 
@@ -259,6 +260,31 @@ TEST_F(Th014, ACaIdIsNeededAndADecisionIsIssuedOncePerSide) {
   Json no_id = twice;
   no_id["project"] = "TH098";
   r.Refused("issue.jcm", no_id, Check::kCaIdNotAssigned);
+}
+
+// A registry written under the old rule (Japan's share recorded as Japanese ITMOs) is refused
+// by verify, naming the lot, the Party it names and the host.
+TEST_F(Th014, VerifyNamesALotWrittenUnderTheOldRule) {
+  r.Ok("authorization.add", Step2a("THA"));
+  r.Ok("issue.jcm", IssueTh014());
+  ExpectVerifies();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(r.db_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE lots SET ftp = 'JPN'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  r.Reopen();
+  auto pub = journal::LoadPublicKey(r.db_path);
+  ASSERT_TRUE(pub.has_value());
+  const auto report = service::Verify(*r.store, *pub, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  ASSERT_FALSE(report.ok());
+  bool named = false;
+  for (const std::string& p : report.problems) {
+    named = named || (p.find("names JPN as its first transferring Party, not the project's host "
+                             "THA") != std::string::npos);
+  }
+  EXPECT_TRUE(named) << report.problems.front();
 }
 
 // Unauthorized JCM credits of 2021 or later may be cancelled, never used towards an NDC.
