@@ -66,7 +66,8 @@ struct Options {
   int writers = 4;
   int readers = 2;
   int fuzzers = 1;
-  int slow = 96;         // Slow connections, more than --per-address.
+  int slow = 96;         // Slow connections from 127.0.0.1, more than --per-address.
+  int slow_apart = 32;   // Slow connections from 127.0.0.2, fewer: they meet the timeouts.
   int per_address = 64;  // jcmreg serve --connections-per-address.
   int kill_min = 5;      // Seconds between kills, drawn uniformly.
   int kill_max = 60;
@@ -513,6 +514,7 @@ void ReadClient(const Setup& s, int port, uint32_t seed, Tally& tally,
     }
     const Answer a = Call(port, "GET", path, token);
     tally.Add(a.status);
+    if (a.status == 0) SleepMs(uniform(50, 300));  // The server is down: wait as writers do.
     if (a.status != 0 && a.status != 200 && a.status != 503) {
       Failed().Add("read " + path + " answered " + std::to_string(a.status) + ": " +
                    Printable(a.body));
@@ -533,11 +535,20 @@ struct SlowConnection {
   size_t sent = 0;
   Clock::time_point next;  // When to send the next byte, or to reconnect.
   std::string received;
-  bool answered = false;  // Since it was opened.
+  bool connecting = false;  // The non-blocking connect is not yet done.
+  bool answered = false;    // Since it was opened.
 };
 
-int ConnectNonBlocking(int port) {
+// A connection to 127.0.0.1:port from the loopback address `source` (127.0.0.1 or 127.0.0.2).
+int ConnectNonBlocking(int port, const std::string& source) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+    close(fd);
+    return -1;
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -551,8 +562,10 @@ int ConnectNonBlocking(int port) {
 
 class SlowClients {
  public:
-  SlowClients(int port, int count, uint32_t seed, Tally& tally, const std::atomic<bool>& stop)
+  SlowClients(int port, std::string source, int count, uint32_t seed, Tally& tally,
+              const std::atomic<bool>& stop)
       : port_(port),
+        source_(std::move(source)),
         rng_(seed),
         tally_(tally),
         stop_(stop),
@@ -569,14 +582,19 @@ class SlowClients {
       for (SlowConnection& c : connections_) {
         if (c.fd < 0 && now >= c.next) Open(c);
         if (c.fd < 0) continue;
-        if (c.sent < c.to_send.size() && now >= c.next) SendSome(c);
+        if (!c.connecting && c.sent < c.to_send.size() && now >= c.next) SendSome(c);
         if (c.fd < 0) continue;
-        polled.push_back({c.fd, POLLIN, 0});
+        polled.push_back({c.fd, static_cast<short>(c.connecting ? POLLOUT : POLLIN), 0});
         owners.push_back(&c);
       }
       poll(polled.data(), polled.size(), 50);
       for (size_t i = 0; i < polled.size(); ++i) {
-        if (polled[i].revents != 0) Receive(*owners[i]);
+        if (polled[i].revents == 0) continue;
+        if (owners[i]->connecting) {
+          Connected(*owners[i]);
+        } else {
+          Receive(*owners[i]);
+        }
       }
     }
     for (SlowConnection& c : connections_) {
@@ -585,11 +603,12 @@ class SlowClients {
   }
 
   int64_t opened() const { return opened_; }
+  int64_t refused() const { return refused_; }
   int64_t closed_without_answer() const { return closed_without_answer_; }
 
  private:
   void Open(SlowConnection& c) {
-    c.fd = ConnectNonBlocking(port_);
+    c.fd = ConnectNonBlocking(port_, source_);
     c.received.clear();
     c.answered = false;
     c.sent = 0;
@@ -598,7 +617,7 @@ class SlowClients {
       c.next += std::chrono::milliseconds(500);
       return;
     }
-    ++opened_;
+    c.connecting = true;
     switch (c.kind) {
       case Slow::kTrickleHead:
         c.to_send = "GET /v1/totals HTTP/1.1\r\nHost: soak\r\nX-Trickle: " + std::string(200, 'a') +
@@ -616,6 +635,19 @@ class SlowClients {
         c.to_send = "GET /healthz HTTP/1.1\r\nHost: soak\r\n\r\n";
         break;
     }
+  }
+
+  // Counts the connection once it is made (the server may be down: then it is tried again).
+  void Connected(SlowConnection& c) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+      ++refused_;
+      Close(c);
+      return;
+    }
+    c.connecting = false;
+    ++opened_;
   }
 
   // A trickled head goes a byte at a time, 100-400 ms apart; the others all at once.
@@ -641,7 +673,10 @@ class SlowClients {
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      if (!c.answered) ++closed_without_answer_;
+      if (!c.answered) {
+        ++closed_without_answer_;
+        tally_.Add(0);
+      }
       Close(c);
       return;
     }
@@ -675,11 +710,13 @@ class SlowClients {
   }
 
   const int port_;
+  const std::string source_;
   std::mt19937 rng_;
   Tally& tally_;
   const std::atomic<bool>& stop_;
   std::vector<SlowConnection> connections_;
   int64_t opened_ = 0;
+  int64_t refused_ = 0;
   int64_t closed_without_answer_ = 0;
 };
 
@@ -830,11 +867,27 @@ class Fuzzer {
   std::atomic<int64_t> unanswered_while_up_{0};
 };
 
+// The value of a counter in /metrics (summed over its label sets), -1 when it is absent.
+int64_t Metric(int port, const std::string& name) {
+  const Answer a = Call(port, "GET", "/metrics", "");
+  if (a.status != 200) return -1;
+  int64_t sum = -1;
+  std::istringstream lines(a.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name, 0) != 0) continue;
+    const size_t space = line.rfind(' ');
+    sum = std::max<int64_t>(sum, 0) + std::atoll(line.c_str() + space + 1);
+  }
+  return sum;
+}
+
 // ---- (e) The killer, which also watches for the server ending by itself.
 
 struct KillerFigures {
   int64_t kills = 0;
   int64_t ended_by_itself = 0;
+  int64_t evicted = 0;           // jcm_http_connections_evicted_total of each killed server,
+  int64_t handler_failures = 0;  // and jcm_http_handler_failures_total, read just before.
 };
 
 KillerFigures Killer(const Options& o, ServerProcess& server, uint32_t seed,
@@ -858,6 +911,10 @@ KillerFigures Killer(const Options& o, ServerProcess& server, uint32_t seed,
       SleepMs(100);
     }
     if (stop) break;
+    figures.evicted +=
+        std::max<int64_t>(0, Metric(server.port(), "jcm_http_connections_evicted_total"));
+    figures.handler_failures +=
+        std::max<int64_t>(0, Metric(server.port(), "jcm_http_handler_failures_total"));
     server.Kill();
     ++figures.kills;
     SleepMs(std::uniform_int_distribution<int64_t>(0, 2000)(rng));
@@ -926,20 +983,6 @@ JournalFigures CheckJournal(const Setup& s, int port, const std::vector<Acknowle
   return f;
 }
 
-// The value of a counter in /metrics (summed over its label sets), -1 when it is absent.
-int64_t Metric(int port, const std::string& name) {
-  const Answer a = Call(port, "GET", "/metrics", "");
-  if (a.status != 200) return -1;
-  int64_t sum = -1;
-  std::istringstream lines(a.body);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(name, 0) != 0) continue;
-    const size_t space = line.rfind(' ');
-    sum = std::max<int64_t>(sum, 0) + std::atoll(line.c_str() + space + 1);
-  }
-  return sum;
-}
-
 void PrintTally(const char* kind, Tally& tally, double seconds) {
   std::string statuses;
   for (const auto& [status, count] : tally.by_status()) {
@@ -961,9 +1004,9 @@ int Soak(const Options& o) {
   std::printf("soak: seed %u (JCM_SEED=%u replays its choices), %d s, server %s, database %s\n",
               o.seed, o.seed, o.seconds, o.jcmreg.c_str(), db.c_str());
   std::printf(
-      "  clients: %d writers, %d readers, %d slow connections (server limit %d per "
-      "address), %d fuzzer(s); SIGKILL every %d-%d s\n",
-      o.writers, o.readers, o.slow, o.per_address, o.fuzzers, o.kill_min, o.kill_max);
+      "  clients: %d writers, %d readers, %d slow connections from 127.0.0.1 and %d from "
+      "127.0.0.2 (server limit %d per address), %d fuzzer(s); SIGKILL every %d-%d s\n",
+      o.writers, o.readers, o.slow, o.slow_apart, o.per_address, o.fuzzers, o.kill_min, o.kill_max);
   const Setup s = SetUp(o, db);
   ServerProcess server(o, db, testing::FreePort());
   if (!server.Start()) {
@@ -972,7 +1015,7 @@ int Soak(const Options& o) {
   }
   std::printf("  serving on 127.0.0.1:%d\n", server.port());
   std::atomic<bool> stop_load{false}, stop_killer{false};
-  Tally write_tally, read_tally, slow_tally, fuzz_tally;
+  Tally write_tally, read_tally, slow_tally, apart_tally, fuzz_tally;
   Writes writes;
   std::vector<std::unique_ptr<WriteClient>> writers;
   std::vector<std::thread> threads;
@@ -987,8 +1030,10 @@ int Soak(const Options& o) {
     threads.emplace_back(
         [&, seed = next_seed()] { ReadClient(s, server.port(), seed, read_tally, stop_load); });
   }
-  SlowClients slow(server.port(), o.slow, next_seed(), slow_tally, stop_load);
+  SlowClients slow(server.port(), "127.0.0.1", o.slow, next_seed(), slow_tally, stop_load);
+  SlowClients apart(server.port(), "127.0.0.2", o.slow_apart, next_seed(), apart_tally, stop_load);
   threads.emplace_back([&] { slow.Run(); });
+  threads.emplace_back([&] { apart.Run(); });
   std::vector<std::unique_ptr<Fuzzer>> fuzzers;
   for (int i = 0; i < o.fuzzers; ++i) {
     fuzzers.push_back(std::make_unique<Fuzzer>(s, server, next_seed(), fuzz_tally, stop_load));
@@ -1025,7 +1070,7 @@ int Soak(const Options& o) {
   int64_t fuzz_unanswered = 0;
   for (const auto& f : fuzzers) fuzz_unanswered += f->unanswered_while_up();
   int64_t five_hundreds = 0;
-  for (Tally* t : {&write_tally, &read_tally, &slow_tally, &fuzz_tally}) {
+  for (Tally* t : {&write_tally, &read_tally, &slow_tally, &apart_tally, &fuzz_tally}) {
     for (const auto& [status, count] : t->by_status()) {
       if (status >= 500 && status != 503) five_hundreds += count;
     }
@@ -1035,12 +1080,18 @@ int Soak(const Options& o) {
   PrintTally("write", write_tally, seconds);
   PrintTally("read", read_tally, seconds);
   PrintTally("slow", slow_tally, seconds);
+  PrintTally("slow2", apart_tally, seconds);
   PrintTally("fuzz", fuzz_tally, seconds);
   std::printf(
-      "slow connections opened %lld, closed by the server before any answer %lld; "
-      "evicted (last server's /metrics) %lld\n",
+      "slow connections made (closed by the server before any answer): from 127.0.0.1 "
+      "%lld (%lld), from 127.0.0.2 %lld (%lld); refused while the server was down %lld\n",
       static_cast<long long>(slow.opened()), static_cast<long long>(slow.closed_without_answer()),
-      static_cast<long long>(evicted));
+      static_cast<long long>(apart.opened()), static_cast<long long>(apart.closed_without_answer()),
+      static_cast<long long>(slow.refused() + apart.refused()));
+  std::printf(
+      "connections evicted at the per-address limit (/metrics of every server before "
+      "its kill): %lld\n",
+      static_cast<long long>(killed.evicted + evicted));
   std::string operations;
   for (const auto& [what, count] : writes.operations()) {
     operations += " " + what + ":" + std::to_string(count);
@@ -1053,8 +1104,9 @@ int Soak(const Options& o) {
               acked.size(), static_cast<long long>(writes.acknowledged_after_retry()));
   std::printf("acknowledged writes LOST: %lld\n", static_cast<long long>(journal.lost));
   std::printf("writes duplicated by retry: %lld\n", static_cast<long long>(journal.duplicated));
-  std::printf("500s: %lld (handler failures in the last server's /metrics: %lld)\n",
-              static_cast<long long>(five_hundreds), static_cast<long long>(handler_failures));
+  std::printf("500s: %lld (handler failures in /metrics: %lld)\n",
+              static_cast<long long>(five_hundreds),
+              static_cast<long long>(killed.handler_failures + handler_failures));
   std::printf("fuzz requests unanswered while the server was up: %lld\n",
               static_cast<long long>(fuzz_unanswered));
   std::printf("journal: %lld entries, no gap, no fork unless listed above\n",
@@ -1062,6 +1114,7 @@ int Soak(const Options& o) {
   std::printf("verify: %s", verify.code == 0 ? "ok: " : "FAILED: ");
   std::printf("%s", verify.out.c_str());
   if (five_hundreds > 0 && Failed().count() == 0) Failed().Add("500 answers");
+  if (killed.handler_failures + handler_failures > 0) Failed().Add("handlers failed (/metrics)");
   const int64_t failures = Failed().count();
   std::printf("result: %s (%lld failures)\n", failures == 0 ? "PASS" : "FAIL",
               static_cast<long long>(failures));
@@ -1092,7 +1145,10 @@ int main(int argc, char** argv) {
   app.add_option("--writers", o.writers, "write clients")->check(CLI::Range(1, 64));
   app.add_option("--readers", o.readers, "read clients")->check(CLI::Range(0, 64));
   app.add_option("--fuzzers", o.fuzzers, "fuzzer clients")->check(CLI::Range(0, 16));
-  app.add_option("--slow", o.slow, "slow connections")->check(CLI::Range(0, 10000));
+  app.add_option("--slow", o.slow, "slow connections from 127.0.0.1 (with the other clients)")
+      ->check(CLI::Range(0, 10000));
+  app.add_option("--slow-apart", o.slow_apart, "slow connections from 127.0.0.2")
+      ->check(CLI::Range(0, 10000));
   app.add_option("--per-address", o.per_address, "serve --connections-per-address")
       ->check(CLI::Range(1, 100000));
   app.add_option("--kill-min", o.kill_min, "fewest seconds between kills")
