@@ -728,9 +728,15 @@ class SlowClients {
 
 class Fuzzer {
  public:
-  Fuzzer(const Setup& s, const ServerProcess& server, uint32_t seed, Tally& tally,
-         const std::atomic<bool>& stop)
-      : s_(s), server_(server), rng_(seed), tally_(tally), stop_(stop) {}
+  // An unanswered request's bytes are saved in `prefix` + N + ".bin", to be replayed.
+  Fuzzer(const Setup& s, const ServerProcess& server, std::string prefix, uint32_t seed,
+         Tally& tally, const std::atomic<bool>& stop)
+      : s_(s),
+        server_(server),
+        prefix_(std::move(prefix)),
+        rng_(seed),
+        tally_(tally),
+        stop_(stop) {}
 
   void Run() {
     while (!stop_) {
@@ -750,8 +756,10 @@ class Fuzzer {
       if (status == 0) {
         // No answer: the server was killed or was down, or a failure when it was up throughout.
         if (up && server_.up() && server_.starts() == starts) {
-          ++unanswered_while_up_;
-          Failed().Add("fuzz request unanswered while the server was up: " + Printable(request));
+          const std::string file = prefix_ + std::to_string(++unanswered_while_up_) + ".bin";
+          std::ofstream(file, std::ios::binary) << request;
+          Failed().Add("fuzz request unanswered while the server was up (its bytes in " + file +
+                       "): " + Printable(request));
         }
         SleepMs(20);
         continue;
@@ -864,6 +872,7 @@ class Fuzzer {
 
   const Setup& s_;
   const ServerProcess& server_;
+  const std::string prefix_;
   std::mt19937 rng_;
   Tally& tally_;
   const std::atomic<bool>& stop_;
@@ -1039,7 +1048,9 @@ int Soak(const Options& o) {
   threads.emplace_back([&] { apart.Run(); });
   std::vector<std::unique_ptr<Fuzzer>> fuzzers;
   for (int i = 0; i < o.fuzzers; ++i) {
-    fuzzers.push_back(std::make_unique<Fuzzer>(s, server, next_seed(), fuzz_tally, stop_load));
+    fuzzers.push_back(std::make_unique<Fuzzer>(s, server,
+                                               dir + "/fuzz" + std::to_string(i) + "-unanswered-",
+                                               next_seed(), fuzz_tally, stop_load));
     threads.emplace_back([&f = *fuzzers.back()] { f.Run(); });
   }
   const auto start = Clock::now();
