@@ -8,7 +8,7 @@ DB ?= data/registry.db
 LISTEN ?= 127.0.0.1:8080
 JCMREG := $(BUILD)/src/jcmreg
 
-.PHONY: all deps build build-asan browser-deps test test-fast run clean bench fuzz
+.PHONY: all deps build build-asan browser-deps test test-fast run clean bench soak fuzz
 
 all: build
 
@@ -72,6 +72,18 @@ bench: deps
 	  --blocks $(BENCH_BLOCKS) --entries $(BENCH_ENTRIES) --checkpoints 0,100000,$(BENCH_BLOCKS) \
 	  --actions $(BENCH_ACTIONS) | tee $(BENCH_BUILD)/bench-output.txt
 	python3 bench/plot.py $(BENCH_BUILD)/bench-output.txt $(BENCH_BUILD)/bench-throughput.svg
+
+# The soak (issue 33; docs/benchmarks.md): SOAK_SECONDS of writes, reads, slow clients and invalid
+# bytes against the real `jcmreg serve`, killed with SIGKILL every 5-60 s, then the journal checked
+# against every acknowledged write and `jcmreg verify`; on the same Release build as `make bench`.
+# Its output in $(BENCH_BUILD)/soak-output.txt; SOAK_ARGS passes more (--seed N replays a run).
+SOAK_SECONDS ?= 1800
+SOAK_ARGS ?=
+soak: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcmreg jcm_soak
+	set -o pipefail; $(BENCH_BUILD)/bench/jcm_soak --dir $(BENCH_DIR) --seconds $(SOAK_SECONDS) \
+	  $(SOAK_ARGS) | tee $(BENCH_BUILD)/soak-output.txt
 
 # libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
 fuzz: deps

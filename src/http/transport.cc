@@ -538,10 +538,9 @@ struct Transport::Impl {
   bool MakeRoom(const Conn& fresh) {
     if (!fresh.trusted) {
       const auto it = per_address.find(fresh.address);
-      if (it != per_address.end() && it->second >= options.connections_per_address_max) {
-        Conn* oldest = OldestWaiting(&fresh.address);
-        if (oldest == nullptr) return false;
-        Evict(*oldest);
+      if (it != per_address.end() && it->second >= options.connections_per_address_max &&
+          !EvictOldestWaiting(&fresh.address)) {
+        return false;
       }
     }
     if (conns.size() < options.connections_max) return true;
@@ -553,11 +552,29 @@ struct Transport::Impl {
         busiest = &address;
       }
     }
-    Conn* oldest = busiest != nullptr ? OldestWaiting(busiest) : nullptr;
-    if (oldest == nullptr) oldest = OldestWaiting(nullptr);
-    if (oldest == nullptr) return false;
-    Evict(*oldest);
-    return true;
+    // `busiest` points into per_address, which an eviction may change: a copy.
+    const std::string address = busiest != nullptr ? *busiest : std::string();
+    return (busiest != nullptr && EvictOldestWaiting(&address)) || EvictOldestWaiting(nullptr);
+  }
+
+  // Closes the connection from `address` (any, when null) that has waited longest for its next
+  // request or been longest trickling it in; false when every one is busy. What its client has
+  // sent is read first: a request that arrived whole but is not read yet (its connection accepted
+  // in this round of events, or its readiness later in the round) goes to the workers, and the
+  // next oldest is tried. (Issue 33, found by the soak: a client connecting right after one that
+  // had sent a whole request closed that one, with a reset and no answer.)
+  bool EvictOldestWaiting(const std::string* address) {
+    for (;;) {
+      Conn* oldest = OldestWaiting(address);
+      if (oldest == nullptr) return false;
+      ReadSome(*oldest);
+      if (oldest->dead) return true;  // Its client had closed it: its place is free.
+      if (oldest->state == Conn::State::kReading) {
+        Evict(*oldest);
+        return true;
+      }
+      // Its request went to the workers or was refused (answered, then closed): not waiting.
+    }
   }
 
   // Of the connections from `address` (any, when null), the one that has waited longest for its

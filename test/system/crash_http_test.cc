@@ -35,13 +35,16 @@
 #include <gtest/gtest.h>
 
 #include "testing/postgres_url.h"
-
-extern char** environ;
+#include "testing/process.h"
 
 namespace {
 
 using Json = nlohmann::json;
-using Env = std::map<std::string, std::string>;
+using registry::testing::Env;
+using registry::testing::FreePort;
+using registry::testing::Run;
+using registry::testing::RunResult;
+using registry::testing::Spawn;
 namespace fs = std::filesystem;
 
 const char* const kPgBin = "/usr/lib/postgresql/15/bin";
@@ -71,58 +74,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-// Starts argv with the environment plus `env`; its stdout goes to *out_fd when out_fd is given.
-pid_t Spawn(const std::vector<std::string>& argv, const Env& env, int* out_fd) {
-  std::vector<std::string> vars;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string var = *e;
-    if (!env.count(var.substr(0, var.find('=')))) vars.push_back(var);
-  }
-  for (const auto& [name, value] : env) vars.push_back(name + "=" + value);
-  std::vector<char*> envp, args;
-  for (std::string& v : vars) envp.push_back(v.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> copy = argv;
-  for (std::string& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  int fds[2] = {-1, -1};
-  if (out_fd != nullptr && pipe(fds) != 0) return -1;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (out_fd != nullptr) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-    }
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
-  }
-  if (out_fd != nullptr) {
-    close(fds[1]);
-    *out_fd = fds[0];
-  }
-  return pid;
-}
-
-struct RunResult {
-  int code = -1;
-  std::string out;
-};
-
-RunResult Run(const std::vector<std::string>& argv, const Env& env = {}) {
-  int fd = -1;
-  RunResult result;
-  const pid_t pid = Spawn(argv, env, &fd);
-  if (pid < 0) return result;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) result.out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 // Runs a PostgreSQL program, as the postgres user when we are root (initdb refuses root).
 RunResult RunPg(const std::string& program, std::vector<std::string> args) {
@@ -352,19 +303,6 @@ class Load {
 };
 
 using registry::testing::PostgresUrl;
-
-int FreePort() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(s);
-  return ntohs(addr.sin_port);
-}
 
 class SystemTest : public ::testing::Test {
  protected:
