@@ -20,6 +20,7 @@
 #include "core/csv.h"
 #include "report/aef_builder.h"
 #include "report/aef_format.h"
+#include "service/registry.h"
 #include "testing/test_util.h"
 #include "unit/article6_fixture.h"
 
@@ -343,6 +344,27 @@ TEST_F(DemoAef, LibreOfficeOpensTheWorkbookSheetBySheet) {
     EXPECT_EQ(theirs->tables[i].rows, ours->tables[i].rows) << ours->tables[i].name;
     EXPECT_EQ(theirs->tables[i].rows.size(), summary["rows"][ours->tables[i].name].get<size_t>());
   }
+}
+
+// Issue 33, break 2: a journal entry holding bytes that are not UTF-8 (an idempotency key
+// journaled before the edge refused them) made `jcmreg journal` abort. It reads now, with U+FFFD
+// in their place, and verifies; and such an argument is refused at the CLI's edge.
+TEST(JournalCli, AnEntryHoldingBytesThatAreNotTextStillReads) {
+  testing::TestRegistry r;
+  const service::Response legacy = r.registry->Execute(
+      service::Request{"party.add", {{"code", "THA"}, {"name", "Thailand"}}, "cli", "\xc0"});
+  ASSERT_TRUE(legacy.ok());
+  r.registry.reset();
+  r.store.reset();
+  const std::string j = std::string(JCMREG_BINARY) + " --db " + r.db_path + " ";
+  const ShellRun read = Shell(j + "journal --after 0", false);
+  EXPECT_EQ(read.status, 0) << read.out;
+  EXPECT_NE(read.out.find("\xEF\xBF\xBD"), std::string::npos) << read.out;
+  EXPECT_EQ(Shell(j + "verify").status, 0);
+  const ShellRun refused =
+      Shell(j + "--idempotency-key $(printf '\\300') party add VNM 'Viet Nam'");
+  EXPECT_EQ(refused.status, 2) << refused.out;
+  EXPECT_NE(refused.out.find("JCM-107"), std::string::npos) << refused.out;
 }
 
 }  // namespace
