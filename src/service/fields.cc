@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <array>
-#include <initializer_list>
+#include <vector>
 
 namespace registry::service {
 namespace {
 
 struct CommandSpec {
   std::string_view command;
-  std::initializer_list<std::string_view> fields;
+  std::vector<std::string_view> fields;
 };
 
 constexpr std::string_view kMove[] = {"from", "to", "quantity", "ranges", "project", "vintage"};

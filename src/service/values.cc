@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <array>
-#include <initializer_list>
+#include <vector>
 #include <string_view>
 
 #include "core/assert.h"
@@ -35,12 +35,12 @@ struct Shaped {
 
 struct ValueSpec {
   std::string_view command;
-  std::initializer_list<std::string_view> dates;
-  std::initializer_list<Ordered> ordered;
-  std::initializer_list<Listed> listed;
+  std::vector<std::string_view> dates;
+  std::vector<Ordered> ordered;
+  std::vector<Listed> listed;
   // Integer years: four digits. The handlers read them as int32_t, so 4294969317 was 2021.
-  std::initializer_list<std::string_view> years = {};
-  std::initializer_list<Shaped> shaped = {};
+  std::vector<std::string_view> years = {};
+  std::vector<Shaped> shaped = {};
 };
 
 // Every command with a date, an ordered pair or a nomenclature field. The other fields of every
