@@ -703,6 +703,11 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
           Check::kNotAuthorized,
           host.value + " has not authorized the cooperative approach " + ca_key + " (Step 1)");
     }
+    if (international) {
+      // An issuance into the acquiring side's registry is the international transfer itself:
+      // the host's authorization must cover NDC use and name that Party (once, for every vintage).
+      RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*host_authorization, side, false)));
+    }
     // Element (c): the host's Step 1 timeframe bounds the issuance of its ITMOs.
     const Json& step1 = ca["step1"][host.value];
     for (const char* field : {"c_valid_to", "c_final_issuance_date"}) {
@@ -720,13 +725,9 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
     if (year < kFirstItmoVintage || !host_authorization || q == 0) continue;
     RETURN_IF_ERROR(Rule(CheckIssuable(*host_authorization, Vintage{year}, Quantity{q})));
     host_authorization->issued[year] += q;
-    if (international) {
-      // An issuance into the acquiring side's registry is the international transfer itself.
-      RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*host_authorization, side, false)));
-      if (own_authorization) {
-        RETURN_IF_ERROR(Rule(CheckIssuable(*own_authorization, Vintage{year}, Quantity{q})));
-        own_authorization->issued[year] += q;
-      }
+    if (international && own_authorization) {
+      RETURN_IF_ERROR(Rule(CheckIssuable(*own_authorization, Vintage{year}, Quantity{q})));
+      own_authorization->issued[year] += q;
     }
   }
   if (any_itmo) {  // Step 2b: a new version confirming the actual quantity and crediting period.
