@@ -3,11 +3,13 @@
 # Idempotent: installs only what is missing. Needs root (or sudo) the first time.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config ccache
-      libsqlite3-dev sqlite3 libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+      libsqlite3-dev sqlite3 libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libboost-dev
       libxlsxwriter-dev libzip-dev libxml2-dev libhpdf-dev libpq-dev libpqxx-dev postgresql
       libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
       python3 python3-openpyxl poppler-utils curl
       chromium libreoffice-calc-nogui)
+# libboost-dev: Boost.Beast's HTTP parser (headers only). libmicrohttpd-dev: only for the
+# transport comparison in the benchmark (bench/transport_ab.cc), never linked into jcmreg.
 # libgoogle-perftools-dev: tcmalloc, the allocator the programs link (CMakeLists.txt, REGISTRY_ALLOCATOR).
 # The portal's browser tests run Debian's chromium through playwright-core (npm, test/browser).
 # libreoffice-calc-nogui: the AEF workbook is opened by LibreOffice in test/reports (soffice

@@ -29,7 +29,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -37,11 +39,17 @@
 #include <utility>
 #include <vector>
 
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+
 #include "core/assert.h"
 #include "core/text.h"
 
 namespace registry::http {
 namespace {
+
+namespace beast_http = boost::beast::http;
 
 using Clock = std::chrono::steady_clock;
 
@@ -58,11 +66,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-bool IsTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -94,40 +97,125 @@ Refusal BadText(const std::string& where, const std::string& problem) {
   return {400, where + " is not valid text: " + problem, true};
 }
 
-// Parses the request line and headers (`text` ends before the blank line; lines end in CRLF
-// or LF) into `req` and `head`.
-Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                  RequestHead& head) {
+// Boost.Beast's HTTP/1.1 parser reads the request line and headers; this transport reads the
+// body itself (by Content-Length: chunked bodies are refused) and keeps its own policy (limits,
+// deadlines, text checks). One parser per request, kept across reads, so that a head trickling
+// in is not scanned again from its start at every read.
+using HeadParser = beast_http::request_parser<beast_http::empty_body>;
+
+std::unique_ptr<HeadParser> NewHeadParser(size_t head_bytes_max) {
+  auto parser = std::make_unique<HeadParser>();
+  parser->header_limit(static_cast<std::uint32_t>(
+      std::min<size_t>(head_bytes_max, std::numeric_limits<std::uint32_t>::max())));
+  // The body is this transport's, checked below (413). Not boost::none: Boost 1.74 compares the
+  // Content-Length with an empty limit as larger than it (basic_parser.ipp, finish_header).
+  parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser->eager(false);             // Stop at the end of the head.
+  return parser;
+}
+
+// The lines of a request head, from its second (the first header) to its blank line, with their
+// line ends cut.
+std::vector<std::string_view> HeaderLines(std::string_view input) {
   std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
+  size_t at = input.find('\n');
+  while (at != std::string_view::npos) {
+    const size_t next = input.find('\n', at + 1);
+    if (next == std::string_view::npos) break;
+    std::string_view line = input.substr(at + 1, next - at - 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
     lines.push_back(line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
+    at = next;
   }
-  if (lines.empty()) return {400, "an empty request"};
-  // The request line: METHOD SP request-target SP HTTP-version.
-  const std::string_view line = lines[0];
-  const size_t sp1 = line.find(' ');
-  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
-    return {400, "the request line is not 'METHOD /path HTTP/1.1'"};
+  return lines;
+}
+
+// The number (from 1) of the first header line that is not 'Name: value', or 0.
+size_t BadHeaderLine(std::string_view input) {
+  const std::vector<std::string_view> lines = HeaderLines(input);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const size_t colon = lines[i].find(':');
+    const std::string_view name = lines[i].substr(0, colon);
+    const bool token = std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+             std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+    if (colon == std::string_view::npos || name.empty() || !token) return i + 1;
   }
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = line.substr(sp2 + 1);
-  if (method.empty() || method.size() > 16 ||
-      !std::all_of(method.begin(), method.end(), IsTokenChar)) {
-    return {400, "the request line's method is not a method name"};
+  return 0;
+}
+
+// What the parser's refusal of the head at the start of `input` means, said to the client.
+Refusal FromParser(const boost::beast::error_code& ec, std::string_view input,
+                   size_t head_bytes_max) {
+  using E = beast_http::error;
+  if (ec == E::header_limit) {
+    return {431, "the request line and headers are longer than " +
+                     std::to_string(head_bytes_max) + " bytes"};
   }
+  if (ec == E::bad_method) return {400, "the request line's method is not a method name"};
+  if (ec == E::bad_target) {
+    return {400, "the request target holds a space or a control character"};
+  }
+  if (ec == E::bad_version) {
+    return {400, "the request line is not 'METHOD /path HTTP/1.1' (no HTTP version after the "
+                 "path)"};
+  }
+  if (ec == E::bad_line_ending) {
+    return {400, "a line of the request head does not end in CRLF"};
+  }
+  if (ec == E::bad_field) {
+    const size_t line = BadHeaderLine(input);
+    return {400, line == 0 ? std::string("a header line is not 'Name: value'")
+                           : "header line " + std::to_string(line) + " is not 'Name: value'"};
+  }
+  if (ec == E::bad_value) {
+    return {400, "a header value holds a control character (only tab may be in one)", true};
+  }
+  if (ec == E::bad_obs_fold) return {400, "a header line continues on the next (obs-fold)"};
+  if (ec == E::bad_content_length) {
+    return {400, "Content-Length is not one number of bytes (two that differ, or not a number)"};
+  }
+  if (ec == E::bad_transfer_encoding) {
+    return {411, "a body must come with a Content-Length header (Transfer-Encoding, e.g. a "
+                 "chunked body, is not accepted)"};
+  }
+  return {400, "the request head is malformed: " + ec.message()};
+}
+
+// Parses the request head at the start of `input` (what a connection has read for this request)
+// with `parser` into `req` and `head`. Returns the refusal, if any; `length` is the head's length
+// through its blank line, or 0 while the head is not whole.
+Refusal ParseHead(HeadParser& parser, std::string_view input, size_t head_bytes_max,
+                  size_t body_bytes_max, httplib::Request& req, RequestHead& head,
+                  size_t& length) {
+  length = 0;
+  boost::beast::error_code ec;
+  const size_t used = parser.put(boost::asio::buffer(input.data(), input.size()), ec);
+  if (ec == beast_http::error::need_more) return {};
+  if (ec) return FromParser(ec, input, head_bytes_max);
+  if (!parser.is_header_done()) return {};
+  // The parser joins a folded line to the one before (obs-fold); RFC 9112 5.2 lets a server
+  // refuse it instead, which leaves no doubt about where a field ends.
+  const std::vector<std::string_view> lines = HeaderLines(input.substr(0, used));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].front() == ' ' || lines[i].front() == '\t') {
+      return {400, "header line " + std::to_string(i + 1) +
+                       " continues the one before it (obs-fold), which is not accepted"};
+    }
+  }
+  const auto& message = parser.get();
+  const std::string_view method(message.method_string().data(), message.method_string().size());
+  if (method.size() > 16) return {400, "the request line's method is not a method name"};
   req.method = std::string(method);
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-    return {400, "HTTP version " + std::string(version.substr(0, 16)) +
+  if (message.version() != 11 && message.version() != 10) {
+    return {400, "HTTP version " + std::to_string(message.version() / 10) + "." +
+                     std::to_string(message.version() % 10) +
                      " is not served (HTTP/1.1 or HTTP/1.0)"};
   }
-  req.version = std::string(version);
+  req.version = message.version() == 11 ? "HTTP/1.1" : "HTTP/1.0";
+  const std::string_view target(message.target().data(), message.target().size());
   if (target.empty() || target.front() != '/' ||
       std::any_of(target.begin(), target.end(), [](char c) {
         return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
@@ -149,57 +237,39 @@ Refusal ParseHead(std::string_view text, size_t body_bytes_max, httplib::Request
       }
     }
   }
-  if (lines.size() - 1 > kHeadersMax) {
-    return {431, "more than " + std::to_string(kHeadersMax) + " header fields"};
-  }
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const std::string_view field = lines[i];
-    const size_t colon = field.find(':');
-    const std::string_view name = field.substr(0, colon);
-    if (colon == std::string_view::npos || name.empty() ||
-        !std::all_of(name.begin(), name.end(), IsTokenChar)) {
-      return {400, "header line " + std::to_string(i) + " is not 'Name: value'"};
+  size_t fields = 0;
+  for (const auto& field : message) {
+    if (++fields > kHeadersMax) {
+      return {431, "more than " + std::to_string(kHeadersMax) + " header fields"};
     }
-    const std::string_view value = Trim(field.substr(colon + 1));
-    // Tab is the one control character a field value may hold (RFC 9110 5.5). LF ends the line
-    // before this; a CR left inside the value is refused with the other controls.
+    const std::string name(field.name_string().data(), field.name_string().size());
+    const std::string value(field.value().data(), field.value().size());
+    // The parser allows any byte from 0x80 in a value (obs-text) and a tab: a value must be
+    // UTF-8, with tab the one control character it may hold (RFC 9110 5.5).
     if (auto problem = TextProblem(value, Controls::kWhitespace)) {
-      return BadText("header " + std::string(name), *problem);
+      return BadText("header " + name, *problem);
     }
-    if (const size_t cr = value.find('\r'); cr != std::string_view::npos) {
-      return BadText("header " + std::string(name),
-                     "a control character (0x0D) at offset " + std::to_string(cr));
+    if (const size_t cr = value.find_first_of("\r\n"); cr != std::string::npos) {
+      return BadText("header " + name, "a control character at offset " + std::to_string(cr));
     }
-    req.headers.emplace(std::string(name), std::string(value));
+    req.headers.emplace(name, value);
   }
-  if (req.has_header("Transfer-Encoding")) {
+  if (parser.chunked() || req.has_header("Transfer-Encoding")) {
     return {411, "a body must come with a Content-Length header (Transfer-Encoding, e.g. a "
                  "chunked body, is not accepted)"};
   }
-  const size_t lengths = req.get_header_value_count("Content-Length");
-  if (lengths == 0 && req.method == "POST") {
+  const boost::optional<std::uint64_t> content_length = parser.content_length();
+  if (!content_length && req.method == "POST") {
     return {411, "a POST needs a Content-Length header and a JSON body, e.g. {}"};
   }
-  for (size_t i = 0; i < lengths; ++i) {
-    const std::string value = req.get_header_value("Content-Length", i);
-    if (value.empty() || value.size() > 18 ||
-        !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return {400, "Content-Length '" + value.substr(0, 20) + "' is not a number of bytes"};
-    }
-    const size_t length = std::stoull(value);
-    if (i > 0 && length != head.content_length) {
-      return {400, "two Content-Length headers that differ"};
-    }
-    head.content_length = length;
-  }
-  if (head.content_length > body_bytes_max) {
+  head.content_length = content_length ? static_cast<size_t>(*content_length) : 0;
+  if (content_length && *content_length > body_bytes_max) {
     return {413, "the body is larger than " + std::to_string(body_bytes_max) + " bytes"};
   }
-  const std::string connection = req.get_header_value("Connection");
-  head.keep_alive = req.version == "HTTP/1.1" ? !HasToken(connection, "close")
-                                              : HasToken(connection, "keep-alive");
+  head.keep_alive = parser.keep_alive();
   head.expect_continue =
       req.version == "HTTP/1.1" && HasToken(req.get_header_value("Expect"), "100-continue");
+  length = used;
   return {};
 }
 
@@ -215,9 +285,9 @@ struct Conn {
   int port = 0;
   State state = State::kReading;
   std::string in;            // Read and not yet consumed.
-  size_t line_start = 0;     // Where the scan for the head's end resumes.
   size_t head_end = 0;       // The parsed head's length (0: not parsed yet).
-  std::unique_ptr<httplib::Request> req;  // The request whose head is parsed.
+  std::unique_ptr<httplib::Request> req;  // The request begun (its head parsed once head_end).
+  std::unique_ptr<HeadParser> parser;     // Its head's parser, while the head is not whole.
   RequestHead head;
   bool continue_sent = false;
   bool read_paused = false;  // Stopped reading with data left in the kernel (edge-triggered).
@@ -371,9 +441,11 @@ void DeferredAnswer::Send(httplib::Response res) const {
   s.outbox->Answer(s.conn, res, s.close, s.req->method == "HEAD");
 }
 
-int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                     RequestHead& head, std::string& message, bool* invalid_text) {
-  Refusal refusal = ParseHead(text, body_bytes_max, req, head);
+int ParseRequestHead(std::string_view input, size_t head_bytes_max, size_t body_bytes_max,
+                     httplib::Request& req, RequestHead& head, size_t& length,
+                     std::string& message, bool* invalid_text) {
+  const std::unique_ptr<HeadParser> parser = NewHeadParser(head_bytes_max);
+  Refusal refusal = ParseHead(*parser, input, head_bytes_max, body_bytes_max, req, head, length);
   message = std::move(refusal.message);
   if (invalid_text != nullptr) *invalid_text = refusal.invalid_text;
   return refusal.status;
@@ -659,51 +731,41 @@ struct Transport::Impl {
   void Advance(Conn& conn) {
     const Clock::time_point now = Clock::now();
     if (conn.head_end == 0) {
-      // Empty lines before a request line are skipped (RFC 9112 2.2).
-      size_t skip = 0;
-      while (skip < conn.in.size() && (conn.in[skip] == '\r' || conn.in[skip] == '\n')) ++skip;
-      if (skip > 0 && conn.line_start == 0) conn.in.erase(0, skip);
+      if (!conn.req) {
+        // Empty lines before a request line are skipped (RFC 9112 2.2).
+        size_t skip = 0;
+        while (skip < conn.in.size() && (conn.in[skip] == '\r' || conn.in[skip] == '\n')) ++skip;
+        conn.in.erase(0, skip);
+      }
       if (conn.in.empty()) {
         if (conn.peer_closed) Kill(conn);
         return;
       }
-      if (conn.line_start == 0 && !conn.req) {
+      if (!conn.req) {
         // The request's first byte: from here its head has head_timeout to arrive, and the whole
         // request request_timeout.
         conn.first_byte = now;
         conn.deadline = now + std::min(options.head_timeout, options.request_timeout);
         conn.req = std::make_unique<httplib::Request>();
+        conn.req->remote_addr = conn.address;
+        conn.req->remote_port = conn.port;
+        conn.parser = NewHeadParser(options.head_bytes_max);
       }
       size_t end = 0;
-      while (end == 0) {
-        const size_t nl = conn.in.find('\n', conn.line_start);
-        if (nl == std::string::npos) break;
-        const size_t length = nl - conn.line_start;
-        if (length == 0 || (length == 1 && conn.in[conn.line_start] == '\r')) {
-          end = nl + 1;
-        } else {
-          conn.line_start = nl + 1;
-        }
+      const Refusal refusal = ParseHead(*conn.parser, conn.in, options.head_bytes_max,
+                                        options.body_bytes_max, *conn.req, conn.head, end);
+      if (refusal.status != 0) {
+        Refuse(conn, refusal);
+        return;
       }
-      if (end == 0 || end > options.head_bytes_max) {
-        if (conn.in.size() > options.head_bytes_max || end > options.head_bytes_max) {
-          Refuse(conn, {431, "the request line and headers are longer than " +
-                                 std::to_string(options.head_bytes_max) + " bytes"});
-        } else if (conn.peer_closed) {
+      if (end == 0) {
+        if (conn.peer_closed) {
           // Half closed before the head was whole: say so (the client may still read).
           Refuse(conn, {400, "the connection was closed before the request's head was whole"});
         }
         return;
       }
-      std::string_view text(conn.in.data(), end);
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-      conn.req->remote_addr = conn.address;
-      conn.req->remote_port = conn.port;
-      const Refusal refusal = ParseHead(text, options.body_bytes_max, *conn.req, conn.head);
-      if (refusal.status != 0) {
-        Refuse(conn, refusal);
-        return;
-      }
+      conn.parser.reset();
       if (conn.trusted) {
         const Refusal forwarded = TakeForwardedAddress(*conn.req);
         if (forwarded.status != 0) {
@@ -732,7 +794,6 @@ struct Transport::Impl {
     conn.req->body = conn.in.substr(conn.head_end, conn.head.content_length);
     conn.in.erase(0, whole);
     Deferral::Job job{&conn, std::move(conn.req), !conn.head.keep_alive, {}, nullptr};
-    conn.line_start = 0;
     conn.head_end = 0;
     conn.head = RequestHead{};
     conn.continue_sent = false;

@@ -7,7 +7,13 @@
 // (cpp-httplib, used before, gave each connection a thread for its whole life, and a few dozen
 // idle connections left no thread for anyone else: docs/design.md "HTTP transport").
 //
-// What it accepts: HTTP/1.0 and 1.1, GET, HEAD and POST (any other method token reaches the
+// The request head is parsed by Boost.Beast's HTTP/1.1 parser (Debian's libboost-dev; header
+// only), not by hand; the event loop (epoll) and the policy above it are this file's, because
+// neither Beast nor libmicrohttpd gives a deadline for a whole request head or room made for a
+// new connection by closing an idle one, which the limits below need (docs/design.md "HTTP
+// transport", and docs/benchmarks.md for the measured comparison with libmicrohttpd).
+//
+// What it accepts: HTTP/1.0 and 1.1 with CRLF line ends, GET, HEAD and POST (any other method token reaches the
 // handler, which answers 404), a body only with Content-Length (no chunked request bodies), one
 // request at a time per connection (pipelined requests wait in the buffer and are answered in
 // order), keep-alive unless the client says close, "Expect: 100-continue". The request line and
@@ -160,15 +166,19 @@ struct RequestHead {
   bool keep_alive = true;
 };
 
-// Parses a request's line and headers (`text` stops before the blank line; lines end in CRLF or
-// LF) into `req` (method, version, target, decoded path, query parameters, headers) and `head`.
-// Returns 0, or the status of the refusal (400, 411, 413 when Content-Length passes
-// `body_bytes_max`, 431) with `message` naming the problem; `invalid_text` is set for a 400 whose
-// path, query or header is not UTF-8 or holds a control character. The path, the query's names
-// and values, and the header values of a request it accepts are valid UTF-8, and the path and
-// query hold no control character. Exposed for the fuzz target.
-int ParseRequestHead(std::string_view text, size_t body_bytes_max, httplib::Request& req,
-                     RequestHead& head, std::string& message, bool* invalid_text = nullptr);
+// Parses the request head at the start of `input` (what a client sent, from the request's first
+// byte) with Boost.Beast's HTTP/1.1 parser, then this transport's own rules, into `req` (method,
+// version, target, decoded path, query parameters, headers) and `head`. Returns 0 with `length`
+// the head's length through its blank line (CRLF line ends); 0 with `length` 0 while the head is
+// not whole; or the status of the refusal (400, 411, 413 when Content-Length passes
+// `body_bytes_max`, 431 past `head_bytes_max` or kHeadersMax fields) with `message` naming the
+// problem; `invalid_text` is set for a 400 whose path, query or header is not UTF-8 or holds a
+// control character. The path, the query's names and values, and the header values of a request
+// it accepts are valid UTF-8, and the path and query hold no control character. Exposed for the
+// fuzz target.
+int ParseRequestHead(std::string_view input, size_t head_bytes_max, size_t body_bytes_max,
+                     httplib::Request& req, RequestHead& head, size_t& length,
+                     std::string& message, bool* invalid_text = nullptr);
 
 // The reason phrase of a status code ("Not Found").
 const char* ReasonPhrase(int status);

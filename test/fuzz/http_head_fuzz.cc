@@ -17,13 +17,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  constexpr size_t kHeadMax = 4096;
   constexpr size_t kBodyMax = 1000;
   httplib::Request req;
   registry::http::RequestHead head;
   std::string message;
+  size_t length = 0;
   bool invalid_text = false;
-  const int status =
-      registry::http::ParseRequestHead(text, kBodyMax, req, head, message, &invalid_text);
+  const int status = registry::http::ParseRequestHead(text, kHeadMax, kBodyMax, req, head, length,
+                                                      message, &invalid_text);
   if (status != 0) {
     FUZZ_CHECK(status == 400 || status == 411 || status == 413 || status == 431);
     FUZZ_CHECK(!message.empty());
@@ -31,6 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(!invalid_text);
+  FUZZ_CHECK(message.empty());
+  if (length == 0) {
+    // Not whole yet: no blank line within the limit, and nothing refused so far.
+    FUZZ_CHECK(text.size() < kHeadMax + 4);
+    return 0;
+  }
+  FUZZ_CHECK(length <= text.size() && length <= kHeadMax);
+  FUZZ_CHECK(text.substr(length - 4, 4) == "\r\n\r\n");
   // What the router, the log and the handlers see is text (issue 33).
   FUZZ_CHECK(!registry::TextProblem(req.path).has_value());
   for (const auto& [name, value] : req.params) {
@@ -40,7 +50,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& [name, value] : req.headers) {
     FUZZ_CHECK(registry::IsUtf8(value));
   }
-  FUZZ_CHECK(message.empty());
   FUZZ_CHECK(!req.method.empty() && req.method.size() <= 16);
   FUZZ_CHECK(std::none_of(req.method.begin(), req.method.end(), [](char c) {
     return static_cast<unsigned char>(c) <= 0x20 || c == ':' || c == '/';

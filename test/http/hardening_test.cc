@@ -295,8 +295,16 @@ TEST(Hardening, EveryRequestThatCanBeAnsweredIs) {
     EXPECT_EQ(raw::StatusOf(c.ReadAnswer()), 400);
   }
   {
+    // Binary garbage (a TLS hello) is refused at its first byte: no method starts so.
     raw::RawConnection c(api.port());
     ASSERT_TRUE(c.Send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)));
+    const std::string answer = c.ReadAnswer();
+    EXPECT_EQ(raw::StatusOf(answer), 400) << answer;
+    EXPECT_NE(raw::BodyOf(answer).find("method"), std::string::npos) << answer;
+  }
+  {
+    raw::RawConnection c(api.port());
+    ASSERT_TRUE(c.Send("GET /v1/parties HTTP/1.1\r\nX-Slow: "));
     const std::string answer = c.ReadAnswer();  // The head's deadline passes.
     EXPECT_EQ(raw::StatusOf(answer), 408) << answer;
     EXPECT_NE(raw::BodyOf(answer).find("request_timeout"), std::string::npos) << answer;

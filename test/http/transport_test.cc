@@ -288,7 +288,7 @@ TEST(Transport, EveryLimitAnswersAndCloses) {
       {"GET\r\n\r\n", 400, "request line"},
       {"G(T /x HTTP/1.1\r\n\r\n", 400, "method"},
       {"GET /x HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "header line 1"},
-      {"GET /x HTTP/1.1\r\nA: 1\r\n folded\r\n\r\n", 400, "header line 2"},
+      {"GET /x HTTP/1.1\r\nA: 1\r\n folded\r\n\r\n", 400, "header line 2 continues"},
       {"GET /x HTTP/1.1\r\nBad Name: 1\r\n\r\n", 400, "header line 1"},
       {"GET /x HTTP/1.1\r\nA: b\x01" "c\r\n\r\n", 400, "control character"},
   };
