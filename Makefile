@@ -8,7 +8,7 @@ DB ?= data/registry.db
 LISTEN ?= 127.0.0.1:8080
 JCMREG := $(BUILD)/src/jcmreg
 
-.PHONY: all deps build build-asan browser-deps test test-fast run clean bench soak fuzz
+.PHONY: all deps build build-asan browser-deps test test-fast run clean bench bench-transport soak fuzz
 
 all: build
 
@@ -84,6 +84,15 @@ soak: deps
 	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcmreg jcm_soak
 	set -o pipefail; $(BENCH_BUILD)/bench/jcm_soak --dir $(BENCH_DIR) --seconds $(SOAK_SECONDS) \
 	  $(SOAK_ARGS) | tee $(BENCH_BUILD)/soak-output.txt
+
+# The HTTP transport against libmicrohttpd (issue 33 item 7; docs/benchmarks.md "The transport
+# against libmicrohttpd"), on the same Release build; about 3 minutes. Output in
+# $(BENCH_BUILD)/transport-ab.txt.
+bench-transport: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DREGISTRY_WERROR=ON >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS) --target jcm_transport_ab
+	set -o pipefail; $(BENCH_BUILD)/bench/jcm_transport_ab --clients 16,64,192 --seconds 5 \
+	  | tee $(BENCH_BUILD)/transport-ab.txt
 
 # libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
 fuzz: deps

@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Needs root (or sudo) the first time.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config ccache
-      libsqlite3-dev sqlite3 libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libboost-dev
+      libsqlite3-dev sqlite3 libsodium-dev libssl-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libboost-dev libmicrohttpd-dev
       libxlsxwriter-dev libzip-dev libxml2-dev libhpdf-dev libpq-dev libpqxx-dev postgresql
       libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
       python3 python3-openpyxl poppler-utils curl
