@@ -28,7 +28,7 @@ namespace {
 using service::Json;
 
 constexpr const char* kUsage =
-    "usage: jcmreg report KIND [--db PATH] ...\n"
+    "usage: jcmreg report KIND [--db PATH] ... (jcmreg report KIND --help)\n"
     "  aef            --party P --year Y --out FILE [--format xlsx|csv|json] [--version X.Y]\n"
     "                 [--submission-date YYYY-MM-DD] [--partner DIR|FILE.xlsx]\n"
     "                 [--view submission|public]  (csv: FILE is a\n"
@@ -40,41 +40,6 @@ constexpr const char* kUsage =
     "  initial        --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
     "  adjustments    --party P --ndc-period FIRST-LAST [--format json|csv]\n";
-
-// The flags each report takes besides --db; any other is a usage error (a misspelt optional
-// flag such as --tabel would otherwise be ignored and another report written).
-const std::map<std::string, std::vector<std::string>, std::less<>>& ReportFlags() {
-  static const auto* const kFlags = new std::map<std::string, std::vector<std::string>, std::less<>>{
-      {"aef", {"--party", "--year", "--out", "--format", "--version", "--submission-date",
-               "--partner", "--view"}},
-      {"authorization", {"--ca", "--party", "--out"}},
-      {"initial", {"--ca", "--party", "--out"}},
-      {"statistics", {"--format", "--table"}},
-      {"adjustments", {"--party", "--ndc-period", "--format"}},
-  };
-  return *kFlags;
-}
-
-bool ParseFlags(int argc, char** argv, std::map<std::string, std::string>& flags) {
-  const auto known = ReportFlags().find(argv[1]);
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
-      std::cerr << "usage error: unexpected '" << arg << "'\n" << kUsage;
-      return false;
-    }
-    if (arg != "--db" && known != ReportFlags().end() &&
-        std::find(known->second.begin(), known->second.end(), arg) == known->second.end()) {
-      std::string takes = "--db";
-      for (const std::string& f : known->second) takes += ", " + f;
-      std::cerr << "usage error: report " << known->first << " takes no flag " << arg
-                << " (its flags: " << takes << ")\n";
-      return false;
-    }
-    flags[arg] = argv[++i];
-  }
-  return true;
-}
 
 // Whether the --format of `flags` is absent or one of `allowed`; prints a usage error if not.
 bool FormatIsOneOf(std::map<std::string, std::string>& flags,
@@ -136,14 +101,10 @@ Result<report::AefWorkbook, std::string> LoadAef(const std::string& path) {
 }
 
 // `report aef-diff OLD NEW`: what changed between two versions of an AEF (no registry needed).
-int AefDiff(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage error: report aef-diff OLD NEW (each an .xlsx file or a CSV folder)\n" << kUsage;
-    return cli::kExitUsage;
-  }
+int AefDiff(const std::array<std::string, 2>& paths) {
   std::array<report::AefWorkbook, 2> versions;
   for (int i = 0; i < 2; ++i) {
-    auto read = LoadAef(argv[2 + i]);
+    auto read = LoadAef(paths[static_cast<size_t>(i)]);
     if (!read) {
       std::cerr << "error: " << (i == 0 ? "old" : "new") << " AEF: " << read.error() << "\n";
       return cli::kExitError;
@@ -321,36 +282,75 @@ int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
   return cli::kExitOk;
 }
 
-int Report(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << kUsage;
-    return cli::kExitUsage;
-  }
-  const std::string kind = argv[1];
-  if (kind == "aef-diff") return AefDiff(argc, argv);
-  std::map<std::string, std::string> flags;
-  if (!ParseFlags(argc, argv, flags)) return cli::kExitUsage;
-  const char* env = std::getenv("JCMREG_DB");
-  const std::string db = flags.count("--db") ? flags["--db"] : env ? env : "data/registry.db";
-  flags.erase("--db");
-  auto session = cli::OpenSession(db, false);
-  if (!session) {
-    std::cerr << "error: " << session.error() << "\n";
-    return cli::kExitError;
-  }
-  if (kind == "aef") return Aef(*session, flags);
-  if (kind == "authorization") return Document(*session, flags, false);
-  if (kind == "initial") return Document(*session, flags, true);
-  if (kind == "statistics") return Statistics(*session, flags);
-  if (kind == "adjustments") return Adjustments(*session, flags);
-  std::cerr << "usage error: unknown report '" << kind << "'\n" << kUsage;
-  return cli::kExitUsage;
+// `report KIND`: one subcommand per report, its flags read as text and checked by the report
+// (a misspelt flag such as --tabel is a usage error, never ignored).
+cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global) {
+  CLI::App* report =
+      app.add_subcommand("report", "the AEF, copies of authorizations, the initial report, "
+                                   "public statistics and corresponding adjustments")
+          ->require_subcommand(1);
+  struct Kind {
+    CLI::App* app;
+    std::shared_ptr<cli::TextOptions> options;
+  };
+  auto kinds = std::make_shared<std::map<std::string, Kind>>();
+  const auto add = [&](const std::string& name, const std::string& help,
+                       std::initializer_list<std::pair<const char*, const char*>> flags) {
+    Kind kind{report->add_subcommand(name, help), std::make_shared<cli::TextOptions>()};
+    for (const auto& [flag, flag_help] : flags) kind.options->Add(kind.app, flag, flag_help);
+    (*kinds)[name] = kind;
+  };
+  add("aef", "the agreed electronic format (decision 4/CMA.6 annex II) of a Party for a year",
+      {{"--party", "the Party (alpha-3)"},
+       {"--year", "the year reported"},
+       {"--out", "FILE (xlsx, json) or FOLDER (csv)"},
+       {"--format", "xlsx (default), csv or json"},
+       {"--version", "the AEF version, e.g. 1.0"},
+       {"--submission-date", "YYYY-MM-DD"},
+       {"--partner", "the partner's AEF (XLSX or a CSV folder) for the cross-Party check"},
+       {"--view", "submission (default) or public (confidential cells hidden)"}});
+  add("authorization", "a copy of a Party's authorization of a cooperative approach",
+      {{"--ca", "the cooperative approach's key"},
+       {"--party", "the Party (alpha-3)"},
+       {"--out", "FILE.pdf or FILE.md"}});
+  add("initial", "a Party's initial report on a cooperative approach",
+      {{"--ca", "the cooperative approach's key"},
+       {"--party", "the Party (alpha-3)"},
+       {"--out", "FILE.pdf or FILE.md"}});
+  add("statistics", "public statistics",
+      {{"--format", "json (default) or csv"}, {"--table", "totals, annual (default) or accounts"}});
+  add("adjustments", "a Party's corresponding adjustments over its NDC period",
+      {{"--party", "the Party (alpha-3)"},
+       {"--ndc-period", "FIRST-LAST, e.g. 2021-2030"},
+       {"--format", "json (default) or csv"}});
+  auto diff_paths = std::make_shared<std::array<std::string, 2>>();
+  CLI::App* diff = report->add_subcommand(
+      "aef-diff", "what changed between two versions of an AEF (rows added, removed, changed)");
+  diff->add_option("old", (*diff_paths)[0], "the older AEF: an .xlsx file or a CSV folder")
+      ->required();
+  diff->add_option("new", (*diff_paths)[1], "the newer AEF")->required();
+  return [kinds, diff, diff_paths, &global]() -> std::optional<int> {
+    if (diff->parsed()) return AefDiff(*diff_paths);
+    for (const auto& [name, kind] : *kinds) {
+      if (!kind.app->parsed()) continue;
+      std::map<std::string, std::string> flags = kind.options->Given();
+      auto session = cli::OpenSession(global.db, false);
+      if (!session) {
+        std::cerr << "error: " << session.error() << "\n";
+        return cli::kExitError;
+      }
+      if (name == "aef") return Aef(*session, flags);
+      if (name == "authorization") return Document(*session, flags, false);
+      if (name == "initial") return Document(*session, flags, true);
+      if (name == "statistics") return Statistics(*session, flags);
+      return Adjustments(*session, flags);
+    }
+    return std::nullopt;
+  };
 }
 
 }  // namespace
 
-void RegisterReportCommands() {
-  cli::RegisterExtraCommand("report", "reports: report aef|aef-diff|authorization|initial|statistics|adjustments", Report);
-}
+void RegisterReportCommands() { cli::RegisterSubcommands(AddReport); }
 
 }  // namespace registry::app

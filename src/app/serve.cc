@@ -23,29 +23,6 @@
 namespace registry::app {
 namespace {
 
-std::string DefaultDb() {
-  const char* env = std::getenv("JCMREG_DB");
-  return env != nullptr ? env : "data/registry.db";
-}
-
-// Parses "--name value" pairs; returns false (after a message) on anything else.
-bool ParseFlags(int argc, char** argv, int first, std::map<std::string, std::string>& flags,
-                const std::set<std::string>& allowed, const std::set<std::string>& switches) {
-  for (int i = first; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (switches.count(arg)) {
-      flags[arg].assign(1, '1');  // Not = "1": GCC 12 -O3 warns -Wrestrict wrongly.
-      continue;
-    }
-    if (!allowed.count(arg) || i + 1 >= argc) {
-      std::cerr << "usage error: unexpected '" << arg << "'\n";
-      return false;
-    }
-    flags[arg] = argv[++i];
-  }
-  return true;
-}
-
 // The whole number `flag` gives, from `min` to `max` (`max_note` says where max comes from, when
 // it is not fixed); nullopt after a message naming the flag, its range and what was given.
 std::optional<long> WholeNumberFlag(const std::string& flag, const std::string& text, long min,
@@ -64,7 +41,7 @@ StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
 
-int Serve(int argc, char** argv) {
+int Serve(const cli::GlobalOptions& global, std::map<std::string, std::string> flags) {
   // SIGINT and SIGTERM are blocked in every thread (those made below inherit the mask) and taken
   // by sigwait in this one, which then stops the server as any caller would. Stopping from a
   // signal handler joined the listening thread while this thread was joining it too, and the
@@ -74,21 +51,7 @@ int Serve(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::map<std::string, std::string> flags;
-  if (!ParseFlags(
-          argc, argv, 1, flags,
-          {"--db", "--listen", "--rate", "--threads", "--report-builds", "--report-cache-mib",
-           "--connections-per-address", "--connections", "--trust-proxy", "--witness",
-           "--witness-sync-ms"},
-          {"--quiet"})) {
-    std::cerr << "usage: jcmreg serve [--db PATH] [--listen HOST:PORT] [--rate REQ_PER_SEC] "
-                 "[--threads N] [--report-builds N] [--report-cache-mib N] "
-                 "[--connections N] [--connections-per-address N] [--trust-proxy ADDR[,ADDR]] "
-                 "[--witness FILE [--witness-sync-ms N]] "
-                 "[--quiet]\n";
-    return cli::kExitUsage;
-  }
-  const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
+  const std::string& db = global.db;
   const std::string listen = flags.count("--listen") ? flags["--listen"] : "127.0.0.1:8080";
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) {
@@ -222,25 +185,9 @@ int Serve(int argc, char** argv) {
   return cli::kExitOk;
 }
 
-constexpr const char* kUserUsage =
-    "usage: jcmreg user add --role ROLE --scope SCOPE [--name NAME] [--db PATH] [--quiet]\n"
-    "       jcmreg user deactivate --name NAME --reason TEXT [--db PATH]\n"
-    "       jcmreg user activate --name NAME [--db PATH]\n"
-    "       jcmreg user token --name NAME [--db PATH] [--quiet]   (a new token; earlier ones stop)\n"
-    "  roles: administrator focal_point secretariat account_representative auditor\n"
-    "  scopes: * party:JPN registry:JPN01 account:N\n";
-
-int User(int argc, char** argv) {
-  const std::string verb = argc >= 2 ? argv[1] : "";
-  if (verb != "add" && verb != "deactivate" && verb != "activate" && verb != "token") {
-    std::cerr << kUserUsage;
-    return cli::kExitUsage;
-  }
-  std::map<std::string, std::string> flags;
-  std::set<std::string> valued = {"--db", "--name", "--actor"};
-  if (verb == "add") valued.insert({"--role", "--scope"});
-  if (verb == "deactivate") valued.insert("--reason");
-  if (!ParseFlags(argc, argv, 2, flags, valued, {"--quiet", "--json"})) return cli::kExitUsage;
+int User(const cli::GlobalOptions& global, const std::string& verb,
+         std::map<std::string, std::string> flags) {
+  const std::string& db = global.db;
   if (verb == "add" && (!flags.count("--role") || !flags.count("--scope"))) {
     std::cerr << "usage error: --role and --scope are required\n";
     return cli::kExitUsage;
@@ -253,7 +200,6 @@ int User(int argc, char** argv) {
     std::cerr << "usage error: --reason is required (it is journaled)\n";
     return cli::kExitUsage;
   }
-  const std::string db = flags.count("--db") ? flags["--db"] : DefaultDb();
   auto session = cli::OpenSession(db, false);
   if (!session) {
     std::cerr << "error: " << session.error() << "\n";
@@ -271,10 +217,9 @@ int User(int argc, char** argv) {
     args["token_hash"] = token->hash;
   }
   if (verb == "deactivate") args["reason"] = flags["--reason"];
-  const std::string actor = flags.count("--actor") ? flags["--actor"] : "cli";
-  const service::Response response =
-      session->registry->Execute(service::Request{"user." + verb, args, actor, ""});
-  if (!response.ok() || !token) return cli::PrintResponse(response, flags.count("--json") > 0);
+  const service::Response response = session->registry->Execute(
+      service::Request{"user." + verb, args, global.actor, global.idempotency_key});
+  if (!response.ok() || !token) return cli::PrintResponse(response, global.json);
   if (flags.count("--quiet")) {
     std::cout << token->token << "\n";
   } else {
@@ -286,14 +231,68 @@ int User(int argc, char** argv) {
   return cli::kExitOk;
 }
 
+cli::SubcommandRunner AddServe(CLI::App& app, const cli::GlobalOptions& global) {
+  auto options = std::make_shared<cli::TextOptions>();
+  CLI::App* serve = app.add_subcommand(
+      "serve", "serve the JSON API (/v1, OpenAPI at /v1/openapi.json) and the portal");
+  options->Add(serve, "--listen", "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)");
+  options->Add(serve, "--rate", "requests per second per client address (0: no limit)");
+  options->Add(serve, "--threads", "requests handled at once (1 to 1024)");
+  options->Add(serve, "--report-builds", "reports built at once (1 to --threads)");
+  options->Add(serve, "--report-cache-mib", "MiB of public report answers kept (0: none)");
+  options->Add(serve, "--connections", "connections open at once");
+  options->Add(serve, "--connections-per-address", "connections from one client address");
+  options->Add(serve, "--trust-proxy", "ADDR[,ADDR]: proxies whose X-Forwarded-For is believed");
+  options->Add(serve, "--witness", "FILE: append the journal head of every committed batch");
+  options->Add(serve, "--witness-sync-ms", "how often the witness file is synced (0: each line)");
+  options->AddFlag(serve, "--quiet", "no access log");
+  return [serve, options, &global]() -> std::optional<int> {
+    if (!serve->parsed()) return std::nullopt;
+    return Serve(global, options->Given());
+  };
+}
+
+cli::SubcommandRunner AddUser(CLI::App& app, const cli::GlobalOptions& global) {
+  CLI::App* user = app.add_subcommand("user", "API users and their tokens")->require_subcommand(1);
+  user->footer(
+      "  roles: administrator focal_point secretariat account_representative auditor\n"
+      "  scopes: * party:JPN registry:JPN01 account:N");
+  struct Verb {
+    CLI::App* app;
+    std::shared_ptr<cli::TextOptions> options;
+  };
+  auto verbs = std::make_shared<std::map<std::string, Verb>>();
+  const auto add = [&](const std::string& verb, const std::string& help) {
+    Verb v{user->add_subcommand(verb, help), std::make_shared<cli::TextOptions>()};
+    (*verbs)[verb] = v;
+    return v;
+  };
+  Verb added = add("add", "a new user and its token (shown once)");
+  added.options->Add(added.app, "--role", "the user's role");
+  added.options->Add(added.app, "--scope", "what the user may act on");
+  added.options->Add(added.app, "--name", "the user's name (default: made from role and scope)");
+  added.options->AddFlag(added.app, "--quiet", "print only the token");
+  Verb deactivated = add("deactivate", "stop a user (its tokens stop working)");
+  deactivated.options->Add(deactivated.app, "--name", "the user");
+  deactivated.options->Add(deactivated.app, "--reason", "why (journaled)");
+  Verb activated = add("activate", "let a deactivated user act again");
+  activated.options->Add(activated.app, "--name", "the user");
+  Verb token = add("token", "a new token for a user (earlier ones stop working)");
+  token.options->Add(token.app, "--name", "the user");
+  token.options->AddFlag(token.app, "--quiet", "print only the token");
+  return [verbs, &global]() -> std::optional<int> {
+    for (const auto& [verb, v] : *verbs) {
+      if (v.app->parsed()) return User(global, verb, v.options->Given());
+    }
+    return std::nullopt;
+  };
+}
+
 }  // namespace
 
 void RegisterAppCommands() {
-  cli::RegisterExtraCommand("serve", "serve the JSON API: serve --db PATH --listen HOST:PORT",
-                            Serve);
-  cli::RegisterExtraCommand("user",
-                            "API users: user add|deactivate|activate|token (see `jcmreg user`)",
-                            User);
+  cli::RegisterSubcommands(AddServe);
+  cli::RegisterSubcommands(AddUser);
 }
 
 }  // namespace registry::app

@@ -524,39 +524,25 @@ int PgRestore(const std::string& from, const std::string& url, const std::string
 
 }  // namespace
 
-int RunBackup(int argc, char** argv) {
-  CLI::App app{"jcmreg backup: a verified online copy of a registry and its signing key"};
-  std::string db, out;
-  std::string schema = EnvOr("JCMREG_PG_SCHEMA", "public");
-  std::string key = EnvOr("JCMREG_KEY", "data/postgres");
-  app.add_option("--db", db, "the registry to copy (a file or postgresql://...)")->required();
-  app.add_option("--out", out, "the backup file to create (FILE, FILE.key, FILE.pub)")->required();
-  app.add_option("--schema", schema, "PostgreSQL: the registry's schema ($JCMREG_PG_SCHEMA)");
-  app.add_option("--key", key, "PostgreSQL: the signing key path ($JCMREG_KEY)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+int Backup(const GlobalOptions& global, const std::string& out, const std::string& schema,
+              const std::string& key) {
+  if (!global.db_given) {
+    std::cerr << "usage error: backup needs --db: the registry to copy (a file or "
+                 "postgresql://...)\n";
+    return kExitUsage;
   }
-  if (postgres::IsPostgresUrl(db)) return PgBackup(db, schema, key, out);
-  return Copy(db, out, "backup");
+  if (postgres::IsPostgresUrl(global.db)) return PgBackup(global.db, schema, key, out);
+  return Copy(global.db, out, "backup");
 }
 
-int RunRestore(int argc, char** argv) {
-  CLI::App app{"jcmreg restore: a registry from a backup, verified"};
-  std::string from, db;
-  std::string schema = EnvOr("JCMREG_PG_SCHEMA", "public");
-  std::string key = EnvOr("JCMREG_KEY", "data/postgres");
-  app.add_option("--from", from, "the backup file (with FILE.key beside it)")->required();
-  app.add_option("--db", db, "the registry to create (a file that must not exist, or "
-                             "postgresql://... with an empty --schema)")->required();
-  app.add_option("--schema", schema, "PostgreSQL: the empty target schema ($JCMREG_PG_SCHEMA)");
-  app.add_option("--key", key, "PostgreSQL: where the signing key goes ($JCMREG_KEY)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+int Restore(const GlobalOptions& global, const std::string& from, const std::string& schema,
+               const std::string& key) {
+  if (!global.db_given) {
+    std::cerr << "usage error: restore needs --db: the registry to create (a file that must not "
+                 "exist, or postgresql://... with an empty --schema)\n";
+    return kExitUsage;
   }
+  const std::string& db = global.db;
   if (postgres::IsPostgresUrl(db)) return PgRestore(from, db, schema, key);
   // Refuse a backup that does not verify before writing anything.
   int64_t entries = 0;
@@ -570,11 +556,52 @@ int RunRestore(int argc, char** argv) {
   return Copy(from, db, "restore");
 }
 
-void RegisterBackupCommands() {
-  RegisterExtraCommand("backup", "copy a registry and its key (--db DB --out FILE), verified",
-                       RunBackup);
-  RegisterExtraCommand("restore", "restore a registry from a backup (--from FILE --db DB)",
-                       RunRestore);
+// `backup --db DB --out FILE` and `restore --from FILE --db DB` (--db being the global option).
+SubcommandRunner AddBackup(CLI::App& app, const GlobalOptions& global) {
+  struct Args {
+    std::string out, from;
+    std::string schema = EnvOr("JCMREG_PG_SCHEMA", "public");
+    std::string key = EnvOr("JCMREG_KEY", "data/postgres");
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* backup = app.add_subcommand(
+      "backup", "a verified online copy of a registry (--db) and its signing key");
+  backup->add_option("--out", args->out, "the backup file to create (FILE, FILE.key, FILE.pub)")
+      ->required();
+  backup->add_option("--schema", args->schema,
+                     "PostgreSQL: the registry's schema ($JCMREG_PG_SCHEMA)");
+  backup->add_option("--key", args->key, "PostgreSQL: the signing key path ($JCMREG_KEY)");
+  CLI::App* restore =
+      app.add_subcommand("restore", "a registry (--db, created) from a backup, verified");
+  restore->add_option("--from", args->from, "the backup file (with FILE.key beside it)")
+      ->required();
+  restore->add_option("--schema", args->schema,
+                      "PostgreSQL: the empty target schema ($JCMREG_PG_SCHEMA)");
+  restore->add_option("--key", args->key, "PostgreSQL: where the signing key goes ($JCMREG_KEY)");
+  return [backup, restore, args, &global]() -> std::optional<int> {
+    if (backup->parsed()) return Backup(global, args->out, args->schema, args->key);
+    if (restore->parsed()) return Restore(global, args->from, args->schema, args->key);
+    return std::nullopt;
+  };
 }
+
+// The whole CLI on `jcmreg ARGV...` (argv[0] is the subcommand's name).
+int RunAsJcmreg(int argc, char** argv) {
+  RegisterBackupCommands();
+  std::vector<char*> line = {const_cast<char*>("jcmreg")};
+  line.insert(line.end(), argv, argv + argc);
+  return RunCli(static_cast<int>(line.size()), line.data());
+}
+
+void RegisterBackupCommands() {
+  static const bool registered = [] {
+    RegisterSubcommands(AddBackup);
+    return true;
+  }();
+  (void)registered;
+}
+
+int RunBackup(int argc, char** argv) { return RunAsJcmreg(argc, argv); }
+int RunRestore(int argc, char** argv) { return RunAsJcmreg(argc, argv); }
 
 }  // namespace registry::cli

@@ -11,10 +11,10 @@
 
 namespace registry::cli {
 
-// Registers `backup` and `restore` as extra jcmreg subcommands (call before RunCli).
+// Registers `backup` and `restore` as jcmreg subcommands (call before RunCli; once is enough).
 void RegisterBackupCommands();
 
-// The subcommands themselves (argv[0] is the subcommand name); return a jcmreg exit code.
+// `jcmreg ARGV...` with argv[0] "backup" or "restore" (the tests' entry); a jcmreg exit code.
 int RunBackup(int argc, char** argv);
 int RunRestore(int argc, char** argv);
 

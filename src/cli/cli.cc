@@ -12,7 +12,10 @@
 #include "core/itmo_id.h"
 #include "core/limits.h"
 #include "core/text.h"
+#include "service/access.h"
+#include "service/fields.h"
 #include "service/json_text.h"
+#include "service/proposal.h"
 #include "service/queries.h"
 #include "service/verify.h"
 #include "storage/postgres/postgres_store.h"
@@ -23,14 +26,9 @@ namespace {
 
 using service::Json;
 
-struct Extra {
-  std::string help;
-  ExtraCommand run;
-};
-
-std::map<std::string, Extra>& Extras() {
-  static auto* extras = new std::map<std::string, Extra>();  // Lives for the process.
-  return *extras;
+std::vector<SubcommandModule>& Modules() {
+  static auto* modules = new std::vector<SubcommandModule>();  // Lives for the process.
+  return *modules;
 }
 
 // Set by `jcmreg key rotate`, which must open a registry whose key file is not in force to
@@ -151,6 +149,54 @@ bool ParseVintageSpec(const std::string& spec, Json& out) {
   }
 }
 
+// `jcmreg help [NAME]`: the tool's help; a subcommand's; or a registry command's fields and who
+// may run it, from the tables the service enforces (service::CommandFields, RolesThatMayRun,
+// NeedsFourEyes), so the help cannot drift from what a request meets.
+int Help(CLI::App& app, const std::string& name, bool json) {
+  if (name.empty()) {
+    std::cout << app.help() << "\nRegistry commands (jcmreg help COMMAND; run with jcmreg exec "
+                               "COMMAND JSON or POST /v1/commands/COMMAND):\n";
+    for (const auto& [command, handler] : service::Handlers()) std::cout << "  " << command << "\n";
+    return kExitOk;
+  }
+  if (service::Handlers().count(name) > 0) {
+    Json fields = Json::array();
+    for (std::string_view field : service::CommandFields(name)) fields.push_back(field);
+    const std::vector<std::string> roles = service::RolesThatMayRun(name);
+    const bool four_eyes = service::NeedsFourEyes(name);
+    if (json) {
+      std::cout << service::DumpJsonLossy(Json{{"command", name},
+                                               {"fields", fields},
+                                               {"roles", roles},
+                                               {"four_eyes", four_eyes}},
+                                          2)
+                << "\n";
+      return kExitOk;
+    }
+    std::cout << name << "\n  fields: ";
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::cout << (i > 0 ? ", " : "") << fields[i].get<std::string>();
+    }
+    if (fields.empty()) std::cout << "(none)";
+    std::cout << "\n  who may run it: ";
+    for (size_t i = 0; i < roles.size(); ++i) std::cout << (i > 0 ? ", " : "") << roles[i];
+    std::cout << "\n  four-eyes: "
+              << (four_eyes ? "yes: a proposal, approved by a second user" : "no")
+              << "\n  run: jcmreg exec " << name << " '{...}'  or  POST /v1/commands/" << name
+              << "\n";
+    return kExitOk;
+  }
+  for (CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == name) {
+      std::cout << sub->help();
+      return kExitOk;
+    }
+  }
+  std::cerr << "usage error: '" << name
+            << "' is neither a subcommand nor a registry command (jcmreg help lists them)\n";
+  return kExitUsage;
+}
+
 }  // namespace
 
 Result<Session, std::string> OpenSession(const std::string& db_path, bool create) {
@@ -251,8 +297,27 @@ Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
   return witness;
 }
 
-void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run) {
-  Extras()[name] = Extra{help, std::move(run)};
+void RegisterSubcommands(SubcommandModule module) { Modules().push_back(std::move(module)); }
+
+void TextOptions::Add(CLI::App* app, const std::string& name, const std::string& help) {
+  options_.emplace_back(name, app->add_option(name, values_[name], help));
+}
+
+void TextOptions::AddFlag(CLI::App* app, const std::string& name, const std::string& help) {
+  values_[name] = "1";
+  options_.emplace_back(name, app->add_flag(name, help));
+}
+
+std::map<std::string, std::string> TextOptions::Given() const {
+  std::map<std::string, std::string> given;
+  for (const auto& [name, option] : options_) {
+    if (option->count() > 0) given[name] = values_.at(name);
+  }
+  return given;
+}
+
+int ExitForParseError(CLI::App& app, const CLI::ParseError& error) {
+  return app.exit(error) == 0 ? kExitOk : kExitUsage;
 }
 
 int PrintResponse(const service::Response& response, bool json) {
@@ -284,18 +349,27 @@ int RunCli(int argc, char** argv) {
   }
   // CLI::NonNegativeNumber names its range as 0.000000 to 1.797...e308; this says 0 to 2^63-1.
   const CLI::Range kNonNegative(int64_t{0}, std::numeric_limits<int64_t>::max());
-  if (argc >= 2 && Extras().count(argv[1])) return Extras()[argv[1]].run(argc - 1, argv + 1);
   CLI::App app{"jcmreg: the JCM registry of JCM credits and their authorization as ITMOs"};
+  // Options not matched by a subcommand fall through to its parents (inherited by every
+  // subcommand added below): the global options may come anywhere on the line.
+  app.fallthrough();
   app.require_subcommand(1);
-  std::string db = DefaultDb();
-  bool json = false;
-  std::string actor = "cli";
-  std::string idem;
-  app.add_option("--db", db, "registry database (default $JCMREG_DB or data/registry.db)");
-  app.add_flag("--json", json, "machine-readable output");
-  app.add_option("--actor", actor, "who is acting (journaled)");
-  app.add_option("--idempotency-key", idem, "apply at most once under this key");
-  for (const auto& [name, extra] : Extras()) app.add_subcommand(name, extra.help);
+  GlobalOptions global;
+  global.db = DefaultDb();
+  CLI::Option* db_option = app.add_option(
+      "--db", global.db, "registry database: a file or postgresql://... (default $JCMREG_DB or "
+                         "data/registry.db)");
+  app.add_flag("--json", global.json, "machine-readable output (JSON)");
+  app.add_option("--actor", global.actor, "who is acting (journaled)");
+  app.add_option("--idempotency-key", global.idempotency_key,
+                 "apply at most once under this key");
+  std::vector<SubcommandRunner> runners;
+  for (const SubcommandModule& module : Modules()) runners.push_back(module(app, global));
+  // Short names for the global options in the code below.
+  const std::string& db = global.db;
+  const bool& json = global.json;
+  const std::string& actor = global.actor;
+  const std::string& idem = global.idempotency_key;
 
   auto* init = app.add_subcommand("init", "create an empty registry and its signing key");
 
@@ -421,6 +495,9 @@ int RunCli(int argc, char** argv) {
   auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
   demo->add_option("--data", demo_data, "folder with mongolia_issuances.csv");
   auto* checks = app.add_subcommand("checks", "print the check catalogue");
+  std::string help_name;
+  auto* help = app.add_subcommand("help", "help on a subcommand or a registry command's fields");
+  help->add_option("name", help_name, "a subcommand (report, serve...) or a command (transfer)");
   auto* key_cmd = app.add_subcommand("key", "the journal's signing key")->require_subcommand(1);
   key_cmd->fallthrough();
   auto* key_rotate = key_cmd->add_subcommand(
@@ -430,8 +507,12 @@ int RunCli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    return ExitForParseError(app, e);
+  }
+  global.db_given = db_option->count() > 0;
+  if (help->parsed()) return Help(app, help_name, global.json);
+  for (const SubcommandRunner& run : runners) {
+    if (const std::optional<int> status = run()) return *status;
   }
 
   if (checks->parsed()) {

@@ -3,10 +3,14 @@
 // error (database, disk, key), 4 verification failed.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "journal/witness.h"
 #include "service/registry.h"
@@ -43,10 +47,42 @@ Result<Session, std::string> OpenSession(const std::string& db_path, bool create
 Result<std::unique_ptr<journal::Witness>, std::string> StartWitness(
     const std::string& path, std::chrono::milliseconds sync_interval, Session& session);
 
-// Extra subcommands added by other modules (e.g. `serve` from http/), registered before RunCli.
-// Each gets the remaining arguments after its name and returns an exit code.
-using ExtraCommand = std::function<int(int argc, char** argv)>;
-void RegisterExtraCommand(const std::string& name, const std::string& help, ExtraCommand run);
+// The options every subcommand takes, before or after its name: `jcmreg --db X verify`,
+// `jcmreg verify --db X` and `jcmreg report aef --party JPN ... --db X` are the same. One CLI11
+// parser reads the whole command line (issue 28: there were five).
+struct GlobalOptions {
+  std::string db;               // --db; default $JCMREG_DB or data/registry.db.
+  bool db_given = false;        // --db was on the command line (set once parsed).
+  bool json = false;            // --json: JSON for machines; sentences and tables otherwise.
+  std::string actor = "cli";    // --actor: who acts (journaled).
+  std::string idempotency_key;  // --idempotency-key: apply at most once under this key.
+};
+
+// A module's subcommands (`serve` and `user` from app/, `report`, `import`, `backup`...): adds
+// them to `app`, their options bound to the module's own variables, and returns what runs them
+// once the command line is parsed: the exit code when one of them was named, nullopt otherwise.
+// `global` is filled in by the parse, before the runner is called.
+using SubcommandRunner = std::function<std::optional<int>()>;
+using SubcommandModule =
+    std::function<SubcommandRunner(CLI::App& app, const GlobalOptions& global)>;
+void RegisterSubcommands(SubcommandModule module);
+
+// Options read as text and checked by the module after the parse, with its own messages (a
+// port, a rate, a year...): Given() holds each one named on the command line, by its name, and a
+// flag as "1".
+class TextOptions {
+ public:
+  void Add(CLI::App* app, const std::string& name, const std::string& help);
+  void AddFlag(CLI::App* app, const std::string& name, const std::string& help);
+  std::map<std::string, std::string> Given() const;
+
+ private:
+  std::map<std::string, std::string> values_;  // Bound to the options: nodes never move.
+  std::vector<std::pair<std::string, CLI::Option*>> options_;
+};
+
+// A parse error's exit code (after CLI11 printed it): 0 for --help, kExitUsage otherwise.
+int ExitForParseError(CLI::App& app, const CLI::ParseError& error);
 
 int RunCli(int argc, char** argv);
 

@@ -341,30 +341,11 @@ int PrintReport(const std::string& what, const ImportReport& report, bool json) 
   return kExitOk;
 }
 
-int RunImport(int argc, char** argv) {
-  // argv[0] = "import"; then: projects|issuances FILE [--db PATH] [--nomenclature DIR] [--json]
-  std::string db;
-  const char* env = std::getenv("JCMREG_DB");
-  db = env != nullptr ? env : "data/registry.db";
-  std::string nomenclature = "data/nomenclature";
-  std::vector<std::string> positional;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--db" && i + 1 < argc) {
-      db = argv[++i];
-    } else if (a == "--nomenclature" && i + 1 < argc) {
-      nomenclature = argv[++i];
-    } else if (a == "--json") {
-      json = true;
-    } else {
-      positional.push_back(a);
-    }
-  }
-  if (positional.size() != 2 || (positional[0] != "projects" && positional[0] != "issuances")) {
-    std::cerr << "usage: jcmreg import projects|issuances FILE [--db PATH] [--nomenclature DIR] [--json]\n";
-    return kExitUsage;
-  }
+int RunImport(const GlobalOptions& global, const std::string& what, const std::string& file,
+              const std::string& nomenclature) {
+  const std::string& db = global.db;
+  const bool json = global.json;
+  const std::vector<std::string> positional = {what, file};
   if (!std::filesystem::exists(positional[1])) {
     std::cerr << "error: cannot read " << positional[1] << "\n";
     return kExitError;
@@ -386,10 +367,26 @@ int RunImport(int argc, char** argv) {
   return PrintReport("issuances", ImportIssuances(*session->registry, text, nullptr), json);
 }
 
+SubcommandRunner AddImport(CLI::App& app, const GlobalOptions& global) {
+  struct Args {
+    std::string what, file, nomenclature = "data/nomenclature";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* import = app.add_subcommand("import", "load the public JCM data (CSV)");
+  import->add_option("what", args->what, "projects or issuances")
+      ->required()
+      ->check(CLI::IsMember({"projects", "issuances"}));
+  import->add_option("file", args->file, "the CSV file")->required();
+  import->add_option("--nomenclature", args->nomenclature,
+                     "folder of the AEF's controlled lists (default data/nomenclature)");
+  return [import, args, &global]() -> std::optional<int> {
+    if (!import->parsed()) return std::nullopt;
+    return RunImport(global, args->what, args->file, args->nomenclature);
+  };
+}
+
 }  // namespace
 
-void RegisterImportCommand() {
-  RegisterExtraCommand("import", "import projects|issuances FILE: load the public JCM data", RunImport);
-}
+void RegisterImportCommand() { RegisterSubcommands(AddImport); }
 
 }  // namespace registry::cli

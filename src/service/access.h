@@ -10,6 +10,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 #include <unordered_map>
 
 #include "service/command.h"
@@ -80,6 +82,9 @@ CommandResult<bool> Authorize(Transaction& tx, const Principal& who, const std::
                               const Json& args);
 // True for the commands only administrators run (no role in the command roles table).
 bool AdministratorOnly(const std::string& command);
+// The roles that may run `command` (or propose it, when it needs four-eyes), administrator first;
+// from the same table Authorize reads.
+std::vector<std::string> RolesThatMayRun(std::string_view command);
 // True when the role may read non-public data (holdings, journal, trace, verify, proposals).
 bool RoleMayReadPrivate(const Principal& who);
 // True when the scope covers `account` (read from `tx`); "*" covers everything.

@@ -299,6 +299,20 @@ const CommandRoles* RolesOf(std::string_view command) {
   return nullptr;
 }
 
+}  // namespace
+
+std::vector<std::string> RolesThatMayRun(std::string_view command) {
+  std::vector<std::string> roles = {"administrator"};
+  if (const CommandRoles* r = RolesOf(command)) {
+    if (r->focal_point) roles.emplace_back("focal_point");
+    if (r->secretariat) roles.emplace_back("secretariat");
+    if (r->account_representative) roles.emplace_back("account_representative");
+  }
+  return roles;
+}
+
+namespace {
+
 bool IsUserCommand(const std::string& command) { return StartsWith(command, "user."); }
 
 Failure Forbidden(std::string message) {

@@ -251,12 +251,12 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
       {"report aef" + db + " --party JPN --year 2026abc --out " + File("y.xlsx"),
        "--year a year"},
       {"report statistics" + db + " --tabel annual",
-       "report statistics takes no flag --tabel (its flags: --db, --format, --table)"},
+       "The following arguments were not expected: annual --tabel"},
       {"report statistics" + db + " --table yearly", "--table is totals, annual or accounts"},
       {"report statistics" + db + " --format xml", "--format is json or csv, not 'xml'"},
       {"report statistics" + db + " --table totals --format csv", "JSON only"},
       {"report aef" + db + " --party JPN --year 2026 --out " + File("x.xlsx") + " --yaer 2025",
-       "takes no flag --yaer"},
+       "were not expected: 2025 --yaer"},
       {"report authorization" + db + " --ca JPN-MNG --party MNG --out " + docx,
        "--out is FILE.pdf or FILE.md"},
       {"--db " + Db() + " holdings 1 --as-of yesterday", "as_of 'yesterday' is not a date"},
@@ -278,6 +278,70 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
   EXPECT_FALSE(std::filesystem::exists(File("y.xlsx")));
   EXPECT_EQ(Shell(j + "--db " + Db() + " holdings 1 --as-of 2016-02-29T23:59:59Z").status, 0);
   EXPECT_EQ(Shell(j + "report statistics" + db + " --table accounts --format csv").status, 0);
+}
+
+// One parser for the whole tool (issue 28): the global options (--db, --json, --actor,
+// --idempotency-key) may come before or after the subcommand, for every subcommand. Before,
+// `jcmreg verify --db X` and `jcmreg --db X report aef ...` were refused ("The following
+// arguments were not expected"), and serve, user, report, import, backup and restore each had a
+// parser of their own.
+TEST_F(DemoAef, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
+  const std::string j = std::string(JCMREG_BINARY) + " ";
+  const std::string db = "--db " + Db();
+  for (const std::string& line : {db + " verify", "verify " + db}) {
+    const ShellRun run = Shell(j + line);
+    EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
+    EXPECT_NE(run.out.find("verify: ok"), std::string::npos) << line << "\n" << run.out;
+  }
+  for (const std::string& line :
+       {db + " --json report statistics --table totals", "report --json statistics --table totals " + db,
+        "report statistics " + db + " --table totals --json"}) {
+    const ShellRun run = Shell(j + line, false);
+    EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
+    EXPECT_FALSE(Json::parse(run.out, nullptr, false).is_discarded()) << line << "\n" << run.out;
+  }
+  const std::string aef_args = " --party JPN --year 2026 --format json --out ";
+  for (const std::string& line :
+       {db + " report aef" + aef_args + File("before.json"),
+        "report aef" + aef_args + File("after.json") + " " + db}) {
+    const ShellRun run = Shell(j + line);
+    EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
+  }
+  EXPECT_EQ(ReadFile(File("before.json")), ReadFile(File("after.json")));
+  // serve, import and backup read the global --db wherever it is: a missing registry is named.
+  const std::string missing = File("missing.db");
+  for (const std::string& line :
+       {"serve --listen 127.0.0.1:0 --db " + missing, "--db " + missing + " serve --quiet",
+        "--db " + missing + " import projects " + Db(), "import projects " + Db() + " --db " + missing}) {
+    const ShellRun run = Shell(j + line);
+    EXPECT_EQ(run.status, 3) << line << "\n" << run.out;
+    EXPECT_NE(run.out.find("no registry at " + missing), std::string::npos) << line << "\n"
+                                                                            << run.out;
+  }
+  const ShellRun backup = Shell(j + "backup --out " + File("copy.db") + " " + db);
+  EXPECT_EQ(backup.status, 0) << backup.out;
+  const ShellRun restored = Shell(j + "--db " + File("restored.db") + " restore --from " +
+                                  File("copy.db"));
+  EXPECT_EQ(restored.status, 0) << restored.out;
+  EXPECT_EQ(Shell(j + "verify --db " + File("restored.db")).status, 0);
+  // On the copy, a user made with --db before and --actor after: the journal names the actor.
+  const ShellRun user = Shell(j + "--db " + File("restored.db") + " user add --role auditor --scope '*' --name aud.cli "
+                                       "--quiet --actor the-test");
+  ASSERT_EQ(user.status, 0) << user.out;
+  const ShellRun head = Shell(j + "head --json --db " + File("restored.db"), false);
+  ASSERT_EQ(head.status, 0) << head.out;
+  const int64_t last = Json::parse(head.out).at("sequence").get<int64_t>();
+  const ShellRun journal = Shell(j + "journal --json --after " + std::to_string(last - 1) +
+                                     " --db " + File("restored.db"),
+                                 false);
+  ASSERT_EQ(journal.status, 0) << journal.out;
+  EXPECT_NE(journal.out.find("\"the-test\""), std::string::npos);
+  // A subcommand's --help names the global options too; a usage error is exit 2.
+  const ShellRun help = Shell(j + "report aef --help");
+  EXPECT_EQ(help.status, 0) << help.out;
+  EXPECT_NE(help.out.find("--party"), std::string::npos) << help.out;
+  EXPECT_EQ(Shell(j + "report aef --party JPN --bogus 1 " + db).status, 2);
+  EXPECT_EQ(Shell(j + "import nonsense " + Db() + " " + db).status, 2);
 }
 
 TEST_F(DemoAef, LibreOfficeOpensTheWorkbookSheetBySheet) {
