@@ -285,10 +285,10 @@ int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
 // `report KIND`: one subcommand per report, its flags read as text and checked by the report
 // (a misspelt flag such as --tabel is a usage error, never ignored).
 cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global) {
-  CLI::App* report =
-      app.add_subcommand("report", "the AEF, copies of authorizations, the initial report, "
-                                   "public statistics and corresponding adjustments")
-          ->require_subcommand(1);
+  CLI::App* report = app.add_subcommand("report",
+                                        "the AEF, copies of authorizations, the initial report, "
+                                        "public statistics and corresponding adjustments")
+                         ->require_subcommand(1);
   struct Kind {
     CLI::App* app;
     std::shared_ptr<cli::TextOptions> options;

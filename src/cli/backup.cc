@@ -525,7 +525,7 @@ int PgRestore(const std::string& from, const std::string& url, const std::string
 }  // namespace
 
 int Backup(const GlobalOptions& global, const std::string& out, const std::string& schema,
-              const std::string& key) {
+           const std::string& key) {
   if (!global.db_given) {
     std::cerr << "usage error: backup needs --db: the registry to copy (a file or "
                  "postgresql://...)\n";
@@ -536,7 +536,7 @@ int Backup(const GlobalOptions& global, const std::string& out, const std::strin
 }
 
 int Restore(const GlobalOptions& global, const std::string& from, const std::string& schema,
-               const std::string& key) {
+            const std::string& key) {
   if (!global.db_given) {
     std::cerr << "usage error: restore needs --db: the registry to create (a file that must not "
                  "exist, or postgresql://... with an empty --schema)\n";

@@ -154,8 +154,9 @@ bool ParseVintageSpec(const std::string& spec, Json& out) {
 // NeedsFourEyes), so the help cannot drift from what a request meets.
 int Help(CLI::App& app, const std::string& name, bool json) {
   if (name.empty()) {
-    std::cout << app.help() << "\nRegistry commands (jcmreg help COMMAND; run with jcmreg exec "
-                               "COMMAND JSON or POST /v1/commands/COMMAND):\n";
+    std::cout << app.help()
+              << "\nRegistry commands (jcmreg help COMMAND; run with jcmreg exec "
+                 "COMMAND JSON or POST /v1/commands/COMMAND):\n";
     for (const auto& [command, handler] : service::Handlers()) std::cout << "  " << command << "\n";
     return kExitOk;
   }
@@ -356,13 +357,13 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   global.db = DefaultDb();
-  CLI::Option* db_option = app.add_option(
-      "--db", global.db, "registry database: a file or postgresql://... (default $JCMREG_DB or "
-                         "data/registry.db)");
+  CLI::Option* db_option =
+      app.add_option("--db", global.db,
+                     "registry database: a file or postgresql://... (default $JCMREG_DB or "
+                     "data/registry.db)");
   app.add_flag("--json", global.json, "machine-readable output (JSON)");
   app.add_option("--actor", global.actor, "who is acting (journaled)");
-  app.add_option("--idempotency-key", global.idempotency_key,
-                 "apply at most once under this key");
+  app.add_option("--idempotency-key", global.idempotency_key, "apply at most once under this key");
   std::vector<SubcommandRunner> runners;
   for (const SubcommandModule& module : Modules()) runners.push_back(module(app, global));
   // Short names for the global options in the code below.

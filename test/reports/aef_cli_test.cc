@@ -244,12 +244,13 @@ TEST_F(DemoAef, BadReportFlagsAreUsageErrorsAndWriteNothing) {
   };
   const std::string docx = File("copy.docx");
   const std::vector<Bad> bad = {
-      {"report adjustments" + db + " --party JPN --ndc-period abcd-2030", "--ndc-period FIRST-LAST"},
-      {"report adjustments" + db + " --party JPN --ndc-period 2030-2021", "--ndc-period FIRST-LAST"},
+      {"report adjustments" + db + " --party JPN --ndc-period abcd-2030",
+       "--ndc-period FIRST-LAST"},
+      {"report adjustments" + db + " --party JPN --ndc-period 2030-2021",
+       "--ndc-period FIRST-LAST"},
       {"report adjustments" + db + " --party JPN --ndc-period 2021-2030 --format xml",
        "--format is json or csv, not 'xml'"},
-      {"report aef" + db + " --party JPN --year 2026abc --out " + File("y.xlsx"),
-       "--year a year"},
+      {"report aef" + db + " --party JPN --year 2026abc --out " + File("y.xlsx"), "--year a year"},
       {"report statistics" + db + " --tabel annual",
        "The following arguments were not expected: annual --tabel"},
       {"report statistics" + db + " --table yearly", "--table is totals, annual or accounts"},
@@ -293,17 +294,16 @@ TEST_F(DemoAef, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
     EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
     EXPECT_NE(run.out.find("verify: ok"), std::string::npos) << line << "\n" << run.out;
   }
-  for (const std::string& line :
-       {db + " --json report statistics --table totals", "report --json statistics --table totals " + db,
-        "report statistics " + db + " --table totals --json"}) {
+  for (const std::string& line : {db + " --json report statistics --table totals",
+                                  "report --json statistics --table totals " + db,
+                                  "report statistics " + db + " --table totals --json"}) {
     const ShellRun run = Shell(j + line, false);
     EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
     EXPECT_FALSE(Json::parse(run.out, nullptr, false).is_discarded()) << line << "\n" << run.out;
   }
   const std::string aef_args = " --party JPN --year 2026 --format json --out ";
-  for (const std::string& line :
-       {db + " report aef" + aef_args + File("before.json"),
-        "report aef" + aef_args + File("after.json") + " " + db}) {
+  for (const std::string& line : {db + " report aef" + aef_args + File("before.json"),
+                                  "report aef" + aef_args + File("after.json") + " " + db}) {
     const ShellRun run = Shell(j + line);
     EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
   }
@@ -312,7 +312,8 @@ TEST_F(DemoAef, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
   const std::string missing = File("missing.db");
   for (const std::string& line :
        {"serve --listen 127.0.0.1:0 --db " + missing, "--db " + missing + " serve --quiet",
-        "--db " + missing + " import projects " + Db(), "import projects " + Db() + " --db " + missing}) {
+        "--db " + missing + " import projects " + Db(),
+        "import projects " + Db() + " --db " + missing}) {
     const ShellRun run = Shell(j + line);
     EXPECT_EQ(run.status, 3) << line << "\n" << run.out;
     EXPECT_NE(run.out.find("no registry at " + missing), std::string::npos) << line << "\n"
@@ -320,20 +321,21 @@ TEST_F(DemoAef, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
   }
   const ShellRun backup = Shell(j + "backup --out " + File("copy.db") + " " + db);
   EXPECT_EQ(backup.status, 0) << backup.out;
-  const ShellRun restored = Shell(j + "--db " + File("restored.db") + " restore --from " +
-                                  File("copy.db"));
+  const ShellRun restored =
+      Shell(j + "--db " + File("restored.db") + " restore --from " + File("copy.db"));
   EXPECT_EQ(restored.status, 0) << restored.out;
   EXPECT_EQ(Shell(j + "verify --db " + File("restored.db")).status, 0);
   // On the copy, a user made with --db before and --actor after: the journal names the actor.
-  const ShellRun user = Shell(j + "--db " + File("restored.db") + " user add --role auditor --scope '*' --name aud.cli "
-                                       "--quiet --actor the-test");
+  const ShellRun user = Shell(j + "--db " + File("restored.db") +
+                              " user add --role auditor --scope '*' --name aud.cli "
+                              "--quiet --actor the-test");
   ASSERT_EQ(user.status, 0) << user.out;
   const ShellRun head = Shell(j + "head --json --db " + File("restored.db"), false);
   ASSERT_EQ(head.status, 0) << head.out;
   const int64_t last = Json::parse(head.out).at("sequence").get<int64_t>();
-  const ShellRun journal = Shell(j + "journal --json --after " + std::to_string(last - 1) +
-                                     " --db " + File("restored.db"),
-                                 false);
+  const ShellRun journal = Shell(
+      j + "journal --json --after " + std::to_string(last - 1) + " --db " + File("restored.db"),
+      false);
   ASSERT_EQ(journal.status, 0) << journal.out;
   EXPECT_NE(journal.out.find("\"the-test\""), std::string::npos);
   // A subcommand's --help names the global options too; a usage error is exit 2.
