@@ -169,13 +169,13 @@ class StrictDocument {
   }
 
   bool string(string_t& value) {
-    if (value.find('\0') != std::string::npos) return Refuse("a string holds a NUL character");
+    if (value.find('\0') != std::string::npos) return Refuse("refused: a string holds a NUL character");
     return Place(Json(std::move(value)));
   }
 
   bool binary(binary_t& value) {  // Only binary formats (CBOR, ...) have these, never JSON text.
     static_cast<void>(value);
-    return Refuse("binary values are not JSON");
+    return Refuse("refused: binary values are not JSON");
   }
 
   bool start_object(size_t elements) {
@@ -184,9 +184,9 @@ class StrictDocument {
   }
 
   bool key(string_t& name) {
-    if (name.find('\0') != std::string::npos) return Refuse("a key holds a NUL character");
+    if (name.find('\0') != std::string::npos) return Refuse("refused: a key holds a NUL character");
     if (open_.back()->contains(name)) {
-      return Refuse("the key '" + name + "' appears twice in one object");
+      return Refuse("refused: the key '" + name + "' appears twice in one object");
     }
     key_ = std::move(name);
     return true;
@@ -247,7 +247,7 @@ class StrictDocument {
 
   bool Open(Json container) {
     if (open_.size() >= kJsonDepthMax) {
-      return Refuse("objects and arrays nest more than " + std::to_string(kJsonDepthMax) + " deep");
+      return Refuse("refused: objects and arrays nest more than " + std::to_string(kJsonDepthMax) + " deep");
     }
     open_.push_back(Put(std::move(container)));
     return true;
