@@ -60,6 +60,10 @@ struct Authorization {
   std::vector<int64_t> entities;          // Authorized entity ids.
   std::vector<PartyCode> acquiring_parties;  // Authorized Parties; empty = any Party.
   ChangeTerms terms;
+  // The other international mitigation purpose the Party names, as its authorization words it
+  // (e.g. "CORSIA"); "" when it names none or the purposes have no OIMP (AEF Table 2 "OIMP
+  // authorized by the Party").
+  std::string oimp_purpose;
   bool revoked = false;
   bool exception_applied = false;  // The false-information exception reaches first transfers.
 };

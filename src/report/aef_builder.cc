@@ -4,8 +4,11 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "core/aef_actions.h"
+#include "core/authorization.h"
 #include "core/csv.h"
 #include "core/itmo_id.h"
 #include "report/xlsx_reader.h"
@@ -92,6 +95,85 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+// A document's body as JSON; null when it is missing or unreadable.
+Json DocumentJson(Transaction& tx, const std::string& kind, const std::string& key) {
+  if (key.empty()) return Json();
+  auto doc = tx.GetDocument(kind, key);
+  if (!doc || !doc->has_value()) return Json();
+  Json body = Json::parse((*doc)->body, nullptr, false);
+  return body.is_object() ? body : Json();
+}
+
+// A Party's Step 1 of an approach (elements (a)-(n) of 4/CMA.6 para 5); null when not on file.
+Json Step1Of(Transaction& tx, const std::string& ca_key, const std::string& party) {
+  const Json ca = DocumentJson(tx, "cooperative_approach", ca_key);
+  if (!ca.is_object() || !ca.contains("step1") || !ca["step1"].contains(party)) return Json();
+  return ca["step1"][party];
+}
+
+// The Metric, Applicable GWP value(s) and Applicable non-GHG metric cells of a project's units:
+// element (l) of the host's (the first transferring Party's) Step 1 of the project's approach.
+// When it is not on file the cells are left empty (not reported; "NA" would say "not
+// applicable", which is not known) and `note` says why, for "Additional explanatory
+// information". The metric is spelled as in the nomenclature of 17 Feb 2026 (GHG, non-GHG).
+struct MetricCells {
+  std::string metric, gwp, non_ghg, note;
+};
+
+MetricCells MetricCellsOf(Transaction& tx, const std::string& project_ref) {
+  const Json project = DocumentJson(tx, "project", project_ref);
+  const std::string host = project.is_object() ? project.value("host_party", "") : "";
+  const std::string ca_key = project.is_object() ? project.value("ca_key", "") : "";
+  const Json step1 = Step1Of(tx, ca_key, host);
+  const std::string metric = step1.is_object() ? step1.value("l_metric", "") : "";
+  if (metric.empty()) {
+    return MetricCells{"", "", "",
+                       "Metric and Applicable GWP value(s) not reported: no Step 1 of " +
+                           (host.empty() ? std::string("the host") : host) + " for approach " +
+                           (ca_key.empty() ? std::string("(none)") : ca_key) +
+                           " with element (l) is on file (4/CMA.6 para 5(l))"};
+  }
+  if (metric == "Non-GHG") return MetricCells{"non-GHG", kNa, "", ""};
+  const std::string gwp = step1.value("l_gwp_values", "");
+  return MetricCells{"GHG", gwp, kNa,
+                     gwp.empty() ? "Applicable GWP value(s) not given in element (l) of " + host +
+                                       "'s Step 1 for approach " + ca_key
+                                 : ""};
+}
+
+// "OIMP authorized by the Party": the other international mitigation purpose the authorization
+// covers, in the words of 2/CMA.3 annex para 1(f), followed by the purpose the Party names
+// (e.g. "International mitigation purposes: CORSIA"); NA when the purposes have no OIMP.
+std::string OimpText(const Json& a) {
+  const auto purposes = ParsePurposes(a.value("purposes", ""));
+  if (!purposes || !purposes->oimp) return kNa;
+  const std::string label = purposes->oimp_label == "IMP" ? "International mitigation purposes"
+                            : purposes->oimp_label == "OP"
+                                ? "Other purposes"
+                                : "Other international mitigation purposes";
+  const std::string named = a.value("oimp_purpose", "");
+  return named.empty() ? label : label + ": " + named;
+}
+
+// "Authorization terms and conditions" (and Table 5 "Change and revocation conditions"): the
+// authorization's change terms in words, those of the Party's Step 1 (element (g), its text) and
+// those of this authorization of the project (Step 2a), and its revocation when revoked.
+std::string TermsText(const Json& a, const Json& step1) {
+  const Json t = a.value("change_terms", Json::object());
+  auto may = [&t](const char* term) { return t.value(term, false) ? "may" : "may not"; };
+  std::string text = std::string("The authorized quantity ") + may("increase") + " be raised and " +
+                     may("decrease") + " be lowered; the authorization " + may("revocation") +
+                     " be revoked. Changes do not apply to ITMOs already first transferred" +
+                     (t.value("false_information_exception", false)
+                          ? ", except where the authorization rested on deliberately false "
+                            "information."
+                          : ".");
+  if (a.value("revoked", false)) text += " Revoked from " + a.value("date", "") + ".";
+  const std::string step1_terms = step1.is_object() ? step1.value("g_change_terms", "") : "";
+  if (!step1_terms.empty()) text = "Step 1 (element (g)): " + step1_terms + " " + text;
+  return text;
+}
+
 void AddSubmission(AefTable& table, const AefRequest& request, Transaction& tx) {
   std::string first = kNa, last = kNa;
   auto docs = tx.ListDocuments("ndc", request.party.value + ":", 100);
@@ -134,33 +216,27 @@ void AddAuthorizations(AefTable& table, AefTable& entities, const std::vector<Js
     for (const Json& p : a.value("acquiring_parties", Json::array())) parties.push_back(p.get<std::string>());
     for (const Json& e : a.value("entities", Json::array())) entity_ids.push_back(std::to_string(e.get<int64_t>()));
     const std::string purposes = a.value("purposes", "");
-    const bool oimp = purposes.find("OIMP") != std::string::npos ||
-                      purposes.find("IMP") != std::string::npos ||
-                      purposes.find("OP") != std::string::npos;
+    const auto parsed = ParsePurposes(purposes);
+    const bool oimp = parsed && parsed->oimp;
     std::string sector, activity;
-    auto project = tx.GetDocument("project", a.value("project", ""));
-    if (project && project->has_value()) {
-      const Json body = Json::parse((*project)->body, nullptr, false);
-      if (body.is_object()) {
-        sector = body.value("sector", "");
-        activity = body.value("activity_type", "");
-      }
+    const Json project = DocumentJson(tx, "project", a.value("project", ""));
+    if (project.is_object()) {
+      sector = project.value("sector", "");
+      activity = project.value("activity_type", "");
     }
-    const Json terms = a.value("change_terms", Json::object());
-    std::string terms_text = std::string("increase: ") + (terms.value("increase", false) ? "yes" : "no") +
-                             "; decrease: " + (terms.value("decrease", false) ? "yes" : "no") +
-                             "; revocation: " + (terms.value("revocation", false) ? "yes" : "no") +
-                             (a.value("revoked", false) ? "; REVOKED" : "");
+    const std::string terms_text =
+        TermsText(a, Step1Of(tx, a.value("ca_key", ""), a.value("party", "")));
+    const MetricCells metric = MetricCellsOf(tx, a.value("project", ""));
+    std::string info = "project " + a.value("project", "");
+    if (!metric.note.empty()) info += "; " + metric.note;
     const std::string ca_id = CaIdOf(tx, a.value("ca_key", ""));
-    table.rows.push_back({a.value("authorization_id", ""), AefDate(date), ca_id,
-                          std::to_string(a.value("version", 1)), std::to_string(quantity), "GHG",
-                          kNa, kNa, sector.empty() ? kNa : sector,
-                          activity.empty() ? kNa : activity, purposes,
-                          parties.empty() ? "" : Join(parties), Join(entity_ids),
-                          oimp ? "Yes" : kNa,
-                          from == 0 ? kNa : std::to_string(from) + " - " + std::to_string(to),
-                          terms_text, "", oimp ? a.value("first_transfer_definition", "") : kNa,
-                          "project " + a.value("project", "")});
+    table.rows.push_back(
+        {a.value("authorization_id", ""), AefDate(date), ca_id,
+         std::to_string(a.value("version", 1)), std::to_string(quantity), metric.metric, metric.gwp,
+         metric.non_ghg, sector.empty() ? kNa : sector, activity.empty() ? kNa : activity, purposes,
+         parties.empty() ? "" : Join(parties), Join(entity_ids), OimpText(a),
+         from == 0 ? kNa : std::to_string(from) + " - " + std::to_string(to), terms_text, "",
+         oimp ? a.value("first_transfer_definition", "") : kNa, info});
     for (const std::string& id : entity_ids) {
       auto entity = tx.GetDocument("entity", std::string(10 - std::min<size_t>(10, id.size()), '0') + id);
       if (!entity || !entity->has_value()) continue;
@@ -182,83 +258,99 @@ struct ActionRow {
 
 std::vector<std::string> ActionCells(const ActionRow& a, const Block& b, const IssuanceLot& lot,
                                      const std::string& time, const std::string& ca_id,
-                                     const std::string& authorization_id) {
-  return {AefDate(time), a.type, a.subtype.empty() ? kNa : a.subtype, ca_id, authorization_id,
-          lot.first_transferring_party.value, lot.registry.value,
-          Identifier(lot, b.range.first), Identifier(lot, b.range.last), "JCM",
-          std::to_string(b.range.first), std::to_string(b.range.last), "GHG", kNa, kNa,
-          std::to_string(b.range.Count().tonnes), kNa, lot.mitigation_type,
-          std::to_string(lot.vintage.year), a.transferring, a.acquiring, a.purpose, a.using_party,
-          kNa, a.use_year == 0 ? kNa : std::to_string(a.use_year), "", ""};
+                                     const std::string& authorization_id, const MetricCells& m) {
+  return {AefDate(time),
+          a.type,
+          a.subtype.empty() ? kNa : a.subtype,
+          ca_id,
+          authorization_id,
+          lot.first_transferring_party.value,
+          lot.registry.value,
+          Identifier(lot, b.range.first),
+          Identifier(lot, b.range.last),
+          "JCM",
+          std::to_string(b.range.first),
+          std::to_string(b.range.last),
+          m.metric,
+          m.gwp,
+          m.non_ghg,
+          std::to_string(b.range.Count().tonnes),
+          kNa,
+          lot.mitigation_type,
+          std::to_string(lot.vintage.year),
+          a.transferring,
+          a.acquiring,
+          a.purpose,
+          a.using_party,
+          kNa,
+          a.use_year == 0 ? kNa : std::to_string(a.use_year),
+          "",
+          m.note};
 }
 
-// The actions of one block's creation, for `party`. `parent` is b's parent (null for an issued
-// block).
-std::vector<ActionRow> ActionsOf(const Block& b, const Block* parent_block, const Snapshot& s,
-                                 const PartyCode& party, const std::string& ft_definition) {
-  std::vector<ActionRow> out;
+// The event of one block's creation in the terms of the one AEF mapping (core/aef_actions.h);
+// nullopt when it is no AEF event (a kept piece, a domestic transfer). `parent` is b's parent
+// (null for an issued block).
+std::optional<AefEvent> EventOf(const Block& b, const Block* parent, const Snapshot& s,
+                                const std::string& ft_definition) {
   const IssuanceLot& lot = s.lots.at(b.lot.value);
   const Account& account = s.accounts.at(b.account.value);
-  const std::string here = PartyOf(account.registry);
-  const bool ours_as_ftp = lot.first_transferring_party == party;
-  if (parent_block == nullptr) {
-    if (!b.first_transferred) return out;
-    if (here != lot.first_transferring_party.value) {
-      // Issued straight into another Party's registry (a JC decision's Japanese share): the
-      // host's first transfer to that Party and that Party's acquisition, in one (decision 11).
-      if (ours_as_ftp) {
-        ActionRow row{"First transfer", "First transfer to another Party"};
-        row.acquiring = here;
-        out.push_back(row);
-      }
-      if (here == party.value) {
-        ActionRow row{"Acquisition", ""};
-        row.transferring = lot.first_transferring_party.value;
-        out.push_back(row);
-      }
-    } else if (ours_as_ftp) {
-      out.push_back({"First transfer", ft_definition == "Authorization" ? "Authorization" : "Issuance"});
-    }
-    return out;
+  AefEvent event;
+  if (parent == nullptr) {
+    event.movement = AefMovement::kIssuance;
+    event.first_transfer = b.first_transferred;
+    // Issued straight into another Party's registry (a JC decision's Japanese share): the host's
+    // first transfer to that Party and that Party's acquisition, in one (decision 11).
+    event.issued_abroad = PartyOf(account.registry) != lot.first_transferring_party.value;
+    event.definition =
+        ParseFirstTransferDefinition(ft_definition).value_or(FirstTransferDefinition::kNone);
+    return event;
   }
-  const Block& parent = *parent_block;
-  const Account& from = s.accounts.at(parent.account.value);
-  if (from.id == account.id) return out;  // A kept piece: nothing happened to it.
-  const bool first_transfer_now = b.first_transferred && !parent.first_transferred;
-  const std::string there = PartyOf(from.registry);
+  const Account& from = s.accounts.at(parent->account.value);
+  if (from.id == account.id) return std::nullopt;  // A kept piece: nothing happened to it.
+  event.first_transfer = b.first_transferred && !parent->first_transferred;
   if (from.registry != account.registry) {
-    if (there == party.value) {
-      ActionRow row{first_transfer_now ? "First transfer" : "Transfer",
-                    first_transfer_now ? "First transfer to another Party" : ""};
-      row.acquiring = here;
-      out.push_back(row);
-    }
-    if (here == party.value) {
-      ActionRow row{"Acquisition", ""};
-      row.transferring = there;
-      out.push_back(row);
-    }
-    return out;
+    event.movement = AefMovement::kInternationalTransfer;
+  } else if (account.type == AccountType::kRetirement) {
+    event.movement = AefMovement::kRetirement;
+  } else if (account.type == AccountType::kCancellation) {
+    event.movement = AefMovement::kCancellation;
+    event.purpose = b.cancellation_purpose.value_or(CancellationPurpose::kOther);
+  } else {
+    return std::nullopt;  // A domestic transfer is not an AEF action (R-JCM-13).
   }
-  if (account.type == AccountType::kRetirement || account.type == AccountType::kCancellation) {
-    const bool omge = b.cancellation_purpose == CancellationPurpose::kOmge;
-    if (first_transfer_now && ours_as_ftp) {
-      ActionRow row{"First transfer", omge ? "Voluntary cancellation to deliver OMGE" : "Use or cancellation"};
-      row.using_party = here;
-      out.push_back(row);
+  return event;
+}
+
+// The actions of one block's creation that `party` reports.
+std::vector<ActionRow> ActionsOf(const Block& b, const Block* parent, const Snapshot& s,
+                                 const PartyCode& party, const std::string& ft_definition) {
+  std::vector<ActionRow> out;
+  const std::optional<AefEvent> event = EventOf(b, parent, s, ft_definition);
+  if (!event) return out;
+  const IssuanceLot& lot = s.lots.at(b.lot.value);
+  const std::string here = PartyOf(s.accounts.at(b.account.value).registry);
+  const std::string there = parent == nullptr
+                                ? lot.first_transferring_party.value
+                                : PartyOf(s.accounts.at(parent->account.value).registry);
+  for (const AefActionKind& kind : AefActionKindsOf(*event)) {
+    const std::string reporter = kind.reporter == AefReporter::kFirstTransferringParty
+                                     ? lot.first_transferring_party.value
+                                 : kind.reporter == AefReporter::kTransferringParty ? there
+                                                                                    : here;
+    if (reporter != party.value) continue;
+    ActionRow row{std::string(kind.type), std::string(kind.subtype)};
+    if (kind.type == "Acquisition") row.transferring = there;
+    if (kind.type == "Transfer" || kind.subtype == "First transfer to another Party") {
+      row.acquiring = here;
     }
-    if (here != party.value) return out;
-    ActionRow row;
-    row.using_party = here;
-    if (account.type == AccountType::kRetirement) {
-      row.type = "Use";
-      row.use_year = b.use_year;
-    } else if (b.cancellation_purpose == CancellationPurpose::kVoluntary) {
-      row.type = "Voluntary Cancellation";
-    } else {
-      row.type = "Cancellation";
-      row.subtype = omge ? "Voluntary cancellation to deliver OMGE" : "Other cancellations";
-      if (b.cancellation_purpose == CancellationPurpose::kOimp) row.purpose = lot.purposes;
+    if (event->movement == AefMovement::kRetirement ||
+        event->movement == AefMovement::kCancellation) {
+      row.using_party = here;
+    }
+    if (kind.type == "Use") row.use_year = b.use_year;
+    if (kind.type == "Cancellation" && b.cancellation_purpose == CancellationPurpose::kOimp) {
+      row.purpose = lot.purposes;
     }
     out.push_back(row);
   }
@@ -331,9 +423,17 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
   ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
   AddAuthorizations(wb.tables[kAuthorizations], wb.tables[kEntities], versions, *tx, request.year);
   std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids;
+  std::map<int64_t, MetricCells> metrics;
+  std::map<std::string, MetricCells> project_metrics;  // Element (l), once per project.
   for (const auto& [id, lot] : s.lots) {
     ca_ids[id] = lot.cooperative_approach.empty() ? kNa : lot.cooperative_approach.value;
     if (!lot.itmo) continue;
+    auto known = project_metrics.find(lot.project.value);
+    if (known == project_metrics.end()) {
+      known =
+          project_metrics.emplace(lot.project.value, MetricCellsOf(*tx, lot.project.value)).first;
+    }
+    metrics[id] = known->second;
     ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
     // Each Party reports its own authorization of the units (both authorize: R-AUTH-07); the
     // first transferring Party's is the fallback.
@@ -360,7 +460,8 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
         ASSIGN_OR_RETURN(const std::string time, times.Of(b.created));
         for (const ActionRow& row : rows) {
           wb.tables[kActions].rows.push_back(ActionCells(row, b, lot, time, ca_ids[lot.id.value],
-                                                         authorization_ids[lot.id.value]));
+                                                         authorization_ids[lot.id.value],
+                                                         metrics[lot.id.value]));
           reported_lots.insert(lot.id.value);
         }
         return true;
@@ -379,9 +480,9 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
             {ca_ids[lot.id.value], authorization_ids[lot.id.value],
              lot.first_transferring_party.value, lot.registry.value, Identifier(lot, b.range.first),
              Identifier(lot, b.range.last), "JCM", std::to_string(b.range.first),
-             std::to_string(b.range.last), "GHG", kNa, kNa,
-             std::to_string(b.range.Count().tonnes), kNa, lot.mitigation_type,
-             std::to_string(lot.vintage.year)});
+             std::to_string(b.range.last), metrics[lot.id.value].metric, metrics[lot.id.value].gwp,
+             metrics[lot.id.value].non_ghg, std::to_string(b.range.Count().tonnes), kNa,
+             lot.mitigation_type, std::to_string(lot.vintage.year)});
       }
       if (held.size() < page) break;
       after = held.back().range.first;

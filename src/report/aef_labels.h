@@ -51,11 +51,13 @@ inline constexpr std::string_view kHoldingsColumns[] = {
     "Applicable non-GHG metric", "Quantity (t CO2 eq)", "Quantity (in non-GHG metric)",
     "Mitigation type", "Vintage"};
 
+// The header cells of annex II Table 5. The annex's footnotes b and d-f ("Identification number
+// in the country of incorporation", "This field is optional") are not part of the labels.
 inline constexpr std::string_view kEntitiesColumns[] = {
-    "Date of the authorization", "Name", "Country of incorporation",
-    "Identification number (in the country of incorporation)", "Cooperative approach ID",
-    "Conditions (optional)", "Change and revocation conditions (optional)",
-    "Additional explanatory information (optional)"};
+    "Date of the authorization",        "Name",
+    "Country of incorporation",         "Identification number",
+    "Cooperative approach ID",          "Conditions",
+    "Change and revocation conditions", "Additional explanatory information"};
 
 // In the order of AefWorkbook::tables. The row key of a confidentiality claim limited to one row
 // (R-REP-07): Authorizations by Authorization ID (every version of it), Actions and Holdings by

@@ -3,19 +3,10 @@
 // the journal alone. One action per homogeneous block; lot attributes (CA, authorization,
 // vintage, ...) are joined by the reports through `lot`.
 //
-// Mapping (decided here, see docs/article6.md):
-//   issue.jcm, ITMO lot first transferred at issuance -> First transfer / Issuance (or
-//       Authorization when the definition is Authorization); other issuances -> none.
-//   authorization.add with first transfer at Authorization -> Authorization / Authorization
-//       (no serials: the blocks do not exist yet).
-//   transfer.international -> per part: First transfer / First transfer to another Party (not yet
-//       first transferred) or Transfer (already), for the transferring Party; and Acquisition for
-//       the acquiring Party.
-//   retire -> Use (calendar year of use) per moved block.
-//   cancel -> First transfer / Voluntary cancellation to deliver OMGE or Use or cancellation when
-//       the cancellation is a first transfer; then Cancellation (omge: Voluntary cancellation to
-//       deliver OMGE; other: Other cancellations) or Voluntary Cancellation (voluntary).
-//   transfer (domestic), and reference-data commands -> none (not an AEF action, R-JCM-13).
+// The mapping itself is core::AefActionKindsOf (core/aef_actions.h), which the AEF builder
+// (report/aef_builder.cc) uses too: this function only describes each journaled block event in
+// its terms (issue.jcm, transfer.international, retire, cancel) and fills in the Parties and the
+// year of use. authorization.add, domestic transfers and reference-data commands give none.
 #pragma once
 
 #include <string>

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/aef_actions.h"
 #include "core/authorization.h"
 #include "core/jcm_data.h"
 #include "core/limits.h"
@@ -306,8 +307,17 @@ CommandResult<Json> LoadProject(Transaction& tx, const ProjectRef& ref) {
   return *project;
 }
 
+// The AEF mitigation type of a project's units: the one it names, else the one of its activity
+// type (core/aef_actions.h).
+std::string MitigationTypeOfProject(const Json& project) {
+  const std::string named = project.value("mitigation_type", std::string());
+  if (!named.empty()) return named;
+  return std::string(DefaultMitigationType(project.value("activity_type", std::string())));
+}
+
 // project.add {ref, host_party, title, methodology, methodology_version, sector, activity_type,
-// participants[], allocation {PARTY: percent}, ca_key?, state?, registration_date?, jc_decision?}
+// participants[], allocation {PARTY: percent}, ca_key?, state?, registration_date?, jc_decision?,
+// mitigation_type?}
 CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context& ctx) {
   ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "ref"));
   ASSIGN_OR_RETURN(const PartyCode host, PartyArg(args, "host_party"));
@@ -325,6 +335,12 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
   ASSIGN_OR_RETURN(const auto state_text, OptionalTextArg(args, "state", 32));
   ASSIGN_OR_RETURN(const auto registration_date, OptionalDateArg(args, "registration_date"));
   ASSIGN_OR_RETURN(const auto jc_decision, OptionalTextArg(args, "jc_decision", 128));
+  ASSIGN_OR_RETURN(const auto mitigation_type, OptionalTextArg(args, "mitigation_type", 64));
+  if (mitigation_type && !IsMitigationType(*mitigation_type)) {
+    return Refuse(Check::kFieldInvalid, "mitigation_type '" + *mitigation_type +
+                                            "' is not Emission reductions, Removals or Emission "
+                                            "reductions and removals");
+  }
   if (!sector.empty()) RETURN_IF_ERROR(CheckNomenclature(tx, "sectors", sector));
   if (!activity.empty()) RETURN_IF_ERROR(CheckNomenclature(tx, "activity_types", activity));
   ASSIGN_OR_RETURN(const auto host_doc, Lift(tx.GetDocument("party", host.value)));
@@ -364,20 +380,22 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
   if (existing) return Refuse(Check::kAlreadyExists, "project " + ref.value + " exists");
   Json decisions = Json::array();
   if (jc_decision) decisions.push_back(Json{{"id", *jc_decision}, {"date", registration_date.value_or("")}, {"to", state}});
-  const Json body = {{"ref", ref.value},
-                     {"host_party", host.value},
-                     {"title", title},
-                     {"methodology", methodology},
-                     {"methodology_version", version.value_or("")},
-                     {"sector", sector},
-                     {"activity_type", activity},
-                     {"participants", participants},
-                     {"allocation", has_allocation ? *alloc : Json(nullptr)},
-                     {"ca_key", ca_key.value_or("")},
-                     {"state", state},
-                     {"registration_date", registration_date.value_or("")},
-                     {"decisions", decisions},
-                     {"issuances", Json::array()}};
+  Json body = {{"ref", ref.value},
+               {"host_party", host.value},
+               {"title", title},
+               {"methodology", methodology},
+               {"methodology_version", version.value_or("")},
+               {"sector", sector},
+               {"activity_type", activity},
+               {"participants", participants},
+               {"allocation", has_allocation ? *alloc : Json(nullptr)},
+               {"ca_key", ca_key.value_or("")},
+               {"state", state},
+               {"registration_date", registration_date.value_or("")},
+               {"decisions", decisions},
+               {"issuances", Json::array()}};
+  // Only when given, so that projects recorded before the field read and replay unchanged.
+  if (mitigation_type) body["mitigation_type"] = *mitigation_type;
   RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, body, ctx));
   return body;
 }
@@ -461,6 +479,13 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
   const auto ft = ParseFirstTransferDefinition(ft_text.value_or(""));
   if (!ft) return Refuse(Check::kFieldInvalid, "first transfer definition '" + *ft_text + "' is unknown");
   a.first_transfer = *ft;
+  ASSIGN_OR_RETURN(const auto oimp_purpose, OptionalTextArg(args, "oimp_purpose", 256));
+  if (oimp_purpose && !oimp_purpose->empty() && !a.purposes.oimp) {
+    return Refuse(Check::kFieldInvalid, "oimp_purpose '" + *oimp_purpose +
+                                            "' given, but purposes '" + purposes_text +
+                                            "' cover no OIMP");
+  }
+  a.oimp_purpose = oimp_purpose.value_or("");
   ASSIGN_OR_RETURN(a.authorized, VintageQuantities(args, "vintages"));
   ASSIGN_OR_RETURN(const auto parties, TextListArg(args, "acquiring_parties", false));
   for (const std::string& p : parties) {
@@ -759,6 +784,7 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
     lot.first_transferring_party = host;
     lot.sector = project["sector"].get<std::string>();
     lot.activity_type = project["activity_type"].get<std::string>();
+    lot.mitigation_type = MitigationTypeOfProject(project);
     lot.jc_decision = decision;
     lot.monitoring_start = start.value_or("");
     lot.monitoring_end = end.value_or("");
@@ -855,25 +881,29 @@ CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, con
 Json AuthorizationToJson(const Authorization& a) {
   Json parties = Json::array();
   for (const PartyCode& p : a.acquiring_parties) parties.push_back(p.value);
-  return Json{{"party", a.party.value},
-              {"authorization_id", a.authorization_id},
-              {"version", a.version},
-              {"project", a.project.value},
-              {"ca_key", a.ca_key},
-              {"date", a.date},
-              {"effective_date", a.effective_date},
-              {"purposes", ToString(a.purposes)},
-              {"first_transfer_definition", std::string(ToString(a.first_transfer))},
-              {"authorized", VintageMapJson(a.authorized)},
-              {"issued", VintageMapJson(a.issued)},
-              {"entities", a.entities},
-              {"acquiring_parties", parties},
-              {"change_terms", Json{{"increase", a.terms.increase},
-                                    {"decrease", a.terms.decrease},
-                                    {"revocation", a.terms.revocation},
-                                    {"false_information_exception", a.terms.false_information_exception}}},
-              {"revoked", a.revoked},
-              {"exception_applied", a.exception_applied}};
+  Json out{
+      {"party", a.party.value},
+      {"authorization_id", a.authorization_id},
+      {"version", a.version},
+      {"project", a.project.value},
+      {"ca_key", a.ca_key},
+      {"date", a.date},
+      {"effective_date", a.effective_date},
+      {"purposes", ToString(a.purposes)},
+      {"first_transfer_definition", std::string(ToString(a.first_transfer))},
+      {"authorized", VintageMapJson(a.authorized)},
+      {"issued", VintageMapJson(a.issued)},
+      {"entities", a.entities},
+      {"acquiring_parties", parties},
+      {"change_terms", Json{{"increase", a.terms.increase},
+                            {"decrease", a.terms.decrease},
+                            {"revocation", a.terms.revocation},
+                            {"false_information_exception", a.terms.false_information_exception}}},
+      {"revoked", a.revoked},
+      {"exception_applied", a.exception_applied}};
+  // Only when named, so that documents written before the field read and replay unchanged.
+  if (!a.oimp_purpose.empty()) out["oimp_purpose"] = a.oimp_purpose;
+  return out;
 }
 
 CommandResult<Authorization> AuthorizationFromJson(const Json& j) {
@@ -901,6 +931,7 @@ CommandResult<Authorization> AuthorizationFromJson(const Json& j) {
   a.terms.false_information_exception = t.at("false_information_exception").get<bool>();
   a.revoked = j.at("revoked").get<bool>();
   a.exception_applied = j.at("exception_applied").get<bool>();
+  a.oimp_purpose = j.value("oimp_purpose", std::string());
   return a;
 }
 
