@@ -392,8 +392,7 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
                {"ca_key", ca_key.value_or("")},
                {"state", state},
                {"registration_date", registration_date.value_or("")},
-               {"decisions", decisions},
-               {"issuances", Json::array()}};
+               {"decisions", decisions}};
   // Only when given, so that projects recorded before the field read and replay unchanged.
   if (mitigation_type) body["mitigation_type"] = *mitigation_type;
   RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, body, ctx));
@@ -666,7 +665,18 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
                   "the vintages add up to " + std::to_string(vintage_total) + ", not " + side.value +
                       "'s share " + std::to_string(own_share));
   }
-  for (const Json& earlier : project["issuances"]) {
+  // One document per decision and side (kind issuance_decision, key PROJECT:SIDE:DECISION), not
+  // a list in the project's document, which grew with every issuance and was written whole each
+  // time. Registries written before keep their list: it is read too.
+  const std::string decision_key = ref.value + ":" + side.value + ":" + decision;
+  ASSIGN_OR_RETURN(const auto issued_before, LoadJson(tx, kIssuanceDecisionKind, decision_key));
+  if (issued_before) {
+    return Refuse(Check::kAlreadyExists, "JC decision " + decision + " was issued to " +
+                                             side.value + " already (journal entry " +
+                                             std::to_string(issued_before->value("sequence", 0)) +
+                                             ")");
+  }
+  for (const Json& earlier : project.value("issuances", Json::array())) {
     if (earlier.value("jc_decision", "") == decision && earlier.value("side", "") == side.value) {
       return Refuse(Check::kAlreadyExists, "JC decision " + decision + " was issued to " +
                                                side.value + " already (journal entry " +
@@ -809,9 +819,15 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
   }
   result["first_transferring_party"] = host.value;
   if (international) result["acquiring_party"] = side.value;
-  project["issuances"].push_back(Json{{"jc_decision", decision}, {"date", decision_date}, {"side", side.value},
-                                      {"total", total}, {"shares", *shares}, {"sequence", ctx.sequence.value}});
-  RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kIssuanceDecisionKind, decision_key,
+                          Json{{"project", ref.value},
+                               {"jc_decision", decision},
+                               {"date", decision_date},
+                               {"side", side.value},
+                               {"total", total},
+                               {"shares", *shares},
+                               {"sequence", ctx.sequence.value}},
+                          ctx));
   result["project"] = ref.value;
   result["side"] = side.value;
   return result;

@@ -19,6 +19,8 @@ inline constexpr const char* kAuthorizationKind = "authorization";
 inline constexpr const char* kProjectKind = "project";
 inline constexpr const char* kCaKind = "cooperative_approach";
 inline constexpr const char* kNomenclatureKind = "nomenclature";
+// One per JC issuance decision and side issued here: key "MN006:JPN:JC-DECISION-ID".
+inline constexpr const char* kIssuanceDecisionKind = "issuance_decision";
 std::string AuthorizationKey(const PartyCode& party, const ProjectRef& project);
 
 Json AuthorizationToJson(const Authorization& a);

@@ -20,7 +20,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestRegistry::TestRegistry() : db_path(dir.File("registry.db")), key(journal::GenerateKey()) {
+TestRegistry::TestRegistry(bool synchronous_full_in)
+    : db_path(dir.File("registry.db")),
+      synchronous_full(synchronous_full_in),
+      key(journal::GenerateKey()) {
   REGISTRY_ASSERT(journal::SaveKey(db_path, key).ok());
   Reopen();
 }
@@ -28,7 +31,7 @@ TestRegistry::TestRegistry() : db_path(dir.File("registry.db")), key(journal::Ge
 void TestRegistry::Reopen() {
   registry.reset();
   store.reset();
-  auto opened = sqlite::Open(sqlite::Options{db_path, true});
+  auto opened = sqlite::Open(sqlite::Options{db_path, synchronous_full});
   REGISTRY_ASSERT(opened.has_value());
   store = std::move(opened).value();
   registry = std::make_unique<service::Registry>(*store, key, clock);

@@ -28,12 +28,15 @@ class TempDir {
 struct TestRegistry {
   TempDir dir;
   std::string db_path;
+  bool synchronous_full = true;
   std::unique_ptr<Store> store;
   journal::SigningKey key;
   service::FixedClock clock{"2026-01-01T00:00:00Z"};
   std::unique_ptr<service::Registry> registry;
 
-  TestRegistry();
+  // `synchronous_full` false: commits are not synced to the disk (long model tests, where
+  // durability is not what is tested and each fsync would cost milliseconds; crash tests sync).
+  explicit TestRegistry(bool synchronous_full = true);
   // Closes and reopens the database (the registry object is rebuilt).
   void Reopen();
   // Runs a command; returns the response.

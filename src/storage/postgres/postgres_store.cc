@@ -73,6 +73,11 @@ CREATE INDEX IF NOT EXISTS blocks_closed ON blocks(account, first) WHERE closed 
 CREATE TABLE IF NOT EXISTS access_generation(value BIGINT NOT NULL);
 INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_generation);
 )sql",
+    // 5: an account's live blocks of one project (see the SQLite engine's migration 5).
+    R"sql(
+CREATE INDEX IF NOT EXISTS lots_project ON lots(project, vintage);
+CREATE INDEX IF NOT EXISTS blocks_live_lot ON blocks(account, lot, first) WHERE closed IS NULL;
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {

@@ -102,6 +102,15 @@ CREATE INDEX IF NOT EXISTS blocks_closed ON blocks(account, first) WHERE closed 
 CREATE TABLE IF NOT EXISTS access_generation(value INTEGER NOT NULL);
 INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_generation);
 )sql",
+    // 5: an account's live blocks of one project (a transfer, use or cancellation by quantity with
+    // 'project'): the filtered read walked every live block of the account and looked its lot up,
+    // so a government account holding many projects' blocks made each such movement slower than
+    // the last (the Article 6 model test: 20,000 operations in 7 s, 100,000 in 158 s). Now it
+    // starts from the project's lots.
+    R"sql(
+CREATE INDEX IF NOT EXISTS lots_project ON lots(project, vintage);
+CREATE INDEX IF NOT EXISTS blocks_live_lot ON blocks(account, lot, first) WHERE closed IS NULL;
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -621,12 +630,29 @@ class SqliteTransaction final : public Transaction {
       Binder(stmt).Int(account.value).Int(static_cast<int64_t>(limit));
       return Rows<Block>(*conn_, stmt, ReadBlock, "live blocks");
     }
-    PREPARE_OR_RETURN(stmt,
-                      "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, b.created, "
-                      "b.closed, b.use_year, b.cancel_purpose, b.hold FROM blocks b JOIN lots l ON "
-                      "l.id = b.lot WHERE b.account = ?1 AND b.closed IS NULL AND (?2 IS NULL OR "
-                      "l.project = ?2) AND (?3 IS NULL OR l.vintage = ?3) AND (?4 IS NULL OR b.lot "
-                      "= ?4) ORDER BY b.first LIMIT ?5");
+    // With a project or a lot, from its lots (lots_project), then each one's live blocks in the
+    // account (blocks_live_lot): CROSS JOIN keeps that order. A vintage alone walks the account.
+    // The lot's or project's term has no "?N IS NULL OR" around it: SQLite plans a statement once,
+    // and such a term cannot use an index whatever value is bound.
+    PREPARE_OR_RETURN(
+        stmt,
+        filter.project ? "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, "
+                         "b.created, b.closed, b.use_year, b.cancel_purpose, b.hold FROM lots l "
+                         "CROSS JOIN blocks b INDEXED BY blocks_live_lot ON b.account = ?1 AND "
+                         "b.lot = l.id AND b.closed IS NULL WHERE l.project = ?2 "
+                         "AND (?3 IS NULL OR l.vintage = ?3) AND (?4 IS NULL OR l.id = ?4) "
+                         "ORDER BY b.first LIMIT ?5"
+        : filter.lot   ? "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, "
+                         "b.created, b.closed, b.use_year, b.cancel_purpose, b.hold FROM lots l "
+                         "CROSS JOIN blocks b INDEXED BY blocks_live_lot ON b.account = ?1 AND "
+                         "b.lot = l.id AND b.closed IS NULL WHERE (?2 IS NULL OR l.project = ?2) "
+                         "AND (?3 IS NULL OR l.vintage = ?3) AND l.id = ?4 "
+                         "ORDER BY b.first LIMIT ?5"
+                       : "SELECT b.id, b.lot, b.first, b.last, b.account, b.ft, b.parent, "
+                         "b.created, b.closed, b.use_year, b.cancel_purpose, b.hold FROM blocks "
+                         "b JOIN lots l ON l.id = b.lot WHERE b.account = ?1 AND b.closed IS "
+                         "NULL AND (?2 IS NULL OR l.project = ?2) AND (?3 IS NULL OR l.vintage "
+                         "= ?3) AND (?4 IS NULL OR b.lot = ?4) ORDER BY b.first LIMIT ?5");
     Binder binder(stmt);
     binder.Int(account.value);
     if (filter.project) {
