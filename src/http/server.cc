@@ -1471,7 +1471,8 @@ struct Server::Impl {
         {{"after"}, {"limit"}});
     Add("GET", "/v1/trace/{registry}/{serial}", Access::kPublic,
         "The lineage of one serial number (public, like the ITMO identifiers it shows): each "
-        "block's holding account to tokens whose scope covers it, its account type to others.",
+        "block's registry and the times it was created and closed; its holding account to "
+        "tokens whose scope covers it, its account type to others.",
         [this](Call& call) { return Trace(call); });
     AddReportRoutes();
     Add("GET", "/v1/journal", Access::kWholeRegistry,

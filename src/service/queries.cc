@@ -101,8 +101,29 @@ CommandResult<Json> Trace(Store& store, const RegistryCode& registry, int64_t se
                                                             std::to_string(serial)));
   }
   ASSIGN_OR_RETURN(const auto lot, Lift(tx->GetLot(blocks.front().lot)));
+  // Each block names the registry of its account and the times of the journal entries that
+  // created and closed it, so that a reader sees where the serial went (an international transfer
+  // is a block in another registry) and when, without the journal (which is not public).
+  std::map<int64_t, std::string> times;
+  auto time_of = [&tx, &times](int64_t sequence) -> StoreResult<std::string> {
+    if (const auto it = times.find(sequence); it != times.end()) return it->second;
+    auto entries = tx->ReadEntries(Sequence{sequence - 1}, 1);
+    if (!entries) return Fail(entries.error());
+    const std::string time = entries->empty() ? "" : entries->front().time;
+    times.emplace(sequence, time);
+    return time;
+  };
   Json lineage = Json::array();
-  for (const Block& b : blocks) lineage.push_back(BlockJson(b));
+  for (const Block& b : blocks) {
+    Json block = BlockJson(b);
+    ASSIGN_OR_RETURN(const auto account, Lift(tx->GetAccount(b.account)));
+    if (account) block["registry"] = account->registry.value;
+    ASSIGN_OR_RETURN(block["created_time"], Lift(time_of(b.created.value)));
+    if (b.closed) {
+      ASSIGN_OR_RETURN(block["closed_time"], Lift(time_of(b.closed->value)));
+    }
+    lineage.push_back(std::move(block));
+  }
   Json out = {{"registry", registry.value}, {"serial", serial}, {"lineage", lineage}};
   if (lot) {
     out["lot"] = LotJson(*lot);

@@ -1,12 +1,24 @@
 // The portal: public registry pages and an operator console over the /v1 JSON API.
-// Plain JavaScript, no framework, no external resources; hash routing (#/page).
+// Plain JavaScript, no framework, no external resources; hash routing (#/page, #/projects/TH014).
 "use strict";
 
 const PAGE_SIZE = 25;
 let lang = localStorage.getItem("lang") || "en";
 
-function t(key) {
-  return (I18N[lang] && I18N[lang][key]) || I18N.en[key] || key;
+// A label in the current language; {name} in it is replaced by vars.name.
+function t(key, vars) {
+  const text = (I18N[lang] && I18N[lang][key]) || I18N.en[key] || key;
+  return vars ? text.replace(/\{(\w+)\}/g, (m, k) => (vars[k] ?? m)) : text;
+}
+
+// The label as nodes, each value of vars in a span of class "data" (names and numbers that are
+// the registry's data, not the portal's words, whatever the language).
+function tNodes(key, vars) {
+  const text = (I18N[lang] && I18N[lang][key]) || I18N.en[key] || key;
+  return text.split(/(\{\w+\})/).filter(Boolean).map(part => {
+    const m = /^\{(\w+)\}$/.exec(part);
+    return m && vars[m[1]] !== undefined ? el("span", { class: "data" }, vars[m[1]]) : part;
+  });
 }
 
 function token() { return sessionStorage.getItem("token") || ""; }
@@ -39,10 +51,10 @@ function el(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "class") node.className = v;
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) node.setAttribute(k, v);
+    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined) continue;
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return node;
@@ -50,35 +62,88 @@ function el(tag, attrs, ...children) {
 
 function fmt(n) { return typeof n === "number" ? n.toLocaleString("en-US") : (n ?? ""); }
 
-// A message that survives the re-render after a successful action.
-let flash = null;
-
-function message(text, ok) { return el("div", { class: "msg " + (ok ? "ok" : "bad"), role: "status" }, text); }
-
-function errorText(r) {
-  if (r.body && r.body.code) return `${r.body.code} ${r.body.check}: ${r.body.message}`;
-  return `HTTP ${r.status}`;
+// "2026-05-01T10:00:00Z" -> "2026-05-01 10:00 UTC"; a date stays a date.
+function when(time) {
+  if (!time) return "";
+  return time.length > 10 ? `${time.slice(0, 10)} ${time.slice(11, 16)} UTC` : time;
 }
 
-// A table that pages through `rows` on the client. columns: [{key, label, num, render}].
+// The label of an account type ("government_holding"), of a project state, of a purpose.
+function accountType(type) { return type ? t("type." + type) : ""; }
+function stateLabel(state) { return state ? t("state." + state) : ""; }
+
+function projectLink(ref) {
+  return ref ? el("a", { href: "#/projects/" + encodeURIComponent(ref), class: "project-link" }, ref) : "";
+}
+
+// A serial range linked to the lookup of its first serial.
+function serialsLink(registry, first, last) {
+  const text = first === last ? String(first) : `${first}–${last}`;
+  return registry ? el("a", { href: `#/lookup/${encodeURIComponent(registry)}/${first}` }, text) : text;
+}
+
+// The ITMO identifier of a serial (core/itmo_id.cc): CA-registry-first transferring Party-serial-vintage.
+function itmoId(lot, serial) {
+  return `${lot.cooperative_approach}-${lot.registry}-${lot.first_transferring_party}-${serial}-${lot.vintage}`;
+}
+
+// The ITMO identifiers of a range of one lot, as "first … last".
+function itmoRange(lot, first, last) {
+  if (!lot || !lot.itmo || !lot.cooperative_approach) return "";
+  return el("code", { class: "itmo-id" }, first === last ? itmoId(lot, first) : `${itmoId(lot, first)} … ${itmoId(lot, last)}`);
+}
+
+// A message at the place the user looks; focus moves to it so that it is seen and read out.
+function message(text, ok) {
+  return el("div", { class: "msg " + (ok ? "ok" : "bad"), role: ok ? "status" : "alert", tabindex: "-1" }, text);
+}
+
+function say(where, text, ok) {
+  const node = message(text, ok);
+  where.replaceChildren(node);
+  node.focus();
+  return node;
+}
+
+// A refusal of the API in words: the check's code and name, and the server's sentence (English).
+function errorText(r) {
+  if (r.body && r.body.code) {
+    return [t("error.refused", { code: r.body.code, check: r.body.check }), " ",
+      el("span", { class: "server-text", lang: "en" }, r.body.message)];
+  }
+  return t("error.http", { status: r.status });
+}
+
+function setTitle(key, vars) {
+  document.title = `${t(key, vars)} · ${t("brand")}`;
+}
+
+// A table in a container that scrolls sideways on a narrow screen.
+function table(columns, rows, caption) {
+  const head = el("tr", {}, columns.map(c => el("th", { class: c.num ? "num" : "", scope: "col" }, c.label)));
+  const body = rows.map(r => el("tr", {}, columns.map(c => el("td", { class: [c.num ? "num" : "", c.l10n ? "l10n" : ""].join(" ").trim() },
+    c.render ? c.render(r) : (c.num ? fmt(r[c.key]) : (r[c.key] ?? ""))))));
+  return el("div", { class: "table-wrap" },
+    el("table", {}, caption ? el("caption", {}, caption) : null, el("thead", {}, head), el("tbody", {}, body)));
+}
+
+// A table that pages through `rows` on the client. columns: [{key, label, num, render}]. After a
+// click on "previous" or "next", focus stays on that button.
 function pagedTable(columns, rows, id) {
   const wrap = el("div", { id });
   let page = 0;
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-  function draw() {
+  function draw(focus) {
     wrap.replaceChildren();
     if (rows.length === 0) { wrap.append(el("p", { class: "muted" }, t("none"))); return; }
-    const head = el("tr", {}, columns.map(c => el("th", { class: c.num ? "num" : "" }, c.label)));
-    const body = rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map(r =>
-      el("tr", {}, columns.map(c => el("td", { class: c.num ? "num" : "" },
-        c.render ? c.render(r) : (c.num ? fmt(r[c.key]) : (r[c.key] ?? ""))))));
-    wrap.append(el("table", {}, el("thead", {}, head), el("tbody", {}, body)));
+    wrap.append(table(columns, rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)));
     if (pages > 1) {
       wrap.append(el("div", { class: "pager" },
-        el("button", { class: "secondary", onclick: () => { if (page > 0) { page--; draw(); } } }, t("prev")),
-        `${t("page")} ${page + 1} / ${pages} (${rows.length})`,
-        el("button", { class: "secondary", onclick: () => { if (page < pages - 1) { page++; draw(); } } }, t("next"))));
+        el("button", { class: "secondary prev", type: "button", onclick: () => { if (page > 0) page--; draw("prev"); } }, t("prev")),
+        el("span", {}, t("pageOf", { page: page + 1, pages, count: fmt(rows.length) })),
+        el("button", { class: "secondary next", type: "button", onclick: () => { if (page < pages - 1) page++; draw("next"); } }, t("next"))));
     }
+    if (focus) wrap.querySelector(".pager button." + focus)?.focus();
   }
   draw();
   return wrap;
@@ -100,9 +165,17 @@ async function listOf(path, key, maxPages = 20) {
   return out;
 }
 
+// A definition list of [label, value] pairs; empty values are left out.
+// A value marked l10n (the third element true) is the portal's words; any other is data.
+function facts(pairs, id) {
+  return el("dl", { class: "facts", id }, pairs.filter(([, v]) => v !== "" && v !== null && v !== undefined &&
+    !(Array.isArray(v) && v.length === 0)).map(([k, v, l10n]) => [el("dt", {}, k), el("dd", { class: l10n ? "l10n" : "" }, v)]));
+}
+
 // ---- Public pages ------------------------------------------------------------------------------
 
 async function pageHome(main) {
+  setTitle("home.title");
   main.append(el("h1", {}, t("home.title")));
   const r = await api("GET", "/v1/totals");
   const totals = (r.body && r.body.totals) || {};
@@ -110,67 +183,175 @@ async function pageHome(main) {
   for (const [registry, byType] of Object.entries(totals)) {
     for (const [type, amount] of Object.entries(byType)) {
       cards.append(el("div", { class: "card", "data-registry": registry, "data-type": type },
-        el("div", { class: "value" }, fmt(amount)), el("div", { class: "label" }, `${registry} · ${type.replace("_", " ")}`)));
+        el("div", { class: "value" }, fmt(amount)), el("div", { class: "label" }, `${registry} · ${accountType(type)}`)));
     }
   }
   main.append(el("h2", {}, t("home.totals")), cards);
 }
 
 async function pageProjects(main) {
+  setTitle("projects.title");
   main.append(el("h1", {}, t("projects.title")));
   const [projects, lots] = await Promise.all([listOf("/v1/projects", "projects"), listOf("/v1/lots", "lots")]);
   const issued = {};
   for (const l of lots) issued[l.project] = (issued[l.project] || 0) + l.quantity;
+  const ref = p => p.ref || p.reference || "";
   main.append(pagedTable([
-    { key: "reference", label: "Reference", render: p => p.reference || p.ref || p.project || p.key || "" },
-    { key: "title", label: "Title" },
-    { key: "host_party", label: "Host", render: p => p.host_party || p.host || "" },
-    { key: "status", label: "Status", render: p => p.status || p.state || "" },
-    { key: "methodology", label: "Methodology" },
-    { key: "issued", label: "Issued here (t)", num: true, render: p => fmt(issued[p.reference || p.ref || p.project] || 0) },
+    { key: "ref", label: t("col.reference"), render: p => projectLink(ref(p)) },
+    { key: "title", label: t("col.title") },
+    { key: "host_party", label: t("col.host"), render: p => p.host_party || "" },
+    { key: "state", label: t("col.state"), l10n: true, render: p => stateLabel(p.state) },
+    { key: "methodology", label: t("col.methodology") },
+    { key: "issued", label: t("col.issuedHere"), num: true, render: p => fmt(issued[ref(p)] || 0) },
   ], projects, "projects"));
 }
 
+// One project: what it is, the JC's decisions, each Party's authorization (Step 1, 2a, 2b) with
+// authorized against issued per vintage, its issuances and the history of its ITMOs.
+async function pageProject(main, ref) {
+  setTitle("project.title", { ref });
+  const doc = await api("GET", `/v1/documents/project/${encodeURIComponent(ref)}`);
+  if (doc.status !== 200 || !doc.body?.current) {
+    main.append(el("h1", {}, t("project.title", { ref })),
+      message(doc.status === 404 ? t("project.unknown", { ref }) : errorText(doc), false),
+      el("p", {}, el("a", { href: "#/projects" }, t("project.all"))));
+    return;
+  }
+  const p = doc.body.current;
+  const [auths, cas, lots] = await Promise.all([listOf("/v1/authorizations", "authorizations"),
+    listOf("/v1/cooperative-approaches", "cooperative_approachs"), listOf("/v1/lots", "lots")]);
+  const ca = cas.find(c => c.key === p.ca_key);
+  const mine = lots.filter(l => l.project === ref);
+  main.append(el("h1", {}, t("project.title", { ref })), el("p", { class: "lead data" }, p.title || ""),
+    facts([
+      [t("col.host"), p.host_party], [t("project.participants"), (p.participants || []).join("; ")],
+      [t("col.methodology"), [p.methodology, p.methodology_version].filter(Boolean).join(" ")],
+      [t("project.sector"), [p.sector, p.activity_type].filter(Boolean).join(" · ")],
+      [t("col.state"), stateLabel(p.state), true], [t("project.registered"), p.registration_date],
+      [t("project.ca"), ca ? `${ca.ca_id || ""} (${(ca.parties || []).join(", ")})` : ""],
+      [t("project.allocation"), p.allocation ? Object.entries(p.allocation).map(([k, v]) => `${k} ${v}%`).join(", ") : ""],
+      [t("project.permalink"), el("a", { href: "#/projects/" + encodeURIComponent(ref) }, location.origin + "/#/projects/" + ref)],
+    ], "project-facts"));
+
+  main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
+    ? table([{ key: "date", label: t("col.date") }, { key: "id", label: t("col.decision") },
+        { key: "from", label: t("col.change"), l10n: true, render: d => `${stateLabel(d.from)} → ${stateLabel(d.to)}` }],
+      p.decisions)
+    : el("p", { class: "muted" }, t("none")));
+
+  main.append(el("h2", {}, t("project.authorizations")));
+  const byParty = auths.filter(a => a.project === ref);
+  if (byParty.length === 0) main.append(el("p", { class: "muted" }, t("project.noAuthorization")));
+  for (const a of byParty) main.append(authorizationSection(a, ca));
+
+  main.append(el("h2", {}, t("project.issuances")));
+  if ((p.issuances || []).length) {
+    main.append(table([{ key: "date", label: t("col.date") }, { key: "jc_decision", label: t("col.decision") },
+      { key: "side", label: t("project.side") }, { key: "total", label: t("col.quantity"), num: true },
+      { key: "shares", label: t("project.shares"), render: i => Object.entries(i.shares || {}).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") }],
+    p.issuances));
+  }
+  main.append(pagedTable([
+    { key: "registry", label: t("col.registry") }, { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
+    { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
+    { key: "quantity", label: t("col.quantity"), num: true },
+    { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")) },
+    { key: "jc_decision", label: t("col.decision") }], mine, "project-lots"));
+
+  main.append(el("h2", {}, t("project.history")), el("p", { class: "muted" }, t("project.historyHint")));
+  const history = el("div", { id: "project-history" });
+  main.append(history);
+  const itmoLots = mine.filter(l => l.itmo);
+  if (itmoLots.length === 0) { history.append(el("p", { class: "muted" }, t("project.noItmo"))); return; }
+  const seen = new Set();
+  const rows = [];
+  for (const lot of itmoLots) {
+    for (const serial of new Set([lot.first, lot.last])) {
+      const r = await api("GET", `/v1/trace/${encodeURIComponent(lot.registry)}/${serial}`);
+      if (r.status !== 200) continue;
+      for (const step of lineageSteps(r.body.lineage || [])) {
+        if (seen.has(step.block.id)) continue;
+        seen.add(step.block.id);
+        rows.push(Object.assign({ lot }, step));
+      }
+    }
+  }
+  rows.sort((a, b) => (a.block.created - b.block.created) || (a.block.id - b.block.id));
+  history.append(pagedTable([
+    { key: "time", label: t("col.date"), render: s => when(s.block.created_time) },
+    { key: "event", label: t("col.event"), l10n: true, render: s => s.text },
+    { key: "registry", label: t("col.registry"), render: s => s.block.registry || "" },
+    { key: "serials", label: t("col.serials"), render: s => serialsLink(s.lot.registry, s.block.first, s.block.last) },
+    { key: "quantity", label: t("col.quantity"), num: true, render: s => fmt(s.block.quantity) },
+    { key: "itmo", label: t("col.itmoId"), render: s => itmoRange(s.lot, s.block.first, s.block.last) },
+  ], rows, "project-history-table"));
+}
+
+// A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the
+// authorization and its version) and Step 2b (issuance against it), authorized and issued per vintage.
+function authorizationSection(a, ca) {
+  const step1 = ca && ca.step1 && ca.step1[a.party];
+  const vintages = [...new Set([...Object.keys(a.authorized || {}), ...Object.keys(a.issued || {})])].sort();
+  const rows = vintages.map(v => ({ vintage: v, authorized: (a.authorized || {})[v] || 0, issued: (a.issued || {})[v] || 0 }));
+  return el("section", { class: "authorization", "data-party": a.party },
+    el("h3", {}, t("project.partyAuthorization", { party: a.party, id: a.authorization_id, version: a.version || a._version })),
+    facts([
+      [t("step.1"), step1 ? tNodes("step.1done", { ca: ca.ca_id || "", date: step1.c_date || "" }) : t("step.missing"), true],
+      [t("step.2a"), tNodes("step.2adone", { date: a.date || "", effective: a.effective_date || a.date || "" }), true],
+      [t("step.2b"), Object.values(a.issued || {}).some(q => q > 0) ? tNodes("step.2bdone", { decision: a.jc_decision || "" }) : t("step.missing"), true],
+      [t("col.purposes"), a.purposes], [t("project.acquiring"), (a.acquiring_parties || []).join(", ")],
+      [t("col.state"), a.revoked ? t("auth.revoked") : t("auth.inForce"), true],
+      [t("project.copy"), a.ca_key && ca ? el("a", { href: `/v1/reports/authorization?ca=${encodeURIComponent(ca.key)}&party=${encodeURIComponent(a.party)}&format=pdf` }, t("project.copyPdf")) : "", true],
+    ]),
+    table([{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
+      { key: "issued", label: t("col.issued"), num: true },
+      { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }], rows,
+    t("project.vintagesOf", { party: a.party })));
+}
+
 async function pageIssuances(main) {
+  setTitle("issuances.title");
   main.append(el("h1", {}, t("issuances.title")));
   const lots = await listOf("/v1/lots", "lots");
   main.append(pagedTable([
-    { key: "registry", label: "Registry" },
-    { key: "project", label: "Project" },
-    { key: "vintage", label: "Vintage", num: true, render: l => l.vintage },
-    { key: "first", label: "Serials", render: l => `${l.first}–${l.last}` },
-    { key: "quantity", label: "Quantity (t)", num: true },
-    { key: "itmo", label: "ITMO", render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, "JCM credit") },
-    { key: "authorization_id", label: "Authorization", render: l => l.authorization_id ? `${l.authorization_id} v${l.authorization_version}` : "" },
-    { key: "jc_decision", label: "JC decision" },
+    { key: "registry", label: t("col.registry") },
+    { key: "project", label: t("col.project"), render: l => projectLink(l.project) },
+    { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
+    { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
+    { key: "quantity", label: t("col.quantity"), num: true },
+    { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")) },
+    { key: "authorization_id", label: t("col.authorization"), render: l => l.authorization_id ? `${l.authorization_id} v${l.authorization_version}` : "" },
+    { key: "jc_decision", label: t("col.decision") },
   ], lots.slice().reverse(), "lots"));
 }
 
 async function pageAuthorizations(main) {
+  setTitle("authorizations.title");
   main.append(el("h1", {}, t("authorizations.title")));
   const auths = await listOf("/v1/authorizations", "authorizations");
   main.append(pagedTable([
-    { key: "authorization_id", label: "Authorization ID", render: a => a.authorization_id || a.id || "" },
-    { key: "party", label: "Party" },
-    { key: "_version", label: "Version", num: true, render: a => a.version || a._version },
-    { key: "project", label: "Project" },
-    { key: "purposes", label: "Purposes" },
-    { key: "first_transfer_definition", label: "First transfer (OIMP)", render: a => a.first_transfer_definition || a.first_transfer || "" },
-    { key: "date", label: "Date" },
-    { key: "revoked", label: "State", render: a => a.revoked ? "revoked" : "in force" },
+    { key: "authorization_id", label: t("col.authorizationId"), render: a => a.authorization_id || a.id || "" },
+    { key: "party", label: t("col.party") },
+    { key: "_version", label: t("col.version"), num: true, render: a => a.version || a._version },
+    { key: "project", label: t("col.project"), render: a => projectLink(a.project) },
+    { key: "purposes", label: t("col.purposes") },
+    { key: "first_transfer_definition", label: t("col.firstTransfer"), render: a => a.first_transfer_definition || a.first_transfer || "" },
+    { key: "date", label: t("col.date") },
+    { key: "revoked", label: t("col.state"), l10n: true, render: a => a.revoked ? t("auth.revoked") : t("auth.inForce") },
   ], auths, "authorizations"));
   const cas = await listOf("/v1/cooperative-approaches", "cooperative_approachs");
   if (cas.length) {
-    main.append(el("h2", {}, "Cooperative approaches (Step 1)"));
+    main.append(el("h2", {}, t("authorizations.cas")));
     main.append(pagedTable([
-      { key: "ca_id", label: "CA ID", render: c => c.ca_id || c.id || c.key || "" },
-      { key: "name", label: "Name", render: c => c.name || c.title || "" },
-      { key: "parties", label: "Parties", render: c => (c.parties || []).join(", ") },
+      { key: "ca_id", label: t("col.caId"), render: c => c.ca_id || c.id || c.key || "" },
+      { key: "name", label: t("col.name"), render: c => c.name || c.title || c.key || "" },
+      { key: "parties", label: t("col.parties"), render: c => (c.parties || []).join(", ") },
     ], cas, "cooperative-approaches"));
   }
 }
 
 async function pageStatistics(main) {
+  setTitle("statistics.title");
   main.append(el("h1", {}, t("statistics.title")));
   const totals = (await api("GET", "/v1/totals")).body?.totals || {};
   const rows = [];
@@ -178,80 +359,171 @@ async function pageStatistics(main) {
     for (const [type, amount] of Object.entries(byType)) rows.push({ registry, type, amount });
   }
   main.append(el("h2", {}, t("statistics.types")),
-    pagedTable([{ key: "registry", label: "Registry" }, { key: "type", label: "Account type" },
-      { key: "amount", label: "Amount (tCO2)", num: true }], rows, "stats-types"));
+    pagedTable([{ key: "registry", label: t("col.registry") }, { key: "type", label: t("col.accountType"), l10n: true, render: r => accountType(r.type) },
+      { key: "amount", label: t("col.amount"), num: true }], rows, "stats-types"));
   const annual = await api("GET", "/v1/statistics/annual");
   if (annual.status === 200 && annual.body) {
     const list = annual.body.years || annual.body.rows || [];
     main.append(el("h2", {}, t("statistics.annual")), pagedTable(
-      Object.keys(list[0] || { year: 0 }).map(k => ({ key: k, label: k, num: k !== "year" && k !== "registry" })), list, "stats-annual"));
+      Object.keys(list[0] || { year: 0 }).map(k => ({ key: k, label: t("col." + k), num: k !== "year" && k !== "registry" })), list, "stats-annual"));
   }
   const accounts = (await listOf("/v1/accounts", "accounts")).filter(a => a.type === "entity_holding");
   main.append(el("h2", {}, t("statistics.entities")), pagedTable([
-    { key: "id", label: "Account", num: true }, { key: "registry", label: "Registry" },
-    { key: "name", label: "Name" }, { key: "status", label: "Status" }], accounts, "stats-entities"));
+    { key: "id", label: t("col.account"), num: true }, { key: "registry", label: t("col.registry") },
+    { key: "name", label: t("col.name") }, { key: "status", label: t("col.status"), l10n: true, render: a => t("status." + a.status) }], accounts, "stats-entities"));
 }
 
-async function pageLookup(main) {
-  main.append(el("h1", {}, t("lookup.title")), el("p", { class: "muted" }, t("lookup.hint")));
+// The steps of a serial's lineage (blocks from issuance on), each in words: issued, transferred,
+// transferred internationally (another registry), first transferred, used, cancelled.
+function lineageSteps(lineage) {
+  const byId = new Map(lineage.map(b => [b.id, b]));
+  return lineage.map(b => {
+    const parent = b.parent !== undefined ? byId.get(b.parent) : undefined;
+    const type = b.account_type;
+    let text;
+    if (!parent) {
+      text = t("ev.issued", { registry: b.registry || "" });
+    } else if (parent.registry && b.registry && parent.registry !== b.registry) {
+      text = t("ev.international", { from: parent.registry, to: b.registry });
+    } else if (b.use_year || type === "retirement") {
+      text = t("ev.used", { registry: b.registry || "", year: b.use_year || "" });
+    } else if (b.cancellation_purpose || type === "cancellation") {
+      text = t("ev.cancelled", { registry: b.registry || "", purpose: b.cancellation_purpose || "" });
+    } else {
+      text = t("ev.moved", { registry: b.registry || "" });
+    }
+    if (parent && !parent.first_transferred && b.first_transferred) text += " " + t("ev.firstTransfer");
+    if (!parent && b.first_transferred) text += " " + t("ev.firstTransferAtIssuance");
+    return { block: b, text, international: !!(parent && parent.registry !== b.registry) };
+  });
+}
+
+const ITMO_PARTS = ["ca", "registry", "party", "serial", "vintage"];
+
+function parseItmoId(text) {
+  const m = /^(CA\d{4})-([A-Z]{3}\d{2})-([A-Z]{3})-(\d+)-(\d{4})$/.exec(text);
+  return m ? { ca: m[1], registry: m[2], party: m[3], serial: m[4], vintage: m[5] } : null;
+}
+
+async function pageLookup(main, args) {
+  setTitle("lookup.title");
+  main.append(el("h1", {}, t("lookup.title")), el("p", { class: "muted hint" }, t("lookup.hint")));
   const out = el("div", { id: "lookup-result" });
   const registry = el("input", { name: "registry", value: "JPN01", size: 6 });
-  const serial = el("input", { name: "serial", placeholder: "1500 or CA0001-JPN01-THA-1500-2021" });
-  const form = el("form", { id: "lookup-form", onsubmit: async e => {
-    e.preventDefault();
+  const serial = el("input", { name: "serial", placeholder: "1500 / CA0001-JPN01-THA-1500-2021" });
+  const lookup = async () => {
     out.replaceChildren(t("loading"));
-    let reg = registry.value.trim(), ser = serial.value.trim();
-    const m = ser.match(/^CA\d{4}-([A-Z]{3}\d{2})-[A-Z]{3}-(\d+)-\d{4}$/);
-    if (m) { reg = m[1]; ser = m[2]; }
+    const query = serial.value.trim();
+    let reg = registry.value.trim(), ser = query, asked = null;
+    if (/^CA/i.test(query) || query.includes("-")) {
+      asked = parseItmoId(query.toUpperCase());
+      if (!asked) { say(out, t("lookup.badItmo", { id: query }), false); return; }
+      reg = asked.registry; ser = asked.serial;
+      registry.value = reg;
+    }
+    // The query stays in the URL (replaceState: no second render).
+    history.replaceState(null, "", asked ? `#/lookup/${encodeURIComponent(query)}` : `#/lookup/${encodeURIComponent(reg)}/${encodeURIComponent(ser)}`);
     const r = await api("GET", `/v1/trace/${encodeURIComponent(reg)}/${encodeURIComponent(ser)}`);
-    out.replaceChildren();
-    if (r.status !== 200) { out.append(message(errorText(r), false)); return; }
-    const lot = r.body.lot || {};
-    out.append(el("h2", {}, `Serial ${r.body.serial} of ${r.body.registry}`),
-      r.body.itmo_id ? el("p", {}, "ITMO identifier: ", el("code", {}, r.body.itmo_id)) : null,
-      el("p", {}, `Project ${lot.project || "-"}, vintage ${lot.vintage}, lot ${lot.first}–${lot.last}` +
-        (lot.jc_decision ? `, ${lot.jc_decision}` : "")),
-      pagedTable([
-        { key: "id", label: "Block", num: true }, { key: "first", label: "Serials", render: b => `${b.first}–${b.last}` },
-        { key: "account", label: "Account", render: b => b.account ?? b.account_type }, { key: "created", label: "Created (journal)", num: true },
-        { key: "closed", label: "Closed (journal)", num: true }, { key: "parent", label: "Parent", num: true },
-        { key: "first_transferred", label: "First transferred", render: b => b.first_transferred ? "yes" : "no" },
-        { key: "use_year", label: "Use year", render: b => b.use_year || "" },
-      ], r.body.lineage || [], "lineage"));
-  } }, el("label", {}, "Registry", registry), el("label", {}, "Serial or ITMO identifier", serial),
+    if (r.status !== 200) { say(out, errorText(r), false); return; }
+    if (asked) {
+      // Every part of the identifier must be the serial's: a serial of the registry with another
+      // CA, first transferring Party or vintage is another ITMO, or none.
+      const found = r.body.itmo_id ? parseItmoId(r.body.itmo_id) : null;
+      if (!found) { say(out, t("lookup.notItmo", { id: query, serial: ser, registry: reg }), false); return; }
+      const wrong = ITMO_PARTS.filter(k => found[k] !== asked[k]);
+      if (wrong.length) {
+        say(out, t("lookup.mismatch", { id: query, actual: r.body.itmo_id,
+          parts: wrong.map(k => t("itmo." + k, { asked: asked[k], found: found[k] })).join(t("list.sep")) }), false);
+        return;
+      }
+    }
+    showLineage(out, r.body);
+  };
+  const form = el("form", { id: "lookup-form", onsubmit: e => { e.preventDefault(); lookup(); } },
+    el("label", {}, t("col.registry"), registry), el("label", {}, t("lookup.serial"), serial),
     el("button", { type: "submit" }, t("lookup.go")));
   main.append(form, out);
+  if (args.length === 2) { registry.value = decodeURIComponent(args[0]); serial.value = decodeURIComponent(args[1]); await lookup(); }
+  else if (args.length === 1) { serial.value = decodeURIComponent(args[0]); await lookup(); }
+}
+
+function showLineage(out, body) {
+  const lot = body.lot || {};
+  const steps = lineageSteps(body.lineage || []);
+  out.replaceChildren(el("h2", { tabindex: "-1", id: "lookup-heading" }, t("lookup.serialOf", { serial: body.serial, registry: body.registry })),
+    body.itmo_id ? el("p", {}, t("col.itmoId"), ": ", el("code", { class: "itmo-id" }, body.itmo_id)) : el("p", {}, t("lookup.jcmOnly")),
+    el("p", {}, t("lookup.lot", { vintage: lot.vintage, first: lot.first, last: lot.last }), " ", projectLink(lot.project),
+      lot.jc_decision ? ` (${lot.jc_decision})` : ""),
+    el("ol", { id: "lineage-summary" }, steps.map(s => el("li", { class: s.international ? "international" : "" },
+      when(s.block.created_time), " — ", s.text))),
+    el("div", { id: "lineage" }, table([
+      { key: "created", label: t("col.from"), render: s => when(s.block.created_time) },
+      { key: "closed", label: t("col.until"), render: s => when(s.block.closed_time) },
+      { key: "event", label: t("col.event"), l10n: true, render: s => s.international ? el("strong", {}, s.text) : s.text },
+      { key: "registry", label: t("col.registry"), render: s => s.block.registry || "" },
+      { key: "account", label: t("col.account"), render: s => s.block.account ?? accountType(s.block.account_type) },
+      { key: "first", label: t("col.serials"), render: s => `${s.block.first}–${s.block.last}` },
+      { key: "quantity", label: t("col.quantity"), num: true, render: s => fmt(s.block.quantity) },
+      { key: "use_year", label: t("col.useYear"), render: s => s.block.use_year || "" },
+    ], steps, t("lookup.lineage"))));
+  out.querySelector("#lookup-heading").focus();
+}
+
+// A download that explains itself: the file is fetched first; a refusal is shown on the page.
+function downloadLink(id, href, filename, label, status) {
+  return el("a", { id, href, download: filename, onclick: async e => {
+    e.preventDefault();
+    status.replaceChildren(t("loading"));
+    const response = await fetch(href, { headers: token() ? { Authorization: "Bearer " + token() } : {} });
+    if (!response.ok) {
+      let body = null;
+      try { body = await response.json(); } catch (err) { body = null; }
+      say(status, [tNodes("reports.failed", { file: filename }), " ", errorText({ status: response.status, body })], false);
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const a = el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    say(status, tNodes("reports.downloaded", { file: filename }), true);
+  } }, label);
 }
 
 async function pageReports(main) {
+  setTitle("reports.title");
   main.append(el("h1", {}, t("reports.title")));
   const party = el("input", { name: "party", value: "JPN", size: 4 });
   const year = el("input", { name: "year", value: String(new Date().getFullYear() - 1), size: 5 });
   const links = el("div", { id: "report-links" });
+  const status = el("div", { id: "report-status" });
   const draw = () => {
     const q = `party=${encodeURIComponent(party.value)}&year=${encodeURIComponent(year.value)}`;
     links.replaceChildren(
-      el("p", {}, el("a", { id: "aef-xlsx", href: `/v1/reports/aef?${q}&format=xlsx`, download: `AEF-${party.value}-${year.value}.xlsx` }, "AEF workbook (XLSX)"), " · ",
-        el("a", { href: `/v1/reports/aef?${q}&format=json` }, "AEF (JSON)"), " · ",
-        el("a", { href: `/v1/statistics/annual?format=csv` }, "Annual transactions summary (CSV)")));
+      el("p", {}, downloadLink("aef-xlsx", `/v1/reports/aef?${q}&format=xlsx`, `AEF-${party.value}-${year.value}.xlsx`, t("reports.aefXlsx"), status), " · ",
+        downloadLink("aef-csv", `/v1/reports/aef?${q}&format=csv`, `AEF-${party.value}-${year.value}.csv`, t("reports.aefCsv"), status), " · ",
+        downloadLink("annual-csv", "/v1/statistics/annual?format=csv", "annual-summary.csv", t("reports.annualCsv"), status)));
   };
   party.addEventListener("input", draw);
   year.addEventListener("input", draw);
-  main.append(el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, "Party", party), el("label", {}, "Reported year", year)), links);
+  main.append(el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, t("col.party"), party), el("label", {}, t("reports.year"), year)), links, status);
   draw();
 }
 
 // ---- Operator console --------------------------------------------------------------------------
 
 function signIn(main) {
+  setTitle("console.title");
   const input = el("input", { name: "token", type: "password", autocomplete: "off" });
+  const status = el("div", { id: "signin-status" });
   main.append(el("h1", {}, t("console.title")), el("form", { id: "signin", onsubmit: async e => {
     e.preventDefault();
     sessionStorage.setItem("token", input.value.trim());
     const r = await api("GET", "/v1/accounts");
-    if (r.status !== 200) { sessionStorage.removeItem("token"); main.append(message(errorText(r), false)); return; }
+    if (r.status !== 200) { sessionStorage.removeItem("token"); say(status, errorText(r), false); return; }
     route();
-  } }, el("label", {}, t("console.token"), input), el("button", { type: "submit" }, t("console.signin"))));
+  } }, el("label", {}, t("console.token"), input), el("button", { type: "submit" }, t("console.signin"))), status);
 }
 
 function field(name, label, attrs) { return el("label", {}, label, el("input", Object.assign({ name }, attrs || {}))); }
@@ -266,8 +538,66 @@ function formValues(form) {
   return out;
 }
 
-async function consoleMovementForm(status) {
-  const kind = el("select", { name: "kind" }, ["transfer", "retire", "cancel"].map(k => el("option", { value: k }, k)));
+// The tonnes of serial ranges ["1-85", "88-102"].
+function rangesTonnes(ranges) {
+  return (ranges || []).reduce((sum, r) => {
+    const [a, b] = String(r).split("-").map(Number);
+    return sum + ((b === undefined || Number.isNaN(b) ? a : b) - a + 1);
+  }, 0);
+}
+
+// What the console knows to describe things in words: accounts by id, lots by id, and the first
+// page of holdings of the accounts proposals move from (for their projects and vintages).
+const known = { accounts: new Map(), lots: new Map(), holdings: new Map() };
+
+function accountName(id) {
+  const a = known.accounts.get(Number(id));
+  return a ? t("console.accountNamed", { id, name: a.name, registry: a.registry }) : t("console.accountId", { id });
+}
+
+// The projects and vintages of the blocks of `account` that `ranges` cover.
+function projectsAndVintages(account, ranges) {
+  const blocks = known.holdings.get(Number(account)) || [];
+  const spans = (ranges || []).map(r => String(r).split("-").map(Number)).map(([a, b]) => [a, b ?? a]);
+  const projects = new Set(), vintages = new Set();
+  for (const b of blocks) {
+    if (spans.some(([a, z]) => a <= b.last && b.first <= z)) { projects.add(b.project); vintages.add(b.vintage); }
+  }
+  return { projects: [...projects].sort(), vintages: [...vintages].sort() };
+}
+
+// A proposal in words: "Transfer 100 t from account 1 (…) to account 4 (…); project MN004; vintages 2015, 2016".
+function describeProposal(p) {
+  const a = p.args || {};
+  const ranges = p.reserved || a.ranges;
+  const quantity = a.quantity ?? rangesTonnes(ranges);
+  const found = projectsAndVintages(a.from, ranges);
+  const projects = a.project ? [a.project] : found.projects;
+  const vintages = a.vintage ? [a.vintage] : found.vintages;
+  const known_verbs = ["transfer", "transfer.international", "retire", "cancel"];
+  const parts = [];
+  if (known_verbs.includes(p.command)) {
+    parts.push(t("proposal." + p.command, { quantity: fmt(quantity), from: accountName(a.from), to: accountName(a.to),
+      year: a.use_year || "", purpose: a.purpose ? t("purpose." + a.purpose) : "" }));
+  } else {
+    parts.push(t("proposal.other", { command: p.command, args: Object.entries(a).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : v}`).join("; ") }));
+  }
+  if (ranges && ranges.length) parts.push(t("proposal.serials", { ranges: ranges.join(", ") }));
+  const out = el("span", { class: "proposal-text" }, parts.join(t("list.sep2")));
+  return [out, projects.length ? [t("list.sep2"), t("proposal.projects"), " ", projects.map((ref, i) => [i ? ", " : "", projectLink(ref)])] : null,
+    vintages.length ? [t("list.sep2"), t("proposal.vintages", { vintages: vintages.join(", ") })] : null];
+}
+
+async function loadHoldingsOf(accounts) {
+  await Promise.all([...new Set(accounts)].filter(id => id && !known.holdings.has(Number(id))).map(async id => {
+    const r = await api("GET", `/v1/accounts/${id}/holdings`);
+    known.holdings.set(Number(id), r.status === 200 ? r.body.blocks : []);
+  }));
+}
+
+function consoleMovementForm(afterChange) {
+  const kind = el("select", { name: "kind" }, ["transfer", "retire", "cancel"].map(k => el("option", { value: k }, t("kind." + k))));
+  const status = el("div", { id: "propose-status", class: "form-status" });
   const form = el("form", { id: "propose-form", onsubmit: async e => {
     e.preventDefault();
     const values = formValues(form);
@@ -275,118 +605,167 @@ async function consoleMovementForm(status) {
     if (command !== "retire") delete values.use_year;
     if (command !== "cancel") delete values.purpose;
     const r = await api("POST", "/v1/proposals", { command, args: values });
-    if (r.status >= 300) { status.replaceChildren(message(errorText(r), false)); return; }
+    if (r.status >= 300) { say(status, errorText(r), false); return; }
     const id = r.body?.result?.id ?? r.body?.result?.proposal?.id ?? "";
-    flash = [`Proposal ${id} created: waiting for a second person's approval.`, true];
-    route();
-  } }, el("h3", {}, t("console.propose")), el("label", {}, "Kind", kind),
-    field("from", "From account", { required: true }), field("to", "To account"),
-    field("quantity", "Quantity (t)"), field("ranges", "or serial ranges (101-200, …)"),
-    field("project", "Project filter"), field("use_year", "Year of use (retire)"),
-    el("label", {}, "Purpose (cancel)", el("select", { name: "purpose" }, ["", "voluntary", "omge", "oimp", "other"].map(p => el("option", { value: p }, p)))),
-    el("button", { type: "submit" }, "Propose"));
-  return form;
+    await afterChange();
+    say(status, t("console.proposalCreated", { id }), true);
+  } }, el("h3", {}, t("console.propose")), el("label", {}, t("console.kind"), kind),
+    field("from", t("console.from"), { required: true }), field("to", t("console.to")),
+    field("quantity", t("col.quantity")), field("ranges", t("console.ranges")),
+    field("project", t("console.project")), field("use_year", t("console.useYear")),
+    el("label", {}, t("console.purpose"), el("select", { name: "purpose" }, ["", "voluntary", "omge", "oimp", "other"].map(p => el("option", { value: p }, p ? t("purpose." + p) : "")))),
+    el("button", { type: "submit" }, t("console.proposeButton")));
+  return [form, status];
 }
 
-async function consoleProposals(status) {
+// The proposals the token's scope covers, newest first, each in words, with approve and reject.
+async function consoleProposals(container, status) {
   const proposals = await listOf("/v1/proposals", "proposals");
+  const pending = proposals.filter(p => (p.state || p.status) === "pending");
+  await loadHoldingsOf(pending.map(p => p.args?.from));
   const decide = async (id, verb) => {
     const r = await api("POST", `/v1/proposals/${id}/${verb}`, {});
-    if (r.status >= 300) { status.replaceChildren(message(errorText(r), false)); return; }
-    flash = [`Proposal ${id}: ${verb}d.`, true];
-    route();
+    if (r.status >= 300) { say(status, errorText(r), false); return; }
+    known.holdings.clear();
+    await consoleProposals(container, status);
+    say(status, t("console." + verb + "d", { id }), true);
   };
-  return pagedTable([
-    { key: "id", label: "Id", num: true },
-    { key: "command", label: "Command" },
-    { key: "args", label: "Arguments", render: p => el("code", {}, JSON.stringify(p.args)) },
-    { key: "initiator", label: "Proposed by" },
-    { key: "state", label: "State", render: p => p.state || p.status },
-    { key: "actions", label: "", render: p => (p.state || p.status) === "pending" ? [
+  container.replaceChildren(pagedTable([
+    { key: "id", label: t("col.id"), num: true },
+    { key: "args", label: t("console.what"), render: describeProposal },
+    { key: "initiator", label: t("console.proposedBy") },
+    { key: "created", label: t("col.date"), render: p => when(p.created) },
+    { key: "state", label: t("col.state"), l10n: true, render: p => t("proposalState." + (p.state || p.status)) },
+    { key: "actions", label: t("console.actions"), render: p => (p.state || p.status) === "pending" ? [
       el("button", { class: "approve", "data-id": p.id, onclick: () => decide(p.id, "approve") }, t("console.approve")), " ",
       el("button", { class: "secondary reject", "data-id": p.id, onclick: () => decide(p.id, "reject") }, t("console.reject"))] : "" },
-  ], proposals.slice().reverse(), "proposals");
+  ], proposals.slice().reverse(), "proposals"));
 }
 
-async function consoleCommandForm(status) {
+async function consoleCommandForm(afterChange) {
   const commands = (await api("GET", "/v1/commands")).body;
   const list = Array.isArray(commands) ? commands : (commands?.commands || []);
   const name = c => c.type || c.name || c;
   const select = el("select", { name: "command" }, list.map(c => el("option", { value: name(c) },
-    name(c) + (c.four_eyes ? " (four-eyes: becomes a proposal)" : ""))));
+    name(c) + (c.four_eyes ? " " + t("console.fourEyes") : ""))));
   const args = el("textarea", { name: "args" }, "{}");
+  const status = el("div", { id: "command-status", class: "form-status" });
   // The fields the selected command takes (any other is refused: JCM-106 unknown_field).
-  const fields = el("p", { id: "command-fields", class: "muted" });
+  const fields = el("p", { id: "command-fields", class: "muted hint" });
   const showFields = () => {
     const c = list.find(x => name(x) === select.value);
-    fields.textContent = c && Array.isArray(c.fields) ? "Fields: " + c.fields.join(", ") : "";
+    fields.replaceChildren(...(c && Array.isArray(c.fields) ? tNodes("console.fields", { fields: c.fields.join(", ") }) : []));
   };
   select.addEventListener("change", showFields);
   showFields();
   const form = el("form", { id: "command-form", onsubmit: async e => {
     e.preventDefault();
     let body;
-    try { body = JSON.parse(args.value); } catch (err) { status.replaceChildren(message("The arguments are not valid JSON.", false)); return; }
+    try { body = JSON.parse(args.value); } catch (err) { say(status, t("console.badJson"), false); return; }
     const r = await api("POST", `/v1/commands/${encodeURIComponent(select.value)}`, body);
-    status.replaceChildren(message(r.status < 300 ? `${select.value}: done (${r.status}).` : errorText(r), r.status < 300));
-  } }, el("h3", {}, t("console.command")), el("label", {}, "Command", select), el("label", {}, "Arguments (JSON)", args), fields,
-    el("button", { type: "submit" }, "Run"));
-  return form;
+    if (r.status >= 300) { say(status, errorText(r), false); return; }
+    if (r.status === 202) {
+      await afterChange();
+      say(status, t("console.proposalCreated", { id: r.body?.result?.id ?? "" }), true);
+      return;
+    }
+    await afterChange();
+    say(status, t("console.done", { command: select.value }), true);
+  } }, el("h3", {}, t("console.command")), el("label", {}, t("console.commandName"), select), el("label", {}, t("console.args"), args), fields,
+    el("button", { type: "submit" }, t("console.run")));
+  return [form, status];
+}
+
+function holdingsTable(blocks) {
+  return pagedTable([
+    { key: "registry", label: t("col.registry"), render: b => known.lots.get(b.lot)?.registry || "" },
+    { key: "first", label: t("col.serials"), render: b => serialsLink(known.lots.get(b.lot)?.registry, b.first, b.last) },
+    { key: "quantity", label: t("col.quantity"), num: true },
+    { key: "project", label: t("col.project"), render: b => projectLink(b.project) },
+    { key: "vintage", label: t("col.vintage") },
+    { key: "itmo", label: t("col.itmoId"), l10n: true, render: b => b.itmo ? itmoRange(known.lots.get(b.lot) || Object.assign({ itmo: true }, b), b.first, b.last) : t("kind.jcm") },
+    { key: "held_inconsistent", label: t("console.held"), l10n: true, render: b => b.held_inconsistent ? t("console.heldYes") : "" }],
+  blocks, "holdings-table");
 }
 
 async function pageConsole(main) {
   if (!token()) { signIn(main); return; }
+  setTitle("console.title");
   const status = el("div", { id: "console-status" });
-  if (flash) { status.append(message(flash[0], flash[1])); flash = null; }
-  main.append(el("h1", {}, t("console.title")), el("button", { class: "secondary", onclick: () => { sessionStorage.removeItem("token"); route(); } }, t("console.signout")), status);
-  const accounts = await listOf("/v1/accounts", "accounts");
+  main.append(el("h1", {}, t("console.title")), el("button", { class: "secondary", id: "signout", onclick: () => { sessionStorage.removeItem("token"); route(); } }, t("console.signout")), status);
+  const [accounts, lots] = await Promise.all([listOf("/v1/accounts", "accounts"), listOf("/v1/lots", "lots")]);
+  known.accounts = new Map(accounts.map(a => [a.id, a]));
+  known.lots = new Map(lots.map(l => [l.id, l]));
+  known.holdings.clear();
   const holdings = el("div", { id: "holdings" });
   // The server pages an account's blocks (1,000 at a time, by first serial): the first page is
   // shown, and each click on "more" fetches the next one and adds it.
   const show = async (id, after = 0, shown = []) => {
     const r = await api("GET", `/v1/accounts/${id}/holdings` + (after ? `?after=${after}` : ""));
     holdings.replaceChildren();
-    if (r.status !== 200) { holdings.append(message(errorText(r), false)); return; }
+    if (r.status !== 200) { say(holdings, errorText(r), false); return; }
     const blocks = shown.concat(r.body.blocks);
-    holdings.append(el("h2", {}, `${t("console.holdings")}: ${r.body.account.name} (${fmt(r.body.total)} t)`),
-      el("p", { id: "holdings-count" }, `${fmt(blocks.length)} / ${fmt(r.body.block_count)} ${t("console.blocks")}`),
-      pagedTable([{ key: "first", label: "Serials", render: b => `${b.first}–${b.last}` }, { key: "quantity", label: "Quantity", num: true },
-        { key: "project", label: "Project" }, { key: "vintage", label: "Vintage" }, { key: "itmo", label: "ITMO", render: b => b.itmo ? "yes" : "no" },
-        { key: "held_inconsistent", label: "Held", render: b => b.held_inconsistent ? "held" : "" }],
-      blocks, "holdings-table"));
+    const heading = el("h2", { tabindex: "-1" }, tNodes("console.holdingsOf", { name: r.body.account.name, registry: r.body.account.registry, total: fmt(r.body.total) }));
+    holdings.append(heading, el("p", { class: "muted hint" }, t("console.holdingsHint")),
+      el("p", { id: "holdings-count" }, t("console.blockCount", { shown: fmt(blocks.length), count: fmt(r.body.block_count) })),
+      holdingsTable(blocks));
     if (r.body.next_after !== undefined) {
       holdings.append(el("button", { class: "secondary", id: "holdings-more", onclick: () => show(id, r.body.next_after, blocks) }, t("console.more")));
     }
+    if (!after) heading.focus();
   };
+  const proposals = el("div", { id: "proposals-wrap" });
+  const proposalsStatus = el("div", { id: "proposals-status", class: "form-status" });
+  const refresh = () => consoleProposals(proposals, proposalsStatus);
   main.append(el("h2", {}, t("console.accounts")), pagedTable([
-    { key: "id", label: "Account", num: true }, { key: "registry", label: "Registry" }, { key: "type", label: "Type" },
-    { key: "name", label: "Name" }, { key: "status", label: "Status" },
-    { key: "view", label: "", render: a => el("button", { class: "secondary", onclick: () => show(a.id) }, t("console.holdings")) },
+    { key: "id", label: t("col.account"), num: true }, { key: "registry", label: t("col.registry") },
+    { key: "type", label: t("col.type"), l10n: true, render: a => accountType(a.type) },
+    { key: "name", label: t("col.name") }, { key: "status", label: t("col.status"), l10n: true, render: a => t("status." + a.status) },
+    { key: "view", label: t("console.actions"), render: a => el("button", { class: "secondary", onclick: () => show(a.id) }, t("console.holdings")) },
   ], accounts, "accounts"), holdings);
-  main.append(await consoleMovementForm(status));
-  main.append(el("h2", {}, t("console.proposals")), await consoleProposals(status));
-  main.append(await consoleCommandForm(status));
+  main.append(...consoleMovementForm(refresh));
+  main.append(el("h2", {}, t("console.proposals")), proposalsStatus, proposals);
+  await refresh();
+  main.append(...await consoleCommandForm(refresh));
 }
 
 // ---- Routing -----------------------------------------------------------------------------------
 
-const PAGES = { "": pageHome, projects: pageProjects, issuances: pageIssuances, authorizations: pageAuthorizations,
-  statistics: pageStatistics, lookup: pageLookup, reports: pageReports, console: pageConsole };
+function pageNotFound(main, path) {
+  setTitle("notfound.title");
+  main.append(el("h1", {}, t("notfound.title")), el("p", {}, tNodes("notfound.text", { path })),
+    el("p", {}, el("a", { href: "#/" }, t("notfound.home"))));
+}
+
+const PAGES = { "": pageHome, projects: (main, args) => (args.length ? pageProject(main, decodeURIComponent(args[0])) : pageProjects(main)),
+  issuances: pageIssuances, authorizations: pageAuthorizations, statistics: pageStatistics, lookup: pageLookup,
+  reports: pageReports, console: pageConsole };
 
 function translateStatic() {
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
 }
 
+// Each route renders into a view of its own: a route still loading when the next one starts (a
+// quick second click, a reload then a link) writes into a view no longer shown, and never marks
+// the page ready.
+let routeGeneration = 0;
+
 async function route() {
-  const name = (location.hash.replace(/^#\/?/, "").split("/")[0]) || "";
+  const generation = ++routeGeneration;
+  const path = location.hash.replace(/^#\/?/, "");
+  const [name, ...args] = path.split("/");
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#/" + name);
   const main = document.getElementById("main");
   delete main.dataset.ready;  // Tests and scripts wait for the page's own "ready".
-  main.replaceChildren();
-  const page = PAGES[name] || pageHome;
-  try { await page(main); } catch (e) { main.append(message(String(e), false)); }
-  main.dataset.ready = name || "home";
+  const view = el("div", { class: "view" });
+  main.replaceChildren(view);
+  const knownPage = Object.hasOwn(PAGES, name);
+  const page = knownPage ? PAGES[name] : pageNotFound;
+  try { await page(view, knownPage ? args.filter(Boolean) : "#/" + path); } catch (e) { view.append(message(String(e), false)); }
+  if (generation !== routeGeneration) return;
+  main.dataset.ready = !knownPage ? "notfound" : (name === "projects" && args.filter(Boolean).length ? "project" : (name || "home"));
 }
 
 document.getElementById("lang").value = lang;

@@ -3,7 +3,10 @@
 // Debian's chromium (headless, through playwright-core) through: the public overview, the
 // four-eyes flow (A proposes a transfer, B approves, the public totals change), a serial lookup
 // through its lineage, an AEF download, and an account of more than 1,000 blocks (the server's
-// page) whose holdings come a page at a time, and a 503 with Retry-After waited out and retried.
+// page) whose holdings come a page at a time, and a 503 with Retry-After waited out and retried;
+// then issue 30: the defects seen (lookup, lineage, holdings, console messages, proposals in words,
+// a failed download, page not found, titles, focus after paging), a page per project, every page
+// at phone width without sideways scrolling, and every page in Japanese with no English label left.
 // Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -69,7 +72,7 @@ async function newPage() {
   page.on("console", m => {
     // An API refusal the test provokes (403 self-approval, 400 unknown field) is logged by the
     // browser as a failed load; it is an answer, not an error of the page.
-    if (m.type() !== "error" || /the server responded with a status of (400|403|422)\b/.test(m.text())) return;
+    if (m.type() !== "error" || /the server responded with a status of (400|403|404|422)\b/.test(m.text())) return;
     pageErrors.push(`console: ${m.text()} (${m.location().url})`);
   });
   return page;
@@ -119,20 +122,32 @@ test("four eyes: A proposes a transfer, A cannot approve it, B approves, the pub
   await page.fill("#propose-form input[name=to]", "4");
   await page.fill("#propose-form input[name=quantity]", "1234");
   await page.click("#propose-form button[type=submit]");
-  await page.waitForSelector("#console-status .msg.ok", { timeout: 10000 });
-  await ready(page, "console");
+  // Issue 30: the message is next to the form, says what happened, and has the focus; the new
+  // proposal is listed (no reload) in words, not as JSON.
+  await page.waitForSelector("#propose-status .msg.ok", { timeout: 10000 });
+  const said = await page.textContent("#propose-status");
+  const id = Number(said.match(/^Proposal (\d+) created, waiting for a second person\.$/)?.[1]);
+  assert.ok(id > 0, said);
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("#propose-status") !== null), true);
+  const listed = await page.textContent(`#proposals tr:has(button.approve[data-id="${id}"])`);
+  assert.match(listed, /Transfer 1,234 t from account 1 \(Government of Japan[^)]*, JPN01\) to account 4 \(Demo Trading[^)]*, JPN01\)/);
+  assert.match(listed, /serials \d+-\d+/);
+  assert.match(listed, /project MN\d{3}/);
+  assert.match(listed, /vintages \d{4}/);
+  assert.doesNotMatch(await page.textContent("#proposals"), /[{}"]/);
   await page.screenshot({ path: join(artifacts, "02-proposed.png"), fullPage: true });
   // The initiator's approval is refused.
-  await page.click("#proposals button.approve");
-  await page.waitForSelector("#console-status .msg.bad", { timeout: 10000 });
-  assert.match(await page.textContent("#console-status"), /self_approval/);
+  await page.click(`#proposals button.approve[data-id="${id}"]`);
+  await page.waitForSelector("#proposals-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#proposals-status"), /self_approval/);
   const unchanged = await totals(page);
   assert.deepEqual(unchanged, before);
   // B approves.
   await signIn(page, tokenB);
-  await page.click("#proposals button.approve");
-  await page.waitForSelector("#console-status .msg.ok", { timeout: 10000 });
-  await ready(page, "console");
+  await page.click(`#proposals button.approve[data-id="${id}"]`);
+  await page.waitForSelector("#proposals-status .msg.ok", { timeout: 10000 });
+  assert.equal(await page.textContent("#proposals-status"), `Proposal ${id} approved and carried out.`);
+  assert.equal(await page.$(`#proposals button.approve[data-id="${id}"]`), null);
   await page.screenshot({ path: join(artifacts, "03-approved.png"), fullPage: true });
   const afterTotals = await totals(page);
   assert.equal(afterTotals["JPN01:government_holding"], before["JPN01:government_holding"] - 1234);
@@ -153,8 +168,8 @@ test("the command form names the fields of each command and a misspelt one is re
   await page.selectOption("#command-form select[name=command]", "transfer");
   await page.fill("#command-form textarea[name=args]", JSON.stringify({ from: 1, to: 4, quantity: 5, projet: "MN004" }));
   await page.click("#command-form button[type=submit]");
-  await page.waitForSelector("#console-status .msg.bad", { timeout: 10000 });
-  assert.match(await page.textContent("#console-status"), /unknown_field.*'projet'/);
+  await page.waitForSelector("#command-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#command-status"), /unknown_field.*'projet'/);
   await page.screenshot({ path: join(artifacts, "04b-unknown-field.png"), fullPage: true });
   assert.deepEqual(await totals(page), before);
   await page.close();
@@ -249,6 +264,315 @@ test("a 503 with Retry-After is waited out and retried: the statistics page stil
   assert.ok(asked[1] - asked[0] >= 900, `retried after ${asked[1] - asked[0]} ms, not after Retry-After`);
   assert.ok(await page.$("#stats-annual table"), "the annual summary is shown");
   await page.close();
+});
+
+// ---- Issue 30 -----------------------------------------------------------------------------------
+
+// Every page of the portal, with what each needs to show its content (the console signs in and
+// opens account 1's holdings; the lookup looks up an ITMO).
+const PAGES = [
+  { name: "home", hash: "#/" }, { name: "projects", hash: "#/projects" }, { name: "project", hash: "#/projects/MN901" },
+  { name: "issuances", hash: "#/issuances" }, { name: "authorizations", hash: "#/authorizations" },
+  { name: "statistics", hash: "#/statistics" }, { name: "lookup", hash: "#/lookup/CA0042-MNG01-MNG-19700-2021", wait: "#lineage table" },
+  { name: "reports", hash: "#/reports" }, { name: "notfound", hash: "#/nonsense" },
+  { name: "console", hash: "#/console", console: true },
+];
+
+async function openPage(page, spec) {
+  if (spec.console) {
+    await page.goto(base + "/#/console");
+    await ready(page, "console");
+    if (await page.$("#signin")) {
+      await page.fill("#signin input[name=token]", tokenA);
+      await page.click("#signin button");
+    }
+    await ready(page, "console");
+    await page.click("#accounts tbody tr:first-child button");
+    await page.waitForSelector("#holdings-table table", { timeout: 10000 });
+    return;
+  }
+  await page.goto(base + "/" + spec.hash);
+  await ready(page, spec.name);
+  if (spec.wait) await page.waitForSelector(spec.wait, { timeout: 10000 });
+}
+
+test("issue 30: a serial lookup prints no 'null', names each registry and date, and shows the international transfer", async () => {
+  const page = await newPage();
+  await page.goto(base + "/#/lookup");
+  await ready(page, "lookup");
+  await page.fill("#lookup-form input[name=registry]", "MNG01");
+  await page.fill("#lookup-form input[name=serial]", "19700");
+  await page.click("#lookup-form button");
+  await page.waitForSelector("#lineage table", { timeout: 10000 });
+  const text = await page.textContent("#lookup-result");
+  assert.doesNotMatch(text, /null|undefined/);
+  assert.match(text, /Serial 19700 of MNG01/);
+  assert.match(text, /CA0042-MNG01-MNG-19700-2021/);
+  const steps = await page.$$eval("#lineage-summary li", items => items.map(li => li.textContent));
+  assert.deepEqual(steps.map(s => s.replace(/ \d\d:\d\d UTC/, "")), [
+    "2026-04-15 — Issued in MNG01",
+    "2026-05-01 — International transfer MNG01 → JPN01 (first transfer)",
+    "2026-05-15 — Used in JPN01 (retired, use year 2026)",
+  ]);
+  const registries = await page.$$eval("#lineage tbody tr", rows => rows.map(r => r.cells[3].textContent));
+  assert.deepEqual(registries, ["MNG01", "JPN01", "JPN01"]);
+  // The query stays in the URL: the address opens the same lookup.
+  assert.match(page.url(), /#\/lookup\/MNG01\/19700$/);
+  await page.screenshot({ path: join(artifacts, "10-lineage-international.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30: an ITMO identifier is checked part by part and a mismatch is refused with what differs", async () => {
+  const page = await newPage();
+  const look = async query => {
+    await page.goto(base + "/#/lookup");
+    await ready(page, "lookup");
+    await page.fill("#lookup-form input[name=serial]", query);
+    await page.click("#lookup-form button");
+    await page.waitForSelector("#lookup-result .msg.bad, #lineage table", { timeout: 10000 });
+    return page.textContent("#lookup-result");
+  };
+  assert.match(await look("CA0042-MNG01-MNG-19700-2021"), /Serial 19700 of MNG01/);
+  const wrongCa = await look("CA0001-MNG01-MNG-19700-2021");
+  assert.match(wrongCa, /No ITMO CA0001-MNG01-MNG-19700-2021: that serial is CA0042-MNG01-MNG-19700-2021\. What differs: the cooperative approach is CA0042, not CA0001\./);
+  assert.equal(await page.$("#lineage"), null);
+  assert.match(await look("CA0042-MNG01-THA-19700-2020"),
+    /the first transferring Party is MNG, not THA; the vintage is 2021, not 2020/);
+  // Serial 103200 of JPN01 (the issue's example) is no ITMO; serial 200 of JPN01 neither.
+  assert.match(await look("CA0001-JPN01-THA-200-2021"), /No ITMO CA0001-JPN01-THA-200-2021: serial 200 of JPN01 is a JCM credit not authorized as an ITMO/);
+  assert.match(await look("CA01-JPN01-200"), /is not an ITMO identifier/);
+  // The message has the focus: it is where the user looks.
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("msg")), true);
+  await page.screenshot({ path: join(artifacts, "11-itmo-mismatch.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30: holdings name the registry of each block and the ITMO identifiers of ITMO blocks", async () => {
+  const page = await newPage();
+  await openPage(page, PAGES.find(p => p.name === "console"));
+  const headers = await page.$$eval("#holdings-table th", ths => ths.map(th => th.textContent));
+  assert.ok(headers.includes("Registry") && headers.includes("ITMO identifier"), headers.join("|"));
+  const rows = await page.$$eval("#holdings-table tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.ok(rows.some(r => r[0] === "JPN01" && r[5] === "JCM credit"), JSON.stringify(rows.slice(0, 3)));
+  // The MN901 ITMOs that came from Mongolia: serials of MNG01, identifiers of MNG01.
+  let all = rows;
+  while (!all.some(r => r[0] === "MNG01") && await page.$("#holdings-table .pager button.next")) {
+    const before = await page.textContent("#holdings-table .pager span");
+    await page.click("#holdings-table .pager button.next");
+    await page.waitForFunction(b => document.querySelector("#holdings-table .pager span").textContent !== b, before);
+    all = await page.$$eval("#holdings-table tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  }
+  const mongolian = all.find(r => r[0] === "MNG01");
+  assert.ok(mongolian, "a block of MNG01 serials in JPN01's account 1");
+  assert.match(mongolian[5], /^CA0042-MNG01-MNG-\d+-202[12]( … CA0042-MNG01-MNG-\d+-202[12])?$/);
+  await page.close();
+});
+
+test("issue 30: a proposal made through the command form says so, and the list shows it at once", async () => {
+  const page = await newPage();
+  await signIn(page, tokenA);
+  await page.selectOption("#command-form select[name=command]", "transfer");
+  await page.fill("#command-form textarea[name=args]", JSON.stringify({ from: 1, to: 5, quantity: 7 }));
+  await page.click("#command-form button[type=submit]");
+  await page.waitForSelector("#command-status .msg.ok", { timeout: 10000 });
+  const said = await page.textContent("#command-status");
+  const id = Number(said.match(/^Proposal (\d+) created, waiting for a second person\.$/)?.[1]);
+  assert.ok(id > 0, said);
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("#command-status") !== null), true);
+  // In view: the message is inside the viewport, not at the top of a long page.
+  assert.equal(await page.$eval("#command-status .msg", m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }), true);
+  assert.match(await page.textContent(`#proposals tr:has(button.approve[data-id="${id}"])`), /Transfer 7 t from account 1 .* to account 5 \(Demo Power/);
+  // Rejected by its initiator (a reject needs no second person): the list says so.
+  await page.click(`#proposals button.reject[data-id="${id}"]`);
+  await page.waitForSelector("#proposals-status .msg", { timeout: 10000 });
+  await page.screenshot({ path: join(artifacts, "12-command-proposal.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30: a failed AEF download explains itself on the page", async () => {
+  const page = await newPage();
+  await page.goto(base + "/#/reports");
+  await ready(page, "reports");
+  await page.fill("input[name=party]", "XX");
+  await page.fill("input[name=year]", "1999");
+  await page.click("#aef-xlsx");
+  await page.waitForSelector("#report-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#report-status"), /^AEF-XX-1999\.xlsx could not be made\. Refused \(JCM-102 field_invalid\): .+/);
+  await page.screenshot({ path: join(artifacts, "13-aef-failed.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30: #/nonsense is a page not found, and every page has its own title in English and Japanese", async () => {
+  const page = await newPage();
+  await page.goto(base + "/#/nonsense");
+  await ready(page, "notfound");
+  assert.equal(await page.textContent("h1"), "Page not found");
+  assert.match(await page.textContent("#main"), /There is no page #\/nonsense/);
+  const titles = {};
+  for (const lang of ["en", "ja"]) {
+    await page.evaluate(l => localStorage.setItem("lang", l), lang);
+    await page.reload();
+    for (const spec of PAGES) {
+      await openPage(page, spec);
+      titles[`${lang}:${spec.name}`] = await page.title();
+    }
+  }
+  await page.evaluate(() => localStorage.removeItem("lang"));
+  const values = Object.values(titles);
+  assert.equal(new Set(values).size, values.length, JSON.stringify(titles, null, 1));
+  assert.equal(titles["en:project"], "Project MN901 · JCM Registry");
+  assert.equal(titles["ja:project"], "プロジェクト MN901 · JCMクレジット登録簿");
+  await page.close();
+});
+
+test("issue 30: focus stays on the pager's button after paging", async () => {
+  const page = await newPage();
+  await page.goto(base + "/#/projects");
+  await ready(page, "projects");
+  await page.focus("#projects .pager button.next");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => /^Page 2 /.test(document.querySelector("#projects .pager span").textContent));
+  assert.equal(await page.evaluate(() => document.activeElement?.matches("#projects .pager button.next")), true);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => /^Page 3 /.test(document.querySelector("#projects .pager span").textContent));
+  await page.click("#projects .pager button.prev");
+  assert.equal(await page.evaluate(() => document.activeElement?.matches("#projects .pager button.prev")), true);
+  await page.close();
+});
+
+test("issue 30 item 1: a page per project, linked from every table that names a project", async () => {
+  const page = await newPage();
+  // From the projects table to MN901's page.
+  await page.goto(base + "/#/projects");
+  await ready(page, "projects");
+  assert.equal(await page.getAttribute("#projects a.project-link >> nth=0", "href"), "#/projects/BD001");
+  await page.goto(base + "/#/issuances");
+  await ready(page, "issuances");
+  await page.click("#lots a.project-link[href='#/projects/MN901'] >> nth=0");
+  await ready(page, "project");
+  assert.match(page.url(), /#\/projects\/MN901$/);
+  const facts = await page.$$eval("#project-facts dt", dts => Object.fromEntries(dts.map(dt => [dt.textContent, dt.nextElementSibling.textContent])));
+  assert.equal(facts["Host"], "MNG");
+  assert.equal(facts["State"], "registered");
+  assert.match(facts["Methodology"], /^MN_AM\d+/);
+  assert.ok(facts["Participants"].length > 0);
+  assert.match(await page.textContent("#main"), /MN-JC-DEMO-02/);
+  // Each Party's authorization: authorized against issued per vintage.
+  for (const party of ["JPN", "MNG"]) {
+    const section = `section.authorization[data-party=${party}]`;
+    assert.match(await page.textContent(section), /Step 1.*Step 2a.*Step 2b/s);
+    const rows = await page.$$eval(`${section} tbody tr`, trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+    assert.deepEqual(rows.map(r => r[0]), ["2021", "2022"]);
+    for (const [, authorized, issued, left] of rows) {
+      assert.equal(Number(authorized.replace(/,/g, "")) - Number(issued.replace(/,/g, "")), Number(left.replace(/,/g, "")));
+    }
+  }
+  assert.ok(await page.$$eval("#project-lots tbody tr", r => r.length) >= 2);
+  // The ITMO history: the first transfer from Mongolia's registry to Japan's, and Japan's use.
+  const history = await page.$$eval("#project-history-table tbody tr", trs => trs.map(tr => tr.cells[1].textContent));
+  assert.ok(history.some(h => /^International transfer MNG01 → JPN01/.test(h)), history.join("|"));
+  assert.ok(history.some(h => /^Used in JPN01/.test(h)), history.join("|"));
+  await page.screenshot({ path: join(artifacts, "14-project-MN901.png"), fullPage: true });
+  // The TH014-like project and an unknown one.
+  await page.goto(base + "/#/projects/TH901");
+  await ready(page, "project");
+  assert.match(await page.textContent("section.authorization[data-party=JPN]"), /JPN-TH901-A6/);
+  await page.goto(base + "/#/projects/TH014");
+  await ready(page, "project");
+  assert.match(await page.textContent("#project-facts"), /THA/);
+  await page.goto(base + "/#/projects/XX999");
+  await ready(page, "project");
+  assert.match(await page.textContent("#main"), /There is no project XX999 in this registry\./);
+  // The lookup and the authorizations table link to it too.
+  await page.goto(base + "/#/lookup/MNG01/19700");
+  await ready(page, "lookup");
+  assert.ok(await page.$("#lookup-result a.project-link[href='#/projects/MN901']"));
+  await page.goto(base + "/#/authorizations");
+  await ready(page, "authorizations");
+  assert.ok(await page.$("#authorizations a.project-link[href='#/projects/MN901']"));
+  await page.close();
+});
+
+test("issue 30 item 9: at 390x844 no page is wider than the screen (tables scroll inside their container)", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  const widths = {};
+  for (const spec of PAGES) {
+    await openPage(page, spec);
+    widths[spec.name] = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.screenshot({ path: join(artifacts, `phone-${spec.name}.png`), fullPage: true });
+  }
+  console.log("scrollWidth at 390 px:", JSON.stringify(widths));
+  for (const [name, width] of Object.entries(widths)) assert.ok(width <= 390, `${name}: ${width} px`);
+  await context.close();
+});
+
+// The words a page shows that are the portal's own (headings, labels, buttons, hints, messages,
+// translated cells), less the registry's data (codes, names, identifiers, server sentences).
+async function englishLeft(page) {
+  return page.evaluate(() => {
+    const labels = "h1, h2, h3, th, label, button, dt, caption, p, li, nav a, footer span, .msg, td.l10n, dd.l10n, .pager span";
+    const data = "code, .server-text, .data, a.project-link, select, input, textarea, td:not(.l10n), dd:not(.l10n), .lead";
+    // Codes and abbreviations that are the same in Japanese (ITMO identifiers, registries,
+    // Parties, projects, checks such as field_invalid, units).
+    const same = /^(ITMO|JCM|AEF|XLSX|CSV|JSON|PDF|API|CA|ID|OIMP|OMGE|PIN|PDD|UTC|tCO2|t|v\d+)$/;
+    const left = new Set();
+    for (const node of document.querySelectorAll(labels)) {
+      if (node.closest(data)) continue;
+      const clone = node.cloneNode(true);
+      for (const d of clone.querySelectorAll(data)) d.remove();
+      for (const word of clone.textContent.match(/\b[A-Za-z][A-Za-z0-9_.-]*/g) || []) {
+        if (same.test(word) || /^[A-Z0-9_.-]+$/.test(word) || /_/.test(word)) continue;
+        left.add(`${word} (${node.tagName.toLowerCase()}: ${clone.textContent.trim().slice(0, 60)})`);
+      }
+    }
+    return [...left];
+  });
+}
+
+test("issue 30 item 8: in Japanese no English label, hint or message is left on any page", async () => {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  await context.addInitScript(() => localStorage.setItem("lang", "ja"));
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  const left = {};
+  const check = async name => {
+    const words = await englishLeft(page);
+    if (words.length) left[name] = words;
+  };
+  for (const spec of PAGES) {
+    await openPage(page, spec);
+    assert.equal(await page.getAttribute("html", "lang"), "ja");
+    await check(spec.name);
+    await page.screenshot({ path: join(artifacts, `ja-${spec.name}.png`), fullPage: true });
+  }
+  // The messages: a mismatched ITMO identifier, a failed download, a proposal created, a refusal.
+  await page.goto(base + "/#/lookup/CA0001-MNG01-MNG-19700-2020");
+  await ready(page, "lookup");
+  await page.waitForSelector("#lookup-result .msg.bad");
+  assert.match(await page.textContent("#lookup-result"), /相違点/);
+  await check("lookup-mismatch");
+  await page.goto(base + "/#/reports");
+  await ready(page, "reports");
+  await page.fill("input[name=party]", "XX");
+  await page.click("#aef-xlsx");
+  await page.waitForSelector("#report-status .msg.bad");
+  await check("reports-failed");
+  await openPage(page, PAGES.find(p => p.name === "console"));
+  await page.fill("#propose-form input[name=from]", "1");
+  await page.fill("#propose-form input[name=to]", "4");
+  await page.fill("#propose-form input[name=quantity]", "3");
+  await page.click("#propose-form button[type=submit]");
+  await page.waitForSelector("#propose-status .msg.ok");
+  assert.match(await page.textContent("#propose-status"), /もう一人の承認を待っています/);
+  await check("console-proposed");
+  await page.click("#proposals button.approve >> nth=0");
+  await page.waitForSelector("#proposals-status .msg.bad");
+  await check("console-refused");
+  await page.screenshot({ path: join(artifacts, "ja-console-messages.png"), fullPage: true });
+  assert.deepEqual(left, {});
+  await context.close();
 });
 
 test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {

@@ -657,6 +657,14 @@ TEST(HttpApi, PublicTraceNamesAccountTypesNotAccounts) {
     }
     EXPECT_EQ(pub.body["lineage"][0]["account_type"], "government_holding");
     EXPECT_EQ(pub.body["lineage"][1]["account_type"], "government_holding");  // Account 4: gov2.
+    // Each block names its account's registry and the times of the journal entries that created
+    // and closed it (the journal itself is not public): the portal shows where and when.
+    for (const Json& b : pub.body["lineage"]) {
+      EXPECT_EQ(b.value("registry", ""), "JPN01") << b.dump();
+      EXPECT_EQ(b.value("created_time", "").size(), 20u) << b.dump();
+    }
+    EXPECT_EQ(pub.body["lineage"][0]["closed_time"], pub.body["lineage"][1]["created_time"]);
+    EXPECT_FALSE(pub.body["lineage"][1].contains("closed_time")) << pub.body.dump();
   }
   const Answer own = api.Get("/v1/trace/JPN01/7", rep4);
   EXPECT_FALSE(own.body["lineage"][0].contains("account")) << own.body.dump();
