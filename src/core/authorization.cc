@@ -189,6 +189,20 @@ bool FirstTransferredAtIssuance(const Authorization& a) {
                              a.first_transfer == FirstTransferDefinition::kIssuance);
 }
 
+Status<Refusal> CheckEntity(const Authorization& a, int64_t entity, std::string_view what) {
+  if (entity == 0 || a.entities.empty()) return {};
+  for (const int64_t named : a.entities) {
+    if (named == entity) return {};
+  }
+  std::string names;
+  for (const int64_t named : a.entities)
+    names += (names.empty() ? "" : ", ") + std::to_string(named);
+  return Fail(Refuse(Check::kEntityNotAuthorized, "entity " + std::to_string(entity) +
+                                                      " is not among the entities " + Who(a) +
+                                                      " authorizes (" + names + "): it cannot " +
+                                                      std::string(what) + " under it"));
+}
+
 Status<Refusal> CheckMayMove(const Authorization& a, bool already_first_transferred,
                              std::string_view what) {
   if (a.revoked && (!already_first_transferred || a.exception_applied)) {
@@ -260,6 +274,27 @@ Status<Refusal> CheckUse(const Use& use, const Authorization* host, const Author
                        "the year of use " + std::to_string(use.use_year) +
                            " is before the vintage " + std::to_string(use.vintage) +
                            " of the mitigation (2/CMA.3 annex para 8(b))"));
+  }
+  if (!use.ndc_periods.empty()) {
+    auto period_of = [&](int32_t year) -> std::string {
+      for (const auto& [first, last] : use.ndc_periods) {
+        if (year >= first && year <= last)
+          return std::to_string(first) + "-" + std::to_string(last);
+      }
+      return "";
+    };
+    const std::string of_use = period_of(use.use_year);
+    const std::string of_vintage = period_of(use.vintage);
+    if (of_use.empty() || of_use != of_vintage) {
+      return Fail(Refuse(
+          Check::kUseYearOutsideNdcPeriod,
+          "the year of use " + std::to_string(use.use_year) +
+              (of_use.empty() ? " is in no NDC period of " + user
+                              : " is in " + user + "'s NDC period " + of_use) +
+              " and the vintage " + std::to_string(use.vintage) +
+              (of_vintage.empty() ? " in none" : " in " + of_vintage) +
+              ": an ITMO is used in the NDC period of its mitigation (2/CMA.3 annex para 8(b))"));
+    }
   }
   return {};
 }

@@ -89,6 +89,13 @@ Status<Refusal> CheckChange(const Authorization& current, const Authorization& n
 // first transferred) or Issuance (para 2(b)).
 bool FirstTransferredAtIssuance(const Authorization& authorization);
 
+// An entity acts under `authorization` (receives its ITMOs at issuance, or first transfers them)
+// only when the authorization names it among its authorized entities; an authorization that
+// names none leaves the entities to the Party's other rules (4/CMA.6 para 3; kEntityNotAuthorized).
+// `entity` 0 is a Party's own (government) account.
+Status<Refusal> CheckEntity(const Authorization& authorization, int64_t entity,
+                            std::string_view what);
+
 // The reason, if any, a block not yet first transferred may not be first transferred now under
 // `authorization` (revoked, or quantity lowered to zero is not a reason: issued blocks stay).
 // `already_first_transferred` blocks are untouched by revocation unless the exception applied.
@@ -111,6 +118,10 @@ struct Use {
   // Japan's Act (R-AUTH-07): a JCM credit is used towards Japan's NDC only with Japan's own
   // authorization too; other Parties' law asks only the host's.
   bool needs_own_authorization = false;
+  // The using Party's NDC implementation periods (first and last year), when it has configured
+  // them (ndc.configure): the vintage and the year of use must lie in the same one (2/CMA.3
+  // annex para 8(b)). Empty: only "not before the vintage" can be checked.
+  std::vector<std::pair<int32_t, int32_t>> ndc_periods;
 };
 
 // Use of an ITMO towards `use.using_party`'s NDC (ARCHITECTURE decision 11): never by its own
@@ -120,7 +131,8 @@ struct Use {
 // does not cover NDC use; kAuthorizationRevoked only where the false-information exception was
 // applied: changes never reach units already first transferred, 4/CMA.6 paras 7-8); with the
 // using Party's own authorization too when its law asks (`needs_own_authorization`); in a year of
-// use not before the vintage (kUseYearOutsideNdcPeriod, 2/CMA.3 annex para 8(b)). nullptr: no
+// use not before the vintage and, where the using Party has configured its NDC periods, in the
+// vintage's period (kUseYearOutsideNdcPeriod, 2/CMA.3 annex para 8(b)). nullptr: no
 // authorization.
 Status<Refusal> CheckUse(const Use& use, const Authorization* host_authorization,
                          const Authorization* own_authorization);

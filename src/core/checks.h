@@ -1,8 +1,12 @@
 // The check catalogue: every refusal the registry can give, with a stable number, a stable
 // snake_case name, the HTTP status it maps to, and the rule it enforces. This table is the single
-// source: the CLI messages, the HTTP error bodies and docs/checks.md all come from it.
+// source: the CLI messages, the HTTP error bodies and `jcmreg checks` all come from it.
 //
 // Numbers are stable forever: never renumber or reuse one; add new checks at the end of a group.
+// Retired, never to be reused: 216 registry_not_hosted_here and 511 already_first_transferred,
+// which no rule raised (issue 27): a registry not hosted here is the registry link's to refuse,
+// and a change of authorization does not reach units already first transferred rather than
+// being refused (4/CMA.6 paras 7-8; CheckMayMove).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +46,6 @@ enum class Check : uint16_t {
   kUnknownCooperativeApproach = 213,
   kUnknownAuthorization = 214,
   kUnknownProposal = 215,
-  kRegistryNotHostedHere = 216,
   // 3xx: quantities and serial numbers.
   kQuantityNotPositive = 300,
   kQuantityAboveHolding = 301,
@@ -67,7 +70,6 @@ enum class Check : uint16_t {
   kChangeNotAllowedByTerms = 508,
   kVintageNotAuthorized = 509,
   kEntityNotAuthorized = 510,
-  kAlreadyFirstTransferred = 511,
   kProjectStateTransition = 512,
   kAllocationMismatch = 513,
   kIssuanceSplitMismatch = 514,

@@ -200,6 +200,16 @@ CommandResult<std::optional<NdcPeriod>> LoadNdcPeriod(Transaction& tx, const Par
   return std::optional<NdcPeriod>(PeriodFromJson(Json::parse(doc->body)));
 }
 
+CommandResult<std::vector<NdcPeriod>> LoadNdcPeriods(Transaction& tx, const PartyCode& party) {
+  ASSIGN_OR_RETURN(const auto docs, Lift(tx.ListDocuments("ndc", party.value + ":", kPageSizeMax)));
+  std::vector<NdcPeriod> periods;
+  for (const Document& doc : docs) {
+    if (doc.key.rfind(party.value + ":", 0) != 0) break;
+    periods.push_back(PeriodFromJson(Json::parse(doc.body)));
+  }
+  return periods;
+}
+
 CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, int32_t year) {
   ASSIGN_OR_RETURN(const auto docs, Lift(tx.ListDocuments("ndc", party.value + ":",
                                                           kPageSizeMax)));

@@ -36,6 +36,9 @@ void AddAdjustmentCommands(HandlerTable& table);
 CommandResult<std::optional<NdcPeriod>> LoadNdcPeriod(Transaction& tx, const PartyCode& party,
                                                       int32_t first_year);
 
+// Every NDC period `party` has configured, by first year.
+CommandResult<std::vector<NdcPeriod>> LoadNdcPeriods(Transaction& tx, const PartyCode& party);
+
 // Refuses (JCM-518) when `year` falls in a finalized NDC period of `party`.
 CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, int32_t year);
 

@@ -743,6 +743,12 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
       // the host's authorization must cover NDC use and name that Party (once, for every vintage).
       RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*host_authorization, side, false)));
     }
+    // An entity's account receives ITMOs under its own Party's authorization (JCM-510).
+    const std::optional<Authorization>& receiving =
+        international ? own_authorization : host_authorization;
+    if (receiving) {
+      RETURN_IF_ERROR(Rule(CheckEntity(*receiving, account.holder.value, "receive its ITMOs")));
+    }
     // Element (c): the host's Step 1 timeframe bounds the issuance of its ITMOs.
     const Json& step1 = ca["step1"][host.value];
     for (const char* field : {"c_valid_to", "c_final_issuance_date"}) {
@@ -875,6 +881,10 @@ CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, con
                                                lot->project.value);
     }
     RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*authorization, acquiring, part.block.first_transferred)));
+    if (!part.block.first_transferred) {
+      RETURN_IF_ERROR(
+          Rule(CheckEntity(*authorization, request.from.holder.value, "first transfer its ITMOs")));
+    }
     details.push_back(Json{{"lot", lot->id.value},
                            {"first", part.moved.first},
                            {"last", part.moved.last},
@@ -967,6 +977,7 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
   std::vector<bool>& first = out.first_transferred;
   if (request.kind == MovementKind::kTransfer) return out;
   const PartyCode using_party = PartyOfRegistry(request.to.registry);
+  std::optional<std::vector<std::pair<int32_t, int32_t>>> ndc_periods;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Block& block = parts[i].block;
     ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
@@ -1017,6 +1028,12 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       use.use_year = request.destination.use_year;
       // Japan's Act art. 57-11 (R-AUTH-07) holds for Japan's registries.
       use.needs_own_authorization = using_party.value == "JPN";
+      if (!ndc_periods) {  // Once per movement.
+        ASSIGN_OR_RETURN(const auto periods, LoadNdcPeriods(tx, using_party));
+        ndc_periods.emplace();
+        for (const NdcPeriod& p : periods) ndc_periods->emplace_back(p.first_year, p.last_year);
+      }
+      use.ndc_periods = *ndc_periods;
       RETURN_IF_ERROR(Rule(CheckUse(use, &*first_auth, own ? &*own : nullptr)));
       out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", false}});
       continue;
@@ -1030,6 +1047,8 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     first[i] = CancellationIsFirstTransfer(*first_auth, omge, block.first_transferred) && (omge || oimp);
     if (first[i]) {
       RETURN_IF_ERROR(Rule(CheckMayMove(*first_auth, false, "first transfer by cancellation")));
+      RETURN_IF_ERROR(
+          Rule(CheckEntity(*first_auth, request.from.holder.value, "first transfer its ITMOs")));
     }
     out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", bool(first[i])}});
   }

@@ -296,5 +296,72 @@ TEST_F(Th014, UnauthorizedPost2020CreditsAreCancelledNeverUsed) {
   r.Ok("cancel", {{"from", 1}, {"quantity", 10}, {"vintage", 2021}, {"purpose", "voluntary"}});
 }
 
+// 2/CMA.3 annex para 8(b): once Japan has configured its NDC periods, an ITMO is used in the
+// period of its vintage: TH014's 2021 tonnes count towards 2021-2030, not towards 2031-2035.
+TEST_F(Th014, AnItmoIsUsedInTheNdcPeriodOfItsVintage) {
+  r.Ok("authorization.add", Step2a("THA"));
+  r.Ok("authorization.add", Step2a("JPN"));
+  r.clock.Set("2025-11-11T09:00:00Z");
+  r.Ok("issue.jcm", IssueTh014());
+  r.Refused("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2020}},
+            Check::kUseYearOutsideNdcPeriod);
+  // No period configured yet: only "not before the vintage" is known.
+  r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2031}});
+  r.Ok("ndc.configure",
+       {{"party", "JPN"}, {"first_year", 2021}, {"last_year", 2030}, {"method", "trajectory"}});
+  const service::Response outside =
+      r.Run("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2031}});
+  ASSERT_FALSE(outside.ok());
+  ASSERT_TRUE(outside.failure->refusal.has_value());
+  EXPECT_EQ(outside.failure->refusal->check, Check::kUseYearOutsideNdcPeriod);
+  EXPECT_NE(outside.failure->Message().find("2031 is in no NDC period of JPN"), std::string::npos)
+      << outside.failure->Message();
+  r.Ok("ndc.configure",
+       {{"party", "JPN"}, {"first_year", 2031}, {"last_year", 2035}, {"method", "trajectory"}});
+  const service::Response later =
+      r.Run("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2031}});
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.failure->Message().find(
+                "in JPN's NDC period 2031-2035 and the vintage 2021 in 2021-2030"),
+            std::string::npos)
+      << later.failure->Message();
+  r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2030}});
+  ExpectVerifies();
+}
+
+// 4/CMA.6 para 3 (JCM-510): where Japan's authorization names the entities it authorizes, ITMOs
+// are issued into the account of one of them only.
+TEST_F(Th014, OnlyAnAuthorizedEntityReceivesItmos) {
+  const int64_t buyer =
+      r.Ok("entity.add", {{"name", "Buyer K.K."}, {"country", "JPN"}})["id"].get<int64_t>();
+  const int64_t other =
+      r.Ok("entity.add", {{"name", "Other K.K."}, {"country", "JPN"}})["id"].get<int64_t>();
+  const int64_t account = r.Ok("account.open", {{"registry", "JPN01"},
+                                                {"type", "entity_holding"},
+                                                {"name", "buyer"},
+                                                {"holder", buyer}})["id"]
+                              .get<int64_t>();
+  r.Ok("authorization.add", Step2a("THA"));
+  Json japan = Step2a("JPN");
+  japan["entities"] = {other};
+  r.Ok("authorization.add", japan);
+  Json issue = IssueTh014();
+  issue["account"] = account;
+  const service::Response refused = r.Run("issue.jcm", issue);
+  ASSERT_FALSE(refused.ok());
+  ASSERT_TRUE(refused.failure->refusal.has_value());
+  EXPECT_EQ(refused.failure->refusal->check, Check::kEntityNotAuthorized);
+  EXPECT_NE(refused.failure->Message().find("entity " + std::to_string(buyer) +
+                                            " is not among the entities"),
+            std::string::npos)
+      << refused.failure->Message();
+  // Nothing was written: the same decision goes to the account of the entity Japan named.
+  issue["account"] = r.Ok("account.open", {{"registry", "JPN01"},
+                                           {"type", "entity_holding"},
+                                           {"name", "other"},
+                                           {"holder", other}})["id"];
+  r.Ok("issue.jcm", issue);
+}
+
 }  // namespace
 }  // namespace registry
