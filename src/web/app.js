@@ -43,7 +43,7 @@ async function api(method, path, body) {
   }
   let parsed = null;
   try { parsed = await response.json(); } catch (e) { parsed = null; }
-  return { status: response.status, body: parsed };
+  return { status: response.status, body: parsed, date: response.headers.get("Date") };
 }
 
 function el(tag, attrs, ...children) {
@@ -118,32 +118,120 @@ function setTitle(key, vars) {
   document.title = `${t(key, vars)} · ${t("brand")}`;
 }
 
-// A table in a container that scrolls sideways on a narrow screen.
-function table(columns, rows, caption) {
-  const head = el("tr", {}, columns.map(c => el("th", { class: c.num ? "num" : "", scope: "col" }, c.label)));
-  const body = rows.map(r => el("tr", {}, columns.map(c => el("td", { class: [c.num ? "num" : "", c.l10n ? "l10n" : ""].join(" ").trim() },
-    c.render ? c.render(r) : (c.num ? fmt(r[c.key]) : (r[c.key] ?? ""))))));
-  return el("div", { class: "table-wrap" },
-    el("table", {}, caption ? el("caption", {}, caption) : null, el("thead", {}, head), el("tbody", {}, body)));
+// ---- CSV ---------------------------------------------------------------------------------------
+// Every table downloads as CSV, made here from the rows it holds (all of them, filtered and sorted
+// as shown, not only the page on screen): a header row of the column labels, then one line per
+// row, fields quoted as RFC 4180 says (a field with a comma, a quote or a line break is put in
+// quotes, its quotes doubled), lines ended by CRLF, UTF-8 with a BOM so that spreadsheet programs
+// read Japanese. Numbers are written without thousands separators.
+
+// The text of a cell as the CSV has it.
+function cellText(c, r) {
+  if (!c.render) return c.key in r ? (r[c.key] ?? "") : "";
+  const v = c.render(r);
+  const text = v instanceof Node ? v.textContent : Array.isArray(v) ? el("span", {}, v).textContent : String(v ?? "");
+  return c.num ? text.replace(/,/g, "") : text;
 }
 
-// A table that pages through `rows` on the client. columns: [{key, label, num, render}]. After a
-// click on "previous" or "next", focus stays on that button.
-function pagedTable(columns, rows, id) {
+function csvField(value) {
+  const s = String(value ?? "");
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvText(columns, rows) {
+  const cols = columns.filter(c => !c.noCsv);
+  return [cols.map(c => c.label), ...rows.map(r => cols.map(c => cellText(c, r)))]
+    .map(line => line.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
+function saveFile(parts, filename, type) {
+  const url = URL.createObjectURL(new Blob(parts, { type }));
+  const a = el("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// A button that saves the table's rows (a function: they change with filters and sort) as CSV.
+function csvButton(columns, rows, filename) {
+  return el("button", { type: "button", class: "secondary csv", "data-file": filename,
+    onclick: () => saveFile(["\ufeff", csvText(columns, typeof rows === "function" ? rows() : rows)], filename, "text/csv;charset=utf-8") },
+  t("csv.download"));
+}
+
+// A table in a container that scrolls sideways on a narrow screen; with a file name, a button
+// under it downloads it as CSV. Header cells have scope="col", and a caption names the table.
+function table(columns, rows, caption, filename, sort) {
+  const head = el("tr", {}, columns.map(c => el("th", { class: c.num ? "num" : "", scope: "col",
+    "aria-sort": sort && sort.key === c.key ? (sort.desc ? "descending" : "ascending") : undefined },
+  sort && !c.noSort ? el("button", { type: "button", class: "sort", "data-key": c.key, onclick: () => sort.by(c.key) },
+    c.label, sort.key === c.key ? (sort.desc ? " ▼" : " ▲") : "") : c.label)));
+  const body = rows.map(r => el("tr", {}, columns.map(c => el("td", { class: [c.num ? "num" : "", c.l10n ? "l10n" : ""].join(" ").trim() },
+    c.render ? c.render(r) : (c.num ? fmt(r[c.key]) : (r[c.key] ?? ""))))));
+  const wrap = el("div", { class: "table-wrap" },
+    el("table", {}, caption ? el("caption", {}, caption) : null, el("thead", {}, head), el("tbody", {}, body)));
+  return filename ? el("div", { class: "table-block" }, wrap, el("div", { class: "table-tools" }, csvButton(columns, rows, filename))) : wrap;
+}
+
+// The value a column sorts by: its sortValue, else the row's field, else the cell's text.
+function sortValue(c, r) {
+  if (c.sortValue) return c.sortValue(r);
+  if (c.key in r && (typeof r[c.key] === "number" || typeof r[c.key] === "string")) return r[c.key];
+  return cellText(c, r);
+}
+
+function compareValues(a, b) {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a ?? "").localeCompare(String(b ?? ""), undefined, { numeric: true });
+}
+
+// A table that pages through `rows` on the client. columns: [{key, label, num, render, sortValue,
+// noSort, noCsv}]. After a click on "previous" or "next", focus stays on that button.
+// opts: caption; csv (the file name of the CSV download, or {href, filename}: the server's CSV);
+// sortable (header cells become buttons); page and sort ("key" or "-key") to start from; onState
+// ({page, sort}) told of every change, to keep them in the URL.
+function pagedTable(columns, rows, id, opts = {}) {
   const wrap = el("div", { id });
-  let page = 0;
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  let page = Math.min(Math.max(0, (Number(opts.page) || 1) - 1), pages - 1);
+  let sortKey = (opts.sort || "").replace(/^-/, ""), desc = (opts.sort || "").startsWith("-");
+  if (!columns.some(c => c.key === sortKey && !c.noSort)) sortKey = "";
+  const sorted = () => {
+    if (!sortKey) return rows;
+    const c = columns.find(x => x.key === sortKey);
+    const keyed = rows.map((r, i) => [sortValue(c, r), i, r]);
+    keyed.sort((a, b) => (desc ? -1 : 1) * compareValues(a[0], b[0]) || a[1] - b[1]);
+    return keyed.map(k => k[2]);
+  };
+  const tell = () => opts.onState && opts.onState({ page: page + 1, sort: sortKey ? (desc ? "-" : "") + sortKey : "" });
+  const sort = opts.sortable ? { key: sortKey, desc, by: key => {
+    if (sortKey === key) desc = !desc; else { sortKey = key; desc = false; }
+    page = 0;
+    tell();
+    draw("sort-" + key);
+  } } : null;
+  const status = el("div", { class: "form-status download-status" });
+  const csv = opts.csv ? (typeof opts.csv === "string" ? csvButton(columns, sorted, opts.csv)
+    : downloadLink(opts.csv.id || id + "-csv", opts.csv.href, opts.csv.filename, t("csv.downloadServer"), status)) : null;
   function draw(focus) {
     wrap.replaceChildren();
     if (rows.length === 0) { wrap.append(el("p", { class: "muted" }, t("none"))); return; }
-    wrap.append(table(columns, rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)));
+    const all = sorted();
+    if (sort) Object.assign(sort, { key: sortKey, desc });
+    wrap.append(table(columns, all.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE), opts.caption, undefined, sort));
+    const tools = el("div", { class: "pager" });
     if (pages > 1) {
-      wrap.append(el("div", { class: "pager" },
-        el("button", { class: "secondary prev", type: "button", onclick: () => { if (page > 0) page--; draw("prev"); } }, t("prev")),
+      tools.append(
+        el("button", { class: "secondary prev", type: "button", onclick: () => { if (page > 0) page--; tell(); draw("prev"); } }, t("prev")),
         el("span", {}, t("pageOf", { page: page + 1, pages, count: fmt(rows.length) })),
-        el("button", { class: "secondary next", type: "button", onclick: () => { if (page < pages - 1) page++; draw("next"); } }, t("next"))));
+        el("button", { class: "secondary next", type: "button", onclick: () => { if (page < pages - 1) page++; tell(); draw("next"); } }, t("next")));
     }
-    if (focus) wrap.querySelector(".pager button." + focus)?.focus();
+    if (csv) tools.append(csv);
+    if (tools.childNodes.length) wrap.append(tools);
+    if (csv && typeof opts.csv !== "string") wrap.append(status);
+    if (focus && focus.startsWith("sort-")) wrap.querySelector(`th button.sort[data-key="${focus.slice(5)}"]`)?.focus();
+    else if (focus) wrap.querySelector(".pager button." + focus)?.focus();
   }
   draw();
   return wrap;
@@ -172,6 +260,57 @@ function facts(pairs, id) {
     !(Array.isArray(v) && v.length === 0)).map(([k, v, l10n]) => [el("dt", {}, k), el("dd", { class: l10n ? "l10n" : "" }, v)]));
 }
 
+// ---- Search, filters and sort, kept in the URL -----------------------------------------------------
+
+// The view's state in the address: #/projects?host=MNG&state=registered&sort=-issued&page=2. Written
+// with replaceState (no new history entry and no second render); a link to it opens the same view.
+function writeQuery(name, state) {
+  const q = new URLSearchParams(Object.entries(state).filter(([k, v]) => v !== "" && v !== undefined && v !== null &&
+    !(k === "page" && Number(v) === 1)));
+  const text = q.toString();
+  history.replaceState(null, "", `#/${name}${text ? "?" + text : ""}`);
+}
+
+// A list with a search box, filters and sortable columns over every row of `rows`, on the client.
+// filters: [{key, label, value: row -> string, option: value -> label}]; search: row -> text.
+// The state (q, each filter, sort, page) comes from and goes to the URL.
+function filteredList({ name, id, columns, rows, filters, search, params, caption, csv }) {
+  const state = { q: params.get("q") || "", sort: params.get("sort") || "", page: params.get("page") || "" };
+  for (const f of filters) state[f.key] = params.get(f.key) || "";
+  const count = el("p", { id: id + "-count", class: "muted", role: "status" });
+  const holder = el("div", { class: "list-table" });
+  const matches = () => {
+    const words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+    return rows.filter(r => filters.every(f => !state[f.key] || String(f.value(r)) === state[f.key]) &&
+      words.every(w => search(r).toLowerCase().includes(w)));
+  };
+  const draw = () => {
+    const shown = matches();
+    count.replaceChildren(t("filter.count", { shown: fmt(shown.length), count: fmt(rows.length) }));
+    holder.replaceChildren(pagedTable(columns, shown, id, { caption, csv, sortable: true, sort: state.sort, page: state.page,
+      onState: s => { state.sort = s.sort; state.page = String(s.page); writeQuery(name, state); } }));
+  };
+  const changed = (key, value) => { state[key] = value; state.page = ""; writeQuery(name, state); draw(); };
+  const qInput = el("input", { type: "search", name: "q", value: state.q, oninput: e => changed("q", e.target.value.trim()) });
+  const selects = filters.map(f => {
+    const values = [...new Set(rows.map(r => String(f.value(r) ?? "")).filter(Boolean))].sort((a, b) => compareValues(a, b));
+    if (state[f.key] && !values.includes(state[f.key])) values.push(state[f.key]);
+    const select = el("select", { name: f.key, onchange: e => changed(f.key, e.target.value) },
+      el("option", { value: "" }, t("filter.all")), values.map(v => el("option", { value: v }, f.option ? f.option(v) : v)));
+    select.value = state[f.key];
+    return el("label", {}, f.label, select);
+  });
+  const form = el("form", { class: "filters", id: id + "-filters", role: "search", onsubmit: e => e.preventDefault() },
+    el("label", {}, t("filter.search"), qInput), selects,
+    el("button", { type: "button", class: "secondary", onclick: () => {
+      for (const k of Object.keys(state)) state[k] = "";
+      writeQuery(name, state);
+      route();
+    } }, t("filter.clear")));
+  draw();
+  return [form, count, holder];
+}
+
 // ---- Public pages ------------------------------------------------------------------------------
 
 async function pageHome(main) {
@@ -189,21 +328,29 @@ async function pageHome(main) {
   main.append(el("h2", {}, t("home.totals")), cards);
 }
 
-async function pageProjects(main) {
+// Search, filters and sort run in the browser, over the whole list: /v1/projects answers every
+// project in one reply (no paging) and /v1/lots is followed to its last page (listOf with no page
+// limit), so nothing is left out of a filter; the lists are small (a few hundred projects, one lot
+// per issuance decision, vintage and side) and a change of filter needs no round trip.
+async function pageProjects(main, args, params) {
   setTitle("projects.title");
   main.append(el("h1", {}, t("projects.title")));
-  const [projects, lots] = await Promise.all([listOf("/v1/projects", "projects"), listOf("/v1/lots", "lots")]);
+  const [projects, lots] = await Promise.all([listOf("/v1/projects", "projects", Infinity), listOf("/v1/lots", "lots", Infinity)]);
   const issued = {};
   for (const l of lots) issued[l.project] = (issued[l.project] || 0) + l.quantity;
   const ref = p => p.ref || p.reference || "";
-  main.append(pagedTable([
-    { key: "ref", label: t("col.reference"), render: p => projectLink(ref(p)) },
-    { key: "title", label: t("col.title") },
-    { key: "host_party", label: t("col.host"), render: p => p.host_party || "" },
-    { key: "state", label: t("col.state"), l10n: true, render: p => stateLabel(p.state) },
-    { key: "methodology", label: t("col.methodology") },
-    { key: "issued", label: t("col.issuedHere"), num: true, render: p => fmt(issued[ref(p)] || 0) },
-  ], projects, "projects"));
+  main.append(...filteredList({ name: "projects", id: "projects", rows: projects, params, caption: t("projects.caption"), csv: "projects.csv",
+    search: p => [ref(p), p.title, p.host_party, p.methodology, (p.participants || []).join(" ")].join(" "),
+    filters: [{ key: "host", label: t("col.host"), value: p => p.host_party || "" },
+      { key: "state", label: t("col.state"), value: p => p.state || "", option: stateLabel }],
+    columns: [
+      { key: "ref", label: t("col.reference"), render: p => projectLink(ref(p)), sortValue: ref },
+      { key: "title", label: t("col.title") },
+      { key: "host_party", label: t("col.host"), render: p => p.host_party || "" },
+      { key: "state", label: t("col.state"), l10n: true, render: p => stateLabel(p.state) },
+      { key: "methodology", label: t("col.methodology") },
+      { key: "issued", label: t("col.issuedHere"), num: true, render: p => fmt(issued[ref(p)] || 0), sortValue: p => issued[ref(p)] || 0 },
+    ] }));
 }
 
 // One project: what it is, the JC's decisions, each Party's authorization (Step 1, 2a, 2b) with
@@ -236,7 +383,7 @@ async function pageProject(main, ref) {
   main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
     ? table([{ key: "date", label: t("col.date") }, { key: "id", label: t("col.decision") },
         { key: "from", label: t("col.change"), l10n: true, render: d => `${stateLabel(d.from)} → ${stateLabel(d.to)}` }],
-      p.decisions)
+      p.decisions, t("project.decisions"), `${ref}-decisions.csv`)
     : el("p", { class: "muted" }, t("none")));
 
   main.append(el("h2", {}, t("project.authorizations")));
@@ -249,14 +396,14 @@ async function pageProject(main, ref) {
     main.append(table([{ key: "date", label: t("col.date") }, { key: "jc_decision", label: t("col.decision") },
       { key: "side", label: t("project.side") }, { key: "total", label: t("col.quantity"), num: true },
       { key: "shares", label: t("project.shares"), render: i => Object.entries(i.shares || {}).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") }],
-    p.issuances));
+    p.issuances, t("project.decisionsIssued"), `${ref}-issuance-decisions.csv`));
   }
   main.append(pagedTable([
     { key: "registry", label: t("col.registry") }, { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
     { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
     { key: "quantity", label: t("col.quantity"), num: true },
     { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")) },
-    { key: "jc_decision", label: t("col.decision") }], mine, "project-lots"));
+    { key: "jc_decision", label: t("col.decision") }], mine, "project-lots", { caption: t("project.lots"), csv: `${ref}-lots.csv` }));
 
   main.append(el("h2", {}, t("project.history")), el("p", { class: "muted" }, t("project.historyHint")));
   const history = el("div", { id: "project-history" });
@@ -284,7 +431,7 @@ async function pageProject(main, ref) {
     { key: "serials", label: t("col.serials"), render: s => serialsLink(s.lot.registry, s.block.first, s.block.last) },
     { key: "quantity", label: t("col.quantity"), num: true, render: s => fmt(s.block.quantity) },
     { key: "itmo", label: t("col.itmoId"), render: s => itmoRange(s.lot, s.block.first, s.block.last) },
-  ], rows, "project-history-table"));
+  ], rows, "project-history-table", { caption: t("project.history"), csv: `${ref}-itmo-history.csv` }));
 }
 
 // A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the
@@ -306,23 +453,31 @@ function authorizationSection(a, ca) {
     table([{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
       { key: "issued", label: t("col.issued"), num: true },
       { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }], rows,
-    t("project.vintagesOf", { party: a.party })));
+    t("project.vintagesOf", { party: a.party }), `${a.project}-${a.party}-authorized-issued.csv`));
 }
 
-async function pageIssuances(main) {
+// Client-side for the reason given above pageProjects: every lot is loaded.
+async function pageIssuances(main, args, params) {
   setTitle("issuances.title");
   main.append(el("h1", {}, t("issuances.title")));
-  const lots = await listOf("/v1/lots", "lots");
-  main.append(pagedTable([
-    { key: "registry", label: t("col.registry") },
-    { key: "project", label: t("col.project"), render: l => projectLink(l.project) },
-    { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
-    { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
-    { key: "quantity", label: t("col.quantity"), num: true },
-    { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")) },
-    { key: "authorization_id", label: t("col.authorization"), render: l => l.authorization_id ? `${l.authorization_id} v${l.authorization_version}` : "" },
-    { key: "jc_decision", label: t("col.decision") },
-  ], lots.slice().reverse(), "lots"));
+  const [lots, projects] = await Promise.all([listOf("/v1/lots", "lots", Infinity), listOf("/v1/projects", "projects", Infinity)]);
+  const host = new Map(projects.map(p => [p.ref || p.reference, p.host_party || ""]));
+  main.append(...filteredList({ name: "issuances", id: "lots", rows: lots.slice().reverse(), params, caption: t("issuances.caption"), csv: "issuances.csv",
+    search: l => [l.registry, l.project, l.vintage, l.jc_decision, l.authorization_id, l.cooperative_approach].join(" "),
+    filters: [{ key: "registry", label: t("col.registry"), value: l => l.registry || "" },
+      { key: "host", label: t("col.host"), value: l => host.get(l.project) || "" },
+      { key: "vintage", label: t("col.vintage"), value: l => l.vintage ?? "" },
+      { key: "kind", label: t("col.kind"), value: l => (l.itmo ? "itmo" : "jcm"), option: v => (v === "itmo" ? "ITMO" : t("kind.jcm")) }],
+    columns: [
+      { key: "registry", label: t("col.registry") },
+      { key: "project", label: t("col.project"), render: l => projectLink(l.project), sortValue: l => l.project || "" },
+      { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
+      { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
+      { key: "quantity", label: t("col.quantity"), num: true },
+      { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")), sortValue: l => (l.itmo ? 1 : 0) },
+      { key: "authorization_id", label: t("col.authorization"), render: l => l.authorization_id ? `${l.authorization_id} v${l.authorization_version}` : "" },
+      { key: "jc_decision", label: t("col.decision") },
+    ] }));
 }
 
 async function pageAuthorizations(main) {
@@ -338,7 +493,7 @@ async function pageAuthorizations(main) {
     { key: "first_transfer_definition", label: t("col.firstTransfer"), render: a => a.first_transfer_definition || a.first_transfer || "" },
     { key: "date", label: t("col.date") },
     { key: "revoked", label: t("col.state"), l10n: true, render: a => a.revoked ? t("auth.revoked") : t("auth.inForce") },
-  ], auths, "authorizations"));
+  ], auths, "authorizations", { caption: t("authorizations.title"), csv: "authorizations.csv" }));
   const cas = await listOf("/v1/cooperative-approaches", "cooperative_approachs");
   if (cas.length) {
     main.append(el("h2", {}, t("authorizations.cas")));
@@ -346,31 +501,89 @@ async function pageAuthorizations(main) {
       { key: "ca_id", label: t("col.caId"), render: c => c.ca_id || c.id || c.key || "" },
       { key: "name", label: t("col.name"), render: c => c.name || c.title || c.key || "" },
       { key: "parties", label: t("col.parties"), render: c => (c.parties || []).join(", ") },
-    ], cas, "cooperative-approaches"));
+    ], cas, "cooperative-approaches", { caption: t("authorizations.cas"), csv: "cooperative-approaches.csv" }));
   }
+}
+
+// ---- Charts --------------------------------------------------------------------------------------
+// Horizontal bar charts drawn here as inline SVG (no library, nothing fetched): one bar per row of
+// the table beside the chart, which holds the same numbers. Colours come from style.css (classes
+// series-0..5), by the row's series (a registry).
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+// "Wed, 09 Dec 2026 10:00:00 GMT" (the server's Date header) -> "2026-12-09 10:00 UTC".
+function asOf(date) {
+  const d = date ? new Date(date) : new Date();
+  return when(d.toISOString());
+}
+
+// rows: [{label, series, value}]; columns: the table's columns; id names the section.
+function barChart({ id, title, rows, columns, date, filename }) {
+  const series = [...new Set(rows.map(r => r.series))];
+  const max = Math.max(1, ...rows.map(r => r.value));
+  const bar = 20, gap = 6, left = 190, width = 640, right = 90;
+  const height = rows.length * (bar + gap) + gap;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": id + "-title",
+    class: "bar-chart", preserveAspectRatio: "xMinYMin meet" },
+  rows.map((r, i) => {
+    const y = gap + i * (bar + gap);
+    const w = Math.round((width - left - right) * r.value / max);
+    return svg("g", { class: "bar-row" },
+      svg("text", { x: left - 8, y: y + bar * 0.72, "text-anchor": "end", class: "bar-label" }, r.label),
+      svg("rect", { x: left, y, width: Math.max(w, r.value > 0 ? 1 : 0), height: bar, class: `bar series-${series.indexOf(r.series) % 6}`,
+        "data-value": r.value }, svg("title", {}, `${r.label}: ${fmt(r.value)}`)),
+      svg("text", { x: left + w + 6, y: y + bar * 0.72, class: "bar-value" }, fmt(r.value)));
+  }));
+  const legend = el("ul", { class: "legend" }, series.map((name, i) =>
+    el("li", {}, el("span", { class: `swatch series-${i % 6}`, "aria-hidden": "true" }), el("span", { class: "data" }, name))));
+  return el("section", { class: "chart", id },
+    el("h2", { id: id + "-title" }, title),
+    el("p", { class: "as-of muted" }, tNodes("chart.asOf", { time: asOf(date) })),
+    rows.length === 0 ? el("p", { class: "muted" }, t("none")) :
+      el("div", { class: "chart-row" }, el("figure", {}, chart, el("figcaption", {}, legend)),
+        table(columns, rows.map(r => r.row), t("chart.numbers", { title }), filename)));
 }
 
 async function pageStatistics(main) {
   setTitle("statistics.title");
   main.append(el("h1", {}, t("statistics.title")));
-  const totals = (await api("GET", "/v1/totals")).body?.totals || {};
+  const totalsReply = await api("GET", "/v1/totals");
+  const totals = totalsReply.body?.totals || {};
   const rows = [];
   for (const [registry, byType] of Object.entries(totals)) {
     for (const [type, amount] of Object.entries(byType)) rows.push({ registry, type, amount });
   }
-  main.append(el("h2", {}, t("statistics.types")),
-    pagedTable([{ key: "registry", label: t("col.registry") }, { key: "type", label: t("col.accountType"), l10n: true, render: r => accountType(r.type) },
-      { key: "amount", label: t("col.amount"), num: true }], rows, "stats-types"));
+  main.append(barChart({ id: "chart-holdings", title: t("statistics.types"), date: totalsReply.date, filename: "holdings-by-account-type.csv",
+    rows: rows.map(r => ({ label: `${r.registry} · ${accountType(r.type)}`, series: r.registry, value: r.amount, row: r })),
+    columns: [{ key: "registry", label: t("col.registry") }, { key: "type", label: t("col.accountType"), l10n: true, render: r => accountType(r.type) },
+      { key: "amount", label: t("col.amount"), num: true }] }));
   const annual = await api("GET", "/v1/statistics/annual");
   if (annual.status === 200 && annual.body) {
     const list = annual.body.years || annual.body.rows || [];
+    // Issuance per year and registry: the summary's rows (year, registry) that issued anything.
+    const issued = list.filter(r => r.issuance > 0);
+    main.append(barChart({ id: "chart-issuance", title: t("statistics.issuance"), date: annual.date, filename: "issuance-per-year.csv",
+      rows: issued.map(r => ({ label: `${r.year} · ${r.registry}`, series: r.registry, value: r.issuance, row: r })),
+      columns: [{ key: "year", label: t("col.year") }, { key: "registry", label: t("col.registry") },
+        { key: "issuance", label: t("col.issuance"), num: true }] }));
     main.append(el("h2", {}, t("statistics.annual")), pagedTable(
-      Object.keys(list[0] || { year: 0 }).map(k => ({ key: k, label: t("col." + k), num: k !== "year" && k !== "registry" })), list, "stats-annual"));
+      ["year", "registry", ...Object.keys(list[0] || {}).filter(k => k !== "year" && k !== "registry")].map(k => ({ key: k, label: t("col." + k), num: k !== "year" && k !== "registry" })), list, "stats-annual",
+      { caption: t("statistics.annual"), csv: { href: "/v1/statistics/annual?format=csv", filename: "annual-summary.csv" } }));
+  } else {
+    main.append(message(errorText(annual), false));
   }
   const accounts = (await listOf("/v1/accounts", "accounts")).filter(a => a.type === "entity_holding");
   main.append(el("h2", {}, t("statistics.entities")), pagedTable([
     { key: "id", label: t("col.account"), num: true }, { key: "registry", label: t("col.registry") },
-    { key: "name", label: t("col.name") }, { key: "status", label: t("col.status"), l10n: true, render: a => t("status." + a.status) }], accounts, "stats-entities"));
+    { key: "name", label: t("col.name") }, { key: "status", label: t("col.status"), l10n: true, render: a => t("status." + a.status) }], accounts, "stats-entities",
+  { caption: t("statistics.entities"), csv: { href: "/v1/statistics/accounts?format=csv", filename: "entity-holding-accounts.csv" } }));
 }
 
 // The steps of a serial's lineage (blocks from issuance on), each in words: issued, transferred,
@@ -465,7 +678,7 @@ function showLineage(out, body) {
       { key: "first", label: t("col.serials"), render: s => `${s.block.first}–${s.block.last}` },
       { key: "quantity", label: t("col.quantity"), num: true, render: s => fmt(s.block.quantity) },
       { key: "use_year", label: t("col.useYear"), render: s => s.block.use_year || "" },
-    ], steps, t("lookup.lineage"))));
+    ], steps, t("lookup.lineage"), `lineage-${body.registry}-${body.serial}.csv`)));
   out.querySelector("#lookup-heading").focus();
 }
 
@@ -491,6 +704,9 @@ function downloadLink(id, href, filename, label, status) {
   } }, label);
 }
 
+// The reports the API makes, each a download that explains itself when it fails: a Party's AEF
+// (XLSX, CSV) and its pre-consistency checks shown on the page; for each cooperative approach and
+// Party, the copy of the authorization and the initial report (PDF, Markdown); the statistics.
 async function pageReports(main) {
   setTitle("reports.title");
   main.append(el("h1", {}, t("reports.title")));
@@ -498,17 +714,61 @@ async function pageReports(main) {
   const year = el("input", { name: "year", value: String(new Date().getFullYear() - 1), size: 5 });
   const links = el("div", { id: "report-links" });
   const status = el("div", { id: "report-status" });
+  const checks = el("div", { id: "aef-checks" });
+  const showChecks = async () => {
+    checks.replaceChildren(t("loading"));
+    const r = await api("GET", `/v1/reports/aef/checks?party=${encodeURIComponent(party.value)}&year=${encodeURIComponent(year.value)}`);
+    if (r.status !== 200) { checks.replaceChildren(); say(status, [t("reports.checksFailed"), " ", errorText(r)], false); return; }
+    const list = Array.isArray(r.body) ? r.body : (r.body?.checks || []);
+    checks.replaceChildren(el("h3", { tabindex: "-1" }, t("reports.checksOf", { party: party.value, year: year.value })),
+      list.length === 0 ? el("p", { class: "muted" }, t("reports.noChecks")) :
+        table([{ key: "item", label: t("reports.checkItem"), num: true }, { key: "check", label: t("reports.check") },
+          { key: "status", label: t("col.status") },
+          { key: "problems", label: t("reports.problems"), render: c => (c.problems || []).map(p => (typeof p === "string" ? p : JSON.stringify(p))).join("; ") }],
+        list, t("reports.checksOf", { party: party.value, year: year.value }), `AEF-checks-${party.value}-${year.value}.csv`));
+    checks.querySelector("h3").focus();
+  };
   const draw = () => {
     const q = `party=${encodeURIComponent(party.value)}&year=${encodeURIComponent(year.value)}`;
+    checks.replaceChildren();
     links.replaceChildren(
       el("p", {}, downloadLink("aef-xlsx", `/v1/reports/aef?${q}&format=xlsx`, `AEF-${party.value}-${year.value}.xlsx`, t("reports.aefXlsx"), status), " · ",
-        downloadLink("aef-csv", `/v1/reports/aef?${q}&format=csv`, `AEF-${party.value}-${year.value}.csv`, t("reports.aefCsv"), status), " · ",
-        downloadLink("annual-csv", "/v1/statistics/annual?format=csv", "annual-summary.csv", t("reports.annualCsv"), status)));
+        // The CSV form of the AEF is one file per table (1 to 5; 6, the Confidentiality table, is
+        // for the Party's own token).
+        t("reports.aefCsv"), " ", [1, 2, 3, 4, 5].map(n => [downloadLink(`aef-csv-${n}`, `/v1/reports/aef?${q}&format=csv&table=${n}`,
+          `AEF-${party.value}-${year.value}-table${n}.csv`, t("reports.aefTable", { n }), status), " "]), " · ",
+        el("button", { type: "button", class: "secondary", id: "aef-checks-button", onclick: showChecks }, t("reports.showChecks"))));
   };
   party.addEventListener("input", draw);
   year.addEventListener("input", draw);
-  main.append(el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, t("col.party"), party), el("label", {}, t("reports.year"), year)), links, status);
+  main.append(el("h2", {}, t("reports.aef")),
+    el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, t("col.party"), party), el("label", {}, t("reports.year"), year)), links, status, checks);
   draw();
+
+  main.append(el("h2", {}, t("reports.copies")), el("p", { class: "muted hint" }, t("reports.copiesHint")));
+  const copiesStatus = el("div", { id: "copies-status", class: "form-status" });
+  const cas = await listOf("/v1/cooperative-approaches", "cooperative_approachs");
+  const pairs = cas.flatMap(ca => (ca.parties || []).map(p => ({ ca, party: p })));
+  const file = (kind, pair, format) => `${kind}-${pair.ca.ca_id || pair.ca.key}-${pair.party}.${format}`;
+  const docLinks = (route, kind, pair) => {
+    const q = `ca=${encodeURIComponent(pair.ca.key)}&party=${encodeURIComponent(pair.party)}`;
+    return [downloadLink(`${kind}-${pair.ca.key}-${pair.party}-pdf`, `/v1/reports/${route}?${q}&format=pdf`, file(kind, pair, "pdf"), "PDF", copiesStatus), " · ",
+      downloadLink(`${kind}-${pair.ca.key}-${pair.party}-md`, `/v1/reports/${route}?${q}&format=md`, file(kind, pair, "md"), "Markdown", copiesStatus)];
+  };
+  main.append(pagedTable([
+    { key: "ca", label: t("col.caId"), render: r => r.ca.ca_id || r.ca.key, sortValue: r => r.ca.ca_id || r.ca.key },
+    { key: "name", label: t("col.name"), render: r => r.ca.name || r.ca.title || r.ca.key || "" },
+    { key: "party", label: t("col.party") },
+    { key: "copy", label: t("reports.copy"), noCsv: true, render: r => docLinks("authorization", "authorization", r) },
+    { key: "initial", label: t("reports.initial"), noCsv: true, render: r => docLinks("initial", "initial-report", r) },
+  ], pairs, "report-copies", { caption: t("reports.copies"), csv: "authorization-copies.csv" }), copiesStatus);
+
+  main.append(el("h2", {}, t("reports.statistics")));
+  const statsStatus = el("div", { id: "stats-download-status", class: "form-status" });
+  main.append(el("ul", { id: "report-statistics" },
+    el("li", {}, downloadLink("annual-csv", "/v1/statistics/annual?format=csv", "annual-summary.csv", t("reports.annualCsv"), statsStatus)),
+    el("li", {}, downloadLink("accounts-csv", "/v1/statistics/accounts?format=csv", "entity-holding-accounts.csv", t("reports.accountsCsv"), statsStatus)),
+    el("li", {}, el("a", { href: "#/statistics" }, t("reports.statisticsPage")))), statsStatus);
 }
 
 // ---- Operator console --------------------------------------------------------------------------
@@ -636,10 +896,10 @@ async function consoleProposals(container, status) {
     { key: "initiator", label: t("console.proposedBy") },
     { key: "created", label: t("col.date"), render: p => when(p.created) },
     { key: "state", label: t("col.state"), l10n: true, render: p => t("proposalState." + (p.state || p.status)) },
-    { key: "actions", label: t("console.actions"), render: p => (p.state || p.status) === "pending" ? [
+    { key: "actions", label: t("console.actions"), noCsv: true, noSort: true, render: p => (p.state || p.status) === "pending" ? [
       el("button", { class: "approve", "data-id": p.id, onclick: () => decide(p.id, "approve") }, t("console.approve")), " ",
       el("button", { class: "secondary reject", "data-id": p.id, onclick: () => decide(p.id, "reject") }, t("console.reject"))] : "" },
-  ], proposals.slice().reverse(), "proposals"));
+  ], proposals.slice().reverse(), "proposals", { caption: t("console.proposals"), csv: "proposals.csv" }));
 }
 
 async function consoleCommandForm(afterChange) {
@@ -685,7 +945,7 @@ function holdingsTable(blocks) {
     { key: "vintage", label: t("col.vintage") },
     { key: "itmo", label: t("col.itmoId"), l10n: true, render: b => b.itmo ? itmoRange(known.lots.get(b.lot) || Object.assign({ itmo: true }, b), b.first, b.last) : t("kind.jcm") },
     { key: "held_inconsistent", label: t("console.held"), l10n: true, render: b => b.held_inconsistent ? t("console.heldYes") : "" }],
-  blocks, "holdings-table");
+  blocks, "holdings-table", { caption: t("console.holdings"), csv: "holdings.csv" });
 }
 
 async function pageConsole(main) {
@@ -721,8 +981,8 @@ async function pageConsole(main) {
     { key: "id", label: t("col.account"), num: true }, { key: "registry", label: t("col.registry") },
     { key: "type", label: t("col.type"), l10n: true, render: a => accountType(a.type) },
     { key: "name", label: t("col.name") }, { key: "status", label: t("col.status"), l10n: true, render: a => t("status." + a.status) },
-    { key: "view", label: t("console.actions"), render: a => el("button", { class: "secondary", onclick: () => show(a.id) }, t("console.holdings")) },
-  ], accounts, "accounts"), holdings);
+    { key: "view", label: t("console.actions"), noCsv: true, render: a => el("button", { class: "secondary", onclick: () => show(a.id) }, t("console.holdings")) },
+  ], accounts, "accounts", { caption: t("console.accounts"), csv: "accounts.csv" }), holdings);
   main.append(...consoleMovementForm(refresh));
   main.append(el("h2", {}, t("console.proposals")), proposalsStatus, proposals);
   await refresh();
@@ -737,7 +997,7 @@ function pageNotFound(main, path) {
     el("p", {}, el("a", { href: "#/" }, t("notfound.home"))));
 }
 
-const PAGES = { "": pageHome, projects: (main, args) => (args.length ? pageProject(main, decodeURIComponent(args[0])) : pageProjects(main)),
+const PAGES = { "": pageHome, projects: (main, args, params) => (args.length ? pageProject(main, decodeURIComponent(args[0])) : pageProjects(main, args, params)),
   issuances: pageIssuances, authorizations: pageAuthorizations, statistics: pageStatistics, lookup: pageLookup,
   reports: pageReports, console: pageConsole };
 
@@ -755,7 +1015,9 @@ let routeGeneration = 0;
 async function route() {
   const generation = ++routeGeneration;
   const path = location.hash.replace(/^#\/?/, "");
-  const [name, ...args] = path.split("/");
+  const [pathOnly, query] = path.split("?");
+  const params = new URLSearchParams(query || "");
+  const [name, ...args] = pathOnly.split("/");
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#/" + name);
   const main = document.getElementById("main");
   delete main.dataset.ready;  // Tests and scripts wait for the page's own "ready".
@@ -763,7 +1025,7 @@ async function route() {
   main.replaceChildren(view);
   const knownPage = Object.hasOwn(PAGES, name);
   const page = knownPage ? PAGES[name] : pageNotFound;
-  try { await page(view, knownPage ? args.filter(Boolean) : "#/" + path); } catch (e) { view.append(message(String(e), false)); }
+  try { await page(view, knownPage ? args.filter(Boolean) : "#/" + path, params); } catch (e) { view.append(message(String(e), false)); }
   if (generation !== routeGeneration) return;
   main.dataset.ready = !knownPage ? "notfound" : (name === "projects" && args.filter(Boolean).length ? "project" : (name || "home"));
 }

@@ -6,7 +6,9 @@
 // page) whose holdings come a page at a time, and a 503 with Retry-After waited out and retried;
 // then issue 30: the defects seen (lookup, lineage, holdings, console messages, proposals in words,
 // a failed download, page not found, titles, focus after paging), a page per project, every page
-// at phone width without sideways scrolling, and every page in Japanese with no English label left.
+// at phone width without sideways scrolling, and every page in Japanese with no English label left;
+// then CSV downloads parsed (RFC 4180) against the API's data, the reports page's downloads, search,
+// filters and sort kept in the URL, the charts' bars and numbers, and table captions and scopes.
 // Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -573,6 +575,249 @@ test("issue 30 item 8: in Japanese no English label, hint or message is left on 
   await page.screenshot({ path: join(artifacts, "ja-console-messages.png"), fullPage: true });
   assert.deepEqual(left, {});
   await context.close();
+});
+
+// ---- Issue 30 items 3, 4, 5 and 10: downloads, search and filters, charts, captions ------------
+
+// RFC 4180: fields separated by commas, a quoted field may hold commas, doubled quotes and line
+// breaks; lines end with CRLF. Returns the rows as arrays of strings.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", i = 0, quoted = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
+      if (c === '"') { quoted = false; i++; continue; }
+      field += c; i++; continue;
+    }
+    if (c === '"') {
+      assert.equal(field, "", `a quote inside an unquoted field at ${i}`);
+      quoted = true; i++; continue;
+    }
+    if (c === ",") { row.push(field); field = ""; i++; continue; }
+    if (c === "\r" && text[i + 1] === "\n") { row.push(field); rows.push(row); row = []; field = ""; i += 2; continue; }
+    assert.notEqual(c, "\n", `a bare LF at ${i}`);
+    field += c; i++;
+  }
+  assert.equal(quoted, false, "an unterminated quoted field");
+  assert.equal(field === "" && row.length === 0, true, "the last line ends with CRLF");
+  return rows;
+}
+
+async function downloadText(page, selector, name) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  const path = join(artifacts, name || download.suggestedFilename());
+  await download.saveAs(path);
+  return { name: download.suggestedFilename(), text: readFileSync(path, "utf8"), bytes: readFileSync(path) };
+}
+
+async function publicJson(path) {
+  const r = await fetch(base + path);
+  assert.equal(r.status, 200, path);
+  return r.json();
+}
+
+test("issue 30 item 4: a table downloads as CSV with its header row, every row shown and correct quoting", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  const projects = (await publicJson("/v1/projects")).projects;
+  // Every project: the whole list, not the 25 of the page on screen.
+  await page.goto(base + "/#/projects");
+  await ready(page, "projects");
+  const file = await downloadText(page, "#projects button.csv");
+  assert.equal(file.name, "projects.csv");
+  assert.equal(file.text.charCodeAt(0), 0xfeff, "a UTF-8 BOM, for spreadsheet programs");
+  const rows = parseCsv(file.text.slice(1));
+  const headers = await page.$$eval("#projects thead th", ths => ths.map(th => th.textContent.replace(/ [▲▼]$/, "")));
+  assert.deepEqual(rows[0], headers);
+  assert.deepEqual(rows[0], ["Reference", "Title", "Host", "State", "Methodology", "Issued here (t)"]);
+  assert.equal(rows.length - 1, projects.length);
+  const byRef = new Map(projects.map(p => [p.ref || p.reference, p]));
+  for (const [ref, title, host] of rows.slice(1)) {
+    assert.ok(byRef.has(ref), ref);
+    assert.equal(title, byRef.get(ref).title || "");
+    assert.equal(host, byRef.get(ref).host_party || "");
+  }
+  // Titles with commas and quotes come back whole (the quoting is right).
+  assert.ok(rows.slice(1).some(r => r[1].includes(",")), "some title has a comma");
+  assert.ok(file.text.includes('"'), "some field is quoted");
+  // Issuances: the quantities are plain numbers and add up to the lots' total.
+  const lots = [];
+  for (let after = 0; ;) {
+    const body = await publicJson("/v1/lots" + (after ? `?after=${after}` : ""));
+    lots.push(...body.lots);
+    if (body.next_after === undefined) break;
+    after = body.next_after;
+  }
+  await page.goto(base + "/#/issuances");
+  await ready(page, "issuances");
+  const lotRows = parseCsv((await downloadText(page, "#lots button.csv")).text.slice(1));
+  const q = lotRows[0].indexOf("Quantity (t)");
+  assert.ok(q >= 0, lotRows[0].join("|"));
+  assert.equal(lotRows.length - 1, lots.length);
+  assert.equal(lotRows.slice(1).reduce((sum, r) => sum + Number(r[q]), 0), lots.reduce((sum, l) => sum + l.quantity, 0));
+  // Every table of every public page has a CSV download next to it.
+  for (const spec of PAGES.filter(p => !p.console && p.name !== "notfound")) {
+    await openPage(page, spec);
+    const missing = await page.$$eval("#main table", tables => tables.filter(tb => {
+      const box = tb.closest(".table-block") || tb.closest(".table-wrap").parentElement;
+      return !box.querySelector("button.csv, a[download$='.csv']");
+    }).map(tb => tb.querySelector("caption")?.textContent || tb.closest("[id]")?.id));
+    assert.deepEqual(missing, [], spec.name);
+  }
+  await context.close();
+});
+
+test("issue 30 item 4: the reports page downloads the AEF as CSV, shows its checks, and links the copies and the statistics", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  await page.goto(base + "/#/reports");
+  await ready(page, "reports");
+  await page.fill("input[name=year]", "2026");
+  // One CSV per AEF table, as the server writes it.
+  for (const n of [1, 2, 3, 4, 5]) {
+    const aef = await downloadText(page, `#aef-csv-${n}`);
+    assert.equal(aef.name, `AEF-JPN-2026-table${n}.csv`);
+    const direct = await fetch(base + `/v1/reports/aef?party=JPN&year=2026&format=csv&table=${n}`);
+    assert.equal(direct.status, 200);
+    assert.equal(aef.text, await direct.text());
+    assert.match(await page.textContent("#report-status"), new RegExp(`AEF-JPN-2026-table${n}\\.csv downloaded\\.`));
+  }
+  // The pre-consistency checks, on the page.
+  await page.click("#aef-checks-button");
+  await page.waitForSelector("#aef-checks h3", { timeout: 10000 });
+  assert.match(await page.textContent("#aef-checks h3"), /Pre-consistency checks of the AEF of JPN for 2026/);
+  // A copy of each authorization and initial report per cooperative approach and Party.
+  const cas = (await publicJson("/v1/cooperative-approaches")).cooperative_approachs;
+  const pairs = cas.reduce((n, c) => n + (c.parties || []).length, 0);
+  assert.ok(pairs >= 2);
+  assert.equal(await page.$$eval("#report-copies tbody tr", r => r.length), Math.min(pairs, 25));
+  const pdf = await downloadText(page, "#report-copies a[href*='/v1/reports/authorization'][href$='format=pdf'] >> nth=0");
+  assert.equal(pdf.bytes.subarray(0, 5).toString(), "%PDF-");
+  assert.match(pdf.name, /^authorization-CA\d{4}-[A-Z]{3}\.pdf$/);
+  const initial = await downloadText(page, "#report-copies a[href*='/v1/reports/initial'][href$='format=md'] >> nth=0");
+  assert.match(initial.name, /^initial-report-CA\d{4}-[A-Z]{3}\.md$/);
+  assert.ok(initial.text.length > 0);
+  // The statistics, as the server writes them.
+  const annual = await downloadText(page, "#annual-csv");
+  assert.equal(annual.text, await (await fetch(base + "/v1/statistics/annual?format=csv")).text());
+  const accounts = await downloadText(page, "#accounts-csv");
+  assert.equal(accounts.text, await (await fetch(base + "/v1/statistics/accounts?format=csv")).text());
+  await page.screenshot({ path: join(artifacts, "15-reports-page.png"), fullPage: true });
+  await context.close();
+});
+
+test("issue 30 item 3: projects and issuances are searched, filtered and sorted, and the URL reproduces the view", async () => {
+  const page = await newPage();
+  const projects = (await publicJson("/v1/projects")).projects;
+  const mongolian = projects.filter(p => p.host_party === "MNG");
+  assert.ok(mongolian.length > 1 && mongolian.length < projects.length);
+  // A link with filters and sort opens that view.
+  await page.goto(base + "/#/projects?host=MNG&sort=-issued");
+  await ready(page, "projects");
+  assert.equal(await page.inputValue("#projects-filters select[name=host]"), "MNG");
+  const cells = async (id, n) => page.$$eval(`#${id} tbody tr`, (trs, k) => trs.map(tr => tr.cells[k].textContent), n);
+  const hosts = await cells("projects", 2);
+  assert.ok(hosts.length > 0 && hosts.every(h => h === "MNG"), hosts.join(","));
+  const issued = (await cells("projects", 5)).map(v => Number(v.replace(/,/g, "")));
+  assert.deepEqual(issued, issued.slice().sort((a, b) => b - a));
+  assert.equal(await page.getAttribute("#projects th[aria-sort]", "aria-sort"), "descending");
+  assert.match(await page.textContent("#projects-count"), new RegExp(`^${mongolian.length} of ${projects.length} shown$`));
+  // A search narrows it; the URL keeps it.
+  await page.fill("#projects-filters input[name=q]", "MN901");
+  await page.waitForFunction(() => document.querySelectorAll("#projects tbody tr").length === 1);
+  assert.equal(await page.textContent("#projects tbody tr td:first-child"), "MN901");
+  assert.match(page.url(), /#\/projects\?.*q=MN901/);
+  assert.match(page.url(), /host=MNG/);
+  // Sorting by a header: the reference, ascending then descending.
+  await page.goto(base + "/#/projects");
+  await ready(page, "projects");
+  await page.click("#projects th button.sort[data-key=ref]");
+  await page.click("#projects th button.sort[data-key=ref]");
+  const refs = (await cells("projects", 0));
+  assert.deepEqual(refs, refs.slice().sort().reverse());
+  assert.match(page.url(), /sort=-ref/);
+  // Issuances: registry and vintage filters and the page, kept in the URL; the link opens page 2 again.
+  await page.goto(base + "/#/issuances");
+  await ready(page, "issuances");
+  await page.selectOption("#lots-filters select[name=registry]", "MNG01");
+  const registries = await cells("lots", 0);
+  assert.ok(registries.length > 0 && registries.every(r => r === "MNG01"), registries.join(","));
+  assert.match(page.url(), /#\/issuances\?registry=MNG01$/);
+  await page.selectOption("#lots-filters select[name=registry]", "");
+  await page.click("#lots th button.sort[data-key=quantity]");
+  const quantities = (await cells("lots", 4)).map(v => Number(v.replace(/,/g, "")));
+  assert.deepEqual(quantities, quantities.slice().sort((a, b) => a - b));
+  await page.click("#lots .pager button.next");
+  await page.waitForFunction(() => /^Page 2 /.test(document.querySelector("#lots .pager span").textContent));
+  assert.match(page.url(), /#\/issuances\?sort=quantity&page=2$/);
+  const pageTwo = await page.$$eval("#lots tbody tr", trs => trs.map(tr => tr.textContent));
+  const link = page.url();
+  const other = await newPage();
+  await other.goto(link);
+  await ready(other, "issuances");
+  assert.deepEqual(await other.$$eval("#lots tbody tr", trs => trs.map(tr => tr.textContent)), pageTwo);
+  assert.match(await other.textContent("#lots .pager span"), /^Page 2 /);
+  await other.close();
+  // A vintage and a host together.
+  await page.goto(base + "/#/issuances?vintage=2021&host=MNG");
+  await ready(page, "issuances");
+  assert.ok((await cells("lots", 2)).every(v => v === "2021"));
+  const mnRefs = new Set(mongolian.map(p => p.ref || p.reference));
+  assert.ok((await cells("lots", 1)).every(ref => mnRefs.has(ref)));
+  await page.screenshot({ path: join(artifacts, "16-issuances-filtered.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30 item 5: the statistics page charts issuance per year and registry and holdings by account type, with the numbers beside them", async () => {
+  const page = await newPage();
+  const totals = (await publicJson("/v1/totals")).totals;
+  const annual = (await publicJson("/v1/statistics/annual")).years;
+  await page.goto(base + "/#/statistics");
+  await ready(page, "statistics");
+  const chart = async id => ({
+    bars: await page.$$eval(`#${id} svg rect.bar`, rs => rs.map(r => Number(r.dataset.value))),
+    rows: await page.$$eval(`#${id} tbody tr`, trs => trs.map(tr => [...tr.cells].map(td => td.textContent))),
+    asOf: await page.textContent(`#${id} .as-of`),
+  });
+  const num = s => Number(s.replace(/,/g, ""));
+  const holdings = await chart("chart-holdings");
+  const expected = Object.entries(totals).flatMap(([registry, byType]) => Object.entries(byType).map(([type, amount]) => [registry, type, amount]));
+  assert.equal(holdings.bars.length, expected.length);
+  assert.equal(holdings.rows.length, expected.length);
+  assert.deepEqual(holdings.rows.map(r => [r[0], num(r[2])]), expected.map(([registry, , amount]) => [registry, amount]));
+  assert.deepEqual(holdings.bars, expected.map(e => e[2]));
+  assert.match(holdings.asOf, /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  const issuance = await chart("chart-issuance");
+  const issued = annual.filter(r => r.issuance > 0);
+  assert.ok(issued.length >= 2);
+  assert.equal(issuance.bars.length, issued.length);
+  assert.deepEqual(issuance.rows.map(r => [Number(r[0]), r[1], num(r[2])]), issued.map(r => [r.year, r.registry, r.issuance]));
+  assert.deepEqual(issuance.bars, issued.map(r => r.issuance));
+  // Longer bars for larger numbers.
+  const widths = await page.$$eval("#chart-issuance svg rect.bar", rs => rs.map(r => Number(r.getAttribute("width"))));
+  const largest = issued.reduce((a, b, i) => (b.issuance > issued[a].issuance ? i : a), 0);
+  assert.equal(Math.max(...widths), widths[largest]);
+  assert.match(issuance.asOf, /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  await page.screenshot({ path: join(artifacts, "17-statistics-charts.png"), fullPage: true });
+  await page.close();
+});
+
+test("issue 30 item 10: every table has a caption and its header cells a scope", async () => {
+  const page = await newPage();
+  const missing = {};
+  for (const spec of PAGES) {
+    await openPage(page, spec);
+    const bad = await page.$$eval("#main table", tables => tables.flatMap(tb => [
+      ...(tb.querySelector("caption")?.textContent.trim() ? [] : [`no caption: ${tb.closest("[id]")?.id}`]),
+      ...[...tb.querySelectorAll("th")].filter(th => !th.getAttribute("scope")).map(th => `no scope: ${th.textContent}`)]));
+    if (bad.length) missing[spec.name] = bad;
+  }
+  assert.deepEqual(missing, {});
+  await page.close();
 });
 
 test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {
