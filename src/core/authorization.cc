@@ -108,9 +108,9 @@ Status<Refusal> CheckAuthorization(const Authorization& a, FirstTransferDefiniti
       ca_definition != FirstTransferDefinition::kNone && a.first_transfer != ca_definition) {
     return Fail(Refuse(Check::kConflictingFirstTransferDefinition,
                        Who(a) + " defines the first transfer as '" +
-                           std::string(ToString(a.first_transfer)) + "' but cooperative approach " +
-                           a.ca_key + " already uses '" + std::string(ToString(ca_definition)) +
-                           "' (4/CMA.6 para 15)"));
+                           std::string(ToString(a.first_transfer)) + "' but " + a.party.value +
+                           " already uses '" + std::string(ToString(ca_definition)) +
+                           "' under cooperative approach " + a.ca_key + " (4/CMA.6 para 15)"));
   }
   return {};
 }

@@ -193,6 +193,25 @@ CommandResult<Json> AssignCaId(Transaction& tx, const Json& args, const Context&
 // ca.authorize {key, party, date, elements...}: one Party's Step 1 authorization, with every
 // element (a)-(n) of 4/CMA.6 para 5 as a structured field. A new one replaces the Party's
 // previous Step 1 in a new version of the approach's document (history kept by the store).
+// The OIMP first-transfer definition `party` has fixed for approach `ca`: per participating Party,
+// not once for the approach (4/CMA.6 para 15), set by its Step 1 or its first Step 2a that gives
+// one. An approach written before kept one definition for all: it stands for every Party that has
+// not given its own. kNone while there is none.
+FirstTransferDefinition PartyDefinition(const Json& ca, const std::string& party) {
+  const auto per_party = ca.find("first_transfer_definitions");
+  if (per_party != ca.end() && per_party->contains(party)) {
+    return ParseFirstTransferDefinition((*per_party)[party].get<std::string>())
+        .value_or(FirstTransferDefinition::kNone);
+  }
+  return ParseFirstTransferDefinition(ca.value("first_transfer_definition", std::string()))
+      .value_or(FirstTransferDefinition::kNone);
+}
+
+void SetPartyDefinition(Json& ca, const std::string& party, FirstTransferDefinition definition) {
+  if (definition == FirstTransferDefinition::kNone) return;
+  ca["first_transfer_definitions"][party] = std::string(ToString(definition));
+}
+
 CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context& ctx) {
   ASSIGN_OR_RETURN(const std::string key, TextArg(args, "key", 64));
   ASSIGN_OR_RETURN(const PartyCode party, PartyArg(args, "party"));
@@ -219,11 +238,37 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
     return Refuse(Check::kOimpWithoutFirstTransferDefinition,
                   party.value + "'s Step 1 covers OIMP without a first-transfer definition");
   }
-  const auto ca_ft = ParseFirstTransferDefinition(ca["first_transfer_definition"].get<std::string>());
-  if (*ft != FirstTransferDefinition::kNone && *ca_ft != FirstTransferDefinition::kNone && *ft != *ca_ft) {
+  const FirstTransferDefinition fixed = PartyDefinition(ca, party.value);
+  if (*ft != FirstTransferDefinition::kNone && fixed != FirstTransferDefinition::kNone &&
+      *ft != fixed) {
     return Refuse(Check::kConflictingFirstTransferDefinition,
-                  "approach " + key + " already defines the first transfer as '" +
-                      std::string(ToString(*ca_ft)) + "' (4/CMA.6 para 15)");
+                  party.value + " already defines the first transfer under approach " + key +
+                      " as '" + std::string(ToString(fixed)) + "' (4/CMA.6 para 15)");
+  }
+  // A Step 1 already given is replaced only by a new version that names the one it replaces and
+  // says why; what it authorized stays in the document's history, and the Party's first-transfer
+  // definition and ITMO registry are fixed (item 4 of issue 27: never a silent overwrite).
+  ASSIGN_OR_RETURN(const auto replaces, OptionalIntArg(args, "replaces_version"));
+  ASSIGN_OR_RETURN(const auto reason, OptionalTextArg(args, "reason", 1024));
+  int64_t version = 1;
+  if (ca["step1"].contains(party.value)) {
+    const Json& previous = ca["step1"][party.value];
+    const int64_t current = previous.value("version", int64_t{1});
+    if (!replaces || !reason) {
+      return Refuse(Check::kAlreadyExists,
+                    party.value + " has authorized approach " + key + " already (Step 1 version " +
+                        std::to_string(current) + "); a new version gives replaces_version " +
+                        std::to_string(current) + " and a reason");
+    }
+    if (*replaces != current) {
+      return Refuse(Check::kFieldInvalid, "replaces_version " + std::to_string(*replaces) +
+                                              " is not the version in force (" +
+                                              std::to_string(current) + ")");
+    }
+    version = current + 1;
+  } else if (replaces) {
+    return Refuse(Check::kFieldInvalid, party.value + " has no Step 1 of approach " + key +
+                                            " to replace (replaces_version)");
   }
   // (f), (g), (h)
   ASSIGN_OR_RETURN(const auto refs, TextListArg(args, "regulatory_refs", true));
@@ -278,8 +323,18 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
                       {"l_gases", gases},
                       {"m_sectors", sectors},
                       {"n_activity_types", activities}};
+  if (ca["step1"].contains(party.value) &&
+      ca["step1"][party.value].value("i_party_itmo_registry_id", std::string()) !=
+          itmo_registry.value) {
+    return Refuse(Check::kChangeNotAllowedByTerms,
+                  party.value + "'s ITMO registry under approach " + key + " is " +
+                      ca["step1"][party.value].value("i_party_itmo_registry_id", std::string()) +
+                      "; a new version of its Step 1 keeps it");
+  }
   ca["step1"][party.value] = step1;
-  if (*ft != FirstTransferDefinition::kNone) ca["first_transfer_definition"] = std::string(ToString(*ft));
+  ca["step1"][party.value]["version"] = version;
+  if (reason) ca["step1"][party.value]["reason"] = *reason;
+  SetPartyDefinition(ca, party.value, *ft);
   RETURN_IF_ERROR(PutJson(tx, kCaKind, key, ca, ctx));
   return ca;
 }
@@ -536,15 +591,16 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
     return Refuse(Check::kNotAuthorized, a.party.value + " has not authorized approach " + a.ca_key +
                                              " (Step 1) yet");
   }
-  const auto ca_ft = ParseFirstTransferDefinition(ca["first_transfer_definition"].get<std::string>());
-  RETURN_IF_ERROR(Rule(CheckAuthorization(a, *ca_ft)));
+  const FirstTransferDefinition ca_ft = PartyDefinition(ca, a.party.value);
+  RETURN_IF_ERROR(Rule(CheckAuthorization(a, ca_ft)));
   ASSIGN_OR_RETURN(const auto existing, LoadAuthorization(tx, a.party, a.project));
   if (existing) {
     return Refuse(Check::kAlreadyExists, a.party.value + " has authorized " + a.project.value +
                                              " already; change it with authorization.change");
   }
-  if (a.first_transfer != FirstTransferDefinition::kNone && *ca_ft == FirstTransferDefinition::kNone) {
-    ca["first_transfer_definition"] = std::string(ToString(a.first_transfer));
+  if (a.first_transfer != FirstTransferDefinition::kNone &&
+      ca_ft == FirstTransferDefinition::kNone) {
+    SetPartyDefinition(ca, a.party.value, a.first_transfer);
     RETURN_IF_ERROR(PutJson(tx, kCaKind, a.ca_key, ca, ctx));
   }
   Json body = AuthorizationToJson(a);

@@ -5,6 +5,8 @@
 // Method: scripted scenarios on the Article 6 fixture; every refusal names its check.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "service/article6_aef.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -53,20 +55,59 @@ TEST_F(Article6, Step1CooperativeApproachHoldsEveryElementAndItsIdCanComeLater) 
 }
 
 TEST_F(Article6, Step1Refusals) {
-  Json early = testing::Step1Args("JPN", "JPN01");
-  early["vintage_from"] = 2020;
-  r.Refused("ca.authorize", early, Check::kItmoVintageBefore2021);
-  r.Refused("ca.authorize", testing::Step1Args("JPN", "JPN01", "NDC and OIMP"),
-            Check::kOimpWithoutFirstTransferDefinition);
+  // The fixture gave both Parties' Step 1 (version 1, NDC only). Nothing replaces one in silence:
+  // a new version names the one it replaces and says why.
   Json issuance = testing::Step1Args("JPN", "JPN01", "NDC and OIMP");
   issuance["first_transfer_definition"] = "Issuance";
-  r.Ok("ca.authorize", issuance);
-  Json use = testing::Step1Args("MNG", "MNG01", "NDC and OIMP");
-  use["first_transfer_definition"] = "Use or cancellation";
-  r.Refused("ca.authorize", use, Check::kConflictingFirstTransferDefinition);
-  Json sector = testing::Step1Args("MNG", "MNG01");
+  r.Refused("ca.authorize", issuance, Check::kAlreadyExists);
+  issuance["replaces_version"] = 2;
+  issuance["reason"] = "OIMP added";
+  r.Refused("ca.authorize", issuance, Check::kFieldInvalid);
+  issuance["replaces_version"] = 1;
+  Json early = issuance;
+  early["vintage_from"] = 2020;
+  r.Refused("ca.authorize", early, Check::kItmoVintageBefore2021);
+  Json no_definition = issuance;
+  no_definition.erase("first_transfer_definition");
+  r.Refused("ca.authorize", no_definition, Check::kOimpWithoutFirstTransferDefinition);
+  Json sector = issuance;
   sector["sectors"] = {"Energy"};
   r.Refused("ca.authorize", sector, Check::kFieldInvalid);
+  Json registry = issuance;
+  registry["party_itmo_registry_id"] = "JPN02";
+  r.Refused("ca.authorize", registry, Check::kChangeNotAllowedByTerms);
+  Json ca = r.Ok("ca.authorize", issuance);
+  EXPECT_EQ(ca["step1"]["JPN"]["version"], 2);
+  EXPECT_EQ(ca["step1"]["JPN"]["reason"], "OIMP added");
+  // Once given, a Party's first-transfer definition is fixed for the approach.
+  Json again = issuance;
+  again["replaces_version"] = 2;
+  again["valid_to"] = "2030-12-31";
+  again["first_transfer_definition"] = "Use or cancellation";
+  r.Refused("ca.authorize", again, Check::kConflictingFirstTransferDefinition);
+  again["first_transfer_definition"] = "Issuance";
+  ca = r.Ok("ca.authorize", again);
+  EXPECT_EQ(ca["step1"]["JPN"]["version"], 3);
+  EXPECT_EQ(ca["step1"]["JPN"]["c_valid_to"], "2030-12-31");
+  // Each participating Party defines its own (4/CMA.6 para 15): Mongolia's differs from Japan's.
+  Json use = testing::Step1Args("MNG", "MNG01", "NDC and OIMP");
+  use["first_transfer_definition"] = "Use or cancellation";
+  use["replaces_version"] = 1;
+  use["reason"] = "OIMP added";
+  ca = r.Ok("ca.authorize", use);
+  EXPECT_EQ(ca["first_transfer_definitions"]["JPN"], "Issuance");
+  EXPECT_EQ(ca["first_transfer_definitions"]["MNG"], "Use or cancellation");
+  // The versions replaced stay in the document's history.
+  auto tx = r.store->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  auto history = (*tx)->DocumentHistory("cooperative_approach", "JPN-MNG");
+  ASSERT_TRUE(history.has_value());
+  std::set<int> versions;
+  for (const Document& d : *history) {
+    const Json body = Json::parse(d.body);
+    if (body["step1"].contains("JPN")) versions.insert(body["step1"]["JPN"].value("version", 1));
+  }
+  EXPECT_EQ(versions, (std::set<int>{1, 2, 3}));
 }
 
 TEST_F(Article6, ProjectStateMachineRecordsEachJcDecision) {
@@ -97,12 +138,18 @@ TEST_F(Article6, Step2aRefusals) {
   Json first = testing::Step2aArgs("MNG", "MN101", "NDC and OIMP");
   first["first_transfer_definition"] = "Issuance";
   r.Ok("authorization.add", first);
-  Json second = testing::Step2aArgs("JPN", "MN101", "NDC and OIMP");
-  second["first_transfer_definition"] = "Authorisation";
-  r.Refused("authorization.add", second, Check::kConflictingFirstTransferDefinition);
   r.Refused("authorization.add", first, Check::kAlreadyExists);
   r.Ok("project.add", testing::ProjectArgs("MN102"));  // In validation: no Step 2a yet.
   r.Refused("authorization.add", testing::Step2aArgs("MNG", "MN102"), Check::kProjectStateTransition);
+  // Mongolia fixed "Issuance" for the approach: its next project cannot say otherwise; Japan,
+  // another participating Party, defines its own (4/CMA.6 para 15).
+  testing::RegisterProject(r, "MN103");
+  Json second = testing::Step2aArgs("MNG", "MN103", "NDC and OIMP");
+  second["first_transfer_definition"] = "Authorisation";
+  r.Refused("authorization.add", second, Check::kConflictingFirstTransferDefinition);
+  Json japan = testing::Step2aArgs("JPN", "MN101", "NDC and OIMP");
+  japan["first_transfer_definition"] = "Authorisation";
+  r.Ok("authorization.add", japan);
 }
 
 TEST_F(Article6, IssuanceStep2bVersionsAndQuantities) {
@@ -262,11 +309,14 @@ TEST_F(Article6, Step1TimeframeBoundsIssuanceAndUseAndChangesFollowInTime) {
   Json step1 = testing::Step1Args("MNG", "MNG01");
   step1["final_issuance_date"] = "2026-01-09";
   step1["final_use_or_cancel_date"] = "2026-06-30";
+  step1["replaces_version"] = 1;  // The fixture's, without dates.
+  step1["reason"] = "final dates set";
   r.Ok("ca.authorize", step1);
   r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
   r.Refused("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}), Check::kAuthorizationExpired);
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 500, {V(2020, 100)}));  // JCM credits only.
   step1["final_issuance_date"] = "2026-12-31";
+  step1["replaces_version"] = 2;
   r.Ok("ca.authorize", step1);
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
   // Mongolia never uses its own ITMOs towards its own NDC (they never left it).

@@ -685,12 +685,13 @@ class ModelRun {
       args["vintages"].push_back({{"vintage", 2020}, {"quantity", 10}});
       return Refuse("authorization.add", args, Check::kItmoVintageBefore2021);
     }
-    if (!definition.empty() && !ca_definition_.empty() && definition != ca_definition_) {
+    std::string& fixed = ca_definition_[key.first];  // Each Party's own (4/CMA.6 para 15).
+    if (!definition.empty() && !fixed.empty() && definition != fixed) {
       return Refuse("authorization.add", args, Check::kConflictingFirstTransferDefinition);
     }
     if (auths_.count(key)) return Refuse("authorization.add", args, Check::kAlreadyExists);
     auths_[key] = a;
-    if (!definition.empty() && ca_definition_.empty()) ca_definition_ = definition;
+    if (!definition.empty() && fixed.empty()) fixed = definition;
     return Finish("authorization.add", args, Expectation{});
   }
 
@@ -1221,7 +1222,8 @@ class ModelRun {
   NaiveLedger m_;
   std::vector<KeyRecord> keys_;
   std::map<std::pair<std::string, std::string>, A6Auth> auths_;  // (party, project).
-  std::string ca_definition_;  // The approach's first-transfer definition, once fixed.
+  std::map<std::string, std::string>
+      ca_definition_;  // Each Party's first-transfer definition, once fixed.
   int64_t applied_ = 0;
   int64_t refused_ = 0;
   int64_t replayed_ = 0;
