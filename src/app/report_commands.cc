@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "core/csv.h"
 #include "report/aef_builder.h"
 #include "report/aef_diff.h"
 #include "report/authorization_copy.h"
@@ -232,7 +233,56 @@ int Document(cli::Session& s, std::map<std::string, std::string>& flags, bool in
   return cli::kExitOk;
 }
 
-int Statistics(cli::Session& s, std::map<std::string, std::string>& flags) {
+// CSV as a table for people: columns aligned, numbers right-aligned, a rule under the header.
+// `--json` or `--format json|csv` give the machine forms.
+void PrintTable(const std::string& csv) {
+  auto rows = ParseCsv(csv);
+  if (!rows || rows->empty()) {
+    std::cout << csv;
+    return;
+  }
+  // What a row is about first: the year and the registry, then the figures.
+  std::vector<size_t> order;
+  for (const char* first : {"year", "registry"}) {
+    for (size_t i = 0; i < rows->front().size(); ++i) {
+      if (rows->front()[i] == first) order.push_back(i);
+    }
+  }
+  for (size_t i = 0; i < rows->front().size(); ++i) {
+    if (std::find(order.begin(), order.end(), i) == order.end()) order.push_back(i);
+  }
+  for (CsvRow& row : *rows) {
+    if (row.size() != order.size()) continue;
+    CsvRow reordered;
+    for (size_t i : order) reordered.push_back(row[i]);
+    row = std::move(reordered);
+  }
+  std::vector<size_t> width;
+  for (const CsvRow& row : *rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  const auto numeric = [](const std::string& cell) {
+    return !cell.empty() && cell.find_first_not_of("-0123456789") == std::string::npos;
+  };
+  for (size_t r = 0; r < rows->size(); ++r) {
+    const CsvRow& row = (*rows)[r];
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - row[i].size(), ' ');
+      line += (i == 0 ? "" : "  ") + (r > 0 && numeric(row[i]) ? pad + row[i] : row[i] + pad);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
+    if (r == 0) {
+      size_t total = 0;
+      for (size_t i = 0; i < width.size(); ++i) total += width[i] + (i == 0 ? 0 : 2);
+      std::cout << std::string(total, '-') << "\n";
+    }
+  }
+}
+
+int Statistics(cli::Session& s, std::map<std::string, std::string>& flags, bool json) {
   const std::string table = flags.count("--table") ? flags["--table"] : "annual";
   if (table != "totals" && table != "annual" && table != "accounts") {
     std::cerr << "usage error: --table is totals, annual or accounts, not '" << table << "'\n";
@@ -248,15 +298,18 @@ int Statistics(cli::Session& s, std::map<std::string, std::string>& flags) {
       : table == "accounts" ? report::EntityHoldingAccounts(*s.store)
                             : report::AnnualTransactionsSummary(*s.store);
   if (!rows) return Failed(rows.error());
-  if (flags.count("--format") && flags["--format"] == "csv") {
+  const std::string format = flags.count("--format") ? flags["--format"] : "";
+  if (format == "csv") {
     std::cout << report::RowsCsv(*rows);
-  } else {
+  } else if (json || format == "json" || table == "totals") {
     std::cout << service::DumpJsonLossy(*rows, 2) << "\n";
+  } else {
+    PrintTable(report::RowsCsv(*rows));
   }
   return cli::kExitOk;
 }
 
-int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
+int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags, bool json) {
   if (!Require(flags, {"--party", "--ndc-period"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
   const std::string period = flags["--ndc-period"];
@@ -274,10 +327,15 @@ int Adjustments(cli::Session& s, std::map<std::string, std::string>& flags) {
   if (!FormatIsOneOf(flags, {"json", "csv"})) return cli::kExitUsage;
   auto report = service::AdjustmentsReportJson(*s.store, *party, first);
   if (!report) return Failed(report.error());
-  if (flags.count("--format") && flags["--format"] == "csv") {
+  const std::string format = flags.count("--format") ? flags["--format"] : "";
+  if (format == "csv") {
     std::cout << service::AdjustmentsCsv(*report);
-  } else {
+  } else if (json || format == "json") {
     std::cout << service::DumpJsonLossy(*report, 2) << "\n";
+  } else {
+    std::cout << "Corresponding adjustments of " << party->value << " for its NDC period " << period
+              << " (t CO2 eq; --json for every figure):\n";
+    PrintTable(service::AdjustmentsCsv(*report));
   }
   return cli::kExitOk;
 }
@@ -342,8 +400,8 @@ cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global)
       if (name == "aef") return Aef(*session, flags);
       if (name == "authorization") return Document(*session, flags, false);
       if (name == "initial") return Document(*session, flags, true);
-      if (name == "statistics") return Statistics(*session, flags);
-      return Adjustments(*session, flags);
+      if (name == "statistics") return Statistics(*session, flags, global.json);
+      return Adjustments(*session, flags, global.json);
     }
     return std::nullopt;
   };

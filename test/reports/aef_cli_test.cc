@@ -301,6 +301,14 @@ TEST_F(DemoAef, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
     EXPECT_EQ(run.status, 0) << line << "\n" << run.out;
     EXPECT_FALSE(Json::parse(run.out, nullptr, false).is_discarded()) << line << "\n" << run.out;
   }
+  // For people, a table; for machines, --json or --format json|csv (issue 28 item 4).
+  const ShellRun table = Shell(j + "report statistics --table annual " + db, false);
+  EXPECT_EQ(table.status, 0) << table.out;
+  EXPECT_EQ(table.out.rfind("year  registry  acquisition", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("\n-----"), std::string::npos) << table.out;
+  EXPECT_TRUE(Json::parse(table.out, nullptr, false).is_discarded()) << table.out;
+  const ShellRun machine = Shell(j + "report statistics --table annual --json " + db, false);
+  EXPECT_FALSE(Json::parse(machine.out, nullptr, false).is_discarded()) << machine.out;
   const std::string aef_args = " --party JPN --year 2026 --format json --out ";
   for (const std::string& line : {db + " report aef" + aef_args + File("before.json"),
                                   "report aef" + aef_args + File("after.json") + " " + db}) {
