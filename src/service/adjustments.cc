@@ -211,11 +211,8 @@ CommandResult<std::vector<NdcPeriod>> LoadNdcPeriods(Transaction& tx, const Part
 }
 
 CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, int32_t year) {
-  ASSIGN_OR_RETURN(const auto docs, Lift(tx.ListDocuments("ndc", party.value + ":",
-                                                          kPageSizeMax)));
-  for (const Document& doc : docs) {
-    if (doc.key.rfind(party.value + ":", 0) != 0) break;
-    const NdcPeriod period = PeriodFromJson(Json::parse(doc.body));
+  ASSIGN_OR_RETURN(const std::vector<NdcPeriod> periods, LoadNdcPeriods(tx, party));
+  for (const NdcPeriod& period : periods) {
     if (period.finalized && year >= period.first_year && year <= period.last_year) {
       return Fail(Failure::Refused(Check::kNdcPeriodFinalized,
                                    "year " + std::to_string(year) + " is in " + party.value +

@@ -725,19 +725,18 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
   // a list in the project's document, which grew with every issuance and was written whole each
   // time. Registries written before keep their list: it is read too.
   const std::string decision_key = ref.value + ":" + side.value + ":" + decision;
-  ASSIGN_OR_RETURN(const auto issued_before, LoadJson(tx, kIssuanceDecisionKind, decision_key));
+  ASSIGN_OR_RETURN(std::optional<Json> issued_before,
+                   LoadJson(tx, kIssuanceDecisionKind, decision_key));
+  for (const Json& earlier : project.value("issuances", Json::array())) {
+    if (earlier.value("jc_decision", "") == decision && earlier.value("side", "") == side.value) {
+      issued_before = earlier;
+    }
+  }
   if (issued_before) {
     return Refuse(Check::kAlreadyExists, "JC decision " + decision + " was issued to " +
                                              side.value + " already (journal entry " +
                                              std::to_string(issued_before->value("sequence", 0)) +
                                              ")");
-  }
-  for (const Json& earlier : project.value("issuances", Json::array())) {
-    if (earlier.value("jc_decision", "") == decision && earlier.value("side", "") == side.value) {
-      return Refuse(Check::kAlreadyExists, "JC decision " + decision + " was issued to " +
-                                               side.value + " already (journal entry " +
-                                               std::to_string(earlier.value("sequence", 0)) + ")");
-    }
   }
   if (start && end) {  // Each vintage is a calendar year of the monitoring period.
     if (*end < *start) {

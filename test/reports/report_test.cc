@@ -1094,9 +1094,9 @@ void SetUpWithHostGwp(TestRegistry& r, bool host_step1) {
 
 // Item 8: Metric and Applicable GWP value(s) in Tables 2, 3 and 4 are element (l) of the host's
 // (the first transferring Party's) Step 1, not a constant; Japan's rows carry Mongolia's values.
-TEST(AefFromAuthorization, MetricAndGwpComeFromTheHostsStep1ElementL) {
-  TestRegistry r;
-  SetUpWithHostGwp(r, true);
+// Both Parties' initial reports and Step 2a of MN101; 300 t of 2021 issued into MNG01 on
+// 2026-01-15, 100 t of them transferred to JPN01 on 2026-02-01.
+void IssueAndTransferToJapan(TestRegistry& r) {
   r.clock.Set("2025-06-01T09:00:00Z");
   r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
   r.Ok("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
@@ -1107,6 +1107,12 @@ TEST(AefFromAuthorization, MetricAndGwpComeFromTheHostsStep1ElementL) {
        testing::IssueMngArgs("MN101", 1500, Json::array({{{"vintage", 2021}, {"quantity", 300}}})));
   r.clock.Set("2026-02-01T09:00:00Z");
   r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 100}});
+}
+
+TEST(AefFromAuthorization, MetricAndGwpComeFromTheHostsStep1ElementL) {
+  TestRegistry r;
+  SetUpWithHostGwp(r, true);
+  IssueAndTransferToJapan(r);
   for (const char* party : {"JPN", "MNG"}) {
     const auto wb = BuildOk(r, party, 2026);
     for (const size_t table : {report::kAuthorizations, report::kActions, report::kHoldings}) {
@@ -1203,16 +1209,7 @@ TEST(AefFromAuthorization, MitigationTypeComesFromTheProject) {
                               {"to", "registered"},
                               {"jc_decision", "JC-REG-MN101"},
                               {"date", "2025-05-20"}});
-  r.clock.Set("2025-06-01T09:00:00Z");
-  r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
-  r.Ok("report.initial.submit", {{"party", "JPN"}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
-  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
-  r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
-  r.clock.Set("2026-01-15T09:00:00Z");
-  r.Ok("issue.jcm",
-       testing::IssueMngArgs("MN101", 1500, Json::array({{{"vintage", 2021}, {"quantity", 300}}})));
-  r.clock.Set("2026-02-01T09:00:00Z");
-  r.Ok("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 100}});
+  IssueAndTransferToJapan(r);
   for (const char* party : {"JPN", "MNG"}) {
     const auto wb = BuildOk(r, party, 2026);
     for (const size_t table : {report::kActions, report::kHoldings}) {

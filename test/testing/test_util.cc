@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace registry::testing {
@@ -69,6 +70,15 @@ void SetUpBasicRegistry(TestRegistry& r) {
   r.Ok("account.open", {{"registry", "JPN01"}, {"type", "government_holding"}, {"name", "gov2"}});
   r.Ok("account.open", {{"registry", "MNG01"}, {"type", "government_holding"}, {"name", "mng gov"}});
   r.Ok("account.open", {{"registry", "MNG01"}, {"type", "retirement"}, {"name", "mng ret"}});
+}
+
+void ExpectVerifies(TestRegistry& r) {
+  auto pub = journal::LoadPublicKey(r.db_path);
+  ASSERT_TRUE(pub.has_value());
+  const auto report = service::Verify(*r.store, *pub, [] {
+    return sqlite::Open(sqlite::Options{":memory:", false});
+  });
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
 }
 
 }  // namespace registry::testing

@@ -54,4 +54,7 @@ struct TestRegistry {
 // holding, 6 retirement.
 void SetUpBasicRegistry(TestRegistry& r);
 
+// `verify` (chain, signatures, replay into a scratch database, invariants) passes on `r`.
+void ExpectVerifies(TestRegistry& r);
+
 }  // namespace registry::testing

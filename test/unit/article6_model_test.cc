@@ -294,14 +294,7 @@ class Article6Model {
               << " t by OMGE cancellation; " << entries_read << " journal entries\n";
   }
 
-  void Verify() {
-    auto pub = journal::LoadPublicKey(r_.db_path);
-    ASSERT_TRUE(pub.has_value());
-    const auto report = service::Verify(*r_.store, *pub, [] {
-      return sqlite::Open(sqlite::Options{":memory:", false});
-    });
-    EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
-  }
+  void Verify() { testing::ExpectVerifies(r_); }
 
   int applied() const { return applied_; }
   int refused() const { return refused_; }

@@ -11,8 +11,6 @@
 
 #include "report/aef_builder.h"
 #include "service/adjustments.h"
-#include "service/verify.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "testing/test_util.h"
 #include "unit/article6_fixture.h"
 
@@ -113,13 +111,7 @@ TEST(Article6MongoliaFlow, BothRegistriesHereTwoVintagesBothAefsAndAdjustments) 
   EXPECT_EQ(Flows(r, "MNG"), (std::map<std::string, int64_t>{{"first transfer 2021", 160},
                                                              {"first transfer 2022", 270}}));
   EXPECT_EQ(Flows(r, "JPN"), (std::map<std::string, int64_t>{{"use 2021", 160}, {"use 2022", 40}}));
-
-  auto pub = journal::LoadPublicKey(r.db_path);
-  ASSERT_TRUE(pub.has_value());
-  const auto report = service::Verify(*r.store, *pub, [] {
-    return sqlite::Open(sqlite::Options{":memory:", false});
-  });
-  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  testing::ExpectVerifies(r);
 }
 
 }  // namespace

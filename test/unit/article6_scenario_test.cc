@@ -21,14 +21,7 @@ using testing::TestRegistry;
 
 Json V(int year, int64_t quantity) { return Json{{"vintage", year}, {"quantity", quantity}}; }
 
-void ExpectVerifies(TestRegistry& r) {
-  auto pub = journal::LoadPublicKey(r.db_path);
-  ASSERT_TRUE(pub.has_value());
-  const auto report = service::Verify(*r.store, *pub, [] {
-    return sqlite::Open(sqlite::Options{":memory:", false});
-  });
-  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
-}
+using testing::ExpectVerifies;
 
 class Article6 : public ::testing::Test {
  protected:

@@ -99,14 +99,7 @@ class Th014 : public ::testing::Test {
     return out;
   }
 
-  void ExpectVerifies() {
-    auto pub = journal::LoadPublicKey(r.db_path);
-    ASSERT_TRUE(pub.has_value());
-    const auto report = service::Verify(*r.store, *pub, [] {
-      return sqlite::Open(sqlite::Options{":memory:", false});
-    });
-    EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
-  }
+  void ExpectVerifies() { testing::ExpectVerifies(r); }
 
   TestRegistry r;
 };
