@@ -1,6 +1,8 @@
 // Pure Article 6.2 authorization rules; see authorization.h.
 #include "core/authorization.h"
 
+#include "core/assert.h"
+
 namespace registry {
 namespace {
 
@@ -216,15 +218,9 @@ Status<Refusal> CheckMayMove(const Authorization& a, bool already_first_transfer
   return {};
 }
 
-Status<Refusal> CheckInternationalTransfer(const Authorization& a, const PartyCode& acquiring,
-                                           bool already_first_transferred) {
-  auto may = CheckMayMove(a, already_first_transferred, "international transfer");
-  if (!may) return may;
-  if (!a.purposes.ndc) {
-    return Fail(Refuse(Check::kPurposeNotAuthorized,
-                       Who(a) + " covers " + ToString(a.purposes) +
-                           ", not use towards another Party's NDC"));
-  }
+namespace {
+
+Status<Refusal> CheckAcquiringParty(const Authorization& a, const PartyCode& acquiring) {
   if (!a.acquiring_parties.empty()) {
     bool named = false;
     for (const PartyCode& p : a.acquiring_parties) named = named || p == acquiring;
@@ -234,6 +230,29 @@ Status<Refusal> CheckInternationalTransfer(const Authorization& a, const PartyCo
     }
   }
   return {};
+}
+
+}  // namespace
+
+Status<Refusal> CheckInternationalTransfer(const Authorization& a, const PartyCode& acquiring,
+                                           bool already_first_transferred) {
+  auto may = CheckMayMove(a, already_first_transferred, "international transfer");
+  if (!may) return may;
+  if (!a.purposes.ndc) {
+    return Fail(Refuse(Check::kPurposeNotAuthorized, Who(a) + " covers " + ToString(a.purposes) +
+                                                         ", not use towards another Party's NDC"));
+  }
+  return CheckAcquiringParty(a, acquiring);
+}
+
+bool IsOimpOnly(const Authorization& a) { return a.purposes.oimp && !a.purposes.ndc; }
+
+Status<Refusal> CheckOimpInternationalTransfer(const Authorization& a, const PartyCode& acquiring,
+                                               bool already_first_transferred) {
+  REGISTRY_ASSERT(IsOimpOnly(a));
+  auto may = CheckMayMove(a, already_first_transferred, "international transfer");
+  if (!may) return may;
+  return CheckAcquiringParty(a, acquiring);
 }
 
 Status<Refusal> CheckUse(const Use& use, const Authorization* host, const Authorization* own) {

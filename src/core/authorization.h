@@ -108,6 +108,18 @@ Status<Refusal> CheckInternationalTransfer(const Authorization& first_transferri
                                            const PartyCode& acquiring,
                                            bool already_first_transferred);
 
+// True when the host authorized its units for other international mitigation purposes only (no
+// use towards NDCs). They may still go to another Party's registry, to be used or cancelled
+// there for that purpose (4/CMA.6 paras 2 and 15; issue 27 item 6), but crossing registries is
+// not their first transfer: that is the one the host's OIMP definition fixes (authorization or
+// issuance, done already; use or cancellation, still to come), and the acquiring Party can never
+// use them towards its NDC (CheckUse). CheckOimpInternationalTransfer checks such a transfer:
+// the authorization in force and the Parties it names.
+bool IsOimpOnly(const Authorization& authorization);
+Status<Refusal> CheckOimpInternationalTransfer(const Authorization& first_transferring,
+                                               const PartyCode& acquiring,
+                                               bool already_first_transferred);
+
 // A use of an ITMO towards an NDC (retirement), as the core sees it.
 struct Use {
   PartyCode using_party;

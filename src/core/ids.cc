@@ -44,6 +44,14 @@ std::optional<ProjectRef> ParseProjectRef(std::string_view text) {
   return ProjectRef{std::string(text)};
 }
 
+std::optional<ProjectRef> ParseActivityRef(std::string_view text) {
+  if (text.size() < 2 || text.size() > 32 || !IsUpper(text[0])) return std::nullopt;
+  for (const char c : text) {
+    if (!IsUpper(c) && !IsDigit(c) && c != '-' && c != '.') return std::nullopt;
+  }
+  return ProjectRef{std::string(text)};
+}
+
 PartyCode PartyOfRegistry(const RegistryCode& registry) {
   return PartyCode{registry.value.substr(0, 3)};
 }

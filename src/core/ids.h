@@ -57,13 +57,20 @@ using RegistryCode = TextId<struct RegistryTag>;
 // Cooperative approach ID assigned by the CARP: "CA" + four digits, e.g. "CA0007". May be unknown
 // (empty) until the CARP assigns it (4/CMA.6 para 5(a) "where available").
 using CaId = TextId<struct CaTag>;
-// JCM project reference number: partner alpha-2 + three digits, e.g. "TH014", "MN006".
+// The reference of a mitigation activity: for a JCM project its reference number, partner
+// alpha-2 + three digits ("TH014", "MN006"); under another cooperative approach the reference that
+// approach gives its activity ("BKK-EBUS-1"; ParseActivityRef).
 using ProjectRef = TextId<struct ProjectTag>;
 
 std::optional<PartyCode> ParsePartyCode(std::string_view text);
 std::optional<RegistryCode> ParseRegistryCode(std::string_view text);
 std::optional<CaId> ParseCaId(std::string_view text);
+// A JCM project reference number only.
 std::optional<ProjectRef> ParseProjectRef(std::string_view text);
+// Any activity reference: 2 to 32 uppercase letters, digits, '-' and '.', starting with a
+// letter (so every JCM reference too). No ':' or '/': references are parts of document keys
+// ("TH014:JPN:JC-..") and of URL paths (/v1/projects/TH014).
+std::optional<ProjectRef> ParseActivityRef(std::string_view text);
 
 // The Party of a registry code: "JPN01" -> "JPN".
 PartyCode PartyOfRegistry(const RegistryCode& registry);

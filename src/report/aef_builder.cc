@@ -89,6 +89,18 @@ std::string FirstTransferDefinitionOf(Transaction& tx, const IssuanceLot& lot) {
   return body.is_object() ? body.value("first_transfer_definition", std::string()) : "";
 }
 
+// The date the host authorized the lot's mitigation outcomes: its Step 2a, the first version of
+// its authorization of the project (later versions are changes and Step 2b). A first transfer
+// defined as "Authorization" happened then (4/CMA.6 para 15), and the AEF dates it there; the
+// action is reported with the units, once they exist. "" when there is no authorization.
+std::string AuthorizationDateOf(Transaction& tx, const IssuanceLot& lot) {
+  auto history = tx.DocumentHistory("authorization",
+                                    lot.first_transferring_party.value + ":" + lot.project.value);
+  if (!history || history->empty()) return "";
+  const Json first = Json::parse(history->front().body, nullptr, false);
+  return first.is_object() ? first.value("date", std::string()) : "";
+}
+
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items) out += (out.empty() ? "" : "; ") + item;
@@ -422,7 +434,7 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
   AddSubmission(wb.tables[kSubmission], request, *tx);
   ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
   AddAuthorizations(wb.tables[kAuthorizations], wb.tables[kEntities], versions, *tx, request.year);
-  std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids;
+  std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids, authorized_on;
   std::map<int64_t, MetricCells> metrics;
   std::map<std::string, MetricCells> project_metrics;  // Element (l), once per project.
   for (const auto& [id, lot] : s.lots) {
@@ -435,6 +447,7 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
     }
     metrics[id] = known->second;
     ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
+    if (ft_definitions[id] == "Authorization") authorized_on[id] = AuthorizationDateOf(*tx, lot);
     // Each Party reports its own authorization of the units (both authorize: R-AUTH-07); the
     // first transferring Party's is the fallback.
     std::string own = lot.authorization_id.empty() ? kNa : lot.authorization_id;
@@ -459,9 +472,12 @@ service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& req
         if (rows.empty()) return true;
         ASSIGN_OR_RETURN(const std::string time, times.Of(b.created));
         for (const ActionRow& row : rows) {
-          wb.tables[kActions].rows.push_back(ActionCells(row, b, lot, time, ca_ids[lot.id.value],
-                                                         authorization_ids[lot.id.value],
-                                                         metrics[lot.id.value]));
+          const bool at_authorization = row.type == "First transfer" &&
+                                        row.subtype == "Authorization" &&
+                                        !authorized_on[lot.id.value].empty();
+          wb.tables[kActions].rows.push_back(ActionCells(
+              row, b, lot, at_authorization ? authorized_on[lot.id.value] : time,
+              ca_ids[lot.id.value], authorization_ids[lot.id.value], metrics[lot.id.value]));
           reported_lots.insert(lot.id.value);
         }
         return true;

@@ -78,6 +78,9 @@ std::string Attachments(const std::vector<Json>& versions) {
     out += "- Authorized entities (registry ids): " + Text(a, "entities", "none") + "\n";
     out += "- Authorized acquiring Parties: " + Text(a, "acquiring_parties", "any Party") + "\n";
     if (a.contains("jc_decision")) out += "- JC issuance decision: " + Text(a, "jc_decision") + "\n";
+    if (a.contains("issuance_reference")) {
+      out += "- Issuance: " + Text(a, "issuance_reference") + "\n";
+    }
     if (a.contains("crediting_period") && a["crediting_period"].is_object()) {
       out += "- Crediting period confirmed: " + Text(a["crediting_period"], "start") + " to " +
              Text(a["crediting_period"], "end") + "\n";

@@ -285,6 +285,8 @@ constexpr CommandRoles kCommandRoles[] = {
     {"project.transition", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
+    // Under an approach other than the JCM there is no JC: the host Party's registry issues.
+    {"issue.itmo", true, false, false},
     // Movements: a government's account is operated by its focal point.
     {"transfer", true, false, true},
     {"transfer.international", true, false, true},

@@ -50,7 +50,7 @@ std::vector<AefAction> AefActionsFor(const std::string& command, const Json& arg
                                      const Json& result) {
   std::vector<AefAction> out;
   if (!result.is_object()) return out;
-  if (command == "issue.jcm" && result.contains("lots")) {
+  if ((command == "issue.jcm" || command == "issue.itmo") && result.contains("lots")) {
     const std::string acquiring = TextOr(result, "acquiring_party");
     for (const Json& lot : result["lots"]) {
       if (!lot.value("itmo", false)) continue;

@@ -153,7 +153,7 @@ CommandResult<MoveRequest> ParseMoveRequest(Transaction& tx, const Json& args,
   ASSIGN_OR_RETURN(const auto to_id, OptionalIntArg(args, "to"));
   ASSIGN_OR_RETURN(request.ranges, RangesArg(args, "ranges"));
   ASSIGN_OR_RETURN(const auto quantity, OptionalIntArg(args, "quantity"));
-  ASSIGN_OR_RETURN(const auto project, OptionalTextArg(args, "project", 16));
+  ASSIGN_OR_RETURN(const auto project, OptionalTextArg(args, "project", 32));
   ASSIGN_OR_RETURN(const auto vintage, OptionalIntArg(args, "vintage"));
   if (request.ranges.empty() == !quantity.has_value()) {
     return Fail(Failure::Refused(Check::kFieldMissing,
@@ -165,10 +165,11 @@ CommandResult<MoveRequest> ParseMoveRequest(Transaction& tx, const Json& args,
   }
   request.quantity = Quantity{quantity.value_or(0)};
   if (project) {
-    const auto ref = ParseProjectRef(*project);
+    const auto ref = ParseActivityRef(*project);
     if (!ref) {
-      return Fail(Failure::Refused(Check::kFieldInvalid,
-                                   "project '" + *project + "' is not like TH014"));
+      return Fail(Failure::Refused(
+          Check::kFieldInvalid,
+          "project '" + *project + "' is not an activity reference like TH014 or BKK-EBUS-1"));
     }
     request.filter.project = *ref;
   }

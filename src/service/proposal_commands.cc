@@ -87,13 +87,14 @@ CommandResult<std::vector<SerialRange>> FreeSerials(Transaction& tx, AccountId a
                                  "quantity " + std::to_string(quantity) + " is not positive"));
   }
   BlockFilter filter;
-  ASSIGN_OR_RETURN(const auto project, OptionalTextArg(args, "project", 16));
+  ASSIGN_OR_RETURN(const auto project, OptionalTextArg(args, "project", 32));
   ASSIGN_OR_RETURN(const auto vintage, OptionalIntArg(args, "vintage"));
   if (project) {
-    const auto ref = ParseProjectRef(*project);
+    const auto ref = ParseActivityRef(*project);
     if (!ref) {
-      return Fail(Failure::Refused(Check::kFieldInvalid,
-                                   "project '" + *project + "' is not like TH014"));
+      return Fail(Failure::Refused(
+          Check::kFieldInvalid,
+          "project '" + *project + "' is not an activity reference like TH014 or BKK-EBUS-1"));
     }
     filter.project = *ref;
   }

@@ -82,6 +82,7 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"project.transition", {"secretariat"}},
       {"issue", {"secretariat"}},
       {"issue.jcm", {"secretariat"}},
+      {"issue.itmo", {"focal_point"}},
       {"transfer", {"focal_point", "account_representative"}},
       {"transfer.international", {"focal_point", "account_representative"}},
       {"retire", {"focal_point", "account_representative"}},
@@ -115,8 +116,8 @@ Json BodyOf(const std::string& command) {
       command == "cancel") {
     return ProposedTransfer();
   }
-  if (command == "issue" || command == "issue.jcm" || command == "account.set_status" ||
-      command == "block.hold") {
+  if (command == "issue" || command == "issue.jcm" || command == "issue.itmo" ||
+      command == "account.set_status" || command == "block.hold") {
     return {{"account", 1}};
   }
   if (command == "account.open") return {{"registry", "JPN01"}, {"type", "retirement"}};

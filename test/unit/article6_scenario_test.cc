@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "report/aef_builder.h"
 #include "service/article6_aef.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -189,6 +190,65 @@ TEST_F(Article6, OimpIssuanceDefinitionFirstTransfersAtIssuance) {
   EXPECT_TRUE(moved["blocks"][0]["first_transferred"].get<bool>());
 }
 
+// Mongolia's Step 1 and Step 2a for OIMP only, its first transfer defined as `definition`.
+void AuthorizeOimpOnly(TestRegistry& r, const std::string& definition) {
+  Json step1 = testing::Step1Args("MNG", "MNG01", "NDC and OIMP");
+  step1["first_transfer_definition"] = definition;
+  step1["replaces_version"] = 1;
+  step1["reason"] = "OIMP added";
+  r.Ok("ca.authorize", step1);
+  Json oimp = testing::Step2aArgs("MNG", "MN101", "OIMP");
+  oimp["first_transfer_definition"] = definition;
+  oimp["oimp_purpose"] = "CORSIA";
+  r.Ok("authorization.add", oimp);
+}
+
+// Issue 27 item 6: units the host authorized for OIMP only may go to another Party's registry
+// for that purpose; crossing registries is then not their first transfer (the OIMP definition
+// fixes it: here at use or cancellation), and the acquiring Party cannot use them towards its
+// NDC.
+TEST_F(Article6, OimpOnlyUnitsCrossRegistriesWithoutBeingFirstTransferred) {
+  AuthorizeOimpOnly(r, "Use or cancellation");
+  r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  const Json moved = r.Ok("transfer.international",
+                          {{"from", 5}, {"to", 1}, {"quantity", 100}, {"vintage", 2021}});
+  EXPECT_FALSE(moved["parts"][0]["first_transfer"].get<bool>());
+  for (const Json& b : moved["blocks"]) EXPECT_FALSE(b["first_transferred"].get<bool>());
+  const auto crossing = service::AefActionsFor("transfer.international", {}, moved);
+  ASSERT_EQ(crossing.size(), 2u);
+  EXPECT_EQ(crossing[0].type, "Transfer");
+  EXPECT_EQ(crossing[1].type, "Acquisition");
+  // Japan cannot use them towards its NDC; it cancels them for the OIMP, which is their first
+  // transfer (by Mongolia, at cancellation).
+  r.Refused("retire", {{"from", 1}, {"to", 2}, {"quantity", 10}, {"use_year", 2026}},
+            Check::kNotFirstTransferredToUser);
+  const Json cancelled =
+      r.Ok("cancel", {{"from", 1}, {"to", 3}, {"quantity", 40}, {"purpose", "oimp"}});
+  EXPECT_TRUE(cancelled["article6"][0]["first_transfer"].get<bool>());
+  const auto actions = service::AefActionsFor("cancel", {{"purpose", "oimp"}}, cancelled);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].type + "/" + actions[0].subtype, "First transfer/Use or cancellation");
+  EXPECT_EQ(actions[1].type, "Cancellation");
+  ExpectVerifies(r);
+}
+
+// Issue 27 item 6: a first transfer defined as "Authorization" happened when the host authorized
+// the mitigation outcomes; the AEF reports it with the units and dates it at the authorization.
+TEST_F(Article6, AuthorizationFirstTransferIsDatedAtTheAuthorization) {
+  AuthorizeOimpOnly(r, "Authorisation");  // Step 2a dated 2025-06-01.
+  r.Ok("report.initial.submit", {{"party", "MNG"}, {"ca", "JPN-MNG"}, {"date", "2025-09-01"}});
+  r.clock.Set("2026-02-10T09:00:00Z");
+  const Json issued = r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
+  EXPECT_TRUE(issued["lots"][0]["first_transferred"].get<bool>());
+  auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{"MNG"}, 2026, "1.0", ""});
+  ASSERT_TRUE(wb.has_value()) << wb.error().Message();
+  const auto& rows = wb->tables[report::kActions].rows;
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][1] + "/" + rows[0][2], "First transfer/Authorization");
+  EXPECT_EQ(rows[0][0], "01/06/2025");  // The AEF writes dates DD/MM/YYYY.
+  EXPECT_EQ(rows[0][15], "200");
+}
+
 TEST_F(Article6, InternationalTransferThenRetirementNeedsBothAuthorizations) {
   r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 2000, {V(2020, 100), V(2021, 200), V(2022, 100)}));
@@ -222,12 +282,13 @@ TEST_F(Article6, InternationalTransferThenRetirementNeedsBothAuthorizations) {
   ExpectVerifies(r);
 }
 
-TEST_F(Article6, InternationalTransferRefusedOutsideThePurposeOrParty) {
+// OIMP-only units going abroad: OimpOnlyUnitsCrossRegistriesWithoutBeingFirstTransferred (they
+// were refused before issue 27 item 6).
+TEST_F(Article6, OimpCancellationIsTheFirstTransferUnderUseOrCancellation) {
   Json oimp = testing::Step2aArgs("MNG", "MN101", "OIMP");
   oimp["first_transfer_definition"] = "Use or cancellation";
   r.Ok("authorization.add", oimp);
   r.Ok("issue.jcm", testing::IssueMngArgs("MN101", 1000, {V(2021, 200)}));
-  r.Refused("transfer.international", {{"from", 5}, {"to", 1}, {"quantity", 10}}, Check::kPurposeNotAuthorized);
   // OIMP cancellation is the first transfer under "Use or cancellation".
   const Json c = r.Ok("cancel", {{"from", 5}, {"to", 7}, {"quantity", 10}, {"purpose", "oimp"}});
   EXPECT_TRUE(c["blocks"][0]["first_transferred"].get<bool>());
