@@ -16,6 +16,7 @@
 #include <set>
 
 #include "core/aef_actions.h"
+#include "core/approach.h"
 #include "core/authorization.h"
 #include "core/jcm_data.h"
 #include "core/limits.h"
@@ -149,16 +150,63 @@ CommandResult<Json> LoadCa(Transaction& tx, const std::string& key) {
   return *ca;
 }
 
-// True for a JCM approach (every approach written before the field was one). The JCM's own
-// rules (JC decisions, the Credit Allocation Form, the project cycle of R-JCM-04) apply to its
-// projects only; the Article 6 rules apply to every approach (item 7 of issue 27).
-bool IsJcm(const Json& ca) { return ca.value("jcm", true); }
+// ---- The documents read as the typed values of core/approach.h -----------------------------
+// The rules take these; the documents stay the stored form (and the API's).
 
-bool IsPartyOf(const Json& ca, const std::string& party) {
-  for (const Json& p : ca["parties"]) {
-    if (p == party) return true;
+// An approach's document. `jcm` absent: a JCM approach (every approach written before the field
+// was one).
+CooperativeApproach CaFromJson(const Json& j) {
+  CooperativeApproach ca;
+  ca.key = j.value("key", std::string());
+  ca.ca_id = j.value("ca_id", std::string());
+  const Json parties = j.value("parties", Json::array());
+  for (const Json& p : parties) ca.parties.push_back(PartyCode{p.get<std::string>()});
+  ca.jcm = j.value("jcm", true);
+  const Json step1s = j.value("step1", Json::object());  // Named: items() must not outlive it.
+  for (const auto& [party, body] : step1s.items()) {
+    Step1 step1;
+    step1.version = body.value("version", int64_t{1});
+    step1.valid_to = body.value("c_valid_to", std::string());
+    step1.final_issuance_date = body.value("c_final_issuance_date", std::string());
+    step1.final_use_or_cancel_date = body.value("c_final_use_or_cancel_date", std::string());
+    step1.itmo_registry = body.value("i_party_itmo_registry_id", std::string());
+    ca.step1.emplace(party, std::move(step1));
   }
-  return false;
+  return ca;
+}
+
+// A project's document (its allocation null when none is recorded).
+Project ProjectFromJson(const Json& j) {
+  Project p;
+  p.ref = ProjectRef{j.value("ref", std::string())};
+  p.host = PartyCode{j.value("host_party", std::string())};
+  p.state = j.value("state", std::string());
+  p.ca_key = j.value("ca_key", std::string());
+  const Json allocation = j.value("allocation", Json());
+  if (allocation.is_object()) {
+    for (const auto& [party, percent] : allocation.items())
+      p.allocation[party] = percent.get<int64_t>();
+  }
+  return p;
+}
+
+// The field `allocation` as percents per side: an object of integers; nullopt when absent.
+CommandResult<std::optional<std::map<std::string, int64_t>>> AllocationArg(const Json& args) {
+  const auto it = args.find("allocation");
+  if (it == args.end() || it->is_null()) return std::optional<std::map<std::string, int64_t>>();
+  if (!it->is_object()) {
+    return Refuse(
+        Check::kFieldMissing,
+        "field 'allocation' must give the percent of both sides, e.g. {\"MNG\":20,\"JPN\":80}");
+  }
+  std::map<std::string, int64_t> out;
+  for (const auto& [party, percent] : it->items()) {
+    if (!IsInt64(percent)) {
+      return Refuse(Check::kAllocationMismatch, "allocation percents are integers in [0, 100]");
+    }
+    out[party] = percent.get<int64_t>();
+  }
+  return std::optional<std::map<std::string, int64_t>>(std::move(out));
 }
 
 CommandResult<bool> CheckCaId(const std::string& text) {
@@ -180,22 +228,11 @@ CommandResult<Json> DefineCa(Transaction& tx, const Json& args, const Context& c
     ASSIGN_OR_RETURN(const auto party, Lift(tx.GetDocument("party", p)));
     if (!party) return Refuse(Check::kUnknownParty, "Party '" + p + "' is unknown");
   }
-  if (parties.size() < 2) {
-    return Refuse(Check::kFieldInvalid, "a cooperative approach has at least two Parties");
-  }
-  for (size_t i = 0; i < parties.size(); ++i) {
-    if (std::find(parties.begin(), parties.begin() + i, parties[i]) != parties.begin() + i) {
-      return Refuse(Check::kFieldInvalid, "Party " + parties[i] + " is named twice");
-    }
-  }
-  // The JCM is Japan's bilateral mechanism: each of its approaches is Japan and one partner
-  // (MOEJ 2025, Step 1: the Memorandum of Cooperation with each partner country).
-  if (is_jcm &&
-      (parties.size() != 2 || std::find(parties.begin(), parties.end(), "JPN") == parties.end())) {
-    return Refuse(Check::kFieldInvalid,
-                  "a JCM approach is Japan and one partner country; an approach between other "
-                  "Parties is defined with jcm false");
-  }
+  CooperativeApproach approach;
+  approach.key = key;
+  approach.jcm = is_jcm;
+  for (const std::string& p : parties) approach.parties.push_back(PartyCode{p});
+  RETURN_IF_ERROR(Rule(CheckNewApproach(approach)));
   ASSIGN_OR_RETURN(const auto existing, LoadJson(tx, kCaKind, key));
   if (existing) return Refuse(Check::kAlreadyExists, "cooperative approach '" + key + "' exists");
   Json body = {{"key", key},
@@ -250,7 +287,7 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
   ASSIGN_OR_RETURN(const std::string key, TextArg(args, "key", 64));
   ASSIGN_OR_RETURN(const PartyCode party, PartyArg(args, "party"));
   ASSIGN_OR_RETURN(Json ca, LoadCa(tx, key));
-  if (!IsPartyOf(ca, party.value)) {
+  if (!CaFromJson(ca).IsParty(party)) {
     return Refuse(Check::kNotAuthorized, party.value + " is not a Party of approach " + key);
   }
   // (c) dates
@@ -282,26 +319,6 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
   // definition and ITMO registry are fixed (item 4 of issue 27: never a silent overwrite).
   ASSIGN_OR_RETURN(const auto replaces, OptionalIntArg(args, "replaces_version"));
   ASSIGN_OR_RETURN(const auto reason, OptionalTextArg(args, "reason", 1024));
-  int64_t version = 1;
-  if (ca["step1"].contains(party.value)) {
-    const Json& previous = ca["step1"][party.value];
-    const int64_t current = previous.value("version", int64_t{1});
-    if (!replaces || !reason) {
-      return Refuse(Check::kAlreadyExists,
-                    party.value + " has authorized approach " + key + " already (Step 1 version " +
-                        std::to_string(current) + "); a new version gives replaces_version " +
-                        std::to_string(current) + " and a reason");
-    }
-    if (*replaces != current) {
-      return Refuse(Check::kFieldInvalid, "replaces_version " + std::to_string(*replaces) +
-                                              " is not the version in force (" +
-                                              std::to_string(current) + ")");
-    }
-    version = current + 1;
-  } else if (replaces) {
-    return Refuse(Check::kFieldInvalid, party.value + " has no Step 1 of approach " + key +
-                                            " to replace (replaces_version)");
-  }
   // (f), (g), (h)
   ASSIGN_OR_RETURN(const auto refs, TextListArg(args, "regulatory_refs", true));
   ASSIGN_OR_RETURN(const std::string change_terms, TextArg(args, "change_terms", 4096));
@@ -356,14 +373,9 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
                       {"l_gases", gases},
                       {"m_sectors", sectors},
                       {"n_activity_types", activities}};
-  if (ca["step1"].contains(party.value) &&
-      ca["step1"][party.value].value("i_party_itmo_registry_id", std::string()) !=
-          itmo_registry.value) {
-    return Refuse(Check::kChangeNotAllowedByTerms,
-                  party.value + "'s ITMO registry under approach " + key + " is " +
-                      ca["step1"][party.value].value("i_party_itmo_registry_id", std::string()) +
-                      "; a new version of its Step 1 keeps it");
-  }
+  ASSIGN_OR_RETURN(const int64_t version,
+                   Lift(NextStep1Version(CaFromJson(ca), party, replaces, reason.has_value(),
+                                         itmo_registry.value)));
   ca["step1"][party.value] = step1;
   ca["step1"][party.value]["version"] = version;
   if (reason) ca["step1"][party.value]["reason"] = *reason;
@@ -373,21 +385,6 @@ CommandResult<Json> AuthorizeCa(Transaction& tx, const Json& args, const Context
 }
 
 // ---- Projects -----------------------------------------------------------------------------------
-
-// R-JCM-04 project states and the JC-decided transitions between them.
-const std::map<std::string, std::vector<std::string>>& ProjectTransitions() {
-  static const auto* t = new std::map<std::string, std::vector<std::string>>{
-      {"pin_submitted", {"pin_no_objection"}},
-      {"pin_no_objection", {"pdd_published"}},
-      {"pdd_published", {"validation"}},
-      {"validation", {"registration_requested", "registration_withdrawn"}},
-      {"registration_requested", {"registered", "registration_withdrawn"}},
-      {"registered", {"project_withdrawn"}},
-      {"registration_withdrawn", {}},
-      {"project_withdrawn", {}},
-  };
-  return *t;
-}
 
 CommandResult<Json> LoadProject(Transaction& tx, const ProjectRef& ref) {
   ASSIGN_OR_RETURN(const auto project, LoadJson(tx, kProjectKind, ref.value));
@@ -401,41 +398,6 @@ std::string MitigationTypeOfProject(const Json& project) {
   const std::string named = project.value("mitigation_type", std::string());
   if (!named.empty()) return named;
   return std::string(DefaultMitigationType(project.value("activity_type", std::string())));
-}
-
-// The JCM's own part of project.add: a reference number like TH014, a project state of its
-// cycle, and the Credit Allocation Form of both sides (`alloc`, null when not yet known).
-CommandResult<bool> CheckJcmProject(const ProjectRef& ref, const PartyCode& host,
-                                    const Json* alloc) {
-  if (!ParseProjectRef(ref.value)) {
-    return Refuse(Check::kFieldInvalid, "project '" + ref.value +
-                                            "' is not a JCM reference number like TH014 (an "
-                                            "activity of another approach names that approach)");
-  }
-  const Json no_allocation = Json{{host.value, 0}, {"JPN", 100}};  // Only to run the checks.
-  if (alloc == nullptr) alloc = &no_allocation;
-  if (!alloc->is_object() || alloc->size() != 2) {
-    return Refuse(
-        Check::kFieldMissing,
-        "field 'allocation' must give the percent of both sides, e.g. {\"MNG\":20,\"JPN\":80}");
-  }
-  int64_t percent_total = 0;
-  for (const auto& [party, percent] : alloc->items()) {
-    if (party != host.value && party != "JPN") {
-      return Refuse(Check::kAllocationMismatch,
-                    "allocation names " + party + ", not " + host.value + " or JPN");
-    }
-    if (!IsInt64(percent) || percent.get<int64_t>() < 0 || percent.get<int64_t>() > 100) {
-      return Refuse(Check::kAllocationMismatch, "allocation percents are integers in [0, 100]");
-    }
-    percent_total += percent.get<int64_t>();
-  }
-  if (percent_total != 100 || host.value == "JPN") {
-    return Refuse(Check::kAllocationMismatch,
-                  "the allocation of both sides must add up to 100 %, it adds up to " +
-                      std::to_string(percent_total));
-  }
-  return true;
 }
 
 // project.add {ref, host_party, title, methodology, methodology_version, sector, activity_type,
@@ -470,32 +432,32 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
   if (!activity.empty()) RETURN_IF_ERROR(CheckNomenclature(tx, "activity_types", activity));
   ASSIGN_OR_RETURN(const auto host_doc, Lift(tx.GetDocument("party", host.value)));
   if (!host_doc) return Refuse(Check::kUnknownParty, "Party " + host.value + " is unknown");
-  std::optional<Json> ca;
+  ASSIGN_OR_RETURN(const auto allocation, AllocationArg(args));
+  std::optional<CooperativeApproach> ca;
   if (ca_key) {
-    ASSIGN_OR_RETURN(ca, LoadCa(tx, *ca_key));
-    if (!IsPartyOf(*ca, host.value)) {
+    ASSIGN_OR_RETURN(const Json ca_doc, LoadCa(tx, *ca_key));
+    ca = CaFromJson(ca_doc);
+    if (!ca->IsParty(host)) {
       return Refuse(Check::kNotAuthorized,
                     "host " + host.value + " is not a Party of approach " + *ca_key);
     }
   }
-  const bool jcm = !ca || IsJcm(*ca);  // A project in no approach yet is a JCM one (the import).
-  const auto alloc_it = args.find("allocation");
-  const bool has_allocation = alloc_it != args.end() && !alloc_it->is_null();
+  const bool jcm = !ca || ca->jcm;  // A project in no approach yet is a JCM one (the import).
+  Project project;
+  project.ref = ref;
+  project.host = host;
+  project.state = state_text.value_or(jcm ? "validation" : "registered");
+  project.ca_key = ca_key.value_or("");
+  project.allocation = allocation.value_or(std::map<std::string, int64_t>());
   if (jcm) {
-    RETURN_IF_ERROR(CheckJcmProject(ref, host, has_allocation ? &*alloc_it : nullptr));
-  } else if (has_allocation || jc_decision) {
-    return Refuse(Check::kFieldInvalid,
-                  std::string(has_allocation ? "an allocation" : "a JC decision") +
-                      " is the JCM's; approach " + *ca_key + " is not the JCM");
+    RETURN_IF_ERROR(Rule(CheckJcmProject(project, allocation.has_value())));
+  } else {
+    RETURN_IF_ERROR(
+        Rule(CheckActivity(project, *ca, allocation.has_value(), jc_decision.has_value())));
   }
-  const std::string state = state_text.value_or(jcm ? "validation" : "registered");
-  if (!ProjectTransitions().count(state)) {
+  const std::string& state = project.state;
+  if (!IsProjectState(state)) {
     return Refuse(Check::kFieldInvalid, "project state '" + state + "' is unknown");
-  }
-  if (!jcm && state != "registered") {
-    return Refuse(Check::kFieldInvalid,
-                  "an activity of approach " + *ca_key +
-                      " is recorded as registered: the JCM's project cycle is not its own");
   }
   if (jcm && state == "registered" && !registration_date) {
     return Refuse(Check::kFieldMissing, "a registered project needs its registration_date");
@@ -512,7 +474,7 @@ CommandResult<Json> AddProject(Transaction& tx, const Json& args, const Context&
                {"sector", sector},
                {"activity_type", activity},
                {"participants", participants},
-               {"allocation", has_allocation ? *alloc_it : Json(nullptr)},
+               {"allocation", allocation ? Json(*allocation) : Json(nullptr)},
                {"ca_key", ca_key.value_or("")},
                {"state", state},
                {"registration_date", registration_date.value_or("")},
@@ -529,7 +491,7 @@ CommandResult<bool> RequireJcmProject(Transaction& tx, const Json& project,
   const std::string ca_key = project.value("ca_key", std::string());
   if (ca_key.empty()) return true;
   ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, ca_key));
-  if (IsJcm(ca)) return true;
+  if (CaFromJson(ca).jcm) return true;
   return Refuse(Check::kFieldInvalid, "project " + project["ref"].get<std::string>() +
                                           " is an activity of approach " + ca_key +
                                           ", not of the JCM: it cannot " + what);
@@ -544,11 +506,7 @@ CommandResult<Json> TransitionProject(Transaction& tx, const Json& args, const C
   ASSIGN_OR_RETURN(Json project, LoadProject(tx, ref));
   RETURN_IF_ERROR(RequireJcmProject(tx, project, "go through the JCM's project cycle"));
   const std::string from = project["state"].get<std::string>();
-  const auto& allowed = ProjectTransitions().at(from);
-  if (std::find(allowed.begin(), allowed.end(), to) == allowed.end()) {
-    return Refuse(Check::kProjectStateTransition,
-                  "project " + ref.value + " cannot go from " + from + " to " + to + " (R-JCM-04)");
-  }
+  RETURN_IF_ERROR(Rule(CheckTransition(ProjectFromJson(project), to)));
   project["state"] = to;
   if (to == "registered") project["registration_date"] = date;
   project["decisions"].push_back(Json{{"id", decision}, {"date", date}, {"from", from}, {"to", to}});
@@ -646,11 +604,7 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
     ASSIGN_OR_RETURN(a.terms.false_information_exception, BoolArg(*terms, "false_information_exception", false));
   }
   ASSIGN_OR_RETURN(const Json project, LoadProject(tx, a.project));
-  const std::string state = project["state"].get<std::string>();
-  if (state != "registration_requested" && state != "registered") {
-    return Refuse(Check::kProjectStateTransition,
-                  "Step 2a is given at registration; project " + a.project.value + " is " + state);
-  }
+  RETURN_IF_ERROR(Rule(CheckStep2aState(ProjectFromJson(project))));
   if (project["sector"].get<std::string>().empty() || project["activity_type"].get<std::string>().empty()) {
     return Refuse(Check::kFieldMissing, "project " + a.project.value +
                                             " has no AEF sector or activity type (elements (m), (n))");
@@ -663,12 +617,7 @@ CommandResult<Json> AddAuthorization(Transaction& tx, const Json& args, const Co
   ASSIGN_OR_RETURN(Json ca, LoadCa(tx, a.ca_key));
   // The host and the other sides of the project: in the JCM its credit allocation and Japan;
   // under another approach, the approach's Parties.
-  const bool side = a.party.value == project["host_party"].get<std::string>() ||
-                    (IsJcm(ca) ? (project["allocation"].is_object() &&
-                                  project["allocation"].contains(a.party.value)) ||
-                                     a.party.value == "JPN"
-                               : IsPartyOf(ca, a.party.value));
-  if (!side) {
+  if (!IsSideOf(ProjectFromJson(project), CaFromJson(ca), a.party)) {
     return Refuse(Check::kNotAuthorized,
                   a.party.value + " is not a side of project " + a.project.value);
   }
@@ -739,285 +688,140 @@ CommandResult<Json> ChangeAuthorization(Transaction& tx, const Json& args, const
 
 // ---- Issuance of ITMO vintages: issue.jcm and issue.itmo, with Step 2b -------------------------
 
-// One issuance decision into one registry: a JC decision for one side of a JCM project
-// (issue.jcm), or the issuance of an activity of another approach by its host's registry
-// (issue.itmo). Either issues one lot (block) per calendar-year vintage into `account`.
-struct IssuanceDecision {
-  bool jcm = true;
-  Account account;
-  ProjectRef ref;
-  Json project;
-  std::string id;  // The JC decision, or the approach's own issuance reference.
-  std::string date;
-  std::optional<std::string> monitoring_start;
-  std::optional<std::string> monitoring_end;
-  std::map<int32_t, int64_t> vintages;
-  Json record = Json::object();  // More fields for its issuance_decision document.
-
-  std::string Name() const { return (jcm ? "JC decision " : "issuance ") + id; }
-};
-
-// The rules every issuance of ITMOs obeys, whatever the approach: each decision once per side,
-// vintages within the monitoring period, the host's Step 1 and Step 2a (ARCHITECTURE decision
-// 11), the approach's CARP id, the authorized quantity per vintage; then Step 2b and the lots.
-CommandResult<Json> IssueDecision(Transaction& tx, const IssuanceDecision& d, const Context& ctx) {
-  const Account& account = d.account;
-  const ProjectRef& ref = d.ref;
-  const Json& project = d.project;
-  const PartyCode side = PartyOfRegistry(account.registry);
+// Issues `request` into `account`: the rules are core's PlanIssuance (the same for every
+// approach); here the documents are read for it and what it decides is written: the Step 2b
+// versions, one lot (block) per calendar-year vintage, and the issuance_decision document.
+CommandResult<Json> IssueDecision(Transaction& tx, IssuanceRequest request, const Account& account,
+                                  const Json& project_doc, Json record, const Context& ctx) {
+  const Project project = ProjectFromJson(project_doc);
+  const ProjectRef& ref = project.ref;
+  request.side = PartyOfRegistry(account.registry);
+  request.holder = account.holder.value;
   // One document per decision and side (kind issuance_decision, key PROJECT:SIDE:DECISION), not
   // a list in the project's document, which grew with every issuance and was written whole each
   // time. Registries written before keep their list: it is read too.
-  const std::string decision_key = ref.value + ":" + side.value + ":" + d.id;
+  const std::string decision_key = ref.value + ":" + request.side.value + ":" + request.id;
   ASSIGN_OR_RETURN(std::optional<Json> issued_before,
                    LoadJson(tx, kIssuanceDecisionKind, decision_key));
-  for (const Json& earlier : project.value("issuances", Json::array())) {
-    if (earlier.value("jc_decision", "") == d.id && earlier.value("side", "") == side.value) {
+  for (const Json& earlier : project_doc.value("issuances", Json::array())) {
+    if (earlier.value("jc_decision", "") == request.id &&
+        earlier.value("side", "") == request.side.value) {
       issued_before = earlier;
     }
   }
-  if (issued_before) {
-    return Refuse(Check::kAlreadyExists,
-                  d.Name() + " was issued to " + side.value + " already (journal entry " +
-                      std::to_string(issued_before->value("sequence", 0)) + ")");
+  if (issued_before)
+    request.issued_before = std::max<int64_t>(1, issued_before->value("sequence", 1));
+  std::optional<CooperativeApproach> ca;
+  if (!project.ca_key.empty()) {
+    ASSIGN_OR_RETURN(const Json ca_doc, LoadCa(tx, project.ca_key));
+    ca = CaFromJson(ca_doc);
   }
-  const auto& start = d.monitoring_start;
-  const auto& end = d.monitoring_end;
-  if (start && end) {  // Each vintage is a calendar year of the monitoring period.
-    if (*end < *start) {
-      return Refuse(Check::kFieldInvalid,
-                    "monitoring_end " + *end + " is before monitoring_start " + *start);
-    }
-    const int first_year = std::stoi(start->substr(0, 4));
-    const int last_year = std::stoi(end->substr(0, 4));
-    for (const auto& [year, q] : d.vintages) {
-      if (year < first_year || year > last_year) {
-        return Refuse(Check::kVintageOutOfRange, "vintage " + std::to_string(year) +
-                                                     " is outside the monitoring period " + *start +
-                                                     " to " + *end);
-      }
-    }
-  }
-  // ARCHITECTURE decision 11: the host first-transfers. Its authorization makes the ITMOs; the
-  // side's own (Japan's) records what its registry received under it.
-  const PartyCode host{project["host_party"].get<std::string>()};
-  const bool international = side != host;
-  ASSIGN_OR_RETURN(auto host_authorization, LoadAuthorization(tx, host, ref));
-  std::optional<Authorization> own_authorization;
-  if (international) {
-    ASSIGN_OR_RETURN(own_authorization, LoadAuthorization(tx, side, ref));
-  }
-  bool any_itmo = false;
-  for (const auto& [year, q] : d.vintages) {
-    any_itmo = any_itmo ||
-               (year >= kFirstItmoVintage && q > 0 && (host_authorization || own_authorization));
-  }
-  std::string ca_id;
-  if (any_itmo) {
-    if (!host_authorization) {
-      return Refuse(Check::kNotAuthorized,
-                    "ITMOs of " + ref.value + " are first transferred by its host " + host.value +
-                        ", which has no Step 2a authorization of the project; " + side.value +
-                        "'s alone makes no ITMO (ARCHITECTURE decision 11)");
-    }
-    const std::string ca_key = project["ca_key"].get<std::string>();
-    if (ca_key.empty()) {
-      return Refuse(Check::kNotAuthorized,
-                    "project " + ref.value + " belongs to no cooperative approach");
-    }
-    ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, ca_key));
-    ca_id = ca["ca_id"].get<std::string>();
-    if (ca_id.empty()) {
-      return Refuse(Check::kCaIdNotAssigned,
-                    "approach " + ca_key +
-                        " has no CARP identifier yet (ca.assign_id): ITMOs issued now "
-                        "would carry incomplete identifiers");
-    }
-    if (!ca["step1"].contains(host.value)) {
-      return Refuse(
-          Check::kNotAuthorized,
-          host.value + " has not authorized the cooperative approach " + ca_key + " (Step 1)");
-    }
-    if (international) {
-      // An issuance into the acquiring side's registry is the international transfer itself:
-      // the host's authorization must cover NDC use and name that Party (once, for every vintage).
-      RETURN_IF_ERROR(Rule(CheckInternationalTransfer(*host_authorization, side, false)));
-    }
-    // An entity's account receives ITMOs under its own Party's authorization (JCM-510).
-    const std::optional<Authorization>& receiving =
-        international ? own_authorization : host_authorization;
-    if (receiving) {
-      RETURN_IF_ERROR(Rule(CheckEntity(*receiving, account.holder.value, "receive its ITMOs")));
-    }
-    // Element (c): the host's Step 1 timeframe bounds the issuance of its ITMOs.
-    const Json& step1 = ca["step1"][host.value];
-    for (const char* field : {"c_valid_to", "c_final_issuance_date"}) {
-      const std::string limit = step1.value(field, std::string());
-      if (!limit.empty() && d.date > limit) {
-        return Refuse(
-            Check::kAuthorizationExpired,
-            d.Name() + " of " + d.date + " is after " + host.value + "'s " +
-                (std::string(field) == "c_valid_to" ? "end of validity" : "final issuance date") +
-                " " + limit + " for approach " + ca_key + " (element (c))");
-      }
-    }
-  }
-  for (const auto& [year, q] : d.vintages) {
-    if (year < kFirstItmoVintage || !host_authorization || q == 0) continue;
-    RETURN_IF_ERROR(Rule(CheckIssuable(*host_authorization, Vintage{year}, Quantity{q})));
-    host_authorization->issued[year] += q;
-    if (international && own_authorization) {
-      RETURN_IF_ERROR(Rule(CheckIssuable(*own_authorization, Vintage{year}, Quantity{q})));
-      own_authorization->issued[year] += q;
-    }
-  }
-  if (any_itmo) {  // Step 2b: a new version confirming the actual quantity and crediting period.
-    for (std::optional<Authorization>* a : {&host_authorization, &own_authorization}) {
+  ASSIGN_OR_RETURN(std::optional<Authorization> host, LoadAuthorization(tx, project.host, ref));
+  ASSIGN_OR_RETURN(std::optional<Authorization> own, LoadAuthorization(tx, request.side, ref));
+  ASSIGN_OR_RETURN(const IssuancePlan plan,
+                   Lift(PlanIssuance(request, project, ca ? &*ca : nullptr, host, own)));
+  if (plan.any_itmo) {  // Step 2b: the new versions confirming the actual quantity and period.
+    for (const std::optional<Authorization>* a : {&host, &own}) {
       if (!a->has_value()) continue;
-      Authorization& authorization = **a;
-      authorization.version += 1;
-      authorization.date = d.date;
-      authorization.effective_date = d.date;
-      Json body = AuthorizationToJson(authorization);
+      Json body = AuthorizationToJson(**a);
       body["step"] = "2b";
-      body[d.jcm ? "jc_decision" : "issuance_reference"] = d.id;
-      body["issued_to"] = side.value;
-      body["crediting_period"] = Json{{"start", start.value_or("")}, {"end", end.value_or("")}};
+      body[request.jcm ? "jc_decision" : "issuance_reference"] = request.id;
+      body["issued_to"] = request.side.value;
+      body["crediting_period"] = Json{{"start", request.monitoring_start.value_or("")},
+                                      {"end", request.monitoring_end.value_or("")}};
       RETURN_IF_ERROR(
-          PutJson(tx, kAuthorizationKind, AuthorizationKey(authorization.party, ref), body, ctx));
+          PutJson(tx, kAuthorizationKind, AuthorizationKey((*a)->party, ref), body, ctx));
     }
   }
   std::vector<IssuanceLine> lines;
   std::vector<IssuanceLot> lots;
   std::vector<bool> first_transferred;
-  for (const auto& [year, q] : d.vintages) {
-    if (q == 0) continue;
-    lines.push_back(IssuanceLine{Vintage{year}, Quantity{q}});
+  for (const IssuedLot& issued : plan.lots) {
+    lines.push_back(IssuanceLine{Vintage{issued.vintage}, Quantity{issued.quantity}});
     IssuanceLot lot;
     lot.registry = account.registry;
     lot.project = ref;
-    lot.vintage = Vintage{year};
-    lot.first_transferring_party = host;
-    lot.sector = project["sector"].get<std::string>();
-    lot.activity_type = project["activity_type"].get<std::string>();
-    lot.mitigation_type = MitigationTypeOfProject(project);
-    lot.jc_decision = d.id;  // The issuance decision, whoever took it.
-    lot.monitoring_start = start.value_or("");
-    lot.monitoring_end = end.value_or("");
-    const bool itmo = year >= kFirstItmoVintage && host_authorization.has_value();
-    if (itmo) {
+    lot.vintage = Vintage{issued.vintage};
+    lot.first_transferring_party = project.host;
+    lot.sector = project_doc["sector"].get<std::string>();
+    lot.activity_type = project_doc["activity_type"].get<std::string>();
+    lot.mitigation_type = MitigationTypeOfProject(project_doc);
+    lot.jc_decision = request.id;  // The issuance decision, whoever took it.
+    lot.monitoring_start = request.monitoring_start.value_or("");
+    lot.monitoring_end = request.monitoring_end.value_or("");
+    if (issued.itmo) {
       lot.itmo = true;
-      lot.cooperative_approach = CaId{ca_id};
-      lot.authorization_id = host_authorization->authorization_id;
-      lot.authorization_version = host_authorization->version;
-      lot.purposes = ToString(host_authorization->purposes);
+      lot.cooperative_approach = CaId{ca->ca_id};
+      lot.authorization_id = host->authorization_id;
+      lot.authorization_version = host->version;
+      lot.purposes = ToString(host->purposes);
     }
-    first_transferred.push_back(itmo &&
-                                (international || FirstTransferredAtIssuance(*host_authorization)));
+    first_transferred.push_back(issued.first_transferred);
     lots.push_back(lot);
   }
-  if (lines.empty()) return Refuse(Check::kQuantityNotPositive, "nothing to issue");
   ASSIGN_OR_RETURN(Json result, WriteIssuance(tx, account, lines, lots, ctx, first_transferred));
   for (size_t i = 0; i < lots.size(); ++i) {
     result["lots"][i]["first_transferred"] = bool(first_transferred[i]);
     result["lots"][i]["first_transfer_definition"] =
-        lots[i].itmo ? std::string(ToString(host_authorization->first_transfer)) : std::string();
+        lots[i].itmo ? std::string(ToString(host->first_transfer)) : std::string();
   }
-  result["first_transferring_party"] = host.value;
-  if (international) result["acquiring_party"] = side.value;
-  Json record = d.record;
+  result["first_transferring_party"] = project.host.value;
+  if (plan.international) result["acquiring_party"] = request.side.value;
   record["project"] = ref.value;
-  record[d.jcm ? "jc_decision" : "reference"] = d.id;
-  record["date"] = d.date;
-  record["side"] = side.value;
+  record[request.jcm ? "jc_decision" : "reference"] = request.id;
+  record["date"] = request.date;
+  record["side"] = request.side.value;
   record["sequence"] = ctx.sequence.value;
   RETURN_IF_ERROR(PutJson(tx, kIssuanceDecisionKind, decision_key, record, ctx));
   result["project"] = ref.value;
-  result["side"] = side.value;
+  result["side"] = request.side.value;
   return result;
-}
-
-// True when `share` is within one percentage point (or one tonne) of the allocation percent of
-// `total`. The Credit Allocation Form allocates per project participant and account and each part
-// is rounded to whole tonnes, so a side's total can differ from its percent by a little: the real
-// Mongolia decisions show 256 of 322 (79.5 %) and 110 of 139 (79.1 %) for an 80 % side [D,
-// R-JCM-07]. A tiny decision rounds to whole tonnes too: MN005's single tonne went to the 20 %
-// side.
-bool ShareFits(int64_t total, int64_t percent, int64_t share) {
-  const int64_t gap = share * 100 - total * percent;
-  const int64_t slack = std::max<int64_t>(total, 100);  // One point, or one tonne.
-  return gap <= slack && gap >= -slack;
 }
 
 // issue.jcm {account, project, jc_decision, decision_date, monitoring_start, monitoring_end,
 // total, shares {PARTY: n, ...}, vintages [{vintage, quantity}]}: this registry issues its own
 // side's share of a JC decision.
 CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& ctx) {
-  IssuanceDecision d;
+  IssuanceRequest request;
   ASSIGN_OR_RETURN(const int64_t account_id, IntArg(args, "account"));
-  ASSIGN_OR_RETURN(d.ref, ProjectArg(args, "project"));
-  ASSIGN_OR_RETURN(d.id, TextArg(args, "jc_decision", 128));
-  ASSIGN_OR_RETURN(d.date, DateArg(args, "decision_date"));
-  ASSIGN_OR_RETURN(d.monitoring_start, OptionalDateArg(args, "monitoring_start"));
-  ASSIGN_OR_RETURN(d.monitoring_end, OptionalDateArg(args, "monitoring_end"));
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(request.id, TextArg(args, "jc_decision", 128));
+  ASSIGN_OR_RETURN(request.date, DateArg(args, "decision_date"));
+  ASSIGN_OR_RETURN(request.monitoring_start, OptionalDateArg(args, "monitoring_start"));
+  ASSIGN_OR_RETURN(request.monitoring_end, OptionalDateArg(args, "monitoring_end"));
   ASSIGN_OR_RETURN(const int64_t total, IntArg(args, "total"));
-  ASSIGN_OR_RETURN(d.vintages, VintageQuantities(args, "vintages"));
-  ASSIGN_OR_RETURN(d.account, LoadAccount(tx, AccountId{account_id}));
-  ASSIGN_OR_RETURN(d.project, LoadProject(tx, d.ref));
-  const ProjectRef& ref = d.ref;
-  const Json& project = d.project;
+  ASSIGN_OR_RETURN(request.vintages, VintageQuantities(args, "vintages"));
+  ASSIGN_OR_RETURN(const Account account, LoadAccount(tx, AccountId{account_id}));
+  ASSIGN_OR_RETURN(const Json project_doc, LoadProject(tx, ref));
   RETURN_IF_ERROR(
-      RequireJcmProject(tx, project, "be issued on a JC decision (issue.itmo issues it)"));
-  if (project["state"] != "registered") {
-    return Refuse(
-        Check::kProjectStateTransition,
-        "project " + ref.value + " is " + project["state"].get<std::string>() + ", not registered");
+      RequireJcmProject(tx, project_doc, "be issued on a JC decision (issue.itmo issues it)"));
+  const Project project = ProjectFromJson(project_doc);
+  if (project.state != "registered") {
+    return Refuse(Check::kProjectStateTransition,
+                  "project " + ref.value + " is " + project.state + ", not registered");
   }
-  if (project["allocation"].is_null()) {
+  if (project.allocation.empty()) {
     return Refuse(
         Check::kAllocationMismatch,
         "project " + ref.value + " has no credit allocation (Credit Allocation Form) recorded");
   }
-  const PartyCode side = PartyOfRegistry(d.account.registry);
-  const auto shares = args.find("shares");
-  if (shares == args.end() || !shares->is_object() || shares->size() != 2) {
+  const auto shares_it = args.find("shares");
+  if (shares_it == args.end() || !shares_it->is_object() || shares_it->size() != 2) {
     return Refuse(Check::kFieldMissing, "field 'shares' must give both sides' notified amounts");
   }
-  int64_t shares_total = 0;
-  for (const auto& [party, share] : shares->items()) {
-    if (!project["allocation"].contains(party) || !IsInt64(share) || share.get<int64_t>() < 0) {
-      return Refuse(Check::kAllocationMismatch,
-                    "share of '" + party + "' is not a side of " + ref.value);
+  std::map<std::string, int64_t> shares;
+  for (const auto& [party, share] : shares_it->items()) {
+    if (!IsInt64(share)) {
+      return Refuse(Check::kAllocationMismatch, "share of '" + party + "' is not a whole number");
     }
-    if (!ShareFits(total, project["allocation"][party].get<int64_t>(), share.get<int64_t>())) {
-      return Refuse(Check::kAllocationMismatch,
-                    party + "'s share " + std::to_string(share.get<int64_t>()) + " of " +
-                        std::to_string(total) + " is not its " +
-                        std::to_string(project["allocation"][party].get<int64_t>()) +
-                        " % from the Credit Allocation Form");
-    }
-    shares_total += share.get<int64_t>();
-  }
-  if (shares_total != total) {
-    return Refuse(Check::kIssuanceSplitMismatch, "the shares add up to " +
-                                                     std::to_string(shares_total) +
-                                                     ", not the total " + std::to_string(total));
-  }
-  if (!shares->contains(side.value)) {
-    return Refuse(Check::kAllocationMismatch, "account " + std::to_string(account_id) + " is in " +
-                                                  d.account.registry.value +
-                                                  ", which is no side of " + ref.value);
+    shares[party] = share.get<int64_t>();
   }
   int64_t vintage_total = 0;
-  for (const auto& [year, q] : d.vintages) vintage_total += q;
-  const int64_t own_share = (*shares)[side.value].get<int64_t>();
-  if (vintage_total != own_share) {
-    return Refuse(Check::kIssuanceSplitMismatch,
-                  "the vintages add up to " + std::to_string(vintage_total) + ", not " +
-                      side.value + "'s share " + std::to_string(own_share));
-  }
-  d.record = Json{{"total", total}, {"shares", *shares}};
-  return IssueDecision(tx, d, ctx);
+  for (const auto& [year, q] : request.vintages) vintage_total += q;
+  RETURN_IF_ERROR(Rule(
+      CheckJcmShares(project, total, shares, PartyOfRegistry(account.registry), vintage_total)));
+  return IssueDecision(tx, std::move(request), account, project_doc,
+                       Json{{"total", total}, {"shares", *shares_it}}, ctx);
 }
 
 // issue.itmo {account, project, reference, date, monitoring_start?, monitoring_end?,
@@ -1027,41 +831,40 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
 // are ITMOs under the host's authorization and first transferred as its definition says; for
 // NDC use that is the international transfer to the acquiring Party (transfer.international).
 CommandResult<Json> IssueItmo(Transaction& tx, const Json& args, const Context& ctx) {
-  IssuanceDecision d;
-  d.jcm = false;
+  IssuanceRequest request;
+  request.jcm = false;
   ASSIGN_OR_RETURN(const int64_t account_id, IntArg(args, "account"));
-  ASSIGN_OR_RETURN(d.ref, ProjectArg(args, "project"));
-  ASSIGN_OR_RETURN(d.id, TextArg(args, "reference", 128));
-  ASSIGN_OR_RETURN(d.date, DateArg(args, "date"));
-  ASSIGN_OR_RETURN(d.monitoring_start, OptionalDateArg(args, "monitoring_start"));
-  ASSIGN_OR_RETURN(d.monitoring_end, OptionalDateArg(args, "monitoring_end"));
-  ASSIGN_OR_RETURN(d.vintages, VintageQuantities(args, "vintages"));
-  ASSIGN_OR_RETURN(d.account, LoadAccount(tx, AccountId{account_id}));
-  ASSIGN_OR_RETURN(d.project, LoadProject(tx, d.ref));
-  const std::string ca_key = d.project.value("ca_key", std::string());
-  if (ca_key.empty()) {
-    return Refuse(Check::kNotAuthorized, "project " + d.ref.value +
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(request.id, TextArg(args, "reference", 128));
+  ASSIGN_OR_RETURN(request.date, DateArg(args, "date"));
+  ASSIGN_OR_RETURN(request.monitoring_start, OptionalDateArg(args, "monitoring_start"));
+  ASSIGN_OR_RETURN(request.monitoring_end, OptionalDateArg(args, "monitoring_end"));
+  ASSIGN_OR_RETURN(request.vintages, VintageQuantities(args, "vintages"));
+  ASSIGN_OR_RETURN(const Account account, LoadAccount(tx, AccountId{account_id}));
+  ASSIGN_OR_RETURN(const Json project_doc, LoadProject(tx, ref));
+  const Project project = ProjectFromJson(project_doc);
+  if (project.ca_key.empty()) {
+    return Refuse(Check::kNotAuthorized, "project " + ref.value +
                                              " belongs to no cooperative approach: JCM credits "
                                              "are issued on a JC decision (issue.jcm)");
   }
-  ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, ca_key));
-  if (IsJcm(ca)) {
-    return Refuse(Check::kFieldInvalid, "project " + d.ref.value +
-                                            " is a JCM project: its credits "
-                                            "are issued on a JC decision (issue.jcm)");
+  ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, project.ca_key));
+  if (CaFromJson(ca).jcm) {
+    return Refuse(Check::kFieldInvalid,
+                  "project " + ref.value +
+                      " is a JCM project: its credits are issued on a JC decision (issue.jcm)");
   }
-  if (d.project["state"] != "registered") {
-    return Refuse(Check::kProjectStateTransition,
-                  "activity " + d.ref.value + " is " + d.project["state"].get<std::string>());
+  if (project.state != "registered") {
+    return Refuse(Check::kProjectStateTransition, "activity " + ref.value + " is " + project.state);
   }
-  const std::string host = d.project["host_party"].get<std::string>();
-  if (PartyOfRegistry(d.account.registry).value != host) {
+  if (PartyOfRegistry(account.registry) != project.host) {
     return Refuse(Check::kNotAuthorized,
-                  "account " + std::to_string(account_id) + " is in " + d.account.registry.value +
-                      ": the host " + host + "'s registry issues the mitigation outcomes of " +
-                      d.ref.value + "; another Party acquires them by international transfer");
+                  "account " + std::to_string(account_id) + " is in " + account.registry.value +
+                      ": the host " + project.host.value +
+                      "'s registry issues the mitigation outcomes of " + ref.value +
+                      "; another Party acquires them by international transfer");
   }
-  return IssueDecision(tx, d, ctx);
+  return IssueDecision(tx, std::move(request), account, project_doc, Json::object(), ctx);
 }
 
 // ---- transfer.international ---------------------------------------------------------------------
@@ -1240,8 +1043,7 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     if (!first_auth->ca_key.empty() && !block.first_transferred) {
       ASSIGN_OR_RETURN(const Json ca, LoadCa(tx, first_auth->ca_key));
       const std::string party = lot->first_transferring_party.value;
-      const std::string limit =
-          ca["step1"].contains(party) ? ca["step1"][party].value("c_final_use_or_cancel_date", std::string()) : "";
+      const std::string limit = FinalUseOrCancelDate(CaFromJson(ca), lot->first_transferring_party);
       const std::string today = ctx.time.substr(0, 10);
       if (!limit.empty() && today > limit) {
         return Refuse(Check::kAuthorizationExpired,

@@ -1,0 +1,354 @@
+// Cooperative approaches, activities and issuance decisions; see approach.h.
+#include "core/approach.h"
+
+#include <algorithm>
+
+namespace registry {
+namespace {
+
+Refusal Refuse(Check check, std::string message) { return Refusal{check, std::move(message)}; }
+
+// Propagates a refusal out of a function returning Result<T, Refusal>.
+#define RETURN_IF_REFUSED(expr)              \
+  do {                                       \
+    if (auto status_ = (expr); !status_) {   \
+      return Fail(Refusal(status_.error())); \
+    }                                        \
+  } while (false)
+
+// True when `share` is within one percentage point (or one tonne) of `percent` of `total`. The
+// Credit Allocation Form allocates per project participant and account and each part is rounded
+// to whole tonnes, so a side's total can differ from its percent by a little: the real Mongolia
+// decisions show 256 of 322 (79.5 %) and 110 of 139 (79.1 %) for an 80 % side [D, R-JCM-07].
+// A tiny decision rounds to whole tonnes too: MN005's single tonne went to the 20 % side.
+bool ShareFits(int64_t total, int64_t percent, int64_t share) {
+  const int64_t gap = share * 100 - total * percent;
+  const int64_t slack = std::max<int64_t>(total, 100);  // One point, or one tonne.
+  return gap <= slack && gap >= -slack;
+}
+
+Status<Refusal> CheckMonitoringPeriod(const IssuanceRequest& r) {
+  if (!r.monitoring_start || !r.monitoring_end) return {};
+  const std::string& start = *r.monitoring_start;
+  const std::string& end = *r.monitoring_end;
+  if (end < start) {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       "monitoring_end " + end + " is before monitoring_start " + start));
+  }
+  // Each vintage is a calendar year of the monitoring period (dates are checked ISO dates).
+  const int first_year = std::stoi(start.substr(0, 4));
+  const int last_year = std::stoi(end.substr(0, 4));
+  for (const auto& [year, quantity] : r.vintages) {
+    if (year < first_year || year > last_year) {
+      return Fail(Refuse(Check::kVintageOutOfRange, "vintage " + std::to_string(year) +
+                                                        " is outside the monitoring period " +
+                                                        start + " to " + end));
+    }
+  }
+  return {};
+}
+
+// The host's approach, Step 1 and timeframe for an issuance of its ITMOs.
+Status<Refusal> CheckApproachForItmos(const IssuanceRequest& r, const Project& project,
+                                      const CooperativeApproach* ca) {
+  if (ca == nullptr) {
+    return Fail(Refuse(Check::kNotAuthorized,
+                       "project " + project.ref.value + " belongs to no cooperative approach"));
+  }
+  if (ca->ca_id.empty()) {
+    return Fail(Refuse(Check::kCaIdNotAssigned,
+                       "approach " + ca->key +
+                           " has no CARP identifier yet (ca.assign_id): ITMOs issued now "
+                           "would carry incomplete identifiers"));
+  }
+  const Step1* step1 = ca->StepOneOf(project.host);
+  if (step1 == nullptr) {
+    return Fail(Refuse(Check::kNotAuthorized, project.host.value +
+                                                  " has not authorized the cooperative approach " +
+                                                  ca->key + " (Step 1)"));
+  }
+  // Element (c): the host's Step 1 timeframe bounds the issuance of its ITMOs.
+  for (const auto& [limit, what] :
+       {std::pair{&step1->valid_to, "end of validity"},
+        std::pair{&step1->final_issuance_date, "final issuance date"}}) {
+    if (!limit->empty() && r.date > *limit) {
+      return Fail(Refuse(Check::kAuthorizationExpired,
+                         r.Name() + " of " + r.date + " is after " + project.host.value + "'s " +
+                             what + " " + *limit + " for approach " + ca->key + " (element (c))"));
+    }
+  }
+  return {};
+}
+
+// The version Step 2b writes: the same authorization, dated at the decision.
+void NextVersion(Authorization& a, const std::string& date) {
+  a.version += 1;
+  a.date = date;
+  a.effective_date = date;
+}
+
+}  // namespace
+
+bool CooperativeApproach::IsParty(const PartyCode& party) const {
+  return std::find(parties.begin(), parties.end(), party) != parties.end();
+}
+
+const Step1* CooperativeApproach::StepOneOf(const PartyCode& party) const {
+  const auto it = step1.find(party.value);
+  return it == step1.end() ? nullptr : &it->second;
+}
+
+Result<int64_t, Refusal> NextStep1Version(const CooperativeApproach& ca, const PartyCode& party,
+                                          std::optional<int64_t> replaces, bool has_reason,
+                                          const std::string& itmo_registry) {
+  const Step1* previous = ca.StepOneOf(party);
+  if (previous == nullptr) {
+    if (replaces) {
+      return Fail(Refuse(Check::kFieldInvalid, party.value + " has no Step 1 of approach " +
+                                                   ca.key + " to replace (replaces_version)"));
+    }
+    return int64_t{1};
+  }
+  const std::string current = std::to_string(previous->version);
+  if (!replaces || !has_reason) {
+    return Fail(Refuse(Check::kAlreadyExists, party.value + " has authorized approach " + ca.key +
+                                                  " already (Step 1 version " + current +
+                                                  "); a new version gives replaces_version " +
+                                                  current + " and a reason"));
+  }
+  if (*replaces != previous->version) {
+    return Fail(Refuse(Check::kFieldInvalid, "replaces_version " + std::to_string(*replaces) +
+                                                 " is not the version in force (" + current + ")"));
+  }
+  if (previous->itmo_registry != itmo_registry) {
+    return Fail(Refuse(Check::kChangeNotAllowedByTerms,
+                       party.value + "'s ITMO registry under approach " + ca.key + " is " +
+                           previous->itmo_registry + "; a new version of its Step 1 keeps it"));
+  }
+  return previous->version + 1;
+}
+
+namespace {
+
+// R-JCM-04 project states and the JC-decided transitions between them.
+const std::map<std::string, std::vector<std::string>>& ProjectTransitions() {
+  static const auto* t = new std::map<std::string, std::vector<std::string>>{
+      {"pin_submitted", {"pin_no_objection"}},
+      {"pin_no_objection", {"pdd_published"}},
+      {"pdd_published", {"validation"}},
+      {"validation", {"registration_requested", "registration_withdrawn"}},
+      {"registration_requested", {"registered", "registration_withdrawn"}},
+      {"registered", {"project_withdrawn"}},
+      {"registration_withdrawn", {}},
+      {"project_withdrawn", {}},
+  };
+  return *t;
+}
+
+}  // namespace
+
+bool IsProjectState(const std::string& state) { return ProjectTransitions().count(state) > 0; }
+
+Status<Refusal> CheckTransition(const Project& project, const std::string& to) {
+  const auto from = ProjectTransitions().find(project.state);
+  if (from == ProjectTransitions().end() ||
+      std::find(from->second.begin(), from->second.end(), to) == from->second.end()) {
+    return Fail(Refuse(Check::kProjectStateTransition, "project " + project.ref.value +
+                                                           " cannot go from " + project.state +
+                                                           " to " + to + " (R-JCM-04)"));
+  }
+  return {};
+}
+
+Status<Refusal> CheckStep2aState(const Project& project) {
+  if (project.state != "registration_requested" && project.state != "registered") {
+    return Fail(Refuse(
+        Check::kProjectStateTransition,
+        "Step 2a is given at registration; project " + project.ref.value + " is " + project.state));
+  }
+  return {};
+}
+
+Status<Refusal> CheckNewApproach(const CooperativeApproach& ca) {
+  if (ca.parties.size() < 2) {
+    return Fail(Refuse(Check::kFieldInvalid, "a cooperative approach has at least two Parties"));
+  }
+  for (size_t i = 0; i < ca.parties.size(); ++i) {
+    if (std::find(ca.parties.begin(), ca.parties.begin() + i, ca.parties[i]) !=
+        ca.parties.begin() + i) {
+      return Fail(Refuse(Check::kFieldInvalid, "Party " + ca.parties[i].value + " is named twice"));
+    }
+  }
+  // The JCM is Japan's bilateral mechanism: each of its approaches is Japan and one partner
+  // (MOEJ 2025, Step 1: the Memorandum of Cooperation with each partner country).
+  if (ca.jcm && (ca.parties.size() != 2 || !ca.IsParty(PartyCode{"JPN"}))) {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       "a JCM approach is Japan and one partner country; an approach between "
+                       "other Parties is defined with jcm false"));
+  }
+  return {};
+}
+
+Status<Refusal> CheckJcmProject(const Project& project, bool allocation_given) {
+  if (!ParseProjectRef(project.ref.value)) {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       "project '" + project.ref.value +
+                           "' is not a JCM reference number like TH014 (an activity of another "
+                           "approach names that approach)"));
+  }
+  const std::string& host = project.host.value;
+  // Without an allocation only the host is checked: Japan is never a JCM host.
+  const std::map<std::string, int64_t> placeholder = {{host, 0}, {"JPN", 100}};
+  const auto& allocation = allocation_given ? project.allocation : placeholder;
+  if (allocation.size() != 2) {
+    return Fail(Refuse(Check::kFieldMissing,
+                       "field 'allocation' must give the percent of both sides, e.g. "
+                       "{\"MNG\":20,\"JPN\":80}"));
+  }
+  int64_t percent_total = 0;
+  for (const auto& [party, percent] : allocation) {
+    if (party != host && party != "JPN") {
+      return Fail(Refuse(Check::kAllocationMismatch,
+                         "allocation names " + party + ", not " + host + " or JPN"));
+    }
+    if (percent < 0 || percent > 100) {
+      return Fail(
+          Refuse(Check::kAllocationMismatch, "allocation percents are integers in [0, 100]"));
+    }
+    percent_total += percent;
+  }
+  if (percent_total != 100 || host == "JPN") {
+    return Fail(Refuse(Check::kAllocationMismatch,
+                       "the allocation of both sides must add up to 100 %, it adds up to " +
+                           std::to_string(percent_total)));
+  }
+  return {};
+}
+
+Status<Refusal> CheckActivity(const Project& project, const CooperativeApproach& ca,
+                              bool has_allocation, bool has_jc_decision) {
+  REGISTRY_ASSERT(!ca.jcm);
+  if (has_allocation || has_jc_decision) {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       std::string(has_allocation ? "an allocation" : "a JC decision") +
+                           " is the JCM's; approach " + ca.key + " is not the JCM"));
+  }
+  if (project.state != "registered") {
+    return Fail(Refuse(Check::kFieldInvalid,
+                       "an activity of approach " + ca.key +
+                           " is recorded as registered: the JCM's project cycle is not its own"));
+  }
+  return {};
+}
+
+bool IsSideOf(const Project& project, const CooperativeApproach& ca, const PartyCode& party) {
+  if (party == project.host) return true;
+  if (!ca.jcm) return ca.IsParty(party);
+  return project.allocation.count(party.value) > 0 || party.value == "JPN";
+}
+
+Status<Refusal> CheckJcmShares(const Project& project, int64_t total,
+                               const std::map<std::string, int64_t>& shares, const PartyCode& side,
+                               int64_t vintage_total) {
+  int64_t shares_total = 0;
+  for (const auto& [party, share] : shares) {
+    const auto percent = project.allocation.find(party);
+    if (percent == project.allocation.end() || share < 0) {
+      return Fail(Refuse(Check::kAllocationMismatch,
+                         "share of '" + party + "' is not a side of " + project.ref.value));
+    }
+    if (!ShareFits(total, percent->second, share)) {
+      return Fail(Refuse(Check::kAllocationMismatch, party + "'s share " + std::to_string(share) +
+                                                         " of " + std::to_string(total) +
+                                                         " is not its " +
+                                                         std::to_string(percent->second) +
+                                                         " % from the Credit Allocation Form"));
+    }
+    shares_total += share;
+  }
+  if (shares_total != total) {
+    return Fail(Refuse(Check::kIssuanceSplitMismatch,
+                       "the shares add up to " + std::to_string(shares_total) + ", not the total " +
+                           std::to_string(total)));
+  }
+  const auto own = shares.find(side.value);
+  if (own == shares.end()) {
+    return Fail(Refuse(Check::kAllocationMismatch,
+                       side.value + "'s registry is no side of " + project.ref.value));
+  }
+  if (vintage_total != own->second) {
+    return Fail(Refuse(Check::kIssuanceSplitMismatch,
+                       "the vintages add up to " + std::to_string(vintage_total) + ", not " +
+                           side.value + "'s share " + std::to_string(own->second)));
+  }
+  return {};
+}
+
+std::string IssuanceRequest::Name() const { return (jcm ? "JC decision " : "issuance ") + id; }
+
+Result<IssuancePlan, Refusal> PlanIssuance(const IssuanceRequest& r, const Project& project,
+                                           const CooperativeApproach* ca,
+                                           std::optional<Authorization>& host,
+                                           std::optional<Authorization>& own) {
+  if (r.issued_before != 0) {
+    return Fail(Refuse(Check::kAlreadyExists, r.Name() + " was issued to " + r.side.value +
+                                                  " already (journal entry " +
+                                                  std::to_string(r.issued_before) + ")"));
+  }
+  RETURN_IF_REFUSED(CheckMonitoringPeriod(r));
+  IssuancePlan plan;
+  plan.international = r.side != project.host;
+  if (!plan.international) own.reset();  // The host's own registry: one authorization.
+  for (const auto& [year, quantity] : r.vintages) {
+    plan.any_itmo = plan.any_itmo || (year >= kFirstItmoVintage && quantity > 0 &&
+                                      (host.has_value() || own.has_value()));
+  }
+  if (plan.any_itmo) {
+    // ARCHITECTURE decision 11: the host first-transfers. Its authorization makes the ITMOs;
+    // the side's own (Japan's) records what its registry received under it.
+    if (!host) {
+      return Fail(Refuse(Check::kNotAuthorized,
+                         "ITMOs of " + project.ref.value + " are first transferred by its host " +
+                             project.host.value +
+                             ", which has no Step 2a authorization of the project; " +
+                             r.side.value + "'s alone makes no ITMO (ARCHITECTURE decision 11)"));
+    }
+    RETURN_IF_REFUSED(CheckApproachForItmos(r, project, ca));
+    if (plan.international) {
+      // An issuance into the acquiring side's registry is the international transfer itself:
+      // the host's authorization must cover NDC use and name that Party.
+      RETURN_IF_REFUSED(CheckInternationalTransfer(*host, r.side, false));
+    }
+    // An entity's account receives ITMOs under its own Party's authorization (JCM-510).
+    const std::optional<Authorization>& receiving = plan.international ? own : host;
+    if (receiving) RETURN_IF_REFUSED(CheckEntity(*receiving, r.holder, "receive its ITMOs"));
+  }
+  for (const auto& [year, quantity] : r.vintages) {
+    if (quantity == 0) continue;
+    IssuedLot lot{year, quantity};
+    lot.itmo = year >= kFirstItmoVintage && host.has_value();
+    if (lot.itmo) {
+      RETURN_IF_REFUSED(CheckIssuable(*host, Vintage{year}, Quantity{quantity}));
+      host->issued[year] += quantity;
+      if (own) {
+        RETURN_IF_REFUSED(CheckIssuable(*own, Vintage{year}, Quantity{quantity}));
+        own->issued[year] += quantity;
+      }
+      lot.first_transferred = plan.international || FirstTransferredAtIssuance(*host);
+    }
+    plan.lots.push_back(lot);
+  }
+  if (plan.lots.empty()) return Fail(Refuse(Check::kQuantityNotPositive, "nothing to issue"));
+  if (plan.any_itmo) {  // Step 2b: a new version confirming the actual quantity.
+    NextVersion(*host, r.date);
+    if (own) NextVersion(*own, r.date);
+  }
+  return plan;
+}
+
+std::string FinalUseOrCancelDate(const CooperativeApproach& ca, const PartyCode& party) {
+  const Step1* step1 = ca.StepOneOf(party);
+  return step1 == nullptr ? "" : step1->final_use_or_cancel_date;
+}
+
+}  // namespace registry

@@ -1,0 +1,147 @@
+// Goal: the Article 6 rules of core/approach.h are typed functions over typed values, testable
+// with no store and no JSON (issue 27 item 10): the issuance rules (the host first-transfers,
+// the acquiring side's issuance as an international transfer, the quantity per vintage, Step 2b),
+// the JCM's shares, Step 1 versions, the project cycle and the JCM's own shape.
+#include "core/approach.h"
+
+#include <gtest/gtest.h>
+
+namespace registry {
+namespace {
+
+CooperativeApproach JpnMng() {
+  CooperativeApproach ca;
+  ca.key = "JPN-MNG";
+  ca.ca_id = "CA0042";
+  ca.parties = {PartyCode{"JPN"}, PartyCode{"MNG"}};
+  ca.step1["JPN"] = Step1{1, "", "", "", "JPN01"};
+  ca.step1["MNG"] = Step1{1, "", "", "", "MNG01"};
+  return ca;
+}
+
+Project Mn101() {
+  Project p;
+  p.ref = ProjectRef{"MN101"};
+  p.host = PartyCode{"MNG"};
+  p.state = "registered";
+  p.ca_key = "JPN-MNG";
+  p.allocation = {{"MNG", 20}, {"JPN", 80}};
+  return p;
+}
+
+Authorization Ndc(const std::string& party) {
+  Authorization a;
+  a.party = PartyCode{party};
+  a.authorization_id = party + "-MN101-1";
+  a.project = ProjectRef{"MN101"};
+  a.purposes.ndc = true;
+  a.authorized = {{2021, 1000}};
+  return a;
+}
+
+IssuanceRequest Decision(const std::string& side, int64_t quantity) {
+  IssuanceRequest r;
+  r.id = "JC-1";
+  r.date = "2026-01-10";
+  r.side = PartyCode{side};
+  r.vintages = {{2020, 5}, {2021, quantity}};
+  return r;
+}
+
+// The check of a refused plan; kMalformedRequest (never raised by the rules) when it passed.
+Check RefusalOf(const Result<IssuancePlan, Refusal>& r) {
+  EXPECT_FALSE(r.has_value());
+  return r.has_value() ? Check::kMalformedRequest : r.error().check;
+}
+
+TEST(PlanIssuance, TheAcquiringSidesShareIsTheHostsFirstTransferAndStep2bOfBoth) {
+  const CooperativeApproach ca = JpnMng();
+  std::optional<Authorization> host = Ndc("MNG");
+  std::optional<Authorization> own = Ndc("JPN");
+  const auto plan = PlanIssuance(Decision("JPN", 400), Mn101(), &ca, host, own);
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  EXPECT_TRUE(plan->international);
+  ASSERT_EQ(plan->lots.size(), 2u);
+  EXPECT_FALSE(plan->lots[0].itmo);  // 2020: a JCM credit, not an ITMO.
+  EXPECT_TRUE(plan->lots[1].itmo);
+  EXPECT_TRUE(plan->lots[1].first_transferred);  // Born first transferred, in JPN01.
+  EXPECT_EQ(host->version, 2);                   // Step 2b of both Parties.
+  EXPECT_EQ(own->version, 2);
+  EXPECT_EQ(host->issued.at(2021), 400);
+}
+
+TEST(PlanIssuance, RefusesWhatTheRulesRefuse) {
+  CooperativeApproach ca = JpnMng();
+  std::optional<Authorization> host;
+  std::optional<Authorization> own = Ndc("JPN");
+  // Japan's authorization alone makes no ITMO: the host first-transfers.
+  EXPECT_EQ(RefusalOf(PlanIssuance(Decision("JPN", 400), Mn101(), &ca, host, own)),
+            Check::kNotAuthorized);
+  host = Ndc("MNG");
+  EXPECT_EQ(RefusalOf(PlanIssuance(Decision("JPN", 1001), Mn101(), &ca, host, own)),
+            Check::kAuthorizedQuantityExceeded);
+  IssuanceRequest twice = Decision("MNG", 10);
+  twice.issued_before = 7;
+  EXPECT_EQ(RefusalOf(PlanIssuance(twice, Mn101(), &ca, host, own)), Check::kAlreadyExists);
+  IssuanceRequest outside = Decision("MNG", 10);
+  outside.monitoring_start = "2021-01-01";
+  outside.monitoring_end = "2021-12-31";
+  EXPECT_EQ(RefusalOf(PlanIssuance(outside, Mn101(), &ca, host, own)), Check::kVintageOutOfRange);
+  host->acquiring_parties = {PartyCode{"CHE"}};  // Japan not named: no issuance into JPN01.
+  EXPECT_EQ(RefusalOf(PlanIssuance(Decision("JPN", 10), Mn101(), &ca, host, own)),
+            Check::kNotAuthorized);
+  host->acquiring_parties.clear();
+  ca.step1["MNG"].final_issuance_date = "2025-12-31";
+  EXPECT_EQ(RefusalOf(PlanIssuance(Decision("MNG", 10), Mn101(), &ca, host, own)),
+            Check::kAuthorizationExpired);
+  ca.step1["MNG"].final_issuance_date.clear();
+  ca.ca_id.clear();
+  EXPECT_EQ(RefusalOf(PlanIssuance(Decision("MNG", 10), Mn101(), &ca, host, own)),
+            Check::kCaIdNotAssigned);
+  EXPECT_EQ(host->version, 1);  // A refused plan changes no authorization's version.
+}
+
+TEST(JcmShares, EachSideWithinOnePointOfItsAllocation) {
+  const Project p = Mn101();
+  EXPECT_TRUE(CheckJcmShares(p, 322, {{"MNG", 66}, {"JPN", 256}}, PartyCode{"JPN"}, 256));
+  EXPECT_EQ(
+      CheckJcmShares(p, 1000, {{"MNG", 211}, {"JPN", 789}}, PartyCode{"JPN"}, 789).error().check,
+      Check::kAllocationMismatch);
+  EXPECT_EQ(
+      CheckJcmShares(p, 1000, {{"MNG", 200}, {"JPN", 800}}, PartyCode{"JPN"}, 700).error().check,
+      Check::kIssuanceSplitMismatch);
+}
+
+TEST(Step1Versions, ANewVersionNamesTheOneInForceAndKeepsTheRegistry) {
+  const CooperativeApproach ca = JpnMng();
+  EXPECT_EQ(NextStep1Version(ca, PartyCode{"JPN"}, std::nullopt, false, "JPN01").error().check,
+            Check::kAlreadyExists);
+  EXPECT_EQ(NextStep1Version(ca, PartyCode{"JPN"}, 2, true, "JPN01").error().check,
+            Check::kFieldInvalid);
+  EXPECT_EQ(NextStep1Version(ca, PartyCode{"JPN"}, 1, true, "JPN02").error().check,
+            Check::kChangeNotAllowedByTerms);
+  EXPECT_EQ(NextStep1Version(ca, PartyCode{"JPN"}, 1, true, "JPN01").value(), 2);
+}
+
+TEST(Projects, CycleSidesAndTheJcmsOwnShape) {
+  Project p = Mn101();
+  p.state = "validation";
+  EXPECT_EQ(CheckTransition(p, "registered").error().check, Check::kProjectStateTransition);
+  EXPECT_TRUE(CheckTransition(p, "registration_requested"));
+  EXPECT_EQ(CheckStep2aState(p).error().check, Check::kProjectStateTransition);
+  const CooperativeApproach ca = JpnMng();
+  EXPECT_TRUE(IsSideOf(p, ca, PartyCode{"JPN"}));
+  EXPECT_FALSE(IsSideOf(p, ca, PartyCode{"THA"}));
+  p.ref = ProjectRef{"MN-101"};
+  EXPECT_EQ(CheckJcmProject(p, true).error().check, Check::kFieldInvalid);
+  CooperativeApproach other;
+  other.key = "CHE-THA";
+  other.jcm = false;
+  other.parties = {PartyCode{"CHE"}, PartyCode{"THA"}};
+  EXPECT_TRUE(CheckNewApproach(other));
+  other.jcm = true;  // The JCM is Japan and one partner.
+  EXPECT_EQ(CheckNewApproach(other).error().check, Check::kFieldInvalid);
+}
+
+}  // namespace
+}  // namespace registry
