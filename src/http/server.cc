@@ -895,12 +895,13 @@ struct Server::Impl {
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     Withholding withholding(**tx, who);
     Json readable = Json::array();
-    for (Json& row : (*list)[kind + "s"]) {
+    const std::string key = service::ListKeyOf(kind);
+    for (Json& row : (*list)[key]) {
       auto may = MayRead(**tx, who, kind, "", row);
       if (!may) return FailureReply(service::Failure::Of(may.error()));
       if (*may) readable.push_back(withholding.Apply(kind, std::move(row)));
     }
-    (*list)[kind + "s"] = std::move(readable);
+    (*list)[key] = std::move(readable);
     return FromResult(std::move(list));
   }
 
@@ -947,13 +948,13 @@ struct Server::Impl {
     auto all = service::ListAccountsJson(store);
     if (!all) return FailureReply(all.error());
     if (who) return FromResult(all);
-    // Public: the list of entity holding accounts (R-JP-07 (i)).
+    // Public: the list of entity holding accounts (R-JP-07 (i)), in the same shape.
     Json out = Json::array();
-    for (const Json& a : all->is_array() ? *all : all->value("accounts", Json::array())) {
+    for (const Json& a : (*all)["accounts"]) {
       if (a.value("type", "") == "entity_holding") out.push_back(a);
     }
     Reply reply;
-    reply.body = out;
+    reply.body = Json{{"accounts", std::move(out)}};
     return reply;
   }
 

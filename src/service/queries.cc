@@ -163,6 +163,31 @@ CommandResult<Json> ListAccountsJson(Store& store) {
   return Json{{"accounts", rows}};
 }
 
+std::string ListKeyOf(std::string_view kind) {
+  // Spelled by hand: kind + "s" made "partys", "entitys" and "cooperative_approachs".
+  static constexpr std::pair<std::string_view, std::string_view> kKeys[] = {
+      {"party", "parties"},
+      {"registry", "registries"},
+      {"entity", "entities"},
+      {"project", "projects"},
+      {"authorization", "authorizations"},
+      {"cooperative_approach", "cooperative_approaches"},
+      {"jc_decision", "jc_decisions"},
+      {"methodology", "methodologies"},
+      {"issuance_decision", "issuance_decisions"},
+      {"annual_summary", "annual_summaries"},
+      {"proposal", "proposals"},
+      {"confidentiality", "confidentiality_claims"},
+      {"initial_report", "initial_reports"},
+      {"ndc", "ndcs"},
+      {"nomenclature", "nomenclature_lists"},
+  };
+  for (const auto& [k, key] : kKeys) {
+    if (k == kind) return std::string(key);
+  }
+  return "documents";
+}
+
 CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
   ASSIGN_OR_RETURN(auto tx, Read(store));
   ASSIGN_OR_RETURN(const auto docs, Lift(tx->ListDocuments(kind, "", SIZE_MAX >> 1)));
@@ -172,7 +197,7 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
     body["_version"] = d.version;
     rows.push_back(body);
   }
-  return Json{{kind + "s", rows}};
+  return Json{{ListKeyOf(kind), rows}};
 }
 
 CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit) {

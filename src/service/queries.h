@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/limits.h"
 #include "service/command.h"
@@ -29,7 +30,11 @@ CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit);
 
 // All accounts; all documents of a kind.
 CommandResult<Json> ListAccountsJson(Store& store);
+// Lists every document of `kind` under the key ListKeyOf(kind).
 CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind);
+// The key of a kind's list in the API: "parties", "entities", "cooperative_approaches", ...;
+// "documents" for a kind the API does not serve.
+std::string ListKeyOf(std::string_view kind);
 
 // Issuance lots with id > `after`, ascending, at most `limit` (capped at kPageSizeMax):
 // {"lots": [...], "next_after": ID}, where next_after, present only when the page is full, is

@@ -245,8 +245,8 @@ async function listOf(path, key, maxPages = 20) {
   for (let page = 0; page < maxPages; page++) {
     const r = await api("GET", url);
     if (r.status !== 200 || !r.body) return out;
-    if (Array.isArray(r.body)) return out.concat(r.body);
-    out = out.concat(r.body[key] || Object.values(r.body).find(Array.isArray) || []);
+    if (!Array.isArray(r.body[key])) throw new Error(`${path}: no list '${key}' in the answer`);
+    out = out.concat(r.body[key]);
     if (r.body.next_after === undefined) return out;
     url = path + (path.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(r.body.next_after);
   }
@@ -365,8 +365,10 @@ async function pageProject(main, ref) {
     return;
   }
   const p = doc.body.current;
-  const [auths, cas, lots] = await Promise.all([listOf("/v1/authorizations", "authorizations"),
-    listOf("/v1/cooperative-approaches", "cooperative_approachs"), listOf("/v1/lots", "lots")]);
+  const [auths, cas, lots] = await Promise.all([
+    listOf('/v1/authorizations', 'authorizations'),
+    listOf('/v1/cooperative-approaches', 'cooperative_approaches'), listOf('/v1/lots', 'lots')
+  ]);
   const ca = cas.find(c => c.key === p.ca_key);
   const mine = lots.filter(l => l.project === ref);
   main.append(el("h1", {}, t("project.title", { ref })), el("p", { class: "lead data" }, p.title || ""),
@@ -494,7 +496,7 @@ async function pageAuthorizations(main) {
     { key: "date", label: t("col.date") },
     { key: "revoked", label: t("col.state"), l10n: true, render: a => a.revoked ? t("auth.revoked") : t("auth.inForce") },
   ], auths, "authorizations", { caption: t("authorizations.title"), csv: "authorizations.csv" }));
-  const cas = await listOf("/v1/cooperative-approaches", "cooperative_approachs");
+  const cas = await listOf('/v1/cooperative-approaches', 'cooperative_approaches');
   if (cas.length) {
     main.append(el("h2", {}, t("authorizations.cas")));
     main.append(pagedTable([
@@ -719,7 +721,7 @@ async function pageReports(main) {
     checks.replaceChildren(t("loading"));
     const r = await api("GET", `/v1/reports/aef/checks?party=${encodeURIComponent(party.value)}&year=${encodeURIComponent(year.value)}`);
     if (r.status !== 200) { checks.replaceChildren(); say(status, [t("reports.checksFailed"), " ", errorText(r)], false); return; }
-    const list = Array.isArray(r.body) ? r.body : (r.body?.checks || []);
+    const list = r.body.checks;
     checks.replaceChildren(el("h3", { tabindex: "-1" }, t("reports.checksOf", { party: party.value, year: year.value })),
       list.length === 0 ? el("p", { class: "muted" }, t("reports.noChecks")) :
         table([{ key: "item", label: t("reports.checkItem"), num: true }, { key: "check", label: t("reports.check") },
@@ -747,7 +749,7 @@ async function pageReports(main) {
 
   main.append(el("h2", {}, t("reports.copies")), el("p", { class: "muted hint" }, t("reports.copiesHint")));
   const copiesStatus = el("div", { id: "copies-status", class: "form-status" });
-  const cas = await listOf("/v1/cooperative-approaches", "cooperative_approachs");
+  const cas = await listOf('/v1/cooperative-approaches', 'cooperative_approaches');
   const pairs = cas.flatMap(ca => (ca.parties || []).map(p => ({ ca, party: p })));
   const file = (kind, pair, format) => `${kind}-${pair.ca.ca_id || pair.ca.key}-${pair.party}.${format}`;
   const docLinks = (route, kind, pair) => {

@@ -691,7 +691,7 @@ test("issue 30 item 4: the reports page downloads the AEF as CSV, shows its chec
   await page.waitForSelector("#aef-checks h3", { timeout: 10000 });
   assert.match(await page.textContent("#aef-checks h3"), /Pre-consistency checks of the AEF of JPN for 2026/);
   // A copy of each authorization and initial report per cooperative approach and Party.
-  const cas = (await publicJson("/v1/cooperative-approaches")).cooperative_approachs;
+  const cas = (await publicJson("/v1/cooperative-approaches")).cooperative_approaches;
   const pairs = cas.reduce((n, c) => n + (c.parties || []).length, 0);
   assert.ok(pairs >= 2);
   assert.equal(await page.$$eval("#report-copies tbody tr", r => r.length), Math.min(pairs, 25));
