@@ -90,8 +90,6 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kIdempotencyKeyReused, "idempotency_key_reused", 409,
               "idempotent requests (ARCHITECTURE decision 8)",
               "The idempotency key was already used with a different request."},
-    CheckInfo{Check::kConflict, "conflict", 409, "serializable transactions",
-              "A concurrent change conflicted; retry."},
     CheckInfo{Check::kItmoVintageBefore2021, "itmo_vintage_before_2021", 422,
               "2/CMA.3 annex para 1(e)", "Mitigation before 2021 cannot become an ITMO."},
     CheckInfo{Check::kOimpWithoutFirstTransferDefinition, "oimp_without_first_transfer_definition",

@@ -57,7 +57,8 @@ enum class Check : uint16_t {
   kSerialsReserved = 307,
   // 4xx: idempotency and concurrency.
   kIdempotencyKeyReused = 400,
-  kConflict = 401,
+  // 401 (conflict) is retired, never to be reused: no command raised it. A storage conflict
+  // that outlasts the engine's wait is answered 503 storage_unavailable (JCM-701).
   // 5xx: Article 6.2 authorization (2/CMA.3, 4/CMA.6, Japan's Act).
   kItmoVintageBefore2021 = 500,
   kOimpWithoutFirstTransferDefinition = 501,

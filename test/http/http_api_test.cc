@@ -207,6 +207,22 @@ TEST(HttpApi, FullWriteQueueGives503AndChangesNothing) {
   EXPECT_EQ(res->get_header_value("Retry-After"), "1");
 }
 
+// A database locked by another program for longer than the busy timeout (10 s): the write is
+// answered 503 storage_unavailable (JCM-701), nothing is changed, and the same request succeeds
+// once the lock is gone.
+TEST(HttpApi, ADatabaseLockedTooLongGives503StorageUnavailable) {
+  Api api;
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(api.registry().db_path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const Json thailand = {{"code", "THA"}, {"name", "Thailand"}};
+  ExpectError(api.Post("/v1/parties", thailand, api.admin()), 503, "storage_unavailable");
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(api.Get("/v1/parties").body.dump().find("THA"), std::string::npos);
+  EXPECT_EQ(api.Post("/v1/parties", thailand, api.admin()).status, 200);
+}
+
 // A write waiting for its commit holds no worker: with one worker and the database locked by
 // another connection (the writer's batch waits for the lock), reads are still answered, and the
 // write is answered once the lock is gone. (With a worker held per write, the read would wait
@@ -804,6 +820,7 @@ TEST(HttpApi, PublicReadsShowOnlyPublicData) {
   ExpectError(api.Get("/v1/journal"), 401, "unauthenticated");
   // The lineage of a serial is public, as the ITMO identifiers it shows are (portal lookup).
   EXPECT_EQ(api.Get("/v1/trace/JPN01/5").status, 200);
+  ExpectError(api.Get("/v1/trace/JPN01/999999"), 404, "unknown_serial");
   EXPECT_EQ(api.Get("/v1/statistics/annual").status, 200);
   EXPECT_EQ(api.Get("/v1/statistics/accounts").status, 200);
   EXPECT_EQ(api.Get("/v1/reports/aef?party=JPN&year=2026").status, 200);

@@ -206,6 +206,14 @@ TEST_F(ServiceRefusals, UnknownThings) {
                          Check::kUnknownParty);
   ExpectRefusedUnchanged("account.open", {{"registry", "KOR01"}, {"type", "retirement"}, {"name", "n"}},
                          Check::kUnknownRegistry);
+  ExpectRefusedUnchanged(
+      "account.open",
+      {{"registry", "JPN01"}, {"type", "entity_holding"}, {"name", "n"}, {"holder", 99}},
+      Check::kUnknownEntity);
+  ExpectRefusedUnchanged(
+      "project.transition",
+      {{"ref", "XX999"}, {"to", "registered"}, {"jc_decision", "JC-1"}, {"date", "2025-01-01"}},
+      Check::kUnknownProject);
   ExpectRefusedUnchanged("party.add", {{"code", "JPN"}, {"name", "again"}}, Check::kAlreadyExists);
   ExpectRefusedUnchanged("registry.add", {{"code", "JPN01"}, {"party", "JPN"}, {"name", "again"}},
                          Check::kAlreadyExists);
