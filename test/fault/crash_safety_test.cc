@@ -3,18 +3,23 @@
 // state is exactly the one before or the one after the interrupted command; an acknowledged
 // command is never lost.
 // Method: for each fault kind and N = 1, 2, 3, ...: copy a prepared registry, open it on the
-// fault-injecting VFS (fault_vfs.h) with the Nth call of that kind failing, run one command, close
+// fault-injecting VFS (fault_vfs.h) with the Nth call of that kind failing, run one command or
+// one batch of three (one transaction, one seal on its last entry: group commit), close
 // (which checkpoints the WAL, also under the fault), reopen on the normal VFS and check
 // PRAGMA integrity_check, service::Verify, and (projection digest, journal length) against the two
 // candidates computed without faults. The loop ends with the first N the run never reaches.
+// Verify also requires the seals to cover every entry and the last entry to carry one: a batch
+// cut short (by a power loss at any sync) must never leave an unsealed entry behind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "fault/fault_vfs.h"
+#include "journal/chain.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "testing/test_util.h"
@@ -90,12 +95,25 @@ class CrashSafety : public ::testing::Test {
     if (!store) return State{};
     const service::VerifyReport report = service::Verify(**store, base_.key.public_key, Scratch);
     EXPECT_TRUE(report.ok()) << label << ": verify " << report.problems.front();
+    ExpectHeadSealed(**store, label);
     return StateOf(**store);
   }
 
-  // Runs `request` on a copy of the template through `vfs`; returns whether it was acknowledged.
-  bool RunOnCopy(const std::string& path, const service::Request& request, const std::string& vfs,
-                 FaultMode mode, int64_t nth, bool persistent) {
+  // The journal's last entry carries a seal by the registry's key (what verify's coverage check
+  // requires too, asserted here on its own so that a weaker verify cannot hide a cut batch).
+  void ExpectHeadSealed(Store& store, const std::string& label) {
+    auto tx = store.BeginRead();
+    ASSERT_TRUE(tx.has_value());
+    auto last = (*tx)->LastEntry();
+    ASSERT_TRUE(last.has_value() && last->has_value()) << label;
+    EXPECT_TRUE(journal::VerifySeal(base_.key.public_key, **last))
+        << label << ": journal entry " << (*last)->sequence.value << " carries no good seal";
+  }
+
+  // Runs `batch` (one transaction) on a copy of the template through `vfs`; returns whether it
+  // was acknowledged (every command of it applied: the batch's commit returned).
+  bool RunOnCopy(const std::string& path, const std::vector<service::Request>& batch,
+                 const std::string& vfs, FaultMode mode, int64_t nth, bool persistent) {
     CopyDb(template_path_, path);
     auto store = sqlite::Open(sqlite::Options{path, true, vfs});
     if (!store) {
@@ -106,16 +124,21 @@ class CrashSafety : public ::testing::Test {
     bool acknowledged = false;
     {
       service::Registry registry(**store, base_.key, base_.clock);
-      acknowledged = registry.Execute(request).ok();
+      const std::vector<service::Response> responses = registry.ExecuteBatch(batch);
+      acknowledged = std::all_of(responses.begin(), responses.end(),
+                                 [](const service::Response& r) { return r.ok(); });
     }
     store->reset();  // Close: the last connection checkpoints the WAL (under the fault too).
     return acknowledged;
   }
 
-  // The loop of the file comment for one fault kind and one command.
-  void Sweep(FaultMode mode, bool persistent, const service::Request& request, Totals& totals) {
-    const std::string label_base = fault::ModeName(mode) + (persistent ? "/persistent" : "/once") +
-                                   " " + request.command;
+  // The loop of the file comment for one fault kind and one batch.
+  void Sweep(FaultMode mode, bool persistent, const std::vector<service::Request>& request,
+             Totals& totals) {
+    std::string commands;
+    for (const service::Request& r : request) commands += " " + r.command;
+    const std::string label_base =
+        fault::ModeName(mode) + (persistent ? "/persistent" : "/once") + commands;
     // The two candidates, without faults.
     const State before = CheckedState(template_path_, label_base + " before");
     const std::string after_path = base_.dir.File("after.db");
@@ -161,15 +184,19 @@ class CrashSafety : public ::testing::Test {
 
   void SweepAll(FaultMode mode, bool persistent) {
     Totals totals;
-    const std::vector<service::Request> requests = {
-        {"issue",
-         Json{{"account", 1},
-              {"vintages",
-               {{{"vintage", 2020}, {"quantity", 500}}, {{"vintage", 2021}, {"quantity", 700}}}}},
-         "fault", ""},
-        {"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 250}}, "fault", ""},
-        {"retire", Json{{"from", 4}, {"ranges", {"901-950"}}, {"use_year", 2025}}, "fault", ""},
-    };
+    const service::Request issue{
+        "issue",
+        Json{{"account", 1},
+             {"vintages",
+              {{{"vintage", 2020}, {"quantity", 500}}, {{"vintage", 2021}, {"quantity", 700}}}}},
+        "fault", ""};
+    const service::Request transfer{"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 250}},
+                                    "fault", ""};
+    const service::Request retire{
+        "retire", Json{{"from", 4}, {"ranges", {"901-950"}}, {"use_year", 2025}}, "fault", ""};
+    // Each alone, then the three in one batch under one seal.
+    const std::vector<std::vector<service::Request>> requests = {
+        {issue}, {transfer}, {retire}, {issue, transfer, retire}};
     for (const auto& request : requests) {
       Sweep(mode, persistent, request, totals);
       if (HasFatalFailure() || HasFailure()) break;
@@ -203,7 +230,7 @@ TEST_F(CrashSafety, PowerLossAtFirstSyncLosesTheUnsyncedCommand) {
   const State before = CheckedState(template_path_, "before");
   const std::string path = base_.dir.File("faulty.db");
   const bool acknowledged =
-      RunOnCopy(path, request, fault::kFaultVfsName, FaultMode::kPowerLoss, 1, false);
+      RunOnCopy(path, {request}, fault::kFaultVfsName, FaultMode::kPowerLoss, 1, false);
   EXPECT_EQ(fault::FaultsInjected(), 1);
   fault::Disarm();
   EXPECT_FALSE(acknowledged);

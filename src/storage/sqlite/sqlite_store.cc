@@ -111,6 +111,16 @@ INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_ge
 CREATE INDEX IF NOT EXISTS lots_project ON lots(project, vintage);
 CREATE INDEX IF NOT EXISTS blocks_live_lot ON blocks(account, lot, first) WHERE closed IS NULL;
 )sql",
+    // 6: seals (ARCHITECTURE decision 4, revised): one Ed25519 signature per committed batch,
+    // carried by the batch's last entry, instead of one per entry. `sig` becomes the seal's
+    // signature, empty on the entries inside a batch; `seal_first` is the first entry the seal
+    // covers and `seal_key` the public key that made it. The rows written before keep their
+    // signatures with both new columns NULL: each is a seal of its own entry, over its bare
+    // hash (journal/chain.h). Adding NULL columns rewrites nothing, however long the journal.
+    R"sql(
+ALTER TABLE journal ADD COLUMN seal_first INTEGER;
+ALTER TABLE journal ADD COLUMN seal_key BLOB;
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -324,7 +334,18 @@ JournalEntry ReadEntry(sqlite3_stmt* stmt) {
   e.result = ColText(stmt, 6);
   ColBlob(stmt, 7, e.prev_hash);
   ColBlob(stmt, 8, e.hash);
-  ColBlob(stmt, 9, e.signature);
+  // Columns 9-11: the seal, if this entry carries one (migration 6).
+  if (sqlite3_column_bytes(stmt, 9) > 0) {
+    Seal seal;
+    ColBlob(stmt, 9, seal.signature);
+    seal.first = ColNull(stmt, 10) ? e.sequence : Sequence{ColInt(stmt, 10)};
+    if (!ColNull(stmt, 11)) {
+      PublicKeyBytes key{};
+      ColBlob(stmt, 11, key);
+      seal.key = key;
+    }
+    e.seal = seal;
+  }
   return e;
 }
 
@@ -816,9 +837,12 @@ class SqliteTransaction final : public Transaction {
 
   StoreStatus AppendEntry(const JournalEntry& e) override {
     if (auto w = Writable(); !w) return w;
-    PREPARE_OR_RETURN(stmt, "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    Binder(stmt)
-        .Int(e.sequence.value)
+    PREPARE_OR_RETURN(stmt,
+                      "INSERT INTO journal(seq, time, actor, idem, command, payload, result, "
+                      "prev_hash, hash, sig, seal_first, seal_key) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Binder binder(stmt);
+    binder.Int(e.sequence.value)
         .Text(e.time)
         .Text(e.actor)
         .Text(e.idempotency_key)
@@ -826,8 +850,18 @@ class SqliteTransaction final : public Transaction {
         .Text(e.payload)
         .Text(e.result)
         .Blob(e.prev_hash.data(), e.prev_hash.size())
-        .Blob(e.hash.data(), e.hash.size())
-        .Blob(e.signature.data(), e.signature.size());
+        .Blob(e.hash.data(), e.hash.size());
+    if (!e.seal.has_value()) {
+      // An entry inside a batch: an empty signature (a zero-length blob, not NULL).
+      binder.Blob(e.hash.data(), 0).Null().Null();
+    } else {
+      binder.Blob(e.seal->signature.data(), e.seal->signature.size()).Int(e.seal->first.value);
+      if (e.seal->key.has_value()) {
+        binder.Blob(e.seal->key->data(), e.seal->key->size());
+      } else {
+        binder.Null();  // A seal of the format before seals (copied by verify's replay).
+      }
+    }
     return Run(*conn_, stmt, "append journal entry");
   }
 
