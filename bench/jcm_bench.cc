@@ -1062,22 +1062,23 @@ void PrintHttpRow(const char* name, HttpStats& run, double base) {
 int Http(const Options& o) {
   const LoadClient load_client =
       o.load_client == "httplib" ? LoadClient::kHttplib : LoadClient::kLean;
-  std::printf("http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
-              "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
-              "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
-              "closed, 2 written, 1 signed entry\n"
-              "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
-              "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
-              "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n"
-              "  server: %zu workers (--server-threads; jcmreg serve --threads)\n"
-              "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
-              "client's threads\n",
-              static_cast<long long>(o.http_ops), o.dir.c_str(),
-              o.server_threads > 0 ? static_cast<size_t>(o.server_threads)
-                                   : http::ServerOptions{}.threads,
-              load_client == LoadClient::kLean
-                  ? "lean (one epoll thread drives the N connections)"
-                  : "httplib (one thread and one httplib::Client per connection)");
+  std::printf(
+      "http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
+      "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
+      "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
+      "closed, 2 written, 1 signed entry\n"
+      "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
+      "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 journal entries\n"
+      "  (a) sqlite + one seal per batch at batch = N clients (the best group commit N "
+      "clients allow)\n"
+      "  server: %zu workers (--server-threads; jcmreg serve --threads)\n"
+      "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
+      "client's threads\n",
+      static_cast<long long>(o.http_ops), o.dir.c_str(),
+      o.server_threads > 0 ? static_cast<size_t>(o.server_threads) : http::ServerOptions{}.threads,
+      load_client == LoadClient::kLean
+          ? "lean (one epoll thread drives the N connections)"
+          : "httplib (one thread and one httplib::Client per connection)");
   std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s %10s\n", "run", "ops/s", "req/s", "c/a",
               "p50 us", "p99 us", "batch", "cpu us/op", "srv us/op");
   const journal::SigningKey key = journal::GenerateKey();
@@ -1141,7 +1142,7 @@ int Http(const Options& o) {
     const double base = a.OpsPerSecond();
     char name[64];
     std::printf("N=%d clients\n", clients);
-    std::snprintf(name, sizeof name, "N=%d (a) sqlite+Ed25519 b=%d", clients, clients);
+    std::snprintf(name, sizeof name, "N=%d (a) sqlite+seal b=%d", clients, clients);
     std::printf("%-30s %8.0f %8s %8.3f %8.0f %8.0f %8d %10.1f\n", name, a.OpsPerSecond(), "-", 1.0,
                 a.Percentile(0.5), a.Percentile(0.99), clients, a.CpuMicrosPerOp());
     std::snprintf(name, sizeof name, "N=%d (c1) block.hold", clients);

@@ -123,6 +123,16 @@ ALTER TABLE journal ADD COLUMN seal_key BLOB;
 )sql",
 };
 
+// For a migration that cannot be written to run twice (SQLite has no ADD COLUMN IF NOT EXISTS):
+// a query that gives a nonzero count once its changes are there, so that a database whose
+// schema_version is older than its tables (a test that stamps a registry with an older version
+// to migrate parts of it again) skips it. nullptr: the migration runs twice safely.
+constexpr const char* kMigrationApplied[] = {
+    nullptr, nullptr, nullptr,
+    nullptr, nullptr, "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'seal_first'",
+};
+static_assert(std::size(kMigrationApplied) == std::size(kMigrations));
+
 constexpr const char* kProjectionTables[][2] = {
     {"documents", "SELECT * FROM documents ORDER BY kind, key, version"},
     {"accounts", "SELECT * FROM accounts ORDER BY id"},
@@ -889,6 +899,7 @@ class SqliteTransaction final : public Transaction {
   // Savepoints run as prepared statements: they are on the hot path (one per command of a
   // batch), and sqlite3_exec would parse them every time (docs/benchmarks.md).
   StoreStatus Savepoint() override {
+    if (auto s = StillOpen(); !s) return s;  // Outside a transaction SAVEPOINT would begin one.
     auto status = Step("SAVEPOINT cmd");
     if (status) written_since_.emplace_back();
     return status;
@@ -922,6 +933,20 @@ class SqliteTransaction final : public Transaction {
   StoreStatus Writable() const {
     if (read_only_) {
       return Fail(Error{ErrorCode::kFailedPrecondition, "write in a read-only transaction"});
+    }
+    return StillOpen();
+  }
+
+  // SQLite rolls a write transaction back by itself after some errors (an I/O error in a read or
+  // write, a full disk, no memory): the connection is then in autocommit mode, where each later
+  // statement would commit on its own, outside the batch and without the seal that must cover
+  // it (a fault test found a batch's later commands and journal rows committed that way, and a
+  // journal that no longer replayed). A transaction that is gone takes nothing more.
+  StoreStatus StillOpen() const {
+    if (!read_only_ && open_ && sqlite3_get_autocommit(conn_->db()) != 0) {
+      return Fail(Error{ErrorCode::kUnavailable,
+                        "the write transaction was rolled back by SQLite after an error; "
+                        "nothing of it is written"});
     }
     return {};
   }
@@ -1090,8 +1115,11 @@ class SqliteStore final : public Store {
                             " is newer than this program (" + std::to_string(kCount) + ")"});
     }
     for (int64_t i = applied; i < kCount; ++i) {
+      const auto index = static_cast<size_t>(i);
+      auto already = MigrationApplied(index);
+      if (!already) return Fail(already.error());
       std::string sql = "BEGIN IMMEDIATE;";
-      sql += kMigrations[i];
+      if (!*already) sql += kMigrations[index];
       sql += "INSERT INTO meta VALUES ('schema_version', '" + std::to_string(i + 1) +
              "') ON CONFLICT(key) DO UPDATE SET value = excluded.value; COMMIT;";
       if (auto s = writer_.Exec(sql); !s) {
@@ -1100,6 +1128,17 @@ class SqliteStore final : public Store {
       }
     }
     return {};
+  }
+
+  // Whether migration `index` has made its changes already (kMigrationApplied).
+  StoreResult<bool> MigrationApplied(size_t index) {
+    if (kMigrationApplied[index] == nullptr) return false;
+    auto stmt = writer_.Prepare(kMigrationApplied[index]);
+    if (!stmt) return Fail(stmt.error());
+    auto count = OneRow<int64_t>(
+        writer_, *stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); }, "migration applied");
+    if (!count) return Fail(count.error());
+    return count->value_or(0) > 0;
   }
 
   StoreResult<std::string> TableDigest(const char* sql) {
