@@ -155,8 +155,6 @@ class SealCoverage {
   int64_t rotation_ = 0;   // A key.rotate in the open range, not yet sealed (0: none).
 };
 
-// Pass 2: the chain, each entry's hash, each seal under the key in force at its entry, and the
-// seals' coverage. The chain of keys must end at `trusted`.
 // The expected heads, sorted by sequence, checked as CheckChain walks the journal.
 class ExpectedHeads {
  public:
@@ -226,6 +224,8 @@ void CheckSeal(const JournalEntry& e, bool valid, const journal::PublicKey& in_f
   }
 }
 
+// Pass 2: the chain, each entry's hash, each seal under the key in force at its entry, and the
+// seals' coverage. The chain of keys must end at `trusted`.
 void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHeads& expected,
                 VerifyReport& report) {
   std::vector<journal::Rotation> rotations;
@@ -235,9 +235,9 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
   Hash prev{};
   Sequence after{0};
   SealCoverage coverage;
-  // Page k is checked by the checker threads while this one reads page k + 1; then this one walks
-  // page k in order (sequences, the chain, the rotations: what sets the key in force for page k +
-  // 1).
+  // Page k is checked by the checker threads while this one reads page k + 1; then this one
+  // walks page k in order (sequences, the chain, the seals' coverage, the rotations: what sets
+  // the key in force for page k + 1).
   auto page = tx.ReadEntries(after, kPage);
   while (page) {
     std::vector<JournalEntry> entries = std::move(page).value();
@@ -457,8 +457,8 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
 VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch,
                     const VerifyOptions& options) {
   // The chain (hashes, seals) and the replay are independent reads of the journal: they run on
-  // threads of their own. The replay's
-  // findings count only when the chain holds: a journal that does not chain is reported as such.
+  // threads of their own. The replay's findings count only when the chain holds: a journal that
+  // does not chain is reported as such.
   VerifyReport replayed;
   std::thread replay([&] { Replay(store, scratch, replayed); });
   VerifyReport report;
