@@ -2,9 +2,9 @@
 //   (a) the storage limit: a minimal hand-written SQLite loop doing the writes of one transfer
 //       (close a block, insert its two children, append a journal row whose SHA-256 hash chains
 //       to the previous one), on the registry's own schema, WAL + synchronous=FULL, one commit
-//       per batch: without a signature, with an Ed25519 signature made inline, and with it made
-//       as the registry makes it (on a second core, the batch's journal rows written at its end;
-//       the yardstick for b/a);
+//       per batch: without a signature, with an Ed25519 signature on every entry (the format
+//       before seals), and sealed as the registry seals (one Ed25519 signature per batch on its
+//       last entry, the batch's journal rows written at its end; the yardstick for b/a);
 //   (b) the registry's transfer path in process: service::Registry::ExecuteBatch with the same
 //       batch size on a real file;
 // and prints operations per second, b/a and p50/p99 latency per operation (the latency of an
@@ -25,6 +25,7 @@
 // measured against, so it cannot go through the Store. It writes into a database whose schema
 // the real store created, so both sides update the same tables and indexes.
 #include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -35,15 +36,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <httplib.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -60,10 +59,9 @@
 #include <thread>
 #include <vector>
 
-#include "http/server.h"
 #include "core/nomenclature.h"
+#include "http/server.h"
 #include "journal/chain.h"
-#include "journal/signer.h"
 #include "journal/witness.h"
 #include "report/aef_builder.h"
 #include "service/access.h"
@@ -226,15 +224,15 @@ struct Extras {
   bool savepoint_exec = false;      // SAVEPOINT/RELEASE per operation, parsed each time.
   bool savepoint_prepared = false;  // The same with prepared statements.
   bool last_entry = false;          // Read the whole last journal row per operation.
-  bool sign_helper = false;         // Sign on a second core (journal::BatchSigner) and write
-                                    // the batch's journal rows at its end, as the registry does.
+  bool seal = false;                // One seal per batch on its last entry (no per-entry
+                                    // signature), the batch's journal rows written at its end,
+                                    // as the registry does (ARCHITECTURE decision 4).
 };
 
-// The yardstick's extras: signed the way the registry signs.
+// The yardstick's extras: sealed the way the registry seals.
 Extras SignedAsTheRegistry() {
   Extras extras;
-  extras.sign = true;
-  extras.sign_helper = true;
+  extras.seal = true;
   return extras;
 }
 
@@ -258,7 +256,9 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Ext
   sqlite3_stmt* insert = db.Prepare(
       "INSERT INTO blocks(lot, first, last, account, ft, parent, created, closed, use_year, "
       "cancel_purpose, hold) VALUES (1, ?, ?, ?, 0, ?, ?, NULL, 0, NULL, 0)");
-  sqlite3_stmt* append = db.Prepare("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_stmt* append = db.Prepare(
+      "INSERT INTO journal(seq, time, actor, idem, command, payload, result, prev_hash, hash, "
+      "sig, seal_first, seal_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   sqlite3_stmt* savepoint = db.Prepare("SAVEPOINT cmd");
   sqlite3_stmt* release = db.Prepare("RELEASE cmd");
   sqlite3_stmt* last = db.Prepare("SELECT * FROM journal ORDER BY seq DESC LIMIT 1");
@@ -269,8 +269,7 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Ext
   entry.actor = "bench";
   entry.command = "transfer";
   entry.payload = TransferPayload();
-  journal::BatchSigner signer(key);
-  std::deque<JournalEntry> pending;  // With sign_helper: the batch's entries, signed meanwhile.
+  std::vector<JournalEntry> pending;  // With seal: the batch's entries, written at its end.
   auto append_row = [&](const JournalEntry& e) {
     sqlite3_bind_int64(append, 1, e.sequence.value);
     sqlite3_bind_text(append, 2, e.time.data(), static_cast<int>(e.time.size()), SQLITE_STATIC);
@@ -284,7 +283,15 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Ext
                       SQLITE_STATIC);
     sqlite3_bind_blob(append, 8, e.prev_hash.data(), 32, SQLITE_STATIC);
     sqlite3_bind_blob(append, 9, e.hash.data(), 32, SQLITE_STATIC);
-    sqlite3_bind_blob(append, 10, e.signature.data(), 64, SQLITE_STATIC);
+    if (e.seal.has_value()) {  // Signed per entry (Extras::sign) or per batch (Extras::seal).
+      sqlite3_bind_blob(append, 10, e.seal->signature.data(), 64, SQLITE_STATIC);
+      sqlite3_bind_int64(append, 11, e.seal->first.value);
+      sqlite3_bind_blob(append, 12, key.public_key.data(), 32, SQLITE_STATIC);
+    } else {
+      sqlite3_bind_blob(append, 10, e.hash.data(), 0, SQLITE_STATIC);
+      sqlite3_bind_null(append, 11);
+      sqlite3_bind_null(append, 12);
+    }
     db.Step(append);
   };
   int64_t sequence = 1;  // The setup counts as entry 1, as the registry's issuance does.
@@ -339,18 +346,17 @@ Stats RunStorageLimit(const std::string& path, int64_t ops, int batch, const Ext
       entry.prev_hash = entry.hash;
       entry.result = TransferResult(moved, parent, serial, sequence);
       entry.hash = journal::EntryHash(entry);
-      if (extras.sign_helper) {
+      if (extras.seal) {
         pending.push_back(entry);
-        signer.Add(entry.hash, &pending.back().signature);
       } else {
-        if (extras.sign) entry.signature = journal::Sign(key, entry.hash);
+        if (extras.sign) entry.seal = journal::MakeSeal(key, entry.sequence, entry);
         append_row(entry);
       }
       if (extras.savepoint_exec) db.Exec("RELEASE cmd");
       if (extras.savepoint_prepared) db.Step(release);
     }
-    if (extras.sign_helper) {
-      signer.Finish();
+    if (extras.seal) {
+      pending.back().seal = journal::MakeSeal(key, pending.front().sequence, pending.back());
       for (const JournalEntry& e : pending) append_row(e);
       pending.clear();
     }
@@ -673,31 +679,33 @@ int Throughput(const Options& o) {
           "issue", {{"account", 1}, {"vintages", {{{"vintage", 2019}, {"quantity", ops}}}}});
       b2 = r2.FourEyes(ops, batch, issued.at("lots").at(0).at("first").get<int64_t>());
     }
-    // The yardstick: the same writes and the same signatures, made the way the registry makes
-    // them (signed on a second core, the batch's journal rows written at its end).
+    // The yardstick: the same writes and the same seal, made the way the registry makes them
+    // (one signature per batch, the batch's journal rows written at its end).
     const double base = signed_a.OpsPerSecond();
     char name[96];
     std::printf("batch %d: %lld transfers\n", batch, static_cast<long long>(ops));
     std::snprintf(name, sizeof name, "batch %d (a) sqlite, no signature", batch);
     PrintRow(name, plain, base);
-    std::snprintf(name, sizeof name, "batch %d (a) sqlite + Ed25519 inline", batch);
+    std::snprintf(name, sizeof name, "batch %d (a) sqlite + Ed25519 per entry", batch);
     PrintRow(name, inline_a, base);
-    std::snprintf(name, sizeof name, "batch %d (a) sqlite + Ed25519", batch);
+    std::snprintf(name, sizeof name, "batch %d (a) sqlite + one seal per batch", batch);
     PrintRow(name, signed_a, base);
     std::snprintf(name, sizeof name, "batch %d (b) Registry::ExecuteBatch", batch);
     PrintRow(name, b, base);
     std::snprintf(name, sizeof name, "batch %d (b2) four-eyes, in process", batch);
     PrintRow(name, b2, base);
     if (run_a && run_b) {
-      std::printf("%-48s b/a(signed) = %.3f   b/a(signed inline) = %.3f   b/a(unsigned) = %.3f\n",
-                  "", b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
-                  b.OpsPerSecond() / plain.OpsPerSecond());
-      Note("batch %4d  (a) %6.0f ops/s unsigned, %6.0f signed inline, %6.0f signed  (b) %6.0f "
-           "ops/s  b/a %.2f (inline %.2f, unsigned %.2f)  (b) p50 %.1f ms p99 %.1f ms",
-           batch, plain.OpsPerSecond(), inline_a.OpsPerSecond(), base, b.OpsPerSecond(),
-           b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
-           b.OpsPerSecond() / plain.OpsPerSecond(), b.Percentile(0.5) / 1000,
-           b.Percentile(0.99) / 1000);
+      std::printf(
+          "%-48s b/a(sealed) = %.3f   b/a(signed per entry) = %.3f   b/a(unsigned) = %.3f\n", "",
+          b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
+          b.OpsPerSecond() / plain.OpsPerSecond());
+      Note(
+          "batch %4d  (a) %6.0f ops/s unsigned, %6.0f signed per entry, %6.0f sealed  (b) %6.0f "
+          "ops/s  b/a %.2f (per entry %.2f, unsigned %.2f)  (b) p50 %.1f ms p99 %.1f ms",
+          batch, plain.OpsPerSecond(), inline_a.OpsPerSecond(), base, b.OpsPerSecond(),
+          b.OpsPerSecond() / base, b.OpsPerSecond() / inline_a.OpsPerSecond(),
+          b.OpsPerSecond() / plain.OpsPerSecond(), b.Percentile(0.5) / 1000,
+          b.Percentile(0.99) / 1000);
       AimFigures& aims = Aims();
       if (aims.lowest_b_over_a < 0 || b.OpsPerSecond() / base < aims.lowest_b_over_a) {
         aims.lowest_b_over_a = b.OpsPerSecond() / base;
@@ -1054,22 +1062,23 @@ void PrintHttpRow(const char* name, HttpStats& run, double base) {
 int Http(const Options& o) {
   const LoadClient load_client =
       o.load_client == "httplib" ? LoadClient::kHttplib : LoadClient::kLean;
-  std::printf("http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
-              "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
-              "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
-              "closed, 2 written, 1 signed entry\n"
-              "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
-              "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 signed entries\n"
-              "  (a) sqlite + Ed25519 at batch = N clients (the best group commit N clients allow)\n"
-              "  server: %zu workers (--server-threads; jcmreg serve --threads)\n"
-              "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
-              "client's threads\n",
-              static_cast<long long>(o.http_ops), o.dir.c_str(),
-              o.server_threads > 0 ? static_cast<size_t>(o.server_threads)
-                                   : http::ServerOptions{}.threads,
-              load_client == LoadClient::kLean
-                  ? "lean (one epoll thread drives the N connections)"
-                  : "httplib (one thread and one httplib::Client per connection)");
+  std::printf(
+      "http: %lld operations per run over HTTP/1.1 keep-alive on 127.0.0.1, in-process "
+      "http::Server (single writer, group commit), WAL + synchronous=FULL, files in %s\n"
+      "  (c1) POST /v1/commands/block.hold {account 1, one serial}: 1 request, 1 block "
+      "closed, 2 written, 1 signed entry\n"
+      "  (c2) four-eyes transfer of one serial: POST /v1/transfers (202, user A) + POST "
+      "/v1/proposals/{id}/approve (200, user B) = 2 requests, 2 journal entries\n"
+      "  (a) sqlite + one seal per batch at batch = N clients (the best group commit N "
+      "clients allow)\n"
+      "  server: %zu workers (--server-threads; jcmreg serve --threads)\n"
+      "  load client: %s; cpu us/op is the whole process's, srv us/op without the load "
+      "client's threads\n",
+      static_cast<long long>(o.http_ops), o.dir.c_str(),
+      o.server_threads > 0 ? static_cast<size_t>(o.server_threads) : http::ServerOptions{}.threads,
+      load_client == LoadClient::kLean
+          ? "lean (one epoll thread drives the N connections)"
+          : "httplib (one thread and one httplib::Client per connection)");
   std::printf("%-30s %8s %8s %8s %8s %8s %8s %10s %10s\n", "run", "ops/s", "req/s", "c/a",
               "p50 us", "p99 us", "batch", "cpu us/op", "srv us/op");
   const journal::SigningKey key = journal::GenerateKey();
@@ -1133,7 +1142,7 @@ int Http(const Options& o) {
     const double base = a.OpsPerSecond();
     char name[64];
     std::printf("N=%d clients\n", clients);
-    std::snprintf(name, sizeof name, "N=%d (a) sqlite+Ed25519 b=%d", clients, clients);
+    std::snprintf(name, sizeof name, "N=%d (a) sqlite+seal b=%d", clients, clients);
     std::printf("%-30s %8.0f %8s %8.3f %8.0f %8.0f %8d %10.1f\n", name, a.OpsPerSecond(), "-", 1.0,
                 a.Percentile(0.5), a.Percentile(0.99), clients, a.CpuMicrosPerOp());
     std::snprintf(name, sizeof name, "N=%d (c1) block.hold", clients);

@@ -4,7 +4,8 @@
     python3 bench/plot.py bench-output.txt docs/bench-throughput.svg
 
 Left: operations per second against batch size for (a) the storage limit without the Ed25519
-signature, with it made inline, and with it made on a second core as the registry makes it, and
+signature, with one on every entry (the format before seals), and with one seal per batch as the
+registry makes it, and
 (b) the registry in process, with (b2) the four-eyes transfer in process (requests per commit on the
 x axis, transfers per second on the y axis). Right: against concurrent HTTP clients for (a)
 at batch = N, (c1) block.hold and (c2) the four-eyes transfer. Both axes are logarithmic. Only the
@@ -16,13 +17,13 @@ import sys
 
 SERIES_BATCH = [
     ("(a) SQLite loop, no signature", re.compile(r"^batch (\d+) \(a\) sqlite, no signature\s+(\d+)"), "#888888"),
-    ("(a) SQLite loop + Ed25519 inline", re.compile(r"^batch (\d+) \(a\) sqlite \+ Ed25519 inline\s+(\d+)"), "#9467bd"),
-    ("(a) SQLite loop + Ed25519, 2nd core", re.compile(r"^batch (\d+) \(a\) sqlite \+ Ed25519\s+(\d+)"), "#1f77b4"),
+    ("(a) SQLite loop + Ed25519 per entry", re.compile(r"^batch (\d+) \(a\) sqlite \+ Ed25519 per entry\s+(\d+)"), "#9467bd"),
+    ("(a) SQLite loop + one seal per batch", re.compile(r"^batch (\d+) \(a\) sqlite \+ one seal per batch\s+(\d+)"), "#1f77b4"),
     ("(b) registry in process", re.compile(r"^batch (\d+) \(b\) Registry::ExecuteBatch\s+(\d+)"), "#d62728"),
     ("(b2) four-eyes transfer in process", re.compile(r"^batch (\d+) \(b2\) four-eyes, in process\s+(\d+)"), "#ff7f0e"),
 ]
 SERIES_CLIENTS = [
-    ("(a) SQLite + Ed25519, batch N", re.compile(r"^N=(\d+) \(a\) sqlite\+Ed25519 b=\d+\s+(\d+)"), "#1f77b4"),
+    ("(a) SQLite + seal per batch, batch N", re.compile(r"^N=(\d+) \(a\) sqlite\+seal b=\d+\s+(\d+)"), "#1f77b4"),
     ("(c1) HTTP block.hold", re.compile(r"^N=(\d+) \(c1\) block\.hold\s+(\d+)"), "#2ca02c"),
     ("(c2) HTTP four-eyes transfer", re.compile(r"^N=(\d+) \(c2\) 4-eyes transfer\s+(\d+)"), "#d62728"),
 ]

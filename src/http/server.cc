@@ -1477,10 +1477,12 @@ struct Server::Impl {
         [this](Call& call) { return Trace(call); });
     AddReportRoutes();
     Add("GET", "/v1/journal", Access::kWholeRegistry,
-        "Journal entries ?after=N&limit=M (a token of scope *).",
+        "Journal entries ?after=N&limit=M (a token of scope *); the last entry of each "
+        "committed batch carries the batch's seal (first, last, key, signature), the others "
+        "null.",
         [this](Call& call) { return Journal(call); }, {{"after"}, {"limit"}});
     Add("GET", "/v1/verify", Access::kWholeRegistry,
-        "Verifies the chain, signatures, replay and invariants (a token of scope *); "
+        "Verifies the chain, seals, replay and invariants (a token of scope *); "
         "?expect_head=SEQ:HASH also checks that the journal holds that published head (a "
         "truncated or rolled-back copy fails).",
         [this](Call& call) {

@@ -83,6 +83,48 @@ bool VerifySignature(const PublicKey& key, const Hash& hash, const Signature& si
   return crypto_sign_verify_detached(signature.data(), hash.data(), hash.size(), key.data()) == 0;
 }
 
+namespace {
+
+constexpr char kSealTag[] = "jcm.seal.v1";  // 11 bytes, then its terminating zero.
+
+void AppendLittleEndian(std::string& out, int64_t value) {
+  const auto bits = static_cast<uint64_t>(value);
+  for (int i = 0; i < 8; ++i) out += static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
+}
+
+}  // namespace
+
+std::string SealMessage(Sequence first, Sequence last, const Hash& last_hash) {
+  std::string message(kSealTag, sizeof kSealTag);
+  AppendLittleEndian(message, first.value);
+  AppendLittleEndian(message, last.value);
+  message.append(reinterpret_cast<const char*>(last_hash.data()), last_hash.size());
+  return message;
+}
+
+Seal MakeSeal(const SigningKey& key, Sequence first, const JournalEntry& last) {
+  REGISTRY_ASSERT(first.value >= 1 && first.value <= last.sequence.value);
+  const std::string message = SealMessage(first, last.sequence, last.hash);
+  Seal seal{first, key.public_key, {}};
+  crypto_sign_detached(seal.signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       key.secret.data());
+  return seal;
+}
+
+bool VerifySeal(const PublicKey& key, const JournalEntry& entry) {
+  if (!entry.seal.has_value()) return false;
+  const Seal& seal = *entry.seal;
+  if (!seal.key.has_value()) {
+    // The format before seals: one entry, its bare hash.
+    return seal.first == entry.sequence && VerifySignature(key, entry.hash, seal.signature);
+  }
+  const std::string message = SealMessage(seal.first, entry.sequence, entry.hash);
+  return crypto_sign_verify_detached(seal.signature.data(),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), key.data()) == 0;
+}
+
 SigningKey GenerateKey() {
   SigningKey key;
   crypto_sign_keypair(key.public_key.data(), key.secret.data());
@@ -305,7 +347,7 @@ std::string CheckKeySignsHead(Store& store, const PublicKey& key, bool completin
   if (!last) return "cannot read the journal head: " + last.error().message;
   if (!last->has_value()) return "";
   const JournalEntry& head = **last;
-  const bool signed_head = VerifySignature(key, head.hash, head.signature);
+  const bool signed_head = VerifySeal(key, head);
   if (const auto rotation = ParseRotation(head)) {
     if (rotation->new_key == key || (completing_rotation && signed_head)) return "";
     return "this signing key (public " + Short(key) + "...) is not the key the journal's last " +
@@ -314,7 +356,7 @@ std::string CheckKeySignsHead(Store& store, const PublicKey& key, bool completin
   }
   if (signed_head) return "";
   return "the journal's last entry " + std::to_string(head.sequence.value) +
-         " is not signed by this signing key (public " + Short(key) +
+         " is not sealed by this signing key (public " + Short(key) +
          "...): the key is not this registry's (a key pair of another registry copied over the "
          "key files?) or the entry was altered; nothing written. Put back the registry's own "
          "key pair and run 'jcmreg verify' with its true public key";
@@ -377,7 +419,8 @@ Result<RotateOutcome, std::string> RotateKey(Store& store, const std::string& ke
     if (!result) return abandon("cannot record the rotation: " + result.error().message);
     entry.result = *result;
     entry.hash = EntryHash(entry);
-    entry.signature = Sign(*old_key, entry.hash);  // The old key vouches for the new one.
+    // A batch of its own, sealed by the old key: the old key vouches for the new one.
+    entry.seal = MakeSeal(*old_key, entry.sequence, entry);
     if (auto s = (*tx)->AppendEntry(entry); !s) {
       return abandon("cannot append the rotation entry: " + s.error().message);
     }

@@ -141,6 +141,14 @@ CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit) {
                    Lift(tx->ReadEntries(after, std::min(limit, kPageSizeMax))));
   Json rows = Json::array();
   for (const JournalEntry& e : entries) {
+    // Only the last entry of each committed batch carries a seal; the others show null.
+    Json seal = nullptr;
+    if (e.seal.has_value()) {
+      seal = Json{{"first", e.seal->first.value},
+                  {"last", e.sequence.value},
+                  {"key", e.seal->key ? Json(journal::ToHex(*e.seal->key)) : Json(nullptr)},
+                  {"signature", journal::ToHex(e.seal->signature)}};
+    }
     rows.push_back(Json{{"sequence", e.sequence.value},
                         {"time", e.time},
                         {"actor", e.actor},
@@ -150,7 +158,7 @@ CommandResult<Json> JournalPage(Store& store, Sequence after, size_t limit) {
                         {"result", Json::parse(e.result, nullptr, false)},
                         {"prev_hash", journal::ToHex(e.prev_hash)},
                         {"hash", journal::ToHex(e.hash)},
-                        {"signature", journal::ToHex(e.signature)}});
+                        {"seal", std::move(seal)}});
   }
   return Json{{"entries", rows}};
 }

@@ -23,7 +23,7 @@ std::string SystemClock::Now() {
 }
 
 Registry::Registry(Store& store, journal::SigningKey key, Clock& clock)
-    : store_(store), clock_(clock), signer_(key) {}
+    : store_(store), clock_(clock), key_(key) {}
 
 CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, const Json& args,
                                  const Context& ctx) {
@@ -39,8 +39,8 @@ CommandResult<Json> ApplyCommand(Transaction& tx, const std::string& command, co
 }
 
 // The journal entries a batch has applied so far. Nothing in a command reads the journal, so
-// the entries wait here until the end of the batch: their signatures are made meanwhile on a
-// second core, and they are written together just before COMMIT.
+// the entries wait here until the end of the batch, when the last one is sealed and they are
+// written together just before COMMIT.
 struct Registry::Batch {
   std::optional<JournalEntry> last;   // The journal head before the batch (nullopt: empty).
   std::deque<JournalEntry> entries;   // Appended in order; a deque keeps their addresses.
@@ -124,7 +124,6 @@ Response Registry::ApplyOne(Transaction& tx, const Request& request, const std::
   if (head != nullptr) entry.prev_hash = head->hash;
   entry.result = DumpJson(*result);
   entry.hash = journal::EntryHash(entry);
-  signer_.Add(entry.hash, &entry.signature);
   if (!entry.idempotency_key.empty()) batch.by_key.emplace(entry.idempotency_key, &entry);
   response.result = std::move(result).value();
   response.sequence = entry.sequence;
@@ -169,11 +168,6 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
     if (!last) return fail_all(last.error());
     batch.last = std::move(last).value();
   }
-  // Every signature queued must be written before `batch` goes, whichever way this returns.
-  struct FinishSigning {
-    journal::BatchSigner& signer;
-    ~FinishSigning() { signer.Finish(); }
-  } finish_signing{signer_};
   for (size_t i = 0; i < requests.size(); ++i) {
     if (savepoints) {
       if (auto s = (*tx)->Savepoint(); !s) return fail_all(s.error());
@@ -191,7 +185,11 @@ std::vector<Response> Registry::RunBatch(const std::vector<Request>& requests, b
       return responses;
     }
   }
-  signer_.Finish();
+  if (!batch.entries.empty()) {
+    // One seal for the batch, in its transaction: the entries and their seal commit together.
+    JournalEntry& last = batch.entries.back();
+    last.seal = journal::MakeSeal(key_, batch.entries.front().sequence, last);
+  }
   for (const JournalEntry& entry : batch.entries) {
     if (auto s = (*tx)->AppendEntry(entry); !s) return fail_all(s.error());
   }

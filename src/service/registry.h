@@ -1,7 +1,7 @@
 // The registry service: executes commands against a Store, one transaction per batch, and
-// appends one signed journal entry per applied command in the same transaction (ARCHITECTURE
-// decisions 4 and 8). A batch's entries are signed on a second core while its commands run
-// (journal/signer.h) and written together before its COMMIT.
+// appends one journal entry per applied command in the same transaction (ARCHITECTURE
+// decisions 4 and 8). A batch's entries are written together before its COMMIT, the last one
+// carrying the batch's seal: one Ed25519 signature per batch, never an unsealed entry durable.
 //
 // Thread safety: a Registry is used by one writer thread at a time (the CLI, or the HTTP
 // server's writer); reads go through Store::BeginRead from any thread.
@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "journal/chain.h"
-#include "journal/signer.h"
 #include "journal/witness.h"
 #include "service/command.h"
 
@@ -60,7 +59,7 @@ struct Response {
 
 class Registry {
  public:
-  // `key` signs journal entries. `clock` must outlive the Registry.
+  // `key` seals the committed batches. `clock` must outlive the Registry.
   Registry(Store& store, journal::SigningKey key, Clock& clock);
 
   // Executes one command in its own transaction.
@@ -91,7 +90,7 @@ class Registry {
 
   Store& store_;
   Clock& clock_;
-  journal::BatchSigner signer_;  // Holds the signing key.
+  const journal::SigningKey key_;
   journal::Witness* witness_ = nullptr;
 };
 

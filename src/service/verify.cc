@@ -39,17 +39,24 @@ bool ReadRotations(Transaction& tx, std::vector<journal::Rotation>& rotations,
   }
 }
 
-// What the two checker threads find in one page of entries: whether each entry's content
-// matches its hash, and whether it carries a good signature by the key in force at it (starting
-// from `in_force` and following the rotations in the page as CheckChain does).
+// What the checker threads find in one page of entries: whether each entry's content matches
+// its hash, and whether each seal in the page is a good signature by the key in force at its
+// entry (starting from `in_force` and following the rotations in the page as CheckChain does).
 struct PageChecks {
   std::vector<char> hash_valid;
-  std::vector<char> signature_valid;
+  std::vector<char> seal_valid;  // Meaningful only for the entries that carry a seal.
 };
 
-// Checks `page` on two threads of its own (the signature checks are the cost of verify: ~45-75
-// us each), so that the caller's thread can read the next page meanwhile. Join() before reading
-// the results; the page must stay in place until then.
+// The threads a page is checked on: every core (hashing and the seals' Ed25519 checks are
+// independent per entry), at most kCheckersMax.
+size_t CheckerThreads() {
+  constexpr size_t kCheckersMax = 16;
+  return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kCheckersMax);
+}
+
+// Checks `page` on threads of its own (a seal's signature check costs ~45-75 us, an entry's
+// hash ~1 us), so that the caller's thread can read the next page meanwhile. Join() before
+// reading the results; the page must stay in place until then.
 class PageChecker {
  public:
   PageChecker(const std::vector<JournalEntry>& page, journal::PublicKey in_force)
@@ -60,10 +67,13 @@ class PageChecker {
       if (const auto rotation = journal::ParseRotation(page[i])) in_force = rotation->new_key;
     }
     checks_.hash_valid.assign(page.size(), 0);
-    checks_.signature_valid.assign(page.size(), 0);
-    const size_t half = page.size() / 2;
-    threads_.emplace_back([this, half] { Check(0, half); });
-    threads_.emplace_back([this, half] { Check(half, page_.size()); });
+    checks_.seal_valid.assign(page.size(), 0);
+    const size_t threads = std::min(CheckerThreads(), std::max<size_t>(page.size(), 1));
+    for (size_t t = 0; t < threads; ++t) {
+      const size_t begin = page.size() * t / threads;
+      const size_t end = page.size() * (t + 1) / threads;
+      threads_.emplace_back([this, begin, end] { Check(begin, end); });
+    }
   }
   PageChecker(const PageChecker&) = delete;
   PageChecker& operator=(const PageChecker&) = delete;
@@ -81,7 +91,7 @@ class PageChecker {
     for (size_t i = begin; i < end; ++i) {
       const JournalEntry& e = page_[i];
       checks_.hash_valid[i] = journal::EntryHash(e) == e.hash ? 1 : 0;
-      checks_.signature_valid[i] = journal::VerifySignature(keys_[i], e.hash, e.signature) ? 1 : 0;
+      if (e.seal.has_value()) checks_.seal_valid[i] = journal::VerifySeal(keys_[i], e) ? 1 : 0;
     }
   }
 
@@ -91,8 +101,60 @@ class PageChecker {
   std::vector<std::thread> threads_;
 };
 
-// Pass 2: the chain, each entry's hash, and each signature under the key in force at its
-// sequence. The chain of keys must end at `trusted`.
+// Checks, walking the journal in order, that the seals cover every entry exactly once: each
+// seal starts right after the one before ends (no entry left between, none covered twice), a
+// key.rotate is the last entry of its seal (sealed by the old key; what follows by the new
+// one), and the journal's last entry carries a seal (no unsealed entry is ever committed, so a
+// tail without one is a batch cut short or a seal deleted).
+class SealCoverage {
+ public:
+  void See(const JournalEntry& e, VerifyReport& report) {
+    if (!e.seal.has_value()) {
+      if (e.command == journal::kRotateCommand && rotation_ == 0) rotation_ = e.sequence.value;
+      return;
+    }
+    const int64_t first = e.seal->first.value;
+    const int64_t last = e.sequence.value;
+    const std::string range = std::to_string(first) + "-" + std::to_string(last);
+    const std::string at = "journal entry " + std::to_string(last);
+    if (first < 1 || first > last) {
+      report.problems.push_back(at + ": its seal names the range " + range +
+                                ", which does not end at it");
+    } else if (first < open_from_) {
+      report.problems.push_back(
+          at + ": its seal covers entries " + range + ", overlapping the seal that ends at entry " +
+          std::to_string(open_from_ - 1) + " (a seal moved or its range changed)");
+    } else if (first > open_from_) {
+      report.problems.push_back(Uncovered(open_from_, first - 1) + " (before the seal of " + range +
+                                ": a seal deleted or its range changed)");
+    }
+    if (rotation_ != 0 && rotation_ >= first && rotation_ < last) {
+      report.problems.push_back("journal entry " + std::to_string(rotation_) +
+                                ": key.rotate inside the seal of entries " + range +
+                                "; a rotation is sealed alone by the old key");
+    }
+    rotation_ = 0;
+    open_from_ = std::max(open_from_, last + 1);
+  }
+
+  // After the journal's last entry `last`.
+  void End(int64_t last, VerifyReport& report) const {
+    if (open_from_ > last) return;
+    report.problems.push_back(Uncovered(open_from_, last) +
+                              ": the journal's last entry must carry a seal (a batch cut short, "
+                              "or its seal deleted)");
+  }
+
+ private:
+  static std::string Uncovered(int64_t from, int64_t to) {
+    return "journal entry " + std::to_string(from) + ": entries " + std::to_string(from) + "-" +
+           std::to_string(to) + " are covered by no seal";
+  }
+
+  int64_t open_from_ = 1;  // The first entry no seal covers yet.
+  int64_t rotation_ = 0;   // A key.rotate in the open range, not yet sealed (0: none).
+};
+
 // The expected heads, sorted by sequence, checked as CheckChain walks the journal.
 class ExpectedHeads {
  public:
@@ -133,6 +195,37 @@ class ExpectedHeads {
   size_t next_ = 0;
 };
 
+// Reports a seal that is not a good signature by the key in force at its entry (naming the
+// retired key that made it, if one did), or that names another key than the one that made it.
+void CheckSeal(const JournalEntry& e, bool valid, const journal::PublicKey& in_force,
+               const std::vector<std::pair<journal::PublicKey, int64_t>>& retired,
+               VerifyReport& report) {
+  const std::string at = "journal entry " + std::to_string(e.sequence.value);
+  const std::string range =
+      std::to_string(e.seal->first.value) + "-" + std::to_string(e.sequence.value);
+  if (!valid) {
+    std::string problem = at + ": the seal of entries " + range +
+                          " is invalid (no signature by the key in force " + Short(in_force) +
+                          " over that range and this entry's hash)";
+    for (const auto& [old, rotated_at] : retired) {
+      if (journal::VerifySeal(old, e)) {
+        problem = at + ": sealed by the retired key " + Short(old) + " (retired by entry " +
+                  std::to_string(rotated_at) + "), not by the key in force " + Short(in_force);
+        break;
+      }
+    }
+    report.problems.push_back(problem);
+    return;
+  }
+  if (e.seal->key.has_value() && *e.seal->key != in_force) {
+    report.problems.push_back(at + ": the seal of entries " + range + " names the key " +
+                              Short(*e.seal->key) + " but was made by the key in force " +
+                              Short(in_force));
+  }
+}
+
+// Pass 2: the chain, each entry's hash, each seal under the key in force at its entry, and the
+// seals' coverage. The chain of keys must end at `trusted`.
 void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHeads& expected,
                 VerifyReport& report) {
   std::vector<journal::Rotation> rotations;
@@ -141,8 +234,10 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
   std::vector<std::pair<journal::PublicKey, int64_t>> retired;  // key, the rotation retiring it
   Hash prev{};
   Sequence after{0};
-  // Page k is checked by two threads while this one reads page k + 1; then this one walks page k
-  // in order (sequences, the chain, the rotations: what sets the key in force for page k + 1).
+  SealCoverage coverage;
+  // Page k is checked by the checker threads while this one reads page k + 1; then this one
+  // walks page k in order (sequences, the chain, the seals' coverage, the rotations: what sets
+  // the key in force for page k + 1).
   auto page = tx.ReadEntries(after, kPage);
   while (page) {
     std::vector<JournalEntry> entries = std::move(page).value();
@@ -164,18 +259,8 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
       if (checks.hash_valid[i] == 0) {
         report.problems.push_back(at + ": content does not match its hash (tampered)");
       }
-      if (checks.signature_valid[i] == 0) {
-        std::string problem = at + ": signature invalid";
-        for (const auto& [old, rotated_at] : retired) {
-          if (journal::VerifySignature(old, e.hash, e.signature)) {
-            problem = at + ": signed by the retired key " + Short(old) + " (retired by entry " +
-                      std::to_string(rotated_at) + "), not by the key in force " +
-                      Short(in_force);
-            break;
-          }
-        }
-        report.problems.push_back(problem);
-      }
+      if (e.seal.has_value()) CheckSeal(e, checks.seal_valid[i] != 0, in_force, retired, report);
+      coverage.See(e, report);
       if (e.command == journal::kRotateCommand) {
         const auto rotation = journal::ParseRotation(e);
         if (!rotation) {
@@ -207,6 +292,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
     report.problems.push_back("cannot read the journal: " + page.error().message);
     return;
   }
+  coverage.End(after.value, report);
   expected.End(after.value, report);
   if (!rotations.empty() && in_force != trusted) {
     std::string problem = "the trusted public key " + Short(trusted) +
@@ -370,9 +456,9 @@ void CheckInvariants(Transaction& tx, VerifyReport& report) {
 
 VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFactory& scratch,
                     const VerifyOptions& options) {
-  // The chain (hashes, Ed25519 signatures) and the replay are independent reads of the journal:
-  // they run on two threads (about a third of verify's time is signature checks). The replay's
-  // findings count only when the chain holds: a journal that does not chain is reported as such.
+  // The chain (hashes, seals) and the replay are independent reads of the journal: they run on
+  // threads of their own. The replay's findings count only when the chain holds: a journal that
+  // does not chain is reported as such.
   VerifyReport replayed;
   std::thread replay([&] { Replay(store, scratch, replayed); });
   VerifyReport report;

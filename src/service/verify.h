@@ -1,6 +1,7 @@
 // Verification of a registry database (ARCHITECTURE decision 4):
 //   1. the journal: sequences 1..n without gap, each prev_hash equal to the previous hash, each
-//      hash recomputed, each signature valid under the registry's public key;
+//      hash recomputed, each seal (one per committed batch, journal/chain.h) valid under the key
+//      in force at it, and the seals covering every entry exactly once up to the last;
 //   2. a replay of every entry into a fresh projection that must give the same answers and the
 //      same projection tables as the stored ones;
 //   3. the ledger invariants (core/invariants.h) on the stored state;

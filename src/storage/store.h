@@ -52,8 +52,24 @@ using StoreStatus = Status<Error>;
 using Hash = std::array<uint8_t, 32>;
 using Signature = std::array<uint8_t, 64>;
 
+using PublicKeyBytes = std::array<uint8_t, 32>;
+
+// The registry's Ed25519 signature over a committed batch (ARCHITECTURE decision 4, revised):
+// carried by the batch's last entry, it covers the entries first..that entry and signs the
+// range with the last entry's hash, which the chain binds to every entry before it
+// (journal/chain.h, SealMessage). Written in the batch's own transaction, so no entry is ever
+// durable without the seal that covers it.
+struct Seal {
+  Sequence first;  // The batch's first entry; the entry carrying the seal is its last.
+  // The key that signed. nullopt: a signature written before seals (schema 5 and older: one per
+  // entry, over the bare hash), which is a seal of its own entry alone by the key then in force.
+  std::optional<PublicKeyBytes> key;
+  Signature signature{};
+};
+
 // One journal entry (ARCHITECTURE decision 4). hash = SHA-256 over the canonical encoding of
-// every other field but the signature (journal/chain.h); signature = Ed25519 over hash.
+// every other field but the seal (journal/chain.h). Only the last entry of each committed batch
+// carries a seal.
 struct JournalEntry {
   Sequence sequence;
   std::string time;             // ISO 8601 UTC, e.g. "2026-01-30T09:00:00Z".
@@ -64,7 +80,7 @@ struct JournalEntry {
   std::string result;           // Canonical JSON of the answer given.
   Hash prev_hash{};
   Hash hash{};
-  Signature signature{};
+  std::optional<Seal> seal;
 };
 
 // A versioned JSON document of reference data. version starts at 1 and grows by one per write.

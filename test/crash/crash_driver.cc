@@ -1,7 +1,9 @@
 // The crash test's driver: runs a long script of ledger operations against a registry database,
-// one transaction per operation, and prints "ACK <sequence> <idempotency key>" (flushed) only
-// after Registry::Execute returned ok, i.e. after the commit is durable. The crash test kills it
-// with SIGKILL at random points and checks that every acknowledged operation survived.
+// in batches of 1 to 8 operations with one transaction and one seal each (group commit, as the
+// writer does), and prints "ACK <sequence> <idempotency key>" (flushed) for each operation that
+// applied only after Registry::ExecuteBatch returned, i.e. after its batch's commit is durable. The
+// crash test kills it with SIGKILL at random points and checks that every acknowledged operation
+// survived.
 //
 // Usage: crash_driver setup DB          creates the registry (key, Parties, accounts) and exits;
 //        crash_driver run DB RUN SEED   runs the script; keys are "r<RUN>-<n>".
@@ -9,6 +11,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "journal/chain.h"
 #include "service/registry.h"
@@ -54,6 +57,31 @@ int Setup(const std::string& db) {
   return 0;
 }
 
+// One random operation of the script, under `idempotency_key`.
+template <class Uniform>
+service::Request NextOperation(Uniform& uniform, const std::string& idempotency_key) {
+  const int64_t roll = uniform(0, 99);
+  std::string command;
+  Json args;
+  if (roll < 30) {
+    command = "issue";
+    args = {{"account", uniform(0, 1) == 0 ? 1 : 4},
+            {"vintages", {{{"vintage", uniform(2019, 2025)}, {"quantity", uniform(1, 500)}}}}};
+  } else if (roll < 70) {
+    const bool forth = uniform(0, 1) == 0;
+    command = "transfer";
+    args = {{"from", forth ? 1 : 4}, {"to", forth ? 4 : 1}, {"quantity", uniform(1, 300)}};
+  } else if (roll < 85) {
+    command = "retire";
+    args = {{"from", uniform(0, 1) == 0 ? 1 : 4}, {"quantity", uniform(1, 50)}, {"use_year", 2025}};
+  } else {
+    command = "cancel";
+    args = {
+        {"from", uniform(0, 1) == 0 ? 1 : 4}, {"quantity", uniform(1, 50)}, {"purpose", "omge"}};
+  }
+  return service::Request{command, args, "crash", idempotency_key};
+}
+
 int Run(const std::string& db, const std::string& run, uint64_t seed) {
   auto key = journal::LoadKey(db);
   if (!key) return Die(key.error());
@@ -67,34 +95,22 @@ int Run(const std::string& db, const std::string& run, uint64_t seed) {
   };
   std::printf("READY\n");
   std::fflush(stdout);
-  for (int64_t n = 0; n < 1'000'000; ++n) {
-    const int64_t roll = uniform(0, 99);
-    std::string command;
-    Json args;
-    if (roll < 30) {
-      command = "issue";
-      args = {{"account", uniform(0, 1) == 0 ? 1 : 4},
-              {"vintages", {{{"vintage", uniform(2019, 2025)}, {"quantity", uniform(1, 500)}}}}};
-    } else if (roll < 70) {
-      const bool forth = uniform(0, 1) == 0;
-      command = "transfer";
-      args = {{"from", forth ? 1 : 4}, {"to", forth ? 4 : 1}, {"quantity", uniform(1, 300)}};
-    } else if (roll < 85) {
-      command = "retire";
-      args = {{"from", uniform(0, 1) == 0 ? 1 : 4}, {"quantity", uniform(1, 50)}, {"use_year", 2025}};
-    } else {
-      command = "cancel";
-      args = {{"from", uniform(0, 1) == 0 ? 1 : 4}, {"quantity", uniform(1, 50)}, {"purpose", "omge"}};
+  for (int64_t n = 0; n < 1'000'000;) {
+    std::vector<service::Request> batch;
+    const int64_t size = uniform(1, 8);
+    for (int64_t i = 0; i < size; ++i, ++n) {
+      batch.push_back(NextOperation(uniform, "r" + run + "-" + std::to_string(n)));
     }
-    const std::string idempotency_key = "r" + run + "-" + std::to_string(n);
-    const auto response = registry.Execute({command, args, "crash", idempotency_key});
-    if (response.ok()) {
-      std::printf("ACK %lld %s\n", static_cast<long long>(response.sequence.value),
-                  idempotency_key.c_str());
-      std::fflush(stdout);
-    } else if (!response.failure->refusal) {
-      return Die(command + ": " + response.failure->Message());
+    const std::vector<service::Response> responses = registry.ExecuteBatch(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (responses[i].ok()) {
+        std::printf("ACK %lld %s\n", static_cast<long long>(responses[i].sequence.value),
+                    batch[i].idempotency_key.c_str());
+      } else if (!responses[i].failure->refusal) {
+        return Die(batch[i].command + ": " + responses[i].failure->Message());
+      }
     }
+    std::fflush(stdout);
   }
   return 0;
 }

@@ -1,10 +1,12 @@
 // Goal: a registry killed with SIGKILL at any point loses nothing it acknowledged and stays
-// verifiable. Method: crash_driver runs a long script, printing "ACK <sequence> <key>" after each
-// committed operation; this test kills it after a random number of acknowledgements (0..150, so
-// the kill lands at a random point of the next operation, mid-transaction or mid-commit),
-// repeatedly (JCM_CRASH_ITERATIONS, default 30), each time on the same database. After each kill:
-// service::Verify must pass (chain, signatures, replay, invariants) and every acknowledged key must
-// be in the journal at its acknowledged sequence. Seed: JCM_SEED (printed).
+// verifiable. Method: crash_driver runs a long script in batches of 1-8 operations (one
+// transaction and one seal each), printing "ACK <sequence> <key>" after each committed
+// operation; this test kills it after a random number of acknowledgements (0..150, so the kill
+// lands at a random point of the next batch, mid-transaction or mid-commit), repeatedly
+// (JCM_CRASH_ITERATIONS, default 30), each time on the same database. After each kill:
+// service::Verify must pass (chain, seals covering every entry up to the last, replay,
+// invariants: a batch cut short leaves no unsealed entry) and every acknowledged key must be in
+// the journal at its acknowledged sequence. Seed: JCM_SEED (printed).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -24,7 +24,6 @@
 #include "core/checks.h"
 #include "fuzz_check.h"
 #include "http/server.h"
-#include "journal/signer.h"
 #include "service/access.h"
 #include "service/registry.h"
 #include "storage/sqlite/sqlite_store.h"

@@ -279,7 +279,7 @@ TEST_P(KeyRotation, EntrySignedWithTheOldKeyAfterRotationIsNamed) {
   }
   const RunResult verify = t.Cli({"verify"});
   EXPECT_EQ(verify.code, 1) << verify.out;
-  EXPECT_NE(verify.out.find("journal entry 11: signed by the retired key"), std::string::npos)
+  EXPECT_NE(verify.out.find("journal entry 11: sealed by the retired key"), std::string::npos)
       << verify.out;
   EXPECT_NE(verify.out.find("retired by entry 9"), std::string::npos) << verify.out;
   EXPECT_EQ(verify.out.find("journal entry 10"), std::string::npos) << verify.out;
@@ -335,7 +335,8 @@ TEST(KeyRotationTamper, ChangedRotationEntryIsNamed) {
   EXPECT_EQ(verify.code, 1) << verify.out;
   EXPECT_NE(verify.out.find("journal entry 9: content does not match its hash"), std::string::npos)
       << verify.out;
-  EXPECT_NE(verify.out.find("journal entry 10: signature invalid"), std::string::npos)
+  EXPECT_NE(verify.out.find("journal entry 10: the seal of entries 10-10 is invalid"),
+            std::string::npos)
       << verify.out;
 }
 

@@ -370,6 +370,64 @@ TEST_P(StoreContract, LedgerScenarioVerifiesAndRefusalsChangeNothing) {
   EXPECT_GT(report.entries, 8);
 }
 
+// Seals (ARCHITECTURE decision 4, migration 6) on both engines: a batch's entries are written
+// with one seal, on its last entry, naming the batch's first entry and the key; the entries
+// inside it read back without one. A signature of the format before seals (one per entry over
+// its bare hash, with no range or key: what a registry of schema 5 holds) reads back as a seal
+// of its one entry and verifies beside the batch seals.
+TEST_P(StoreContract, ABatchIsSealedOnceAndOldSignaturesAreSealsOfOne) {
+  SetUpAccounts();  // Entries 1-6, a batch each.
+  Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2020}, {"quantity", 1000}}}}});  // 7
+  std::vector<service::Request> batch;
+  for (int i = 0; i < 4; ++i) {
+    batch.push_back({"transfer", Json{{"from", 1}, {"to", 4}, {"quantity", 10 + i}}, "test", ""});
+  }
+  batch.push_back({"transfer", Json{{"from", 2}, {"to", 1}, {"quantity", 1}}, "test", ""});
+  const auto responses = registry_->ExecuteBatch(batch);  // Entries 8-11; the last is refused.
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_FALSE(responses[4].ok());
+  auto read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  const std::vector<JournalEntry> entries = (*read)->ReadEntries(Sequence{0}, 100).value();
+  read->reset();
+  ASSERT_EQ(entries.size(), 11u);
+  for (const JournalEntry& e : entries) {
+    const int64_t seq = e.sequence.value;
+    if (seq >= 8 && seq <= 10) {
+      EXPECT_FALSE(e.seal.has_value()) << seq;
+      continue;
+    }
+    ASSERT_TRUE(e.seal.has_value()) << seq;
+    EXPECT_EQ(e.seal->first.value, seq == 11 ? 8 : seq);
+    ASSERT_TRUE(e.seal->key.has_value()) << seq;
+    EXPECT_EQ(*e.seal->key, key_.public_key);
+    EXPECT_TRUE(journal::VerifySeal(key_.public_key, e)) << seq;
+  }
+  // Entry 7's seal rewritten as a registry of schema 5 held it: a signature over its bare hash.
+  const JournalEntry& issue = entries[6];
+  const std::string hex = journal::ToHex(journal::Sign(key_, issue.hash));
+  const std::string blob = GetParam() == "sqlite" ? "X'" + hex + "'" : "'\\x" + hex + "'::bytea";
+  store_.reset();
+  registry_.reset();
+  ASSERT_EQ(engine_->Exec("UPDATE journal SET sig = " + blob +
+                          ", seal_first = NULL, seal_key = NULL WHERE seq = 7"),
+            "");
+  auto reopened = engine_->Open();
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  store_ = std::move(reopened).value();
+  read = store_->BeginRead();
+  ASSERT_TRUE(read.has_value());
+  const auto old = (*read)->ReadEntries(Sequence{6}, 1).value();
+  read->reset();
+  ASSERT_EQ(old.size(), 1u);
+  ASSERT_TRUE(old[0].seal.has_value());
+  EXPECT_FALSE(old[0].seal->key.has_value());
+  EXPECT_EQ(old[0].seal->first.value, 7);
+  const auto report = service::Verify(*store_, key_.public_key, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_EQ(report.entries, 11);
+}
+
 TEST_P(StoreContract, ReservationsNeverOverlapAndAreFoundByRange) {
   auto tx = store_->Begin();
   ASSERT_TRUE(tx.has_value());
@@ -627,6 +685,71 @@ TEST(SqliteUpgrade, ARegistryOfSchema1MigratesAndVerifies) {
   ASSERT_TRUE(plan.has_value()) << plan.error().message;
   EXPECT_NE(plan->find("blocks_closed"), std::string::npos) << *plan;
   EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << *plan;
+}
+
+// A registry written before seals (test/storage/testdata/README.md: schema 5, an Ed25519
+// signature on every entry, and a key rotation) opens with today's code, is migrated (6: seals),
+// and verifies: each old signature is a seal of its one entry, the rotation's by the old key.
+// Then it takes new batches, sealed once each by the key in force, and the whole journal, old
+// entries and new, still verifies; the old head was accepted as sealed by that key.
+TEST(SqliteUpgrade, ARegistryWithPerEntrySignaturesVerifiesAndTakesBatchSeals) {
+  testing::TempDir dir;
+  const std::string db = dir.File("registry.db");
+  namespace fs = std::filesystem;
+  const std::string source = std::string(JCM_STORAGE_TESTDATA) + "/schema5-registry.db";
+  fs::copy_file(source, db);
+  fs::copy_file(source + ".pub", db + ".pub");
+  fs::copy_file(source + ".key", db + ".key");
+  fs::permissions(db + ".key", fs::perms::owner_read | fs::perms::owner_write);  // Git keeps 0644.
+  auto store = sqlite::Open(sqlite::Options{db, true});
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  const auto key = journal::LoadKey(db);
+  ASSERT_TRUE(key.has_value()) << key.error();
+  const auto pub = journal::LoadPublicKey(db);
+  ASSERT_TRUE(pub.has_value()) << pub.error();
+  ASSERT_EQ(*pub, key->public_key);
+  auto report = service::Verify(**store, *pub, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_EQ(report.entries, 11);
+  {
+    auto tx = (*store)->BeginRead();
+    ASSERT_TRUE(tx.has_value());
+    for (const JournalEntry& e : (*tx)->ReadEntries(Sequence{0}, 100).value()) {
+      ASSERT_TRUE(e.seal.has_value()) << e.sequence.value;
+      EXPECT_FALSE(e.seal->key.has_value()) << e.sequence.value;  // The format before seals.
+      EXPECT_EQ(e.seal->first, e.sequence);
+    }
+  }
+  EXPECT_EQ(journal::CheckKeyInForce(**store, key->public_key), "");
+  EXPECT_EQ(journal::CheckKeySignsHead(**store, key->public_key, false), "");
+  service::FixedClock clock{"2026-12-08T00:00:00Z"};
+  service::Registry registry(**store, *key, clock);
+  std::vector<service::Request> batch;
+  for (int i = 1; i <= 3; ++i) {
+    batch.push_back({"transfer", Json{{"from", 1}, {"to", 2}, {"quantity", i}}, "test", ""});
+  }
+  for (const service::Response& r : registry.ExecuteBatch(batch)) {
+    EXPECT_TRUE(r.ok()) << r.failure->Message();
+  }
+  EXPECT_TRUE(
+      registry.Execute({"transfer", Json{{"from", 2}, {"to", 1}, {"quantity", 4}}, "test", ""})
+          .ok());
+  report = service::Verify(**store, *pub, Scratch);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems.front());
+  EXPECT_EQ(report.entries, 15);
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.has_value());
+  const auto added = (*tx)->ReadEntries(Sequence{11}, 100).value();
+  ASSERT_EQ(added.size(), 4u);
+  EXPECT_FALSE(added[0].seal.has_value());
+  EXPECT_FALSE(added[1].seal.has_value());
+  for (const size_t i : {size_t{2}, size_t{3}}) {
+    ASSERT_TRUE(added[i].seal.has_value());
+    ASSERT_TRUE(added[i].seal->key.has_value());
+    EXPECT_EQ(*added[i].seal->key, key->public_key);
+  }
+  EXPECT_EQ(added[2].seal->first.value, 12);
+  EXPECT_EQ(added[3].seal->first.value, 15);
 }
 
 // A page of a holding at a past moment (the holdings route's ?as_of, the AEF's year-end

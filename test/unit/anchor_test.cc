@@ -444,7 +444,7 @@ TEST(AnchorKey, AnotherRegistrysKeyPairIsRefusedAtStartWithNothingWritten) {
 
   const RunResult write = r.Cli({"party", "add", "KEN", "Kenya"});
   EXPECT_EQ(write.code, 3) << write.out;
-  EXPECT_NE(write.out.find("the journal's last entry 8 is not signed by this signing key"),
+  EXPECT_NE(write.out.find("the journal's last entry 8 is not sealed by this signing key"),
             std::string::npos)
       << write.out;
   EXPECT_NE(write.out.find("nothing written"), std::string::npos) << write.out;
@@ -456,12 +456,12 @@ TEST(AnchorKey, AnotherRegistrysKeyPairIsRefusedAtStartWithNothingWritten) {
 
   const RunResult rotate = r.Cli({"key", "rotate"});
   EXPECT_EQ(rotate.code, 3) << rotate.out;
-  EXPECT_NE(rotate.out.find("is not signed by this signing key"), std::string::npos) << rotate.out;
+  EXPECT_NE(rotate.out.find("is not sealed by this signing key"), std::string::npos) << rotate.out;
 
   Serve serve(r, r.db(), {});
   const RunResult served = serve.Wait();
   EXPECT_EQ(served.code, 3) << served.out;
-  EXPECT_NE(served.out.find("is not signed by this signing key"), std::string::npos) << served.out;
+  EXPECT_NE(served.out.find("is not sealed by this signing key"), std::string::npos) << served.out;
   EXPECT_EQ(served.out.find("serving"), std::string::npos) << served.out;
 
   EXPECT_EQ(r.Entries(r.db()), before);

@@ -2,7 +2,9 @@
 // naming the sequence of the changed entry, and `jcmreg verify` exits 1 naming it too.
 // Method: a registry with a few entries is closed; then (a) one byte of one entry's payload is
 // changed through the sqlite3 C API, (b) one byte of a payload is changed in the raw database
-// file, found by its bytes, (c) one byte of a signature is changed. The untouched copy verifies.
+// file, found by its bytes, (c) one byte of a seal's signature is changed (each command here is a
+// batch of its own, so every entry carries its seal; test/unit/seal_test.cc covers batches of
+// several). The untouched copy verifies.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -189,7 +191,7 @@ TEST(Tamper, OneBytePayloadChangeInTheRawFile) {
 TEST(Tamper, OneByteSignatureChange) {
   TestRegistry r;
   MakeRegistry(r);
-  // Flip the lowest bit of the first signature byte of entry 13.
+  // Flip the lowest bit of the first byte of the signature of entry 13's seal.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(r.db_path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* read = nullptr;
@@ -213,7 +215,9 @@ TEST(Tamper, OneByteSignatureChange) {
   EXPECT_TRUE(Names(report, 13)) << AllProblems(report);
   const auto [code, output] = RunJcmregVerify(r.db_path);
   EXPECT_EQ(code, 1) << output;
-  EXPECT_NE(output.find("journal entry 13: signature invalid"), std::string::npos) << output;
+  EXPECT_NE(output.find("journal entry 13: the seal of entries 13-13 is invalid"),
+            std::string::npos)
+      << output;
 }
 
 }  // namespace

@@ -78,6 +78,11 @@ INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_ge
 CREATE INDEX IF NOT EXISTS lots_project ON lots(project, vintage);
 CREATE INDEX IF NOT EXISTS blocks_live_lot ON blocks(account, lot, first) WHERE closed IS NULL;
 )sql",
+    // 6: seals, one per committed batch (see the SQLite engine's migration 6).
+    R"sql(
+ALTER TABLE journal ADD COLUMN IF NOT EXISTS seal_first BIGINT,
+                    ADD COLUMN IF NOT EXISTS seal_key BYTEA;
+)sql",
 };
 
 constexpr const char* kProjectionTables[][2] = {
@@ -296,7 +301,18 @@ JournalEntry ReadEntry(const PgResult& r, int i) {
   e.result = r.text(i, 6);
   FromHexBytes(r.text(i, 7), e.prev_hash);
   FromHexBytes(r.text(i, 8), e.hash);
-  FromHexBytes(r.text(i, 9), e.signature);
+  // Columns 9-11: the seal, if this entry carries one (migration 6); "\\x" is an empty bytea.
+  if (r.text(i, 9).size() > 2) {
+    Seal seal;
+    FromHexBytes(r.text(i, 9), seal.signature);
+    seal.first = r.null(i, 10) ? e.sequence : Sequence{r.integer(i, 10)};
+    if (!r.null(i, 11)) {
+      PublicKeyBytes key{};
+      FromHexBytes(r.text(i, 11), key);
+      seal.key = key;
+    }
+    e.seal = seal;
+  }
   return e;
 }
 
@@ -683,12 +699,23 @@ class PgTransaction final : public Transaction {
 
   StoreStatus AppendEntry(const JournalEntry& e) override {
     if (auto w = Writable(); !w) return w;
+    // An entry inside a batch has an empty signature and no range or key.
+    Param sig = HexBytes(nullptr, 0);
+    Param first;
+    Param key;
+    if (e.seal.has_value()) {
+      sig = HexBytes(e.seal->signature.data(), e.seal->signature.size());
+      first = Int(e.seal->first.value);
+      if (e.seal->key.has_value()) key = HexBytes(e.seal->key->data(), e.seal->key->size());
+    }
     return Done(c_->Query(
-        "INSERT INTO journal VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::bytea, $10::bytea)",
+        "INSERT INTO journal(seq, time, actor, idem, command, payload, result, prev_hash, hash, "
+        "sig, seal_first, seal_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::bytea, "
+        "$10::bytea, $11, $12::bytea)",
         {Int(e.sequence.value), Text(e.time), Text(e.actor), Text(e.idempotency_key),
          Text(e.command), Text(e.payload), Text(e.result),
          HexBytes(e.prev_hash.data(), e.prev_hash.size()), HexBytes(e.hash.data(), e.hash.size()),
-         HexBytes(e.signature.data(), e.signature.size())}));
+         std::move(sig), std::move(first), std::move(key)}));
   }
 
   StoreResult<std::optional<JournalEntry>> EntryByIdempotencyKey(const std::string& key) override {

@@ -111,7 +111,27 @@ INSERT INTO access_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM access_ge
 CREATE INDEX IF NOT EXISTS lots_project ON lots(project, vintage);
 CREATE INDEX IF NOT EXISTS blocks_live_lot ON blocks(account, lot, first) WHERE closed IS NULL;
 )sql",
+    // 6: seals (ARCHITECTURE decision 4, revised): one Ed25519 signature per committed batch,
+    // carried by the batch's last entry, instead of one per entry. `sig` becomes the seal's
+    // signature, empty on the entries inside a batch; `seal_first` is the first entry the seal
+    // covers and `seal_key` the public key that made it. The rows written before keep their
+    // signatures with both new columns NULL: each is a seal of its own entry, over its bare
+    // hash (journal/chain.h). Adding NULL columns rewrites nothing, however long the journal.
+    R"sql(
+ALTER TABLE journal ADD COLUMN seal_first INTEGER;
+ALTER TABLE journal ADD COLUMN seal_key BLOB;
+)sql",
 };
+
+// For a migration that cannot be written to run twice (SQLite has no ADD COLUMN IF NOT EXISTS):
+// a query that gives a nonzero count once its changes are there, so that a database whose
+// schema_version is older than its tables (a test that stamps a registry with an older version
+// to migrate parts of it again) skips it. nullptr: the migration runs twice safely.
+constexpr const char* kMigrationApplied[] = {
+    nullptr, nullptr, nullptr,
+    nullptr, nullptr, "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'seal_first'",
+};
+static_assert(std::size(kMigrationApplied) == std::size(kMigrations));
 
 constexpr const char* kProjectionTables[][2] = {
     {"documents", "SELECT * FROM documents ORDER BY kind, key, version"},
@@ -324,7 +344,18 @@ JournalEntry ReadEntry(sqlite3_stmt* stmt) {
   e.result = ColText(stmt, 6);
   ColBlob(stmt, 7, e.prev_hash);
   ColBlob(stmt, 8, e.hash);
-  ColBlob(stmt, 9, e.signature);
+  // Columns 9-11: the seal, if this entry carries one (migration 6).
+  if (sqlite3_column_bytes(stmt, 9) > 0) {
+    Seal seal;
+    ColBlob(stmt, 9, seal.signature);
+    seal.first = ColNull(stmt, 10) ? e.sequence : Sequence{ColInt(stmt, 10)};
+    if (!ColNull(stmt, 11)) {
+      PublicKeyBytes key{};
+      ColBlob(stmt, 11, key);
+      seal.key = key;
+    }
+    e.seal = seal;
+  }
   return e;
 }
 
@@ -816,9 +847,12 @@ class SqliteTransaction final : public Transaction {
 
   StoreStatus AppendEntry(const JournalEntry& e) override {
     if (auto w = Writable(); !w) return w;
-    PREPARE_OR_RETURN(stmt, "INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    Binder(stmt)
-        .Int(e.sequence.value)
+    PREPARE_OR_RETURN(stmt,
+                      "INSERT INTO journal(seq, time, actor, idem, command, payload, result, "
+                      "prev_hash, hash, sig, seal_first, seal_key) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Binder binder(stmt);
+    binder.Int(e.sequence.value)
         .Text(e.time)
         .Text(e.actor)
         .Text(e.idempotency_key)
@@ -826,8 +860,18 @@ class SqliteTransaction final : public Transaction {
         .Text(e.payload)
         .Text(e.result)
         .Blob(e.prev_hash.data(), e.prev_hash.size())
-        .Blob(e.hash.data(), e.hash.size())
-        .Blob(e.signature.data(), e.signature.size());
+        .Blob(e.hash.data(), e.hash.size());
+    if (!e.seal.has_value()) {
+      // An entry inside a batch: an empty signature (a zero-length blob, not NULL).
+      binder.Blob(e.hash.data(), 0).Null().Null();
+    } else {
+      binder.Blob(e.seal->signature.data(), e.seal->signature.size()).Int(e.seal->first.value);
+      if (e.seal->key.has_value()) {
+        binder.Blob(e.seal->key->data(), e.seal->key->size());
+      } else {
+        binder.Null();  // A seal of the format before seals (copied by verify's replay).
+      }
+    }
     return Run(*conn_, stmt, "append journal entry");
   }
 
@@ -855,6 +899,7 @@ class SqliteTransaction final : public Transaction {
   // Savepoints run as prepared statements: they are on the hot path (one per command of a
   // batch), and sqlite3_exec would parse them every time (docs/benchmarks.md).
   StoreStatus Savepoint() override {
+    if (auto s = StillOpen(); !s) return s;  // Outside a transaction SAVEPOINT would begin one.
     auto status = Step("SAVEPOINT cmd");
     if (status) written_since_.emplace_back();
     return status;
@@ -888,6 +933,20 @@ class SqliteTransaction final : public Transaction {
   StoreStatus Writable() const {
     if (read_only_) {
       return Fail(Error{ErrorCode::kFailedPrecondition, "write in a read-only transaction"});
+    }
+    return StillOpen();
+  }
+
+  // SQLite rolls a write transaction back by itself after some errors (an I/O error in a read or
+  // write, a full disk, no memory): the connection is then in autocommit mode, where each later
+  // statement would commit on its own, outside the batch and without the seal that must cover
+  // it (a fault test found a batch's later commands and journal rows committed that way, and a
+  // journal that no longer replayed). A transaction that is gone takes nothing more.
+  StoreStatus StillOpen() const {
+    if (!read_only_ && open_ && sqlite3_get_autocommit(conn_->db()) != 0) {
+      return Fail(Error{ErrorCode::kUnavailable,
+                        "the write transaction was rolled back by SQLite after an error; "
+                        "nothing of it is written"});
     }
     return {};
   }
@@ -1056,8 +1115,11 @@ class SqliteStore final : public Store {
                             " is newer than this program (" + std::to_string(kCount) + ")"});
     }
     for (int64_t i = applied; i < kCount; ++i) {
+      const auto index = static_cast<size_t>(i);
+      auto already = MigrationApplied(index);
+      if (!already) return Fail(already.error());
       std::string sql = "BEGIN IMMEDIATE;";
-      sql += kMigrations[i];
+      if (!*already) sql += kMigrations[index];
       sql += "INSERT INTO meta VALUES ('schema_version', '" + std::to_string(i + 1) +
              "') ON CONFLICT(key) DO UPDATE SET value = excluded.value; COMMIT;";
       if (auto s = writer_.Exec(sql); !s) {
@@ -1066,6 +1128,17 @@ class SqliteStore final : public Store {
       }
     }
     return {};
+  }
+
+  // Whether migration `index` has made its changes already (kMigrationApplied).
+  StoreResult<bool> MigrationApplied(size_t index) {
+    if (kMigrationApplied[index] == nullptr) return false;
+    auto stmt = writer_.Prepare(kMigrationApplied[index]);
+    if (!stmt) return Fail(stmt.error());
+    auto count = OneRow<int64_t>(
+        writer_, *stmt, [](sqlite3_stmt* s) { return ColInt(s, 0); }, "migration applied");
+    if (!count) return Fail(count.error());
+    return count->value_or(0) > 0;
   }
 
   StoreResult<std::string> TableDigest(const char* sql) {
