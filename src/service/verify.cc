@@ -134,7 +134,7 @@ class ExpectedHeads {
 };
 
 void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHeads& expected,
-                VerifyReport& report) {
+                VerifyReport& report, const std::function<void(int64_t)>& progress) {
   std::vector<journal::Rotation> rotations;
   if (!ReadRotations(tx, rotations, report)) return;
   journal::PublicKey in_force = rotations.empty() ? trusted : rotations.front().old_key;
@@ -202,6 +202,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
       ++report.entries;
       if (report.problems.size() > 100) return;
     }
+    if (progress) progress(report.entries);
   }
   if (!page) {
     report.problems.push_back("cannot read the journal: " + page.error().message);
@@ -382,7 +383,7 @@ VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFact
       report.problems.push_back("cannot open the database: " + tx.error().message);
     } else {
       ExpectedHeads expected(options.expected_heads);
-      CheckChain(**tx, key, expected, report);
+      CheckChain(**tx, key, expected, report, options.progress);
       CheckInvariants(**tx, report);
     }
   }
