@@ -18,7 +18,8 @@
 // issuing cost against quantity, peak RSS, and `verify` time per million entries.
 // The `aef` mode builds a registry with N Article 6 actions in one year (N first transfers of
 // 1 t from MNG01 to JPN01 by transfer.international, in big batches) and times the AEF as
-// `jcmreg report aef` makes it (StreamAef into an XLSX file, with the pre-consistency checks) for
+// `jcmreg report aef` makes it (StreamAef with the pre-consistency checks, into nothing and then
+// into an XLSX file) for
 // the transferring Party (N "First transfer" rows) and the acquiring Party (N "Acquisition" rows
 // and N holdings rows), with rows per second and the peak RSS of each AEF alone (issue 32).
 //
@@ -1366,6 +1367,54 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
+// What one AEF run measured.
+struct AefRun {
+  size_t actions = 0, holdings = 0;
+  double seconds = 0, file_mib = 0;
+  int64_t rss_before_kib = 0, peak_kib = 0;
+};
+
+// Takes the rows and drops them: the AEF's own cost (reading, making the rows, the checks)
+// without a file's.
+class NullAefSink final : public report::AefRowSink {
+ public:
+  Status<std::string> BeginTable(const report::AefTable&) override { return {}; }
+  Status<std::string> Row(const std::vector<std::string>&) override { return {}; }
+  Status<std::string> Finish(const std::vector<report::ListedClaim>&) override { return {}; }
+};
+
+// The AEF of `party` for 2026 as `jcmreg report aef` makes it: StreamAef with the
+// pre-consistency checks beside it, into an XLSX file at `xlsx_path` (or, when empty, into
+// nothing); dies on a problem found by the checks.
+AefRun RunAef(Store& store, const char* party, const std::string& xlsx_path) {
+  AefRun run;
+  run.rss_before_kib = CurrentRssKib();
+  ResetPhasePeakRss();
+  const auto t0 = Clock::now();
+  std::unique_ptr<report::AefRowSink> sink = std::make_unique<NullAefSink>();
+  if (!xlsx_path.empty()) {
+    auto opened = report::OpenXlsxSink(xlsx_path);
+    if (!opened) Die("AEF " + std::string(party) + ": " + opened.error());
+    sink = std::move(opened).value();
+  }
+  report::ConsistencyChecker checker(nullptr, std::nullopt);
+  auto summary = report::StreamAef(
+      store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"}, *sink, &checker);
+  run.seconds = Seconds(t0, Clock::now());
+  if (!summary) Die(std::string("StreamAef ") + party + ": " + summary.error().Message());
+  run.peak_kib = PhasePeakRssKib();
+  run.actions = summary->rows[report::kActions];
+  run.holdings = summary->rows[report::kHoldings];
+  std::error_code ec;
+  if (!xlsx_path.empty()) {
+    run.file_mib = static_cast<double>(std::filesystem::file_size(xlsx_path, ec)) / 1048576.0;
+  }
+  for (const report::ConsistencyResult& check : checker.Results()) {
+    if (!check.problems.empty()) Die(std::string(party) + ": " + check.problems.front());
+  }
+  return run;
+}
+
 int Aef(const Options& o) {
   const int batch = ParseList(o.batches).front();
   std::printf(
@@ -1430,39 +1479,27 @@ int Aef(const Options& o) {
   if (o.keep) {
     if (auto saved = journal::SaveKey(dir.File("aef.db"), r.key); !saved) Die(saved.error());
   }
-  std::printf("%-6s %10s %10s %10s %10s %10s %14s %14s\n", "party", "actions", "holdings",
-              "seconds", "actions/s", "xlsx MiB", "RSS before KiB", "AEF peak KiB");
+  std::printf("%-6s %-5s %10s %10s %10s %10s %10s %14s %14s\n", "party", "into", "actions",
+              "holdings", "seconds", "actions/s", "file MiB", "RSS before KiB", "AEF peak KiB");
   for (const char* party : {"MNG", "JPN"}) {
-    const int64_t rss_before = CurrentRssKib();
-    ResetPhasePeakRss();
-    const auto t0 = Clock::now();
-    const std::string path = dir.File(std::string("aef-") + party + ".xlsx");
-    auto sink = report::OpenXlsxSink(path);
-    if (!sink) Die("AEF " + std::string(party) + ": " + sink.error());
-    report::ConsistencyChecker checker(nullptr, std::nullopt);
-    auto summary =
-        report::StreamAef(*r.store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"},
-                          **sink, &checker);
-    const double seconds = Seconds(t0, Clock::now());
-    if (!summary) Die(std::string("StreamAef ") + party + ": " + summary.error().Message());
-    const int64_t peak = PhasePeakRssKib();
-    const size_t actions = summary->rows[report::kActions];
-    const size_t holdings = summary->rows[report::kHoldings];
-    const double xlsx_mib = static_cast<double>(std::filesystem::file_size(path, ec)) / 1048576.0;
-    std::printf("%-6s %10zu %10zu %10.2f %10.0f %10.1f %14lld %14lld\n", party, actions, holdings,
-                seconds, static_cast<double>(actions) / seconds, xlsx_mib,
-                static_cast<long long>(rss_before), static_cast<long long>(peak));
-    Note(
-        "aef    %s: %zu actions (%zu holdings) written as XLSX in %.2f s = %.0f actions/s = %.1f "
-        "s per million, peak RSS of the AEF %lld MiB",
-        party, actions, holdings, seconds, static_cast<double>(actions) / seconds,
-        seconds * 1e6 / static_cast<double>(actions), static_cast<long long>(peak / 1024));
-    if (static_cast<int64_t>(actions) != o.actions) {
-      Die(std::string(party) + ": " + std::to_string(actions) + " actions, expected " +
-          std::to_string(o.actions));
-    }
-    for (const report::ConsistencyResult& check : checker.Results()) {
-      if (!check.problems.empty()) Die(std::string(party) + ": " + check.problems.front());
+    for (const bool xlsx : {false, true}) {
+      const AefRun run =
+          RunAef(*r.store, party, xlsx ? dir.File(std::string("aef-") + party + ".xlsx") : "");
+      std::printf("%-6s %-5s %10zu %10zu %10.2f %10.0f %10.1f %14lld %14lld\n", party,
+                  xlsx ? "xlsx" : "none", run.actions, run.holdings, run.seconds,
+                  static_cast<double>(run.actions) / run.seconds, run.file_mib,
+                  static_cast<long long>(run.rss_before_kib), static_cast<long long>(run.peak_kib));
+      Note(
+          "aef    %s: %zu actions (%zu holdings) %s in %.2f s = %.0f actions/s = %.1f s per "
+          "million, peak RSS of the AEF %lld MiB",
+          party, run.actions, run.holdings, xlsx ? "written as XLSX" : "streamed and checked",
+          run.seconds, static_cast<double>(run.actions) / run.seconds,
+          run.seconds * 1e6 / static_cast<double>(run.actions),
+          static_cast<long long>(run.peak_kib / 1024));
+      if (static_cast<int64_t>(run.actions) != o.actions) {
+        Die(std::string(party) + ": " + std::to_string(run.actions) + " actions, expected " +
+            std::to_string(o.actions));
+      }
     }
   }
   return 0;
