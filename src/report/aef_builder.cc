@@ -671,7 +671,7 @@ service::CommandResult<AefSummary> StreamAef(Store& store, const AefRequest& req
   RETURN_IF_ERROR(Begin(sink, small.tables[kHoldings]));
   RETURN_IF_ERROR(StreamHoldings(*tx, request, s, cells, sink));
   RETURN_IF_ERROR(PutTable(sink, small.tables[kEntities]));
-  const Status<std::string> finished = sink.Finish({});
+  const Status<std::string> finished = sink.Finish({});  // The view lists what it counted.
   if (!finished.ok()) return Fail(Failure::Of(Error{ErrorCode::kInternal, finished.error()}));
   return sink.Summary();
 }
