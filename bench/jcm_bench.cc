@@ -17,9 +17,11 @@
 // issuance batches) and reports transfer cost against the number of blocks held elsewhere,
 // issuing cost against quantity, peak RSS, and `verify` time per million entries.
 // The `aef` mode builds a registry with N Article 6 actions in one year (N first transfers of
-// 1 t from MNG01 to JPN01 by transfer.international, in big batches) and times BuildAef for the
-// transferring Party (N "First transfer" rows) and the acquiring Party (N "Acquisition" rows and
-// N holdings rows), with rows per second and peak RSS.
+// 1 t from MNG01 to JPN01 by transfer.international, in big batches) and times the AEF as
+// `jcmreg report aef` makes it (StreamAef with the pre-consistency checks, into nothing and then
+// into an XLSX file) for
+// the transferring Party (N "First transfer" rows) and the acquiring Party (N "Acquisition" rows
+// and N holdings rows), with rows per second and the peak RSS of each AEF alone (issue 32).
 //
 // The storage-limit loop talks to SQLite directly on purpose: it is the yardstick the service is
 // measured against, so it cannot go through the Store. It writes into a database whose schema
@@ -117,6 +119,20 @@ int64_t PeakRssKib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss;  // Kibibytes on Linux.
+}
+
+// Resets the peak RSS that PhasePeakRssKib reads (Linux >= 4.0: writing 5 to clear_refs resets
+// VmHWM), so that a phase's own peak is not hidden by an earlier, larger one.
+void ResetPhasePeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+// The peak RSS since the last ResetPhasePeakRss (VmHWM).
+int64_t PhasePeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return 0;
 }
 
 int64_t CurrentRssKib() {
@@ -1360,11 +1376,60 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
+// What one AEF run measured.
+struct AefRun {
+  size_t actions = 0, holdings = 0;
+  double seconds = 0, file_mib = 0;
+  int64_t rss_before_kib = 0, peak_kib = 0;
+};
+
+// Takes the rows and drops them: the AEF's own cost (reading, making the rows, the checks)
+// without a file's.
+class NullAefSink final : public report::AefRowSink {
+ public:
+  Status<std::string> BeginTable(const report::AefTable&) override { return {}; }
+  Status<std::string> Row(const std::vector<std::string>&) override { return {}; }
+  Status<std::string> Finish(const std::vector<report::ListedClaim>&) override { return {}; }
+};
+
+// The AEF of `party` for 2026 as `jcmreg report aef` makes it: StreamAef with the
+// pre-consistency checks beside it, into an XLSX file at `xlsx_path` (or, when empty, into
+// nothing); dies on a problem found by the checks.
+AefRun RunAef(Store& store, const char* party, const std::string& xlsx_path) {
+  AefRun run;
+  run.rss_before_kib = CurrentRssKib();
+  ResetPhasePeakRss();
+  const auto t0 = Clock::now();
+  std::unique_ptr<report::AefRowSink> sink = std::make_unique<NullAefSink>();
+  if (!xlsx_path.empty()) {
+    auto opened = report::OpenXlsxSink(xlsx_path);
+    if (!opened) Die("AEF " + std::string(party) + ": " + opened.error());
+    sink = std::move(opened).value();
+  }
+  report::ConsistencyChecker checker(nullptr, std::nullopt);
+  auto summary = report::StreamAef(
+      store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"}, *sink, &checker);
+  run.seconds = Seconds(t0, Clock::now());
+  if (!summary) Die(std::string("StreamAef ") + party + ": " + summary.error().Message());
+  run.peak_kib = PhasePeakRssKib();
+  run.actions = summary->rows[report::kActions];
+  run.holdings = summary->rows[report::kHoldings];
+  std::error_code ec;
+  if (!xlsx_path.empty()) {
+    run.file_mib = static_cast<double>(std::filesystem::file_size(xlsx_path, ec)) / 1048576.0;
+  }
+  for (const report::ConsistencyResult& check : checker.Results()) {
+    if (!check.problems.empty()) Die(std::string(party) + ": " + check.problems.front());
+  }
+  return run;
+}
+
 int Aef(const Options& o) {
   const int batch = ParseList(o.batches).front();
-  std::printf("aef: %lld first transfers MNG01 -> JPN01 of 1 t each in 2026 (transfer.international, "
-              "batch %d), then BuildAef for MNG and JPN, year 2026\n",
-              static_cast<long long>(o.actions), batch);
+  std::printf(
+      "aef: %lld first transfers MNG01 -> JPN01 of 1 t each in 2026 (transfer.international, "
+      "batch %d), then the AEF of MNG and JPN for 2026 as XLSX\n",
+      static_cast<long long>(o.actions), batch);
   WorkDir dir(o.dir, o.keep);
   BenchRegistry r(dir.File("aef.db"));  // JPN, JPN01, accounts 1-3.
   r.Must("party.add", {{"code", "MNG"}, {"name", "Mongolia"}});
@@ -1419,27 +1484,31 @@ int Aef(const Options& o) {
   std::error_code ec;
   std::printf("database %.1f MiB\n",
               static_cast<double>(std::filesystem::file_size(dir.File("aef.db"), ec)) / 1048576.0);
-  std::printf("%-6s %10s %10s %10s %10s %14s %14s\n", "party", "actions", "holdings", "seconds",
-              "actions/s", "RSS before KiB", "peak RSS KiB");
+  // A kept database opens with jcmreg (`report aef --db DIR/aef.db`): its key beside it.
+  if (o.keep) {
+    if (auto saved = journal::SaveKey(dir.File("aef.db"), r.key); !saved) Die(saved.error());
+  }
+  std::printf("%-6s %-5s %10s %10s %10s %10s %10s %14s %14s\n", "party", "into", "actions",
+              "holdings", "seconds", "actions/s", "file MiB", "RSS before KiB", "AEF peak KiB");
   for (const char* party : {"MNG", "JPN"}) {
-    const int64_t rss_before = CurrentRssKib();
-    const auto t0 = Clock::now();
-    auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"});
-    const double seconds = Seconds(t0, Clock::now());
-    if (!wb) Die(std::string("BuildAef ") + party + ": " + wb.error().Message());
-    const size_t actions = wb->tables[report::kActions].rows.size();
-    std::printf("%-6s %10zu %10zu %10.2f %10.0f %14lld %14lld\n", party, actions,
-                wb->tables[report::kHoldings].rows.size(), seconds,
-                static_cast<double>(actions) / seconds, static_cast<long long>(rss_before),
-                static_cast<long long>(PeakRssKib()));
-    Note("aef    %s: %zu actions (%zu holdings) built in %.2f s = %.0f actions/s = %.1f s per "
-         "million, peak RSS %lld MiB",
-         party, actions, wb->tables[report::kHoldings].rows.size(), seconds,
-         static_cast<double>(actions) / seconds, seconds * 1e6 / static_cast<double>(actions),
-         static_cast<long long>(PeakRssKib() / 1024));
-    if (static_cast<int64_t>(actions) != o.actions) {
-      Die(std::string(party) + ": " + std::to_string(actions) + " actions, expected " +
-          std::to_string(o.actions));
+    for (const bool xlsx : {false, true}) {
+      const AefRun run =
+          RunAef(*r.store, party, xlsx ? dir.File(std::string("aef-") + party + ".xlsx") : "");
+      std::printf("%-6s %-5s %10zu %10zu %10.2f %10.0f %10.1f %14lld %14lld\n", party,
+                  xlsx ? "xlsx" : "none", run.actions, run.holdings, run.seconds,
+                  static_cast<double>(run.actions) / run.seconds, run.file_mib,
+                  static_cast<long long>(run.rss_before_kib), static_cast<long long>(run.peak_kib));
+      Note(
+          "aef    %s: %zu actions (%zu holdings) %s in %.2f s = %.0f actions/s = %.1f s per "
+          "million, peak RSS of the AEF %lld MiB",
+          party, run.actions, run.holdings, xlsx ? "written as XLSX" : "streamed and checked",
+          run.seconds, static_cast<double>(run.actions) / run.seconds,
+          run.seconds * 1e6 / static_cast<double>(run.actions),
+          static_cast<long long>(run.peak_kib / 1024));
+      if (static_cast<int64_t>(run.actions) != o.actions) {
+        Die(std::string(party) + ": " + std::to_string(run.actions) + " actions, expected " +
+            std::to_string(o.actions));
+      }
     }
   }
   return 0;

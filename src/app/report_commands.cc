@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/csv.h"
 #include "report/aef_builder.h"
 #include "report/aef_diff.h"
@@ -116,7 +117,89 @@ int AefDiff(const std::array<std::string, 2>& paths) {
   return cli::kExitOk;
 }
 
-int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
+// Passes rows on to `next`, counting them on a progress line (the total is not known before the
+// year's actions are read).
+class ProgressSink final : public report::AefRowSink {
+ public:
+  ProgressSink(report::AefRowSink& next, cli::Progress& progress)
+      : next_(next), progress_(progress) {}
+
+  Status<std::string> BeginTable(const report::AefTable& header) override {
+    return next_.BeginTable(header);
+  }
+
+  Status<std::string> Row(const std::vector<std::string>& cells) override {
+    progress_.Update(++rows_);
+    return next_.Row(cells);
+  }
+
+  Status<std::string> Finish(const std::vector<report::ListedClaim>& listed) override {
+    progress_.Done();
+    return next_.Finish(listed);
+  }
+
+ private:
+  report::AefRowSink& next_;
+  cli::Progress& progress_;
+  int64_t rows_ = 0;
+};
+
+// What `report aef` wrote and found.
+struct AefWritten {
+  std::array<size_t, 5> rows{};
+  size_t claims = 0;
+  size_t cells_hidden = 0;
+  std::vector<report::ConsistencyResult> checks;
+};
+
+// Streams the AEF of `request` into `out` as `format` (xlsx, csv: a folder, json) and the
+// pre-consistency checks over its values, a row at a time: memory does not grow with the rows
+// (issue 32). A JSON file is written beside `out` and renamed when complete.
+service::CommandResult<AefWritten> WriteAef(Store& store, const report::AefRequest& request,
+                                            const std::string& format, const std::string& out,
+                                            const report::AefWorkbook* partner, bool json) {
+  const auto error = [](std::string message) {
+    return Fail(service::Failure(Error{ErrorCode::kInternal, std::move(message)}));
+  };
+  std::unique_ptr<report::AefRowSink> sink;
+  std::ofstream json_file;
+  const std::string json_partial = out + ".partial";
+  if (format == "xlsx") {
+    auto opened = report::OpenXlsxSink(out);
+    if (!opened) return error(opened.error());
+    sink = std::move(opened).value();
+  } else if (format == "csv") {
+    sink = report::OpenCsvFilesSink(out);
+  } else {
+    json_file.open(json_partial, std::ios::trunc);
+    if (!json_file) return error("cannot write " + out);
+    sink = report::OpenJsonSink([&json_file](std::string_view text) { json_file << text; });
+  }
+  report::ConsistencyChecker checker(partner, std::nullopt);
+  const auto progress = cli::StderrProgress("report aef", "rows", 0, json);
+  ProgressSink counted(*sink, *progress);
+  auto streamed = report::StreamAef(store, request, counted, &checker);
+  progress->Done();
+  sink.reset();  // Unfinished (refused): the writer removes what it wrote.
+  if (json_file.is_open()) {
+    if (streamed) json_file << "\n";
+    json_file.close();
+    const bool complete = streamed && !json_file.fail();
+    std::error_code moved;
+    if (complete) {
+      std::filesystem::rename(json_partial, out, moved);
+    } else {
+      std::filesystem::remove(json_partial, moved);
+    }
+    if (streamed && (!complete || moved)) {
+      return error("cannot write " + out + (moved ? ": " + moved.message() : ""));
+    }
+  }
+  if (!streamed) return Fail(std::move(streamed).error());
+  return AefWritten{streamed->rows, streamed->claims, streamed->cells_hidden, checker.Results()};
+}
+
+int Aef(cli::Session& s, std::map<std::string, std::string>& flags, bool json) {
   if (!Require(flags, {"--party", "--year", "--out"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
   int32_t year = 0;
@@ -137,14 +220,9 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
   }
   report::AefRequest request{*party, year, flags.count("--version") ? flags["--version"] : "1.0",
                              flags.count("--submission-date") ? flags["--submission-date"] : ""};
-  // R-REP-07: the checks run on the values; the submission view keeps them and lists the
-  // Party's confidentiality claims, the public view replaces what they cover by "Confidential".
-  request.disclose_confidential = true;
-  auto wb = report::BuildAef(*s.store, request);
-  if (!wb) return Failed(wb.error());
-  report::AefWorkbook written_wb = *wb;
-  const size_t claims = written_wb.confidential.size();
-  const size_t hidden = view == "public" ? report::RedactConfidential(written_wb) : 0;
+  // R-REP-07: the submission view keeps the values and lists the Party's confidentiality claims,
+  // the public view replaces what they cover by "Confidential"; the checks run on the values.
+  request.disclose_confidential = view == "submission";
   std::optional<report::AefWorkbook> partner;
   if (flags.count("--partner")) {
     auto read = LoadAef(flags["--partner"]);
@@ -155,33 +233,18 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
     partner = std::move(read).value();
   }
   const std::string format = flags.count("--format") ? flags["--format"] : "xlsx";
-  const std::string out = flags["--out"];
-  Status<std::string> written;
-  if (format == "xlsx") {
-    written = report::WriteXlsx(written_wb, out);
-  } else if (format == "csv") {
-    std::filesystem::create_directories(out);
-    written = report::WriteCsvFiles(written_wb, out);
-  } else if (format == "json") {
-    std::ofstream file(out, std::ios::trunc);
-    report::WriteWorkbookJson(written_wb, [&file](std::string_view text) { file << text; });
-    file << "\n";
-    if (!file) written = Fail("cannot write " + out);
-  } else {
+  if (format != "xlsx" && format != "csv" && format != "json") {
     std::cerr << "usage error: --format is xlsx, csv or json\n";
     return cli::kExitUsage;
   }
-  if (!written) {
-    std::cerr << "error: " << written.error() << "\n";
-    return cli::kExitError;
-  }
-  const auto& submission = wb->tables[report::kSubmission].rows;
-  const int32_t first = submission.empty() ? 0 : std::atoi(submission[0][6].c_str());
-  const int32_t last = submission.empty() ? 0 : std::atoi(submission[0][7].c_str());
+  const std::string out = flags["--out"];
+  auto summary = WriteAef(*s.store, request, format, out, partner ? &*partner : nullptr, json);
+  if (!summary) return Failed(summary.error());
   Json sheets = Json::object();
-  for (const auto& table : wb->tables) sheets[table.name] = table.rows.size();
+  const report::AefWorkbook empty = report::EmptyAefWorkbook();
+  for (size_t t = 0; t < empty.tables.size(); ++t) sheets[empty.tables[t].name] = summary->rows[t];
   Json checks = Json::array();
-  for (const auto& c : report::PreConsistencyChecks(*wb, partner ? &*partner : nullptr, first, last)) {
+  for (const auto& c : summary->checks) {
     checks.push_back(Json{{"item", c.item}, {"check", c.name}, {"status", c.status}, {"problems", c.problems}});
   }
   std::cout << service::DumpJsonLossy(
@@ -189,7 +252,8 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags) {
                         {"format", format},
                         {"view", view},
                         {"rows", sheets},
-                        {"confidential", {{"claims", claims}, {"cells_hidden", hidden}}},
+                        {"confidential",
+                         {{"claims", summary->claims}, {"cells_hidden", summary->cells_hidden}}},
                         {"pre_consistency_checks", checks}},
                    2)
             << "\n";
@@ -397,7 +461,7 @@ cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global)
         std::cerr << "error: " << session.error() << "\n";
         return cli::kExitError;
       }
-      if (name == "aef") return Aef(*session, flags);
+      if (name == "aef") return Aef(*session, flags, global.json);
       if (name == "authorization") return Document(*session, flags, false);
       if (name == "initial") return Document(*session, flags, true);
       if (name == "statistics") return Statistics(*session, flags, global.json);

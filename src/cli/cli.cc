@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "cli/progress.h"
 #include "core/itmo_id.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -79,6 +80,15 @@ StoreResult<std::unique_ptr<Store>> Scratch() {
   return sqlite::OpenScratch();
 }
 
+// The number of journal entries (the head's sequence); 0 when it cannot be read (verify then
+// says why).
+int64_t JournalLength(Store& store) {
+  auto tx = store.BeginRead();
+  if (!tx) return 0;
+  auto last = (*tx)->LastEntry();
+  return last && last->has_value() ? (*last)->sequence.value : 0;
+}
+
 // `expect_heads` are SEQ:HASHHEX texts (--expect-head), `witness` a witness file (--witness):
 // heads the journal must hold (journal/witness.h).
 int Verify(Session& session, const std::vector<std::string>& expect_heads,
@@ -109,8 +119,12 @@ int Verify(Session& session, const std::vector<std::string>& expect_heads,
   auto integrity = postgres::IsPostgresUrl(session.db_path)
                        ? StoreResult<std::string>(std::string("ok"))
                        : sqlite::IntegrityCheck(session.db_path);
+  // On a terminal, a line of progress over the journal (its head gives the total).
+  const auto progress = StderrProgress("verify", "entries", JournalLength(*session.store), json);
+  options.progress = [&progress](int64_t checked) { progress->Update(checked); };
   const service::VerifyReport report =
       service::Verify(*session.store, *public_key, Scratch, options);
+  progress->Done();
   std::vector<std::string> problems = report.problems;
   if (!integrity || *integrity != "ok") {
     problems.insert(problems.begin(),

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "core/csv.h"
 #include "core/jcm_data.h"
 #include "core/nomenclature.h"
@@ -141,7 +142,8 @@ ImportReport ImportNomenclature(service::Registry& registry, const std::string& 
   return report;
 }
 
-ImportReport ImportProjects(service::Registry& registry, const std::string& csv_text) {
+ImportReport ImportProjects(service::Registry& registry, const std::string& csv_text,
+                            const ImportProgress& progress) {
   ImportReport report;
   auto rows = ParseCsv(csv_text);
   if (!rows || rows->empty()) {
@@ -159,6 +161,7 @@ ImportReport ImportProjects(service::Registry& registry, const std::string& csv_
     }
   }
   for (size_t i = 1; i < rows->size(); ++i) {
+    if (progress) progress(i - 1, rows->size() - 1);
     const CsvRow& row = (*rows)[i];
     const size_t line = i + 1;
     if (row.size() != header.size()) {
@@ -236,11 +239,12 @@ ImportReport ImportProjects(service::Registry& registry, const std::string& csv_
                                                                   "set them before Step 2a"});
     }
   }
+  if (progress) progress(rows->size() - 1, rows->size() - 1);
   return report;
 }
 
 ImportReport ImportIssuances(service::Registry& registry, const std::string& csv_text,
-                             service::FixedClock* clock) {
+                             service::FixedClock* clock, const ImportProgress& progress) {
   ImportReport report;
   auto rows = ParseCsv(csv_text);
   if (!rows || rows->empty()) {
@@ -263,7 +267,9 @@ ImportReport ImportIssuances(service::Registry& registry, const std::string& csv
   if (auto tx = registry.store().BeginRead(); tx) {
     if (auto list = (*tx)->ListAccounts(); list) accounts = *list;
   }
+  size_t done = 0;
   for (const IssuanceRecord& r : table.records) {
+    if (progress) progress(done++, table.records.size());
     if (r.issuance_date.empty() || r.issued == 0) {
       report.rejected.push_back(ImportRow{r.line, r.project.value + " " + r.side.value + ": notified " +
                                                       std::to_string(r.notified) + " t, not issued (yet)"});
@@ -316,6 +322,7 @@ ImportReport ImportIssuances(service::Registry& registry, const std::string& csv
     ++report.taken;
     report.tonnes += r.issued;
   }
+  if (progress) progress(done, table.records.size());
   return report;
 }
 
@@ -341,6 +348,14 @@ int PrintReport(const std::string& what, const ImportReport& report, bool json) 
   return kExitOk;
 }
 
+// Feeds an import's rows done and total to a progress line.
+ImportProgress Reporter(Progress& progress) {
+  return [&progress](size_t done, size_t total) {
+    progress.SetTotal(static_cast<int64_t>(total));
+    progress.Update(static_cast<int64_t>(done));
+  };
+}
+
 int RunImport(const GlobalOptions& global, const std::string& what, const std::string& file,
               const std::string& nomenclature) {
   const std::string& db = global.db;
@@ -362,9 +377,16 @@ int RunImport(const GlobalOptions& global, const std::string& what, const std::s
       PrintReport("nomenclature", lists, json);
       return kExitError;
     }
-    return PrintReport("projects", ImportProjects(*session->registry, text), json);
+    const auto progress = StderrProgress("import projects", "rows", 0, json);
+    const ImportReport report = ImportProjects(*session->registry, text, Reporter(*progress));
+    progress->Done();
+    return PrintReport("projects", report, json);
   }
-  return PrintReport("issuances", ImportIssuances(*session->registry, text, nullptr), json);
+  const auto progress = StderrProgress("import issuances", "rows", 0, json);
+  const ImportReport report =
+      ImportIssuances(*session->registry, text, nullptr, Reporter(*progress));
+  progress->Done();
+  return PrintReport("issuances", report, json);
 }
 
 SubcommandRunner AddImport(CLI::App& app, const GlobalOptions& global) {

@@ -11,6 +11,7 @@
 #include "core/authorization.h"
 #include "core/csv.h"
 #include "core/itmo_id.h"
+#include "report/aef_labels.h"
 #include "report/xlsx_reader.h"
 #include "service/confidentiality.h"
 #include "service/initial_report.h"
@@ -422,113 +423,304 @@ CommandResult<bool> RequireInitialReports(Transaction& tx, const AefRequest& req
 
 }  // namespace
 
-service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request) {
-  if (request.year < kFirstItmoVintage || request.year > kVintageMax) {
-    return Fail(Failure::Refused(Check::kFieldInvalid,
-                                 "reported year " + std::to_string(request.year) +
-                                     " is not in [2021, 2100]"));
-  }
-  ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
-  ASSIGN_OR_RETURN(const Snapshot s, LoadSnapshot(*tx, request.year));
-  AefWorkbook wb = EmptyAefWorkbook();
-  AddSubmission(wb.tables[kSubmission], request, *tx);
-  ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
-  AddAuthorizations(wb.tables[kAuthorizations], wb.tables[kEntities], versions, *tx, request.year);
-  std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids, authorized_on;
+namespace {
+
+// Per lot, the cells every row of its units repeats (read once, not per row).
+struct LotCells {
+  std::map<int64_t, std::string> ca_ids, ft_definitions, authorization_ids;
+  // The host's Step 2a date of lots first transferred at "Authorization" (AuthorizationDateOf).
+  std::map<int64_t, std::string> authorized_on;
   std::map<int64_t, MetricCells> metrics;
+};
+
+LotCells LotCellsOf(Transaction& tx, const Snapshot& s, const PartyCode& party) {
+  LotCells out;
   std::map<std::string, MetricCells> project_metrics;  // Element (l), once per project.
   for (const auto& [id, lot] : s.lots) {
-    ca_ids[id] = lot.cooperative_approach.empty() ? kNa : lot.cooperative_approach.value;
+    out.ca_ids[id] = lot.cooperative_approach.empty() ? kNa : lot.cooperative_approach.value;
     if (!lot.itmo) continue;
     auto known = project_metrics.find(lot.project.value);
     if (known == project_metrics.end()) {
       known =
-          project_metrics.emplace(lot.project.value, MetricCellsOf(*tx, lot.project.value)).first;
+          project_metrics.emplace(lot.project.value, MetricCellsOf(tx, lot.project.value)).first;
     }
-    metrics[id] = known->second;
-    ft_definitions[id] = FirstTransferDefinitionOf(*tx, lot);
-    if (ft_definitions[id] == "Authorization") authorized_on[id] = AuthorizationDateOf(*tx, lot);
+    out.metrics[id] = known->second;
+    out.ft_definitions[id] = FirstTransferDefinitionOf(tx, lot);
+    if (out.ft_definitions[id] == "Authorization") {
+      out.authorized_on[id] = AuthorizationDateOf(tx, lot);
+    }
     // Each Party reports its own authorization of the units (both authorize: R-AUTH-07); the
     // first transferring Party's is the fallback.
     std::string own = lot.authorization_id.empty() ? kNa : lot.authorization_id;
-    auto doc = tx->GetDocument("authorization", request.party.value + ":" + lot.project.value);
+    auto doc = tx.GetDocument("authorization", party.value + ":" + lot.project.value);
     if (doc && doc->has_value()) {
       const Json body = Json::parse((*doc)->body, nullptr, false);
       if (body.is_object() && !body.value("authorization_id", "").empty()) {
         own = body.value("authorization_id", "");
       }
     }
-    authorization_ids[id] = own;
+    out.authorization_ids[id] = own;
   }
-  std::set<int64_t> reported_lots;
-  service::EntryTimes times(*tx);
-  RETURN_IF_ERROR(service::WalkBlocks(
-      *tx, request.block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
+  return out;
+}
+
+// Hands a row to a sink, a failure of the sink becoming the command's error.
+CommandResult<bool> Put(AefRowSink& sink, const std::vector<std::string>& cells) {
+  const Status<std::string> put = sink.Row(cells);
+  if (!put.ok()) return Fail(Failure::Of(Error{ErrorCode::kInternal, put.error()}));
+  return true;
+}
+
+CommandResult<bool> Begin(AefRowSink& sink, const AefTable& header) {
+  const Status<std::string> begun = sink.BeginTable(header);
+  if (!begun.ok()) return Fail(Failure::Of(Error{ErrorCode::kInternal, begun.error()}));
+  return true;
+}
+
+CommandResult<bool> PutTable(AefRowSink& sink, const AefTable& table) {
+  RETURN_IF_ERROR(Begin(sink, TableHeader(table)));
+  for (const auto& row : table.rows) RETURN_IF_ERROR(Put(sink, row));
+  return true;
+}
+
+// Table 3, a row at a time as the block walk finds the year's actions; `reported_lots` gets the
+// lots of the rows (R-REP-04).
+CommandResult<bool> StreamActions(Transaction& tx, const AefRequest& request, const Snapshot& s,
+                                  const LotCells& cells, AefRowSink& sink,
+                                  std::set<int64_t>& reported_lots) {
+  service::EntryTimes times(tx);
+  return service::WalkBlocks(
+      tx, request.block_page, [&](const Block& b, const Block* parent) -> CommandResult<bool> {
         if (b.created <= s.year_start || b.created > s.year_end) return true;
         const IssuanceLot& lot = s.lots.at(b.lot.value);
         if (!lot.itmo) return true;
         const std::vector<ActionRow> rows =
-            ActionsOf(b, parent, s, request.party, ft_definitions[lot.id.value]);
+            ActionsOf(b, parent, s, request.party, cells.ft_definitions.at(lot.id.value));
         if (rows.empty()) return true;
         ASSIGN_OR_RETURN(const std::string time, times.Of(b.created));
         for (const ActionRow& row : rows) {
+          // An "Authorization" first transfer is dated at the host's Step 2a (4/CMA.6 para 15).
+          const auto authorized = cells.authorized_on.find(lot.id.value);
           const bool at_authorization = row.type == "First transfer" &&
                                         row.subtype == "Authorization" &&
-                                        !authorized_on[lot.id.value].empty();
-          wb.tables[kActions].rows.push_back(ActionCells(
-              row, b, lot, at_authorization ? authorized_on[lot.id.value] : time,
-              ca_ids[lot.id.value], authorization_ids[lot.id.value], metrics[lot.id.value]));
+                                        authorized != cells.authorized_on.end() &&
+                                        !authorized->second.empty();
+          RETURN_IF_ERROR(Put(sink, ActionCells(row, b, lot,
+                                                at_authorization ? authorized->second : time,
+                                                cells.ca_ids.at(lot.id.value),
+                                                cells.authorization_ids.at(lot.id.value),
+                                                cells.metrics.at(lot.id.value))));
           reported_lots.insert(lot.id.value);
         }
         return true;
-      }));
-  RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
+      });
+}
+
+// Table 4: each of the Party's holding accounts' ITMO blocks at the end of the year, a page of
+// blocks at a time.
+CommandResult<bool> StreamHoldings(Transaction& tx, const AefRequest& request, const Snapshot& s,
+                                   const LotCells& cells, AefRowSink& sink) {
+  const size_t page = std::max<size_t>(1, request.block_page);
   for (const auto& [id, account] : s.accounts) {
     if (PartyOf(account.registry) != request.party.value || IsTerminal(account.type)) continue;
-    // The account's holding at the end of the year, a page of blocks at a time.
-    const size_t page = std::max<size_t>(1, request.block_page);
     for (int64_t after = 0;;) {
-      ASSIGN_OR_RETURN(const auto held, Lift(tx->HoldingPage(account.id, s.year_end, after, page)));
+      ASSIGN_OR_RETURN(const auto held, Lift(tx.HoldingPage(account.id, s.year_end, after, page)));
       for (const Block& b : held) {
         const IssuanceLot& lot = s.lots.at(b.lot.value);
         if (!lot.itmo) continue;
-        wb.tables[kHoldings].rows.push_back(
-            {ca_ids[lot.id.value], authorization_ids[lot.id.value],
-             lot.first_transferring_party.value, lot.registry.value, Identifier(lot, b.range.first),
-             Identifier(lot, b.range.last), "JCM", std::to_string(b.range.first),
-             std::to_string(b.range.last), metrics[lot.id.value].metric, metrics[lot.id.value].gwp,
-             metrics[lot.id.value].non_ghg, std::to_string(b.range.Count().tonnes), kNa,
-             lot.mitigation_type, std::to_string(lot.vintage.year)});
+        const MetricCells& metric = cells.metrics.at(lot.id.value);
+        RETURN_IF_ERROR(
+            Put(sink, {cells.ca_ids.at(lot.id.value), cells.authorization_ids.at(lot.id.value),
+                       lot.first_transferring_party.value, lot.registry.value,
+                       Identifier(lot, b.range.first), Identifier(lot, b.range.last), "JCM",
+                       std::to_string(b.range.first), std::to_string(b.range.last), metric.metric,
+                       metric.gwp, metric.non_ghg, std::to_string(b.range.Count().tonnes), kNa,
+                       lot.mitigation_type, std::to_string(lot.vintage.year)}));
       }
       if (held.size() < page) break;
       after = held.back().range.first;
     }
   }
-  // R-REP-07: the Party's confidentiality claims; the public view hides what they cover.
-  ASSIGN_OR_RETURN(const auto claims, service::LoadConfidentialClaims(*tx, request.party));
-  for (const Json& c : claims) {
-    wb.confidential.push_back(ConfidentialClaim{c.value("table", ""), c.value("column", ""),
-                                                c.value("row", ""), c.value("basis", "")});
+  return true;
+}
+
+// Between the builder and its sinks: counts each claim's cells (on the values, as ClaimRows
+// does), hands the values on to `values` and the view (redacted unless `disclose`, as
+// RedactConfidential does) to `view`.
+class ConfidentialView final : public AefRowSink {
+ public:
+  ConfidentialView(std::vector<ConfidentialClaim> claims, bool disclose, AefRowSink& view,
+                   AefRowSink* values)
+      : claims_(std::move(claims)),
+        cells_(claims_.size(), 0),
+        disclose_(disclose),
+        view_(view),
+        values_(values) {}
+
+  Status<std::string> BeginTable(const AefTable& header) override {
+    ++table_;
+    REGISTRY_ASSERT(table_ < kAefTables.size());
+    rules_.clear();
+    std::optional<size_t> key;
+    for (size_t c = 0; c < header.columns.size(); ++c) {
+      if (header.columns[c] == kAefTables[table_].row_key) key = c;
+    }
+    for (size_t i = 0; i < claims_.size(); ++i) {
+      if (claims_[i].table != header.name) continue;
+      for (size_t c = 0; c < header.columns.size(); ++c) {
+        if (header.columns[c] == claims_[i].column) rules_.push_back(Rule{i, c, key});
+      }
+    }
+    if (values_ != nullptr) RETURN_IF_ERROR(values_->BeginTable(header));
+    return view_.BeginTable(header);
   }
-  if (!request.disclose_confidential) RedactConfidential(wb);
-  return wb;
+
+  Status<std::string> Row(const std::vector<std::string>& cells) override {
+    ++summary_.rows[table_];
+    hide_.clear();
+    for (const Rule& rule : rules_) {  // Every cell to hide is found on the values first.
+      const std::string& row_key = claims_[rule.claim].row;
+      if (row_key.empty() ||
+          (rule.key && *rule.key < cells.size() && cells[*rule.key] == row_key)) {
+        ++cells_[rule.claim];
+        hide_.push_back(rule.column);
+      }
+    }
+    if (values_ != nullptr) RETURN_IF_ERROR(values_->Row(cells));
+    if (disclose_ || hide_.empty()) return view_.Row(cells);
+    redacted_ = cells;
+    for (const size_t c : hide_) {
+      if (c >= redacted_.size() || redacted_[c] == kConfidentialText) continue;
+      redacted_[c] = std::string(kConfidentialText);
+      ++summary_.cells_hidden;
+    }
+    return view_.Row(redacted_);
+  }
+
+  Status<std::string> Finish(const std::vector<ListedClaim>& /*listed*/) override {
+    std::vector<ListedClaim> listed;
+    for (size_t i = 0; i < claims_.size(); ++i)
+      listed.push_back(ListedClaim{claims_[i], cells_[i]});
+    if (values_ != nullptr) RETURN_IF_ERROR(values_->Finish(listed));
+    return view_.Finish(disclose_ ? listed : std::vector<ListedClaim>{});
+  }
+
+  AefSummary Summary() const {
+    AefSummary summary = summary_;
+    summary.claims = claims_.size();
+    return summary;
+  }
+
+ private:
+  struct Rule {
+    size_t claim;               // Index in claims_.
+    size_t column;              // The claimed column.
+    std::optional<size_t> key;  // The table's row key column.
+  };
+
+  std::vector<ConfidentialClaim> claims_;
+  std::vector<size_t> cells_;  // Per claim: the cells it covers.
+  bool disclose_;
+  AefRowSink& view_;
+  AefRowSink* values_;
+  size_t table_ = SIZE_MAX;  // The table in hand (SIZE_MAX + 1 wraps to 0 at the first).
+  std::vector<Rule> rules_;  // The claims on the table in hand.
+  std::vector<size_t> hide_;
+  std::vector<std::string> redacted_;
+  AefSummary summary_;
+};
+
+// Collects the rows into a workbook (BuildAef).
+class WorkbookSink final : public AefRowSink {
+ public:
+  Status<std::string> BeginTable(const AefTable& header) override {
+    ++table_;
+    REGISTRY_ASSERT(table_ < workbook_.tables.size());
+    workbook_.tables[table_] = header;
+    return {};
+  }
+
+  Status<std::string> Row(const std::vector<std::string>& cells) override {
+    workbook_.tables[table_].rows.push_back(cells);
+    return {};
+  }
+
+  Status<std::string> Finish(const std::vector<ListedClaim>& listed) override {
+    for (const ListedClaim& l : listed) workbook_.confidential.push_back(l.claim);
+    return {};
+  }
+
+  AefWorkbook Take() { return std::move(workbook_); }
+
+ private:
+  AefWorkbook workbook_;
+  size_t table_ = SIZE_MAX;
+};
+
+CommandResult<std::vector<ConfidentialClaim>> ClaimsOf(Transaction& tx, const PartyCode& party) {
+  ASSIGN_OR_RETURN(const auto claims, service::LoadConfidentialClaims(tx, party));
+  std::vector<ConfidentialClaim> out;
+  for (const Json& c : claims) {
+    out.push_back(ConfidentialClaim{c.value("table", ""), c.value("column", ""), c.value("row", ""),
+                                    c.value("basis", "")});
+  }
+  return out;
+}
+
+}  // namespace
+
+service::CommandResult<AefSummary> StreamAef(Store& store, const AefRequest& request,
+                                             AefRowSink& view, AefRowSink* values) {
+  if (request.year < kFirstItmoVintage || request.year > kVintageMax) {
+    return Fail(Failure::Refused(
+        Check::kFieldInvalid,
+        "reported year " + std::to_string(request.year) + " is not in [2021, 2100]"));
+  }
+  ASSIGN_OR_RETURN(auto tx, Lift(store.BeginRead()));
+  ASSIGN_OR_RETURN(const Snapshot s, LoadSnapshot(*tx, request.year));
+  // R-REP-07: the Party's confidentiality claims, known before the first row is handed over.
+  ASSIGN_OR_RETURN(auto claims, ClaimsOf(*tx, request.party));
+  ConfidentialView sink(std::move(claims), request.disclose_confidential, view, values);
+  AefWorkbook small = EmptyAefWorkbook();  // Tables 1, 2 and 5: a few rows per authorization.
+  AddSubmission(small.tables[kSubmission], request, *tx);
+  ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
+  AddAuthorizations(small.tables[kAuthorizations], small.tables[kEntities], versions, *tx,
+                    request.year);
+  const LotCells cells = LotCellsOf(*tx, s, request.party);
+  RETURN_IF_ERROR(PutTable(sink, small.tables[kSubmission]));
+  RETURN_IF_ERROR(PutTable(sink, small.tables[kAuthorizations]));
+  RETURN_IF_ERROR(Begin(sink, small.tables[kActions]));
+  std::set<int64_t> reported_lots;
+  RETURN_IF_ERROR(StreamActions(*tx, request, s, cells, sink, reported_lots));
+  RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
+  RETURN_IF_ERROR(Begin(sink, small.tables[kHoldings]));
+  RETURN_IF_ERROR(StreamHoldings(*tx, request, s, cells, sink));
+  RETURN_IF_ERROR(PutTable(sink, small.tables[kEntities]));
+  const Status<std::string> finished = sink.Finish({});  // The view lists what it counted.
+  if (!finished.ok()) return Fail(Failure::Of(Error{ErrorCode::kInternal, finished.error()}));
+  return sink.Summary();
+}
+
+service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request) {
+  WorkbookSink sink;
+  RETURN_IF_ERROR(StreamAef(store, request, sink));
+  return sink.Take();
 }
 
 namespace {
 
-int Column(const AefTable& table, std::string_view label) {
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    if (table.columns[i] == label) return static_cast<int>(i);
+// The index of `label` in `columns`; an unknown label is a programming error.
+size_t Column(const std::vector<std::string>& columns, std::string_view label) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == label) return i;
   }
   REGISTRY_ASSERT(false && "unknown AEF column");
   return 0;
 }
 
-const std::string& Cell(const AefTable& t, const std::vector<std::string>& row,
-                        std::string_view label) {
+const std::string& At(const std::vector<std::string>& row, size_t column) {
   static const std::string kEmpty;
-  const size_t c = static_cast<size_t>(Column(t, label));
-  return c < row.size() ? row[c] : kEmpty;
+  return column < row.size() ? row[column] : kEmpty;
 }
 
 int64_t Number(const std::string& text) {
@@ -539,24 +731,65 @@ int64_t Number(const std::string& text) {
   }
 }
 
+// A span of units of one registry (an index into the registries seen), from row `row` of its
+// table: 24 bytes, so that a million holdings take 24 MB rather than their rows' 1 GB.
 struct Span {
-  std::string registry;
+  uint32_t registry;
+  uint32_t row;
   int64_t first, last;
-  size_t row;
 };
 
-// Appends a problem for each pair of overlapping spans in one registry.
-void Overlaps(std::vector<Span> spans, const std::string& what, std::vector<std::string>& out) {
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return std::tie(a.registry, a.first) < std::tie(b.registry, b.first);
-  });
-  for (size_t i = 1; i < spans.size(); ++i) {
-    if (spans[i].registry == spans[i - 1].registry && spans[i].first <= spans[i - 1].last) {
-      out.push_back(what + " rows " + std::to_string(spans[i - 1].row + 2) + " and " +
-                    std::to_string(spans[i].row + 2) + " overlap in " + spans[i].registry);
+// A set of 128-bit fingerprints of texts, open addressing in one array (16 bytes a slot, at
+// most 3/4 full): item 3 asks whether an identifier was seen before, over every holdings row.
+class FingerprintSet {
+ public:
+  // Adds the fingerprint of `text`; false when it was there already.
+  bool Insert(std::string_view text) {
+    // Two unrelated 64-bit hashes: libstdc++'s (Murmur) and FNV-1a, mixed (splitmix64's
+    // finalizer). The low bit is set so that no fingerprint is the empty slot {0, 0}.
+    const uint64_t high = std::hash<std::string_view>{}(text);
+    uint64_t low = 14695981039346656037ULL;
+    for (const char c : text) low = (low ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    low = Mix(low) | 1;
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    return Place(Slot{high, low});
+  }
+
+ private:
+  struct Slot {
+    uint64_t high = 0, low = 0;
+  };
+
+  static uint64_t Mix(uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+
+  bool Place(Slot slot) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = static_cast<size_t>(slot.low) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].low == 0) {
+        slots_[i] = slot;
+        ++size_;
+        return true;
+      }
+      if (slots_[i].high == slot.high && slots_[i].low == slot.low) return false;
     }
   }
-}
+
+  void Grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    size_ = 0;
+    for (const Slot& slot : old) {
+      if (slot.low != 0) Place(slot);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 ConsistencyResult MakeResult(int item, std::string name, std::vector<std::string> problems) {
   return ConsistencyResult{item, std::move(name),
@@ -567,117 +800,249 @@ ConsistencyResult MakeResult(int item, std::string name, std::vector<std::string
 
 }  // namespace
 
-std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
-                                                    const AefWorkbook* partner,
-                                                    int32_t ndc_first_year,
-                                                    int32_t ndc_last_year) {
-  const AefTable& auths = ours.tables[kAuthorizations];
-  const AefTable& actions = ours.tables[kActions];
-  const AefTable& holdings = ours.tables[kHoldings];
-  std::vector<ConsistencyResult> out;
+struct ConsistencyChecker::State {
+  const AefWorkbook* partner = nullptr;
+  std::optional<std::pair<int32_t, int32_t>> ndc;  // Given, or read from the Submission row.
+  size_t table = SIZE_MAX;                         // The table in hand.
+  std::map<std::string, size_t, std::less<>> column_index;  // Its labels.
+  size_t row = 0;                                           // Rows of it seen.
+  std::string us;                                           // Our Party (Submission, column 1).
+  std::string them;                                         // The partner's.
   std::map<std::string, std::pair<int32_t, int32_t>> timeframe;  // Authorization ID -> vintages
-  for (const auto& row : auths.rows) {
-    const std::string& frame = Cell(auths, row, "Authorized timeframe");
-    const std::string& id = Cell(auths, row, "Authorization ID");
-    if (frame.size() == 11) {
-      timeframe[id] = {static_cast<int32_t>(Number(frame.substr(0, 4))),
-                       static_cast<int32_t>(Number(frame.substr(7, 4)))};
-    } else {
-      timeframe.emplace(id, std::pair<int32_t, int32_t>{0, 0});
+  std::vector<std::string> p1, p3, p5, p7;
+  std::vector<std::string> registries;  // Span::registry indexes these.
+  std::map<std::string, uint32_t, std::less<>> registry_index;
+  std::vector<Span> used, held;
+  FingerprintSet ids;
+  std::map<std::string, int64_t> acquired;  // Item 2: (CA, first ID, last ID) -> quantity.
+  std::vector<ConsistencyResult> results;
+
+  uint32_t RegistryIndex(const std::string& registry) {
+    auto it = registry_index.find(registry);
+    if (it == registry_index.end()) {
+      it = registry_index.emplace(registry, static_cast<uint32_t>(registries.size())).first;
+      registries.push_back(registry);
     }
+    return it->second;
   }
-  std::vector<std::string> p1, p5, p6, p7;
-  std::vector<Span> used;
-  for (size_t i = 0; i < actions.rows.size(); ++i) {
-    const auto& row = actions.rows[i];
-    const std::string at = "Actions row " + std::to_string(i + 2);
-    const std::string& id = Cell(actions, row, "Authorization ID");
-    if (!timeframe.count(id)) p1.push_back(at + ": authorization '" + id + "' is not in Table 2");
-    const int64_t vintage = Number(Cell(actions, row, "Vintage"));
-    if (vintage < kFirstItmoVintage) p5.push_back(at + ": vintage " + std::to_string(vintage) + " < 2021");
-    const auto frame = timeframe.find(id);
-    if (frame != timeframe.end() && frame->second.first != 0 &&
-        (vintage < frame->second.first || vintage > frame->second.second)) {
-      p5.push_back(at + ": vintage " + std::to_string(vintage) + " outside the authorized " +
-                   std::to_string(frame->second.first) + "-" + std::to_string(frame->second.second));
-    }
-    const std::string& type = Cell(actions, row, "Action type");
-    if (type == "Use" || type == "Cancellation" || type == "Voluntary Cancellation") {
-      used.push_back(Span{Cell(actions, row, "Party ITMO registry ID"),
-                          Number(Cell(actions, row, "First unit ID")),
-                          Number(Cell(actions, row, "Last unit ID")), i});
-    }
-    if (type == "Use") {
-      const int64_t year =
-          Number(Cell(actions, row, "Calendar year for which the ITMOs are used towards the Party's NDC"));
-      if (ndc_first_year == 0) continue;
-      if (year < ndc_first_year || year > ndc_last_year || vintage < ndc_first_year ||
-          vintage > ndc_last_year) {
-        p7.push_back(at + ": use in " + std::to_string(year) + " of vintage " +
-                     std::to_string(vintage) + " is not within one NDC period " +
-                     std::to_string(ndc_first_year) + "-" + std::to_string(ndc_last_year));
-      }
-    }
+
+  // The index of `label` in the table in hand (looked up per row: a map, not a scan).
+  size_t C(std::string_view label) const {
+    const auto it = column_index.find(label);
+    REGISTRY_ASSERT(it != column_index.end() && "unknown AEF column");
+    return it->second;
   }
-  Overlaps(used, "Use/Cancellation", p6);
-  out.push_back(MakeResult(1, "every action has its authorization in Table 2", p1));
-  if (partner == nullptr) {
-    out.push_back(ConsistencyResult{2, "partner first transfers equal our acquisitions",
-                                    "Null, information for check not available", {}});
+  void Submission(const std::vector<std::string>& cells);
+  void Authorization(const std::vector<std::string>& cells);
+  void Action(const std::vector<std::string>& cells);
+  void Holding(const std::vector<std::string>& cells);
+  std::vector<std::string> Overlaps(std::vector<Span> spans, const std::string& what) const;
+  ConsistencyResult PartnerCheck() const;
+};
+
+void ConsistencyChecker::State::Submission(const std::vector<std::string>& cells) {
+  if (row != 0) return;
+  us = At(cells, 0);
+  if (!ndc) ndc = std::pair{std::atoi(At(cells, 6).c_str()), std::atoi(At(cells, 7).c_str())};
+}
+
+void ConsistencyChecker::State::Authorization(const std::vector<std::string>& cells) {
+  const std::string& frame = At(cells, C("Authorized timeframe"));
+  const std::string& id = At(cells, C("Authorization ID"));
+  if (frame.size() == 11) {
+    timeframe[id] = {static_cast<int32_t>(Number(frame.substr(0, 4))),
+                     static_cast<int32_t>(Number(frame.substr(7, 4)))};
   } else {
-    // Sum per (CA, first ID, last ID) of the partner's first transfers to us and our acquisitions.
-    std::map<std::string, int64_t> theirs, mine;
-    const std::string us = ours.tables[kSubmission].rows.empty() ? "" : ours.tables[kSubmission].rows[0][0];
-    const AefTable& pa = partner->tables[kActions];
-    for (const auto& row : pa.rows) {
-      if (Cell(pa, row, "Action type") != "First transfer" || Cell(pa, row, "Acquiring participating Party ID") != us) continue;
-      theirs[Cell(pa, row, "Cooperative approach ID") + " " + Cell(pa, row, "First ID") + " " +
-             Cell(pa, row, "Last ID")] += Number(Cell(pa, row, "Quantity (t CO2 eq)"));
-    }
-    const std::string them = partner->tables[kSubmission].rows.empty() ? "" : partner->tables[kSubmission].rows[0][0];
-    for (const auto& row : actions.rows) {
-      if (Cell(actions, row, "Action type") != "Acquisition" || Cell(actions, row, "Transferring participating Party ID") != them) continue;
-      mine[Cell(actions, row, "Cooperative approach ID") + " " + Cell(actions, row, "First ID") + " " +
-           Cell(actions, row, "Last ID")] += Number(Cell(actions, row, "Quantity (t CO2 eq)"));
-    }
-    std::vector<std::string> p2;
-    for (const auto& [block, q] : theirs) {
-      if (mine[block] != q) p2.push_back(block + ": first transferred " + std::to_string(q) + ", acquired " + std::to_string(mine[block]));
-    }
-    for (const auto& [block, q] : mine) {
-      if (!theirs.count(block)) p2.push_back(block + ": acquired " + std::to_string(q) + ", never first transferred");
-    }
-    out.push_back(MakeResult(2, "partner first transfers equal our acquisitions", p2));
+    timeframe.emplace(id, std::pair<int32_t, int32_t>{0, 0});
   }
-  std::vector<std::string> p3, p4;
-  std::set<std::string> ids;
-  std::vector<Span> held;
-  for (size_t i = 0; i < holdings.rows.size(); ++i) {
-    const auto& row = holdings.rows[i];
-    for (const char* label : {"First ID", "Last ID"}) {
-      const std::string key = Cell(holdings, row, "Party ITMO registry ID") + "/" + Cell(holdings, row, label);
-      if (!ids.insert(key).second) {
-        p3.push_back("Holdings row " + std::to_string(i + 2) + ": " + Cell(holdings, row, label) + " appears twice");
-      }
-    }
-    held.push_back(Span{Cell(holdings, row, "Party ITMO registry ID"), Number(Cell(holdings, row, "First unit ID")),
-                        Number(Cell(holdings, row, "Last unit ID")), i});
-    if (Number(Cell(holdings, row, "Vintage")) < kFirstItmoVintage) {
-      p5.push_back("Holdings row " + std::to_string(i + 2) + ": vintage before 2021");
+}
+
+void ConsistencyChecker::State::Action(const std::vector<std::string>& cells) {
+  const auto cell = [&](std::string_view label) -> const std::string& {
+    return At(cells, C(label));
+  };
+  // Made only for a problem: a million rows without one should not build a million texts.
+  const auto at = [this] { return "Actions row " + std::to_string(row + 2); };
+  const std::string& id = cell("Authorization ID");
+  const auto frame = timeframe.find(id);
+  if (frame == timeframe.end())
+    p1.push_back(at() + ": authorization '" + id + "' is not in Table 2");
+  const int64_t vintage = Number(cell("Vintage"));
+  if (vintage < kFirstItmoVintage)
+    p5.push_back(at() + ": vintage " + std::to_string(vintage) + " < 2021");
+  if (frame != timeframe.end() && frame->second.first != 0 &&
+      (vintage < frame->second.first || vintage > frame->second.second)) {
+    p5.push_back(at() + ": vintage " + std::to_string(vintage) + " outside the authorized " +
+                 std::to_string(frame->second.first) + "-" + std::to_string(frame->second.second));
+  }
+  const std::string& type = cell("Action type");
+  if (type == "Use" || type == "Cancellation" || type == "Voluntary Cancellation") {
+    used.push_back(Span{RegistryIndex(cell("Party ITMO registry ID")), static_cast<uint32_t>(row),
+                        Number(cell("First unit ID")), Number(cell("Last unit ID"))});
+  }
+  const auto [ndc_first, ndc_last] = ndc.value_or(std::pair<int32_t, int32_t>{0, 0});
+  if (type == "Use" && ndc_first != 0) {
+    const int64_t year =
+        Number(cell("Calendar year for which the ITMOs are used towards the Party's NDC"));
+    if (year < ndc_first || year > ndc_last || vintage < ndc_first || vintage > ndc_last) {
+      p7.push_back(at() + ": use in " + std::to_string(year) + " of vintage " +
+                   std::to_string(vintage) + " is not within one NDC period " +
+                   std::to_string(ndc_first) + "-" + std::to_string(ndc_last));
     }
   }
-  Overlaps(held, "Holdings", p4);
-  out.push_back(MakeResult(3, "no ITMO identifier in two holdings rows", p3));
-  out.push_back(MakeResult(4, "no overlapping blocks within one Party ITMO registry", p4));
-  out.push_back(MakeResult(5, "vintages from 2021 and within the authorized vintages", p5));
-  out.push_back(MakeResult(6, "no use or cancellation of units already used or cancelled", p6));
-  if (ndc_first_year == 0) {
+  if (partner == nullptr || type != "Acquisition") return;
+  if (cell("Transferring participating Party ID") != them) return;
+  acquired[cell("Cooperative approach ID") + " " + cell("First ID") + " " + cell("Last ID")] +=
+      Number(cell("Quantity (t CO2 eq)"));
+}
+
+void ConsistencyChecker::State::Holding(const std::vector<std::string>& cells) {
+  const std::string& registry = At(cells, C("Party ITMO registry ID"));
+  const std::string& first_id = At(cells, C("First ID"));
+  for (const char* label : {"First ID", "Last ID"}) {
+    const std::string& id = At(cells, C(label));
+    // A block of one unit names it as both its first and its last ID: one row, not two.
+    if (label != std::string_view("First ID") && id == first_id) continue;
+    if (!ids.Insert(registry + "/" + id)) {
+      p3.push_back("Holdings row " + std::to_string(row + 2) + ": " + id + " appears twice");
+    }
+  }
+  held.push_back(Span{RegistryIndex(registry), static_cast<uint32_t>(row),
+                      Number(At(cells, C("First unit ID"))), Number(At(cells, C("Last unit ID")))});
+  if (Number(At(cells, C("Vintage"))) < kFirstItmoVintage) {
+    p5.push_back("Holdings row " + std::to_string(row + 2) + ": vintage before 2021");
+  }
+}
+
+// A problem for each pair of overlapping spans in one registry, in the order of (registry, first
+// unit).
+std::vector<std::string> ConsistencyChecker::State::Overlaps(std::vector<Span> spans,
+                                                             const std::string& what) const {
+  std::sort(spans.begin(), spans.end(), [this](const Span& a, const Span& b) {
+    const std::string& ra = registries[a.registry];
+    const std::string& rb = registries[b.registry];
+    return std::tie(ra, a.first, a.row) < std::tie(rb, b.first, b.row);
+  });
+  std::vector<std::string> out;
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].registry == spans[i - 1].registry && spans[i].first <= spans[i - 1].last) {
+      out.push_back(what + " rows " + std::to_string(spans[i - 1].row + 2) + " and " +
+                    std::to_string(spans[i].row + 2) + " overlap in " +
+                    registries[spans[i].registry]);
+    }
+  }
+  return out;
+}
+
+// Item 2: the sum per (CA, first ID, last ID) of the partner's first transfers to us against our
+// acquisitions from the partner.
+ConsistencyResult ConsistencyChecker::State::PartnerCheck() const {
+  constexpr const char* kName = "partner first transfers equal our acquisitions";
+  if (partner == nullptr) {
+    return ConsistencyResult{2, kName, "Null, information for check not available", {}};
+  }
+  std::map<std::string, int64_t> theirs;
+  const AefTable& pa = partner->tables[kActions];
+  const size_t type = Column(pa.columns, "Action type");
+  const size_t acquiring = Column(pa.columns, "Acquiring participating Party ID");
+  for (const auto& cells : pa.rows) {
+    if (At(cells, type) != "First transfer" || At(cells, acquiring) != us) continue;
+    theirs[At(cells, Column(pa.columns, "Cooperative approach ID")) + " " +
+           At(cells, Column(pa.columns, "First ID")) + " " +
+           At(cells, Column(pa.columns, "Last ID"))] +=
+        Number(At(cells, Column(pa.columns, "Quantity (t CO2 eq)")));
+  }
+  std::vector<std::string> problems;
+  for (const auto& [block, q] : theirs) {
+    const auto mine = acquired.find(block);
+    const int64_t got = mine == acquired.end() ? 0 : mine->second;
+    if (got != q) {
+      problems.push_back(block + ": first transferred " + std::to_string(q) + ", acquired " +
+                         std::to_string(got));
+    }
+  }
+  for (const auto& [block, q] : acquired) {
+    if (!theirs.count(block)) {
+      problems.push_back(block + ": acquired " + std::to_string(q) + ", never first transferred");
+    }
+  }
+  return MakeResult(2, kName, problems);
+}
+
+ConsistencyChecker::ConsistencyChecker(const AefWorkbook* partner,
+                                       std::optional<std::pair<int32_t, int32_t>> ndc_period)
+    : state_(std::make_unique<State>()) {
+  state_->partner = partner;
+  if (partner != nullptr && !partner->tables[kSubmission].rows.empty()) {
+    state_->them = At(partner->tables[kSubmission].rows[0], 0);
+  }
+  state_->ndc = ndc_period;
+}
+
+ConsistencyChecker::~ConsistencyChecker() = default;
+
+Status<std::string> ConsistencyChecker::BeginTable(const AefTable& header) {
+  ++state_->table;
+  state_->column_index.clear();
+  for (size_t c = 0; c < header.columns.size(); ++c)
+    state_->column_index.emplace(header.columns[c], c);
+  state_->row = 0;
+  return {};
+}
+
+Status<std::string> ConsistencyChecker::Row(const std::vector<std::string>& cells) {
+  State& s = *state_;
+  switch (s.table) {
+    case kSubmission:
+      s.Submission(cells);
+      break;
+    case kAuthorizations:
+      s.Authorization(cells);
+      break;
+    case kActions:
+      s.Action(cells);
+      break;
+    case kHoldings:
+      s.Holding(cells);
+      break;
+    default:
+      break;
+  }
+  ++s.row;
+  return {};
+}
+
+Status<std::string> ConsistencyChecker::Finish(const std::vector<ListedClaim>& /*listed*/) {
+  State& s = *state_;
+  const auto [ndc_first, ndc_last] = s.ndc.value_or(std::pair<int32_t, int32_t>{0, 0});
+  auto& out = s.results;
+  out.push_back(MakeResult(1, "every action has its authorization in Table 2", std::move(s.p1)));
+  out.push_back(s.PartnerCheck());
+  out.push_back(MakeResult(3, "no ITMO identifier in two holdings rows", std::move(s.p3)));
+  out.push_back(MakeResult(4, "no overlapping blocks within one Party ITMO registry",
+                           s.Overlaps(std::move(s.held), "Holdings")));
+  out.push_back(
+      MakeResult(5, "vintages from 2021 and within the authorized vintages", std::move(s.p5)));
+  out.push_back(MakeResult(6, "no use or cancellation of units already used or cancelled",
+                           s.Overlaps(std::move(s.used), "Use/Cancellation")));
+  if (ndc_first == 0) {
     out.push_back(ConsistencyResult{7, "use year in the same NDC period as the vintage",
                                     "Null, information for check not available", {}});
   } else {
-    out.push_back(MakeResult(7, "use year in the same NDC period as the vintage", p7));
+    out.push_back(MakeResult(7, "use year in the same NDC period as the vintage", std::move(s.p7)));
   }
-  return out;
+  return {};
+}
+
+std::vector<ConsistencyResult> ConsistencyChecker::Results() const { return state_->results; }
+
+std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
+                                                    const AefWorkbook* partner,
+                                                    int32_t ndc_first_year, int32_t ndc_last_year) {
+  ConsistencyChecker checker(partner, std::pair{ndc_first_year, ndc_last_year});
+  const Status<std::string> fed = StreamWorkbook(ours, checker);
+  REGISTRY_ASSERT(fed.ok());  // The checker has no failure of its own.
+  return checker.Results();
 }
 
 Result<AefWorkbook, std::string> ReadAefCsv(const std::array<std::string, 5>& csv_texts) {

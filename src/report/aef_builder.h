@@ -16,7 +16,11 @@
 // unit registry is "JCM" and First/Last unit ID are the JCM serials.
 #pragma once
 
+#include <array>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "report/aef_format.h"
 #include "service/block_walk.h"
@@ -43,6 +47,23 @@ struct AefRequest {
 
 service::CommandResult<AefWorkbook> BuildAef(Store& store, const AefRequest& request);
 
+// What StreamAef wrote.
+struct AefSummary {
+  std::array<size_t, 5> rows{};  // Per table, in workbook order.
+  size_t claims = 0;             // The Party's confidentiality claims.
+  size_t cells_hidden = 0;       // Cells the public view replaced by "Confidential".
+};
+
+// The AEF of BuildAef handed to `view` a row at a time as it is read from the store, in
+// workbook order, so that memory does not grow with the number of actions or holdings (issue
+// 32): the public view's cells redacted as RedactConfidential does, the submission view's claims
+// listed at Finish. `values`, when not null, gets the same rows unredacted with every claim
+// listed (the pre-consistency checks run on the values). A refusal found after rows were handed
+// over (R-REP-04 is known only once the year's actions are read) returns before Finish, so a
+// writer leaves nothing behind.
+service::CommandResult<AefSummary> StreamAef(Store& store, const AefRequest& request,
+                                             AefRowSink& view, AefRowSink* values = nullptr);
+
 // Pre-consistency checks (DOMAIN R-CC-05 items 1-7) on a built workbook. Each result carries
 // the exact status string of 4/CMA.6 para 29 (R-CC-01) and the problems found.
 struct ConsistencyResult {
@@ -55,6 +76,32 @@ struct ConsistencyResult {
 std::vector<ConsistencyResult> PreConsistencyChecks(const AefWorkbook& ours,
                                                     const AefWorkbook* partner,
                                                     int32_t ndc_first_year, int32_t ndc_last_year);
+
+// PreConsistencyChecks fed a row at a time (an AefRowSink, e.g. StreamAef's `values`). It keeps
+// no row: per action or holding it keeps at most a span of units (24 bytes) for items 4 and 6
+// and a 128-bit fingerprint of each identifier for item 3 (two different identifiers are taken
+// for one with a probability far below that of a hardware fault); the partner's workbook of
+// item 2 is held by the caller.
+class ConsistencyChecker final : public AefRowSink {
+ public:
+  // The NDC period of items 5 and 7: given, or (nullopt) read from the Submission table's first
+  // row as `report aef` reads it (0 when "NA": item 7 is then Null).
+  ConsistencyChecker(const AefWorkbook* partner,
+                     std::optional<std::pair<int32_t, int32_t>> ndc_period);
+  ~ConsistencyChecker() override;
+  ConsistencyChecker(const ConsistencyChecker&) = delete;
+  ConsistencyChecker& operator=(const ConsistencyChecker&) = delete;
+
+  Status<std::string> BeginTable(const AefTable& header) override;
+  Status<std::string> Row(const std::vector<std::string>& cells) override;
+  Status<std::string> Finish(const std::vector<ListedClaim>& listed) override;
+  // Items 1-7, once Finish was called.
+  std::vector<ConsistencyResult> Results() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Reads a workbook written by TableCsv back from the five CSV texts (for the cross-Party check
 // with a partner's AEF in the same layout). Returns a message naming the first problem.

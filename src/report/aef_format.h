@@ -6,6 +6,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,47 @@ size_t RedactConfidential(AefWorkbook& workbook);
 // cells of this AEF it covers. Columns: Table, Column, Row key column, Row key, Basis,
 // Cells in this AEF.
 AefTable ConfidentialityTable(const AefWorkbook& workbook);
+
+// A claim as the submission view lists it: with the number of cells of this AEF it covers (the
+// rows of its table it matches, ClaimRows; 0 when its table or column is unknown).
+struct ListedClaim {
+  ConfidentialClaim claim;
+  size_t cells = 0;
+};
+
+// The claims of `workbook` with their counts, as the Confidentiality table lists them.
+std::vector<ListedClaim> ListClaims(const AefWorkbook& workbook);
+// The Confidentiality table of `listed` (the columns of ConfidentialityTable above).
+AefTable ConfidentialityTable(const std::vector<ListedClaim>& listed);
+
+// Receives an AEF a row at a time, so that an AEF of a million actions is written without
+// being held (issue 32): the five tables in workbook order, each announced by BeginTable (its
+// name, labels and numeric flags; no rows) and followed by its rows, then Finish once. A call
+// that fails ends the stream: the caller makes no further call. A writer destroyed without a
+// successful Finish leaves no output behind (a refused AEF writes nothing).
+class AefRowSink {
+ public:
+  virtual ~AefRowSink() = default;
+  virtual Status<std::string> BeginTable(const AefTable& header) = 0;
+  virtual Status<std::string> Row(const std::vector<std::string>& cells) = 0;
+  // After the last table. `listed`: the claims the output lists after the five tables (the
+  // Confidentiality table; none in a public view).
+  virtual Status<std::string> Finish(const std::vector<ListedClaim>& listed) = 0;
+};
+
+// `table` without its rows (its name, labels and numeric flags), as BeginTable takes it.
+AefTable TableHeader(const AefTable& table);
+
+// Feeds the tables of `workbook` to `sink`, then Finish(ListClaims(workbook)).
+Status<std::string> StreamWorkbook(const AefWorkbook& workbook, AefRowSink& sink);
+
+// The writers of WriteXlsx, WriteCsvFiles and WriteWorkbookJson as sinks (the same bytes):
+// XLSX in libxlsxwriter's constant-memory mode (nothing is written to `path` before Finish);
+// CSV files written beside their final names and renamed at Finish (the folder is created when
+// missing); JSON handed to `emit` in pieces.
+Result<std::unique_ptr<AefRowSink>, std::string> OpenXlsxSink(const std::string& path);
+std::unique_ptr<AefRowSink> OpenCsvFilesSink(const std::string& dir);
+std::unique_ptr<AefRowSink> OpenJsonSink(std::function<void(std::string_view)> emit);
 
 // RFC 4180 CSV of one table (header row first, CRLF line ends as spreadsheets expect).
 std::string TableCsv(const AefTable& table);

@@ -227,7 +227,7 @@ void CheckSeal(const JournalEntry& e, bool valid, const journal::PublicKey& in_f
 // Pass 2: the chain, each entry's hash, each seal under the key in force at its entry, and the
 // seals' coverage. The chain of keys must end at `trusted`.
 void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHeads& expected,
-                VerifyReport& report) {
+                VerifyReport& report, const std::function<void(int64_t)>& progress) {
   std::vector<journal::Rotation> rotations;
   if (!ReadRotations(tx, rotations, report)) return;
   journal::PublicKey in_force = rotations.empty() ? trusted : rotations.front().old_key;
@@ -287,6 +287,7 @@ void CheckChain(Transaction& tx, const journal::PublicKey& trusted, ExpectedHead
       ++report.entries;
       if (report.problems.size() > 100) return;
     }
+    if (progress) progress(report.entries);
   }
   if (!page) {
     report.problems.push_back("cannot read the journal: " + page.error().message);
@@ -468,7 +469,7 @@ VerifyReport Verify(Store& store, const journal::PublicKey& key, const StoreFact
       report.problems.push_back("cannot open the database: " + tx.error().message);
     } else {
       ExpectedHeads expected(options.expected_heads);
-      CheckChain(**tx, key, expected, report);
+      CheckChain(**tx, key, expected, report, options.progress);
       CheckInvariants(**tx, report);
     }
   }

@@ -34,6 +34,9 @@ struct VerifyOptions {
   // Heads the journal must hold (any order; repeats allowed): each one's sequence must be in the
   // journal with that hash. A journal that goes on past them passes.
   std::vector<journal::Head> expected_heads;
+  // Called on the caller's thread after each page of journal entries whose chain and signatures
+  // are checked, with the number checked so far (a progress line; none in the HTTP server).
+  std::function<void(int64_t entries_checked)> progress;
 };
 
 // Verifies `store`. `scratch` makes the empty store the replay writes into.

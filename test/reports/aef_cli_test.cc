@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/cli.h"
 #include "core/csv.h"
 #include "report/aef_builder.h"
 #include "report/aef_format.h"
@@ -111,6 +112,49 @@ TEST_F(DemoAef, JapansAefCrossChecksWithMongoliasXlsx) {
             std::string::npos)
       << bad.out;
   EXPECT_FALSE(std::filesystem::exists(File("never.xlsx")));
+}
+
+// Issue 32: `report aef` streams the AEF from the store to its files; the CSV files and the JSON
+// file are the bytes of the workbook built in memory (BuildAef, then WriteCsvFiles or
+// WorkbookJson), and off a terminal stderr stays empty (no progress line).
+TEST_F(DemoAef, StreamedCsvAndJsonAreTheBytesOfTheBuiltWorkbook) {
+  for (const std::string party : {"JPN", "MNG"}) {
+    for (const std::string view : {"submission", "public"}) {
+      const std::string name = party + "-" + view;
+      const ShellRun csv =
+          Shell(ReportAef(Db()) + " --party " + party + " --year 2026 --view " + view +
+                    " --format csv --out " + File(name + "-csv") + " 2>" + File(name + ".err"),
+                false);
+      ASSERT_EQ(csv.status, 0) << csv.out;
+      EXPECT_EQ(ReadFile(File(name + ".err")), "") << name;
+      const ShellRun json = Shell(ReportAef(Db()) + " --party " + party + " --year 2026 --view " +
+                                      view + " --format json --out " + File(name + ".json"),
+                                  false);
+      ASSERT_EQ(json.status, 0) << json.out;
+      const Json summary = Json::parse(csv.out, nullptr, false);
+      ASSERT_FALSE(summary.is_discarded()) << csv.out;
+
+      auto session = cli::OpenSession(Db(), false);
+      ASSERT_TRUE(session.has_value()) << session.error();
+      report::AefRequest request{PartyCode{party}, 2026, "1.0", ""};
+      request.disclose_confidential = view == "submission";
+      auto built = report::BuildAef(*session->store, request);
+      ASSERT_TRUE(built.has_value()) << built.error().Message();
+      EXPECT_GT(built->tables[report::kActions].rows.size(), 0u) << name;
+      EXPECT_EQ(summary["rows"]["Actions"], built->tables[report::kActions].rows.size()) << name;
+      EXPECT_EQ(summary["rows"]["Holdings"], built->tables[report::kHoldings].rows.size()) << name;
+      ASSERT_TRUE(report::WriteCsvFiles(*built, File(name + "-held")).ok());
+      size_t files = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(File(name + "-held"))) {
+        const std::string file = entry.path().filename().string();
+        EXPECT_EQ(ReadFile(File(name + "-csv/" + file)), ReadFile(entry.path().string()))
+            << name << " " << file;
+        ++files;
+      }
+      EXPECT_GE(files, 5u);
+      EXPECT_EQ(ReadFile(File(name + ".json")), report::WorkbookJson(*built) + "\n") << name;
+    }
+  }
 }
 
 // `jcmreg user add|deactivate|activate|token` on a fresh registry: the journal records each

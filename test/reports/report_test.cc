@@ -16,12 +16,14 @@
 //     use towards an NDC.
 #include <gtest/gtest.h>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <tuple>
 
 #include "core/aef_actions.h"
@@ -1345,6 +1347,179 @@ TEST(AefFromAuthorization, JournalActionsAndTheBuiltAefAgree) {
   EXPECT_EQ(journal, aef);
   EXPECT_EQ(std::count(aef.begin(), aef.end(), Action{"First transfer", "Authorization", 300}), 1);
   EXPECT_EQ(std::count(aef.begin(), aef.end(), Action{"Voluntary Cancellation", "", 10}), 1);
+}
+
+// Issue 32: the AEF streamed from the store a row at a time (StreamAef into the writers) is the
+// AEF that BuildAef held in memory and WriteXlsx / WriteCsvFiles wrote. The XLSX packages are
+// compared part by part, byte for byte, but for docProps/core.xml (it carries the time of
+// writing), and read back cell by cell; the CSV files are the golden files' bytes.
+
+// The parts of the zip package at `path`, by name.
+std::map<std::string, std::string> ZipParts(const std::string& path) {
+  std::map<std::string, std::string> parts;
+  int error = 0;
+  zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY, &error);
+  if (zip == nullptr) return parts;
+  for (zip_int64_t i = 0; i < zip_get_num_entries(zip, 0); ++i) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(zip, static_cast<zip_uint64_t>(i), 0, &stat) != 0) continue;
+    std::string text(static_cast<size_t>(stat.size), '\0');
+    zip_file_t* file = zip_fopen_index(zip, static_cast<zip_uint64_t>(i), 0);
+    if (file == nullptr) continue;
+    const zip_int64_t read = zip_fread(file, text.data(), stat.size);
+    zip_fclose(file);
+    if (read == static_cast<zip_int64_t>(stat.size)) parts[stat.name] = text;
+  }
+  zip_close(zip);
+  return parts;
+}
+
+// The claims of the confidentiality test: a cell of one row, a cell of one action, a column.
+void ClaimThree(TestRegistry& r) {
+  r.Ok("report.confidential.set", {{"party", "JPN"},
+                                   {"table", "Authorizations"},
+                                   {"column", "Authorized quantity"},
+                                   {"row", "JPN-MN101-1"},
+                                   {"basis", "price"}});
+  r.Ok("report.confidential.set", {{"party", "JPN"},
+                                   {"table", "Actions"},
+                                   {"column", "Quantity (t CO2 eq)"},
+                                   {"row", "CA0042-MNG01-MNG-201-2021"},
+                                   {"basis", "not announced"}});
+  r.Ok("report.confidential.set", {{"party", "JPN"},
+                                   {"table", "Authorizations"},
+                                   {"column", "Authorization ID"},
+                                   {"basis", "internal"}});
+}
+
+TEST_F(Reports, StreamedXlsxIsTheWorkbookBuildAefWrotePartForPartAndCellForCell) {
+  ClaimThree(r);
+  for (const char* party : {"JPN", "MNG"}) {
+    for (const bool disclose : {true, false}) {
+      const std::string name = std::string(party) + (disclose ? "-submission" : "-public");
+      // Before issue 32 (`report aef`): the whole workbook built, redacted for the public view,
+      // then written.
+      report::AefRequest request{PartyCode{party}, 2026, "1.0", "2027-04-15"};
+      request.disclose_confidential = true;
+      auto values = report::BuildAef(*r.store, request);
+      ASSERT_TRUE(values.has_value()) << values.error().Message();
+      report::AefWorkbook held = *values;
+      const size_t hidden = disclose ? 0 : report::RedactConfidential(held);
+      const std::string held_path = r.dir.File(name + "-held.xlsx");
+      ASSERT_TRUE(report::WriteXlsx(held, held_path).ok());
+      // Streamed: rows from the store to the file, the checks fed the values on the way.
+      request.disclose_confidential = disclose;
+      const std::string streamed_path = r.dir.File(name + "-streamed.xlsx");
+      auto sink = report::OpenXlsxSink(streamed_path);
+      ASSERT_TRUE(sink.has_value()) << sink.error();
+      report::ConsistencyChecker checker(nullptr, std::nullopt);
+      auto summary = report::StreamAef(*r.store, request, **sink, &checker);
+      ASSERT_TRUE(summary.has_value()) << summary.error().Message();
+      sink->reset();
+
+      EXPECT_EQ(summary->claims, std::string(party) == "JPN" ? 3u : 0u) << name;
+      EXPECT_EQ(summary->cells_hidden, hidden) << name;
+      for (size_t t = 0; t < 5; ++t)
+        EXPECT_EQ(summary->rows[t], held.tables[t].rows.size()) << name;
+      auto held_parts = ZipParts(held_path);
+      auto streamed_parts = ZipParts(streamed_path);
+      ASSERT_GE(held_parts.size(), 10u) << name;  // Five sheets and the package's own parts.
+      held_parts.erase("docProps/core.xml");
+      streamed_parts.erase("docProps/core.xml");
+      EXPECT_EQ(streamed_parts, held_parts) << name;
+      auto held_sheets = report::ReadXlsxSheets(held_path);
+      auto streamed_sheets = report::ReadXlsxSheets(streamed_path);
+      ASSERT_TRUE(held_sheets.has_value() && streamed_sheets.has_value()) << name;
+      ASSERT_EQ(streamed_sheets->size(), held_sheets->size()) << name;
+      for (size_t i = 0; i < held_sheets->size(); ++i) {
+        EXPECT_EQ((*streamed_sheets)[i].name, (*held_sheets)[i].name) << name;
+        EXPECT_EQ((*streamed_sheets)[i].rows, (*held_sheets)[i].rows) << name << " sheet " << i;
+      }
+      // The streamed checks are those of the workbook, NDC period read from Table 1.
+      const auto& submission = values->tables[report::kSubmission].rows[0];
+      const auto expected = report::PreConsistencyChecks(
+          *values, nullptr, std::atoi(submission[6].c_str()), std::atoi(submission[7].c_str()));
+      const auto got = checker.Results();
+      ASSERT_EQ(got.size(), expected.size()) << name;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(std::tie(got[i].item, got[i].status, got[i].problems),
+                  std::tie(expected[i].item, expected[i].status, expected[i].problems))
+            << name;
+      }
+    }
+  }
+  // The public view of JPN did hide something (or the comparison above proved little).
+  report::AefRequest request{PartyCode{"JPN"}, 2026, "1.0", "2027-04-15"};
+  report::ConsistencyChecker unused(nullptr, std::nullopt);
+  auto json = report::OpenJsonSink([](std::string_view) {});
+  auto summary = report::StreamAef(*r.store, request, *json, &unused);
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->cells_hidden, 3u);  // Authorized quantity, Authorization ID, one quantity.
+}
+
+TEST_F(Reports, StreamedCsvFilesAreTheGoldenFilesBytes) {
+  for (const char* party : {"JPN", "MNG"}) {
+    const std::string dir = r.dir.File(std::string(party) + "-csv");
+    auto summary =
+        report::StreamAef(*r.store, report::AefRequest{PartyCode{party}, 2026, "1.0", "2027-04-15"},
+                          *report::OpenCsvFilesSink(dir));
+    ASSERT_TRUE(summary.has_value()) << summary.error().Message();
+    const char* files[] = {"1_submission.csv", "2_authorizations.csv", "3_actions.csv",
+                           "4_holdings.csv", "5_authorized_entities.csv"};
+    for (size_t i = 0; i < 5; ++i) {
+      const std::string golden = std::string(party) + "_2026_" + std::to_string(i + 1) + ".csv";
+      std::ifstream in(dir + "/" + files[i], std::ios::binary);
+      ASSERT_TRUE(in.good()) << dir << "/" << files[i];
+      const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      EXPECT_EQ(bytes, Golden(golden, bytes)) << golden;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir + "/6_confidentiality.csv"));
+  }
+}
+
+// R-REP-04 is known only once the year's actions are read, after rows were written: a refused
+// AEF leaves no file (XLSX, JSON) and no CSV file behind.
+TEST(AefStream, ARefusedAefLeavesNothingBehind) {
+  TestRegistry r;
+  Scenario(r, /*initial_reports=*/false);
+  const report::AefRequest request{PartyCode{"JPN"}, 2026, "1.0", "2027-04-15"};
+  const std::string xlsx = r.dir.File("refused.xlsx");
+  {
+    auto sink = report::OpenXlsxSink(xlsx);
+    ASSERT_TRUE(sink.has_value());
+    auto refused = report::StreamAef(*r.store, request, **sink);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_TRUE(refused.error().refusal.has_value()) << refused.error().Message();
+  }
+  EXPECT_FALSE(std::filesystem::exists(xlsx));
+  const std::string dir = r.dir.File("refused-csv");
+  EXPECT_FALSE(report::StreamAef(*r.store, request, *report::OpenCsvFilesSink(dir)).has_value());
+  size_t left = 0;
+  if (std::filesystem::exists(dir)) {
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++left;
+  }
+  EXPECT_EQ(left, 0u);
+}
+
+// Item 3 looks for an identifier in two holdings rows; a block of one unit names the same
+// identifier as its first and its last, in one row, which is no duplicate.
+TEST_F(Reports, ABlockOfOneUnitIsNoDuplicateIdentifier) {
+  auto jpn = Aef("JPN", 2026);
+  auto& holdings = jpn.tables[report::kHoldings].rows;
+  ASSERT_FALSE(holdings.empty());
+  auto one = holdings[0];
+  one[5] = one[4];  // Last ID = First ID,
+  one[8] = one[7];  // last unit = first unit: one unit.
+  holdings[0] = one;
+  EXPECT_EQ(report::PreConsistencyChecks(jpn, nullptr, 2021, 2030)[2].status,
+            "Checked, no inconsistencies identified");
+  holdings.push_back(one);  // The same unit in a second row is a duplicate.
+  const auto twice = report::PreConsistencyChecks(jpn, nullptr, 2021, 2030)[2];
+  EXPECT_EQ(twice.status, "Checked, inconsistencies identified");
+  EXPECT_EQ(twice.problems,
+            (std::vector<std::string>{"Holdings row " + std::to_string(holdings.size() + 1) + ": " +
+                                      one[4] + " appears twice"}));
 }
 
 }  // namespace
