@@ -5,10 +5,13 @@
 #pragma once
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "core/nomenclature.h"
+#include "report/aef_builder.h"
+#include "service/adjustments.h"
 #include "testing/test_util.h"
 
 namespace registry::testing {
@@ -122,6 +125,30 @@ inline service::Json IssueJpnArgs(const std::string& ref, int64_t total, service
   service::Json args = IssueMngArgs(ref, total, std::move(vintages));
   args["account"] = 1;
   return args;
+}
+
+// `party`'s AEF of `year` (version 1.0), built from the store; an empty one after a failure.
+inline report::AefWorkbook AefOf(TestRegistry& r, const std::string& party, int32_t year) {
+  auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{party}, year, "1.0", ""});
+  EXPECT_TRUE(wb.has_value()) << (wb ? "" : wb.error().Message());
+  return wb ? *wb : report::EmptyAefWorkbook();
+}
+
+// Tonnes per "kind vintage" of `party`'s corresponding-adjustment flows ("first transfer 2021",
+// "use 2022", "OIMP first transfer 2021").
+inline std::map<std::string, int64_t> FlowTonnes(TestRegistry& r, const std::string& party) {
+  auto tx = r.store->BeginRead();
+  EXPECT_TRUE(tx.has_value());
+  auto flows = service::FlowsOf(**tx, PartyCode{party});
+  EXPECT_TRUE(flows.has_value());
+  std::map<std::string, int64_t> out;
+  for (const ItmoFlow& f : *flows) {
+    const std::string kind = f.kind == ItmoFlow::Kind::kUse             ? "use"
+                             : f.kind == ItmoFlow::Kind::kFirstTransfer ? "first transfer"
+                                                                        : "OIMP first transfer";
+    out[kind + " " + std::to_string(f.vintage.year)] += f.quantity.tonnes;
+  }
+  return out;
 }
 
 }  // namespace registry::testing

@@ -9,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "report/aef_builder.h"
-#include "service/adjustments.h"
 #include "testing/test_util.h"
 #include "unit/article6_fixture.h"
 
@@ -22,34 +20,12 @@ using testing::TestRegistry;
 
 Json V(int year, int64_t quantity) { return Json{{"vintage", year}, {"quantity", quantity}}; }
 
-report::AefWorkbook Aef(TestRegistry& r, const std::string& party, int32_t year) {
-  auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{party}, year, "1.0", ""});
-  EXPECT_TRUE(wb.has_value()) << (wb ? "" : wb.error().Message());
-  return wb ? *wb : report::EmptyAefWorkbook();
-}
-
 // "type|subtype|first transferring Party|registry|quantity|vintage|transferring|acquiring|using".
 std::vector<std::string> Actions(const report::AefWorkbook& wb) {
   std::vector<std::string> out;
   for (const auto& row : wb.tables[report::kActions].rows) {
     out.push_back(row[1] + "|" + row[2] + "|" + row[5] + "|" + row[6] + "|" + row[15] + "|" +
                   row[18] + "|" + row[19] + "|" + row[20] + "|" + row[22]);
-  }
-  return out;
-}
-
-// Tonnes per (kind, vintage) of a Party's flows.
-std::map<std::string, int64_t> Flows(TestRegistry& r, const std::string& party) {
-  auto tx = r.store->BeginRead();
-  EXPECT_TRUE(tx.has_value());
-  auto flows = service::FlowsOf(**tx, PartyCode{party});
-  EXPECT_TRUE(flows.has_value());
-  std::map<std::string, int64_t> out;
-  for (const ItmoFlow& f : *flows) {
-    const std::string kind = f.kind == ItmoFlow::Kind::kUse             ? "use"
-                             : f.kind == ItmoFlow::Kind::kFirstTransfer ? "first transfer"
-                                                                        : "OIMP first transfer";
-    out[kind + " " + std::to_string(f.vintage.year)] += f.quantity.tonnes;
   }
   return out;
 }
@@ -80,8 +56,8 @@ TEST(Article6MongoliaFlow, BothRegistriesHereTwoVintagesBothAefsAndAdjustments) 
   r.Refused("retire", {{"from", 5}, {"quantity", 10}, {"vintage", 2021}, {"use_year", 2026}},
             Check::kOwnOriginUse);
 
-  const auto mng = Aef(r, "MNG", 2026);
-  const auto jpn = Aef(r, "JPN", 2026);
+  const auto mng = testing::AefOf(r, "MNG", 2026);
+  const auto jpn = testing::AefOf(r, "JPN", 2026);
   // Mongolia reports its first transfers to Japan (two at issuance, one by transfer); Japan its
   // acquisitions from Mongolia and its uses.
   EXPECT_EQ(Actions(mng),
@@ -108,9 +84,11 @@ TEST(Article6MongoliaFlow, BothRegistriesHereTwoVintagesBothAefsAndAdjustments) 
   }
   // Mongolia adds what it first transferred, in the vintage year; Japan subtracts what it used,
   // in the year of use; neither counts the other's side.
-  EXPECT_EQ(Flows(r, "MNG"), (std::map<std::string, int64_t>{{"first transfer 2021", 160},
-                                                             {"first transfer 2022", 270}}));
-  EXPECT_EQ(Flows(r, "JPN"), (std::map<std::string, int64_t>{{"use 2021", 160}, {"use 2022", 40}}));
+  EXPECT_EQ(
+      testing::FlowTonnes(r, "MNG"),
+      (std::map<std::string, int64_t>{{"first transfer 2021", 160}, {"first transfer 2022", 270}}));
+  EXPECT_EQ(testing::FlowTonnes(r, "JPN"),
+            (std::map<std::string, int64_t>{{"use 2021", 160}, {"use 2022", 40}}));
   testing::ExpectVerifies(r);
 }
 

@@ -15,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "report/aef_builder.h"
-#include "service/adjustments.h"
 #include "testing/test_util.h"
 #include "unit/article6_fixture.h"
 
@@ -28,12 +26,6 @@ using testing::TestRegistry;
 
 Json V(int year, int64_t quantity) { return Json{{"vintage", year}, {"quantity", quantity}}; }
 
-report::AefWorkbook Aef(TestRegistry& r, const std::string& party, int32_t year) {
-  auto wb = report::BuildAef(*r.store, report::AefRequest{PartyCode{party}, year, "1.0", ""});
-  EXPECT_TRUE(wb.has_value()) << (wb ? "" : wb.error().Message());
-  return wb ? *wb : report::EmptyAefWorkbook();
-}
-
 // "date|type|subtype|first transferring Party|registry|quantity|vintage|transferring|acquiring|
 // using".
 std::vector<std::string> Actions(const report::AefWorkbook& wb) {
@@ -41,22 +33,6 @@ std::vector<std::string> Actions(const report::AefWorkbook& wb) {
   for (const auto& row : wb.tables[report::kActions].rows) {
     out.push_back(row[0] + "|" + row[1] + "|" + row[2] + "|" + row[5] + "|" + row[6] + "|" +
                   row[15] + "|" + row[18] + "|" + row[19] + "|" + row[20] + "|" + row[22]);
-  }
-  return out;
-}
-
-// Tonnes per (kind, vintage) of a Party's corresponding-adjustment flows.
-std::map<std::string, int64_t> Flows(TestRegistry& r, const std::string& party) {
-  auto tx = r.store->BeginRead();
-  EXPECT_TRUE(tx.has_value());
-  auto flows = service::FlowsOf(**tx, PartyCode{party});
-  EXPECT_TRUE(flows.has_value());
-  std::map<std::string, int64_t> out;
-  for (const ItmoFlow& f : *flows) {
-    const std::string kind = f.kind == ItmoFlow::Kind::kUse             ? "use"
-                             : f.kind == ItmoFlow::Kind::kFirstTransfer ? "first transfer"
-                                                                        : "OIMP first transfer";
-    out[kind + " " + std::to_string(f.vintage.year)] += f.quantity.tonnes;
   }
   return out;
 }
@@ -158,8 +134,8 @@ TEST(Article6OtherApproach, SwissThaiFlowBothAefsAndAdjustments) {
   r.clock.Set("2024-03-01T09:00:00Z");
   r.Ok("retire", {{"from", 3}, {"to", 4}, {"quantity", 1000}, {"use_year", 2024}});
 
-  const auto tha = Aef(r, "THA", 2024);
-  const auto che = Aef(r, "CHE", 2024);
+  const auto tha = testing::AefOf(r, "THA", 2024);
+  const auto che = testing::AefOf(r, "CHE", 2024);
   // The issuance into the host's own registry is no action: the first transfer is.
   EXPECT_EQ(Actions(tha),
             (std::vector<std::string>{
@@ -182,8 +158,9 @@ TEST(Article6OtherApproach, SwissThaiFlowBothAefsAndAdjustments) {
   }
   // Thailand adds what it first transferred, in the vintage year; Switzerland subtracts what it
   // used, not what it holds.
-  EXPECT_EQ(Flows(r, "THA"), (std::map<std::string, int64_t>{{"first transfer 2022", 1916}}));
-  EXPECT_EQ(Flows(r, "CHE"), (std::map<std::string, int64_t>{{"use 2022", 1000}}));
+  EXPECT_EQ(testing::FlowTonnes(r, "THA"),
+            (std::map<std::string, int64_t>{{"first transfer 2022", 1916}}));
+  EXPECT_EQ(testing::FlowTonnes(r, "CHE"), (std::map<std::string, int64_t>{{"use 2022", 1000}}));
   testing::ExpectVerifies(r);
 }
 
