@@ -197,9 +197,15 @@ Status<Refusal> CheckJcmProject(const Project& project, bool allocation_given) {
                            "approach names that approach)"));
   }
   const std::string& host = project.host.value;
-  // Without an allocation only the host is checked: Japan is never a JCM host.
-  const std::map<std::string, int64_t> placeholder = {{host, 0}, {"JPN", 100}};
-  const auto& allocation = allocation_given ? project.allocation : placeholder;
+  // Japan is a side of every JCM project, never its host.
+  if (host == "JPN") {
+    return Fail(
+        Refuse(Check::kAllocationMismatch, "Japan is a side of every JCM project, never its host"));
+  }
+  // A project imported from the public lists may have no allocation yet: issue.jcm refuses it
+  // until one is recorded.
+  if (!allocation_given) return {};
+  const auto& allocation = project.allocation;
   if (allocation.size() != 2) {
     return Fail(Refuse(Check::kFieldMissing,
                        "field 'allocation' must give the percent of both sides, e.g. "
@@ -217,7 +223,7 @@ Status<Refusal> CheckJcmProject(const Project& project, bool allocation_given) {
     }
     percent_total += percent;
   }
-  if (percent_total != 100 || host == "JPN") {
+  if (percent_total != 100) {
     return Fail(Refuse(Check::kAllocationMismatch,
                        "the allocation of both sides must add up to 100 %, it adds up to " +
                            std::to_string(percent_total)));

@@ -132,6 +132,12 @@ TEST(Projects, CycleSidesAndTheJcmsOwnShape) {
   const CooperativeApproach ca = JpnMng();
   EXPECT_TRUE(IsSideOf(p, ca, PartyCode{"JPN"}));
   EXPECT_FALSE(IsSideOf(p, ca, PartyCode{"THA"}));
+  EXPECT_TRUE(CheckJcmProject(p, false));  // An imported project: no allocation yet.
+  p.host = PartyCode{"JPN"};               // Japan is a side of every JCM project, never its host.
+  EXPECT_EQ(CheckJcmProject(p, false).error().check, Check::kAllocationMismatch);
+  p.host = PartyCode{"MNG"};
+  p.allocation = {{"MNG", 20}, {"JPN", 70}};
+  EXPECT_EQ(CheckJcmProject(p, true).error().check, Check::kAllocationMismatch);
   p.ref = ProjectRef{"MN-101"};
   EXPECT_EQ(CheckJcmProject(p, true).error().check, Check::kFieldInvalid);
   CooperativeApproach other;
