@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "http/server.h"
+#include "link/link_client.h"
 #include "service/access.h"
 #include "service/json_text.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -161,7 +162,22 @@ int Serve(const cli::GlobalOptions& global, std::map<std::string, std::string> f
     }
     session->witness = std::move(started).value();
   }
+  link::OutboxOptions link_options;
+  if (flags.count("--link-terminate-after-s")) {
+    const auto s = WholeNumberFlag("--link-terminate-after-s", flags["--link-terminate-after-s"], 1,
+                                   86400 * 30);
+    if (!s) return cli::kExitUsage;
+    link_options.terminate_after = std::chrono::seconds(*s);
+  }
+  if (flags.count("--link-retry-max-ms")) {
+    const auto ms =
+        WholeNumberFlag("--link-retry-max-ms", flags["--link-retry-max-ms"], 10, 3600000);
+    if (!ms) return cli::kExitUsage;
+    link_options.retry_max = std::chrono::milliseconds(*ms);
+    link_options.retry_min = std::min(link_options.retry_min, link_options.retry_max);
+  }
   options.public_key = session->key.public_key;
+  options.link_key = session->key;
   options.scratch = Scratch;
   http::Server server(*session->store, *session->registry, options);
   auto bound = server.Start();
@@ -169,6 +185,11 @@ int Serve(const cli::GlobalOptions& global, std::map<std::string, std::string> f
     std::cerr << "error: " << bound.error() << "\n";
     return cli::kExitError;
   }
+  // The registry link's outbox: sends the open transfers to their peers, journals the answers.
+  link::Outbox outbox(
+      *session->store, session->key,
+      [&server](service::Request r) { return server.Submit(std::move(r)); }, link_options);
+  outbox.Start();
   std::cout << "serving " << db << " at http://" << options.host << ":" << *bound
             << "/v1 (OpenAPI: /v1/openapi.json)" << std::endl;
   // Until a stop signal, or the server ends by itself (looked at once a second).
@@ -177,6 +198,7 @@ int Serve(const cli::GlobalOptions& global, std::map<std::string, std::string> f
     const int signal = sigtimedwait(&stop_signals, nullptr, &second);
     if (signal == SIGINT || signal == SIGTERM || !server.Running()) break;
   }
+  outbox.Stop();
   server.Stop();  // Answers what the writer holds, then returns.
   if (session->witness) {
     session->registry->SetWitness(nullptr);
@@ -244,6 +266,9 @@ cli::SubcommandRunner AddServe(CLI::App& app, const cli::GlobalOptions& global) 
   options->Add(serve, "--connections-per-address", "connections from one client address");
   options->Add(serve, "--trust-proxy", "ADDR[,ADDR]: proxies whose X-Forwarded-For is believed");
   options->Add(serve, "--witness", "FILE: append the journal head of every committed batch");
+  options->Add(serve, "--link-terminate-after-s",
+               "ask a peer to terminate a link transfer unanswered this long (default 600)");
+  options->Add(serve, "--link-retry-max-ms", "longest wait between link retries (default 30000)");
   options->Add(serve, "--witness-sync-ms", "how often the witness file is synced (0: each line)");
   options->AddFlag(serve, "--quiet", "no access log");
   return [serve, options, &global]() -> std::optional<int> {
@@ -290,8 +315,91 @@ cli::SubcommandRunner AddUser(CLI::App& app, const cli::GlobalOptions& global) {
 
 }  // namespace
 
+// jcmreg link peers | transfers | reconcile PEER (docs/link.md).
+int Link(const cli::GlobalOptions& global, const std::string& verb, const std::string& peer) {
+  auto session = cli::OpenSession(global.db, false);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return cli::kExitError;
+  }
+  if (verb == "reconcile") {
+    auto result = link::ReconcileWithPeer(*session->store, session->key, peer);
+    if (!result) {
+      std::cerr << "error: " << CodeOf(Check::kLinkPeerUnreachable) << " " << result.error()
+                << "\n";
+      return cli::kExitError;
+    }
+    service::Json mismatches = service::Json::array();
+    for (const link::Mismatch& m : result->mismatches) {
+      mismatches.push_back({{"code", CodeOf(m.check)},
+                            {"check", std::string(InfoOf(m.check).name)},
+                            {"transaction", m.transaction},
+                            {"message", m.message}});
+    }
+    if (global.json) {
+      std::cout << service::DumpJsonLossy(service::Json{{"peer", peer},
+                                                        {"agreed", result->agreed},
+                                                        {"in_flight", result->in_flight},
+                                                        {"mismatches", mismatches}},
+                                          2)
+                << "\n";
+    } else {
+      std::cout << "reconciled with peer " << peer << ": " << result->agreed << " agreed, "
+                << result->in_flight << " in flight, " << result->mismatches.size()
+                << " mismatches\n";
+      for (const link::Mismatch& m : result->mismatches) {
+        std::cout << "  " << CodeOf(m.check) << " " << InfoOf(m.check).name << " " << m.transaction
+                  << ": " << m.message << "\n";
+      }
+    }
+    return result->clean() ? cli::kExitOk : cli::kExitRefused;
+  }
+  auto tx = session->store->BeginRead();
+  if (!tx) {
+    std::cerr << "error: " << tx.error().message << "\n";
+    return cli::kExitError;
+  }
+  service::Json out;
+  if (verb == "peers") {
+    auto peers = service::ListPeers(**tx);
+    if (!peers) return cli::kExitError;
+    out = service::Json::array();
+    for (const service::Peer& p : *peers) {
+      out.push_back({{"id", p.id},
+                     {"url", p.url},
+                     {"public_key", journal::ToHex(p.public_key)},
+                     {"registries", p.registries}});
+    }
+  } else {
+    auto transfers = service::LinkTransfersJson(**tx);
+    if (!transfers) return cli::kExitError;
+    out = *transfers;
+  }
+  std::cout << service::DumpJsonLossy(out, 2) << "\n";
+  return cli::kExitOk;
+}
+
+cli::SubcommandRunner AddLink(CLI::App& app, const cli::GlobalOptions& global) {
+  CLI::App* link = app.add_subcommand(
+      "link", "the registry link to peer installations: peers, transfers, reconcile PEER");
+  link->require_subcommand(1);
+  auto peer = std::make_shared<std::string>();
+  CLI::App* peers = link->add_subcommand("peers", "the configured peers (peer.set adds one)");
+  CLI::App* transfers = link->add_subcommand("transfers", "transfers to and from peers");
+  CLI::App* reconcile = link->add_subcommand(
+      "reconcile", "compare this registry's view of the transfers with PEER's; changes nothing");
+  reconcile->add_option("peer", *peer, "the peer's id")->required();
+  return [=, &global]() -> std::optional<int> {
+    if (peers->parsed()) return Link(global, "peers", "");
+    if (transfers->parsed()) return Link(global, "transfers", "");
+    if (reconcile->parsed()) return Link(global, "reconcile", *peer);
+    return std::nullopt;
+  };
+}
+
 void RegisterAppCommands() {
   cli::RegisterSubcommands(AddServe);
+  cli::RegisterSubcommands(AddLink);
   cli::RegisterSubcommands(AddUser);
 }
 

@@ -170,6 +170,35 @@ constexpr std::array kCatalogue = {
               "changed, it keeps serving, and the failure is counted in /metrics."},
     CheckInfo{Check::kStorageUnavailable, "storage_unavailable", 503, "operational error",
               "The database is busy or unreachable; nothing was changed; retry later."},
+    CheckInfo{Check::kLinkUnknownPeer, "link_unknown_peer", 403, "ARCHITECTURE decision 12",
+              "A link message names a sending registry that no configured peer hosts: only "
+              "configured peers are believed."},
+    CheckInfo{Check::kLinkSignatureInvalid, "link_signature_invalid", 401,
+              "ARCHITECTURE decision 12 (docs/link.md)",
+              "A link message is not signed by its peer's key: forged, or altered on the way."},
+    CheckInfo{Check::kLinkMisdirected, "link_misdirected", 421, "ARCHITECTURE decision 12",
+              "A link message is addressed to a registry this installation does not host."},
+    CheckInfo{Check::kLinkReplayed, "link_replayed", 409, "ARCHITECTURE decision 12",
+              "A link message's sequence is not above the last one taken from its peer: a "
+              "replay, or a message overtaken by a later one (the sender retries with a new "
+              "sequence)."},
+    CheckInfo{Check::kLinkUnitsAlreadyKnown, "link_units_already_known", 409,
+              "R-ID-03; ITL check: units already in the acquiring registry",
+              "Units offered by another registry overlap units this registry already holds "
+              "records of: taking them would count them twice."},
+    CheckInfo{Check::kLinkTransactionState, "link_transaction_state", 409,
+              "ARCHITECTURE decision 12 (docs/link.md)",
+              "A link transaction is not in a state that allows this step."},
+    CheckInfo{Check::kLinkAttributesMismatch, "link_attributes_mismatch", 422,
+              "4/CMA.6 para 5; 2/CMA.3 annex para 18",
+              "Units offered by another registry carry an authorization that differs from this "
+              "registry's copy of it (its id, or a version not yet on file here)."},
+    CheckInfo{Check::kLinkPeerUnreachable, "link_peer_unreachable", 503, "operational error",
+              "The peer registry did not answer; nothing was changed."},
+    CheckInfo{Check::kLinkReconciliationMismatch, "link_reconciliation_mismatch", 409,
+              "ITL reconciliation (DES annex)",
+              "Two registries' views of a link transaction differ: its state, or the serials it "
+              "moved."},
 };
 
 }  // namespace

@@ -94,12 +94,22 @@ enum class Check : uint16_t {
   // 7xx: operational errors (nothing was changed; the request was not at fault).
   kInternalError = 700,
   kStorageUnavailable = 701,
+  // 8xx: the registry link between installations (ARCHITECTURE decision 12; docs/link.md).
+  kLinkUnknownPeer = 800,
+  kLinkSignatureInvalid = 801,
+  kLinkMisdirected = 802,
+  kLinkReplayed = 803,
+  kLinkUnitsAlreadyKnown = 804,
+  kLinkTransactionState = 805,
+  kLinkAttributesMismatch = 806,
+  kLinkPeerUnreachable = 807,
+  kLinkReconciliationMismatch = 808,
 };
 
 struct CheckInfo {
   Check check;
   std::string_view name;         // Stable snake_case name, e.g. "quantity_above_holding".
-  int http_status;               // 400, 401, 403, 404, 408, 409, 411, 413, 422, 429, 431,
+  int http_status;               // 400, 401, 403, 404, 408, 409, 411, 413, 421, 422, 429, 431,
                                  // 500 or 503.
   std::string_view rule;         // The rule enforced, with its source.
   std::string_view description;  // One sentence for documentation.

@@ -13,6 +13,7 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "http/transport.h"
 #include "journal/witness.h"
 #include "report/aef_builder.h"
@@ -34,6 +36,7 @@
 #include "service/fields.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
+#include "service/link.h"
 #include "service/proposal.h"
 #include "service/queries.h"
 #include "service/writer.h"
@@ -1386,6 +1389,124 @@ struct Server::Impl {
         {{"format"}});
   }
 
+  // ---- The registry link (ARCHITECTURE decision 12; docs/link.md).
+
+  static int64_t LinkSequence() {
+    static std::atomic<int64_t> last{0};
+    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    int64_t seen = last.load();
+    int64_t next = std::max(now, seen + 1);
+    while (!last.compare_exchange_weak(seen, next)) next = std::max(now, seen + 1);
+    return next;
+  }
+
+  Reply SignedAnswer(const service::LinkMessage& request, Json body) {
+    service::LinkMessage answer =
+        service::AnswerTo(request, std::move(body), LinkSequence(),
+                          FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count()));
+    service::SignLinkMessage(answer, *options.link_key);
+    return Reply{200, service::LinkMessageJson(answer), "application/json", "", std::nullopt};
+  }
+
+  // A peer's message: authenticated by its signature, not by a token. Checked here against a
+  // snapshot (peer, signature, addressee, sequence) so that a bad one is refused without being
+  // journaled; link.receive checks again in the writer. A transaction already decided is
+  // answered again from its record, without a write.
+  Reply LinkMessage(Call& call) {
+    if (!options.link_key) {
+      return ErrorReply(Check::kOverloaded, "this installation has no link key configured");
+    }
+    if (call.req.body.size() > kRequestBodyBytesMax) {
+      return ErrorReply(
+          Check::kRequestTooLarge,
+          "the body is larger than " + std::to_string(kRequestBodyBytesMax) + " bytes");
+    }
+    auto json = service::ParseRequestJson(call.req.body);
+    if (!json) return ErrorReply(json.error().check, "the body: " + json.error().message);
+    auto parsed = service::ParseLinkMessage(*json);
+    if (!parsed) return ErrorReply(parsed.error().check, parsed.error().message);
+    const service::LinkMessage& m = *parsed;
+    if (m.type == "answer") {
+      return ErrorReply(Check::kFieldInvalid, "an answer is sent back on its request's connection");
+    }
+    auto tx = store.BeginRead();
+    if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    if (m.type == "reconcile") {
+      // Read-only: the peer, the signature and the addressee are checked; the sequence is not
+      // consumed (a reconcile changes nothing).
+      auto peer = service::PeerOfRegistry(**tx, m.from);
+      if (!peer) return FailureReply(peer.error());
+      if (!*peer) {
+        return ErrorReply(Check::kLinkUnknownPeer,
+                          "registry " + m.from + " is not hosted by any configured peer");
+      }
+      if (!service::VerifyLinkMessage(m, (*peer)->public_key)) {
+        return ErrorReply(Check::kLinkSignatureInvalid,
+                          "the message is not signed by peer " + (*peer)->id + "'s key");
+      }
+      auto here = service::HostedHere(**tx, m.to);
+      if (!here) return FailureReply(here.error());
+      if (!*here)
+        return ErrorReply(Check::kLinkMisdirected, "registry " + m.to + " is not hosted here");
+      auto views = service::LinkViews(**tx, (*peer)->id);
+      if (!views) return FailureReply(views.error());
+      return SignedAnswer(m, Json{{"transfers", service::ViewsJson(*views)}});
+    }
+    auto peer = service::CheckIncoming(**tx, m);
+    if (!peer) return FailureReply(peer.error());
+    auto stored = service::StoredAnswer(**tx, m.transaction);
+    if (!stored) return FailureReply(stored.error());
+    tx->reset();
+    if (*stored) return SignedAnswer(m, **stored);
+    service::LinkCrashPoint("receiver_before_commit");
+    Reply reply;
+    reply.write = PendingWrite{
+        service::Request{"link.receive", Json{{"message", *json}}, "link:" + peer->id, ""}, 200,
+        [this, m](Reply& done) {
+          service::LinkCrashPoint("receiver_after_commit");
+          const Json answer = done.body.at("result").at("answer");
+          done = SignedAnswer(m, answer);
+        }};
+    return reply;
+  }
+
+  void AddLinkRoutes() {
+    Add("POST", "/v1/link/messages", Access::kPublic,
+        "The registry link: a peer registry's signed message (transfer, terminate, reconcile), "
+        "answered with this registry's signed answer (docs/link.md). Authenticated by the "
+        "message's signature, not by a token.",
+        [this](Call& call) { return LinkMessage(call); });
+    Add("GET", "/v1/link/peers", Access::kPublic,
+        "The peer installations this registry believes, with their registries, URLs and public "
+        "keys.",
+        [this](Call&) {
+          auto tx = store.BeginRead();
+          if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+          auto peers = service::ListPeers(**tx);
+          if (!peers) return FailureReply(peers.error());
+          Json out = Json::array();
+          for (const service::Peer& p : *peers) {
+            out.push_back({{"id", p.id},
+                           {"url", p.url},
+                           {"public_key", journal::ToHex(p.public_key)},
+                           {"registries", p.registries}});
+          }
+          return Reply{200, Json{{"peers", out}}, "application/json", "", std::nullopt};
+        });
+    Add("GET", "/v1/link/transfers", Access::kWholeRegistry,
+        "Transfers to and from peer registries: outgoing (proposed, terminating, completed, "
+        "released) and incoming (accepted, rejected, terminated).",
+        [this](Call&) {
+          auto tx = store.BeginRead();
+          if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+          return FromResult(service::LinkTransfersJson(**tx));
+        });
+  }
+
   void BuildRoutes() {
     Add("GET", "/healthz", Access::kPublic, "Liveness: the database answers.", [this](Call&) {
       const int64_t seq = JournalSequence();
@@ -1476,6 +1597,7 @@ struct Server::Impl {
         "tokens whose scope covers it, its account type to others.",
         [this](Call& call) { return Trace(call); });
     AddReportRoutes();
+    AddLinkRoutes();
     Add("GET", "/v1/journal", Access::kWholeRegistry,
         "Journal entries ?after=N&limit=M (a token of scope *); the last entry of each "
         "committed batch carries the batch's seal (first, last, key, signature), the others "
@@ -1673,6 +1795,17 @@ Server::Server(Store& store, service::Registry& registry, ServerOptions options)
     : impl_(std::make_unique<Impl>(store, registry, std::move(options))) {}
 
 Server::~Server() { Stop(); }
+
+service::Response Server::Submit(service::Request request) {
+  auto promise = std::make_shared<std::promise<service::Response>>();
+  auto answer = promise->get_future();
+  if (!impl_->writer.SubmitAsync(std::move(request), [promise](service::Response response) {
+        promise->set_value(std::move(response));
+      })) {
+    return impl_->writer.Overloaded();
+  }
+  return answer.get();
+}
 
 Result<int, std::string> Server::Start() {
   Impl& s = *impl_;

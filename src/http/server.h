@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +67,9 @@ struct ServerOptions {
   // For GET /v1/verify: the registry's public key and a factory of empty scratch stores.
   journal::PublicKey public_key{};
   service::StoreFactory scratch;
+  // The registry link (docs/link.md): the key that signs this installation's answers to its
+  // peers. Unset: POST /v1/link/messages answers 503.
+  std::optional<journal::SigningKey> link_key;
 };
 
 // One served route: method and OpenAPI path template ("/v1/accounts/{id}/holdings").
@@ -88,6 +92,10 @@ class Server {
   void Stop();
   // True from Start until Stop (or until the listening thread ends on its own).
   bool Running() const;
+
+  // Runs a request through the writer like an HTTP write and waits for its answer (the registry
+  // link's outbox journals its steps so). Refused with kOverloaded when the queue is full.
+  service::Response Submit(service::Request request);
 
   std::vector<RouteInfo> Routes() const;
   Json OpenApi() const;

@@ -59,6 +59,13 @@ class Sha256 {
 
 }  // namespace
 
+Hash Digest(std::string_view bytes) {
+  thread_local Sha256 sha;
+  sha.Begin();
+  sha.Add(bytes.data(), bytes.size());
+  return sha.End();
+}
+
 Hash EntryHash(const JournalEntry& entry) {
   thread_local Sha256 sha;
   sha.Begin();

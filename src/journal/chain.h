@@ -15,6 +15,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -30,6 +31,8 @@ struct SigningKey {
   PublicKey public_key{};
 };
 
+// SHA-256 of `bytes` (the registry link's message digests).
+Hash Digest(std::string_view bytes);
 // Returns the hash of `entry` (its hash and seal fields are ignored).
 Hash EntryHash(const JournalEntry& entry);
 Signature Sign(const SigningKey& key, const Hash& hash);

@@ -292,6 +292,10 @@ constexpr CommandRoles kCommandRoles[] = {
     {"transfer.international", true, false, true},
     {"retire", true, false, true},
     {"cancel", true, false, true},
+    // The registry link: a transfer to an account of a peer's registry, like any international
+    // transfer. peer.set (trust), link.cancel and the steps the link itself takes
+    // (link.complete, link.release, link.receive) are the administrator's.
+    {"link.transfer", true, false, true},
 };
 
 const CommandRoles* RolesOf(std::string_view command) {

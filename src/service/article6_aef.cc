@@ -63,7 +63,11 @@ std::vector<AefAction> AefActionsFor(const std::string& command, const Json& arg
                              .value_or(FirstTransferDefinition::kNone);
       Append(event, lot, "id", TextOr(result, "first_transferring_party"), acquiring, out);
     }
-  } else if (command == "transfer.international" && result.contains("parts")) {
+  } else if ((command == "transfer.international" || command == "link.complete" ||
+              command == "link.receive") &&
+             result.contains("parts")) {
+    // link.complete: the sender's books, once the receiver accepted; link.receive: the
+    // receiver's (service/link.h). Each installation reports its own Party's side.
     for (const Json& part : result["parts"]) {
       AefEvent event;
       event.movement = AefMovement::kInternationalTransfer;

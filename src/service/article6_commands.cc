@@ -869,31 +869,20 @@ CommandResult<Json> IssueItmo(Transaction& tx, const Json& args, const Context& 
 
 // ---- transfer.international ---------------------------------------------------------------------
 
-// transfer.international {from, to, quantity | ranges, project?, vintage?}: from one registry
-// hosted here to another (e.g. MNG01 -> JPN01). The blocks keep their lot, so the ITMO
-// identifiers (CA, originating registry, first transferring Party, serials, vintage) do not change.
-CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, const Context& ctx) {
-  ASSIGN_OR_RETURN(const MoveRequest request, ParseMoveRequest(tx, args, MovementKind::kTransfer));
-  if (request.from.status != AccountStatus::kOpen) {
-    return Refuse(Check::kAccountBlocked, "account " + std::to_string(request.from.id.value) + " is not open");
-  }
-  if (request.to.status != AccountStatus::kOpen) {
-    return Refuse(Check::kAccountBlocked, "account " + std::to_string(request.to.id.value) + " is not open");
-  }
-  if (IsTerminal(request.from.type)) {
-    return Refuse(Check::kTerminalAccountCannotSend, "nothing leaves a retirement or cancellation account");
-  }
-  if (IsTerminal(request.to.type)) {
-    return Refuse(Check::kWrongDestinationType, "an international transfer goes to a holding account");
-  }
-  const PartyCode transferring = PartyOfRegistry(request.from.registry);
-  const PartyCode acquiring = PartyOfRegistry(request.to.registry);
-  if (transferring == acquiring) {
-    return Refuse(Check::kFieldInvalid, "an international transfer goes to another Party's registry; use transfer");
-  }
-  ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
-  Json details = Json::array();
-  std::vector<bool> first(parts.size(), true);
+}  // namespace
+
+// The Article 6 checks of an international transfer's parts to `acquiring` (shared by
+// transfer.international and the registry link's link.transfer): each part an ITMO whose first
+// transferring Party authorized the transfer, by an authorized entity where it is the first
+// transfer, and no first transfer in a finalized NDC period.
+CommandResult<InternationalParts> CheckInternationalParts(Transaction& tx,
+                                                          const MoveRequest& request,
+                                                          const std::vector<SelectedPart>& parts,
+                                                          const PartyCode& acquiring) {
+  InternationalParts out;
+  out.first.assign(parts.size(), true);
+  Json& details = out.details;
+  std::vector<bool>& first = out.first;
   for (const SelectedPart& part : parts) {
     ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(part.block.lot)));
     REGISTRY_ASSERT(lot.has_value());
@@ -928,6 +917,43 @@ CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, con
   }
   // A first transfer in a finalized NDC period of the transferring Party is refused (para 12).
   RETURN_IF_ERROR(CheckAdjustmentRules(tx, request, parts, first));
+  return out;
+}
+
+namespace {
+
+// transfer.international {from, to, quantity | ranges, project?, vintage?}: from one registry
+// hosted here to another (e.g. MNG01 -> JPN01). The blocks keep their lot, so the ITMO
+// identifiers (CA, originating registry, first transferring Party, serials, vintage) do not change.
+CommandResult<Json> TransferInternational(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const MoveRequest request, ParseMoveRequest(tx, args, MovementKind::kTransfer));
+  if (request.from.status != AccountStatus::kOpen) {
+    return Refuse(Check::kAccountBlocked,
+                  "account " + std::to_string(request.from.id.value) + " is not open");
+  }
+  if (request.to.status != AccountStatus::kOpen) {
+    return Refuse(Check::kAccountBlocked,
+                  "account " + std::to_string(request.to.id.value) + " is not open");
+  }
+  if (IsTerminal(request.from.type)) {
+    return Refuse(Check::kTerminalAccountCannotSend,
+                  "nothing leaves a retirement or cancellation account");
+  }
+  if (IsTerminal(request.to.type)) {
+    return Refuse(Check::kWrongDestinationType,
+                  "an international transfer goes to a holding account");
+  }
+  const PartyCode transferring = PartyOfRegistry(request.from.registry);
+  const PartyCode acquiring = PartyOfRegistry(request.to.registry);
+  if (transferring == acquiring) {
+    return Refuse(Check::kFieldInvalid,
+                  "an international transfer goes to another Party's registry; use transfer");
+  }
+  ASSIGN_OR_RETURN(const std::vector<SelectedPart> parts, SelectParts(tx, request));
+  ASSIGN_OR_RETURN(const InternationalParts checked,
+                   CheckInternationalParts(tx, request, parts, acquiring));
+  const Json& details = checked.details;
+  const std::vector<bool>& first = checked.first;
   ASSIGN_OR_RETURN(Json result, WriteMovement(tx, request, parts, first, ctx));
   result["transferring_party"] = transferring.value;
   result["acquiring_party"] = acquiring.value;

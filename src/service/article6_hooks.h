@@ -43,6 +43,18 @@ struct Article6Parts {
 CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveRequest& request,
                                                   const std::vector<SelectedPart>& parts, const Context& ctx);
 
+// The Article 6 checks of an international transfer's selected parts to the `acquiring` Party:
+// details per part ({lot, first, last, quantity, first_transfer}, for the AEF) and, per part,
+// whether the moved piece is first transferred (false for units authorized for OIMP only).
+struct InternationalParts {
+  Json details = Json::array();
+  std::vector<bool> first;
+};
+CommandResult<InternationalParts> CheckInternationalParts(Transaction& tx,
+                                                          const MoveRequest& request,
+                                                          const std::vector<SelectedPart>& parts,
+                                                          const PartyCode& acquiring);
+
 // Adds the Article 6 commands: nomenclature.set, ca.define, ca.authorize, ca.assign_id,
 // project.add, project.transition, authorization.add (Step 2a), authorization.change,
 // issue.jcm (Step 2b + issuance), transfer.international.

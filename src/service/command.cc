@@ -8,6 +8,7 @@
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
 #include "service/initial_report.h"
+#include "service/link.h"
 #include "service/proposal.h"
 
 namespace registry::service {
@@ -22,6 +23,7 @@ const HandlerTable& Handlers() {
     AddAdjustmentCommands(*t);
     AddInitialReportCommands(*t);
     AddConfidentialityCommands(*t);
+    AddLinkCommands(*t);
     return t;
   }();
   return *table;

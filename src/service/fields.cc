@@ -30,6 +30,14 @@ const std::array kSpecs = {
     CommandSpec{"retire", {"use_year"}},        // kMove +
     CommandSpec{"cancel", {"purpose"}},         // kMove +
     CommandSpec{"block.hold", {"account", "ranges", "hold"}},
+    // The registry link (service/link.h).
+    CommandSpec{"peer.set", {"id", "url", "public_key", "registries"}},
+    CommandSpec{"link.transfer",
+                {"from", "registry", "account", "quantity", "ranges", "project", "vintage"}},
+    CommandSpec{"link.cancel", {"transaction"}},
+    CommandSpec{"link.complete", {"transaction", "answer"}},
+    CommandSpec{"link.release", {"transaction", "answer"}},
+    CommandSpec{"link.receive", {"message"}},
     CommandSpec{"proposal.create", {"command", "args", "expires_at", "quantity_rule"}},
     CommandSpec{"proposal.approve", {"id"}},
     CommandSpec{"proposal.reject", {"id", "reason"}},

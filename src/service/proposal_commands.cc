@@ -341,8 +341,8 @@ std::optional<Json> WithQuantityRule(const std::string& command, const Json& arg
 
 bool NeedsFourEyes(const std::string& command) {
   return command == "transfer" || command == "retire" || command == "cancel" ||
-         command.find("transfer") != std::string::npos ||
-         command.rfind("authorization.", 0) == 0;
+         command.find("transfer") != std::string::npos || command.rfind("authorization.", 0) == 0 ||
+         command == "peer.set";
 }
 
 CommandResult<bool> CheckNotReserved(Transaction& tx, AccountId account,

@@ -87,6 +87,8 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"transfer.international", {"focal_point", "account_representative"}},
       {"retire", {"focal_point", "account_representative"}},
       {"cancel", {"focal_point", "account_representative"}},
+      // A transfer to a peer installation's registry: an international transfer.
+      {"link.transfer", {"focal_point", "account_representative"}},
   };
   return kRunners;
 }
@@ -116,6 +118,7 @@ Json BodyOf(const std::string& command) {
       command == "cancel") {
     return ProposedTransfer();
   }
+  if (command == "link.transfer") return {{"from", 1}, {"registry", "THA01"}, {"account", 1}};
   if (command == "issue" || command == "issue.jcm" || command == "issue.itmo" ||
       command == "account.set_status" || command == "block.hold") {
     return {{"account", 1}};
@@ -206,6 +209,8 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/accounts/{id}", Reader::kAccount1},
       {"/v1/accounts/{id}/holdings", Reader::kAccount1},
       {"/v1/journal", Reader::kWholeRegistry},
+      {"/v1/link/peers", Reader::kAnyone},
+      {"/v1/link/transfers", Reader::kWholeRegistry},
       {"/v1/verify", Reader::kWholeRegistry},
       {"/v1/proposals", Reader::kToken},
       {"/v1/proposals/{id}", Reader::kProposal1},
@@ -300,6 +305,9 @@ TEST(AccessMatrix, EveryRouteEveryRoleEveryScope) {
       continue;
     }
     ASSERT_EQ(route.method, "POST") << route.path;
+    // A peer's message is authenticated by its signature, never by a token: every role is
+    // refused alike (an unsigned body); test/unit/link_test.cc and test/system cover it.
+    if (route.path == "/v1/link/messages") continue;
     if (route.path == "/v1/commands/{type}") {
       for (const auto& [command, handler] : service::Handlers()) {
         static_cast<void>(handler);
