@@ -1,9 +1,19 @@
 // The portal: public registry pages and an operator console over the /v1 JSON API.
-// Plain JavaScript, no framework, no external resources; hash routing (#/page, #/projects/TH014).
+// Plain JavaScript, no framework, no external resources; hash routing (#/page, #/projects/TH014),
+// and the pages the server renders too at a path of their own (/projects, /projects/TH014: they
+// are readable without this script, which draws them again when it runs).
 "use strict";
 
 const PAGE_SIZE = 25;
-let lang = localStorage.getItem("lang") || "en";
+const LANGS = ["en", "ja"];
+// ?lang= of the address (the server's pages take it too), else the choice kept in this browser,
+// else the browser's language.
+let lang = [new URLSearchParams(location.search).get("lang"), localStorage.getItem("lang"),
+  (navigator.language || "").slice(0, 2)].find(l => LANGS.includes(l)) || "en";
+
+// Whether the page is one the server rendered at its own path (/projects, /projects/TH014), with
+// no #/ route over it: its state is then kept in the path and query, not in the hash.
+function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/projects(\/|$)/.test(location.pathname); }
 
 // A label in the current language; {name} in it is replaced by vars.name.
 function t(key, vars) {
@@ -268,7 +278,7 @@ function writeQuery(name, state) {
   const q = new URLSearchParams(Object.entries(state).filter(([k, v]) => v !== "" && v !== undefined && v !== null &&
     !(k === "page" && Number(v) === 1)));
   const text = q.toString();
-  history.replaceState(null, "", `#/${name}${text ? "?" + text : ""}`);
+  history.replaceState(null, "", `${pathMode() ? "/" : "#/"}${name}${text ? "?" + text : ""}`);
 }
 
 // A list with a search box, filters and sortable columns over every row of `rows`, on the client.
@@ -379,7 +389,7 @@ async function pageProject(main, ref) {
       [t("col.state"), stateLabel(p.state), true], [t("project.registered"), p.registration_date],
       [t("project.ca"), ca ? `${ca.ca_id || ""} (${(ca.parties || []).join(", ")})` : ""],
       [t("project.allocation"), p.allocation ? Object.entries(p.allocation).map(([k, v]) => `${k} ${v}%`).join(", ") : ""],
-      [t("project.permalink"), el("a", { href: "#/projects/" + encodeURIComponent(ref) }, location.origin + "/#/projects/" + ref)],
+      [t("project.permalink"), el("a", { href: "/projects/" + encodeURIComponent(ref), class: "permalink" }, location.origin + "/projects/" + ref)],
     ], "project-facts"));
 
   main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
@@ -1016,11 +1026,18 @@ let routeGeneration = 0;
 
 async function route() {
   const generation = ++routeGeneration;
-  const path = location.hash.replace(/^#\/?/, "");
+  // The hash route, else the path of a page the server renders too (/projects/TH014 is
+  // projects/TH014; its query, ?host=MNG, the route's).
+  const path = pathMode() ? location.pathname.replace(/^\//, "").replace(/\/$/, "") + location.search
+    : location.hash.replace(/^#\/?/, "");
   const [pathOnly, query] = path.split("?");
   const params = new URLSearchParams(query || "");
   const [name, ...args] = pathOnly.split("/");
-  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#/" + name);
+  // The nav's links: "#/x" (index.html) or "/#/x" and "/projects" (the server's pages).
+  for (const a of document.querySelectorAll("nav a")) {
+    const href = a.getAttribute("href").replace(/^\//, "");
+    a.classList.toggle("active", href === "#/" + name || href === name);
+  }
   const main = document.getElementById("main");
   delete main.dataset.ready;  // Tests and scripts wait for the page's own "ready".
   const view = el("div", { class: "view" });
@@ -1033,7 +1050,18 @@ async function route() {
 }
 
 document.getElementById("lang").value = lang;
-document.getElementById("lang").addEventListener("change", e => { lang = e.target.value; localStorage.setItem("lang", lang); translateStatic(); route(); });
+document.getElementById("lang").addEventListener("change", e => {
+  lang = e.target.value;
+  localStorage.setItem("lang", lang);
+  // A ?lang= in the address (a server page's) would choose the other language again on reload.
+  if (new URLSearchParams(location.search).has("lang")) {
+    const q = new URLSearchParams(location.search);
+    q.delete("lang");
+    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : "") + location.hash);
+  }
+  translateStatic();
+  route();
+});
 window.addEventListener("hashchange", route);
 translateStatic();
 route();

@@ -1,4 +1,5 @@
-// Labels of the portal by language. Both languages carry every key; {name} is filled in by t().
+// Labels of the portal by language. Both languages carry every key; {name} is filled in by t(). The server's own pages (src/http/pages.cc) read their labels from this file
+// too: keep each section an object of "key": "text" entries only.
 // A key missing in Japanese falls back to English (the browser test checks that none is left on
 // the pages it opens).
 window.I18N = {
@@ -47,6 +48,16 @@ window.I18N = {
     "issuances.caption": "Issuance lots: registry, project, vintage, serials and quantity",
     "chart.asOf": "As of {time}", "chart.numbers": "{title}: the numbers of the chart",
     "statistics.issuance": "Issuance per year and registry (tCO2)",
+    "project.chartOf": "{party}: authorized against issued per vintage (t)",
+    "page.errorTitle": "Request refused (HTTP {status})",
+    "page.unknownParam": "This page takes no parameter “{name}” (it takes {names}).",
+    "page.repeatedParam": "The parameter “{name}” is given more than once.",
+    "page.badSort": "“{sort}” is not a column to sort by: one of {keys}, with a - before it for descending order.",
+    "page.badPage": "The page number must be a whole number from 1 to {pages}; “{page}” is not.",
+    "page.badRef": "“{ref}” is not a project reference: one is 2 to 32 capital letters, digits, - and ., starting with a letter (e.g. TH014).",
+    "page.badLang": "The language “{lang}” is not offered: en or ja.",
+    "page.unavailable": "The registry could not be read: {message}",
+    "page.historyNeedsScript": "The ITMO history is drawn by the page's script from the serial lookup; with JavaScript off, the lots above give each serial range.",
     "project.decisionsIssued": "Issuance decisions", "project.lots": "Lots issued for the project",
     "reports.aef": "Agreed electronic format (AEF)", "reports.showChecks": "Show the pre-consistency checks",
     "reports.checksOf": "Pre-consistency checks of the AEF of {party} for {year}", "reports.noChecks": "No check has anything to report.",
@@ -154,6 +165,16 @@ window.I18N = {
     "issuances.caption": "発行ロット：登録簿、プロジェクト、ビンテージ、識別番号、数量",
     "chart.asOf": "{time} 時点", "chart.numbers": "{title}：グラフの数値",
     "statistics.issuance": "年・登録簿ごとの発行量 (tCO2)",
+    "project.chartOf": "{party}：ビンテージごとの承認量と発行量 (t)",
+    "page.errorTitle": "要求を処理できません（HTTP {status}）",
+    "page.unknownParam": "このページはパラメータ「{name}」を受け付けません（使えるのは {names}）。",
+    "page.repeatedParam": "パラメータ「{name}」が複数回指定されています。",
+    "page.badSort": "「{sort}」では並べ替えできません。{keys} のいずれかを指定してください（降順は先頭に -）。",
+    "page.badPage": "ページ番号は 1 から {pages} までの整数で指定してください（「{page}」は使えません）。",
+    "page.badRef": "「{ref}」はプロジェクトの参照番号ではありません。参照番号は英大文字で始まる2～32文字の英大文字・数字・「-」・「.」です（例：TH014）。",
+    "page.badLang": "言語「{lang}」は選べません（en または ja）。",
+    "page.unavailable": "登録簿を読み取れませんでした：{message}",
+    "page.historyNeedsScript": "ITMOの履歴はページのスクリプトが識別番号検索から作成します。スクリプトが無効の場合は、上の発行ロットで各識別番号の範囲を確認できます。",
     "project.decisionsIssued": "発行の決定", "project.lots": "このプロジェクトの発行ロット",
     "reports.aef": "合意された電子様式 (AEF)", "reports.showChecks": "事前整合性チェックを表示",
     "reports.checksOf": "{party} の {year} 年のAEFの事前整合性チェック", "reports.noChecks": "報告すべきチェック結果はありません。",
