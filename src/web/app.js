@@ -401,7 +401,7 @@ async function pageProject(main, ref) {
   main.append(el("h2", {}, t("project.authorizations")));
   const byParty = auths.filter(a => a.project === ref);
   if (byParty.length === 0) main.append(el("p", { class: "muted" }, t("project.noAuthorization")));
-  for (const a of byParty) main.append(authorizationSection(a, ca));
+  for (const a of byParty) main.append(authorizationSection(a, ca, doc.date));
 
   main.append(el("h2", {}, t("project.issuances")));
   if ((p.issuances || []).length) {
@@ -448,7 +448,7 @@ async function pageProject(main, ref) {
 
 // A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the
 // authorization and its version) and Step 2b (issuance against it), authorized and issued per vintage.
-function authorizationSection(a, ca) {
+function authorizationSection(a, ca, date) {
   const step1 = ca && ca.step1 && ca.step1[a.party];
   const vintages = [...new Set([...Object.keys(a.authorized || {}), ...Object.keys(a.issued || {})])].sort();
   const rows = vintages.map(v => ({ vintage: v, authorized: (a.authorized || {})[v] || 0, issued: (a.issued || {})[v] || 0 }));
@@ -462,10 +462,16 @@ function authorizationSection(a, ca) {
       [t("col.state"), a.revoked ? t("auth.revoked") : t("auth.inForce"), true],
       [t("project.copy"), a.ca_key && ca ? el("a", { href: `/v1/reports/authorization?ca=${encodeURIComponent(ca.key)}&party=${encodeURIComponent(a.party)}&format=pdf` }, t("project.copyPdf")) : "", true],
     ]),
-    table([{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
-      { key: "issued", label: t("col.issued"), num: true },
-      { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }], rows,
-    t("project.vintagesOf", { party: a.party }), `${a.project}-${a.party}-authorized-issued.csv`));
+    // Authorized against issued per vintage: two bars a vintage, the table of the numbers beside.
+    barChart({ id: `chart-authorized-${a.party}`, level: "h4", title: t("project.chartOf", { party: a.party }), date,
+      rows: rows.flatMap(r => [
+        { label: `${r.vintage} · ${t("col.authorized")}`, series: t("col.authorized"), value: r.authorized },
+        { label: `${r.vintage} · ${t("col.issued")}`, series: t("col.issued"), value: r.issued }]),
+      tableRows: rows, caption: t("project.vintagesOf", { party: a.party }),
+      columns: [{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
+        { key: "issued", label: t("col.issued"), num: true },
+        { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }],
+      filename: `${a.project}-${a.party}-authorized-issued.csv` }));
 }
 
 // Client-side for the reason given above pageProjects: every lot is loaded.
@@ -536,8 +542,9 @@ function asOf(date) {
   return when(d.toISOString());
 }
 
-// rows: [{label, series, value}]; columns: the table's columns; id names the section.
-function barChart({ id, title, rows, columns, date, filename }) {
+// rows: [{label, series, value}]; columns: the table's columns, over tableRows (by default each
+// bar's row); id names the section; level is its heading's (h2); caption the table's.
+function barChart({ id, title, rows, columns, date, filename, tableRows, caption, level = "h2" }) {
   const series = [...new Set(rows.map(r => r.series))];
   const max = Math.max(1, ...rows.map(r => r.value));
   const bar = 20, gap = 6, left = 190, width = 640, right = 90;
@@ -556,11 +563,11 @@ function barChart({ id, title, rows, columns, date, filename }) {
   const legend = el("ul", { class: "legend" }, series.map((name, i) =>
     el("li", {}, el("span", { class: `swatch series-${i % 6}`, "aria-hidden": "true" }), el("span", { class: "data" }, name))));
   return el("section", { class: "chart", id },
-    el("h2", { id: id + "-title" }, title),
+    el(level, { id: id + "-title" }, title),
     el("p", { class: "as-of muted" }, tNodes("chart.asOf", { time: asOf(date) })),
     rows.length === 0 ? el("p", { class: "muted" }, t("none")) :
       el("div", { class: "chart-row" }, el("figure", {}, chart, el("figcaption", {}, legend)),
-        table(columns, rows.map(r => r.row), t("chart.numbers", { title }), filename)));
+        table(columns, tableRows || rows.map(r => r.row), caption || t("chart.numbers", { title }), filename)));
 }
 
 async function pageStatistics(main) {
@@ -585,6 +592,12 @@ async function pageStatistics(main) {
       rows: issued.map(r => ({ label: `${r.year} · ${r.registry}`, series: r.registry, value: r.issuance, row: r })),
       columns: [{ key: "year", label: t("col.year") }, { key: "registry", label: t("col.registry") },
         { key: "issuance", label: t("col.issuance"), num: true }] }));
+    // Uses (retirements towards an NDC or voluntary) per year and registry.
+    const uses = list.filter(r => r.retirement > 0);
+    main.append(barChart({ id: "chart-uses", title: t("statistics.uses"), date: annual.date, filename: "uses-per-year.csv",
+      rows: uses.map(r => ({ label: `${r.year} · ${r.registry}`, series: r.registry, value: r.retirement, row: r })),
+      columns: [{ key: "year", label: t("col.year") }, { key: "registry", label: t("col.registry") },
+        { key: "retirement", label: t("col.retirement"), num: true }] }));
     main.append(el("h2", {}, t("statistics.annual")), pagedTable(
       ["year", "registry", ...Object.keys(list[0] || {}).filter(k => k !== "year" && k !== "registry")].map(k => ({ key: k, label: t("col." + k), num: k !== "year" && k !== "registry" })), list, "stats-annual",
       { caption: t("statistics.annual"), csv: { href: "/v1/statistics/annual?format=csv", filename: "annual-summary.csv" } }));

@@ -10,7 +10,8 @@
 // then CSV downloads parsed (RFC 4180) against the API's data, the reports page's downloads, search,
 // filters and sort kept in the URL, the charts' bars and numbers, and table captions and scopes;
 // the pages the server renders (/projects, /projects/MN901) with JavaScript off and on, printed,
-// and their refusals. Screenshots go to test-artifacts/browser/.
+// and their refusals; the charts of authorized against issued and of uses against the API's
+// numbers. Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -912,6 +913,42 @@ test("issue 30 item 7: with JavaScript on, the permalink's page is drawn again b
   await page.click("#projects th button.sort[data-key=ref]");
   assert.match(page.url(), /\/projects\?sort=ref&host=MNG$/);
   assert.ok(await page.$("nav a.active[href='/projects']"));
+  await page.close();
+});
+
+test("issue 30 item 5: the charts of authorized against issued and of uses per year hold the API's numbers, with an as-of time", async () => {
+  const num = s => Number(s.replace(/,/g, ""));
+  const auths = (await publicJson("/v1/authorizations")).authorizations.filter(a => a.project === "MN901");
+  assert.deepEqual(auths.map(a => a.party).sort(), ["JPN", "MNG"]);
+  const expected = a => Object.keys({ ...a.authorized, ...a.issued }).sort()
+    .map(v => [v, a.authorized[v] || 0, (a.issued || {})[v] || 0]);
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+    await page.goto(base + (javaScriptEnabled ? "/#/projects/MN901" : "/projects/MN901"));
+    if (javaScriptEnabled) await ready(page, "project");
+    for (const a of auths) {
+      const section = `section.authorization[data-party=${a.party}]`;
+      const rows = await page.$$eval(`${section} tbody tr`, trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+      assert.deepEqual(rows.map(r => [r[0], num(r[1]), num(r[2])]), expected(a), `${a.party} (script ${javaScriptEnabled})`);
+      const bars = await page.$$eval(`${section} svg rect.bar`, rs => rs.map(r => Number(r.dataset.value)));
+      assert.deepEqual(bars, expected(a).flatMap(([, au, is]) => [au, is]));
+      assert.match(await page.textContent(`${section} .as-of`), /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    }
+    if (javaScriptEnabled) await page.screenshot({ path: join(artifacts, "18-project-charts.png"), fullPage: true });
+    await context.close();
+  }
+  // Uses per year and registry: the annual summary's retirements.
+  const annual = (await publicJson("/v1/statistics/annual")).years.filter(r => r.retirement > 0);
+  assert.ok(annual.length >= 1);
+  const page = await newPage();
+  await page.goto(base + "/#/statistics");
+  await ready(page, "statistics");
+  const rows = await page.$$eval("#chart-uses tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(rows.map(r => [Number(r[0]), r[1], num(r[2])]), annual.map(r => [r.year, r.registry, r.retirement]));
+  assert.deepEqual(await page.$$eval("#chart-uses svg rect.bar", rs => rs.map(r => Number(r.dataset.value))), annual.map(r => r.retirement));
+  assert.match(await page.textContent("#chart-uses .as-of"), /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
   await page.close();
 });
 
