@@ -118,8 +118,11 @@ function say(where, text, ok) {
 // A refusal of the API in words: the check's code and name, and the server's sentence (English).
 function errorText(r) {
   if (r.body && r.body.code) {
+    // In Japanese the check's own sentence (check.NAME), the server's English one after it.
+    const own = lang !== "en" && I18N[lang] && I18N[lang]["check." + r.body.check];
     return [t("error.refused", { code: r.body.code, check: r.body.check }), " ",
-      el("span", { class: "server-text", lang: "en" }, r.body.message)];
+      own ? [own, " ", el("span", { class: "server-text", lang: "en" }, `(${r.body.message})`)]
+        : el("span", { class: "server-text", lang: "en" }, r.body.message)];
   }
   return t("error.http", { status: r.status });
 }
@@ -255,7 +258,7 @@ async function listOf(path, key, maxPages = 20) {
   for (let page = 0; page < maxPages; page++) {
     const r = await api("GET", url);
     if (r.status !== 200 || !r.body) return out;
-    if (!Array.isArray(r.body[key])) throw new Error(`${path}: no list '${key}' in the answer`);
+    if (!Array.isArray(r.body[key])) throw new Error(t("error.noList", { path, key }));
     out = out.concat(r.body[key]);
     if (r.body.next_after === undefined) return out;
     url = path + (path.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(r.body.next_after);

@@ -11,7 +11,7 @@
 // filters and sort kept in the URL, the charts' bars and numbers, and table captions and scopes;
 // the pages the server renders (/projects, /projects/MN901) with JavaScript off and on, printed,
 // and their refusals; the charts of authorized against issued and of uses against the API's
-// numbers. Screenshots go to test-artifacts/browser/.
+// numbers; refusals in Japanese. Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -950,6 +950,28 @@ test("issue 30 item 5: the charts of authorized against issued and of uses per y
   assert.deepEqual(await page.$$eval("#chart-uses svg rect.bar", rs => rs.map(r => Number(r.dataset.value))), annual.map(r => r.retirement));
   assert.match(await page.textContent("#chart-uses .as-of"), /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
   await page.close();
+});
+
+test("issue 30 item 8: a refusal in Japanese says what the check means in Japanese", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => localStorage.setItem("lang", "ja"));
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  await page.goto(base + "/#/console");
+  await ready(page, "console");
+  if (await page.$("#signin")) {
+    await page.fill("#signin input[name=token]", tokenA);
+    await page.click("#signin button");
+  }
+  await page.waitForSelector("#propose-form", { timeout: 10000 });
+  await page.fill("#propose-form input[name=from]", "1");
+  await page.fill("#propose-form input[name=to]", "1");
+  await page.fill("#propose-form input[name=quantity]", "1");
+  await page.click("#propose-form button[type=submit]");
+  await page.waitForSelector("#propose-status .msg.bad");
+  assert.match(await page.textContent("#propose-status"), /移転元と移転先が同じ口座です。/);
+  assert.deepEqual(await englishLeft(page), []);
+  await context.close();
 });
 
 test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {
