@@ -24,6 +24,7 @@
 
 #include "core/text.h"
 #include "core/utc_time.h"
+#include "http/pages.h"
 #include "http/transport.h"
 #include "journal/witness.h"
 #include "report/aef_builder.h"
@@ -610,6 +611,11 @@ struct Server::Impl {
         return;
       }
     }
+    // The portal's public pages rendered here (http/pages.h), readable without the script.
+    if (get && pages::IsPagePath(req.path)) {
+      ServePage(req, res);
+      return;
+    }
     // The portal: static files embedded at build time (src/web), served at / with no token.
     if (const web::WebAsset* asset = get ? web::FindWebAsset(req.path) : nullptr) {
       res.status = 200;
@@ -618,6 +624,53 @@ struct Server::Impl {
       return;
     }
     TransportError(req, {404, false, "no route " + req.method + " " + req.path}, res);
+  }
+
+  // A public page (/projects, /projects/REF) in HTML: read as the public API answers an
+  // anonymous caller (the same readers, withholding and all), rate-limited per address like it.
+  void ServePage(const httplib::Request& req, httplib::Response& res) {
+    const auto start = std::chrono::steady_clock::now();
+    const pages::Lang lang =
+        pages::LangOf(req.get_param_value("lang"), req.get_header_value("Accept-Language"));
+    pages::Page page;
+    if (!limiter.Allow("addr:" + req.remote_addr)) {
+      page = pages::ErrorPage(429, "too many requests; slow down and retry", lang);
+    } else {
+      const auto read = [](Reply reply) {
+        pages::Read r{reply.status, std::move(reply.body), ""};
+        if (r.status != 200) r.message = r.body.is_object() ? r.body.value("message", "") : "";
+        return r;
+      };
+      pages::Sources sources;
+      sources.list = [&](const std::string& kind) {
+        return read(ReadDocuments(kind, std::nullopt));
+      };
+      sources.document = [&](const std::string& kind, const std::string& key) {
+        return read(ReadDocument(kind, key, std::nullopt));
+      };
+      sources.lots = [&] {  // Every page of GET /v1/lots.
+        Json all = Json::array();
+        for (int64_t after = 0;;) {
+          auto lots = service::LotsPage(store, IssuanceId{after}, kPageSizeMax);
+          if (!lots) return read(FailureReply(lots.error()));
+          for (Json& lot : (*lots)["lots"]) all.push_back(std::move(lot));
+          if (!lots->contains("next_after")) break;
+          after = (*lots)["next_after"].get<int64_t>();
+        }
+        return pages::Read{200, Json{{"lots", std::move(all)}}, ""};
+      };
+      sources.as_of = service::SystemClock().Now();
+      page = pages::Render(req.path, req.params, lang, sources);
+    }
+    res.status = page.status;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("Vary", "Accept-Language");
+    res.set_content(std::move(page.html), "text/html; charset=utf-8");
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string route = req.path.size() > 10 ? "/projects/{ref}" : "/projects";
+    metrics.Record(req.method, route, page.status, seconds, std::nullopt);
+    Log(req, page.status, seconds, "", std::nullopt);
   }
 
   // The answer to a request no route takes or the transport refuses (malformed, too large, too

@@ -1,9 +1,19 @@
 // The portal: public registry pages and an operator console over the /v1 JSON API.
-// Plain JavaScript, no framework, no external resources; hash routing (#/page, #/projects/TH014).
+// Plain JavaScript, no framework, no external resources; hash routing (#/page, #/projects/TH014),
+// and the pages the server renders too at a path of their own (/projects, /projects/TH014: they
+// are readable without this script, which draws them again when it runs).
 "use strict";
 
 const PAGE_SIZE = 25;
-let lang = localStorage.getItem("lang") || "en";
+const LANGS = ["en", "ja"];
+// ?lang= of the address (the server's pages take it too), else the choice kept in this browser,
+// else the browser's language.
+let lang = [new URLSearchParams(location.search).get("lang"), localStorage.getItem("lang"),
+  (navigator.language || "").slice(0, 2)].find(l => LANGS.includes(l)) || "en";
+
+// Whether the page is one the server rendered at its own path (/projects, /projects/TH014), with
+// no #/ route over it: its state is then kept in the path and query, not in the hash.
+function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/projects(\/|$)/.test(location.pathname); }
 
 // A label in the current language; {name} in it is replaced by vars.name.
 function t(key, vars) {
@@ -108,8 +118,11 @@ function say(where, text, ok) {
 // A refusal of the API in words: the check's code and name, and the server's sentence (English).
 function errorText(r) {
   if (r.body && r.body.code) {
+    // In Japanese the check's own sentence (check.NAME), the server's English one after it.
+    const own = lang !== "en" && I18N[lang] && I18N[lang]["check." + r.body.check];
     return [t("error.refused", { code: r.body.code, check: r.body.check }), " ",
-      el("span", { class: "server-text", lang: "en" }, r.body.message)];
+      own ? [own, " ", el("span", { class: "server-text", lang: "en" }, `(${r.body.message})`)]
+        : el("span", { class: "server-text", lang: "en" }, r.body.message)];
   }
   return t("error.http", { status: r.status });
 }
@@ -245,7 +258,7 @@ async function listOf(path, key, maxPages = 20) {
   for (let page = 0; page < maxPages; page++) {
     const r = await api("GET", url);
     if (r.status !== 200 || !r.body) return out;
-    if (!Array.isArray(r.body[key])) throw new Error(`${path}: no list '${key}' in the answer`);
+    if (!Array.isArray(r.body[key])) throw new Error(t("error.noList", { path, key }));
     out = out.concat(r.body[key]);
     if (r.body.next_after === undefined) return out;
     url = path + (path.includes("?") ? "&" : "?") + "after=" + encodeURIComponent(r.body.next_after);
@@ -268,7 +281,7 @@ function writeQuery(name, state) {
   const q = new URLSearchParams(Object.entries(state).filter(([k, v]) => v !== "" && v !== undefined && v !== null &&
     !(k === "page" && Number(v) === 1)));
   const text = q.toString();
-  history.replaceState(null, "", `#/${name}${text ? "?" + text : ""}`);
+  history.replaceState(null, "", `${pathMode() ? "/" : "#/"}${name}${text ? "?" + text : ""}`);
 }
 
 // A list with a search box, filters and sortable columns over every row of `rows`, on the client.
@@ -379,7 +392,7 @@ async function pageProject(main, ref) {
       [t("col.state"), stateLabel(p.state), true], [t("project.registered"), p.registration_date],
       [t("project.ca"), ca ? `${ca.ca_id || ""} (${(ca.parties || []).join(", ")})` : ""],
       [t("project.allocation"), p.allocation ? Object.entries(p.allocation).map(([k, v]) => `${k} ${v}%`).join(", ") : ""],
-      [t("project.permalink"), el("a", { href: "#/projects/" + encodeURIComponent(ref) }, location.origin + "/#/projects/" + ref)],
+      [t("project.permalink"), el("a", { href: "/projects/" + encodeURIComponent(ref), class: "permalink" }, location.origin + "/projects/" + ref)],
     ], "project-facts"));
 
   main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
@@ -391,7 +404,7 @@ async function pageProject(main, ref) {
   main.append(el("h2", {}, t("project.authorizations")));
   const byParty = auths.filter(a => a.project === ref);
   if (byParty.length === 0) main.append(el("p", { class: "muted" }, t("project.noAuthorization")));
-  for (const a of byParty) main.append(authorizationSection(a, ca));
+  for (const a of byParty) main.append(authorizationSection(a, ca, doc.date));
 
   main.append(el("h2", {}, t("project.issuances")));
   if ((p.issuances || []).length) {
@@ -438,7 +451,7 @@ async function pageProject(main, ref) {
 
 // A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the
 // authorization and its version) and Step 2b (issuance against it), authorized and issued per vintage.
-function authorizationSection(a, ca) {
+function authorizationSection(a, ca, date) {
   const step1 = ca && ca.step1 && ca.step1[a.party];
   const vintages = [...new Set([...Object.keys(a.authorized || {}), ...Object.keys(a.issued || {})])].sort();
   const rows = vintages.map(v => ({ vintage: v, authorized: (a.authorized || {})[v] || 0, issued: (a.issued || {})[v] || 0 }));
@@ -452,10 +465,16 @@ function authorizationSection(a, ca) {
       [t("col.state"), a.revoked ? t("auth.revoked") : t("auth.inForce"), true],
       [t("project.copy"), a.ca_key && ca ? el("a", { href: `/v1/reports/authorization?ca=${encodeURIComponent(ca.key)}&party=${encodeURIComponent(a.party)}&format=pdf` }, t("project.copyPdf")) : "", true],
     ]),
-    table([{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
-      { key: "issued", label: t("col.issued"), num: true },
-      { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }], rows,
-    t("project.vintagesOf", { party: a.party }), `${a.project}-${a.party}-authorized-issued.csv`));
+    // Authorized against issued per vintage: two bars a vintage, the table of the numbers beside.
+    barChart({ id: `chart-authorized-${a.party}`, level: "h4", title: t("project.chartOf", { party: a.party }), date,
+      rows: rows.flatMap(r => [
+        { label: `${r.vintage} · ${t("col.authorized")}`, series: t("col.authorized"), value: r.authorized },
+        { label: `${r.vintage} · ${t("col.issued")}`, series: t("col.issued"), value: r.issued }]),
+      tableRows: rows, caption: t("project.vintagesOf", { party: a.party }),
+      columns: [{ key: "vintage", label: t("col.vintage") }, { key: "authorized", label: t("col.authorized"), num: true },
+        { key: "issued", label: t("col.issued"), num: true },
+        { key: "left", label: t("col.remaining"), num: true, render: r => fmt(r.authorized - r.issued) }],
+      filename: `${a.project}-${a.party}-authorized-issued.csv` }));
 }
 
 // Client-side for the reason given above pageProjects: every lot is loaded.
@@ -526,8 +545,9 @@ function asOf(date) {
   return when(d.toISOString());
 }
 
-// rows: [{label, series, value}]; columns: the table's columns; id names the section.
-function barChart({ id, title, rows, columns, date, filename }) {
+// rows: [{label, series, value}]; columns: the table's columns, over tableRows (by default each
+// bar's row); id names the section; level is its heading's (h2); caption the table's.
+function barChart({ id, title, rows, columns, date, filename, tableRows, caption, level = "h2" }) {
   const series = [...new Set(rows.map(r => r.series))];
   const max = Math.max(1, ...rows.map(r => r.value));
   const bar = 20, gap = 6, left = 190, width = 640, right = 90;
@@ -546,11 +566,11 @@ function barChart({ id, title, rows, columns, date, filename }) {
   const legend = el("ul", { class: "legend" }, series.map((name, i) =>
     el("li", {}, el("span", { class: `swatch series-${i % 6}`, "aria-hidden": "true" }), el("span", { class: "data" }, name))));
   return el("section", { class: "chart", id },
-    el("h2", { id: id + "-title" }, title),
+    el(level, { id: id + "-title" }, title),
     el("p", { class: "as-of muted" }, tNodes("chart.asOf", { time: asOf(date) })),
     rows.length === 0 ? el("p", { class: "muted" }, t("none")) :
       el("div", { class: "chart-row" }, el("figure", {}, chart, el("figcaption", {}, legend)),
-        table(columns, rows.map(r => r.row), t("chart.numbers", { title }), filename)));
+        table(columns, tableRows || rows.map(r => r.row), caption || t("chart.numbers", { title }), filename)));
 }
 
 async function pageStatistics(main) {
@@ -575,6 +595,12 @@ async function pageStatistics(main) {
       rows: issued.map(r => ({ label: `${r.year} · ${r.registry}`, series: r.registry, value: r.issuance, row: r })),
       columns: [{ key: "year", label: t("col.year") }, { key: "registry", label: t("col.registry") },
         { key: "issuance", label: t("col.issuance"), num: true }] }));
+    // Uses (retirements towards an NDC or voluntary) per year and registry.
+    const uses = list.filter(r => r.retirement > 0);
+    main.append(barChart({ id: "chart-uses", title: t("statistics.uses"), date: annual.date, filename: "uses-per-year.csv",
+      rows: uses.map(r => ({ label: `${r.year} · ${r.registry}`, series: r.registry, value: r.retirement, row: r })),
+      columns: [{ key: "year", label: t("col.year") }, { key: "registry", label: t("col.registry") },
+        { key: "retirement", label: t("col.retirement"), num: true }] }));
     main.append(el("h2", {}, t("statistics.annual")), pagedTable(
       ["year", "registry", ...Object.keys(list[0] || {}).filter(k => k !== "year" && k !== "registry")].map(k => ({ key: k, label: t("col." + k), num: k !== "year" && k !== "registry" })), list, "stats-annual",
       { caption: t("statistics.annual"), csv: { href: "/v1/statistics/annual?format=csv", filename: "annual-summary.csv" } }));
@@ -1016,11 +1042,18 @@ let routeGeneration = 0;
 
 async function route() {
   const generation = ++routeGeneration;
-  const path = location.hash.replace(/^#\/?/, "");
+  // The hash route, else the path of a page the server renders too (/projects/TH014 is
+  // projects/TH014; its query, ?host=MNG, the route's).
+  const path = pathMode() ? location.pathname.replace(/^\//, "").replace(/\/$/, "") + location.search
+    : location.hash.replace(/^#\/?/, "");
   const [pathOnly, query] = path.split("?");
   const params = new URLSearchParams(query || "");
   const [name, ...args] = pathOnly.split("/");
-  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === "#/" + name);
+  // The nav's links: "#/x" (index.html) or "/#/x" and "/projects" (the server's pages).
+  for (const a of document.querySelectorAll("nav a")) {
+    const href = a.getAttribute("href").replace(/^\//, "");
+    a.classList.toggle("active", href === "#/" + name || href === name);
+  }
   const main = document.getElementById("main");
   delete main.dataset.ready;  // Tests and scripts wait for the page's own "ready".
   const view = el("div", { class: "view" });
@@ -1033,7 +1066,18 @@ async function route() {
 }
 
 document.getElementById("lang").value = lang;
-document.getElementById("lang").addEventListener("change", e => { lang = e.target.value; localStorage.setItem("lang", lang); translateStatic(); route(); });
+document.getElementById("lang").addEventListener("change", e => {
+  lang = e.target.value;
+  localStorage.setItem("lang", lang);
+  // A ?lang= in the address (a server page's) would choose the other language again on reload.
+  if (new URLSearchParams(location.search).has("lang")) {
+    const q = new URLSearchParams(location.search);
+    q.delete("lang");
+    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : "") + location.hash);
+  }
+  translateStatic();
+  route();
+});
 window.addEventListener("hashchange", route);
 translateStatic();
 route();

@@ -8,8 +8,10 @@
 // a failed download, page not found, titles, focus after paging), a page per project, every page
 // at phone width without sideways scrolling, and every page in Japanese with no English label left;
 // then CSV downloads parsed (RFC 4180) against the API's data, the reports page's downloads, search,
-// filters and sort kept in the URL, the charts' bars and numbers, and table captions and scopes.
-// Screenshots go to test-artifacts/browser/.
+// filters and sort kept in the URL, the charts' bars and numbers, and table captions and scopes;
+// the pages the server renders (/projects, /projects/MN901) with JavaScript off and on, printed,
+// and their refusals; the charts of authorized against issued and of uses against the API's
+// numbers; refusals in Japanese. Screenshots go to test-artifacts/browser/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -818,6 +820,158 @@ test("issue 30 item 10: every table has a caption and its header cells a scope",
   }
   assert.deepEqual(missing, {});
   await page.close();
+});
+
+// ---- Issue 30 item 7: pages the server renders, readable without JavaScript; item 5: charts -----
+
+test("issue 30 item 7: with JavaScript off, /projects and /projects/MN901 show their content, in both languages", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  // The project's permalink: the server's HTML, with no script run.
+  let response = await page.goto(base + "/projects/MN901");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Project MN901 · JCM Registry");
+  assert.equal(await page.textContent("h1"), "Project MN901");
+  const facts = await page.$$eval("#project-facts dt", dts => Object.fromEntries(dts.map(dt => [dt.textContent, dt.nextElementSibling.textContent])));
+  assert.equal(facts["Host"], "MNG");
+  assert.equal(facts["State"], "registered");
+  assert.equal(facts["Permalink"], "/projects/MN901");
+  assert.match(await page.textContent("#main"), /MN-JC-DEMO-02/);
+  for (const party of ["JPN", "MNG"]) {
+    const rows = await page.$$eval(`section.authorization[data-party=${party}] tbody tr`, trs => trs.map(tr => tr.cells[0].textContent));
+    assert.deepEqual(rows, ["2021", "2022"]);
+  }
+  assert.ok(await page.$$eval("#project-lots tbody tr", r => r.length) >= 2);
+  await page.screenshot({ path: join(artifacts, "nojs-project-MN901.png"), fullPage: true });
+  // The same page printed: no navigation, controls or language links; the record whole.
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.isVisible("nav#nav"), false);
+  assert.equal(await page.isVisible("section.authorization[data-party=JPN] table"), true);
+  await page.pdf({ path: join(artifacts, "print-project-MN901.pdf"), format: "A4" });
+  await page.emulateMedia({ media: "screen" });
+  // The list: 25 a page, the filters and pages as links in the URL.
+  const projects = (await publicJson("/v1/projects")).projects;
+  response = await page.goto(base + "/projects");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Projects · JCM Registry");
+  assert.equal(await page.$$eval("#projects tbody tr", r => r.length), Math.min(25, projects.length));
+  assert.match(await page.textContent("#projects-count"), new RegExp(`^${projects.length} of ${projects.length} shown$`));
+  await page.click("#projects .pager a.next");
+  assert.match(page.url(), /\/projects\?page=2$/);
+  assert.match(await page.textContent("#projects .pager span"), /^Page 2 \//);
+  await page.click(".filter-links a:text-is('MNG')");
+  assert.match(page.url(), /\/projects\?host=MNG$/);
+  const hosts = await page.$$eval("#projects tbody tr", trs => trs.map(tr => tr.cells[2].textContent));
+  assert.equal(hosts.length, projects.filter(p => p.host_party === "MNG").length);
+  assert.ok(hosts.every(h => h === "MNG"));
+  await page.click("#projects a.project-link:text-is('MN901')");
+  assert.match(page.url(), /\/projects\/MN901$/);
+  await page.goto(base + "/projects?state=registered&sort=-issued");
+  const issued = await page.$$eval("#projects tbody tr", trs => trs.map(tr => Number(tr.cells[5].textContent.replace(/,/g, ""))));
+  assert.deepEqual(issued, issued.slice().sort((a, b) => b - a));
+  await page.screenshot({ path: join(artifacts, "nojs-projects.png"), fullPage: true });
+  // In Japanese: ?lang=ja, and the language links keep the page's query.
+  await page.goto(base + "/projects/MN901?lang=ja");
+  assert.equal(await page.title(), "プロジェクト MN901 · JCMクレジット登録簿");
+  assert.equal(await page.getAttribute("html", "lang"), "ja");
+  assert.deepEqual(await englishLeft(page), []);
+  await page.screenshot({ path: join(artifacts, "nojs-ja-project-MN901.png"), fullPage: true });
+  await page.goto(base + "/projects?host=MNG");
+  assert.equal(await page.getAttribute(".lang-links a[lang=ja]", "href"), "/projects?host=MNG&lang=ja");
+  // Refusals: an unknown project names it (404); markup in a reference and a huge page number are
+  // refused with what is wrong (400), the markup shown as text.
+  response = await page.goto(base + "/projects/XX999");
+  assert.equal(response.status(), 404);
+  assert.match(await page.textContent("#main .msg"), /^There is no project XX999 in this registry\.$/);
+  response = await page.goto(base + "/projects/%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+  assert.equal(response.status(), 400);
+  assert.match(await page.textContent("#main .msg"), /^“<script>alert\(1\)<\/script>” is not a project reference/);
+  assert.equal(await page.$$eval("main script", s => s.length), 0);
+  response = await page.goto(base + "/projects?page=99999999999999999999");
+  assert.equal(response.status(), 400);
+  assert.match(await page.textContent("#main .msg"), /^The page number must be a whole number from 1 to \d+; “99999999999999999999” is not\.$/);
+  // The script's pages say where to read without it.
+  await page.goto(base + "/");
+  assert.match(await page.textContent("main"), /Without it, the projects and each project's page/);
+  assert.equal(await page.getAttribute("main noscript a >> nth=0", "href"), "/projects");
+  await context.close();
+});
+
+test("issue 30 item 7: with JavaScript on, the permalink's page is drawn again by the script and keeps its address", async () => {
+  const page = await newPage();
+  await page.goto(base + "/projects/MN901");
+  await ready(page, "project");
+  assert.match(page.url(), /\/projects\/MN901$/);
+  assert.equal(await page.title(), "Project MN901 · JCM Registry");
+  await page.waitForSelector("#project-history-table table", { timeout: 10000 });
+  assert.equal(await page.getAttribute("#project-facts a.permalink", "href"), "/projects/MN901");
+  assert.equal(await page.textContent("#project-facts a.permalink"), base + "/projects/MN901");
+  // The list at its path: the filters of the URL apply, and a change goes into the path's query.
+  await page.goto(base + "/projects?host=MNG");
+  await ready(page, "projects");
+  assert.equal(await page.inputValue("#projects-filters select[name=host]"), "MNG");
+  await page.click("#projects th button.sort[data-key=ref]");
+  assert.match(page.url(), /\/projects\?sort=ref&host=MNG$/);
+  assert.ok(await page.$("nav a.active[href='/projects']"));
+  await page.close();
+});
+
+test("issue 30 item 5: the charts of authorized against issued and of uses per year hold the API's numbers, with an as-of time", async () => {
+  const num = s => Number(s.replace(/,/g, ""));
+  const auths = (await publicJson("/v1/authorizations")).authorizations.filter(a => a.project === "MN901");
+  assert.deepEqual(auths.map(a => a.party).sort(), ["JPN", "MNG"]);
+  const expected = a => Object.keys({ ...a.authorized, ...a.issued }).sort()
+    .map(v => [v, a.authorized[v] || 0, (a.issued || {})[v] || 0]);
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+    await page.goto(base + (javaScriptEnabled ? "/#/projects/MN901" : "/projects/MN901"));
+    if (javaScriptEnabled) await ready(page, "project");
+    for (const a of auths) {
+      const section = `section.authorization[data-party=${a.party}]`;
+      const rows = await page.$$eval(`${section} tbody tr`, trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+      assert.deepEqual(rows.map(r => [r[0], num(r[1]), num(r[2])]), expected(a), `${a.party} (script ${javaScriptEnabled})`);
+      const bars = await page.$$eval(`${section} svg rect.bar`, rs => rs.map(r => Number(r.dataset.value)));
+      assert.deepEqual(bars, expected(a).flatMap(([, au, is]) => [au, is]));
+      assert.match(await page.textContent(`${section} .as-of`), /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+    }
+    if (javaScriptEnabled) await page.screenshot({ path: join(artifacts, "18-project-charts.png"), fullPage: true });
+    await context.close();
+  }
+  // Uses per year and registry: the annual summary's retirements.
+  const annual = (await publicJson("/v1/statistics/annual")).years.filter(r => r.retirement > 0);
+  assert.ok(annual.length >= 1);
+  const page = await newPage();
+  await page.goto(base + "/#/statistics");
+  await ready(page, "statistics");
+  const rows = await page.$$eval("#chart-uses tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(rows.map(r => [Number(r[0]), r[1], num(r[2])]), annual.map(r => [r.year, r.registry, r.retirement]));
+  assert.deepEqual(await page.$$eval("#chart-uses svg rect.bar", rs => rs.map(r => Number(r.dataset.value))), annual.map(r => r.retirement));
+  assert.match(await page.textContent("#chart-uses .as-of"), /^As of \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  await page.close();
+});
+
+test("issue 30 item 8: a refusal in Japanese says what the check means in Japanese", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => localStorage.setItem("lang", "ja"));
+  const page = await context.newPage();
+  page.on("pageerror", e => pageErrors.push(`pageerror: ${e.message}`));
+  await page.goto(base + "/#/console");
+  await ready(page, "console");
+  if (await page.$("#signin")) {
+    await page.fill("#signin input[name=token]", tokenA);
+    await page.click("#signin button");
+  }
+  await page.waitForSelector("#propose-form", { timeout: 10000 });
+  await page.fill("#propose-form input[name=from]", "1");
+  await page.fill("#propose-form input[name=to]", "1");
+  await page.fill("#propose-form input[name=quantity]", "1");
+  await page.click("#propose-form button[type=submit]");
+  await page.waitForSelector("#propose-status .msg.bad");
+  assert.match(await page.textContent("#propose-status"), /移転元と移転先が同じ口座です。/);
+  assert.deepEqual(await englishLeft(page), []);
+  await context.close();
 });
 
 test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {

@@ -1,0 +1,876 @@
+// The portal's public pages rendered on the server. See http/pages.h.
+#include "http/pages.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "core/ids.h"
+#include "web/web_assets.h"
+
+namespace registry::http::pages {
+namespace {
+
+constexpr int64_t kPageSize = 25;  // As app.js's PAGE_SIZE.
+
+// ---- Labels, read from src/web/i18n.js ---------------------------------------------------------
+
+using Labels = std::map<std::string, std::string, std::less<>>;
+
+// The entries `key: "text"` or `"key": "text"` of the object that starts at `at` (after its
+// '{'), up to its closing '}'. i18n.js holds nothing else there: no nested object, no expression.
+size_t ReadSection(std::string_view js, size_t at, Labels& out) {
+  auto skip = [&] {
+    while (at < js.size()) {
+      if (std::isspace(static_cast<unsigned char>(js[at])) || js[at] == ',') {
+        ++at;
+      } else if (js.substr(at, 2) == "//") {
+        while (at < js.size() && js[at] != '\n') ++at;
+      } else {
+        break;
+      }
+    }
+  };
+  auto string = [&](std::string& text) {  // At the opening quote.
+    for (++at; at < js.size() && js[at] != '"'; ++at) {
+      if (js[at] == '\\' && at + 1 < js.size()) ++at;
+      text += js[at];
+    }
+    ++at;
+  };
+  for (skip(); at < js.size() && js[at] != '}'; skip()) {
+    std::string key;
+    if (js[at] == '"') {
+      string(key);
+    } else {
+      while (at < js.size() &&
+             (std::isalnum(static_cast<unsigned char>(js[at])) || js[at] == '_' || js[at] == '.')) {
+        key += js[at++];
+      }
+    }
+    skip();
+    if (key.empty() || at >= js.size() || js[at] != ':') break;  // Not an entry: stop.
+    ++at;
+    skip();
+    if (at >= js.size() || js[at] != '"') break;
+    std::string text;
+    string(text);
+    out[key] = std::move(text);
+  }
+  return at;
+}
+
+struct Dictionary {
+  Labels en, ja;
+};
+
+const Dictionary& Dict() {
+  static const Dictionary dict = [] {
+    Dictionary d;
+    const web::WebAsset* asset = web::FindWebAsset("/i18n.js");
+    if (asset == nullptr) return d;
+    const std::string_view js = asset->body;
+    for (auto [name, labels] : {std::pair{"\n  en: {", &d.en}, std::pair{"\n  ja: {", &d.ja}}) {
+      const size_t at = js.find(name);
+      if (at != std::string_view::npos)
+        ReadSection(js, at + std::string_view(name).size(), *labels);
+    }
+    return d;
+  }();
+  return dict;
+}
+
+std::string Template(Lang lang, std::string_view key) {
+  const Dictionary& d = Dict();
+  if (lang == Lang::kJa) {
+    if (auto it = d.ja.find(key); it != d.ja.end()) return it->second;
+  }
+  if (auto it = d.en.find(key); it != d.en.end()) return it->second;
+  return std::string(key);
+}
+
+// The label with {name} replaced by vars[name], which are HTML already.
+std::string LabelHtml(Lang lang, std::string_view key,
+                      const std::map<std::string, std::string>& html_vars) {
+  const std::string text = Escape(Template(lang, key));
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '{') {
+      const size_t end = text.find('}', i);
+      if (end != std::string::npos) {
+        const auto it = html_vars.find(text.substr(i + 1, end - i - 1));
+        if (it != html_vars.end()) {
+          out += it->second;
+          i = end + 1;
+          continue;
+        }
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+// ---- Small helpers ------------------------------------------------------------------------------
+
+std::string Str(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number()) return v.dump();
+  return "";
+}
+
+std::string Field(const Json& o, const char* key) {
+  if (!o.is_object()) return "";
+  const auto it = o.find(key);
+  return it == o.end() ? "" : Str(*it);
+}
+
+int64_t Int(const Json& o, const char* key) {
+  if (!o.is_object()) return 0;
+  const auto it = o.find(key);
+  return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+// 1234567 -> "1,234,567" (as app.js's fmt).
+std::string Fmt(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// "2026-12-09T10:00:00Z" -> "2026-12-09 10:00 UTC"; a date stays a date (app.js's when).
+std::string When(const std::string& time) {
+  if (time.size() <= 10) return time;
+  return time.substr(0, 10) + " " + time.substr(11, 5) + " UTC";
+}
+
+std::string Join(const Json& list, std::string_view sep) {
+  std::string out;
+  if (!list.is_array()) return Str(list);
+  for (const Json& v : list) {
+    if (!out.empty()) out += sep;
+    out += Str(v);
+  }
+  return out;
+}
+
+std::string StateLabel(Lang lang, const std::string& state) {
+  return state.empty() ? "" : LabelHtml(lang, "state." + state, {});
+}
+
+// A table: columns (label, numeric), rows of cells that are HTML already.
+struct Column {
+  std::string label;  // HTML.
+  bool num = false;
+};
+
+std::string Table(const std::vector<Column>& columns,
+                  const std::vector<std::vector<std::string>>& rows,
+                  const std::string& caption_html, std::string_view id = "") {
+  std::string html = "<div class=\"table-wrap\"";
+  if (!id.empty()) html += " id=\"" + Escape(id) + "\"";
+  html += "><table><caption>" + caption_html + "</caption><thead><tr>";
+  for (const Column& c : columns) {
+    html += std::string("<th scope=\"col\"") + (c.num ? " class=\"num\"" : "") + ">" + c.label +
+            "</th>";
+  }
+  html += "</tr></thead><tbody>";
+  for (const auto& row : rows) {
+    html += "<tr>";
+    for (size_t i = 0; i < row.size() && i < columns.size(); ++i) {
+      html +=
+          std::string("<td") + (columns[i].num ? " class=\"num\"" : "") + ">" + row[i] + "</td>";
+    }
+    html += "</tr>";
+  }
+  return html + "</tbody></table></div>";
+}
+
+std::string Facts(const std::vector<std::pair<std::string, std::string>>& pairs,
+                  std::string_view id = "") {
+  std::string html = "<dl class=\"facts\"";
+  if (!id.empty()) html += " id=\"" + Escape(id) + "\"";
+  html += ">";
+  for (const auto& [label, value] : pairs) {
+    if (value.empty()) continue;
+    html += "<dt>" + label + "</dt><dd>" + value + "</dd>";
+  }
+  return html + "</dl>";
+}
+
+std::string Message(const std::string& html) {
+  return "<div class=\"msg bad\" role=\"alert\">" + html + "</div>";
+}
+
+std::string ProjectHref(const std::string& ref) { return "/projects/" + UrlEncode(ref); }
+
+std::string ProjectLink(const std::string& ref) {
+  if (ref.empty()) return "";
+  return "<a class=\"project-link\" href=\"" + Escape(ProjectHref(ref)) + "\">" + Escape(ref) +
+         "</a>";
+}
+
+std::string AsOf(Lang lang, const Sources& sources) {
+  return "<p class=\"as-of muted\">" +
+         LabelHtml(lang, "chart.asOf",
+                   {{"time", "<span class=\"data\">" + Escape(When(sources.as_of)) + "</span>"}}) +
+         "</p>";
+}
+
+// ---- The frame of every page --------------------------------------------------------------------
+
+// The page in the frame of index.html (the same header, nav, footer and scripts), with links that
+// work without the script: the nav's Projects goes to /projects, the others to the script's pages.
+// `self` is the page's own address without lang, for the language links.
+std::string Frame(Lang lang, const std::string& title_html, std::string_view page,
+                  const std::string& main_html, const std::string& self) {
+  const char* lang_code = lang == Lang::kJa ? "ja" : "en";
+  std::string html = std::string("<!doctype html>\n<html lang=\"") + lang_code + "\">\n<head>\n" +
+                     "<meta charset=\"utf-8\">\n"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
+                     "<title>" + title_html + " · " + LabelHtml(lang, "brand", {}) + "</title>\n" +
+                     "<link rel=\"stylesheet\" href=\"/style.css\">\n"
+                     "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
+                     "</head>\n<body>\n<header>\n"
+                     "  <div class=\"brand\" data-i18n=\"brand\">" +
+                     LabelHtml(lang, "brand", {}) + "</div>\n  <nav id=\"nav\">\n";
+  const std::pair<const char*, const char*> nav[] = {
+      {"/#/", "nav.home"},
+      {"/projects", "nav.projects"},
+      {"/#/issuances", "nav.issuances"},
+      {"/#/authorizations", "nav.authorizations"},
+      {"/#/statistics", "nav.statistics"},
+      {"/#/lookup", "nav.lookup"},
+      {"/#/reports", "nav.reports"},
+      {"/#/console", "nav.console"},
+  };
+  for (const auto& [href, key] : nav) {
+    const bool console = std::string_view(key) == "nav.console";
+    const bool active = std::string_view(href) == "/projects" && page.rfind("project", 0) == 0;
+    html += std::string("    <a href=\"") + href + "\"" +
+            (console  ? " class=\"console-link\""
+             : active ? " class=\"active\""
+                      : "") +
+            " data-i18n=\"" + key + "\">" + LabelHtml(lang, key, {}) + "</a>\n";
+  }
+  const std::string sep = self.find('?') == std::string::npos ? "?" : "&";
+  html +=
+      "  </nav>\n"
+      "  <select id=\"lang\" aria-label=\"" +
+      LabelHtml(lang, "language", {}) + "\" data-i18n-label=\"language\">" +
+      "<option value=\"en\">English</option><option value=\"ja\"" +
+      (lang == Lang::kJa ? " selected" : "") + ">日本語</option></select>\n" +
+      "  <noscript><div class=\"lang-links\"><a href=\"" + Escape(self + sep + "lang=en") +
+      "\" lang=\"en\">English</a> · <a href=\"" + Escape(self + sep + "lang=ja") +
+      "\" lang=\"ja\">日本語</a></div></noscript>\n"
+      "</header>\n<main id=\"main\" data-server=\"" +
+      Escape(page) + "\"><div class=\"view\">\n" + main_html +
+      "\n</div></main>\n<footer><span data-i18n=\"footer\">" + LabelHtml(lang, "footer", {}) +
+      "</span> <a href=\"/v1/openapi.json\">OpenAPI</a></footer>\n"
+      "<script src=\"/i18n.js\"></script>\n<script src=\"/app.js\"></script>\n"
+      "</body>\n</html>\n";
+  return html;
+}
+
+Page Error(int status, Lang lang, const std::string& message_html, const std::string& self,
+           std::string_view page = "error") {
+  const std::string title =
+      LabelHtml(lang, "page.errorTitle", {{"status", std::to_string(status)}});
+  const std::string main = "<h1>" + title + "</h1>\n" + Message(message_html) +
+                           "\n<p><a href=\"/projects\">" + LabelHtml(lang, "project.all", {}) +
+                           "</a></p>";
+  return Page{status, Frame(lang, title, page, main, self)};
+}
+
+// Checks the query against the names a page takes: each at most once.
+std::optional<Page> CheckQuery(const std::multimap<std::string, std::string>& query,
+                               const std::vector<std::string>& takes, Lang lang,
+                               const std::string& self) {
+  std::string names;
+  for (const std::string& n : takes) names += (names.empty() ? "" : ", ") + n;
+  for (auto it = query.begin(); it != query.end(); it = query.upper_bound(it->first)) {
+    if (std::find(takes.begin(), takes.end(), it->first) == takes.end()) {
+      return Error(400, lang,
+                   LabelHtml(lang, "page.unknownParam",
+                             {{"name", Escape(it->first)}, {"names", Escape(names)}}),
+                   self);
+    }
+    if (query.count(it->first) > 1) {
+      return Error(400, lang, LabelHtml(lang, "page.repeatedParam", {{"name", Escape(it->first)}}),
+                   self);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Param(const std::multimap<std::string, std::string>& query, const std::string& name) {
+  const auto it = query.find(name);
+  return it == query.end() ? "" : it->second;
+}
+
+std::optional<Page> ReadFailed(const Read& read, Lang lang, const std::string& self) {
+  if (read.status == 200) return std::nullopt;
+  return Error(read.status, lang,
+               LabelHtml(lang, "page.unavailable",
+                         {{"message", "<span class=\"server-text\" lang=\"en\">" +
+                                          Escape(read.message) + "</span>"}}),
+               self);
+}
+
+const Json& ListOf(const Read& read, const char* key) {
+  static const Json kEmpty = Json::array();
+  const auto it = read.body.find(key);
+  return it != read.body.end() && it->is_array() ? *it : kEmpty;
+}
+
+std::string RefOf(const Json& p) {
+  const std::string ref = Field(p, "ref");
+  return ref.empty() ? Field(p, "reference") : ref;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// ---- /projects ----------------------------------------------------------------------------------
+
+struct ListState {
+  std::string q, host, state, sort;
+  int64_t page = 1;
+};
+
+// /projects with the state's parameters (those not empty, page 1 left out), plus lang.
+std::string ListHref(const ListState& s) {
+  std::string q;
+  auto add = [&](const char* name, const std::string& value) {
+    if (value.empty()) return;
+    q += (q.empty() ? "?" : "&") + std::string(name) + "=" + UrlEncode(value);
+  };
+  add("q", s.q);
+  add("host", s.host);
+  add("state", s.state);
+  add("sort", s.sort);
+  if (s.page > 1) add("page", std::to_string(s.page));
+  return "/projects" + q;
+}
+
+Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                  const Sources& sources) {
+  ListState s{Param(query, "q"), Param(query, "host"), Param(query, "state"), Param(query, "sort")};
+  const std::string page_text = Param(query, "page");
+  std::string self = ListHref(s);
+  if (auto bad = CheckQuery(query, {"q", "host", "state", "sort", "page", "lang"}, lang, self)) {
+    return *bad;
+  }
+  static const std::vector<std::string> kSortKeys = {"ref",   "title",       "host_party",
+                                                     "state", "methodology", "issued"};
+  const std::string sort_key = s.sort.substr(s.sort.rfind('-', 0) == 0 ? 1 : 0);
+  if (!s.sort.empty() &&
+      std::find(kSortKeys.begin(), kSortKeys.end(), sort_key) == kSortKeys.end()) {
+    std::string keys;
+    for (const std::string& k : kSortKeys) keys += (keys.empty() ? "" : ", ") + k;
+    return Error(
+        400, lang,
+        LabelHtml(lang, "page.badSort", {{"sort", Escape(s.sort)}, {"keys", Escape(keys)}}),
+        "/projects");
+  }
+  const Read projects = sources.list("project");
+  if (auto failed = ReadFailed(projects, lang, self)) return *failed;
+  const Read lots = sources.lots();
+  if (auto failed = ReadFailed(lots, lang, self)) return *failed;
+  std::map<std::string, int64_t> issued;
+  for (const Json& l : ListOf(lots, "lots")) issued[Field(l, "project")] += Int(l, "quantity");
+
+  const Json& all = ListOf(projects, "projects");
+  std::vector<std::string> words;
+  {
+    std::string word;
+    for (const char c : Lower(s.q) + " ") {
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        if (!word.empty()) words.push_back(word);
+        word.clear();
+      } else {
+        word += c;
+      }
+    }
+  }
+  std::vector<const Json*> shown;
+  std::set<std::string> hosts, states;
+  for (const Json& p : all) {
+    hosts.insert(Field(p, "host_party"));
+    states.insert(Field(p, "state"));
+    if (!s.host.empty() && Field(p, "host_party") != s.host) continue;
+    if (!s.state.empty() && Field(p, "state") != s.state) continue;
+    const std::string text =
+        Lower(RefOf(p) + " " + Field(p, "title") + " " + Field(p, "host_party") + " " +
+              Field(p, "methodology") + " " + Join(p.value("participants", Json::array()), " "));
+    if (!std::all_of(words.begin(), words.end(),
+                     [&](const std::string& w) { return text.find(w) != std::string::npos; })) {
+      continue;
+    }
+    shown.push_back(&p);
+  }
+  hosts.erase("");
+  states.erase("");
+  if (!sort_key.empty()) {
+    const bool desc = s.sort[0] == '-';
+    std::stable_sort(shown.begin(), shown.end(), [&](const Json* a, const Json* b) {
+      if (sort_key == "issued") {
+        const int64_t x = issued[RefOf(*a)], y = issued[RefOf(*b)];
+        return desc ? y < x : x < y;
+      }
+      const std::string x = sort_key == "ref" ? RefOf(*a) : Field(*a, sort_key.c_str());
+      const std::string y = sort_key == "ref" ? RefOf(*b) : Field(*b, sort_key.c_str());
+      return desc ? y < x : x < y;
+    });
+  }
+  const int64_t pages =
+      std::max<int64_t>(1, (static_cast<int64_t>(shown.size()) + kPageSize - 1) / kPageSize);
+  if (!page_text.empty()) {
+    const bool digits =
+        page_text.size() <= 9 && std::all_of(page_text.begin(), page_text.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        });
+    const int64_t n = digits ? std::stoll(page_text) : 0;
+    if (n < 1 || n > pages) {
+      s.page = 1;
+      return Error(400, lang,
+                   LabelHtml(lang, "page.badPage",
+                             {{"page", Escape(page_text)}, {"pages", std::to_string(pages)}}),
+                   ListHref(s));
+    }
+    s.page = n;
+  }
+  self = ListHref(s);
+
+  const std::string title = LabelHtml(lang, "projects.title", {});
+  std::string main = "<h1>" + title + "</h1>\n";
+  // The filters, as links (the page needs no form, and no script).
+  auto filter = [&](const char* label_key, std::string ListState::*member,
+                    const std::set<std::string>& values, bool states_labels) {
+    std::string html = "<p class=\"filter-links\"><span class=\"filter-name\">" +
+                       LabelHtml(lang, label_key, {}) + ":</span> ";
+    ListState all_state = s;
+    all_state.*member = "";
+    all_state.page = 1;
+    const bool none = (s.*member).empty();
+    html += "<a href=\"" + Escape(ListHref(all_state)) + "\"" +
+            (none ? " aria-current=\"true\"" : "") + ">" + LabelHtml(lang, "filter.all", {}) +
+            "</a>";
+    for (const std::string& v : values) {
+      ListState one = s;
+      one.*member = v;
+      one.page = 1;
+      html += " · <a href=\"" + Escape(ListHref(one)) + "\"" +
+              (s.*member == v ? " aria-current=\"true\"" : "") + ">" +
+              (states_labels ? StateLabel(lang, v) : Escape(v)) + "</a>";
+    }
+    return html + "</p>\n";
+  };
+  main += "<nav class=\"filters-nav\" aria-label=\"" + LabelHtml(lang, "filter.search", {}) +
+          "\">\n" + filter("col.host", &ListState::host, hosts, false) +
+          filter("col.state", &ListState::state, states, true) + "</nav>\n";
+  main += "<p id=\"projects-count\" class=\"muted\">" +
+          LabelHtml(lang, "filter.count",
+                    {{"shown", Fmt(static_cast<int64_t>(shown.size()))},
+                     {"count", Fmt(static_cast<int64_t>(all.size()))}}) +
+          "</p>\n";
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = static_cast<size_t>((s.page - 1) * kPageSize);
+       i < shown.size() && i < static_cast<size_t>(s.page * kPageSize); ++i) {
+    const Json& p = *shown[i];
+    rows.push_back({ProjectLink(RefOf(p)), Escape(Field(p, "title")),
+                    Escape(Field(p, "host_party")), StateLabel(lang, Field(p, "state")),
+                    Escape(Field(p, "methodology")), Fmt(issued[RefOf(p)])});
+  }
+  if (rows.empty()) {
+    main += "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n";
+  } else {
+    main += "<div id=\"projects\">" +
+            Table({{LabelHtml(lang, "col.reference", {})},
+                   {LabelHtml(lang, "col.title", {})},
+                   {LabelHtml(lang, "col.host", {})},
+                   {LabelHtml(lang, "col.state", {})},
+                   {LabelHtml(lang, "col.methodology", {})},
+                   {LabelHtml(lang, "col.issuedHere", {}), true}},
+                  rows, LabelHtml(lang, "projects.caption", {})) +
+            "\n<div class=\"pager\">";
+    if (s.page > 1) {
+      ListState prev = s;
+      --prev.page;
+      main += "<a class=\"prev\" rel=\"prev\" href=\"" + Escape(ListHref(prev)) + "\">" +
+              LabelHtml(lang, "prev", {}) + "</a> ";
+    }
+    main += "<span>" +
+            LabelHtml(lang, "pageOf",
+                      {{"page", std::to_string(s.page)},
+                       {"pages", std::to_string(pages)},
+                       {"count", Fmt(static_cast<int64_t>(shown.size()))}}) +
+            "</span>";
+    if (s.page < pages) {
+      ListState next = s;
+      ++next.page;
+      main += " <a class=\"next\" rel=\"next\" href=\"" + Escape(ListHref(next)) + "\">" +
+              LabelHtml(lang, "next", {}) + "</a>";
+    }
+    main += "</div></div>\n";
+  }
+  return Page{200, Frame(lang, title, "projects", main, self)};
+}
+
+// ---- /projects/REF ------------------------------------------------------------------------------
+
+// Authorized against issued per vintage as horizontal bars, two per vintage (authorized, issued),
+// drawn here as SVG; the table beside it holds the same numbers. No style attribute (the
+// Content-Security-Policy allows style.css only): colours by class.
+std::string AuthorizedIssuedChart(
+    Lang lang, const std::string& id, const std::string& title_html,
+    const std::vector<std::tuple<std::string, int64_t, int64_t>>& rows) {
+  int64_t max = 1;
+  for (const auto& [v, a, i] : rows) max = std::max({max, a, i});
+  const int bar = 14, gap = 10, left = 70, width = 640, right = 110;
+  const int group = 2 * bar + gap;
+  const int height = static_cast<int>(rows.size()) * group + gap;
+  std::string svg = "<svg class=\"bar-chart\" viewBox=\"0 0 " + std::to_string(width) + " " +
+                    std::to_string(height) + "\" role=\"img\" aria-labelledby=\"" + Escape(id) +
+                    "-title\" preserveAspectRatio=\"xMinYMin meet\">";
+  const std::string authorized = LabelHtml(lang, "col.authorized", {});
+  const std::string issued = LabelHtml(lang, "col.issued", {});
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto& [vintage, a, i] = rows[k];
+    const int y = gap + static_cast<int>(k) * group;
+    svg += "<g class=\"bar-row\"><text class=\"bar-label\" x=\"" + std::to_string(left - 8) +
+           "\" y=\"" + std::to_string(y + bar + 4) + "\" text-anchor=\"end\">" + Escape(vintage) +
+           "</text>";
+    int row = 0;
+    for (const auto& [value, series, label] :
+         {std::tuple{a, 0, authorized}, std::tuple{i, 1, issued}}) {
+      const int64_t w = (width - left - right) * value / max;
+      const int yy = y + row++ * bar;
+      svg += "<rect class=\"bar series-" + std::to_string(series) + "\" data-value=\"" +
+             std::to_string(value) + "\" x=\"" + std::to_string(left) + "\" y=\"" +
+             std::to_string(yy) + "\" width=\"" +
+             std::to_string(value > 0 ? std::max<int64_t>(w, 1) : 0) + "\" height=\"" +
+             std::to_string(bar - 2) + "\"><title>" + Escape(vintage) + " " + label + ": " +
+             Fmt(value) + "</title></rect><text class=\"bar-value\" x=\"" +
+             std::to_string(left + w + 6) + "\" y=\"" + std::to_string(yy + bar - 4) + "\">" +
+             Fmt(value) + "</text>";
+    }
+    svg += "</g>";
+  }
+  svg += "</svg>";
+  const std::string legend =
+      "<ul class=\"legend\"><li><span class=\"swatch series-0\" "
+      "aria-hidden=\"true\"></span>" +
+      authorized + "</li><li><span class=\"swatch series-1\" aria-hidden=\"true\"></span>" +
+      issued + "</li></ul>";
+  return "<figure id=\"" + Escape(id) + "\" class=\"chart\"><figcaption id=\"" + Escape(id) +
+         "-title\">" + title_html + "</figcaption>" + svg + legend + "</figure>";
+}
+
+std::string AuthorizationSection(Lang lang, const Json& a, const Json* ca, const std::string& ref,
+                                 const Sources& sources) {
+  const std::string party = Field(a, "party");
+  std::string version = Field(a, "version");
+  if (version.empty()) version = Field(a, "_version");
+  std::string html = "<section class=\"authorization\" data-party=\"" + Escape(party) + "\">";
+  html += "<h3>" +
+          LabelHtml(lang, "project.partyAuthorization",
+                    {{"party", Escape(party)},
+                     {"id", Escape(Field(a, "authorization_id"))},
+                     {"version", Escape(version)}}) +
+          "</h3>";
+  if (a.contains("withheld")) {
+    return html + "<p class=\"muted\">" + Escape(Field(a, "withheld")) + "</p></section>";
+  }
+  const Json authorized = a.value("authorized", Json::object());
+  const Json issued_by = a.value("issued", Json::object());
+  const Json* step1 = nullptr;
+  if (ca != nullptr && ca->contains("step1") && (*ca)["step1"].is_object() &&
+      (*ca)["step1"].contains(party)) {
+    step1 = &(*ca)["step1"][party];
+  }
+  bool any_issued = false;
+  if (issued_by.is_object()) {
+    for (const auto& [v, q] : issued_by.items())
+      any_issued = any_issued || (q.is_number() && q.get<int64_t>() > 0);
+  }
+  const std::string missing = LabelHtml(lang, "step.missing", {});
+  const std::string date = Field(a, "date");
+  std::string effective = Field(a, "effective_date");
+  if (effective.empty()) effective = date;
+  html += Facts({
+      {LabelHtml(lang, "step.1", {}), step1 != nullptr && !step1->contains("withheld")
+                                          ? LabelHtml(lang, "step.1done",
+                                                      {{"ca", Escape(Field(*ca, "ca_id"))},
+                                                       {"date", Escape(Field(*step1, "c_date"))}})
+                                          : missing},
+      {LabelHtml(lang, "step.2a", {}),
+       LabelHtml(lang, "step.2adone", {{"date", Escape(date)}, {"effective", Escape(effective)}})},
+      {LabelHtml(lang, "step.2b", {}),
+       any_issued ? LabelHtml(lang, "step.2bdone", {{"decision", Escape(Field(a, "jc_decision"))}})
+                  : missing},
+      {LabelHtml(lang, "col.purposes", {}), Escape(Join(a.value("purposes", Json()), ", "))},
+      {LabelHtml(lang, "project.acquiring", {}),
+       Escape(Join(a.value("acquiring_parties", Json::array()), ", "))},
+      {LabelHtml(lang, "col.state", {}),
+       LabelHtml(lang, a.value("revoked", false) ? "auth.revoked" : "auth.inForce", {})},
+  });
+  std::set<std::string> vintages;
+  if (authorized.is_object()) {
+    for (const auto& [v, q] : authorized.items()) vintages.insert(v);
+  }
+  if (issued_by.is_object()) {
+    for (const auto& [v, q] : issued_by.items()) vintages.insert(v);
+  }
+  std::vector<std::tuple<std::string, int64_t, int64_t>> numbers;
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& v : vintages) {
+    const int64_t au = Int(authorized, v.c_str()), is = Int(issued_by, v.c_str());
+    numbers.emplace_back(v, au, is);
+    rows.push_back({Escape(v), Fmt(au), Fmt(is), Fmt(au - is)});
+  }
+  const std::string id = "chart-authorized-" + party;
+  const std::string title = LabelHtml(lang, "project.chartOf", {{"party", Escape(party)}});
+  html += AsOf(lang, sources);
+  html += "<div class=\"chart-row\">" + AuthorizedIssuedChart(lang, id, title, numbers) +
+          Table({{LabelHtml(lang, "col.vintage", {})},
+                 {LabelHtml(lang, "col.authorized", {}), true},
+                 {LabelHtml(lang, "col.issued", {}), true},
+                 {LabelHtml(lang, "col.remaining", {}), true}},
+                rows, LabelHtml(lang, "project.vintagesOf", {{"party", Escape(party)}})) +
+          "</div>";
+  static_cast<void>(ref);
+  return html + "</section>";
+}
+
+Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::string>& query,
+                 Lang lang, const Sources& sources) {
+  const std::string self = ProjectHref(ref);
+  if (auto bad = CheckQuery(query, {"lang"}, lang, self)) return *bad;
+  if (!ParseActivityRef(ref)) {
+    return Error(400, lang, LabelHtml(lang, "page.badRef", {{"ref", Escape(ref)}}), "/projects",
+                 "project");
+  }
+  const std::string title = LabelHtml(lang, "project.title", {{"ref", Escape(ref)}});
+  const Read doc = sources.document("project", ref);
+  if (doc.status == 404) {
+    const std::string main = "<h1>" + title + "</h1>\n" +
+                             Message(LabelHtml(lang, "project.unknown", {{"ref", Escape(ref)}})) +
+                             "\n<p><a href=\"/projects\">" + LabelHtml(lang, "project.all", {}) +
+                             "</a></p>";
+    return Page{404, Frame(lang, title, "project", main, self)};
+  }
+  if (auto failed = ReadFailed(doc, lang, self)) return *failed;
+  const Json p = doc.body.value("current", Json::object());
+  const Read auths = sources.list("authorization");
+  if (auto failed = ReadFailed(auths, lang, self)) return *failed;
+  const Read cas = sources.list("cooperative_approach");
+  if (auto failed = ReadFailed(cas, lang, self)) return *failed;
+  const Read lots = sources.lots();
+  if (auto failed = ReadFailed(lots, lang, self)) return *failed;
+  const Json* ca = nullptr;
+  for (const Json& c : ListOf(cas, "cooperative_approaches")) {
+    if (!Field(p, "ca_key").empty() && Field(c, "key") == Field(p, "ca_key")) ca = &c;
+  }
+
+  std::string main =
+      "<h1>" + title + "</h1>\n<p class=\"lead data\">" + Escape(Field(p, "title")) + "</p>\n";
+  std::string allocation;
+  if (p.contains("allocation") && p["allocation"].is_object()) {
+    for (const auto& [k, v] : p["allocation"].items()) {
+      allocation += (allocation.empty() ? "" : ", ") + k + " " + Str(v) + "%";
+    }
+  }
+  std::string methodology = Field(p, "methodology");
+  if (!Field(p, "methodology_version").empty())
+    methodology += " " + Field(p, "methodology_version");
+  std::string sector = Field(p, "sector");
+  if (!Field(p, "activity_type").empty()) {
+    sector += (sector.empty() ? "" : " · ") + Field(p, "activity_type");
+  }
+  std::string ca_text;
+  if (ca != nullptr)
+    ca_text = Field(*ca, "ca_id") + " (" + Join(ca->value("parties", Json::array()), ", ") + ")";
+  main += Facts(
+      {
+          {LabelHtml(lang, "col.host", {}), Escape(Field(p, "host_party"))},
+          {LabelHtml(lang, "project.participants", {}),
+           Escape(Join(p.value("participants", Json::array()), "; "))},
+          {LabelHtml(lang, "col.methodology", {}), Escape(methodology)},
+          {LabelHtml(lang, "project.sector", {}), Escape(sector)},
+          {LabelHtml(lang, "col.state", {}), StateLabel(lang, Field(p, "state"))},
+          {LabelHtml(lang, "project.registered", {}), Escape(Field(p, "registration_date"))},
+          {LabelHtml(lang, "project.ca", {}), Escape(ca_text)},
+          {LabelHtml(lang, "project.allocation", {}), Escape(allocation)},
+          {LabelHtml(lang, "project.permalink", {}),
+           "<a class=\"permalink\" href=\"" + Escape(self) + "\">" + Escape(self) + "</a>"},
+      },
+      "project-facts");
+
+  main += "<h2>" + LabelHtml(lang, "project.decisions", {}) + "</h2>\n";
+  std::vector<std::vector<std::string>> decisions;
+  for (const Json& d : p.value("decisions", Json::array())) {
+    decisions.push_back(
+        {Escape(Field(d, "date")), Escape(Field(d, "id")),
+         StateLabel(lang, Field(d, "from")) + " → " + StateLabel(lang, Field(d, "to"))});
+  }
+  main += decisions.empty() ? "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n"
+                            : Table({{LabelHtml(lang, "col.date", {})},
+                                     {LabelHtml(lang, "col.decision", {})},
+                                     {LabelHtml(lang, "col.change", {})}},
+                                    decisions, LabelHtml(lang, "project.decisions", {})) +
+                                  "\n";
+
+  main += "<h2>" + LabelHtml(lang, "project.authorizations", {}) + "</h2>\n";
+  bool any = false;
+  for (const Json& a : ListOf(auths, "authorizations")) {
+    if (Field(a, "project") != ref) continue;
+    any = true;
+    main += AuthorizationSection(lang, a, ca, ref, sources) + "\n";
+  }
+  if (!any)
+    main += "<p class=\"muted\">" + LabelHtml(lang, "project.noAuthorization", {}) + "</p>\n";
+
+  main += "<h2>" + LabelHtml(lang, "project.issuances", {}) + "</h2>\n";
+  std::vector<std::vector<std::string>> issuances;
+  for (const Json& i : p.value("issuances", Json::array())) {
+    std::string shares;
+    if (i.contains("shares") && i["shares"].is_object()) {
+      for (const auto& [k, v] : i["shares"].items()) {
+        shares += (shares.empty() ? "" : ", ") + k + " " +
+                  Fmt(v.is_number_integer() ? v.get<int64_t>() : 0);
+      }
+    }
+    issuances.push_back({Escape(Field(i, "date")), Escape(Field(i, "jc_decision")),
+                         Escape(Field(i, "side")), Fmt(Int(i, "total")), Escape(shares)});
+  }
+  if (!issuances.empty()) {
+    main += Table({{LabelHtml(lang, "col.date", {})},
+                   {LabelHtml(lang, "col.decision", {})},
+                   {LabelHtml(lang, "project.side", {})},
+                   {LabelHtml(lang, "col.quantity", {}), true},
+                   {LabelHtml(lang, "project.shares", {})}},
+                  issuances, LabelHtml(lang, "project.decisionsIssued", {})) +
+            "\n";
+  }
+  std::vector<std::vector<std::string>> mine;
+  for (const Json& l : ListOf(lots, "lots")) {
+    if (Field(l, "project") != ref) continue;
+    const int64_t first = Int(l, "first"), last = Int(l, "last");
+    const bool itmo = l.value("itmo", false);
+    mine.push_back(
+        {Escape(Field(l, "registry")), Escape(Field(l, "vintage")),
+         first == last ? std::to_string(first) : std::to_string(first) + "–" + std::to_string(last),
+         Fmt(Int(l, "quantity")),
+         itmo ? "<span class=\"tag itmo\">ITMO " + Escape(Field(l, "cooperative_approach")) +
+                    "</span>"
+              : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",
+         Escape(Field(l, "jc_decision"))});
+  }
+  main += mine.empty() ? "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n"
+                       : Table({{LabelHtml(lang, "col.registry", {})},
+                                {LabelHtml(lang, "col.vintage", {}), true},
+                                {LabelHtml(lang, "col.serials", {})},
+                                {LabelHtml(lang, "col.quantity", {}), true},
+                                {LabelHtml(lang, "col.kind", {})},
+                                {LabelHtml(lang, "col.decision", {})}},
+                               mine, LabelHtml(lang, "project.lots", {}), "project-lots") +
+                             "\n";
+  main += "<h2>" + LabelHtml(lang, "project.history", {}) + "</h2>\n<p class=\"muted\">" +
+          LabelHtml(lang, "page.historyNeedsScript", {}) + "</p>\n";
+  return Page{200, Frame(lang, title, "project", main, self)};
+}
+
+}  // namespace
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Lang LangOf(std::string_view lang_param, std::string_view accept_language) {
+  if (lang_param == "ja") return Lang::kJa;
+  if (lang_param == "en") return Lang::kEn;
+  // The first language named: "ja,en-US;q=0.9" is Japanese, "en-US,ja;q=0.8" English.
+  const std::string first = Lower(std::string(accept_language.substr(0, 2)));
+  return first == "ja" ? Lang::kJa : Lang::kEn;
+}
+
+std::string Label(Lang lang, std::string_view key, const std::map<std::string, std::string>& vars) {
+  std::map<std::string, std::string> html;
+  for (const auto& [k, v] : vars) html[k] = Escape(v);
+  return LabelHtml(lang, key, html);
+}
+
+bool IsPagePath(std::string_view path) {
+  if (path == "/projects" || path == "/projects/") return true;
+  // Anything under it too: a reference with a '/' ("/projects/<b>x</b>" decoded) gets the page
+  // that says it is no reference, not the API's JSON 404.
+  return path.rfind("/projects/", 0) == 0;
+}
+
+Page Render(std::string_view path, const std::multimap<std::string, std::string>& query, Lang lang,
+            const Sources& sources) {
+  const std::string lang_param = Param(query, "lang");
+  if (!lang_param.empty() && lang_param != "en" && lang_param != "ja") {
+    return Error(400, lang, LabelHtml(lang, "page.badLang", {{"lang", Escape(lang_param)}}),
+                 std::string(path));
+  }
+  if (path == "/projects" || path == "/projects/") return ProjectsPage(query, lang, sources);
+  return ProjectPage(std::string(path.substr(std::string_view("/projects/").size())), query, lang,
+                     sources);
+}
+
+Page ErrorPage(int status, std::string_view message, Lang lang) {
+  return Error(status, lang, Escape(message), "/projects");
+}
+
+}  // namespace registry::http::pages
