@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/limits.h"
+#include "core/text.h"
 #include "service/article6_hooks.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
@@ -484,6 +485,24 @@ CommandResult<std::vector<IssuanceLot>> CheckOfferedUnits(Transaction& tx, const
       first_transferred.push_back(u.at("first_transferred").get<bool>());
     } catch (const Json::exception& e) {
       return Refuse(Check::kFieldInvalid, std::string("a unit is malformed: ") + e.what());
+    }
+    // Every text of the unit bounded and printable; the serials within what one issuance may
+    // hold; a vintage of the Paris era.
+    for (const std::string* text :
+         {&lot.cooperative_approach.value, &lot.authorization_id, &lot.purposes,
+          &lot.mitigation_type, &lot.sector, &lot.activity_type, &lot.jc_decision,
+          &lot.monitoring_start, &lot.monitoring_end}) {
+      if (text->size() > 256)
+        return Refuse(Check::kFieldInvalid, "a unit's text is over 256 bytes");
+      if (auto problem = TextProblem(*text)) {
+        return Refuse(Check::kInvalidText, "a unit's text: " + *problem);
+      }
+    }
+    if (lot.range.last - lot.range.first >= kIssuanceQuantityMax || lot.vintage.year < 2000 ||
+        lot.vintage.year > 2100) {
+      return Refuse(Check::kFieldInvalid, "units " + FormatSerialRange(lot.range) + " of vintage " +
+                                              std::to_string(lot.vintage.year) +
+                                              " are out of range");
     }
     if (!lot.itmo) {
       return Refuse(Check::kNotAuthorized, "units " + FormatSerialRange(lot.range) + " of " +

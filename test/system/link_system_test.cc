@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -268,6 +269,104 @@ std::string WaitEnded(const Installation& tha, std::chrono::seconds most) {
   }
   return "";
 }
+
+// The states of every outgoing transfer of `tha` once all have ended (empty after `most`).
+std::vector<std::string> WaitAllEnded(const Installation& tha, size_t count,
+                                      std::chrono::seconds most) {
+  const auto end = std::chrono::steady_clock::now() + most;
+  while (std::chrono::steady_clock::now() < end) {
+    const Json out = tha.Outgoing();
+    std::vector<std::string> states;
+    for (const Json& t : out) {
+      const std::string state = t.value("state", "");
+      if (state == "completed" || state == "released") states.push_back(state);
+    }
+    if (out.size() == count && states.size() == count) return states;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return {};
+}
+
+// A hostile network between the two installations: an HTTP proxy in front of the receiver that,
+// for each transfer or terminate message, drops it, forwards it and drops the answer, forwards
+// it twice, delays it, or holds it back and sends it after the next one (reordering). Reconcile
+// messages pass untouched. `blackout` drops everything until that time.
+class FaultProxy {
+ public:
+  FaultProxy(int port, int target, uint32_t seed) : rng_(seed), target_(target) {
+    server_.Post("/v1/link/messages",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    thread_ = std::thread([this, port] { server_.listen("127.0.0.1", port); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~FaultProxy() {
+    server_.stop();
+    thread_.join();
+  }
+  void BlackoutFor(std::chrono::milliseconds ms) {
+    std::lock_guard<std::mutex> lock(mu_);
+    blackout_ = std::chrono::steady_clock::now() + ms;
+  }
+  std::map<std::string, int> counts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return counts_;
+  }
+
+ private:
+  httplib::Result Forward(const std::string& body) {
+    httplib::Client c("127.0.0.1", target_);
+    c.set_read_timeout(5, 0);
+    return c.Post("/v1/link/messages", body, "application/json");
+  }
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    const Json m = Json::parse(req.body, nullptr, false);
+    int fault = 0;
+    std::string held;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (std::chrono::steady_clock::now() < blackout_) {
+        ++counts_["blackout"];
+        res.status = 502;
+        return;
+      }
+      if (m.is_object() && m.value("type", "") != "reconcile") fault = static_cast<int>(rng_() % 6);
+      static const char* const kNames[] = {"passed",     "dropped", "answer dropped",
+                                           "duplicated", "delayed", "reordered"};
+      ++counts_[kNames[fault]];
+      if (fault == 5) {
+        held.swap(held_);  // Send the one held back first, if any; hold this one.
+        held_ = req.body;
+      }
+    }
+    if (fault == 1) {
+      res.status = 502;
+      return;
+    }
+    if (fault == 4) std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng_() % 250));
+    if (fault == 5) {
+      if (!held.empty()) Forward(held);  // Stale: refused as a replay, or answered again.
+      res.status = 502;                  // This one waits for the next message.
+      return;
+    }
+    auto r = Forward(req.body);
+    if (fault == 3) r = Forward(req.body);  // The same bytes again: a replay.
+    if (!r || fault == 2) {
+      res.status = 502;
+      return;
+    }
+    res.status = r->status;
+    res.set_content(r->body, "application/json");
+  }
+
+  httplib::Server server_;
+  std::mutex mu_;
+  std::mt19937 rng_;
+  int target_;
+  std::string held_;
+  std::chrono::steady_clock::time_point blackout_{};
+  std::map<std::string, int> counts_;
+  std::thread thread_;
+};
 
 class TempDir {
  public:
@@ -523,6 +622,73 @@ TEST(LinkSystem, KillEitherSideAtEveryStepUnitsAreNeverLostOrDoubled) {
   }
   for (const auto& [name, n] : completed) std::printf("completed  %3d  %s\n", n, name.c_str());
   for (const auto& [name, n] : released) std::printf("released   %3d  %s\n", n, name.c_str());
+}
+
+}  // namespace
+
+namespace {
+
+// Three transfers at once through a proxy that drops, delays, duplicates and reorders messages;
+// every third run also blacks the network out for longer than the termination time.
+TEST(LinkSystem, ThroughAHostileNetworkUnitsAreNeverLostOrDoubled) {
+  const char* seed_env = std::getenv("JCM_SEED");
+  const uint32_t seed = seed_env != nullptr
+                            ? static_cast<uint32_t>(std::strtoul(seed_env, nullptr, 10))
+                            : std::random_device{}();
+  std::printf("JCM_SEED=%u\n", seed);
+  std::mt19937 rng(seed);
+  const char* runs_env = std::getenv("JCM_LINK_PROXY_RUNS");
+  const int runs = runs_env != nullptr ? std::atoi(runs_env) : 12;
+  TempDir dir;
+  const std::string base = dir.path() + "/template";
+  fs::create_directories(base);
+  const Installation tha_t{base + "/tha.db", {}, base + "/tha.db"};
+  const Installation jpn_t{base + "/jpn.db", {}, base + "/jpn.db"};
+  const int tha_port = FreePort(), jpn_port = FreePort(), proxy_port = FreePort();
+  // THA reaches JPN through the proxy; JPN reaches THA directly.
+  SetUpPair(tha_t, jpn_t, tha_port, proxy_port, dir.path());
+  std::map<std::string, int> faults;
+  int completed = 0, released = 0;
+  for (int run = 0; run < runs; ++run) {
+    SCOPED_TRACE("proxy run " + std::to_string(run));
+    const std::string rd = dir.path() + "/prun" + std::to_string(run);
+    fs::create_directories(rd);
+    for (const std::string f :
+         {"tha.db", "tha.db.key", "tha.db.pub", "jpn.db", "jpn.db.key", "jpn.db.pub"}) {
+      fs::copy_file(base + "/" + f, rd + "/" + f);
+    }
+    fs::permissions(rd + "/tha.db.key", fs::perms::owner_read | fs::perms::owner_write);
+    fs::permissions(rd + "/jpn.db.key", fs::perms::owner_read | fs::perms::owner_write);
+    const Installation tha{rd + "/tha.db", {}, rd + "/tha.db"};
+    const Installation jpn{rd + "/jpn.db", {}, rd + "/jpn.db"};
+    for (const int q : {300, 300, 409}) {
+      tha.Exec("link.transfer",
+               {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", q}});
+    }
+    const bool blackout = run % 3 == 2;
+    FaultProxy proxy(proxy_port, jpn_port, static_cast<uint32_t>(rng()));
+    if (blackout) proxy.BlackoutFor(std::chrono::milliseconds(2500));
+    Serve a(tha, tha_port, rd + "/tha.log", {},
+            blackout ? std::vector<std::string>{"--link-terminate-after-s", "2"}
+                     : std::vector<std::string>{});
+    Serve b(jpn, jpn_port, rd + "/jpn.log");
+    ASSERT_TRUE(a.Ready());
+    ASSERT_TRUE(b.Ready());
+    const std::vector<std::string> states = WaitAllEnded(tha, 3, std::chrono::seconds(60));
+    ASSERT_EQ(states.size(), 3u) << "the transfers did not all end; see " << rd;
+    for (const std::string& s : states) (s == "completed" ? completed : released)++;
+    const RunResult rec = tha.Jcmreg({"--json", "link", "reconcile", "jpn"});
+    EXPECT_EQ(rec.code, 0) << rec.out;
+    for (const auto& [k, n] : proxy.counts()) faults[k] += n;
+    a.Stop();
+    b.Stop();
+    ExpectConserved(tha, jpn, "proxy run " + std::to_string(run));
+    EXPECT_EQ(tha.Jcmreg({"verify"}).code, 0);
+    EXPECT_EQ(jpn.Jcmreg({"verify"}).code, 0);
+    if (!::testing::Test::HasFailure()) fs::remove_all(rd);
+  }
+  std::printf("transfers completed %d, released %d\n", completed, released);
+  for (const auto& [k, n] : faults) std::printf("messages %-15s %d\n", k.c_str(), n);
 }
 
 }  // namespace

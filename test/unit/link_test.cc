@@ -9,6 +9,7 @@
 #include <map>
 
 #include "article6_fixture.h"
+#include "report/statistics.h"
 #include "service/link.h"
 #include "testing/test_util.h"
 
@@ -172,6 +173,48 @@ TEST_F(Link, TransferAcceptedCompletesBothSidesAndTheirAefsCrossCheck) {
   EXPECT_EQ(jpn_actions[1].substr(0, 7), "Use|NA|");
   testing::ExpectVerifies(mng);
   testing::ExpectVerifies(jpn);
+}
+
+TEST_F(Link, PublicStatisticsCountAUnitOnceAsIssuedAndOnceAsAcquired) {
+  const std::string tx =
+      mng.Ok("link.transfer",
+             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 60}})["transaction"];
+  const LinkMessage m = Outgoing(mng, tx);
+  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
+  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  auto row = [](TestRegistry& r, const std::string& registry) {
+    auto summary = report::AnnualTransactionsSummary(*r.store, 1000);
+    EXPECT_TRUE(summary.has_value());
+    for (const Json& y : (*summary)["years"]) {
+      if (y["registry"] == registry) return y;
+    }
+    return Json();
+  };
+  // Mongolia issued 200 and sent 60 abroad; Japan acquired 60 and issued nothing.
+  EXPECT_EQ(row(mng, "MNG01")["issuance"], 200);
+  EXPECT_EQ(row(mng, "MNG01")["international_transfer"], 60);
+  EXPECT_EQ(row(jpn, "JPN01")["issuance"], 0);
+  EXPECT_EQ(row(jpn, "JPN01")["acquisition"], 60);
+}
+
+TEST_F(Link, UnitTextsAreCheckedBeforeAnythingIsWritten) {
+  const std::string tx =
+      mng.Ok("link.transfer",
+             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 10}})["transaction"];
+  LinkMessage m = Outgoing(mng, tx);
+  m.body["units"][0]["sector"] = std::string("Energy\x01generation");
+  service::SignLinkMessage(m, mng.key);
+  const Json answer = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}})["answer"];
+  EXPECT_EQ(answer["outcome"], "rejected");
+  EXPECT_EQ(answer["check_name"], "invalid_text");
+  LinkMessage huge = Outgoing(mng, tx);
+  huge.transaction = "MNG01-77777";
+  huge.body["units"][0]["jc_decision"] = std::string(300, 'x');
+  service::SignLinkMessage(huge, mng.key);
+  EXPECT_EQ(
+      jpn.Ok("link.receive", {{"message", service::LinkMessageJson(huge)}})["answer"]["check_name"],
+      "field_invalid");
+  EXPECT_EQ(Held(jpn, 1), 0);
 }
 
 TEST_F(Link, RepeatedMessagesAreAnsweredAgainAndReplaysRefused) {
