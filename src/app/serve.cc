@@ -8,15 +8,19 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "cli/cli.h"
+#include "core/utc_time.h"
 #include "http/server.h"
 #include "link/link_client.h"
+#include "link/statement.h"
 #include "service/access.h"
 #include "service/json_text.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -315,6 +319,106 @@ cli::SubcommandRunner AddUser(CLI::App& app, const cli::GlobalOptions& global) {
 
 }  // namespace
 
+struct StatementArgs {
+  std::string party, year, from, to, out, file, peer, public_key;
+};
+
+int PrintMismatches(const cli::GlobalOptions& global, const std::vector<link::Mismatch>& mismatches,
+                    service::Json summary, const std::string& headline) {
+  service::Json list = service::Json::array();
+  for (const link::Mismatch& m : mismatches) {
+    list.push_back({{"code", CodeOf(m.check)},
+                    {"check", std::string(InfoOf(m.check).name)},
+                    {"transaction", m.transaction},
+                    {"message", m.message}});
+  }
+  if (global.json) {
+    summary["mismatches"] = list;
+    std::cout << service::DumpJsonLossy(summary, 2) << "\n";
+  } else {
+    std::cout << headline << ", " << mismatches.size() << " mismatches\n";
+    for (const link::Mismatch& m : mismatches) {
+      std::cout << "  " << CodeOf(m.check) << " " << InfoOf(m.check).name
+                << (m.transaction.empty() ? "" : " " + m.transaction) << ": " << m.message << "\n";
+    }
+  }
+  return mismatches.empty() ? cli::kExitOk : cli::kExitRefused;
+}
+
+// jcmreg link statement | compare (a partner with no connected registry; docs/link.md).
+int Statement(const cli::GlobalOptions& global, const std::string& verb, const StatementArgs& a) {
+  auto session = cli::OpenSession(global.db, false);
+  if (!session) {
+    std::cerr << "error: " << session.error() << "\n";
+    return cli::kExitError;
+  }
+  if (verb == "statement") {
+    const auto year = ParseCalendarDate(a.year + "-01-01");
+    if (!year) {
+      std::cerr << "usage error: --year takes a year like 2026, not '" << a.year << "'\n";
+      return cli::kExitUsage;
+    }
+    auto m = link::MakeStatement(*session->store, session->key, a.from, a.to, a.party,
+                                 std::stoi(a.year));
+    if (!m) {
+      std::cerr << "error: " << m.error() << "\n";
+      return cli::kExitError;
+    }
+    std::ofstream out(a.out);
+    out << service::DumpJsonLossy(service::LinkMessageJson(*m), 2) << "\n";
+    if (!out.flush()) {
+      std::cerr << "error: cannot write " << a.out << "\n";
+      return cli::kExitError;
+    }
+    std::cout << "statement of " << a.party << "'s " << m->body["actions"].size() << " actions of "
+              << a.year << " written to " << a.out << "\n";
+    return cli::kExitOk;
+  }
+  journal::PublicKey key{};
+  if (!a.public_key.empty()) {
+    if (a.public_key.size() != 64 || !journal::FromHex(a.public_key, key.data(), key.size())) {
+      std::cerr << "usage error: --public-key takes 64 hex digits\n";
+      return cli::kExitUsage;
+    }
+  } else {
+    auto tx = session->store->BeginRead();
+    auto peers = tx ? service::ListPeers(**tx)
+                    : service::CommandResult<std::vector<service::Peer>>(
+                          Fail(service::Failure::Of(tx.error())));
+    bool found = false;
+    if (peers) {
+      for (const service::Peer& p : *peers) {
+        if (p.id == a.peer) {
+          key = p.public_key;
+          found = true;
+        }
+      }
+    }
+    if (!found) {
+      std::cerr << "usage error: name the signer with --peer ID (a configured peer) or "
+                   "--public-key HEX\n";
+      return cli::kExitUsage;
+    }
+  }
+  std::ifstream in(a.file);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto json = service::ParseRequestJson(text.str());
+  if (!in || !json) {
+    std::cerr << "error: " << a.file << " is not a JSON statement"
+              << (json ? "" : ": " + json.error().message) << "\n";
+    return cli::kExitError;
+  }
+  auto compared = link::CompareStatement(*session->store, *json, key);
+  if (!compared) {
+    std::cerr << "error: " << compared.error() << "\n";
+    return cli::kExitError;
+  }
+  return PrintMismatches(global, compared->mismatches,
+                         service::Json{{"matched", compared->matched}},
+                         "compared: " + std::to_string(compared->matched) + " actions match");
+}
+
 // jcmreg link peers | transfers | reconcile PEER (docs/link.md).
 int Link(const cli::GlobalOptions& global, const std::string& verb, const std::string& peer) {
   auto session = cli::OpenSession(global.db, false);
@@ -389,7 +493,24 @@ cli::SubcommandRunner AddLink(CLI::App& app, const cli::GlobalOptions& global) {
   CLI::App* reconcile = link->add_subcommand(
       "reconcile", "compare this registry's view of the transfers with PEER's; changes nothing");
   reconcile->add_option("peer", *peer, "the peer's id")->required();
+  auto st = std::make_shared<StatementArgs>();
+  CLI::App* statement = link->add_subcommand(
+      "statement",
+      "a signed statement of a Party's AEF actions of a year, for a partner with no "
+      "connected registry");
+  statement->add_option("--party", st->party, "the Party whose actions")->required();
+  statement->add_option("--year", st->year, "the year")->required();
+  statement->add_option("--from", st->from, "the registry hosted here that signs")->required();
+  statement->add_option("--to", st->to, "the partner's registry")->required();
+  statement->add_option("--out", st->out, "FILE to write")->required();
+  CLI::App* compare = link->add_subcommand(
+      "compare", "check a partner's signed statement and compare it with this registry's view");
+  compare->add_option("file", st->file, "the statement (JSON)")->required();
+  compare->add_option("--peer", st->peer, "the configured peer that signed it");
+  compare->add_option("--public-key", st->public_key, "or the signer's public key (64 hex)");
   return [=, &global]() -> std::optional<int> {
+    if (statement->parsed()) return Statement(global, "statement", *st);
+    if (compare->parsed()) return Statement(global, "compare", *st);
     if (peers->parsed()) return Link(global, "peers", "");
     if (transfers->parsed()) return Link(global, "transfers", "");
     if (reconcile->parsed()) return Link(global, "reconcile", *peer);

@@ -1486,6 +1486,10 @@ struct Server::Impl {
     if (m.type == "answer") {
       return ErrorReply(Check::kFieldInvalid, "an answer is sent back on its request's connection");
     }
+    if (m.type == "statement") {
+      return ErrorReply(Check::kFieldInvalid,
+                        "a statement is a file for a partner to compare (jcmreg link compare)");
+    }
     auto tx = store.BeginRead();
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
     if (m.type == "reconcile") {

@@ -692,7 +692,9 @@ service::CommandResult<AefSummary> StreamAef(Store& store, const AefRequest& req
   RETURN_IF_ERROR(Begin(sink, small.tables[kActions]));
   std::set<int64_t> reported_lots;
   RETURN_IF_ERROR(StreamActions(*tx, request, s, cells, sink, reported_lots));
-  RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
+  if (request.require_initial_report) {
+    RETURN_IF_ERROR(RequireInitialReports(*tx, request, s, reported_lots));
+  }
   RETURN_IF_ERROR(Begin(sink, small.tables[kHoldings]));
   RETURN_IF_ERROR(StreamHoldings(*tx, request, s, cells, sink));
   RETURN_IF_ERROR(PutTable(sink, small.tables[kEntities]));

@@ -39,6 +39,10 @@ struct AefRequest {
   // add the "Confidentiality" table). Only the Party itself (or an operator of the registry)
   // may ask for true.
   bool disclose_confidential = false;
+  // false: the actions as recorded, whether or not the Party's initial report is on file (a
+  // registry's view of a partner's actions compared with the partner's: link/statement.h). The
+  // AEF itself (the default) is refused without it (4/CMA.6 paras 26-27).
+  bool require_initial_report = true;
   // Blocks are read this many at a time (memory is bounded by it, not by the history). A
   // parent outside the page in hand and the one before is read from the store on its own; tests
   // use tiny pages to take that path.

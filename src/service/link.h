@@ -40,7 +40,9 @@ inline constexpr const char* kLinkProtocol = "jcm-link/1";
 inline constexpr size_t kLinkUnitsMax = 1000;
 
 struct LinkMessage {
-  std::string type;         // "transfer", "terminate", "answer" or "reconcile".
+  // "transfer", "terminate", "reconcile" (requests), "answer", or "statement" (a signed file
+  // for a partner with no connected registry: link/statement.h).
+  std::string type;
   std::string from;         // The sending registry ("THA01").
   std::string to;           // The receiving registry ("JPN01").
   std::string transaction;  // "THA01-57"; empty for "reconcile".

@@ -686,18 +686,19 @@ Result<LinkMessage, Refusal> ParseLinkMessage(const Json& j) {
   for (auto [name, field] : {std::pair{"type", &m.type}, std::pair{"from", &m.from},
                              std::pair{"to", &m.to}, std::pair{"transaction", &m.transaction},
                              std::pair{"sent", &m.sent}, std::pair{"signature", &m.signature}}) {
-    if (!j[name].is_string() || j[name].get_ref<const std::string&>().size() > 200) {
+    if (!j[name].is_string() || j[name].get_ref<const std::string&>().size() > 200) {  // NOLINT
       return bad(std::string("field '") + name + "' must be a short string");
     }
     *field = j[name].get<std::string>();
   }
-  static const std::set<std::string> kTypes = {"transfer", "terminate", "answer", "reconcile"};
+  static const std::set<std::string> kTypes = {"transfer", "terminate", "answer", "reconcile",
+                                               "statement"};
   if (!kTypes.count(m.type)) return bad("type '" + m.type + "' is unknown");
   if (!ParseRegistryCode(m.from) || !ParseRegistryCode(m.to)) {
     return bad("from and to must be registry codes");
   }
   // A reconcile message, and the answer to one, name no transaction.
-  if (m.transaction.empty() ? m.type != "reconcile" && m.type != "answer"
+  if (m.transaction.empty() ? m.type != "reconcile" && m.type != "answer" && m.type != "statement"
                             : !link::IsTransactionId(m.transaction)) {
     return bad("transaction '" + m.transaction + "' is not REGISTRY-SEQUENCE");
   }

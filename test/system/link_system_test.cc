@@ -452,6 +452,24 @@ void Th014Flow(const TempDir& dir, const Installation& tha, const Installation& 
   const RunResult down = tha.Jcmreg({"link", "reconcile", "jpn"});
   EXPECT_NE(down.code, 0);  // Check::kLinkPeerUnreachable
 
+  // A statement for a partner with no connection: Thailand's actions as THA's registry states
+  // them, compared by Japan's registry with what it recorded of Thailand's side.
+  const std::string statement = dir.path() + "/tha-statement.json";
+  ASSERT_EQ(tha.Jcmreg({"link", "statement", "--party", "THA", "--year", "2026", "--from", "THA01",
+                        "--to", "JPN01", "--out", statement})
+                .code,
+            0);
+  const RunResult compared = jpn.Jcmreg({"--json", "link", "compare", statement, "--peer", "tha"});
+  EXPECT_EQ(compared.code, 0) << compared.out;
+  EXPECT_EQ(Json::parse(compared.out, nullptr, false).value("matched", 0), 1) << compared.out;
+  {
+    std::ifstream in(statement);
+    Json altered = Json::parse(in, nullptr, false);
+    altered["body"]["year"] = 2025;
+    std::ofstream(statement) << altered.dump();
+  }
+  EXPECT_NE(jpn.Jcmreg({"link", "compare", statement, "--peer", "tha"}).code, 0);
+
   // Both verify; both AEFs show their side and cross-check with the other's.
   for (const Installation* i : {&tha, &jpn}) {
     const RunResult v = i->Jcmreg({"verify"});

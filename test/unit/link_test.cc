@@ -9,6 +9,7 @@
 #include <map>
 
 #include "article6_fixture.h"
+#include "link/statement.h"
 #include "report/statistics.h"
 #include "service/link.h"
 #include "testing/test_util.h"
@@ -195,6 +196,40 @@ TEST_F(Link, PublicStatisticsCountAUnitOnceAsIssuedAndOnceAsAcquired) {
   EXPECT_EQ(row(mng, "MNG01")["international_transfer"], 60);
   EXPECT_EQ(row(jpn, "JPN01")["issuance"], 0);
   EXPECT_EQ(row(jpn, "JPN01")["acquisition"], 60);
+}
+
+TEST_F(Link, StatementForAPartnerWithoutAConnectionComparesActionByAction) {
+  const std::string tx =
+      mng.Ok("link.transfer",
+             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 70}})["transaction"];
+  const LinkMessage m = Outgoing(mng, tx);
+  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
+  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  // Mongolia's registry states its actions of 2026; Japan's compares them with what it recorded
+  // of Mongolia's side.
+  auto statement = link::MakeStatement(*mng.store, mng.key, "MNG01", "JPN01", "MNG", 2026);
+  ASSERT_TRUE(statement.has_value()) << statement.error();
+  const Json file = service::LinkMessageJson(*statement);
+  auto compared = link::CompareStatement(*jpn.store, file, mng.key.public_key);
+  ASSERT_TRUE(compared.has_value()) << compared.error();
+  EXPECT_EQ(compared->matched, 1);
+  EXPECT_TRUE(compared->mismatches.empty());
+  // An action Japan has no record of is named; a statement altered or signed by another key is
+  // not believed.
+  Json more = file;
+  more["body"]["actions"].push_back("01/01/2026|First transfer|made up");
+  LinkMessage resigned = *service::ParseLinkMessage(more);
+  service::SignLinkMessage(resigned, mng.key);
+  compared =
+      link::CompareStatement(*jpn.store, service::LinkMessageJson(resigned), mng.key.public_key);
+  ASSERT_TRUE(compared.has_value());
+  ASSERT_EQ(compared->mismatches.size(), 1u);
+  EXPECT_EQ(compared->mismatches[0].check, Check::kLinkReconciliationMismatch);
+  auto forged = link::CompareStatement(*jpn.store, more, mng.key.public_key);
+  ASSERT_FALSE(forged.has_value());
+  EXPECT_NE(forged.error().find(CodeOf(Check::kLinkSignatureInvalid)), std::string::npos);
+  EXPECT_FALSE(link::MakeStatement(*mng.store, mng.key, "JPN01", "MNG01", "MNG", 2026).has_value())
+      << "JPN01 is not hosted at Mongolia's installation";
 }
 
 TEST_F(Link, UnitTextsAreCheckedBeforeAnythingIsWritten) {
