@@ -1444,20 +1444,9 @@ struct Server::Impl {
 
   // ---- The registry link (ARCHITECTURE decision 12; docs/link.md).
 
-  static int64_t LinkSequence() {
-    static std::atomic<int64_t> last{0};
-    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    int64_t seen = last.load();
-    int64_t next = std::max(now, seen + 1);
-    while (!last.compare_exchange_weak(seen, next)) next = std::max(now, seen + 1);
-    return next;
-  }
-
   Reply SignedAnswer(const service::LinkMessage& request, Json body) {
     service::LinkMessage answer =
-        service::AnswerTo(request, std::move(body), LinkSequence(),
+        service::AnswerTo(request, std::move(body), service::NextLinkSequence(),
                           FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count()));

@@ -33,17 +33,6 @@ std::pair<std::string, int> HostPort(const std::string& url) {
 
 }  // namespace
 
-int64_t NextSequence() {
-  static std::atomic<int64_t> last{0};
-  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  int64_t seen = last.load();
-  int64_t next = std::max(now, seen + 1);
-  while (!last.compare_exchange_weak(seen, next)) next = std::max(now, seen + 1);
-  return next;
-}
-
 Result<LinkMessage, std::string> Exchange(const service::Peer& peer, const LinkMessage& message,
                                           std::chrono::milliseconds timeout) {
   const auto [host, port] = HostPort(peer.url);
@@ -163,7 +152,7 @@ int Outbox::RunOnce() {
       t.message.body = Json::object();
     }
     service::LinkMessage message = t.message;
-    message.sequence = NextSequence();
+    message.sequence = service::NextLinkSequence();
     message.sent = NowText();
     service::SignLinkMessage(message, key_);
     service::LinkCrashPoint("sender_before_send");
@@ -229,7 +218,7 @@ Result<Reconciliation, std::string> ReconcileWithPeer(Store& store, const journa
   message.type = "reconcile";
   message.from = from;
   message.to = peer.registries.front();
-  message.sequence = NextSequence();
+  message.sequence = service::NextLinkSequence();
   message.sent = NowText();
   service::SignLinkMessage(message, key);
   auto answer = Exchange(peer, message, std::chrono::milliseconds(30000));

@@ -19,10 +19,6 @@
 
 namespace registry::link {
 
-// A message's sequence: microseconds since the epoch, above every one this process sent before.
-// Across restarts it keeps rising as long as the clock does (docs/link.md "Sequences").
-int64_t NextSequence();
-
 // POSTs a signed message to `peer` and returns its signed answer, checked: from the registry
 // the message was sent to, signed by the peer's key. An error names what went wrong (the peer
 // unreachable, an HTTP error with its check, a bad answer).

@@ -55,7 +55,7 @@ Result<service::LinkMessage, std::string> MakeStatement(Store& store,
   m.type = "statement";
   m.from = from;
   m.to = to;
-  m.sequence = NextSequence();
+  m.sequence = service::NextLinkSequence();
   m.sent = FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count());

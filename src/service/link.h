@@ -95,6 +95,10 @@ struct OpenTransfer {
 };
 CommandResult<std::vector<OpenTransfer>> OpenTransfers(Transaction& tx);
 
+// A message's sequence: microseconds since the epoch, above every one this process gave before.
+// Across restarts it keeps rising as long as the clock does (docs/link.md "Sequences").
+int64_t NextLinkSequence();
+
 // A view as the reconcile answer carries it, and back (strictly: an error names what is wrong).
 Json ViewsJson(const std::vector<link::TransferView>& views);
 Result<std::vector<link::TransferView>, std::string> ViewsFromJson(const Json& j);

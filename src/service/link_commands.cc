@@ -1,5 +1,7 @@
 // The registry link's messages and commands; see service/link.h and docs/link.md.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <map>
@@ -906,6 +908,17 @@ LinkMessage AnswerTo(const LinkMessage& request, Json body, int64_t sequence, st
   body["in_reply_to"] = request.sequence;
   answer.body = std::move(body);
   return answer;
+}
+
+int64_t NextLinkSequence() {
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  int64_t seen = last.load();
+  int64_t next = std::max(now, seen + 1);
+  while (!last.compare_exchange_weak(seen, next)) next = std::max(now, seen + 1);
+  return next;
 }
 
 void LinkCrashPoint(const char* point) {

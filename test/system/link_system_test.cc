@@ -381,6 +381,28 @@ class TempDir {
   std::string path_;
 };
 
+// The seed of a randomized test: $JCM_SEED, or a fresh one; printed so that it replays.
+uint32_t Seed() {
+  const char* env = std::getenv("JCM_SEED");
+  const uint32_t seed = env != nullptr ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10))
+                                       : std::random_device{}();
+  std::printf("JCM_SEED=%u\n", seed);
+  return seed;
+}
+
+// A copy of the template pair (databases and keys) in `to`, for one run; returns `to`.
+std::string CopyPair(const std::string& base, const std::string& to) {
+  fs::create_directories(to);
+  for (const std::string f :
+       {"tha.db", "tha.db.key", "tha.db.pub", "jpn.db", "jpn.db.key", "jpn.db.pub"}) {
+    fs::copy_file(base + "/" + f, to + "/" + f);
+  }
+  for (const std::string key : {"/tha.db.key", "/jpn.db.key"}) {
+    fs::permissions(to + key, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  return to;
+}
+
 // Every serial of TH014's lot is in exactly one registry: THA's own accounts (government and
 // transit) plus JPN's (government and retirement) hold 1,009, and THA's mirror of JPN01 holds
 // exactly what Japan took.
@@ -541,12 +563,7 @@ struct FaultCase {
 };
 
 TEST(LinkSystem, KillEitherSideAtEveryStepUnitsAreNeverLostOrDoubled) {
-  const char* seed_env = std::getenv("JCM_SEED");
-  const uint32_t seed = seed_env != nullptr
-                            ? static_cast<uint32_t>(std::strtoul(seed_env, nullptr, 10))
-                            : std::random_device{}();
-  std::printf("JCM_SEED=%u\n", seed);
-  std::mt19937 rng(seed);
+  std::mt19937 rng(Seed());
   const char* runs_env = std::getenv("JCM_LINK_RUNS");
   const int runs = runs_env != nullptr ? std::atoi(runs_env) : 48;
 
@@ -583,14 +600,7 @@ TEST(LinkSystem, KillEitherSideAtEveryStepUnitsAreNeverLostOrDoubled) {
       c.name = "jpn down for the whole retry period";
     }
     SCOPED_TRACE("run " + std::to_string(run) + ": " + c.name);
-    const std::string rd = dir.path() + "/run" + std::to_string(run);
-    fs::create_directories(rd);
-    for (const std::string f :
-         {"tha.db", "tha.db.key", "tha.db.pub", "jpn.db", "jpn.db.key", "jpn.db.pub"}) {
-      fs::copy_file(base + "/" + f, rd + "/" + f);
-    }
-    fs::permissions(rd + "/tha.db.key", fs::perms::owner_read | fs::perms::owner_write);
-    fs::permissions(rd + "/jpn.db.key", fs::perms::owner_read | fs::perms::owner_write);
+    const std::string rd = CopyPair(base, dir.path() + "/run" + std::to_string(run));
     const Installation tha{rd + "/tha.db", {}, rd + "/tha.db"};
     const Installation jpn{rd + "/jpn.db", {}, rd + "/jpn.db"};
     const Env crash = c.crash_at.empty() ? Env{} : Env{{"JCMREG_LINK_CRASH_AT", c.crash_at}};
@@ -649,12 +659,7 @@ namespace {
 // Three transfers at once through a proxy that drops, delays, duplicates and reorders messages;
 // every third run also blacks the network out for longer than the termination time.
 TEST(LinkSystem, ThroughAHostileNetworkUnitsAreNeverLostOrDoubled) {
-  const char* seed_env = std::getenv("JCM_SEED");
-  const uint32_t seed = seed_env != nullptr
-                            ? static_cast<uint32_t>(std::strtoul(seed_env, nullptr, 10))
-                            : std::random_device{}();
-  std::printf("JCM_SEED=%u\n", seed);
-  std::mt19937 rng(seed);
+  std::mt19937 rng(Seed());
   const char* runs_env = std::getenv("JCM_LINK_PROXY_RUNS");
   const int runs = runs_env != nullptr ? std::atoi(runs_env) : 12;
   TempDir dir;
@@ -669,14 +674,7 @@ TEST(LinkSystem, ThroughAHostileNetworkUnitsAreNeverLostOrDoubled) {
   int completed = 0, released = 0;
   for (int run = 0; run < runs; ++run) {
     SCOPED_TRACE("proxy run " + std::to_string(run));
-    const std::string rd = dir.path() + "/prun" + std::to_string(run);
-    fs::create_directories(rd);
-    for (const std::string f :
-         {"tha.db", "tha.db.key", "tha.db.pub", "jpn.db", "jpn.db.key", "jpn.db.pub"}) {
-      fs::copy_file(base + "/" + f, rd + "/" + f);
-    }
-    fs::permissions(rd + "/tha.db.key", fs::perms::owner_read | fs::perms::owner_write);
-    fs::permissions(rd + "/jpn.db.key", fs::perms::owner_read | fs::perms::owner_write);
+    const std::string rd = CopyPair(base, dir.path() + "/prun" + std::to_string(run));
     const Installation tha{rd + "/tha.db", {}, rd + "/tha.db"};
     const Installation jpn{rd + "/jpn.db", {}, rd + "/jpn.db"};
     for (const int q : {300, 300, 409}) {
