@@ -446,9 +446,33 @@ CommandResult<Json> LinkRelease(Transaction& tx, const Json& args, const Context
 // first transferring Party's authorization this registry has on file with the same id, not
 // revoked, naming the acquiring Party; none overlapping a lot this registry already has. A refusal
 // rejects the transfer (journaled, answered with its check); nothing is written before all hold.
-CommandResult<std::vector<IssuanceLot>> CheckOfferedUnits(Transaction& tx, const LinkMessage& m,
-                                                          std::vector<bool>& first_transferred,
-                                                          const Account& account) {
+// The parts of the mirror account of the sender's registry that hold every serial of `lot`
+// (offered again by the registry they were sent to), or none when it does not hold them all or
+// the offered attributes are not those of the lot `known` they belong to.
+CommandResult<std::vector<SelectedPart>> ReturningParts(Transaction& tx, const LinkMessage& m,
+                                                        const IssuanceLot& lot,
+                                                        const IssuanceLot& known) {
+  if (known.project != lot.project || known.vintage.year != lot.vintage.year ||
+      known.authorization_id != lot.authorization_id ||
+      !(known.range.first <= lot.range.first && lot.range.last <= known.range.last)) {
+    return std::vector<SelectedPart>{};
+  }
+  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", m.from));
+  if (!doc || !doc->contains("mirror_account")) return std::vector<SelectedPart>{};
+  const AccountId mirror{doc->at("mirror_account").get<int64_t>()};
+  ASSIGN_OR_RETURN(auto candidates,
+                   Lift(tx.LiveBlocksOverlapping(mirror, lot.registry, lot.range)));
+  auto parts = SelectRanges({lot.range}, candidates);
+  if (!parts) return std::vector<SelectedPart>{};
+  return std::move(parts).value();
+}
+
+// Units that left this registry for the sender's and now come back are not new: the mirror
+// account of the sender's registry holds them, and they move back out of it (`returns`: per unit,
+// the parts of the mirror's blocks; empty for a unit new here).
+CommandResult<std::vector<IssuanceLot>> CheckOfferedUnits(
+    Transaction& tx, const LinkMessage& m, std::vector<bool>& first_transferred,
+    const Account& account, std::vector<std::vector<SelectedPart>>& returns) {
   const auto it = m.body.find("units");
   if (it == m.body.end() || !it->is_array() || it->empty() || it->size() > kLinkUnitsMax) {
     return Refuse(Check::kFieldInvalid,
@@ -539,15 +563,22 @@ CommandResult<std::vector<IssuanceLot>> CheckOfferedUnits(Transaction& tx, const
                                                " does not name " + acquiring.value +
                                                " as an acquiring Party");
     }
+    std::vector<SelectedPart> back;
     for (const IssuanceLot& k : known) {
-      if (k.registry == lot.registry && k.range.first <= lot.range.last &&
-          lot.range.first <= k.range.last) {
+      if (k.registry != lot.registry || k.range.first > lot.range.last ||
+          lot.range.first > k.range.last) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(back, ReturningParts(tx, m, lot, k));
+      if (back.empty()) {
         return Refuse(Check::kLinkUnitsAlreadyKnown,
                       "serials " + FormatSerialRange(lot.range) + " of " + lot.registry.value +
                           " overlap lot " + std::to_string(k.id.value) + " (" +
                           FormatSerialRange(k.range) + ") already recorded here");
       }
+      break;
     }
+    returns.push_back(std::move(back));
     for (const IssuanceLot& l : lots) {
       if (l.registry == lot.registry && l.range.first <= lot.range.last &&
           lot.range.first <= l.range.last) {
@@ -582,18 +613,35 @@ CommandResult<Account> AcquiringAccount(Transaction& tx, const LinkMessage& m) {
   return account;
 }
 
-// Decides a transfer message: accepted (lots and blocks written) or a refusal (nothing written).
+// Decides a transfer message: accepted (lots and blocks written, or units back out of the
+// mirror account) or a refusal (nothing written).
 CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context& ctx) {
   ASSIGN_OR_RETURN(const Account account, AcquiringAccount(tx, m));
   std::vector<bool> first_transferred;
+  std::vector<std::vector<SelectedPart>> returns;
   ASSIGN_OR_RETURN(std::vector<IssuanceLot> lots,
-                   CheckOfferedUnits(tx, m, first_transferred, account));
+                   CheckOfferedUnits(tx, m, first_transferred, account, returns));
   Json parts = Json::array();
   Json units = Json::array();
   int64_t quantity = 0;
   const Json& offered = m.body.at("units");
+  std::vector<SelectedPart> back;
   for (size_t i = 0; i < lots.size(); ++i) {
     IssuanceLot& lot = lots[i];
+    units.push_back(Json{
+        {"registry", lot.registry.value}, {"first", lot.range.first}, {"last", lot.range.last}});
+    quantity += lot.range.Count().tonnes;
+    if (!returns[i].empty()) {
+      for (SelectedPart& p : returns[i]) {
+        parts.push_back(Json{{"lot", p.block.lot.value},
+                             {"first", p.moved.first},
+                             {"last", p.moved.last},
+                             {"quantity", p.moved.Count().tonnes},
+                             {"first_transfer", false}});
+        back.push_back(std::move(p));
+      }
+      continue;
+    }
     lot.created = ctx.sequence;
     ASSIGN_OR_RETURN(lot.id, Lift(tx.InsertLot(lot)));
     Block block;
@@ -603,14 +651,23 @@ CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context
     block.first_transferred = first_transferred[i];
     block.created = ctx.sequence;
     ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
-    quantity += lot.range.Count().tonnes;
     parts.push_back(Json{{"lot", lot.id.value},
                          {"first", lot.range.first},
                          {"last", lot.range.last},
                          {"quantity", lot.range.Count().tonnes},
                          {"first_transfer", offered[i].value("first_transfer", false)}});
-    units.push_back(Json{
-        {"registry", lot.registry.value}, {"first", lot.range.first}, {"last", lot.range.last}});
+  }
+  if (!back.empty()) {
+    // Back from the mirror account of the sender's registry: a movement between registries in
+    // this registry's books (the peer's transfer, this Party's acquisition).
+    ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", m.from));
+    MoveRequest request;
+    request.kind = MovementKind::kTransfer;
+    ASSIGN_OR_RETURN(request.from,
+                     LoadAccount(tx, AccountId{doc->at("mirror_account").get<int64_t>()}));
+    request.to = account;
+    request.destination.account = account.id;
+    RETURN_IF_ERROR(WriteMovement(tx, request, back, std::vector<bool>(back.size(), false), ctx));
   }
   return Json{
       {"account", account.id.value}, {"quantity", quantity}, {"parts", parts}, {"units", units}};

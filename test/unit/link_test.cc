@@ -23,7 +23,10 @@ using testing::TestRegistry;
 
 // An installation hosting one registry: Parties JPN and MNG, the JPN-MNG approach with both
 // Step 1s and MN101 registered with both Step 2a's (each installation keeps a copy of both).
-void SetUpInstallation(TestRegistry& r, const std::string& party, const std::string& registry) {
+// `both_ways`: Mongolia's authorization names Mongolia too as an acquiring Party, so that units
+// may go back to it.
+void SetUpInstallation(TestRegistry& r, const std::string& party, const std::string& registry,
+                       bool both_ways = false) {
   r.Ok("party.add", {{"code", "JPN"}, {"name", "Japan"}});
   r.Ok("party.add", {{"code", "MNG"}, {"name", "Mongolia"}});
   r.Ok("registry.add", {{"code", registry}, {"party", party}, {"name", registry}});
@@ -35,15 +38,17 @@ void SetUpInstallation(TestRegistry& r, const std::string& party, const std::str
   r.Ok("ca.authorize", testing::Step1Args("MNG", "MNG01"));
   r.Ok("report.initial.submit", {{"party", party}, {"ca", "JPN-MNG"}, {"date", "2025-06-01"}});
   testing::RegisterProject(r, "MN101");
-  r.Ok("authorization.add", testing::Step2aArgs("MNG", "MN101"));
+  Json mng_authorization = testing::Step2aArgs("MNG", "MN101");
+  if (both_ways) mng_authorization["acquiring_parties"] = {"JPN", "MNG"};
+  r.Ok("authorization.add", mng_authorization);
   r.Ok("authorization.add", testing::Step2aArgs("JPN", "MN101"));
 }
 
 class Link : public ::testing::Test {
  protected:
   void SetUp() override {
-    SetUpInstallation(mng, "MNG", "MNG01");
-    SetUpInstallation(jpn, "JPN", "JPN01");
+    SetUpInstallation(mng, "MNG", "MNG01", both_ways_);
+    SetUpInstallation(jpn, "JPN", "JPN01", both_ways_);
     // Mongolia's share of a JC decision of 1,000 t (20 %), all vintage 2021, into MNG01 account 1.
     mng.Ok("issue.jcm", {{"account", 1},
                          {"project", "MN101"},
@@ -117,6 +122,15 @@ class Link : public ::testing::Test {
   TestRegistry mng;
   TestRegistry jpn;
   int64_t sequence_ = 1000;
+  bool both_ways_ = false;
+};
+
+class LinkBothWays : public Link {
+ protected:
+  void SetUp() override {
+    both_ways_ = true;
+    Link::SetUp();
+  }
 };
 
 TEST_F(Link, TransferAcceptedCompletesBothSidesAndTheirAefsCrossCheck) {
@@ -230,6 +244,49 @@ TEST_F(Link, StatementForAPartnerWithoutAConnectionComparesActionByAction) {
   EXPECT_NE(forged.error().find(CodeOf(Check::kLinkSignatureInvalid)), std::string::npos);
   EXPECT_FALSE(link::MakeStatement(*mng.store, mng.key, "JPN01", "MNG01", "MNG", 2026).has_value())
       << "JPN01 is not hosted at Mongolia's installation";
+}
+
+TEST_F(LinkBothWays, UnitsSentBackReturnOutOfTheMirrorNotAsNewUnits) {
+  const std::string tx =
+      mng.Ok("link.transfer",
+             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 60}})["transaction"];
+  const LinkMessage m = Outgoing(mng, tx);
+  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
+  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  // Japan sends 20 t of them back to Mongolia's government account: they come out of Mongolia's
+  // mirror of JPN01, not as a second lot of the same serials.
+  const std::string tx2 =
+      jpn.Ok("link.transfer",
+             {{"from", 1}, {"registry", "MNG01"}, {"account", 1}, {"quantity", 20}})["transaction"];
+  const LinkMessage m2 = Outgoing(jpn, tx2);
+  const Json returned = mng.Ok("link.receive", {{"message", service::LinkMessageJson(m2)}});
+  ASSERT_EQ(returned["answer"]["outcome"], "accepted") << returned.dump();
+  jpn.Ok("link.complete",
+         {{"transaction", tx2}, {"answer", AnswerOf(mng, m2, returned["answer"])}});
+  EXPECT_EQ(Held(mng, 1), 160);
+  EXPECT_EQ(Held(mng, 3), 40) << "the mirror of JPN01 gave the 20 t back";
+  EXPECT_EQ(Held(jpn, 1), 40);
+  ExpectConserved();
+  {
+    auto tx = mng.store->BeginRead();
+    auto lots = (*tx)->ListLots();
+    ASSERT_TRUE(lots.has_value());
+    EXPECT_EQ(lots->size(), 1u) << "no second lot of the same serials";
+  }
+  // Offered again under another transaction: no longer in the mirror, so known here.
+  LinkMessage again = m2;
+  again.transaction = "JPN01-4243";
+  again.sequence = ++sequence_;
+  service::SignLinkMessage(again, jpn.key);
+  EXPECT_EQ(mng.Ok("link.receive",
+                   {{"message", service::LinkMessageJson(again)}})["answer"]["check_name"],
+            "link_units_already_known");
+  EXPECT_EQ(Held(mng, 1), 160);
+  const link::Reconciliation rec = link::Reconcile(Views(mng, "jpn"), Views(jpn, "mng"));
+  EXPECT_EQ(rec.agreed, 2);
+  EXPECT_EQ(rec.mismatches.size(), 1u) << "JPN01-4243 was never sent by Japan's registry";
+  testing::ExpectVerifies(mng);
+  testing::ExpectVerifies(jpn);
 }
 
 TEST_F(Link, UnitTextsAreCheckedBeforeAnythingIsWritten) {
