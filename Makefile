@@ -25,7 +25,7 @@ build-asan: deps
 
 # playwright-core for the portal's browser tests, pinned by test/browser/package-lock.json.
 browser-deps: deps
-	@cd test/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd test/browser && { [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 # Every test: the release build, then the same tests under AddressSanitizer + UBSan (the browser
 # and benchmark smoke tests, labelled no-asan, run once, in the release build).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -191,7 +192,16 @@ struct Column {
 std::string Table(const std::vector<Column>& columns,
                   const std::vector<std::vector<std::string>>& rows,
                   const std::string& caption_html, std::string_view id = "") {
-  std::string html = "<div class=\"table-wrap\"";
+  // The container scrolls on a narrow screen: it takes the focus so that the keyboard scrolls it
+  // too, and is a region named by the caption (its text: the caption's HTML without its tags).
+  std::string name;
+  for (bool in_tag = false; const char c : caption_html) {
+    if (c == '<') in_tag = true;
+    if (!in_tag) name += c;
+    if (c == '>') in_tag = false;
+  }
+  std::string html =
+      "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"" + name + "\"";
   if (!id.empty()) html += " id=\"" + Escape(id) + "\"";
   html += "><table><caption>" + caption_html + "</caption><thead><tr>";
   for (const Column& c : columns) {
@@ -261,16 +271,19 @@ std::string Frame(Lang lang, const std::string& title_html, std::string_view pag
   const std::pair<const char*, const char*> nav[] = {
       {"/#/", "nav.home"},
       {"/projects", "nav.projects"},
-      {"/#/issuances", "nav.issuances"},
-      {"/#/authorizations", "nav.authorizations"},
+      {"/issuances", "nav.issuances"},
+      {"/authorizations", "nav.authorizations"},
       {"/#/statistics", "nav.statistics"},
       {"/#/lookup", "nav.lookup"},
       {"/#/reports", "nav.reports"},
+      {"/#/link", "nav.link"},
       {"/#/console", "nav.console"},
   };
   for (const auto& [href, key] : nav) {
     const bool console = std::string_view(key) == "nav.console";
-    const bool active = std::string_view(href) == "/projects" && page.rfind("project", 0) == 0;
+    const std::string_view h(href);
+    const bool active =
+        h == "/projects" ? page.rfind("project", 0) == 0 : h.size() > 1 && h.substr(1) == page;
     html += std::string("    <a href=\"") + href + "\"" +
             (console  ? " class=\"console-link\""
              : active ? " class=\"active\""
@@ -357,56 +370,113 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// ---- /projects ----------------------------------------------------------------------------------
+// ---- Lists: /projects, /issuances, /authorizations
+// -----------------------------------------------
 
+// A list page's state in its URL: the search words, a value per filter, the sort and the page.
 struct ListState {
-  std::string q, host, state, sort;
+  std::string q, sort;
+  std::map<std::string, std::string> filters;
   int64_t page = 1;
 };
 
-// /projects with the state's parameters (those not empty, page 1 left out), plus lang.
-std::string ListHref(const ListState& s) {
+// A filter of a list: its parameter, its label, what a value must look like (a value that cannot
+// be one is refused with a 400 page), and how a value is shown (HTML).
+struct ListFilter {
+  std::string name;
+  std::string label_key;
+  std::function<bool(const std::string&)> valid;
+  std::function<std::string(const std::string&)> option_html;
+};
+
+// What a list page is: its path, title, table and the columns it sorts by (a numeric one sorts
+// by number).
+struct ListSpec {
+  std::string path;       // "/issuances"
+  std::string page;       // main's data-server: "issuances"
+  std::string id;         // the table's container, as app.js names it: "lots"
+  std::string title_key;  // "issuances.title"
+  std::string caption_key;
+  std::vector<ListFilter> filters;
+  std::vector<std::string> sort_keys;
+  std::vector<Column> columns;
+};
+
+// One row: its value per filter, the text searched, its value per sort key, its cells (HTML).
+struct ListRow {
+  std::map<std::string, std::string> filter;
+  std::string search;
+  std::map<std::string, std::string> text;
+  std::map<std::string, int64_t> number;
+  std::vector<std::string> cells;
+};
+
+// The list's path with the state's parameters (those not empty, page 1 left out).
+std::string ListHref(const ListSpec& spec, const ListState& s) {
   std::string q;
-  auto add = [&](const char* name, const std::string& value) {
+  auto add = [&](const std::string& name, const std::string& value) {
     if (value.empty()) return;
-    q += (q.empty() ? "?" : "&") + std::string(name) + "=" + UrlEncode(value);
+    q += (q.empty() ? "?" : "&") + name + "=" + UrlEncode(value);
   };
   add("q", s.q);
-  add("host", s.host);
-  add("state", s.state);
+  for (const ListFilter& f : spec.filters) {
+    const auto it = s.filters.find(f.name);
+    if (it != s.filters.end()) add(f.name, it->second);
+  }
   add("sort", s.sort);
   if (s.page > 1) add("page", std::to_string(s.page));
-  return "/projects" + q;
+  return spec.path + q;
 }
 
-Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lang,
-                  const Sources& sources) {
-  ListState s{Param(query, "q"), Param(query, "host"), Param(query, "state"), Param(query, "sort")};
-  const std::string page_text = Param(query, "page");
-  std::string self = ListHref(s);
-  if (auto bad = CheckQuery(query, {"q", "host", "state", "sort", "page", "lang"}, lang, self)) {
-    return *bad;
+std::string ListOfNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The state the query asks for, or the 400 page saying what is wrong with it: a parameter the
+// page does not take or given twice, a sort by no column, a filter value that cannot be one.
+// The page number is checked once the rows are counted (ListPage).
+std::optional<Page> ReadListState(const ListSpec& spec,
+                                  const std::multimap<std::string, std::string>& query, Lang lang,
+                                  ListState& s) {
+  s.q = Param(query, "q");
+  s.sort = Param(query, "sort");
+  std::vector<std::string> takes = {"q"};
+  for (const ListFilter& f : spec.filters) {
+    takes.push_back(f.name);
+    const std::string value = Param(query, f.name);
+    if (!value.empty()) s.filters[f.name] = value;
   }
-  static const std::vector<std::string> kSortKeys = {"ref",   "title",       "host_party",
-                                                     "state", "methodology", "issued"};
+  for (const char* name : {"sort", "page", "lang"}) takes.emplace_back(name);
+  const std::string self = ListHref(spec, s);
+  if (auto bad = CheckQuery(query, takes, lang, self)) return bad;
   const std::string sort_key = s.sort.substr(s.sort.rfind('-', 0) == 0 ? 1 : 0);
   if (!s.sort.empty() &&
-      std::find(kSortKeys.begin(), kSortKeys.end(), sort_key) == kSortKeys.end()) {
-    std::string keys;
-    for (const std::string& k : kSortKeys) keys += (keys.empty() ? "" : ", ") + k;
+      std::find(spec.sort_keys.begin(), spec.sort_keys.end(), sort_key) == spec.sort_keys.end()) {
     return Error(
         400, lang,
-        LabelHtml(lang, "page.badSort", {{"sort", Escape(s.sort)}, {"keys", Escape(keys)}}),
-        "/projects");
+        LabelHtml(lang, "page.badSort",
+                  {{"sort", Escape(s.sort)}, {"keys", Escape(ListOfNames(spec.sort_keys))}}),
+        spec.path, spec.page);
   }
-  const Read projects = sources.list("project");
-  if (auto failed = ReadFailed(projects, lang, self)) return *failed;
-  const Read lots = sources.lots();
-  if (auto failed = ReadFailed(lots, lang, self)) return *failed;
-  std::map<std::string, int64_t> issued;
-  for (const Json& l : ListOf(lots, "lots")) issued[Field(l, "project")] += Int(l, "quantity");
+  for (const ListFilter& f : spec.filters) {
+    const auto it = s.filters.find(f.name);
+    if (it != s.filters.end() && !f.valid(it->second)) {
+      return Error(400, lang,
+                   LabelHtml(lang, "page.badFilter." + f.name, {{"value", Escape(it->second)}}),
+                   spec.path, spec.page);
+    }
+  }
+  return std::nullopt;
+}
 
-  const Json& all = ListOf(projects, "projects");
+// The list page: the filters as links (no form, no script needed), the count, a page of the
+// rows that match, filtered, searched and sorted as the query says, and the pager; `after` is
+// HTML put below it.
+Page ListPage(const ListSpec& spec, ListState s, const std::vector<ListRow>& rows,
+              const std::multimap<std::string, std::string>& query, Lang lang,
+              const std::string& after = "") {
   std::vector<std::string> words;
   {
     std::string word;
@@ -419,38 +489,42 @@ Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lan
       }
     }
   }
-  std::vector<const Json*> shown;
-  std::set<std::string> hosts, states;
-  for (const Json& p : all) {
-    hosts.insert(Field(p, "host_party"));
-    states.insert(Field(p, "state"));
-    if (!s.host.empty() && Field(p, "host_party") != s.host) continue;
-    if (!s.state.empty() && Field(p, "state") != s.state) continue;
-    const std::string text =
-        Lower(RefOf(p) + " " + Field(p, "title") + " " + Field(p, "host_party") + " " +
-              Field(p, "methodology") + " " + Join(p.value("participants", Json::array()), " "));
+  std::map<std::string, std::set<std::string>> values;
+  std::vector<const ListRow*> shown;
+  for (const ListRow& r : rows) {
+    bool match = true;
+    for (const ListFilter& f : spec.filters) {
+      const auto value = r.filter.find(f.name);
+      const std::string v = value == r.filter.end() ? "" : value->second;
+      if (!v.empty()) values[f.name].insert(v);
+      const auto asked = s.filters.find(f.name);
+      if (asked != s.filters.end() && asked->second != v) match = false;
+    }
+    if (!match) continue;
+    const std::string text = Lower(r.search);
     if (!std::all_of(words.begin(), words.end(),
                      [&](const std::string& w) { return text.find(w) != std::string::npos; })) {
       continue;
     }
-    shown.push_back(&p);
+    shown.push_back(&r);
   }
-  hosts.erase("");
-  states.erase("");
+  const std::string sort_key = s.sort.substr(s.sort.rfind('-', 0) == 0 ? 1 : 0);
   if (!sort_key.empty()) {
     const bool desc = s.sort[0] == '-';
-    std::stable_sort(shown.begin(), shown.end(), [&](const Json* a, const Json* b) {
-      if (sort_key == "issued") {
-        const int64_t x = issued[RefOf(*a)], y = issued[RefOf(*b)];
-        return desc ? y < x : x < y;
+    std::stable_sort(shown.begin(), shown.end(), [&](const ListRow* a, const ListRow* b) {
+      const auto x = a->number.find(sort_key), y = b->number.find(sort_key);
+      if (x != a->number.end() && y != b->number.end()) {
+        return desc ? y->second < x->second : x->second < y->second;
       }
-      const std::string x = sort_key == "ref" ? RefOf(*a) : Field(*a, sort_key.c_str());
-      const std::string y = sort_key == "ref" ? RefOf(*b) : Field(*b, sort_key.c_str());
-      return desc ? y < x : x < y;
+      const auto tx = a->text.find(sort_key), ty = b->text.find(sort_key);
+      const std::string l = tx == a->text.end() ? "" : tx->second;
+      const std::string r = ty == b->text.end() ? "" : ty->second;
+      return desc ? r < l : l < r;
     });
   }
   const int64_t pages =
       std::max<int64_t>(1, (static_cast<int64_t>(shown.size()) + kPageSize - 1) / kPageSize);
+  const std::string page_text = Param(query, "page");
   if (!page_text.empty()) {
     const bool digits =
         page_text.size() <= 9 && std::all_of(page_text.begin(), page_text.end(), [](char c) {
@@ -462,68 +536,59 @@ Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lan
       return Error(400, lang,
                    LabelHtml(lang, "page.badPage",
                              {{"page", Escape(page_text)}, {"pages", std::to_string(pages)}}),
-                   ListHref(s));
+                   ListHref(spec, s), spec.page);
     }
     s.page = n;
   }
-  self = ListHref(s);
-
-  const std::string title = LabelHtml(lang, "projects.title", {});
+  const std::string self = ListHref(spec, s);
+  const std::string title = LabelHtml(lang, spec.title_key, {});
   std::string main = "<h1>" + title + "</h1>\n";
-  // The filters, as links (the page needs no form, and no script).
-  auto filter = [&](const char* label_key, std::string ListState::*member,
-                    const std::set<std::string>& values, bool states_labels) {
+  main +=
+      "<nav class=\"filters-nav\" aria-label=\"" + LabelHtml(lang, "filter.search", {}) + "\">\n";
+  for (const ListFilter& f : spec.filters) {
     std::string html = "<p class=\"filter-links\"><span class=\"filter-name\">" +
-                       LabelHtml(lang, label_key, {}) + ":</span> ";
-    ListState all_state = s;
-    all_state.*member = "";
-    all_state.page = 1;
-    const bool none = (s.*member).empty();
-    html += "<a href=\"" + Escape(ListHref(all_state)) + "\"" +
-            (none ? " aria-current=\"true\"" : "") + ">" + LabelHtml(lang, "filter.all", {}) +
-            "</a>";
-    for (const std::string& v : values) {
+                       LabelHtml(lang, f.label_key, {}) + ":</span> ";
+    ListState all = s;
+    all.filters.erase(f.name);
+    all.page = 1;
+    const auto asked = s.filters.find(f.name);
+    html += "<a href=\"" + Escape(ListHref(spec, all)) + "\"" +
+            (asked == s.filters.end() ? " aria-current=\"true\"" : "") + ">" +
+            LabelHtml(lang, "filter.all", {}) + "</a>";
+    std::set<std::string> options = values[f.name];
+    if (asked != s.filters.end()) options.insert(asked->second);
+    for (const std::string& v : options) {
       ListState one = s;
-      one.*member = v;
+      one.filters[f.name] = v;
       one.page = 1;
-      html += " · <a href=\"" + Escape(ListHref(one)) + "\"" +
-              (s.*member == v ? " aria-current=\"true\"" : "") + ">" +
-              (states_labels ? StateLabel(lang, v) : Escape(v)) + "</a>";
+      const bool current = asked != s.filters.end() && asked->second == v;
+      html += " · <a href=\"" + Escape(ListHref(spec, one)) + "\"" +
+              (current ? " aria-current=\"true\"" : "") + ">" +
+              (f.option_html ? f.option_html(v) : Escape(v)) + "</a>";
     }
-    return html + "</p>\n";
-  };
-  main += "<nav class=\"filters-nav\" aria-label=\"" + LabelHtml(lang, "filter.search", {}) +
-          "\">\n" + filter("col.host", &ListState::host, hosts, false) +
-          filter("col.state", &ListState::state, states, true) + "</nav>\n";
-  main += "<p id=\"projects-count\" class=\"muted\">" +
+    main += html + "</p>\n";
+  }
+  main += "</nav>\n";
+  main += "<p id=\"" + Escape(spec.id) + "-count\" class=\"muted\">" +
           LabelHtml(lang, "filter.count",
                     {{"shown", Fmt(static_cast<int64_t>(shown.size()))},
-                     {"count", Fmt(static_cast<int64_t>(all.size()))}}) +
+                     {"count", Fmt(static_cast<int64_t>(rows.size()))}}) +
           "</p>\n";
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>> cells;
   for (size_t i = static_cast<size_t>((s.page - 1) * kPageSize);
        i < shown.size() && i < static_cast<size_t>(s.page * kPageSize); ++i) {
-    const Json& p = *shown[i];
-    rows.push_back({ProjectLink(RefOf(p)), Escape(Field(p, "title")),
-                    Escape(Field(p, "host_party")), StateLabel(lang, Field(p, "state")),
-                    Escape(Field(p, "methodology")), Fmt(issued[RefOf(p)])});
+    cells.push_back(shown[i]->cells);
   }
-  if (rows.empty()) {
+  if (cells.empty()) {
     main += "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n";
   } else {
-    main += "<div id=\"projects\">" +
-            Table({{LabelHtml(lang, "col.reference", {})},
-                   {LabelHtml(lang, "col.title", {})},
-                   {LabelHtml(lang, "col.host", {})},
-                   {LabelHtml(lang, "col.state", {})},
-                   {LabelHtml(lang, "col.methodology", {})},
-                   {LabelHtml(lang, "col.issuedHere", {}), true}},
-                  rows, LabelHtml(lang, "projects.caption", {})) +
+    main += "<div id=\"" + Escape(spec.id) + "\">" +
+            Table(spec.columns, cells, LabelHtml(lang, spec.caption_key, {})) +
             "\n<div class=\"pager\">";
     if (s.page > 1) {
       ListState prev = s;
       --prev.page;
-      main += "<a class=\"prev\" rel=\"prev\" href=\"" + Escape(ListHref(prev)) + "\">" +
+      main += "<a class=\"prev\" rel=\"prev\" href=\"" + Escape(ListHref(spec, prev)) + "\">" +
               LabelHtml(lang, "prev", {}) + "</a> ";
     }
     main += "<span>" +
@@ -535,12 +600,235 @@ Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lan
     if (s.page < pages) {
       ListState next = s;
       ++next.page;
-      main += " <a class=\"next\" rel=\"next\" href=\"" + Escape(ListHref(next)) + "\">" +
+      main += " <a class=\"next\" rel=\"next\" href=\"" + Escape(ListHref(spec, next)) + "\">" +
               LabelHtml(lang, "next", {}) + "</a>";
     }
     main += "</div></div>\n";
   }
-  return Page{200, Frame(lang, title, "projects", main, self)};
+  main += after;
+  return Page{200, Frame(lang, title, spec.page, main, self)};
+}
+
+bool AnyText(const std::string&) { return true; }
+
+bool IsRegistryCode(const std::string& v) { return ParseRegistryCode(v).has_value(); }
+
+bool IsPartyCode(const std::string& v) { return ParsePartyCode(v).has_value(); }
+
+bool IsYear(const std::string& v) {
+  return v.size() == 4 && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c));
+         });
+}
+
+Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                  const Sources& sources) {
+  ListSpec spec{"/projects",
+                "projects",
+                "projects",
+                "projects.title",
+                "projects.caption",
+                {{"host", "col.host", IsPartyCode, nullptr},
+                 {"state", "col.state", AnyText,
+                  [lang](const std::string& v) { return StateLabel(lang, v); }}},
+                {"ref", "title", "host_party", "state", "methodology", "issued"},
+                {{LabelHtml(lang, "col.reference", {})},
+                 {LabelHtml(lang, "col.title", {})},
+                 {LabelHtml(lang, "col.host", {})},
+                 {LabelHtml(lang, "col.state", {})},
+                 {LabelHtml(lang, "col.methodology", {})},
+                 {LabelHtml(lang, "col.issuedHere", {}), true}}};
+  ListState s;
+  if (auto bad = ReadListState(spec, query, lang, s)) return *bad;
+  const std::string self = ListHref(spec, s);
+  const Read projects = sources.list("project");
+  if (auto failed = ReadFailed(projects, lang, self)) return *failed;
+  const Read lots = sources.lots();
+  if (auto failed = ReadFailed(lots, lang, self)) return *failed;
+  std::map<std::string, int64_t> issued;
+  for (const Json& l : ListOf(lots, "lots")) issued[Field(l, "project")] += Int(l, "quantity");
+  std::vector<ListRow> rows;
+  for (const Json& p : ListOf(projects, "projects")) {
+    const std::string ref = RefOf(p);
+    ListRow r;
+    r.filter = {{"host", Field(p, "host_party")}, {"state", Field(p, "state")}};
+    r.search = ref + " " + Field(p, "title") + " " + Field(p, "host_party") + " " +
+               Field(p, "methodology") + " " + Join(p.value("participants", Json::array()), " ");
+    r.text = {{"ref", ref},
+              {"title", Field(p, "title")},
+              {"host_party", Field(p, "host_party")},
+              {"state", Field(p, "state")},
+              {"methodology", Field(p, "methodology")}};
+    r.number = {{"issued", issued[ref]}};
+    r.cells = {ProjectLink(ref),
+               Escape(Field(p, "title")),
+               Escape(Field(p, "host_party")),
+               StateLabel(lang, Field(p, "state")),
+               Escape(Field(p, "methodology")),
+               Fmt(issued[ref])};
+    rows.push_back(std::move(r));
+  }
+  return ListPage(spec, std::move(s), rows, query, lang);
+}
+
+// /issuances: every lot, newest first, as app.js's #/issuances (registry, host, vintage, kind).
+Page IssuancesPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                   const Sources& sources) {
+  ListSpec spec{
+      "/issuances",
+      "issuances",
+      "lots",
+      "issuances.title",
+      "issuances.caption",
+      {{"registry", "col.registry", IsRegistryCode, nullptr},
+       {"host", "col.host", IsPartyCode, nullptr},
+       {"vintage", "col.vintage", IsYear, nullptr},
+       {"kind", "col.kind", [](const std::string& v) { return v == "itmo" || v == "jcm"; },
+        [lang](const std::string& v) {
+          return v == "itmo" ? std::string("ITMO") : LabelHtml(lang, "kind.jcm", {});
+        }}},
+      {"registry", "project", "vintage", "first", "quantity", "itmo", "authorization_id",
+       "jc_decision"},
+      {{LabelHtml(lang, "col.registry", {})},
+       {LabelHtml(lang, "col.project", {})},
+       {LabelHtml(lang, "col.vintage", {}), true},
+       {LabelHtml(lang, "col.serials", {})},
+       {LabelHtml(lang, "col.quantity", {}), true},
+       {LabelHtml(lang, "col.kind", {})},
+       {LabelHtml(lang, "col.authorization", {})},
+       {LabelHtml(lang, "col.decision", {})}}};
+  ListState s;
+  if (auto bad = ReadListState(spec, query, lang, s)) return *bad;
+  const std::string self = ListHref(spec, s);
+  const Read lots = sources.lots();
+  if (auto failed = ReadFailed(lots, lang, self)) return *failed;
+  const Read projects = sources.list("project");
+  if (auto failed = ReadFailed(projects, lang, self)) return *failed;
+  std::map<std::string, std::string> host;
+  for (const Json& p : ListOf(projects, "projects")) host[RefOf(p)] = Field(p, "host_party");
+  std::vector<ListRow> rows;
+  const Json& all = ListOf(lots, "lots");
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const Json& l = *it;
+    const int64_t first = Int(l, "first"), last = Int(l, "last");
+    const bool itmo = l.value("itmo", false);
+    std::string authorization = Field(l, "authorization_id");
+    if (!authorization.empty()) authorization += " v" + Field(l, "authorization_version");
+    const std::string project = Field(l, "project");
+    ListRow r;
+    r.filter = {{"registry", Field(l, "registry")},
+                {"host", host[project]},
+                {"vintage", Field(l, "vintage")},
+                {"kind", itmo ? "itmo" : "jcm"}};
+    r.search = Field(l, "registry") + " " + project + " " + Field(l, "vintage") + " " +
+               Field(l, "jc_decision") + " " + Field(l, "authorization_id") + " " +
+               Field(l, "cooperative_approach");
+    r.text = {{"registry", Field(l, "registry")},
+              {"project", project},
+              {"authorization_id", authorization},
+              {"jc_decision", Field(l, "jc_decision")}};
+    r.number = {{"vintage", Int(l, "vintage")},
+                {"first", first},
+                {"quantity", Int(l, "quantity")},
+                {"itmo", itmo ? 1 : 0}};
+    const std::string serials =
+        first == last ? std::to_string(first) : std::to_string(first) + "–" + std::to_string(last);
+    r.cells = {Escape(Field(l, "registry")),
+               ProjectLink(project),
+               Escape(Field(l, "vintage")),
+               "<a href=\"/#/lookup/" + Escape(UrlEncode(Field(l, "registry"))) + "/" +
+                   std::to_string(first) + "\">" + serials + "</a>",
+               Fmt(Int(l, "quantity")),
+               itmo ? "<span class=\"tag itmo\">ITMO " + Escape(Field(l, "cooperative_approach")) +
+                          "</span>"
+                    : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",
+               Escape(authorization),
+               Escape(Field(l, "jc_decision"))};
+    rows.push_back(std::move(r));
+  }
+  return ListPage(spec, std::move(s), rows, query, lang);
+}
+
+// /authorizations: each Party's authorizations (party, project, state), and the cooperative
+// approaches (Step 1) below, as app.js's #/authorizations.
+Page AuthorizationsPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                        const Sources& sources) {
+  ListSpec spec{"/authorizations",
+                "authorizations",
+                "authorizations",
+                "authorizations.title",
+                "authorizations.title",
+                {{"party", "col.party", IsPartyCode, nullptr},
+                 {"state", "col.state",
+                  [](const std::string& v) { return v == "in_force" || v == "revoked"; },
+                  [lang](const std::string& v) {
+                    return LabelHtml(lang, v == "revoked" ? "auth.revoked" : "auth.inForce", {});
+                  }}},
+                {"authorization_id", "party", "version", "project", "date", "state"},
+                {{LabelHtml(lang, "col.authorizationId", {})},
+                 {LabelHtml(lang, "col.party", {})},
+                 {LabelHtml(lang, "col.version", {}), true},
+                 {LabelHtml(lang, "col.project", {})},
+                 {LabelHtml(lang, "col.purposes", {})},
+                 {LabelHtml(lang, "col.firstTransfer", {})},
+                 {LabelHtml(lang, "col.date", {})},
+                 {LabelHtml(lang, "col.state", {})}}};
+  ListState s;
+  if (auto bad = ReadListState(spec, query, lang, s)) return *bad;
+  const std::string self = ListHref(spec, s);
+  const Read auths = sources.list("authorization");
+  if (auto failed = ReadFailed(auths, lang, self)) return *failed;
+  const Read cas = sources.list("cooperative_approach");
+  if (auto failed = ReadFailed(cas, lang, self)) return *failed;
+  std::vector<ListRow> rows;
+  for (const Json& a : ListOf(auths, "authorizations")) {
+    std::string id = Field(a, "authorization_id");
+    if (id.empty()) id = Field(a, "id");
+    std::string version = Field(a, "version");
+    if (version.empty()) version = Field(a, "_version");
+    std::string first_transfer = Field(a, "first_transfer_definition");
+    if (first_transfer.empty()) first_transfer = Field(a, "first_transfer");
+    const bool revoked = a.value("revoked", false);
+    ListRow r;
+    r.filter = {{"party", Field(a, "party")}, {"state", revoked ? "revoked" : "in_force"}};
+    r.search = id + " " + Field(a, "party") + " " + Field(a, "project") + " " +
+               Join(a.value("purposes", Json()), " ");
+    r.text = {{"authorization_id", id},
+              {"party", Field(a, "party")},
+              {"project", Field(a, "project")},
+              {"date", Field(a, "date")},
+              {"state", revoked ? "revoked" : "in_force"}};
+    r.number = {{"version", Int(a, "version") != 0 ? Int(a, "version") : Int(a, "_version")}};
+    r.cells = {Escape(id),
+               Escape(Field(a, "party")),
+               Escape(version),
+               ProjectLink(Field(a, "project")),
+               Escape(Join(a.value("purposes", Json()), ",")),
+               Escape(first_transfer),
+               Escape(Field(a, "date")),
+               LabelHtml(lang, revoked ? "auth.revoked" : "auth.inForce", {})};
+    rows.push_back(std::move(r));
+  }
+  std::string after;
+  std::vector<std::vector<std::string>> approaches;
+  for (const Json& c : ListOf(cas, "cooperative_approaches")) {
+    std::string id = Field(c, "ca_id");
+    if (id.empty()) id = Field(c, "key");
+    std::string name = Field(c, "name");
+    if (name.empty()) name = Field(c, "title");
+    if (name.empty()) name = Field(c, "key");
+    approaches.push_back(
+        {Escape(id), Escape(name), Escape(Join(c.value("parties", Json::array()), ", "))});
+  }
+  if (!approaches.empty()) {
+    after = "<h2>" + LabelHtml(lang, "authorizations.cas", {}) + "</h2>\n" +
+            Table({{LabelHtml(lang, "col.caId", {})},
+                   {LabelHtml(lang, "col.name", {})},
+                   {LabelHtml(lang, "col.parties", {})}},
+                  approaches, LabelHtml(lang, "authorizations.cas", {}), "cooperative-approaches") +
+            "\n";
+  }
+  return ListPage(spec, std::move(s), rows, query, lang, after);
 }
 
 // ---- /projects/REF ------------------------------------------------------------------------------
@@ -852,6 +1140,8 @@ std::string Label(Lang lang, std::string_view key, const std::map<std::string, s
 
 bool IsPagePath(std::string_view path) {
   if (path == "/projects" || path == "/projects/") return true;
+  if (path == "/issuances" || path == "/issuances/") return true;
+  if (path == "/authorizations" || path == "/authorizations/") return true;
   // Anything under it too: a reference with a '/' ("/projects/<b>x</b>" decoded) gets the page
   // that says it is no reference, not the API's JSON 404.
   return path.rfind("/projects/", 0) == 0;
@@ -865,6 +1155,10 @@ Page Render(std::string_view path, const std::multimap<std::string, std::string>
                  std::string(path));
   }
   if (path == "/projects" || path == "/projects/") return ProjectsPage(query, lang, sources);
+  if (path == "/issuances" || path == "/issuances/") return IssuancesPage(query, lang, sources);
+  if (path == "/authorizations" || path == "/authorizations/") {
+    return AuthorizationsPage(query, lang, sources);
+  }
   return ProjectPage(std::string(path.substr(std::string_view("/projects/").size())), query, lang,
                      sources);
 }

@@ -626,8 +626,9 @@ struct Server::Impl {
     TransportError(req, {404, false, "no route " + req.method + " " + req.path}, res);
   }
 
-  // A public page (/projects, /projects/REF) in HTML: read as the public API answers an
-  // anonymous caller (the same readers, withholding and all), rate-limited per address like it.
+  // A public page (/projects, /projects/REF, /issuances, /authorizations) in HTML: read as the
+  // public API answers an anonymous caller (the same readers, withholding and all), rate-limited
+  // per address like it.
   void ServePage(const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
     const pages::Lang lang =
@@ -668,7 +669,9 @@ struct Server::Impl {
     res.set_content(std::move(page.html), "text/html; charset=utf-8");
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string route = req.path.size() > 10 ? "/projects/{ref}" : "/projects";
+    std::string route =
+        req.path.rfind("/projects/", 0) == 0 && req.path.size() > 10 ? "/projects/{ref}" : req.path;
+    if (route.size() > 1 && route.back() == '/') route.pop_back();
     metrics.Record(req.method, route, page.status, seconds, std::nullopt);
     Log(req, page.status, seconds, "", std::nullopt);
   }

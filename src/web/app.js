@@ -13,7 +13,7 @@ let lang = [new URLSearchParams(location.search).get("lang"), localStorage.getIt
 
 // Whether the page is one the server rendered at its own path (/projects, /projects/TH014), with
 // no #/ route over it: its state is then kept in the path and query, not in the hash.
-function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/projects(\/|$)/.test(location.pathname); }
+function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/(projects|issuances|authorizations)(\/|$)/.test(location.pathname); }
 
 // A label in the current language; {name} in it is replaced by vars.name.
 function t(key, vars) {
@@ -182,7 +182,10 @@ function table(columns, rows, caption, filename, sort) {
     c.label, sort.key === c.key ? (sort.desc ? " ▼" : " ▲") : "") : c.label)));
   const body = rows.map(r => el("tr", {}, columns.map(c => el("td", { class: [c.num ? "num" : "", c.l10n ? "l10n" : ""].join(" ").trim() },
     c.render ? c.render(r) : (c.num ? fmt(r[c.key]) : (r[c.key] ?? ""))))));
-  const wrap = el("div", { class: "table-wrap" },
+  // The container scrolls on a narrow screen: it takes the focus so that the keyboard scrolls it
+  // too, and is a region named by the caption.
+  const name = caption ? (caption instanceof Node ? caption.textContent : String(caption)) : undefined;
+  const wrap = el("div", { class: "table-wrap", tabindex: "0", role: name ? "region" : undefined, "aria-label": name },
     el("table", {}, caption ? el("caption", {}, caption) : null, el("thead", {}, head), el("tbody", {}, body)));
   return filename ? el("div", { class: "table-block" }, wrap, el("div", { class: "table-tools" }, csvButton(columns, rows, filename))) : wrap;
 }
@@ -501,20 +504,25 @@ async function pageIssuances(main, args, params) {
     ] }));
 }
 
-async function pageAuthorizations(main) {
+async function pageAuthorizations(main, args, params) {
   setTitle("authorizations.title");
   main.append(el("h1", {}, t("authorizations.title")));
-  const auths = await listOf("/v1/authorizations", "authorizations");
-  main.append(pagedTable([
-    { key: "authorization_id", label: t("col.authorizationId"), render: a => a.authorization_id || a.id || "" },
-    { key: "party", label: t("col.party") },
-    { key: "_version", label: t("col.version"), num: true, render: a => a.version || a._version },
-    { key: "project", label: t("col.project"), render: a => projectLink(a.project) },
-    { key: "purposes", label: t("col.purposes") },
-    { key: "first_transfer_definition", label: t("col.firstTransfer"), render: a => a.first_transfer_definition || a.first_transfer || "" },
-    { key: "date", label: t("col.date") },
-    { key: "revoked", label: t("col.state"), l10n: true, render: a => a.revoked ? t("auth.revoked") : t("auth.inForce") },
-  ], auths, "authorizations", { caption: t("authorizations.title"), csv: "authorizations.csv" }));
+  const auths = await listOf("/v1/authorizations", "authorizations", Infinity);
+  const stateOf = a => (a.revoked ? "revoked" : "in_force");
+  main.append(...filteredList({ name: "authorizations", id: "authorizations", rows: auths, params, caption: t("authorizations.title"), csv: "authorizations.csv",
+    search: a => [a.authorization_id || a.id, a.party, a.project, [].concat(a.purposes || []).join(" ")].join(" "),
+    filters: [{ key: "party", label: t("col.party"), value: a => a.party || "" },
+      { key: "state", label: t("col.state"), value: stateOf, option: v => t(v === "revoked" ? "auth.revoked" : "auth.inForce") }],
+    columns: [
+      { key: "authorization_id", label: t("col.authorizationId"), render: a => a.authorization_id || a.id || "", sortValue: a => a.authorization_id || a.id || "" },
+      { key: "party", label: t("col.party") },
+      { key: "version", label: t("col.version"), num: true, render: a => a.version || a._version, sortValue: a => Number(a.version || a._version) || 0 },
+      { key: "project", label: t("col.project"), render: a => projectLink(a.project), sortValue: a => a.project || "" },
+      { key: "purposes", label: t("col.purposes"), noSort: true },
+      { key: "first_transfer_definition", label: t("col.firstTransfer"), noSort: true, render: a => a.first_transfer_definition || a.first_transfer || "" },
+      { key: "date", label: t("col.date") },
+      { key: "state", label: t("col.state"), l10n: true, render: a => a.revoked ? t("auth.revoked") : t("auth.inForce"), sortValue: stateOf },
+    ] }));
   const cas = await listOf('/v1/cooperative-approaches', 'cooperative_approaches');
   if (cas.length) {
     main.append(el("h2", {}, t("authorizations.cas")));
@@ -799,6 +807,120 @@ async function pageReports(main) {
     el("li", {}, el("a", { href: "#/statistics" }, t("reports.statisticsPage")))), statsStatus);
 }
 
+// ---- The registry link (docs/link.md) ------------------------------------------------------------
+// The peer installations this registry believes (public), and the transfers to and from their
+// registries with their states (a token of scope *): outgoing proposed or terminating (pending,
+// the units in transit), completed or released (with the receiver's check and message); incoming
+// accepted, rejected (with the check) or terminated.
+
+// The check catalogue by code ("JCM-806" -> "link_attributes_mismatch"), to say a receiver's
+// refusal in the portal's language.
+let checkNames = null;
+async function checkName(code) {
+  if (!checkNames) {
+    const r = await api("GET", "/v1/checks");
+    checkNames = new Map(Array.isArray(r.body) ? r.body.map(c => [c.code, c.check]) : []);
+  }
+  return checkNames.get(code) || "";
+}
+
+// A receiver's refusal in words: its code and name, the check's meaning in Japanese, the
+// receiver's own sentence after it.
+function linkCheckText(code, name, serverMessage) {
+  if (!code) return serverMessage ? el("span", { class: "server-text", lang: "en" }, serverMessage) : "";
+  const own = lang !== "en" && I18N[lang] && I18N[lang]["check." + name];
+  return [el("span", { class: "data" }, [code, name].filter(Boolean).join(" ")), ": ",
+    own ? [own, " "] : null, serverMessage ? el("span", { class: "server-text", lang: "en" }, own ? `(${serverMessage})` : serverMessage) : null];
+}
+
+// The tonnes of a transfer's units [{first, last}].
+function unitsTonnes(units) {
+  return (units || []).reduce((sum, u) => sum + (Number(u.last) - Number(u.first) + 1), 0);
+}
+
+async function pageLink(main) {
+  setTitle("link.title");
+  main.append(el("h1", {}, t("link.title")), el("p", { class: "muted hint" }, t("link.hint")));
+  const peersReply = await api("GET", "/v1/link/peers");
+  const peers = peersReply.status === 200 && Array.isArray(peersReply.body?.peers) ? peersReply.body.peers : [];
+  main.append(el("h2", {}, t("link.peers")));
+  if (peersReply.status !== 200) main.append(message(errorText(peersReply), false));
+  else main.append(pagedTable([
+    { key: "id", label: t("link.peer") },
+    { key: "registries", label: t("link.registries"), render: p => (p.registries || []).join(", ") },
+    { key: "url", label: t("link.url"), render: p => el("code", {}, p.url || "") },
+    { key: "public_key", label: t("link.publicKey"), render: p => el("code", { class: "itmo-id" }, p.public_key || "") },
+  ], peers, "link-peers", { caption: t("link.peersCaption"), csv: "link-peers.csv" }));
+
+  main.append(el("h2", {}, t("link.transfers")));
+  if (!token()) {
+    main.append(el("p", { class: "muted", id: "link-signin" }, t("link.needsToken"), " ", el("a", { href: "#/console" }, t("link.signinHere"))));
+    return;
+  }
+  const [r, accounts] = await Promise.all([api("GET", "/v1/link/transfers"), listOf("/v1/accounts", "accounts")]);
+  known.accounts = new Map(accounts.map(a => [a.id, a]));
+  if (r.status !== 200) { main.append(el("div", { id: "link-transfers-status" }, message(errorText(r), false))); return; }
+  const outgoing = (r.body?.outgoing || []).slice().reverse();
+  const incoming = (r.body?.incoming || []).slice().reverse();
+  const names = new Map();
+  for (const x of [...outgoing, ...incoming]) {
+    const code = x.check || x.answer?.check;
+    if (code && !names.has(code)) names.set(code, x.answer?.check_name || await checkName(code));
+  }
+  const count = (list, states) => list.filter(x => states.includes(x.state)).length;
+  main.append(el("ul", { class: "link-summary cards", id: "link-summary" },
+    [["pending", count(outgoing, ["proposed", "terminating"])], ["completed", count(outgoing, ["completed"])],
+      ["released", count(outgoing, ["released"])], ["accepted", count(incoming, ["accepted"])],
+      ["rejected", count(incoming, ["rejected"])], ["terminated", count(incoming, ["terminated"])]].map(([k, n]) =>
+      el("li", { class: "card", "data-state": k }, el("div", { class: "value" }, fmt(n)), el("div", { class: "label" }, t("link.count." + k))))));
+  // A state in words: proposed and terminating are pending (the units in transit, waiting for the
+  // peer's signed answer).
+  const stateText = s => t("link.state." + s);
+  main.append(el("h3", {}, t("link.outgoing")), pagedTable([
+    { key: "transaction", label: t("link.transaction"), render: x => el("code", {}, x.transaction) },
+    { key: "created", label: t("col.date"), render: x => when(x.created) },
+    { key: "from", label: t("col.from"), render: x => accountName(x.source_account) },
+    { key: "to", label: t("link.toAccount"), render: x => t("link.remoteAccount", { account: x.account, registry: x.to_registry }) },
+    { key: "quantity", label: t("col.quantity"), num: true },
+    { key: "state", label: t("col.state"), l10n: true, render: x => el("span", { class: "link-state state-" + x.state }, stateText(x.state)) },
+    { key: "ended", label: t("link.ended"), render: x => when(x.ended || x.terminating_since || "") },
+    { key: "answer", label: t("link.answer"), render: x => x.state === "released"
+      ? [t("link.outcome." + (x.outcome || "rejected")), x.check || x.message ? [" — ", linkCheckText(x.check, names.get(x.check), x.message)] : null] : "" },
+  ], outgoing, "link-outgoing", { caption: t("link.outgoingCaption"), csv: "link-outgoing.csv" }));
+  main.append(el("h3", {}, t("link.incoming")), pagedTable([
+    { key: "transaction", label: t("link.transaction"), render: x => el("code", {}, x.transaction) },
+    { key: "received", label: t("col.date"), render: x => when(x.received) },
+    { key: "from_registry", label: t("link.fromRegistry") },
+    { key: "account", label: t("link.toAccount"), render: x => x.account ? accountName(x.account) : x.to_registry || "" },
+    { key: "quantity", label: t("col.quantity"), num: true, render: x => x.units ? fmt(unitsTonnes(x.units)) : "" },
+    { key: "state", label: t("col.state"), l10n: true, render: x => el("span", { class: "link-state state-" + x.state }, stateText(x.state)) },
+    { key: "answer", label: t("link.answer"), render: x => x.state === "rejected"
+      ? linkCheckText(x.answer?.check, names.get(x.answer?.check), x.answer?.message) : "" },
+  ], incoming, "link-incoming", { caption: t("link.incomingCaption"), csv: "link-incoming.csv" }));
+}
+
+// The console's form for a transfer to an account of a peer's registry: link.transfer, four-eyes
+// (202: a proposal a second person approves; then the outbox sends it).
+function consoleLinkForm(peers, afterChange) {
+  const registries = peers.flatMap(p => (p.registries || []).map(r => ({ registry: r, peer: p.id })));
+  const status = el("div", { id: "link-transfer-status", class: "form-status" });
+  const form = el("form", { id: "link-transfer-form", onsubmit: async e => {
+    e.preventDefault();
+    const values = formValues(form);
+    const r = await api("POST", "/v1/commands/link.transfer", values);
+    if (r.status >= 300) { say(status, errorText(r), false); return; }
+    await afterChange();
+    say(status, r.status === 202 ? t("console.proposalCreated", { id: r.body?.result?.id ?? "" }) : t("console.done", { command: "link.transfer" }), true);
+  } }, el("h3", {}, t("link.formTitle")), el("p", { class: "muted hint" }, t("link.formHint")),
+    field("from", t("console.from"), { required: true, inputmode: "numeric" }),
+    el("label", {}, t("link.peerRegistry"), el("select", { name: "registry", required: true },
+      registries.map(x => el("option", { value: x.registry }, `${x.registry} (${x.peer})`)))),
+    field("account", t("link.peerAccount"), { required: true, inputmode: "numeric" }),
+    field("quantity", t("col.quantity"), { required: true, inputmode: "numeric" }),
+    el("button", { type: "submit" }, t("console.proposeButton")));
+  return [form, status];
+}
+
 // ---- Operator console --------------------------------------------------------------------------
 
 function signIn(main) {
@@ -864,7 +986,9 @@ function describeProposal(p) {
   const vintages = a.vintage ? [a.vintage] : found.vintages;
   const known_verbs = ["transfer", "transfer.international", "retire", "cancel"];
   const parts = [];
-  if (known_verbs.includes(p.command)) {
+  if (p.command === "link.transfer") {
+    parts.push(t("proposal.link.transfer", { quantity: fmt(quantity), from: accountName(a.from), account: a.account, registry: a.registry }));
+  } else if (known_verbs.includes(p.command)) {
     parts.push(t("proposal." + p.command, { quantity: fmt(quantity), from: accountName(a.from), to: accountName(a.to),
       year: a.use_year || "", purpose: a.purpose ? t("purpose." + a.purpose) : "" }));
   } else {
@@ -1012,6 +1136,9 @@ async function pageConsole(main) {
     { key: "view", label: t("console.actions"), noCsv: true, render: a => el("button", { class: "secondary", onclick: () => show(a.id) }, t("console.holdings")) },
   ], accounts, "accounts", { caption: t("console.accounts"), csv: "accounts.csv" }), holdings);
   main.append(...consoleMovementForm(refresh));
+  const peersReply = await api("GET", "/v1/link/peers");
+  const peers = peersReply.status === 200 && Array.isArray(peersReply.body?.peers) ? peersReply.body.peers : [];
+  if (peers.length) main.append(...consoleLinkForm(peers, refresh));
   main.append(el("h2", {}, t("console.proposals")), proposalsStatus, proposals);
   await refresh();
   main.append(...await consoleCommandForm(refresh));
@@ -1027,7 +1154,7 @@ function pageNotFound(main, path) {
 
 const PAGES = { "": pageHome, projects: (main, args, params) => (args.length ? pageProject(main, decodeURIComponent(args[0])) : pageProjects(main, args, params)),
   issuances: pageIssuances, authorizations: pageAuthorizations, statistics: pageStatistics, lookup: pageLookup,
-  reports: pageReports, console: pageConsole };
+  reports: pageReports, link: pageLink, console: pageConsole };
 
 function translateStatic() {
   document.documentElement.lang = lang;

@@ -15,7 +15,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -26,6 +26,7 @@ const artifacts = join(root, "test-artifacts/browser");
 const work = mkdtempSync(join(tmpdir(), "jcm-portal-"));
 const db = join(work, "registry.db");
 let server, browser, base, tokenA, tokenB, tokenAdmin;
+const PEER_KEY = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
 
 function run(...args) {
   return execFileSync(jcmreg, args, { cwd: root, encoding: "utf8" }).trim();
@@ -37,6 +38,9 @@ before(async () => {
   tokenA = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.a", "--quiet");
   tokenB = run("user", "add", "--db", db, "--role", "account_representative", "--scope", "registry:JPN01", "--name", "rep.b", "--quiet");
   tokenAdmin = run("user", "add", "--db", db, "--role", "administrator", "--scope", "*", "--name", "admin", "--quiet");
+  // A peer installation (issue 29 item 6): Thailand's registry THA01 run by another system, at an
+  // address where nothing answers (the outbox would retry; no transfer is approved here).
+  run("--db", db, "exec", "peer.set", JSON.stringify({ id: "tha", url: "http://127.0.0.1:9", public_key: PEER_KEY, registries: ["THA01"] }));
   server = spawn(jcmreg, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"], { cwd: root });
   base = await new Promise((resolveUrl, reject) => {
     let out = "";
@@ -280,7 +284,13 @@ const PAGES = [
   { name: "statistics", hash: "#/statistics" }, { name: "lookup", hash: "#/lookup/CA0042-MNG01-MNG-19700-2021", wait: "#lineage table" },
   { name: "reports", hash: "#/reports" }, { name: "notfound", hash: "#/nonsense" },
   { name: "console", hash: "#/console", console: true },
+  // Last: it signs the page in with the administrator's token (the transfers need scope *).
+  { name: "link", hash: "#/link", token: "admin" },
 ];
+
+// The pages the server renders (readable without the script).
+const SERVER_PAGES = ["/projects", "/projects?host=MNG&page=1", "/projects/MN901", "/projects/XX999", "/issuances",
+  "/issuances?vintage=2021&kind=itmo", "/issuances?vintage=abc", "/authorizations", "/authorizations?party=JPN&lang=ja"];
 
 async function openPage(page, spec) {
   if (spec.console) {
@@ -294,6 +304,11 @@ async function openPage(page, spec) {
     await page.click("#accounts tbody tr:first-child button");
     await page.waitForSelector("#holdings-table table", { timeout: 10000 });
     return;
+  }
+  if (spec.token) {
+    await page.goto(base + "/#/");
+    await ready(page, "home");
+    await page.evaluate(t => sessionStorage.setItem("token", t), tokenAdmin);
   }
   await page.goto(base + "/" + spec.hash);
   await ready(page, spec.name);
@@ -520,7 +535,7 @@ async function englishLeft(page) {
     const data = "code, .server-text, .data, a.project-link, select, input, textarea, td:not(.l10n), dd:not(.l10n), .lead";
     // Codes and abbreviations that are the same in Japanese (ITMO identifiers, registries,
     // Parties, projects, checks such as field_invalid, units).
-    const same = /^(ITMO|JCM|AEF|XLSX|CSV|JSON|PDF|API|CA|ID|OIMP|OMGE|PIN|PDD|UTC|tCO2|t|v\d+)$/;
+    const same = /^(ITMO|JCM|AEF|XLSX|CSV|JSON|PDF|API|CA|ID|OIMP|OMGE|PIN|PDD|UTC|tCO2|t|v\d+|Ed25519)$/;
     const left = new Set();
     for (const node of document.querySelectorAll(labels)) {
       if (node.closest(data)) continue;
@@ -892,9 +907,68 @@ test("issue 30 item 7: with JavaScript off, /projects and /projects/MN901 show t
   assert.match(await page.textContent("#main .msg"), /^The page number must be a whole number from 1 to \d+; “99999999999999999999” is not\.$/);
   // The script's pages say where to read without it.
   await page.goto(base + "/");
-  assert.match(await page.textContent("main"), /Without it, the projects and each project's page/);
+  assert.match(await page.textContent("main"), /Without it, the projects, each project's page .*, the issuances and the authorizations are readable/);
   assert.equal(await page.getAttribute("main noscript a >> nth=0", "href"), "/projects");
   await context.close();
+});
+
+test("issue 30 item 7: with JavaScript off, /issuances and /authorizations show their content with the filters in the URL; bad input is a 400 page", async () => {
+  const lots = (await publicJson("/v1/lots?limit=1000")).lots;
+  const auths = (await publicJson("/v1/authorizations")).authorizations;
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  let response = await page.goto(base + "/issuances");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Issuances (serial blocks issued per vintage) · JCM Registry");
+  assert.equal(await page.$$eval("#lots tbody tr", r => r.length), Math.min(25, lots.length));
+  assert.equal(await page.textContent("#lots-count"), `${lots.length} of ${lots.length} shown`);
+  assert.ok(await page.$("nav a.active[href='/issuances']"));
+  await page.click(".filter-links a:text-is('2021')");
+  assert.match(page.url(), /\/issuances\?vintage=2021$/);
+  const vintages = await page.$$eval("#lots tbody tr", trs => trs.map(tr => tr.cells[2].textContent));
+  assert.ok(vintages.length > 0 && vintages.every(v => v === "2021"), vintages.join(","));
+  await page.goto(base + "/issuances?registry=JPN01&sort=-quantity");
+  const quantities = await page.$$eval("#lots tbody tr", trs => trs.map(tr => Number(tr.cells[4].textContent.replace(/,/g, ""))));
+  assert.deepEqual(quantities, quantities.slice().sort((a, b) => b - a));
+  assert.ok((await page.$$eval("#lots tbody tr", trs => trs.map(tr => tr.cells[0].textContent))).every(r => r === "JPN01"));
+  await page.screenshot({ path: join(artifacts, "nojs-issuances.png"), fullPage: true });
+  response = await page.goto(base + "/issuances?vintage=%3Cb%3E2021");
+  assert.equal(response.status(), 400);
+  assert.equal(await page.textContent("#main .msg"), "“<b>2021” is not a vintage: one is a year of four digits (e.g. 2021).");
+  response = await page.goto(base + "/authorizations");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Authorizations and their versions · JCM Registry");
+  assert.equal(await page.$$eval("#authorizations tbody tr", r => r.length), Math.min(25, auths.length));
+  assert.ok(await page.$("#authorizations a.project-link[href='/projects/MN901']"));
+  assert.ok(await page.$$eval("#cooperative-approaches tbody tr", r => r.length) >= 2);
+  await page.click(".filter-links a:text-is('MNG')");
+  assert.match(page.url(), /\/authorizations\?party=MNG$/);
+  const parties = await page.$$eval("#authorizations tbody tr", trs => trs.map(tr => tr.cells[1].textContent));
+  assert.equal(parties.length, auths.filter(a => a.party === "MNG").length);
+  await page.screenshot({ path: join(artifacts, "nojs-authorizations.png"), fullPage: true });
+  response = await page.goto(base + "/authorizations?state=expired");
+  assert.equal(response.status(), 400);
+  assert.match(await page.textContent("#main .msg"), /^“expired” is not a state of an authorization/);
+  // In Japanese, no English label left.
+  for (const path of ["/issuances?lang=ja", "/authorizations?lang=ja"]) {
+    await page.goto(base + path);
+    assert.equal(await page.getAttribute("html", "lang"), "ja");
+    assert.deepEqual(await englishLeft(page), [], path);
+  }
+  await page.screenshot({ path: join(artifacts, "nojs-ja-authorizations.png"), fullPage: true });
+  await context.close();
+  // With the script, the page at its path is drawn again and keeps its filters in the path.
+  const live = await newPage();
+  await live.goto(base + "/issuances?vintage=2021");
+  await ready(live, "issuances");
+  assert.equal(await live.inputValue("#lots-filters select[name=vintage]"), "2021");
+  await live.click("#lots th button.sort[data-key=quantity]");
+  assert.match(live.url(), /\/issuances\?sort=quantity&vintage=2021$/);
+  await live.goto(base + "/authorizations?party=JPN");
+  await ready(live, "authorizations");
+  assert.equal(await live.inputValue("#authorizations-filters select[name=party]"), "JPN");
+  assert.ok((await live.$$eval("#authorizations tbody tr", trs => trs.map(tr => tr.cells[1].textContent))).every(p => p === "JPN"));
+  await live.close();
 });
 
 test("issue 30 item 7: with JavaScript on, the permalink's page is drawn again by the script and keeps its address", async () => {
@@ -972,6 +1046,153 @@ test("issue 30 item 8: a refusal in Japanese says what the check means in Japane
   assert.match(await page.textContent("#propose-status"), /移転元と移転先が同じ口座です。/);
   assert.deepEqual(await englishLeft(page), []);
   await context.close();
+});
+
+// ---- Issue 29 item 6: the registry link in the portal ---------------------------------------------
+
+test("issue 29 item 6: the link page lists the peers and the transfers in each state; the console proposes a transfer to a peer's account", async () => {
+  const page = await newPage();
+  // Anyone sees the peers; the transfers need a token of scope *.
+  await page.goto(base + "/#/link");
+  await ready(page, "link");
+  const peers = await page.$$eval("#link-peers tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(peers, [["tha", "THA01", "http://127.0.0.1:9", PEER_KEY]]);
+  assert.match(await page.textContent("#link-signin"), /token of scope \*/);
+  // An account representative's token is refused the transfers, and the page says so.
+  await page.evaluate(t => sessionStorage.setItem("token", t), tokenA);
+  await page.reload();
+  await ready(page, "link");
+  assert.match(await page.textContent("#link-transfers-status .msg.bad"), /forbidden/);
+
+  // The console's form sends link.transfer {from, registry, account, quantity}. On the demo data
+  // the server refuses it before making a proposal: no ITMO held here may go to Thailand (each
+  // first transferring Party's authorization names Japan only), and the form says so.
+  await signIn(page, tokenAdmin);
+  assert.deepEqual(await page.$$eval("#link-transfer-form select[name=registry] option", os => os.map(o => o.value)), ["THA01"]);
+  await page.fill("#link-transfer-form input[name=from]", "1");
+  await page.fill("#link-transfer-form input[name=account]", "12");
+  await page.fill("#link-transfer-form input[name=quantity]", "10");
+  const [refused] = await Promise.all([
+    page.waitForResponse(r => r.url().endsWith("/v1/commands/link.transfer")),
+    page.click("#link-transfer-form button[type=submit]")]);
+  assert.deepEqual(refused.request().postDataJSON(), { from: 1, registry: "THA01", account: 12, quantity: 10 });
+  assert.equal(refused.status(), 422);
+  await page.waitForSelector("#link-transfer-status .msg.bad", { timeout: 10000 });
+  assert.match(await page.textContent("#link-transfer-status"), /^Refused \(JCM-503 not_authorized\): .*cannot be transferred internationally/);
+  // A transfer the rules allow is answered 202 with the proposal (as POST /v1/commands answers every
+  // four-eyes command; answered here by the test): the form says so where the user looks, and
+  // the proposals are listed again.
+  await page.route("**/v1/commands/link.transfer", route => route.fulfill({ status: 202, contentType: "application/json",
+    body: JSON.stringify({ result: { id: 4242, command: "link.transfer", state: "pending" } }) }));
+  const [listed] = await Promise.all([
+    page.waitForRequest(r => r.url().endsWith("/v1/proposals") && r.method() === "GET"),
+    page.click("#link-transfer-form button[type=submit]")]);
+  assert.ok(listed);
+  await page.waitForSelector("#link-transfer-status .msg.ok", { timeout: 10000 });
+  assert.equal(await page.textContent("#link-transfer-status"), "Proposal 4242 created, waiting for a second person.");
+  assert.equal(await page.evaluate(() => document.activeElement?.closest("#link-transfer-status") !== null), true);
+  await page.unroute("**/v1/commands/link.transfer");
+  await page.screenshot({ path: join(artifacts, "20-link-form.png"), fullPage: true });
+  // A proposal of link.transfer is described in words in the list.
+  const described = await page.evaluate(() => describeProposal({ command: "link.transfer",
+    args: { from: 1, registry: "THA01", account: 12 }, reserved: ["1-10"] })[0].textContent);
+  assert.match(described, /^International transfer of 10 t from account 1 \(Government of Japan[^)]*, JPN01\) to account 12 of THA01 \(peer registry\); serials 1-10$/);
+
+  // The administrator sees the transfers: none yet in this registry.
+  await page.goto(base + "/#/link");
+  await ready(page, "link");
+  assert.deepEqual(await page.$$eval("#link-summary li .value", vs => vs.map(v => v.textContent)), ["0", "0", "0", "0", "0", "0"]);
+  assert.match(await page.textContent("#link-outgoing"), /Nothing to show/);
+  // Every state as GET /v1/link/transfers gives it (docs/link.md: the sender's and the receiver's
+  // records), answered here by the test: each is shown in words, a release and a rejection with
+  // the receiver's check and message.
+  const tx = (n, extra) => Object.assign({ transaction: `JPN01-${n}`, peer: "tha", from_registry: "JPN01", to_registry: "THA01",
+    account: 12, source_account: 1, transit_account: 40, mirror_account: 41, quantity: n, created: "2026-07-01T10:00:00Z" }, extra);
+  const fixture = {
+    outgoing: [tx(101, { state: "proposed" }), tx(102, { state: "terminating", terminating_since: "2026-07-01T10:10:00Z" }),
+      tx(103, { state: "completed", ended: "2026-07-01T10:00:02Z" }),
+      tx(104, { state: "released", ended: "2026-07-01T10:00:02Z", outcome: "rejected", check: "JCM-806", message: "no authorization THA-X on file" })],
+    incoming: [
+      { transaction: "THA01-7", peer: "tha", from_registry: "THA01", to_registry: "JPN01", received: "2026-07-02T09:00:00Z", sequence: 1, state: "accepted",
+        account: 1, units: [{ registry: "THA01", first: 1, last: 1009 }], answer: { outcome: "accepted" } },
+      { transaction: "THA01-8", peer: "tha", from_registry: "THA01", to_registry: "JPN01", received: "2026-07-02T09:05:00Z", sequence: 2, state: "rejected",
+        answer: { outcome: "rejected", check: "JCM-804", check_name: "link_units_already_known", message: "serials 1-1009 of THA01 are already recorded here" } },
+      { transaction: "THA01-9", peer: "tha", from_registry: "THA01", to_registry: "JPN01", received: "2026-07-02T09:10:00Z", sequence: 3, state: "terminated",
+        answer: { outcome: "terminated" } }],
+  };
+  await page.route("**/v1/link/transfers", route => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(fixture) }));
+  await page.reload();
+  await ready(page, "link");
+  assert.deepEqual(await page.$$eval("#link-summary li", lis => lis.map(li => [li.dataset.state, li.querySelector(".value").textContent])),
+    [["pending", "2"], ["completed", "1"], ["released", "1"], ["accepted", "1"], ["rejected", "1"], ["terminated", "1"]]);
+  const out = await page.$$eval("#link-outgoing tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(out.map(r => [r[0], r[5]]), [["JPN01-104", "released (units back)"], ["JPN01-103", "completed"],
+    ["JPN01-102", "pending: asked to terminate"], ["JPN01-101", "pending: sent, waiting for the answer"]]);
+  assert.match(out[0][2], /^account 1 \(Government of Japan/);
+  assert.equal(out[0][3], "account 12 of THA01");
+  assert.equal(out[0][7], "rejected — JCM-806 link_attributes_mismatch: no authorization THA-X on file");
+  const inc = await page.$$eval("#link-incoming tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(inc.map(r => [r[0], r[4], r[5]]), [["THA01-9", "", "terminated"], ["THA01-8", "", "rejected"], ["THA01-7", "1,009", "accepted"]]);
+  assert.equal(inc[1][6], "JCM-804 link_units_already_known: serials 1-1009 of THA01 are already recorded here");
+  await page.screenshot({ path: join(artifacts, "21-link-transfers.png"), fullPage: true });
+  // In Japanese, the receiver's check in Japanese words and its sentence after them.
+  await page.evaluate(() => localStorage.setItem("lang", "ja"));
+  await page.reload();
+  await ready(page, "link");
+  assert.match(await page.textContent("#link-incoming tbody tr:nth-child(2) td:nth-child(7)"), /^JCM-804 link_units_already_known: .+ \(serials 1-1009/);
+  assert.deepEqual(await englishLeft(page), []);
+  await page.screenshot({ path: join(artifacts, "ja-21-link-transfers.png"), fullPage: true });
+  await page.evaluate(() => localStorage.removeItem("lang"));
+  await page.close();
+});
+
+// ---- Issue 30: axe-core on every page --------------------------------------------------------------
+
+// The serious and critical violations axe-core finds on the page, as "rule (impact): targets".
+// axe is injected into the page (the context bypasses the page's Content-Security-Policy for it).
+const AXE = join(root, "test/browser/node_modules/axe-core/axe.min.js");
+async function axeViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+      targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")) }));
+  });
+}
+
+test("issue 30: axe-core finds no serious or critical violation on any page (desktop, phone, Japanese, without the script)", async () => {
+  const found = {}, all = {};
+  const record = (name, violations) => {
+    all[name] = violations.map(v => `${v.id} (${v.impact})`);
+    const bad = violations.filter(v => v.impact === "serious" || v.impact === "critical");
+    if (bad.length) found[name] = bad.map(v => `${v.id} (${v.impact}, ${v.help}): ${v.targets.join(", ")}`);
+  };
+  for (const [label, options, lang] of [["desktop", { viewport: { width: 1400, height: 1000 } }, "en"],
+    ["phone", { viewport: { width: 390, height: 844 } }, "en"], ["ja", { viewport: { width: 1400, height: 1000 } }, "ja"]]) {
+    const context = await browser.newContext({ ...options, bypassCSP: true });
+    await context.addInitScript(l => localStorage.setItem("lang", l), lang);
+    const page = await context.newPage();
+    for (const spec of PAGES) {
+      await openPage(page, spec);
+      record(`${label}:${spec.name}`, await axeViolations(page));
+    }
+    // The console's messages and forms after a refusal.
+    await context.close();
+  }
+  // The server's pages as they come, without the script (app.js not loaded).
+  const context = await browser.newContext({ bypassCSP: true });
+  await context.route("**/app.js", route => route.abort());
+  const page = await context.newPage();
+  for (const path of SERVER_PAGES) {
+    await page.goto(base + path);
+    record(`server:${path}`, await axeViolations(page));
+  }
+  await context.close();
+  mkdirSync(artifacts, { recursive: true });
+  writeFileSync(join(artifacts, "axe.json"), JSON.stringify(all, null, 1));
+  console.log("axe-core: pages checked", Object.keys(all).length, "; violations of any impact:",
+    JSON.stringify(Object.fromEntries(Object.entries(all).filter(([, v]) => v.length))));
+  assert.deepEqual(found, {});
 });
 
 test("the portal runs under the server's Content-Security-Policy with no error on any page", async () => {

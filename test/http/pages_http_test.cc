@@ -94,5 +94,24 @@ TEST(PagesHttp, BadInputIsA400PageThatSaysWhyAndChangesNothing) {
   EXPECT_EQ(JournalHead(api), head);
 }
 
+TEST(PagesHttp, IssuancesAndAuthorizationsAreHtmlPagesAndBadFiltersA400Page) {
+  const Api api = WithProject();
+  const int64_t head = JournalHead(api);
+  for (const char* path : {"/issuances", "/authorizations", "/issuances?vintage=2021&kind=itmo",
+                           "/authorizations?party=JPN&state=in_force"}) {
+    const Html page = GetHtml(api, path);
+    EXPECT_EQ(page.status, 200) << path;
+    EXPECT_EQ(page.type, "text/html; charset=utf-8") << path;
+    EXPECT_NE(page.csp.find("script-src 'self'"), std::string::npos) << path;
+  }
+  const Html bad = GetHtml(api, "/issuances?registry=%3Cscript%3E");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.text.find("<script>"), std::string::npos);
+  EXPECT_NE(bad.text.find("“&lt;script&gt;” is not a registry code"), std::string::npos);
+  EXPECT_EQ(GetHtml(api, "/authorizations?state=expired").status, 400);
+  EXPECT_EQ(GetHtml(api, "/issuances?vintage=2021&vintage=2022").status, 400);
+  EXPECT_EQ(JournalHead(api), head);
+}
+
 }  // namespace
 }  // namespace registry::http

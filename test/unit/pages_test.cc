@@ -164,9 +164,11 @@ TEST(PagesList, FiltersPagesAndRefusesABadPageNumberClearly) {
   const Page sorted = Get("/projects", {{"sort", "-issued"}}, Lang::kEn, FakeSources(30));
   EXPECT_EQ(sorted.status, 200);
   EXPECT_LT(sorted.html.find("/projects/MN901"), sorted.html.find("/projects/TH000"));
+  // A host that is no Party code is refused, the markup shown as text.
   const Page marked = Get("/projects", {{"host", "<img src=x>"}}, Lang::kEn, FakeSources(30));
-  EXPECT_EQ(marked.status, 200);
+  EXPECT_EQ(marked.status, 400);
   EXPECT_EQ(marked.html.find("<img"), std::string::npos);
+  EXPECT_NE(marked.html.find("“&lt;img src=x&gt;” is not a Party code"), std::string::npos);
   for (const char* bad : {"0", "3", "-1", "1.5", "abc", "99999999999999999999999"}) {
     const Page page = Get("/projects", {{"page", bad}}, Lang::kEn, FakeSources(30));
     EXPECT_EQ(page.status, 400) << bad;
@@ -180,11 +182,74 @@ TEST(PagesList, FiltersPagesAndRefusesABadPageNumberClearly) {
   EXPECT_EQ(Get("/projects", twice).status, 400);
 }
 
+TEST(PagesList, IssuancesAreRenderedWithTheirFiltersInTheUrl) {
+  const Page all = Get("/issuances");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_NE(all.html.find("<title>Issuances (serial blocks issued per vintage) · JCM Registry"),
+            std::string::npos);
+  EXPECT_NE(all.html.find("1 of 1 shown"), std::string::npos);
+  EXPECT_NE(all.html.find("<div id=\"lots\">"), std::string::npos);
+  EXPECT_NE(all.html.find("href=\"/projects/MN901\""), std::string::npos);
+  EXPECT_NE(all.html.find("<a href=\"/#/lookup/JPN01/1\">1–400</a>"), std::string::npos);
+  EXPECT_NE(all.html.find("ITMO CA0042"), std::string::npos);
+  EXPECT_NE(all.html.find("href=\"/issuances?vintage=2021\""), std::string::npos);
+  EXPECT_NE(all.html.find("<a href=\"/issuances\" class=\"active\""), std::string::npos);
+  const Page some =
+      Get("/issuances", {{"registry", "JPN01"}, {"vintage", "2021"}, {"kind", "itmo"}});
+  EXPECT_EQ(some.status, 200);
+  EXPECT_NE(some.html.find("1 of 1 shown"), std::string::npos);
+  const Page none = Get("/issuances", {{"vintage", "2020"}, {"host", "THA"}});
+  EXPECT_EQ(none.status, 200);
+  EXPECT_NE(none.html.find("0 of 1 shown"), std::string::npos);
+  EXPECT_NE(none.html.find("Nothing to show."), std::string::npos);
+  const Page ja = Get("/issuances", {}, Lang::kJa);
+  EXPECT_NE(ja.html.find("<title>発行（ビンテージごとに発行された識別番号ブロック）"),
+            std::string::npos);
+  // Bad input: a 400 page saying what is wrong, the markup escaped.
+  const Page registry = Get("/issuances", {{"registry", "<b>"}});
+  EXPECT_EQ(registry.status, 400);
+  EXPECT_EQ(registry.html.find("<b>"), std::string::npos);
+  EXPECT_NE(registry.html.find("“&lt;b&gt;” is not a registry code"), std::string::npos);
+  const Page vintage = Get("/issuances", {{"vintage", "20x1"}});
+  EXPECT_EQ(vintage.status, 400);
+  EXPECT_NE(vintage.html.find("“20x1” is not a vintage"), std::string::npos);
+  EXPECT_EQ(Get("/issuances", {{"kind", "credit"}}).status, 400);
+  EXPECT_EQ(Get("/issuances", {{"sort", "colour"}}).status, 400);
+  EXPECT_EQ(Get("/issuances", {{"page", "2"}}).status, 400);
+  EXPECT_EQ(Get("/issuances", {{"party", "JPN"}}).status, 400);  // Not one of its filters.
+}
+
+TEST(PagesList, AuthorizationsAreRenderedWithTheirFiltersInTheUrl) {
+  const Page all = Get("/authorizations");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_NE(all.html.find("<div id=\"authorizations\">"), std::string::npos);
+  EXPECT_NE(all.html.find("JPN-&lt;i&gt;"), std::string::npos);
+  EXPECT_EQ(all.html.find("JPN-<i>"), std::string::npos);
+  EXPECT_NE(all.html.find("href=\"/projects/MN901\""), std::string::npos);
+  EXPECT_NE(all.html.find("<td>in force</td>"), std::string::npos);
+  EXPECT_NE(all.html.find("href=\"/authorizations?party=JPN\""), std::string::npos);
+  EXPECT_NE(Get("/authorizations", {{"party", "JPN"}}).html.find("1 of 1 shown"),
+            std::string::npos);
+  EXPECT_NE(Get("/authorizations", {{"state", "revoked"}}).html.find("0 of 1 shown"),
+            std::string::npos);
+  const Page bad = Get("/authorizations", {{"state", "<i>"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.html.find("“&lt;i&gt;” is not a state of an authorization"), std::string::npos);
+  EXPECT_EQ(Get("/authorizations", {{"party", "jpn"}}).status, 400);
+  EXPECT_EQ(Get("/authorizations", {{"sort", "-nothing"}}).status, 400);
+  const Page ja = Get("/authorizations", {{"party", "J"}}, Lang::kJa);
+  EXPECT_EQ(ja.status, 400);
+  EXPECT_NE(ja.html.find("「J」は締約国のコードではありません。"), std::string::npos);
+}
+
 TEST(PagesPaths, TheProjectPagesAreServed) {
   EXPECT_TRUE(IsPagePath("/projects"));
   EXPECT_TRUE(IsPagePath("/projects/"));
   EXPECT_TRUE(IsPagePath("/projects/TH014"));
   EXPECT_TRUE(IsPagePath("/projects/TH014/x"));  // A 400 page: no project reference.
+  EXPECT_TRUE(IsPagePath("/issuances"));
+  EXPECT_TRUE(IsPagePath("/authorizations"));
+  EXPECT_FALSE(IsPagePath("/issuances/x"));
   EXPECT_FALSE(IsPagePath("/projectsX"));
   EXPECT_FALSE(IsPagePath("/"));
 }
