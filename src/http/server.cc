@@ -27,6 +27,7 @@
 #include "http/pages.h"
 #include "http/transport.h"
 #include "journal/witness.h"
+#include "link/link_client.h"
 #include "report/aef_builder.h"
 #include "report/authorization_copy.h"
 #include "report/statistics.h"
@@ -1523,6 +1524,37 @@ struct Server::Impl {
     return reply;
   }
 
+  Reply Reconcile(const std::string& peer) {
+    if (!options.link_key) {
+      return ErrorReply(Check::kOverloaded, "this installation has no link key configured");
+    }
+    {
+      auto tx = store.BeginRead();
+      if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+      auto peers = service::ListPeers(**tx);
+      if (!peers) return FailureReply(peers.error());
+      if (std::none_of(peers->begin(), peers->end(),
+                       [&](const service::Peer& p) { return p.id == peer; })) {
+        return ErrorReply(Check::kNotFound, "no peer '" + peer + "' is configured");
+      }
+    }
+    auto result = link::ReconcileWithPeer(store, *options.link_key, peer);
+    if (!result) return ErrorReply(Check::kLinkPeerUnreachable, result.error());
+    Json mismatches = Json::array();
+    for (const link::Mismatch& m : result->mismatches) {
+      mismatches.push_back({{"code", CodeOf(m.check)},
+                            {"check", std::string(InfoOf(m.check).name)},
+                            {"transaction", m.transaction},
+                            {"message", m.message}});
+    }
+    return Reply{200,
+                 Json{{"peer", peer},
+                      {"agreed", result->agreed},
+                      {"in_flight", result->in_flight},
+                      {"mismatches", mismatches}},
+                 "application/json", "", std::nullopt};
+  }
+
   void AddLinkRoutes() {
     Add("POST", "/v1/link/messages", Access::kPublic,
         "The registry link: a peer registry's signed message (transfer, terminate, reconcile), "
@@ -1546,6 +1578,12 @@ struct Server::Impl {
           }
           return Reply{200, Json{{"peers", out}}, "application/json", "", std::nullopt};
         });
+    Add("GET", "/v1/link/reconcile", Access::kWholeRegistry,
+        "Reconciliation with a peer (?peer=ID): this registry's view of the transfers between the "
+        "two against the peer's, asked for by a signed reconcile message; each mismatch with its "
+        "check (JCM-808). Changes nothing.",
+        [this](Call& call) { return Reconcile(call.req.get_param_value("peer")); },
+        {{"peer", true}});
     Add("GET", "/v1/link/transfers", Access::kWholeRegistry,
         "Transfers to and from peer registries: outgoing (proposed, terminating, completed, "
         "released) and incoming (accepted, rejected, terminated).",

@@ -211,6 +211,7 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/journal", Reader::kWholeRegistry},
       {"/v1/link/peers", Reader::kAnyone},
       {"/v1/link/transfers", Reader::kWholeRegistry},
+      {"/v1/link/reconcile", Reader::kWholeRegistry},
       {"/v1/verify", Reader::kWholeRegistry},
       {"/v1/proposals", Reader::kToken},
       {"/v1/proposals/{id}", Reader::kProposal1},

@@ -421,6 +421,10 @@ void Th014Flow(const TempDir& dir, const Installation& tha, const Installation& 
   const Json sent = tha.ExecJson(
       "link.transfer", {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 1009}});
   EXPECT_EQ(sent.at("result").at("state"), "proposed");
+  RunResult admin = tha.Jcmreg(
+      {"user", "add", "--role", "administrator", "--scope", "*", "--name", "operator", "--quiet"});
+  ASSERT_EQ(admin.code, 0);
+  const std::string token = admin.out.substr(0, 64);
   Serve a(tha, tha_port, dir.path() + "/tha.log"), b(jpn, jpn_port, dir.path() + "/jpn.log");
   ASSERT_TRUE(a.Ready());
   ASSERT_TRUE(b.Ready());
@@ -437,6 +441,20 @@ void Th014Flow(const TempDir& dir, const Installation& tha, const Installation& 
     const Json rec = Json::parse(r.out, nullptr, false);
     EXPECT_EQ(rec.value("agreed", 0), 1) << r.out;
     EXPECT_TRUE(rec.value("mismatches", Json::array()).empty()) << r.out;
+  }
+
+  // The same reconciliation through the API (an operator's token of scope *).
+  {
+    httplib::Client api("127.0.0.1", tha_port);
+    auto res = api.Get("/v1/link/reconcile?peer=jpn", {{"Authorization", "Bearer " + token}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    const Json rec = Json::parse(res->body, nullptr, false);
+    EXPECT_EQ(rec.value("agreed", 0), 1) << res->body;
+    EXPECT_TRUE(rec.value("mismatches", Json::array()).empty()) << res->body;
+    res = api.Get("/v1/link/reconcile?peer=nobody", {{"Authorization", "Bearer " + token}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 404);
   }
 
   // Hostile messages over HTTP: each refused with its check, nothing changed.
