@@ -8,7 +8,7 @@ DB ?= data/registry.db
 LISTEN ?= 127.0.0.1:8080
 JCMREG := $(BUILD)/src/jcmreg
 
-.PHONY: all deps build build-asan browser-deps test test-fast run clean bench bench-transport soak fuzz
+.PHONY: all deps build build-asan browser-deps test test-fast run clean bench bench-transport soak fuzz deb
 
 all: build
 
@@ -97,3 +97,7 @@ bench-transport: deps
 # libFuzzer targets (clang, ASan + UBSan), each run FUZZ_SECONDS from the saved corpus (test/fuzz/).
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} JOBS=$(JOBS) test/fuzz/run.sh
+
+# The Debian package (CPack): build/jcmreg_*.deb. docs/operations.md "Installing the .deb".
+deb: build
+	@cd $(BUILD) && cpack -G DEB

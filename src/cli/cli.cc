@@ -214,6 +214,21 @@ int Help(CLI::App& app, const std::string& name, bool json) {
 
 }  // namespace
 
+std::string DataDir() {
+  if (const char* env = std::getenv("JCMREG_DATA")) return env;
+  // A checkout: the repository's data/ in the working directory.
+  if (std::ifstream("data/jcm/projects.csv").good()) return "data";
+  // Installed: beside the program, ../share/jcmreg/data (/usr/bin -> /usr/share; relocatable, so
+  // a package unpacked into any root finds its own data).
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share/jcmreg/data";
+    if (std::filesystem::exists(installed / "jcm/projects.csv", ec)) return installed.string();
+  }
+  return "data";
+}
+
 Result<Session, std::string> OpenSession(const std::string& db_path, bool create) {
   Session session;
   session.db_path = db_path;
@@ -506,9 +521,11 @@ int RunCli(int argc, char** argv) {
   lots->add_option("--limit", l_limit, "at most this many (1..1000, default 1000)")
       ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
   auto* totals = app.add_subcommand("totals", "totals per account type per registry");
-  std::string demo_data = "data/jcm";
+  std::string demo_data = DataDir() + "/jcm";
   auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
-  demo->add_option("--data", demo_data, "folder with mongolia_issuances.csv");
+  demo->add_option(
+      "--data", demo_data,
+      "folder with mongolia_issuances.csv (default " + demo_data + "; $JCMREG_DATA/jcm when set)");
   auto* checks = app.add_subcommand("checks", "print the check catalogue");
   std::string help_name;
   auto* help = app.add_subcommand("help", "help on a subcommand or a registry command's fields");

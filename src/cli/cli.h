@@ -35,6 +35,11 @@ struct Session {
   std::unique_ptr<service::Registry> registry;
 };
 
+// The folder of the public JCM data and the AEF nomenclature (jcm/, nomenclature/):
+// $JCMREG_DATA, else ./data in a checkout, else ../share/jcmreg/data beside the installed
+// program (cmake --install, the .deb).
+std::string DataDir();
+
 // Opens the database at `db_path` with its signing key; refuses a database without a key unless
 // `create` (init), which makes both. Refuses a signing key that did not sign the journal's last
 // entry (journal::CheckKeySignsHead). When $JCMREG_WITNESS names a witness file, a session that

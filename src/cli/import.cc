@@ -391,7 +391,7 @@ int RunImport(const GlobalOptions& global, const std::string& what, const std::s
 
 SubcommandRunner AddImport(CLI::App& app, const GlobalOptions& global) {
   struct Args {
-    std::string what, file, nomenclature = "data/nomenclature";
+    std::string what, file, nomenclature = DataDir() + "/nomenclature";
   };
   auto args = std::make_shared<Args>();
   CLI::App* import = app.add_subcommand("import", "load the public JCM data (CSV)");
@@ -400,7 +400,7 @@ SubcommandRunner AddImport(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"projects", "issuances"}));
   import->add_option("file", args->file, "the CSV file")->required();
   import->add_option("--nomenclature", args->nomenclature,
-                     "folder of the AEF's controlled lists (default data/nomenclature)");
+                     "folder of the AEF's controlled lists (default " + args->nomenclature + ")");
   return [import, args, &global]() -> std::optional<int> {
     if (!import->parsed()) return std::nullopt;
     return RunImport(global, args->what, args->file, args->nomenclature);
