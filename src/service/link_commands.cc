@@ -1,6 +1,7 @@
 // The registry link's messages and commands; see service/link.h and docs/link.md.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -745,7 +746,7 @@ Result<LinkMessage, Refusal> ParseLinkMessage(const Json& j) {
   for (auto [name, field] : {std::pair{"type", &m.type}, std::pair{"from", &m.from},
                              std::pair{"to", &m.to}, std::pair{"transaction", &m.transaction},
                              std::pair{"sent", &m.sent}, std::pair{"signature", &m.signature}}) {
-    if (!j[name].is_string() || j[name].get_ref<const std::string&>().size() > 200) {  // NOLINT
+    if (!j[name].is_string() || j[name].get_ref<const std::string&>().size() > 200) {
       return bad(std::string("field '") + name + "' must be a short string");
     }
     *field = j[name].get<std::string>();
