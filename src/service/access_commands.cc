@@ -283,6 +283,9 @@ constexpr CommandRoles kCommandRoles[] = {
     {"entity.add", false, true, false},
     {"project.add", false, true, false},
     {"project.transition", false, true, false},
+    // The Credit Allocation Form is submitted with the registration (JCM Project Cycle
+    // Procedure) and recorded by the JC secretariat.
+    {"project.allocation_form", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
     // Under an approach other than the JCM there is no JC: the host Party's registry issues.

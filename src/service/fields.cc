@@ -78,6 +78,7 @@ const std::array kSpecs = {
                  "registration_date", "sector", "activity_type", "state", "jc_decision", "ca_key",
                  "allocation", "mitigation_type"}},
     CommandSpec{"project.transition", {"ref", "to", "date", "jc_decision"}},
+    CommandSpec{"project.allocation_form", {"project", "accounts", "reason"}},
     CommandSpec{"authorization.add",
                 {"party", "project", "authorization_id", "date", "vintages", "purposes",
                  "acquiring_parties", "entities", "first_transfer_definition", "change_terms",

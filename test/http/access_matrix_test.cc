@@ -80,6 +80,7 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"entity.add", {"secretariat"}},
       {"project.add", {"secretariat"}},
       {"project.transition", {"secretariat"}},
+      {"project.allocation_form", {"secretariat"}},
       {"issue", {"secretariat"}},
       {"issue.jcm", {"secretariat"}},
       {"issue.itmo", {"focal_point"}},
