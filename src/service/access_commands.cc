@@ -277,6 +277,8 @@ constexpr CommandRoles kCommandRoles[] = {
     {"ndc.inventory", true, false, false},
     {"ndc.finalize", true, false, false},
     {"report.initial.submit", true, false, false},
+    {"report.aef.submit", true, false, false},
+    {"notification.record", true, false, false},
     {"report.confidential.set", true, false, false},
     {"report.confidential.clear", true, false, false},
     // The project cycle and issuance decisions (JCM Project Cycle Procedure).

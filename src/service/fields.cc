@@ -97,6 +97,8 @@ const std::array kSpecs = {
     CommandSpec{"ndc.inventory", {"party", "first_year", "year", "emissions"}},
     CommandSpec{"ndc.finalize", {"party", "first_year"}},
     CommandSpec{"report.initial.submit", {"party", "ca", "date", "reference"}},
+    CommandSpec{"report.aef.submit", {"party", "year", "date", "reference"}},
+    CommandSpec{"notification.record", {"party", "sequence", "date", "reference"}},
     CommandSpec{"report.confidential.set", {"party", "table", "column", "row", "basis"}},
     CommandSpec{"report.confidential.clear", {"party", "table", "column", "row"}},
 };
