@@ -1277,6 +1277,9 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       }
       use.ndc_periods = *ndc_periods;
       RETURN_IF_ERROR(Rule(CheckUse(use, &*first_auth, own ? &*own : nullptr)));
+      // An entity uses under an authorization that names it, when it names any (4/CMA.6 para 3).
+      RETURN_IF_ERROR(Rule(CheckEntity(EntityActsUnder(*first_auth, own ? &*own : nullptr),
+                                       request.from.holder.value, "use its ITMOs")));
       out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", false}});
       continue;
     }
@@ -1291,6 +1294,11 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       RETURN_IF_ERROR(Rule(CheckMayMove(*first_auth, false, "first transfer by cancellation")));
       RETURN_IF_ERROR(
           Rule(CheckEntity(*first_auth, request.from.holder.value, "first transfer its ITMOs")));
+    } else if (oimp) {
+      // A cancellation for OIMP is the entity's use for that purpose, under an authorization.
+      ASSIGN_OR_RETURN(const auto own, LoadAuthorization(tx, using_party, lot->project));
+      RETURN_IF_ERROR(Rule(CheckEntity(EntityActsUnder(*first_auth, own ? &*own : nullptr),
+                                       request.from.holder.value, "cancel its ITMOs for OIMP")));
     }
     out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", bool(first[i])}});
   }

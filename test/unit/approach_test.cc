@@ -245,6 +245,21 @@ TEST(AllocationForm, ParticipantsRoundDownAndTheGovernmentTakesTheRest) {
   }
 }
 
+// Issue 31 item 3: an entity uses (or cancels for OIMP) under its own Party's authorization
+// when that Party authorized the project, else under the first transferring Party's.
+TEST(AllocationForm, AnEntityActsUnderItsOwnPartysAuthorizationWhenThereIsOne) {
+  Authorization host = Ndc("MNG");
+  host.entities = {1, 2};
+  Authorization own = Ndc("JPN");
+  own.entities = {3};
+  EXPECT_EQ(&EntityActsUnder(host, &own), &own);
+  EXPECT_EQ(&EntityActsUnder(host, nullptr), &host);
+  EXPECT_EQ(CheckEntity(EntityActsUnder(host, &own), 1, "use its ITMOs").error().check,
+            Check::kEntityNotAuthorized);
+  EXPECT_TRUE(CheckEntity(EntityActsUnder(host, &own), 3, "use its ITMOs"));
+  EXPECT_TRUE(CheckEntity(EntityActsUnder(host, &own), 0, "use its ITMOs"));  // Government.
+}
+
 TEST(AllocationForm, ALaterSideIssuesTheDecisionAsNotified) {
   JcDecision recorded;
   recorded.id = "JC-MN006-2026-01-24";

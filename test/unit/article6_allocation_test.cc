@@ -250,5 +250,65 @@ TEST(Article6Allocation, ItmoDecisionOverTheFormBothAefs) {
   testing::ExpectVerifies(r);
 }
 
+// Issue 31 item 3: an entity acts under an authorization that names it, where the
+// authorization names any (4/CMA.6 para 3): already at issuance (the form's accounts above), at a
+// first transfer by international transfer or by OMGE or OIMP cancellation; now also when it uses
+// ITMOs towards an NDC and when it cancels them for OIMP, under its own Party's authorization.
+TEST(Article6Allocation, EntitiesUseOnlyUnderAnAuthorizationNamingThem) {
+  TestRegistry r;
+  const Mn003 e = SetUpMn003(r);
+  r.Ok("project.allocation_form", Mn003Form());
+  for (const char* party : {"JPN", "MNG"}) {
+    r.Ok("report.initial.submit", {{"party", party}, {"ca", "JPN-MNG"}, {"date", "2025-09-01"}});
+  }
+  // Mongolia authorizes NDC use and OIMP (CORSIA), first transferred at use or cancellation for
+  // the OIMP, at the international transfer for NDC use (the earlier: para 12).
+  Json step1 = testing::Step1Args("MNG", "MNG01", "NDC and OIMP");
+  step1["first_transfer_definition"] = "Use or cancellation";
+  step1["replaces_version"] = 1;
+  step1["reason"] = "OIMP added";
+  r.Ok("ca.authorize", step1);
+  Json mng = testing::Step2aArgs("MNG", "MN003", "NDC and OIMP");
+  mng["first_transfer_definition"] = "Use or cancellation";
+  mng["oimp_purpose"] = "CORSIA";
+  mng["entities"] = {e.bridge, e.everyday};
+  r.Ok("authorization.add", mng);
+  Json jpn = testing::Step2aArgs("JPN", "MN003");
+  jpn["entities"] = {e.farmdo};
+  r.Ok("authorization.add", jpn);
+  // A Japanese buyer Japan's authorization does not name.
+  const int64_t buyer = r.Ok("entity.add", {{"name", "Buyer K.K."}, {"country", "JPN"}})["id"];
+  const int64_t buyer_account = r.Ok("account.open", {{"registry", "JPN01"},
+                                                      {"type", "entity_holding"},
+                                                      {"name", "Buyer K.K."},
+                                                      {"holder", buyer}})["id"];
+  r.clock.Set("2026-02-10T09:00:00Z");
+  r.Ok("issue.jcm", {{"account", 10},
+                     {"project", "MN003"},
+                     {"jc_decision", "JC-MN003-2026"},
+                     {"decision_date", "2026-01-24"},
+                     {"monitoring_start", "2021-01-01"},
+                     {"monitoring_end", "2021-12-31"},
+                     {"total", 1000},
+                     {"shares", {{"MNG", 200}, {"JPN", 800}}},
+                     {"vintages", {V(2021, 800)}}});
+  // A domestic transfer is no act under an authorization (R-JCM-13); the buyer's use is.
+  r.Ok("transfer", {{"from", 10}, {"to", buyer_account}, {"quantity", 100}});
+  r.Refused("retire", {{"from", buyer_account}, {"quantity", 10}, {"use_year", 2026}},
+            Check::kEntityNotAuthorized);
+  // FARMDO, named, uses; the government account is the Party's own.
+  r.Ok("retire", {{"from", 10}, {"quantity", 10}, {"use_year", 2026}});
+  // Units already first transferred (to Japan, at issuance) cancelled for the OIMP: the
+  // buyer's use for that purpose, under Japan's authorization, which does not name it.
+  r.Refused("cancel", {{"from", buyer_account}, {"to", 3}, {"quantity", 10}, {"purpose", "oimp"}},
+            Check::kEntityNotAuthorized);
+  r.Ok("cancel", {{"from", 10}, {"to", 3}, {"quantity", 10}, {"purpose", "oimp"}});
+  // Any other cancellation is no act under an authorization.
+  r.Ok("cancel", {{"from", buyer_account}, {"to", 3}, {"quantity", 10}, {"purpose", "voluntary"}});
+  r.Ok("transfer", {{"from", buyer_account}, {"to", 1}, {"quantity", 90}});
+  r.Ok("retire", {{"from", 1}, {"quantity", 10}, {"use_year", 2026}});
+  testing::ExpectVerifies(r);
+}
+
 }  // namespace
 }  // namespace registry
