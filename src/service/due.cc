@@ -168,19 +168,32 @@ CommandResult<Json> DueJson(Store& store, const std::string& today,
   // before the first AEF.
   std::map<std::string, int32_t> first_year;
   std::vector<std::pair<std::string, std::string>> initial;  // (party, approach) with a Step 1.
-  std::map<std::string, std::string> step1_date;             // "PARTY:ca" -> its date.
-  RETURN_IF_ERROR(EachDocument(*tx, kCaKind, [&](const std::string& key, const Json& ca) {
-    const Json steps = ca.value("step1", Json::object());
-    for (const auto& [p, step1] : steps.items()) {
-      const std::string date = step1.value("c_date", std::string());
-      if (date.size() < 4) continue;
-      const int32_t year = std::stoi(date.substr(0, 4));
-      auto [it, fresh] = first_year.emplace(p, year);
-      if (!fresh) it->second = std::min(it->second, year);
-      initial.emplace_back(p, key);
-      step1_date[p + ":" + key] = date;
+  std::map<std::string, std::string> step1_date;             // "PARTY:ca" -> its first date.
+  // Each Party's first Step 1 of each approach: the earliest date over the document's versions
+  // (a later version replaces the terms, not the date the Party first authorized).
+  std::vector<std::string> ca_keys;
+  RETURN_IF_ERROR(EachDocument(
+      *tx, kCaKind, [&](const std::string& key, const Json&) { ca_keys.push_back(key); }));
+  for (const std::string& key : ca_keys) {
+    ASSIGN_OR_RETURN(const auto versions, Lift(tx->DocumentHistory(kCaKind, key)));
+    for (const Document& version : versions) {
+      const Json ca = Json::parse(version.body, nullptr, false);
+      if (!ca.is_object()) continue;
+      const Json steps = ca.value("step1", Json::object());
+      for (const auto& [p, step1] : steps.items()) {
+        const std::string date = step1.value("c_date", std::string());
+        if (date.size() < 4) continue;
+        std::string& first = step1_date[p + ":" + key];
+        if (first.empty()) initial.emplace_back(p, key);
+        if (first.empty() || date < first) first = date;
+      }
     }
-  }));
+  }
+  for (const auto& [p, key] : initial) {
+    const int32_t year = std::stoi(step1_date[p + ":" + key].substr(0, 4));
+    auto [it, fresh] = first_year.emplace(p, year);
+    if (!fresh) it->second = std::min(it->second, year);
+  }
   for (const auto& [p, year] : first_year) {
     for (const int32_t y : AefYears(year, today)) {
       DueItem item;

@@ -109,6 +109,7 @@ TEST(Due, Mn006AefsInitialReportsOimpDeadlinesNotificationsAndShares) {
   step1["first_transfer_definition"] = "Use or cancellation";
   step1["replaces_version"] = 1;
   step1["reason"] = "OIMP added";
+  step1["date"] = "2026-02-15";  // Version 2: Mongolia's AEFs still run from its first Step 1.
   r.Ok("ca.authorize", step1);
   Json oimp = testing::Step2aArgs("MNG", "MN006", "OIMP");
   oimp["first_transfer_definition"] = "Use or cancellation";
