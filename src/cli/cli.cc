@@ -13,7 +13,9 @@
 #include "core/itmo_id.h"
 #include "core/limits.h"
 #include "core/text.h"
+#include "core/utc_time.h"
 #include "service/access.h"
+#include "service/due.h"
 #include "service/fields.h"
 #include "service/json_text.h"
 #include "service/proposal.h"
@@ -521,6 +523,15 @@ int RunCli(int argc, char** argv) {
   lots->add_option("--limit", l_limit, "at most this many (1..1000, default 1000)")
       ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(kPageSizeMax)));
   auto* totals = app.add_subcommand("totals", "totals per account type per registry");
+  std::string due_party, due_today;
+  bool due_all = false;
+  auto* due = app.add_subcommand(
+      "due",
+      "what is due: AEFs, initial reports, OIMP first transfers and notifications, JC "
+      "shares not issued");
+  due->add_option("--party", due_party, "only what this Party owes (e.g. JPN)");
+  due->add_option("--today", due_today, "judge as of this date YYYY-MM-DD (default: today, UTC)");
+  due->add_flag("--all", due_all, "also list what is done");
   std::string demo_data = DataDir() + "/jcm";
   auto* demo = app.add_subcommand("demo", "create a demo registry from the real JCM data");
   demo->add_option(
@@ -733,6 +744,34 @@ int RunCli(int argc, char** argv) {
         service::LotsPage(*s.store, IssuanceId{l_after}, static_cast<size_t>(l_limit)), json);
   }
   if (totals->parsed()) return PrintResult(service::TotalsByAccountType(*s.store), json);
+  if (due->parsed()) {
+    const std::string today =
+        due_today.empty() ? service::SystemClock().Now().substr(0, 10) : due_today;
+    if (!ParseCalendarDate(today)) {
+      std::cerr << "usage: --today '" << today << "' is not a date YYYY-MM-DD\n";
+      return kExitUsage;
+    }
+    if (!due_party.empty() && !ParsePartyCode(due_party)) {
+      std::cerr << "usage: --party '" << due_party << "' is not a Party code like JPN\n";
+      return kExitUsage;
+    }
+    const auto result = service::DueJson(
+        *s.store, today, due_party.empty() ? std::nullopt : std::optional(due_party), due_all);
+    if (!result || json) return PrintResult(result, json);
+    // For people: one line per item, overdue first.
+    for (const Json& item : (*result)["due"]) {
+      std::cout << item["status"].get<std::string>() << "\t"
+                << (item["due"].get<std::string>().empty() ? std::string("-")
+                                                           : item["due"].get<std::string>())
+                << "\t" << item["party"].get<std::string>() << "\t"
+                << item["kind"].get<std::string>() << "\t" << item["what"].get<std::string>()
+                << (item.contains("done") ? " (done " + item["done"].get<std::string>() + ")"
+                                          : std::string())
+                << "\n";
+    }
+    if ((*result)["due"].empty()) std::cout << "nothing due on " << today << "\n";
+    return kExitOk;
+  }
   std::cerr << app.help() << "\n";
   return kExitUsage;
 }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/assert.h"
+
 namespace registry {
 namespace {
 
@@ -290,6 +292,130 @@ Status<Refusal> CheckJcmShares(const Project& project, int64_t total,
   return {};
 }
 
+Status<Refusal> CheckAllocationForm(const Project& project, const AllocationForm& form) {
+  const std::string& ref = project.ref.value;
+  if (project.allocation.empty()) {
+    return Fail(Refuse(Check::kAllocationMismatch,
+                       "project " + ref +
+                           " has no allocation per side recorded: its Credit Allocation Form "
+                           "distributes each side's percent over that side's accounts"));
+  }
+  if (form.rows.empty()) {
+    return Fail(Refuse(Check::kFieldMissing, "field 'accounts' must name at least one account"));
+  }
+  std::map<std::string, int64_t> per_side;
+  std::vector<int64_t> seen;
+  for (const AllocationRow& row : form.rows) {
+    const std::string account = "account " + std::to_string(row.account);
+    if (project.allocation.count(row.side.value) == 0) {
+      return Fail(Refuse(
+          Check::kAllocationMismatch, account + " is given to " + row.side.value +
+                                          ", which is no side of " + ref +
+                                          " (its allocation names " +
+                                          [&] {
+                                            std::string sides;
+                                            for (const auto& [p, _] : project.allocation)
+                                              sides += (sides.empty() ? "" : " and ") + p;
+                                            return sides;
+                                          }() +
+                                          ")"));
+    }
+    if (row.percent < 1 || row.percent > 100) {
+      return Fail(Refuse(Check::kAllocationMismatch, account + "'s percent " +
+                                                         std::to_string(row.percent) +
+                                                         " is not a whole number in [1, 100]"));
+    }
+    if (std::find(seen.begin(), seen.end(), row.account) != seen.end()) {
+      return Fail(Refuse(Check::kAllocationMismatch, account + " is named twice in the form"));
+    }
+    seen.push_back(row.account);
+    if (row.account_party != row.side) {
+      return Fail(Refuse(Check::kAllocationMismatch,
+                         account + " is in a registry of " + row.account_party.value + ", not of " +
+                             row.side.value + ": a side's share is issued into its own registry"));
+    }
+    if (IsTerminal(row.account_type)) {
+      return Fail(Refuse(Check::kWrongDestinationType,
+                         account + " is a " + std::string(ToString(row.account_type)) +
+                             " account: a JC decision issues into holding accounts"));
+    }
+    if (row.account_status == AccountStatus::kClosed) {
+      return Fail(Refuse(Check::kAccountClosed, account + " is closed"));
+    }
+    per_side[row.side.value] += row.percent;
+  }
+  for (const auto& [side, percent] : project.allocation) {
+    const int64_t given = per_side.count(side) ? per_side[side] : 0;
+    if (given != percent) {
+      return Fail(Refuse(Check::kAllocationMismatch,
+                         side + "'s accounts add up to " + std::to_string(given) + " %, not its " +
+                             std::to_string(percent) + " % of " + ref + "'s allocation"));
+    }
+  }
+  return {};
+}
+
+std::vector<AllocatedQuantity> DistributeShare(const AllocationForm& form, const PartyCode& side,
+                                               const std::map<int32_t, int64_t>& vintages) {
+  std::vector<const AllocationRow*> rows;
+  int64_t side_percent = 0;
+  for (const AllocationRow& row : form.rows) {
+    if (row.side != side) continue;
+    rows.push_back(&row);
+    side_percent += row.percent;
+  }
+  REGISTRY_ASSERT(!rows.empty() && side_percent > 0);
+  // The government account takes the rounding; without one, the side's first row.
+  size_t rest = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i]->account_type == AccountType::kGovernmentHolding) {
+      rest = i;
+      break;
+    }
+  }
+  std::vector<std::map<int32_t, int64_t>> parts(rows.size());
+  for (const auto& [year, quantity] : vintages) {
+    int64_t given = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i == rest) continue;
+      // quantity <= kQuantityMax and percent <= 100: no overflow.
+      const int64_t part = quantity * rows[i]->percent / side_percent;
+      parts[i][year] = part;
+      given += part;
+    }
+    parts[rest][year] = quantity - given;
+  }
+  std::vector<AllocatedQuantity> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const auto& [year, quantity] : parts[i]) {
+      if (quantity > 0) out.push_back(AllocatedQuantity{rows[i]->account, year, quantity});
+    }
+  }
+  return out;
+}
+
+Status<Refusal> CheckSameDecision(const JcDecision& recorded, const JcDecision& request) {
+  const std::string name = "JC decision " + recorded.id;
+  auto shares_text = [](const std::map<std::string, int64_t>& shares) {
+    std::string out;
+    for (const auto& [party, share] : shares)
+      out += (out.empty() ? "" : ", ") + party + " " + std::to_string(share);
+    return out;
+  };
+  if (request.total != recorded.total || request.shares != recorded.shares) {
+    return Fail(Refuse(Check::kIssuanceSplitMismatch, name + " was notified with total " +
+                                                          std::to_string(recorded.total) + " (" +
+                                                          shares_text(recorded.shares) + "), not " +
+                                                          std::to_string(request.total) + " (" +
+                                                          shares_text(request.shares) + ")"));
+  }
+  if (request.date != recorded.date) {
+    return Fail(Refuse(Check::kFieldInvalid, "field 'decision_date' is " + request.date + ", but " +
+                                                 name + " was notified dated " + recorded.date));
+  }
+  return {};
+}
+
 std::string IssuanceRequest::Name() const { return (jcm ? "JC decision " : "issuance ") + id; }
 
 Result<IssuancePlan, Refusal> PlanIssuance(const IssuanceRequest& r, const Project& project,
@@ -325,9 +451,14 @@ Result<IssuancePlan, Refusal> PlanIssuance(const IssuanceRequest& r, const Proje
       // the host's authorization must cover NDC use and name that Party.
       RETURN_IF_REFUSED(CheckInternationalTransfer(*host, r.side, false));
     }
-    // An entity's account receives ITMOs under its own Party's authorization (JCM-510).
+    // An entity's account receives ITMOs under its own Party's authorization (JCM-510): each
+    // account the Credit Allocation Form gives a part of the share.
     const std::optional<Authorization>& receiving = plan.international ? own : host;
-    if (receiving) RETURN_IF_REFUSED(CheckEntity(*receiving, r.holder, "receive its ITMOs"));
+    if (receiving) {
+      RETURN_IF_REFUSED(CheckEntity(*receiving, r.holder, "receive its ITMOs"));
+      for (const int64_t holder : r.other_holders)
+        RETURN_IF_REFUSED(CheckEntity(*receiving, holder, "receive its ITMOs"));
+    }
   }
   for (const auto& [year, quantity] : r.vintages) {
     if (quantity == 0) continue;

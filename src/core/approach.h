@@ -14,6 +14,7 @@
 #include "core/authorization.h"
 #include "core/checks.h"
 #include "core/ids.h"
+#include "core/model.h"
 #include "core/result.h"
 
 namespace registry {
@@ -91,6 +92,62 @@ Status<Refusal> CheckJcmShares(const Project& project, int64_t total,
                                const std::map<std::string, int64_t>& shares, const PartyCode& side,
                                int64_t vintage_total);
 
+// One row of a project's Credit Allocation Form (R-JCM-08): an account of one side (a project
+// participant's entity holding account or the side's government holding account) and its
+// percent of every JC decision's total. The service fills in what it reads of the account.
+struct AllocationRow {
+  PartyCode side;
+  int64_t account = 0;
+  int64_t percent = 0;
+  PartyCode account_party;  // The Party of the account's registry.
+  AccountType account_type = AccountType::kGovernmentHolding;
+  AccountStatus account_status = AccountStatus::kOpen;
+  int64_t holder = 0;  // The account's entity; 0 for a government account.
+};
+
+struct AllocationForm {
+  int64_t version = 0;  // 0: no form recorded.
+  std::vector<AllocationRow> rows;
+};
+
+// Refuses a Credit Allocation Form for `project` (a JCM project with its allocation per side):
+// no row, a side that is not one of the allocation's, a percent outside [1, 100], an account
+// named twice, an account of another Party's registry, a retirement or cancellation account, a
+// closed account, or a side whose rows do not add up to its percent of the allocation (every side
+// of the allocation has rows).
+Status<Refusal> CheckAllocationForm(const Project& project, const AllocationForm& form);
+
+// What one account of a side receives of one vintage.
+struct AllocatedQuantity {
+  int64_t account = 0;
+  int32_t vintage = 0;
+  int64_t quantity = 0;
+};
+
+// Distributes `side`'s share of a JC decision, per vintage, over the side's rows of `form`, in
+// proportion to their percents: each project participant's account receives its part rounded
+// down to whole tonnes, and the side's government account (the first in the form; without one,
+// the side's first row) receives what is left, so the side's tonnes are issued exactly. This is
+// the rounding the real Mongolia decisions show between the sides (docs/article6.md,
+// "Allocation"). Rows with nothing to receive are left out; the order is the form's, then the
+// vintage's. `side` must have rows (CheckAllocationForm).
+std::vector<AllocatedQuantity> DistributeShare(const AllocationForm& form, const PartyCode& side,
+                                               const std::map<int32_t, int64_t>& vintages);
+
+// A JC issuance decision as notified to both sides (R-JCM-09): recorded by the first side that
+// issues it (its issuance_decision document, which keeps the total, the shares and the date) and
+// compared with every later issuance against it.
+struct JcDecision {
+  std::string id;
+  std::string date;
+  int64_t total = 0;
+  std::map<std::string, int64_t> shares;
+};
+
+// Refuses an issuance (or a notification) `request` of a JC decision that differs from the one
+// `recorded` before: another total or shares (JCM-514), another date (JCM-102).
+Status<Refusal> CheckSameDecision(const JcDecision& recorded, const JcDecision& request);
+
 // One issuance decision into one registry: a JC decision for one side of a JCM project
 // (issue.jcm) or another approach's issuance by its host's registry (issue.itmo).
 struct IssuanceRequest {
@@ -102,6 +159,8 @@ struct IssuanceRequest {
   std::map<int32_t, int64_t> vintages;
   PartyCode side;      // The Party of the registry issued into.
   int64_t holder = 0;  // The receiving account's entity; 0 for a government account.
+  // The other receiving accounts' entities, when a Credit Allocation Form distributes the share.
+  std::vector<int64_t> other_holders;
   // The journal entry that issued this decision to this side already; 0 when none did.
   int64_t issued_before = 0;
 

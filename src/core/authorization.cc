@@ -205,6 +205,10 @@ Status<Refusal> CheckEntity(const Authorization& a, int64_t entity, std::string_
                                                       std::string(what) + " under it"));
 }
 
+const Authorization& EntityActsUnder(const Authorization& first, const Authorization* own) {
+  return own != nullptr ? *own : first;
+}
+
 Status<Refusal> CheckMayMove(const Authorization& a, bool already_first_transferred,
                              std::string_view what) {
   if (a.revoked && (!already_first_transferred || a.exception_applied)) {

@@ -96,6 +96,12 @@ bool FirstTransferredAtIssuance(const Authorization& authorization);
 Status<Refusal> CheckEntity(const Authorization& authorization, int64_t entity,
                             std::string_view what);
 
+// The authorization an entity acts under when it uses ITMOs (retirement towards an NDC) or
+// cancels them for OIMP without that being their first transfer (issue 31 item 3): that of the
+// Party whose registry holds its account (`own`), when that Party authorized the project (in
+// Japan's registries always, R-AUTH-07), else the first transferring Party's (`first`).
+const Authorization& EntityActsUnder(const Authorization& first, const Authorization* own);
+
 // The reason, if any, a block not yet first transferred may not be first transferred now under
 // `authorization` (revoked, or quantity lowered to zero is not a reason: issued blocks stay).
 // `already_first_transferred` blocks are untouched by revocation unless the exception applied.

@@ -35,6 +35,7 @@
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
+#include "service/due.h"
 #include "service/fields.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
@@ -1418,6 +1419,34 @@ struct Server::Impl {
           return reply;
         },
         {{"party", true}, {"ndc_period", true}, {"format"}});
+    Add("GET", "/v1/due", Access::kToken,
+        "What is due (issue 31 item 4): each Party's AEF by 15 April, the initial report before "
+        "the first AEF, OIMP first transfers by the para 14 deadline, para 13 notifications of "
+        "OIMP first transfers, JC shares notified and not issued: ?party=&today=YYYY-MM-DD&all=1 "
+        "(today: the server's UTC date by default; all: done items too).",
+        [this](Call& call) {
+          const std::string today = call.req.has_param("today")
+                                        ? call.req.get_param_value("today")
+                                        : service::SystemClock().Now().substr(0, 10);
+          if (!ParseCalendarDate(today)) {
+            return ErrorReply(Check::kFieldInvalid,
+                              "today '" + today + "' is not a date YYYY-MM-DD");
+          }
+          std::optional<std::string> party;
+          if (call.req.has_param("party")) {
+            party = call.req.get_param_value("party");
+            if (!ParsePartyCode(*party)) {
+              return ErrorReply(Check::kFieldInvalid,
+                                "party '" + *party + "' is not a Party code like JPN");
+            }
+          }
+          const std::string all = call.req.get_param_value("all");
+          if (!all.empty() && all != "0" && all != "1") {
+            return ErrorReply(Check::kFieldInvalid, "all '" + all + "' is not 0 or 1");
+          }
+          return FromResult(service::DueJson(store, today, party, all == "1"));
+        },
+        {{"party"}, {"today"}, {"all"}});
     Add("GET", "/v1/statistics/annual", Access::kPublic,
         "Annual transactions summary of JCM credits (tCO2): ?format=json|csv.", [this](Call& call) {
           if (auto bad = JsonOrCsv(call)) return *bad;

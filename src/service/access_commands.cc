@@ -277,12 +277,17 @@ constexpr CommandRoles kCommandRoles[] = {
     {"ndc.inventory", true, false, false},
     {"ndc.finalize", true, false, false},
     {"report.initial.submit", true, false, false},
+    {"report.aef.submit", true, false, false},
+    {"notification.record", true, false, false},
     {"report.confidential.set", true, false, false},
     {"report.confidential.clear", true, false, false},
     // The project cycle and issuance decisions (JCM Project Cycle Procedure).
     {"entity.add", false, true, false},
     {"project.add", false, true, false},
     {"project.transition", false, true, false},
+    // The Credit Allocation Form is submitted with the registration (JCM Project Cycle
+    // Procedure) and recorded by the JC secretariat.
+    {"project.allocation_form", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
     // Under an approach other than the JCM there is no JC: the host Party's registry issues.

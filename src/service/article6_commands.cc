@@ -686,17 +686,119 @@ CommandResult<Json> ChangeAuthorization(Transaction& tx, const Json& args, const
   return body;
 }
 
+// ---- The Credit Allocation Form -----------------------------------------------------------------
+
+// Reads a form document's rows, with what the rules need of each account as it is now.
+CommandResult<AllocationForm> AllocationFormFromJson(Transaction& tx, const Json& body) {
+  AllocationForm form;
+  form.version = body.value("version", int64_t{1});
+  for (const Json& row : body.value("accounts", Json::array())) {
+    AllocationRow r;
+    r.side = PartyCode{row.at("side").get<std::string>()};
+    r.account = row.at("account").get<int64_t>();
+    r.percent = row.at("percent").get<int64_t>();
+    ASSIGN_OR_RETURN(const Account account, LoadAccount(tx, AccountId{r.account}));
+    r.account_party = PartyOfRegistry(account.registry);
+    r.account_type = account.type;
+    r.account_status = account.status;
+    r.holder = account.holder.value;
+    form.rows.push_back(r);
+  }
+  return form;
+}
+
+// The project's Credit Allocation Form in force (its latest version), or nullopt.
+CommandResult<std::optional<AllocationForm>> LoadAllocationForm(Transaction& tx,
+                                                                const ProjectRef& ref) {
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kAllocationFormKind, ref.value));
+  if (!doc) return std::optional<AllocationForm>();
+  ASSIGN_OR_RETURN(AllocationForm form, AllocationFormFromJson(tx, *doc));
+  return std::optional<AllocationForm>(std::move(form));
+}
+
+// project.allocation_form {project, accounts [{side, account, percent}], reason?}: the Credit
+// Allocation Form of a JCM project (R-JCM-08): each project participant's and each government's
+// account, per side, with its percent of every JC decision's total. A new form is a new version
+// of the document (`allocation_form/<ref>`) and needs a reason; issuances after it follow it.
+CommandResult<Json> SetAllocationForm(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "project"));
+  ASSIGN_OR_RETURN(const auto reason, OptionalTextArg(args, "reason", 512));
+  const auto rows = args.find("accounts");
+  if (rows == args.end() || !rows->is_array() || rows->empty()) {
+    return Refuse(Check::kFieldMissing,
+                  "field 'accounts' must list the form's accounts, e.g. [{\"side\":\"MNG\","
+                  "\"account\":5,\"percent\":10}, ...]");
+  }
+  if (rows->size() > 64) {
+    return Refuse(Check::kTooManyItems, "a Credit Allocation Form has at most 64 accounts");
+  }
+  ASSIGN_OR_RETURN(const Json project_doc, LoadProject(tx, ref));
+  RETURN_IF_ERROR(RequireJcmProject(tx, project_doc, "have a Credit Allocation Form"));
+  const Project project = ProjectFromJson(project_doc);
+  Json accounts = Json::array();
+  for (const Json& row : *rows) {
+    if (!row.is_object()) {
+      return Refuse(Check::kFieldInvalid, "each item of 'accounts' is {side, account, percent}");
+    }
+    for (const auto& [name, value] : row.items()) {
+      if (name != "side" && name != "account" && name != "percent") {
+        return Refuse(Check::kUnknownField,
+                      "an item of 'accounts' takes side, account and "
+                      "percent, not '" +
+                          name + "'");
+      }
+    }
+    ASSIGN_OR_RETURN(const PartyCode side, PartyArg(row, "side"));
+    ASSIGN_OR_RETURN(const int64_t account, IntArg(row, "account"));
+    ASSIGN_OR_RETURN(const int64_t percent, IntArg(row, "percent"));
+    accounts.push_back(Json{{"side", side.value}, {"account", account}, {"percent", percent}});
+  }
+  Json body = {{"project", ref.value}, {"accounts", accounts}};
+  ASSIGN_OR_RETURN(const AllocationForm form, AllocationFormFromJson(tx, body));
+  RETURN_IF_ERROR(Rule(CheckAllocationForm(project, form)));
+  ASSIGN_OR_RETURN(const auto before, LoadJson(tx, kAllocationFormKind, ref.value));
+  int64_t version = 1;
+  if (before) {
+    if (!reason) {
+      return Refuse(Check::kFieldMissing, "project " + ref.value +
+                                              " has a Credit Allocation Form (version " +
+                                              std::to_string(before->value("version", int64_t{1})) +
+                                              "): a new version needs a 'reason'");
+    }
+    version = before->value("version", int64_t{1}) + 1;
+  }
+  body["version"] = version;
+  body["recorded"] = ctx.time;
+  if (reason) body["reason"] = *reason;
+  RETURN_IF_ERROR(PutJson(tx, kAllocationFormKind, ref.value, body, ctx));
+  return body;
+}
+
 // ---- Issuance of ITMO vintages: issue.jcm and issue.itmo, with Step 2b -------------------------
 
 // Issues `request` into `account`: the rules are core's PlanIssuance (the same for every
 // approach); here the documents are read for it and what it decides is written: the Step 2b
 // versions, one lot (block) per calendar-year vintage, and the issuance_decision document.
+//
+// With a Credit Allocation Form (`form`, issue.jcm only) the side's share is distributed over the
+// side's accounts of the form (core DistributeShare), each account receiving its own lots; without
+// one, `account` receives the whole share.
 CommandResult<Json> IssueDecision(Transaction& tx, IssuanceRequest request, const Account& account,
-                                  const Json& project_doc, Json record, const Context& ctx) {
+                                  const Json& project_doc, Json record, const Context& ctx,
+                                  const AllocationForm* form = nullptr) {
   const Project project = ProjectFromJson(project_doc);
   const ProjectRef& ref = project.ref;
   request.side = PartyOfRegistry(account.registry);
   request.holder = account.holder.value;
+  std::map<int64_t, Account> receiving;  // With a form: the side's accounts, by id.
+  if (form != nullptr) {
+    for (const AllocationRow& row : form->rows) {
+      if (row.side != request.side) continue;
+      ASSIGN_OR_RETURN(const Account a, LoadAccount(tx, AccountId{row.account}));
+      receiving.emplace(row.account, a);
+      if (row.account != account.id.value) request.other_holders.push_back(a.holder.value);
+    }
+  }
   // One document per decision and side (kind issuance_decision, key PROJECT:SIDE:DECISION), not
   // a list in the project's document, which grew with every issuance and was written whole each
   // time. Registries written before keep their list: it is read too.
@@ -733,11 +835,34 @@ CommandResult<Json> IssueDecision(Transaction& tx, IssuanceRequest request, cons
           PutJson(tx, kAuthorizationKind, AuthorizationKey((*a)->party, ref), body, ctx));
     }
   }
-  std::vector<IssuanceLine> lines;
-  std::vector<IssuanceLot> lots;
-  std::vector<bool> first_transferred;
-  for (const IssuedLot& issued : plan.lots) {
-    lines.push_back(IssuanceLine{Vintage{issued.vintage}, Quantity{issued.quantity}});
+  // Per receiving account (in the form's order), its lines, lots and first-transfer marks.
+  struct Part {
+    Account account;
+    std::vector<IssuanceLine> lines;
+    std::vector<IssuanceLot> lots;
+    std::vector<bool> first_transferred;
+  };
+  std::vector<Part> parts;
+  std::map<int32_t, int64_t> planned;
+  for (const IssuedLot& issued : plan.lots) planned[issued.vintage] = issued.quantity;
+  std::vector<AllocatedQuantity> distribution;
+  if (form != nullptr) {
+    distribution = DistributeShare(*form, request.side, planned);
+  } else {
+    for (const IssuedLot& issued : plan.lots)
+      distribution.push_back(AllocatedQuantity{account.id.value, issued.vintage, issued.quantity});
+  }
+  for (const AllocatedQuantity& share : distribution) {
+    const auto same = [&](const Part& p) { return p.account.id.value == share.account; };
+    auto part = std::find_if(parts.begin(), parts.end(), same);
+    if (part == parts.end()) {
+      parts.push_back(Part{form != nullptr ? receiving.at(share.account) : account, {}, {}, {}});
+      part = parts.end() - 1;
+    }
+    const IssuedLot& issued =
+        *std::find_if(plan.lots.begin(), plan.lots.end(),
+                      [&](const IssuedLot& l) { return l.vintage == share.vintage; });
+    part->lines.push_back(IssuanceLine{Vintage{issued.vintage}, Quantity{share.quantity}});
     IssuanceLot lot;
     lot.registry = account.registry;
     lot.project = ref;
@@ -756,14 +881,33 @@ CommandResult<Json> IssueDecision(Transaction& tx, IssuanceRequest request, cons
       lot.authorization_version = host->version;
       lot.purposes = ToString(host->purposes);
     }
-    first_transferred.push_back(issued.first_transferred);
-    lots.push_back(lot);
+    part->first_transferred.push_back(issued.first_transferred);
+    part->lots.push_back(lot);
   }
-  ASSIGN_OR_RETURN(Json result, WriteIssuance(tx, account, lines, lots, ctx, first_transferred));
-  for (size_t i = 0; i < lots.size(); ++i) {
-    result["lots"][i]["first_transferred"] = bool(first_transferred[i]);
-    result["lots"][i]["first_transfer_definition"] =
-        lots[i].itmo ? std::string(ToString(host->first_transfer)) : std::string();
+  Json result = {{"account", account.id.value}, {"lots", Json::array()}};
+  for (const Part& part : parts) {
+    ASSIGN_OR_RETURN(Json written, WriteIssuance(tx, part.account, part.lines, part.lots, ctx,
+                                                 part.first_transferred));
+    for (size_t i = 0; i < part.lots.size(); ++i) {
+      Json item = written["lots"][i];
+      // Only with a form, so that the answers journaled before forms replay unchanged.
+      if (form != nullptr) item["account"] = part.account.id.value;
+      item["first_transferred"] = bool(part.first_transferred[i]);
+      item["first_transfer_definition"] =
+          part.lots[i].itmo ? std::string(ToString(host->first_transfer)) : std::string();
+      result["lots"].push_back(std::move(item));
+    }
+  }
+  if (form != nullptr) {
+    result["allocation_form_version"] = form->version;
+    Json allocated = Json::array();
+    for (const AllocatedQuantity& a : distribution) {
+      allocated.push_back(
+          Json{{"account", a.account}, {"vintage", a.vintage}, {"quantity", a.quantity}});
+    }
+    result["allocation"] = allocated;
+    record["allocation_form_version"] = form->version;
+    record["allocation"] = allocated;
   }
   result["first_transferring_party"] = project.host.value;
   if (plan.international) result["acquiring_party"] = request.side.value;
@@ -818,10 +962,48 @@ CommandResult<Json> IssueJcm(Transaction& tx, const Json& args, const Context& c
   }
   int64_t vintage_total = 0;
   for (const auto& [year, q] : request.vintages) vintage_total += q;
-  RETURN_IF_ERROR(Rule(
-      CheckJcmShares(project, total, shares, PartyOfRegistry(account.registry), vintage_total)));
+  const PartyCode side = PartyOfRegistry(account.registry);
+  RETURN_IF_ERROR(Rule(CheckJcmShares(project, total, shares, side, vintage_total)));
+  // The other side may have issued this decision already: the same decision, notified once.
+  JcDecision decision;
+  decision.id = request.id;
+  decision.date = request.date;
+  decision.total = total;
+  decision.shares = shares;
+  for (const auto& [party, share] : shares) {
+    if (party == side.value) continue;
+    ASSIGN_OR_RETURN(const auto other, LoadJson(tx, kIssuanceDecisionKind,
+                                                ref.value + ":" + party + ":" + request.id));
+    if (!other || !other->contains("total")) continue;
+    JcDecision recorded;
+    recorded.id = request.id;
+    recorded.date = other->value("date", std::string());
+    recorded.total = other->value("total", int64_t{0});
+    const Json recorded_shares = other->value("shares", Json::object());
+    for (const auto& [p, n] : recorded_shares.items()) recorded.shares[p] = n.get<int64_t>();
+    RETURN_IF_ERROR(Rule(CheckSameDecision(recorded, decision)));
+  }
+  // The Credit Allocation Form, when the project has one: the share goes to the side's accounts.
+  ASSIGN_OR_RETURN(const std::optional<AllocationForm> form, LoadAllocationForm(tx, ref));
+  if (form) {
+    std::string listed;
+    bool named = false;
+    for (const AllocationRow& row : form->rows) {
+      if (row.side != side) continue;
+      named = named || row.account == account_id;
+      listed += (listed.empty() ? "" : ", ") + std::to_string(row.account);
+    }
+    if (!named) {
+      return Refuse(Check::kAllocationMismatch,
+                    "account " + std::to_string(account_id) + " is not one of " + side.value +
+                        "'s accounts in the Credit Allocation Form of " + ref.value + " (version " +
+                        std::to_string(form->version) + ": " +
+                        (listed.empty() ? std::string("none") : listed) + ")");
+    }
+  }
   return IssueDecision(tx, std::move(request), account, project_doc,
-                       Json{{"total", total}, {"shares", *shares_it}}, ctx);
+                       Json{{"total", total}, {"shares", *shares_it}}, ctx,
+                       form ? &*form : nullptr);
 }
 
 // issue.itmo {account, project, reference, date, monitoring_start?, monitoring_end?,
@@ -1095,6 +1277,9 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       }
       use.ndc_periods = *ndc_periods;
       RETURN_IF_ERROR(Rule(CheckUse(use, &*first_auth, own ? &*own : nullptr)));
+      // An entity uses under an authorization that names it, when it names any (4/CMA.6 para 3).
+      RETURN_IF_ERROR(Rule(CheckEntity(EntityActsUnder(*first_auth, own ? &*own : nullptr),
+                                       request.from.holder.value, "use its ITMOs")));
       out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", false}});
       continue;
     }
@@ -1109,6 +1294,11 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
       RETURN_IF_ERROR(Rule(CheckMayMove(*first_auth, false, "first transfer by cancellation")));
       RETURN_IF_ERROR(
           Rule(CheckEntity(*first_auth, request.from.holder.value, "first transfer its ITMOs")));
+    } else if (oimp) {
+      // A cancellation for OIMP is the entity's use for that purpose, under an authorization.
+      ASSIGN_OR_RETURN(const auto own, LoadAuthorization(tx, using_party, lot->project));
+      RETURN_IF_ERROR(Rule(CheckEntity(EntityActsUnder(*first_auth, own ? &*own : nullptr),
+                                       request.from.holder.value, "cancel its ITMOs for OIMP")));
     }
     out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", bool(first[i])}});
   }
@@ -1122,6 +1312,7 @@ void AddArticle6Commands(HandlerTable& table) {
   table.emplace("ca.assign_id", AssignCaId);
   table.emplace("project.add", AddProject);
   table.emplace("project.transition", TransitionProject);
+  table.emplace("project.allocation_form", SetAllocationForm);
   table.emplace("authorization.add", AddAuthorization);
   table.emplace("authorization.change", ChangeAuthorization);
   table.emplace("issue.jcm", IssueJcm);

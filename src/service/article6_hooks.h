@@ -21,6 +21,9 @@ inline constexpr const char* kCaKind = "cooperative_approach";
 inline constexpr const char* kNomenclatureKind = "nomenclature";
 // One per JC issuance decision and side issued here: key "MN006:JPN:JC-DECISION-ID".
 inline constexpr const char* kIssuanceDecisionKind = "issuance_decision";
+// A project's Credit Allocation Form, one document per project whose versions are the form's:
+// key "MN003".
+inline constexpr const char* kAllocationFormKind = "allocation_form";
 std::string AuthorizationKey(const PartyCode& party, const ProjectRef& project);
 
 Json AuthorizationToJson(const Authorization& a);

@@ -7,6 +7,7 @@
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
+#include "service/due.h"
 #include "service/initial_report.h"
 #include "service/link.h"
 #include "service/proposal.h"
@@ -24,6 +25,7 @@ const HandlerTable& Handlers() {
     AddInitialReportCommands(*t);
     AddConfidentialityCommands(*t);
     AddLinkCommands(*t);
+    AddDueCommands(*t);
     return t;
   }();
   return *table;

@@ -78,6 +78,7 @@ const std::array kSpecs = {
                  "registration_date", "sector", "activity_type", "state", "jc_decision", "ca_key",
                  "allocation", "mitigation_type"}},
     CommandSpec{"project.transition", {"ref", "to", "date", "jc_decision"}},
+    CommandSpec{"project.allocation_form", {"project", "accounts", "reason"}},
     CommandSpec{"authorization.add",
                 {"party", "project", "authorization_id", "date", "vintages", "purposes",
                  "acquiring_parties", "entities", "first_transfer_definition", "change_terms",
@@ -96,6 +97,8 @@ const std::array kSpecs = {
     CommandSpec{"ndc.inventory", {"party", "first_year", "year", "emissions"}},
     CommandSpec{"ndc.finalize", {"party", "first_year"}},
     CommandSpec{"report.initial.submit", {"party", "ca", "date", "reference"}},
+    CommandSpec{"report.aef.submit", {"party", "year", "date", "reference"}},
+    CommandSpec{"notification.record", {"party", "sequence", "date", "reference"}},
     CommandSpec{"report.confidential.set", {"party", "table", "column", "row", "basis"}},
     CommandSpec{"report.confidential.clear", {"party", "table", "column", "row"}},
 };

@@ -78,6 +78,8 @@ const std::array kValueSpecs = {
     ValueSpec{"authorization.add", {"date"}, {}, {}},
     ValueSpec{"authorization.change", {"effective_date"}, {}, {}},
     ValueSpec{"report.initial.submit", {"date"}, {}, {}},
+    ValueSpec{"report.aef.submit", {"date"}, {}, {}, {"year"}},
+    ValueSpec{"notification.record", {"date"}, {}, {}},
     ValueSpec{"ndc.configure", {}, {{"first_year", "last_year"}}, {}, {"first_year", "last_year"}},
     ValueSpec{"ndc.inventory", {}, {}, {}, {"first_year", "year"}},
     ValueSpec{"ndc.finalize", {}, {}, {}, {"first_year"}},

@@ -75,11 +75,14 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"ndc.inventory", {"focal_point"}},
       {"ndc.finalize", {"focal_point"}},
       {"report.initial.submit", {"focal_point"}},
+      {"report.aef.submit", {"focal_point"}},
+      {"notification.record", {"focal_point"}},
       {"report.confidential.set", {"focal_point"}},
       {"report.confidential.clear", {"focal_point"}},
       {"entity.add", {"secretariat"}},
       {"project.add", {"secretariat"}},
       {"project.transition", {"secretariat"}},
+      {"project.allocation_form", {"secretariat"}},
       {"issue", {"secretariat"}},
       {"issue.jcm", {"secretariat"}},
       {"issue.itmo", {"focal_point"}},
@@ -132,7 +135,8 @@ Json BodyOf(const std::string& command) {
   static const std::set<std::string> kByParty = {
       "ca.authorize",          "authorization.add",       "authorization.change",
       "ndc.configure",         "ndc.inventory",           "ndc.finalize",
-      "report.initial.submit", "report.confidential.set", "report.confidential.clear"};
+      "report.initial.submit", "report.confidential.set", "report.confidential.clear",
+      "report.aef.submit",     "notification.record"};
   if (kByParty.count(command) > 0) return {{"party", "JPN"}};
   return Json::object();  // party.add, entity.add, nomenclature.set, ca.define, project.*: none.
 }
@@ -214,6 +218,7 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/link/reconcile", Reader::kWholeRegistry},
       {"/v1/verify", Reader::kWholeRegistry},
       {"/v1/proposals", Reader::kToken},
+      {"/v1/due", Reader::kToken},
       {"/v1/proposals/{id}", Reader::kProposal1},
   };
   return kRoutes;

@@ -151,3 +151,129 @@ TEST(Projects, CycleSidesAndTheJcmsOwnShape) {
 
 }  // namespace
 }  // namespace registry
+
+namespace registry {
+namespace {
+
+// MN003's participants (Bridge LLC, Everyday Farm LLC; FARMDO CORPORATION) and Mongolia's
+// government account; the percents within each side are an assumption (forms are not public).
+AllocationForm Mn003Form() {
+  AllocationForm form;
+  form.version = 1;
+  auto row = [](const char* side, int64_t account, int64_t percent, AccountType type) {
+    AllocationRow r;
+    r.side = PartyCode{side};
+    r.account = account;
+    r.percent = percent;
+    r.account_party = PartyCode{side};
+    r.account_type = type;
+    return r;
+  };
+  form.rows = {row("MNG", 8, 5, AccountType::kEntityHolding),
+               row("MNG", 5, 10, AccountType::kGovernmentHolding),
+               row("MNG", 9, 5, AccountType::kEntityHolding),
+               row("JPN", 10, 80, AccountType::kEntityHolding)};
+  return form;
+}
+
+TEST(AllocationForm, EachSideAddsUpToItsPercentWithItsOwnHoldingAccounts) {
+  const Project p = Mn101();
+  EXPECT_TRUE(CheckAllocationForm(p, Mn003Form()));
+  AllocationForm form = Mn003Form();
+  form.rows[0].percent = 6;  // MNG's rows add up to 21.
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  EXPECT_NE(CheckAllocationForm(p, form).error().message.find("MNG's accounts add up to 21 %"),
+            std::string::npos);
+  form = Mn003Form();
+  form.rows[3].account_party = PartyCode{"MNG"};  // Japan's share in a Mongolian account.
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  form = Mn003Form();
+  form.rows[3].side = PartyCode{"THA"};
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  form = Mn003Form();
+  form.rows[2].account = 8;  // Named twice.
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  form = Mn003Form();
+  form.rows[0].percent = 0;
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  form = Mn003Form();
+  form.rows[3].account_type = AccountType::kRetirement;
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kWrongDestinationType);
+  form = Mn003Form();
+  form.rows[3].account_status = AccountStatus::kClosed;
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAccountClosed);
+  form = Mn003Form();
+  form.rows.pop_back();  // Japan's side has no account.
+  EXPECT_EQ(CheckAllocationForm(p, form).error().check, Check::kAllocationMismatch);
+  Project none = p;
+  none.allocation.clear();
+  EXPECT_EQ(CheckAllocationForm(none, Mn003Form()).error().check, Check::kAllocationMismatch);
+  EXPECT_EQ(CheckAllocationForm(p, AllocationForm{}).error().check, Check::kFieldMissing);
+}
+
+std::vector<std::string> Text(const std::vector<AllocatedQuantity>& parts) {
+  std::vector<std::string> out;
+  for (const auto& a : parts) {
+    out.push_back(std::to_string(a.account) + ":" + std::to_string(a.vintage) + ":" +
+                  std::to_string(a.quantity));
+  }
+  return out;
+}
+
+TEST(AllocationForm, ParticipantsRoundDownAndTheGovernmentTakesTheRest) {
+  const AllocationForm form = Mn003Form();
+  // 7 t of Mongolia's 20 %: each 5 % participant gets floor(7 / 4) = 1, the government 5.
+  EXPECT_EQ(Text(DistributeShare(form, PartyCode{"MNG"}, {{2021, 7}})),
+            (std::vector<std::string>{"8:2021:1", "5:2021:5", "9:2021:1"}));
+  // Per vintage, each rounded on its own; a participant with nothing is left out (MN005's
+  // single tonne goes to the government).
+  EXPECT_EQ(Text(DistributeShare(form, PartyCode{"MNG"}, {{2021, 1}, {2022, 10}})),
+            (std::vector<std::string>{"8:2022:2", "5:2021:1", "5:2022:6", "9:2022:2"}));
+  // Japan's side has one account: all of it.
+  EXPECT_EQ(Text(DistributeShare(form, PartyCode{"JPN"}, {{2021, 28335}})),
+            (std::vector<std::string>{"10:2021:28335"}));
+  // Without a government account the side's first row takes the rest.
+  AllocationForm no_gov = form;
+  no_gov.rows[1].account_type = AccountType::kEntityHolding;
+  EXPECT_EQ(Text(DistributeShare(no_gov, PartyCode{"MNG"}, {{2021, 7}})),
+            (std::vector<std::string>{"8:2021:3", "5:2021:3", "9:2021:1"}));
+  // The tonnes of a side are always issued exactly.
+  for (int64_t q = 1; q < 500; ++q) {
+    int64_t sum = 0;
+    for (const auto& a : DistributeShare(form, PartyCode{"MNG"}, {{2021, q}})) sum += a.quantity;
+    EXPECT_EQ(sum, q);
+  }
+}
+
+// Issue 31 item 3: an entity uses (or cancels for OIMP) under its own Party's authorization
+// when that Party authorized the project, else under the first transferring Party's.
+TEST(AllocationForm, AnEntityActsUnderItsOwnPartysAuthorizationWhenThereIsOne) {
+  Authorization host = Ndc("MNG");
+  host.entities = {1, 2};
+  Authorization own = Ndc("JPN");
+  own.entities = {3};
+  EXPECT_EQ(&EntityActsUnder(host, &own), &own);
+  EXPECT_EQ(&EntityActsUnder(host, nullptr), &host);
+  EXPECT_EQ(CheckEntity(EntityActsUnder(host, &own), 1, "use its ITMOs").error().check,
+            Check::kEntityNotAuthorized);
+  EXPECT_TRUE(CheckEntity(EntityActsUnder(host, &own), 3, "use its ITMOs"));
+  EXPECT_TRUE(CheckEntity(EntityActsUnder(host, &own), 0, "use its ITMOs"));  // Government.
+}
+
+TEST(AllocationForm, ALaterSideIssuesTheDecisionAsNotified) {
+  JcDecision recorded;
+  recorded.id = "JC-MN006-2026-01-24";
+  recorded.date = "2026-01-24";
+  recorded.total = 30312;
+  recorded.shares = {{"MNG", 6063}, {"JPN", 24249}};
+  EXPECT_TRUE(CheckSameDecision(recorded, recorded));
+  JcDecision other = recorded;
+  other.shares["MNG"] = 6062;
+  EXPECT_EQ(CheckSameDecision(recorded, other).error().check, Check::kIssuanceSplitMismatch);
+  other = recorded;
+  other.date = "2026-01-25";
+  EXPECT_EQ(CheckSameDecision(recorded, other).error().check, Check::kFieldInvalid);
+}
+
+}  // namespace
+}  // namespace registry
