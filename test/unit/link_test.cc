@@ -95,6 +95,20 @@ class Link : public ::testing::Test {
     return service::LinkMessageJson(a);
   }
 
+  // `quantity` t from MNG01 account 1 to JPN01 account 1, accepted and completed; its message.
+  LinkMessage TransferToJapan(int64_t quantity) {
+    const std::string tx = mng.Ok("link.transfer", {{"from", 1},
+                                                    {"registry", "JPN01"},
+                                                    {"account", 1},
+                                                    {"quantity", quantity}})["transaction"];
+    const LinkMessage m = Outgoing(mng, tx);
+    const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
+    EXPECT_EQ(received["answer"]["outcome"], "accepted");
+    mng.Ok("link.complete",
+           {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+    return m;
+  }
+
   static int64_t Held(TestRegistry& r, int64_t account) {
     auto tx = r.store->BeginRead();
     auto total = (*tx)->HoldingTotal(AccountId{account}, std::nullopt);
@@ -191,12 +205,7 @@ TEST_F(Link, TransferAcceptedCompletesBothSidesAndTheirAefsCrossCheck) {
 }
 
 TEST_F(Link, PublicStatisticsCountAUnitOnceAsIssuedAndOnceAsAcquired) {
-  const std::string tx =
-      mng.Ok("link.transfer",
-             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 60}})["transaction"];
-  const LinkMessage m = Outgoing(mng, tx);
-  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
-  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  const LinkMessage m = TransferToJapan(60);
   auto row = [](TestRegistry& r, const std::string& registry) {
     auto summary = report::AnnualTransactionsSummary(*r.store, 1000);
     EXPECT_TRUE(summary.has_value());
@@ -213,12 +222,7 @@ TEST_F(Link, PublicStatisticsCountAUnitOnceAsIssuedAndOnceAsAcquired) {
 }
 
 TEST_F(Link, StatementForAPartnerWithoutAConnectionComparesActionByAction) {
-  const std::string tx =
-      mng.Ok("link.transfer",
-             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 70}})["transaction"];
-  const LinkMessage m = Outgoing(mng, tx);
-  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
-  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  const LinkMessage m = TransferToJapan(70);
   // Mongolia's registry states its actions of 2026; Japan's compares them with what it recorded
   // of Mongolia's side.
   auto statement = link::MakeStatement(*mng.store, mng.key, "MNG01", "JPN01", "MNG", 2026);
@@ -247,12 +251,7 @@ TEST_F(Link, StatementForAPartnerWithoutAConnectionComparesActionByAction) {
 }
 
 TEST_F(LinkBothWays, UnitsSentBackReturnOutOfTheMirrorNotAsNewUnits) {
-  const std::string tx =
-      mng.Ok("link.transfer",
-             {{"from", 1}, {"registry", "JPN01"}, {"account", 1}, {"quantity", 60}})["transaction"];
-  const LinkMessage m = Outgoing(mng, tx);
-  const Json received = jpn.Ok("link.receive", {{"message", service::LinkMessageJson(m)}});
-  mng.Ok("link.complete", {{"transaction", tx}, {"answer", AnswerOf(jpn, m, received["answer"])}});
+  const LinkMessage m = TransferToJapan(60);
   // Japan sends 20 t of them back to Mongolia's government account: they come out of Mongolia's
   // mirror of JPN01, not as a second lot of the same serials.
   const std::string tx2 =
