@@ -323,17 +323,11 @@ struct StatementArgs {
   std::string party, year, from, to, out, file, peer, public_key;
 };
 
+// Mismatches for people (a headline and a line each) or, with --json, `summary` with them listed.
 int PrintMismatches(const cli::GlobalOptions& global, const std::vector<link::Mismatch>& mismatches,
                     service::Json summary, const std::string& headline) {
-  service::Json list = service::Json::array();
-  for (const link::Mismatch& m : mismatches) {
-    list.push_back({{"code", CodeOf(m.check)},
-                    {"check", std::string(InfoOf(m.check).name)},
-                    {"transaction", m.transaction},
-                    {"message", m.message}});
-  }
   if (global.json) {
-    summary["mismatches"] = list;
+    summary["mismatches"] = service::MismatchesJson(mismatches);
     std::cout << service::DumpJsonLossy(summary, 2) << "\n";
   } else {
     std::cout << headline << ", " << mismatches.size() << " mismatches\n";
@@ -381,17 +375,15 @@ int Statement(const cli::GlobalOptions& global, const std::string& verb, const S
       return cli::kExitUsage;
     }
   } else {
-    auto tx = session->store->BeginRead();
-    auto peers = tx ? service::ListPeers(**tx)
-                    : service::CommandResult<std::vector<service::Peer>>(
-                          Fail(service::Failure::Of(tx.error())));
+    std::vector<service::Peer> peers;
+    if (auto tx = session->store->BeginRead()) {
+      if (auto listed = service::ListPeers(**tx)) peers = std::move(*listed);
+    }
     bool found = false;
-    if (peers) {
-      for (const service::Peer& p : *peers) {
-        if (p.id == a.peer) {
-          key = p.public_key;
-          found = true;
-        }
+    for (const service::Peer& p : peers) {
+      if (p.id == a.peer) {
+        key = p.public_key;
+        found = true;
       }
     }
     if (!found) {
@@ -429,34 +421,13 @@ int Link(const cli::GlobalOptions& global, const std::string& verb, const std::s
   if (verb == "reconcile") {
     auto result = link::ReconcileWithPeer(*session->store, session->key, peer);
     if (!result) {
-      std::cerr << "error: " << CodeOf(Check::kLinkPeerUnreachable) << " " << result.error()
+      std::cerr << "error: " << CodeOf(result.error().check) << " " << result.error().message
                 << "\n";
       return cli::kExitError;
     }
-    service::Json mismatches = service::Json::array();
-    for (const link::Mismatch& m : result->mismatches) {
-      mismatches.push_back({{"code", CodeOf(m.check)},
-                            {"check", std::string(InfoOf(m.check).name)},
-                            {"transaction", m.transaction},
-                            {"message", m.message}});
-    }
-    if (global.json) {
-      std::cout << service::DumpJsonLossy(service::Json{{"peer", peer},
-                                                        {"agreed", result->agreed},
-                                                        {"in_flight", result->in_flight},
-                                                        {"mismatches", mismatches}},
-                                          2)
-                << "\n";
-    } else {
-      std::cout << "reconciled with peer " << peer << ": " << result->agreed << " agreed, "
-                << result->in_flight << " in flight, " << result->mismatches.size()
-                << " mismatches\n";
-      for (const link::Mismatch& m : result->mismatches) {
-        std::cout << "  " << CodeOf(m.check) << " " << InfoOf(m.check).name << " " << m.transaction
-                  << ": " << m.message << "\n";
-      }
-    }
-    return result->clean() ? cli::kExitOk : cli::kExitRefused;
+    return PrintMismatches(global, result->mismatches, service::ReconciliationJson(peer, *result),
+                           "reconciled with peer " + peer + ": " + std::to_string(result->agreed) +
+                               " agreed, " + std::to_string(result->in_flight) + " in flight");
   }
   auto tx = session->store->BeginRead();
   if (!tx) {

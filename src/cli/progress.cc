@@ -7,19 +7,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/text.h"
+
 namespace registry::cli {
 namespace {
-
-// 1234567 -> "1,234,567".
-std::string Grouped(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
 
 // Seconds as "m:ss", or "h:mm:ss" from an hour.
 std::string Clock(double seconds) {
@@ -39,8 +30,8 @@ std::string Clock(double seconds) {
 
 std::string ProgressText(std::string_view label, std::string_view unit, int64_t done, int64_t total,
                          double seconds) {
-  std::string text = std::string(label) + ": " + Grouped(done);
-  if (total > 0) text += " / " + Grouped(total);
+  std::string text = std::string(label) + ": " + GroupThousands(done);
+  if (total > 0) text += " / " + GroupThousands(total);
   text += " " + std::string(unit);
   if (total > 0) {
     char percent[32];
@@ -50,7 +41,7 @@ std::string ProgressText(std::string_view label, std::string_view unit, int64_t 
   }
   if (seconds <= 0 || done <= 0) return text;               // No rate yet, so no time left either.
   const double rate = static_cast<double>(done) / seconds;  // The average since the start.
-  text += ", " + Grouped(std::llround(rate)) + "/s";
+  text += ", " + GroupThousands(std::llround(rate)) + "/s";
   if (total > 0) {
     text += ", " + Clock(static_cast<double>(std::max<int64_t>(0, total - done)) / rate) + " left";
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,5 +33,9 @@ std::optional<size_t> FirstBadByte(std::string_view text, Controls controls = Co
 
 // True when `text` is valid UTF-8 (controls allowed).
 bool IsUtf8(std::string_view text);
+
+// A whole number with thousands separated for people: 1234567 -> "1,234,567" (as the portal's
+// fmt in app.js).
+std::string GroupThousands(int64_t n);
 
 }  // namespace registry

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/text.h"
 #include "web/web_assets.h"
 
 namespace registry::http::pages {
@@ -134,17 +135,6 @@ int64_t Int(const Json& o, const char* key) {
   if (!o.is_object()) return 0;
   const auto it = o.find(key);
   return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
-// 1234567 -> "1,234,567" (as app.js's fmt).
-std::string Fmt(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
 }
 
 std::string UrlEncode(std::string_view text) {
@@ -571,8 +561,8 @@ Page ListPage(const ListSpec& spec, ListState s, const std::vector<ListRow>& row
   main += "</nav>\n";
   main += "<p id=\"" + Escape(spec.id) + "-count\" class=\"muted\">" +
           LabelHtml(lang, "filter.count",
-                    {{"shown", Fmt(static_cast<int64_t>(shown.size()))},
-                     {"count", Fmt(static_cast<int64_t>(rows.size()))}}) +
+                    {{"shown", GroupThousands(static_cast<int64_t>(shown.size()))},
+                     {"count", GroupThousands(static_cast<int64_t>(rows.size()))}}) +
           "</p>\n";
   std::vector<std::vector<std::string>> cells;
   for (size_t i = static_cast<size_t>((s.page - 1) * kPageSize);
@@ -595,7 +585,7 @@ Page ListPage(const ListSpec& spec, ListState s, const std::vector<ListRow>& row
             LabelHtml(lang, "pageOf",
                       {{"page", std::to_string(s.page)},
                        {"pages", std::to_string(pages)},
-                       {"count", Fmt(static_cast<int64_t>(shown.size()))}}) +
+                       {"count", GroupThousands(static_cast<int64_t>(shown.size()))}}) +
             "</span>";
     if (s.page < pages) {
       ListState next = s;
@@ -665,7 +655,7 @@ Page ProjectsPage(const std::multimap<std::string, std::string>& query, Lang lan
                Escape(Field(p, "host_party")),
                StateLabel(lang, Field(p, "state")),
                Escape(Field(p, "methodology")),
-               Fmt(issued[ref])};
+               GroupThousands(issued[ref])};
     rows.push_back(std::move(r));
   }
   return ListPage(spec, std::move(s), rows, query, lang);
@@ -738,7 +728,7 @@ Page IssuancesPage(const std::multimap<std::string, std::string>& query, Lang la
                Escape(Field(l, "vintage")),
                "<a href=\"/#/lookup/" + Escape(UrlEncode(Field(l, "registry"))) + "/" +
                    std::to_string(first) + "\">" + serials + "</a>",
-               Fmt(Int(l, "quantity")),
+               GroupThousands(Int(l, "quantity")),
                itmo ? "<span class=\"tag itmo\">ITMO " + Escape(Field(l, "cooperative_approach")) +
                           "</span>"
                     : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",
@@ -865,9 +855,9 @@ std::string AuthorizedIssuedChart(
              std::to_string(yy) + "\" width=\"" +
              std::to_string(value > 0 ? std::max<int64_t>(w, 1) : 0) + "\" height=\"" +
              std::to_string(bar - 2) + "\"><title>" + Escape(vintage) + " " + label + ": " +
-             Fmt(value) + "</title></rect><text class=\"bar-value\" x=\"" +
+             GroupThousands(value) + "</title></rect><text class=\"bar-value\" x=\"" +
              std::to_string(left + w + 6) + "\" y=\"" + std::to_string(yy + bar - 4) + "\">" +
-             Fmt(value) + "</text>";
+             GroupThousands(value) + "</text>";
     }
     svg += "</g>";
   }
@@ -941,7 +931,7 @@ std::string AuthorizationSection(Lang lang, const Json& a, const Json* ca, const
   for (const std::string& v : vintages) {
     const int64_t au = Int(authorized, v.c_str()), is = Int(issued_by, v.c_str());
     numbers.emplace_back(v, au, is);
-    rows.push_back({Escape(v), Fmt(au), Fmt(is), Fmt(au - is)});
+    rows.push_back({Escape(v), GroupThousands(au), GroupThousands(is), GroupThousands(au - is)});
   }
   const std::string id = "chart-authorized-" + party;
   const std::string title = LabelHtml(lang, "project.chartOf", {{"party", Escape(party)}});
@@ -1052,11 +1042,12 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
     if (i.contains("shares") && i["shares"].is_object()) {
       for (const auto& [k, v] : i["shares"].items()) {
         shares += (shares.empty() ? "" : ", ") + k + " " +
-                  Fmt(v.is_number_integer() ? v.get<int64_t>() : 0);
+                  GroupThousands(v.is_number_integer() ? v.get<int64_t>() : 0);
       }
     }
     issuances.push_back({Escape(Field(i, "date")), Escape(Field(i, "jc_decision")),
-                         Escape(Field(i, "side")), Fmt(Int(i, "total")), Escape(shares)});
+                         Escape(Field(i, "side")), GroupThousands(Int(i, "total")),
+                         Escape(shares)});
   }
   if (!issuances.empty()) {
     main += Table({{LabelHtml(lang, "col.date", {})},
@@ -1075,7 +1066,7 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
     mine.push_back(
         {Escape(Field(l, "registry")), Escape(Field(l, "vintage")),
          first == last ? std::to_string(first) : std::to_string(first) + "–" + std::to_string(last),
-         Fmt(Int(l, "quantity")),
+         GroupThousands(Int(l, "quantity")),
          itmo ? "<span class=\"tag itmo\">ITMO " + Escape(Field(l, "cooperative_approach")) +
                     "</span>"
               : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",

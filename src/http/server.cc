@@ -1478,11 +1478,8 @@ struct Server::Impl {
   // ---- The registry link (ARCHITECTURE decision 12; docs/link.md).
 
   Reply SignedAnswer(const service::LinkMessage& request, Json body) {
-    service::LinkMessage answer =
-        service::AnswerTo(request, std::move(body), service::NextLinkSequence(),
-                          FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count()));
+    service::LinkMessage answer = service::AnswerTo(
+        request, std::move(body), service::NextLinkSequence(), service::SystemClock().Now());
     service::SignLinkMessage(answer, *options.link_key);
     return Reply{200, service::LinkMessageJson(answer), "application/json", "", std::nullopt};
   }
@@ -1514,29 +1511,14 @@ struct Server::Impl {
     }
     auto tx = store.BeginRead();
     if (!tx) return FailureReply(service::Failure::Of(tx.error()));
+    // A reconcile changes nothing: its sequence is not checked or consumed.
+    auto peer = service::CheckIncoming(**tx, m, /*check_sequence=*/m.type != "reconcile");
+    if (!peer) return FailureReply(peer.error());
     if (m.type == "reconcile") {
-      // Read-only: the peer, the signature and the addressee are checked; the sequence is not
-      // consumed (a reconcile changes nothing).
-      auto peer = service::PeerOfRegistry(**tx, m.from);
-      if (!peer) return FailureReply(peer.error());
-      if (!*peer) {
-        return ErrorReply(Check::kLinkUnknownPeer,
-                          "registry " + m.from + " is not hosted by any configured peer");
-      }
-      if (!service::VerifyLinkMessage(m, (*peer)->public_key)) {
-        return ErrorReply(Check::kLinkSignatureInvalid,
-                          "the message is not signed by peer " + (*peer)->id + "'s key");
-      }
-      auto here = service::HostedHere(**tx, m.to);
-      if (!here) return FailureReply(here.error());
-      if (!*here)
-        return ErrorReply(Check::kLinkMisdirected, "registry " + m.to + " is not hosted here");
-      auto views = service::LinkViews(**tx, (*peer)->id);
+      auto views = service::LinkViews(**tx, peer->id);
       if (!views) return FailureReply(views.error());
       return SignedAnswer(m, Json{{"transfers", service::ViewsJson(*views)}});
     }
-    auto peer = service::CheckIncoming(**tx, m);
-    if (!peer) return FailureReply(peer.error());
     auto stored = service::StoredAnswer(**tx, m.transaction);
     if (!stored) return FailureReply(stored.error());
     tx->reset();
@@ -1557,31 +1539,10 @@ struct Server::Impl {
     if (!options.link_key) {
       return ErrorReply(Check::kOverloaded, "this installation has no link key configured");
     }
-    {
-      auto tx = store.BeginRead();
-      if (!tx) return FailureReply(service::Failure::Of(tx.error()));
-      auto peers = service::ListPeers(**tx);
-      if (!peers) return FailureReply(peers.error());
-      if (std::none_of(peers->begin(), peers->end(),
-                       [&](const service::Peer& p) { return p.id == peer; })) {
-        return ErrorReply(Check::kNotFound, "no peer '" + peer + "' is configured");
-      }
-    }
     auto result = link::ReconcileWithPeer(store, *options.link_key, peer);
-    if (!result) return ErrorReply(Check::kLinkPeerUnreachable, result.error());
-    Json mismatches = Json::array();
-    for (const link::Mismatch& m : result->mismatches) {
-      mismatches.push_back({{"code", CodeOf(m.check)},
-                            {"check", std::string(InfoOf(m.check).name)},
-                            {"transaction", m.transaction},
-                            {"message", m.message}});
-    }
-    return Reply{200,
-                 Json{{"peer", peer},
-                      {"agreed", result->agreed},
-                      {"in_flight", result->in_flight},
-                      {"mismatches", mismatches}},
-                 "application/json", "", std::nullopt};
+    if (!result) return ErrorReply(result.error().check, result.error().message);
+    return Reply{200, service::ReconciliationJson(peer, *result), "application/json", "",
+                 std::nullopt};
   }
 
   void AddLinkRoutes() {

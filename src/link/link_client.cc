@@ -17,13 +17,6 @@ namespace {
 using service::Json;
 using service::LinkMessage;
 
-std::string NowText() {
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-  return FormatUtcTime(seconds);
-}
-
 // "http://HOST:PORT" -> (HOST, PORT); peer.set checked the form.
 std::pair<std::string, int> HostPort(const std::string& url) {
   const std::string rest = url.substr(std::string("http://").size());
@@ -46,13 +39,20 @@ Result<LinkMessage, std::string> Exchange(const service::Peer& peer, const LinkM
     return Fail("peer " + peer.id + " (" + peer.url +
                 ") did not answer: " + httplib::to_string(res.error()));
   }
-  Json j;
-  try {
-    j = Json::parse(res->body);
-  } catch (const Json::exception&) {
-    return Fail("peer " + peer.id + " answered HTTP " + std::to_string(res->status) +
-                " with a body that is not JSON");
+  // An answer is bounded like a request, but a reconcile answer lists every transfer between
+  // the two: 64 MiB holds some 500,000 of them.
+  constexpr size_t kAnswerBytesMax = size_t{64} << 20;
+  if (res->body.size() > kAnswerBytesMax) {
+    return Fail("peer " + peer.id + " answered " + std::to_string(res->body.size()) +
+                " bytes, over " + std::to_string(kAnswerBytesMax));
   }
+  // Strictly, as every request is read: UTF-8, no duplicate keys (service/json_text.h).
+  auto parsed = service::ParseRequestJson(res->body);
+  if (!parsed) {
+    return Fail("peer " + peer.id + " answered HTTP " + std::to_string(res->status) +
+                " with a body that is not JSON: " + parsed.error().message);
+  }
+  const Json& j = *parsed;
   if (res->status != 200) {
     return Fail("peer " + peer.id + " answered HTTP " + std::to_string(res->status) + " " +
                 j.value("code", "") + " " + j.value("check", "") + ": " + j.value("message", ""));
@@ -123,6 +123,9 @@ int Outbox::RunOnce() {
   }
   int ended = 0;
   const auto now = std::chrono::steady_clock::now();
+  const int64_t wall = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
   for (service::OpenTransfer& t : open) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -131,13 +134,10 @@ int Outbox::RunOnce() {
     const auto due = retry_.find(t.transaction);
     if (due != retry_.end() && due->second.next > now) continue;
     const auto peer = peers.find(t.peer);
-    if (peer == peers.end()) continue;  // REGISTRY_ASSERT-worthy: peer.set never removes one.
+    if (peer == peers.end()) continue;  // Cannot happen: peer.set never removes a peer.
     // Past its time: ask the receiver to terminate (journaled first, so that a restart goes on
     // asking; only the receiver's answer ends it).
     const auto created = ParseUtcTime(t.created);
-    const auto wall = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
     if (t.state == SenderState::kProposed && created &&
         wall - *created >= options_.terminate_after.count()) {
       const service::Response r = submit_(
@@ -153,7 +153,7 @@ int Outbox::RunOnce() {
     }
     service::LinkMessage message = t.message;
     message.sequence = service::NextLinkSequence();
-    message.sent = NowText();
+    message.sent = service::SystemClock().Now();
     service::SignLinkMessage(message, key_);
     service::LinkCrashPoint("sender_before_send");
     auto answer = Exchange(peer->second, message, options_.exchange_timeout);
@@ -187,25 +187,33 @@ int Outbox::RunOnce() {
 
 // ---- Reconciliation -----------------------------------------------------------------------------
 
-Result<Reconciliation, std::string> ReconcileWithPeer(Store& store, const journal::SigningKey& key,
-                                                      const std::string& peer_id) {
+Result<Reconciliation, Refusal> ReconcileWithPeer(Store& store, const journal::SigningKey& key,
+                                                  const std::string& peer_id) {
+  const auto storage = [](std::string why) {
+    return Fail(Refusal{Check::kStorageUnavailable, std::move(why)});
+  };
+  const auto unreachable = [](std::string why) {
+    return Fail(Refusal{Check::kLinkPeerUnreachable, std::move(why)});
+  };
   service::Peer peer;
   std::vector<TransferView> ours;
   std::string from;
   {
     auto tx = store.BeginRead();
-    if (!tx) return Fail(tx.error().message);
+    if (!tx) return storage(tx.error().message);
     auto peers = service::ListPeers(**tx);
-    if (!peers) return Fail(peers.error().Message());
+    if (!peers) return storage(peers.error().Message());
     const auto it = std::find_if(peers->begin(), peers->end(),
                                  [&](const service::Peer& p) { return p.id == peer_id; });
-    if (it == peers->end()) return Fail("no peer '" + peer_id + "' is configured (peer.set)");
+    if (it == peers->end()) {
+      return Fail(Refusal{Check::kNotFound, "no peer '" + peer_id + "' is configured (peer.set)"});
+    }
     peer = *it;
     auto views = service::LinkViews(**tx, peer_id);
-    if (!views) return Fail(views.error().Message());
+    if (!views) return storage(views.error().Message());
     ours = std::move(*views);
     auto registries = (*tx)->ListDocuments("registry", "", SIZE_MAX);
-    if (!registries) return Fail(registries.error().message);
+    if (!registries) return storage(registries.error().message);
     for (const Document& d : *registries) {
       if (!Json::parse(d.body).contains("peer")) {
         from = d.key;
@@ -213,18 +221,20 @@ Result<Reconciliation, std::string> ReconcileWithPeer(Store& store, const journa
       }
     }
   }
-  if (from.empty()) return Fail("this installation hosts no registry");
+  if (from.empty()) {
+    return Fail(Refusal{Check::kUnknownRegistry, "this installation hosts no registry"});
+  }
   service::LinkMessage message;
   message.type = "reconcile";
   message.from = from;
   message.to = peer.registries.front();
   message.sequence = service::NextLinkSequence();
-  message.sent = NowText();
+  message.sent = service::SystemClock().Now();
   service::SignLinkMessage(message, key);
   auto answer = Exchange(peer, message, std::chrono::milliseconds(30000));
-  if (!answer) return Fail(answer.error());
+  if (!answer) return unreachable(answer.error());
   auto theirs = service::ViewsFromJson(answer->body.value("transfers", Json()));
-  if (!theirs) return Fail("peer " + peer_id + "'s view: " + theirs.error());
+  if (!theirs) return unreachable("peer " + peer_id + "'s view: " + theirs.error());
   return Reconcile(ours, *theirs);
 }
 

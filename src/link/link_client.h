@@ -71,8 +71,10 @@ class Outbox {
 };
 
 // Compares this installation's view of the transfers with `peer_id` against the peer's own,
-// asked for by a signed reconcile message. Changes nothing on either side.
-Result<Reconciliation, std::string> ReconcileWithPeer(Store& store, const journal::SigningKey& key,
-                                                      const std::string& peer_id);
+// asked for by a signed reconcile message. Changes nothing on either side. Refused with
+// kNotFound for a peer not configured, kLinkPeerUnreachable when the peer gives no good answer,
+// kStorageUnavailable when this registry cannot be read.
+Result<Reconciliation, Refusal> ReconcileWithPeer(Store& store, const journal::SigningKey& key,
+                                                  const std::string& peer_id);
 
 }  // namespace registry::link

@@ -1,9 +1,7 @@
 #include "link/statement.h"
 
-#include <chrono>
 #include <map>
 
-#include "core/utc_time.h"
 #include "link/link_client.h"
 #include "report/aef_builder.h"
 #include "report/aef_format.h"
@@ -56,9 +54,7 @@ Result<service::LinkMessage, std::string> MakeStatement(Store& store,
   m.from = from;
   m.to = to;
   m.sequence = service::NextLinkSequence();
-  m.sent = FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
+  m.sent = service::SystemClock().Now();
   m.body = Json{{"party", party}, {"year", year}, {"actions", *rows}};
   service::SignLinkMessage(m, key);
   return m;

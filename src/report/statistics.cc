@@ -1,13 +1,12 @@
 #include "report/statistics.h"
 
 #include <map>
+#include <set>
 #include <tuple>
 
+#include "service/link.h"
 
 namespace registry::report {
-namespace {
-constexpr size_t kLotPage = 10000;
-}  // namespace
 
 using service::CommandResult;
 using service::Json;
@@ -18,15 +17,9 @@ CommandResult<Json> AnnualTransactionsSummary(Store& store, size_t block_page) {
   ASSIGN_OR_RETURN(const auto accounts, Lift(tx->ListAccounts()));
   std::map<int64_t, Account> account_by_id;
   for (const Account& a : accounts) account_by_id[a.id.value] = a;
-  // The registry each lot's serials belong to: a block without a parent whose lot is another
-  // registry's came in by the registry link (service/link.h), an acquisition, not an issuance.
-  std::map<int64_t, std::string> lot_registry;
-  for (IssuanceId after{0};;) {
-    ASSIGN_OR_RETURN(const auto page, Lift(tx->ListLotsAfter(after, kLotPage)));
-    for (const IssuanceLot& lot : page) lot_registry[lot.id.value] = lot.registry.value;
-    if (page.size() < kLotPage) break;
-    after = page.back().id;
-  }
+  // A block without a parent is an issuance, unless its lot came in by the registry link
+  // (service/link.h): an acquisition from another installation.
+  ASSIGN_OR_RETURN(const std::set<int64_t> linked_in, service::LinkedInLots(*tx));
   service::EntryTimes times(*tx);  // A block's year is its creation's journal entry's.
   std::map<std::pair<int, std::string>, std::map<std::string, int64_t>> totals;
   RETURN_IF_ERROR(service::WalkBlocks(
@@ -36,8 +29,8 @@ CommandResult<Json> AnnualTransactionsSummary(Store& store, size_t block_page) {
         const int year = std::stoi(time.substr(0, 4));
         const int64_t q = b.range.Count().tonnes;
         if (parent == nullptr) {
-          const bool linked_in = lot_registry[b.lot.value] != to.registry.value;
-          totals[{year, to.registry.value}][linked_in ? "acquisition" : "issuance"] += q;
+          totals[{year, to.registry.value}]
+                [linked_in.count(b.lot.value) ? "acquisition" : "issuance"] += q;
           return true;
         }
         const Account& from = account_by_id[parent->account.value];

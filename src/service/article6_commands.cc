@@ -43,19 +43,6 @@ CommandResult<bool> Rule(const Status<Refusal>& status) {
   return true;
 }
 
-CommandResult<std::optional<Json>> LoadJson(Transaction& tx, const char* kind,
-                                            const std::string& key) {
-  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument(kind, key)));
-  if (!doc) return std::optional<Json>();
-  return std::optional<Json>(Json::parse(doc->body));
-}
-
-CommandResult<bool> PutJson(Transaction& tx, const char* kind, const std::string& key,
-                            const Json& body, const Context& ctx) {
-  RETURN_IF_ERROR(tx.PutDocument(kind, key, DumpJson(body), ctx.sequence));
-  return true;
-}
-
 CommandResult<std::string> DateArg(const Json& args, const char* name) {
   ASSIGN_OR_RETURN(const std::string text, TextArg(args, name, 10));
   if (!DaysFromIsoDate(text)) {

@@ -9,6 +9,7 @@
 #include "service/confidentiality.h"
 #include "service/due.h"
 #include "service/initial_report.h"
+#include "service/json_text.h"
 #include "service/link.h"
 #include "service/proposal.h"
 
@@ -127,6 +128,19 @@ CommandResult<std::vector<SerialRange>> RangesArg(const Json& args, const char* 
     ranges.push_back(*range);
   }
   return ranges;
+}
+
+CommandResult<std::optional<Json>> LoadJson(Transaction& tx, const char* kind,
+                                            const std::string& key) {
+  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument(kind, key)));
+  if (!doc) return std::optional<Json>();
+  return std::optional<Json>(Json::parse(doc->body));
+}
+
+CommandResult<bool> PutJson(Transaction& tx, const char* kind, const std::string& key,
+                            const Json& body, const Context& ctx) {
+  RETURN_IF_ERROR(tx.PutDocument(kind, key, DumpJson(body), ctx.sequence));
+  return true;
 }
 
 CommandResult<Account> LoadAccount(Transaction& tx, AccountId id) {

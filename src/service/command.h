@@ -90,6 +90,13 @@ CommandResult<std::vector<SerialRange>> RangesArg(const Json& args, const char* 
 // Loads an account or refuses with kUnknownAccount.
 CommandResult<Account> LoadAccount(Transaction& tx, AccountId id);
 
+// The current version of document (kind, key) parsed, or nullopt when there is none; and a new
+// version of it written at the command's sequence.
+CommandResult<std::optional<Json>> LoadJson(Transaction& tx, const char* kind,
+                                            const std::string& key);
+CommandResult<bool> PutJson(Transaction& tx, const char* kind, const std::string& key,
+                            const Json& body, const Context& ctx);
+
 // Wraps a storage error or value into a CommandResult.
 template <class T>
 CommandResult<T> Lift(StoreResult<T> r) {

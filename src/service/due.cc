@@ -43,12 +43,6 @@ CommandResult<bool> RequireParty(Transaction& tx, const PartyCode& party) {
   return true;
 }
 
-CommandResult<bool> Put(Transaction& tx, const char* kind, const std::string& key, const Json& body,
-                        const Context& ctx) {
-  RETURN_IF_ERROR(Lift(tx.PutDocument(kind, key, DumpJson(body), ctx.sequence)));
-  return true;
-}
-
 // report.aef.submit {party, year, date, reference?}
 CommandResult<Json> SubmitAef(Transaction& tx, const Json& args, const Context& ctx) {
   ASSIGN_OR_RETURN(const PartyCode party, PartyArg(args, "party"));
@@ -70,7 +64,7 @@ CommandResult<Json> SubmitAef(Transaction& tx, const Json& args, const Context& 
                {"reference", reference.value_or("")},
                {"submissions", before ? Json::parse(before->body).value("submissions", 0) + 1 : 1}};
   body["late"] = date > body["due"].get<std::string>();
-  RETURN_IF_ERROR(Put(tx, kAefSubmissionKind, key, body, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kAefSubmissionKind, key, body, ctx));
   return body;
 }
 
@@ -105,7 +99,7 @@ CommandResult<Json> RecordNotification(Transaction& tx, const Json& args, const 
                      {"sequence", sequence},
                      {"date", date},
                      {"reference", reference.value_or("")}};
-  RETURN_IF_ERROR(Put(tx, kNotificationKind, key, body, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kNotificationKind, key, body, ctx));
   return body;
 }
 

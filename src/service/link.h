@@ -20,6 +20,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,11 +77,16 @@ CommandResult<std::vector<Peer>> ListPeers(Transaction& tx);
 CommandResult<bool> HostedHere(Transaction& tx, const std::string& registry);
 
 // The checks the receiving side makes of a message before it is journaled (link.receive makes
-// them again): its peer, the signature, the addressee and the sequence. Returns the peer.
-CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m);
+// them again): its peer, the signature, the addressee and, with `check_sequence` (every request
+// but a reconcile, which changes nothing), the sequence. Returns the peer.
+CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m,
+                                  bool check_sequence = true);
 
 // The receiver's answer to a transaction it has decided, unsigned (nullopt when undecided).
 CommandResult<std::optional<Json>> StoredAnswer(Transaction& tx, const std::string& transaction);
+
+// The lots this registry created for units that came in by the link (accepted transfers).
+CommandResult<std::set<int64_t>> LinkedInLots(Transaction& tx);
 
 // Transfers with `peer` as this installation sees them (for reconciliation), and as JSON.
 CommandResult<std::vector<link::TransferView>> LinkViews(Transaction& tx, const std::string& peer);
@@ -98,6 +104,11 @@ CommandResult<std::vector<OpenTransfer>> OpenTransfers(Transaction& tx);
 // A message's sequence: microseconds since the epoch, above every one this process gave before.
 // Across restarts it keeps rising as long as the clock does (docs/link.md "Sequences").
 int64_t NextLinkSequence();
+
+// A reconciliation's result as the API and `jcmreg link reconcile --json` give it:
+// {peer, agreed, in_flight, mismatches [{code, check, transaction, message}]}.
+Json ReconciliationJson(const std::string& peer, const link::Reconciliation& r);
+Json MismatchesJson(const std::vector<link::Mismatch>& mismatches);
 
 // A view as the reconcile answer carries it, and back (strictly: an error names what is wrong).
 Json ViewsJson(const std::vector<link::TransferView>& views);

@@ -22,19 +22,6 @@ Unexpected<Failure> Refuse(Check check, std::string message) {
   return Fail(Failure::Refused(check, std::move(message)));
 }
 
-CommandResult<std::optional<Json>> LoadDoc(Transaction& tx, const char* kind,
-                                           const std::string& key) {
-  ASSIGN_OR_RETURN(const auto doc, Lift(tx.GetDocument(kind, key)));
-  if (!doc) return std::optional<Json>();
-  return std::optional<Json>(Json::parse(doc->body));
-}
-
-CommandResult<bool> PutDoc(Transaction& tx, const char* kind, const std::string& key,
-                           const Json& body, const Context& ctx) {
-  RETURN_IF_ERROR(tx.PutDocument(kind, key, DumpJson(body), ctx.sequence));
-  return true;
-}
-
 bool IsPeerId(const std::string& id) {
   return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
@@ -70,7 +57,7 @@ Peer PeerFromJson(const Json& j) {
 }
 
 CommandResult<Peer> LoadPeer(Transaction& tx, const std::string& id) {
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kPeerKind, id));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kPeerKind, id));
   if (!doc) return Refuse(Check::kLinkUnknownPeer, "no peer '" + id + "' is configured");
   return PeerFromJson(*doc);
 }
@@ -113,7 +100,7 @@ CommandResult<Json> SetPeer(Transaction& tx, const Json& args, const Context& ct
     }
     registries.push_back(code->value);
   }
-  ASSIGN_OR_RETURN(const auto before, LoadDoc(tx, kPeerKind, id));
+  ASSIGN_OR_RETURN(const auto before, LoadJson(tx, kPeerKind, id));
   if (before) {
     for (const std::string& r : before->at("registries").get<std::vector<std::string>>()) {
       if (std::find(registries.begin(), registries.end(), r) == registries.end()) {
@@ -124,7 +111,7 @@ CommandResult<Json> SetPeer(Transaction& tx, const Json& args, const Context& ct
   }
   Json mirrors = Json::object();
   for (const std::string& r : registries) {
-    ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", r));
+    ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, "registry", r));
     if (doc) {
       if (doc->value("peer", "") != id) {
         return Refuse(
@@ -147,26 +134,25 @@ CommandResult<Json> SetPeer(Transaction& tx, const Json& args, const Context& ct
                    EntityId{}};
     ASSIGN_OR_RETURN(const AccountId mirror_id, Lift(tx.InsertAccount(mirror)));
     mirrors[r] = mirror_id.value;
-    RETURN_IF_ERROR(PutDoc(tx, "registry", r,
-                           Json{{"code", r},
-                                {"party", party.value},
-                                {"name", r + " (at peer " + id + ")"},
-                                {"peer", id},
-                                {"mirror_account", mirror_id.value}},
-                           ctx));
+    RETURN_IF_ERROR(PutJson(tx, "registry", r,
+                            Json{{"code", r},
+                                 {"party", party.value},
+                                 {"name", r + " (at peer " + id + ")"},
+                                 {"peer", id},
+                                 {"mirror_account", mirror_id.value}},
+                            ctx));
   }
   const Json body = {{"id", id}, {"url", url}, {"public_key", key_hex}, {"registries", registries}};
-  RETURN_IF_ERROR(PutDoc(tx, kPeerKind, id, body, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kPeerKind, id, body, ctx));
   Json out = body;
   out["mirror_accounts"] = mirrors;
   return out;
 }
 
-// ---- The sender: link.transfer, link.cancel, link.complete, link.release
-// -------------------------
+// ---- The sender: link.transfer, link.cancel, link.complete, link.release -------------------
 
 CommandResult<Json> LoadOutbox(Transaction& tx) {
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kLinkStateKind, "outbox"));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kLinkStateKind, "outbox"));
   return doc ? *doc : Json{{"open", Json::array()}};
 }
 
@@ -177,7 +163,7 @@ CommandResult<bool> SetOpen(Transaction& tx, const std::string& transaction, boo
   ids.erase(std::remove(ids.begin(), ids.end(), transaction), ids.end());
   if (open) ids.push_back(transaction);
   outbox["open"] = ids;
-  return PutDoc(tx, kLinkStateKind, "outbox", outbox, ctx);
+  return PutJson(tx, kLinkStateKind, "outbox", outbox, ctx);
 }
 
 // The transit account of `registry` towards `peer`: where units wait, still this registry's,
@@ -185,7 +171,7 @@ CommandResult<bool> SetOpen(Transaction& tx, const std::string& transaction, boo
 CommandResult<Account> TransitAccount(Transaction& tx, const RegistryCode& registry,
                                       const std::string& peer, const Context& ctx) {
   const std::string key = "transit:" + registry.value + ":" + peer;
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kLinkStateKind, key));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kLinkStateKind, key));
   if (doc) return LoadAccount(tx, AccountId{doc->at("account").get<int64_t>()});
   Account transit{AccountId{},
                   registry,
@@ -194,7 +180,7 @@ CommandResult<Account> TransitAccount(Transaction& tx, const RegistryCode& regis
                   "In transit to peer " + peer,
                   EntityId{}};
   ASSIGN_OR_RETURN(transit.id, Lift(tx.InsertAccount(transit)));
-  RETURN_IF_ERROR(PutDoc(tx, kLinkStateKind, key, Json{{"account", transit.id.value}}, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kLinkStateKind, key, Json{{"account", transit.id.value}}, ctx));
   return transit;
 }
 
@@ -215,7 +201,7 @@ CommandResult<Json> LinkTransfer(Transaction& tx, const Json& args, const Contex
     return Refuse(Check::kUnknownRegistry,
                   "registry " + registry.value + " is neither hosted here nor a peer's");
   }
-  ASSIGN_OR_RETURN(const auto registry_doc, LoadDoc(tx, "registry", registry.value));
+  ASSIGN_OR_RETURN(const auto registry_doc, LoadJson(tx, "registry", registry.value));
   Json move_args = args;
   move_args.erase("registry");
   move_args.erase("account");
@@ -299,14 +285,14 @@ CommandResult<Json> LinkTransfer(Transaction& tx, const Json& args, const Contex
                     {"quantity", moved.value("quantity", int64_t{0})},
                     {"parts", checked.details},
                     {"units", units}};
-  RETURN_IF_ERROR(PutDoc(tx, kLinkOutKind, transaction, out, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kLinkOutKind, transaction, out, ctx));
   RETURN_IF_ERROR(SetOpen(tx, transaction, true, ctx));
   return out;
 }
 
 CommandResult<Json> LoadOpenOut(Transaction& tx, const Json& args, link::SenderState& state) {
   ASSIGN_OR_RETURN(const std::string transaction, TextArg(args, "transaction", 32));
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kLinkOutKind, transaction));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kLinkOutKind, transaction));
   if (!doc)
     return Refuse(Check::kNotFound, "no link transfer " + transaction + " was sent from here");
   state = *link::ParseSenderState(doc->at("state").get<std::string>());
@@ -329,7 +315,7 @@ CommandResult<Json> LinkCancel(Transaction& tx, const Json& args, const Context&
   }
   doc["state"] = std::string(ToString(link::SenderState::kTerminating));
   doc["terminating_since"] = ctx.time;
-  RETURN_IF_ERROR(PutDoc(tx, kLinkOutKind, doc.at("transaction").get<std::string>(), doc, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kLinkOutKind, doc.at("transaction").get<std::string>(), doc, ctx));
   return Json{{"transaction", doc.at("transaction")}, {"state", doc.at("state")}};
 }
 
@@ -385,25 +371,44 @@ CommandResult<Json> MoveOutOfTransit(Transaction& tx, const Json& doc, AccountId
   return WriteMovement(tx, request, parts, first, ctx);
 }
 
-// link.complete {transaction, answer}: the receiver accepted; the international transfer.
-CommandResult<Json> LinkComplete(Transaction& tx, const Json& args, const Context& ctx) {
+// Ends an open transfer on the receiver's signed answer: `target` completed (the units from
+// transit to the mirror account: the international transfer in this registry's books) or
+// released (back to the source account). Returns the closed record and the movement.
+CommandResult<std::pair<Json, Json>> EndTransfer(Transaction& tx, const Json& args,
+                                                 const Context& ctx, link::SenderState target) {
   link::SenderState state{};
   ASSIGN_OR_RETURN(Json doc, LoadOpenOut(tx, args, state));
   ASSIGN_OR_RETURN(const link::Outcome outcome, CheckAnswer(tx, doc, args));
-  if (link::AfterAnswer(state, outcome) != link::SenderState::kCompleted) {
-    return Refuse(Check::kLinkTransactionState,
-                  "the answer is " + std::string(ToString(outcome)) + ": use link.release");
+  const bool complete = target == link::SenderState::kCompleted;
+  if (link::AfterAnswer(state, outcome) != target) {
+    return Refuse(Check::kLinkTransactionState, "the answer is " + std::string(ToString(outcome)) +
+                                                    (complete ? ": use link.release"
+                                                     : outcome == link::Outcome::kAccepted
+                                                         ? ": use link.complete"
+                                                         : ": the transfer was never terminated"));
   }
-  ASSIGN_OR_RETURN(
-      Json moved,
-      MoveOutOfTransit(tx, doc, AccountId{doc.at("mirror_account").get<int64_t>()}, ctx, true));
+  const char* to = complete ? "mirror_account" : "source_account";
+  ASSIGN_OR_RETURN(Json moved,
+                   MoveOutOfTransit(tx, doc, AccountId{doc.at(to).get<int64_t>()}, ctx, complete));
   const std::string transaction = doc.at("transaction").get<std::string>();
-  doc["state"] = std::string(ToString(link::SenderState::kCompleted));
+  doc["state"] = std::string(ToString(target));
   doc["ended"] = ctx.time;
-  RETURN_IF_ERROR(PutDoc(tx, kLinkOutKind, transaction, doc, ctx));
+  const Json& body = args.at("answer").at("body");
+  doc["outcome"] = std::string(ToString(outcome));
+  for (const char* field : {"check", "message"}) {
+    if (body.contains(field)) doc[field] = body.at(field);
+  }
+  RETURN_IF_ERROR(PutJson(tx, kLinkOutKind, transaction, doc, ctx));
   RETURN_IF_ERROR(SetOpen(tx, transaction, false, ctx));
+  return std::pair{std::move(doc), std::move(moved)};
+}
+
+// link.complete {transaction, answer}: the receiver accepted; the international transfer.
+CommandResult<Json> LinkComplete(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const auto ended, EndTransfer(tx, args, ctx, link::SenderState::kCompleted));
+  const auto& [doc, moved] = ended;
   // What the AEF maps (article6_aef.cc), as transfer.international gives it.
-  return Json{{"transaction", transaction},
+  return Json{{"transaction", doc.at("transaction")},
               {"state", doc.at("state")},
               {"transferring_party", doc.at("transferring_party")},
               {"acquiring_party", doc.at("acquiring_party")},
@@ -413,35 +418,15 @@ CommandResult<Json> LinkComplete(Transaction& tx, const Json& args, const Contex
 
 // link.release {transaction, answer}: the receiver rejected or terminated; the units go back.
 CommandResult<Json> LinkRelease(Transaction& tx, const Json& args, const Context& ctx) {
-  link::SenderState state{};
-  ASSIGN_OR_RETURN(Json doc, LoadOpenOut(tx, args, state));
-  ASSIGN_OR_RETURN(const link::Outcome outcome, CheckAnswer(tx, doc, args));
-  if (link::AfterAnswer(state, outcome) != link::SenderState::kReleased) {
-    return Refuse(Check::kLinkTransactionState, "the answer is " + std::string(ToString(outcome)) +
-                                                    (outcome == link::Outcome::kAccepted
-                                                         ? ": use link.complete"
-                                                         : ": the transfer was never terminated"));
-  }
-  ASSIGN_OR_RETURN(
-      Json moved,
-      MoveOutOfTransit(tx, doc, AccountId{doc.at("source_account").get<int64_t>()}, ctx, false));
-  const std::string transaction = doc.at("transaction").get<std::string>();
-  doc["state"] = std::string(ToString(link::SenderState::kReleased));
-  doc["ended"] = ctx.time;
-  const Json& body = args.at("answer").at("body");
-  doc["outcome"] = body.value("outcome", "");
-  if (body.contains("check")) doc["check"] = body.at("check");
-  if (body.contains("message")) doc["message"] = body.at("message");
-  RETURN_IF_ERROR(PutDoc(tx, kLinkOutKind, transaction, doc, ctx));
-  RETURN_IF_ERROR(SetOpen(tx, transaction, false, ctx));
-  return Json{{"transaction", transaction},
+  ASSIGN_OR_RETURN(const auto ended, EndTransfer(tx, args, ctx, link::SenderState::kReleased));
+  const auto& [doc, moved] = ended;
+  return Json{{"transaction", doc.at("transaction")},
               {"state", doc.at("state")},
               {"outcome", doc.at("outcome")},
               {"quantity", moved.value("quantity", int64_t{0})}};
 }
 
-// ---- The receiver: link.receive
-// ------------------------------------------------------------------
+// ---- The receiver: link.receive ------------------------------------------------------------
 
 // The units of a transfer message, checked against this registry: each a known project whose
 // first transferring Party's authorization this registry has on file with the same id, not
@@ -458,7 +443,7 @@ CommandResult<std::vector<SelectedPart>> ReturningParts(Transaction& tx, const L
       !(known.range.first <= lot.range.first && lot.range.last <= known.range.last)) {
     return std::vector<SelectedPart>{};
   }
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", m.from));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, "registry", m.from));
   if (!doc || !doc->contains("mirror_account")) return std::vector<SelectedPart>{};
   const AccountId mirror{doc->at("mirror_account").get<int64_t>()};
   ASSIGN_OR_RETURN(auto candidates,
@@ -627,6 +612,7 @@ CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context
   int64_t quantity = 0;
   const Json& offered = m.body.at("units");
   std::vector<SelectedPart> back;
+  Json new_lots = Json::array();  // Lots created here: the rest came back out of the mirror.
   for (size_t i = 0; i < lots.size(); ++i) {
     IssuanceLot& lot = lots[i];
     units.push_back(Json{
@@ -645,6 +631,7 @@ CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context
     }
     lot.created = ctx.sequence;
     ASSIGN_OR_RETURN(lot.id, Lift(tx.InsertLot(lot)));
+    new_lots.push_back(lot.id.value);
     Block block;
     block.lot = lot.id;
     block.range = lot.range;
@@ -661,7 +648,7 @@ CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context
   if (!back.empty()) {
     // Back from the mirror account of the sender's registry: a movement between registries in
     // this registry's books (the peer's transfer, this Party's acquisition).
-    ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", m.from));
+    ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, "registry", m.from));
     MoveRequest request;
     request.kind = MovementKind::kTransfer;
     ASSIGN_OR_RETURN(request.from,
@@ -670,8 +657,11 @@ CommandResult<Json> Acquire(Transaction& tx, const LinkMessage& m, const Context
     request.destination.account = account.id;
     RETURN_IF_ERROR(WriteMovement(tx, request, back, std::vector<bool>(back.size(), false), ctx));
   }
-  return Json{
-      {"account", account.id.value}, {"quantity", quantity}, {"parts", parts}, {"units", units}};
+  return Json{{"account", account.id.value},
+              {"quantity", quantity},
+              {"parts", parts},
+              {"units", units},
+              {"lots", new_lots}};
 }
 
 // link.receive {message}: a signed transfer or terminate message of a peer. Its answer is stored
@@ -686,7 +676,7 @@ CommandResult<Json> LinkReceive(Transaction& tx, const Json& args, const Context
     return Refuse(Check::kFieldInvalid, "link.receive takes transfer and terminate messages");
   }
   ASSIGN_OR_RETURN(const Peer peer, CheckIncoming(tx, m));
-  RETURN_IF_ERROR(PutDoc(tx, kLinkStateKind, "seq:" + peer.id, Json{{"last", m.sequence}}, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kLinkStateKind, "seq:" + peer.id, Json{{"last", m.sequence}}, ctx));
   ASSIGN_OR_RETURN(const auto stored, StoredAnswer(tx, m.transaction));
   if (stored) return Json{{"answer", *stored}, {"transaction", m.transaction}, {"again", true}};
   Json record = {{"transaction", m.transaction}, {"peer", peer.id},      {"from_registry", m.from},
@@ -703,6 +693,7 @@ CommandResult<Json> LinkReceive(Transaction& tx, const Json& args, const Context
       answer = {{"outcome", std::string(ToString(link::Outcome::kAccepted))}};
       record["account"] = acquired->at("account");
       record["units"] = acquired->at("units");
+      record["lots"] = acquired->at("lots");
       out["transferring_party"] = PartyOfRegistry(RegistryCode{m.from}).value;
       out["acquiring_party"] = PartyOfRegistry(RegistryCode{m.to}).value;
       out["quantity"] = acquired->at("quantity");
@@ -717,7 +708,7 @@ CommandResult<Json> LinkReceive(Transaction& tx, const Json& args, const Context
   }
   record["state"] = answer.at("outcome");
   record["answer"] = answer;
-  RETURN_IF_ERROR(PutDoc(tx, kLinkInKind, m.transaction, record, ctx));
+  RETURN_IF_ERROR(PutJson(tx, kLinkInKind, m.transaction, record, ctx));
   out["answer"] = answer;
   return out;
 }
@@ -801,7 +792,7 @@ bool VerifyLinkMessage(const LinkMessage& m, const journal::PublicKey& key) {
 // ---- Peers and views ----------------------------------------------------------------------------
 
 CommandResult<std::optional<Peer>> PeerOfRegistry(Transaction& tx, const std::string& registry) {
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", registry));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, "registry", registry));
   if (!doc || !doc->contains("peer")) return std::optional<Peer>();
   ASSIGN_OR_RETURN(Peer peer, LoadPeer(tx, doc->at("peer").get<std::string>()));
   return std::optional<Peer>(std::move(peer));
@@ -815,11 +806,11 @@ CommandResult<std::vector<Peer>> ListPeers(Transaction& tx) {
 }
 
 CommandResult<bool> HostedHere(Transaction& tx, const std::string& registry) {
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, "registry", registry));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, "registry", registry));
   return doc.has_value() && !doc->contains("peer");
 }
 
-CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m) {
+CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m, bool check_sequence) {
   ASSIGN_OR_RETURN(const auto peer, PeerOfRegistry(tx, m.from));
   if (!peer) {
     return Refuse(Check::kLinkUnknownPeer,
@@ -833,7 +824,8 @@ CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m) {
   if (!here) {
     return Refuse(Check::kLinkMisdirected, "registry " + m.to + " is not hosted here");
   }
-  ASSIGN_OR_RETURN(const auto seq, LoadDoc(tx, kLinkStateKind, "seq:" + peer->id));
+  if (!check_sequence) return *peer;
+  ASSIGN_OR_RETURN(const auto seq, LoadJson(tx, kLinkStateKind, "seq:" + peer->id));
   const int64_t last = seq ? seq->at("last").get<int64_t>() : 0;
   if (m.sequence <= last) {
     return Refuse(Check::kLinkReplayed, "sequence " + std::to_string(m.sequence) +
@@ -844,7 +836,7 @@ CommandResult<Peer> CheckIncoming(Transaction& tx, const LinkMessage& m) {
 }
 
 CommandResult<std::optional<Json>> StoredAnswer(Transaction& tx, const std::string& transaction) {
-  ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kLinkInKind, transaction));
+  ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kLinkInKind, transaction));
   if (!doc) return std::optional<Json>();
   return std::optional<Json>(doc->at("answer"));
 }
@@ -862,6 +854,16 @@ std::vector<link::LinkUnits> UnitsOf(const Json& doc) {
 }
 
 }  // namespace
+
+CommandResult<std::set<int64_t>> LinkedInLots(Transaction& tx) {
+  ASSIGN_OR_RETURN(const auto docs, Lift(tx.ListDocuments(kLinkInKind, "", SIZE_MAX)));
+  std::set<int64_t> out;
+  for (const Document& d : docs) {
+    const Json doc = Json::parse(d.body);
+    for (const Json& id : doc.value("lots", Json::array())) out.insert(id.get<int64_t>());
+  }
+  return out;
+}
 
 CommandResult<std::vector<link::TransferView>> LinkViews(Transaction& tx, const std::string& peer) {
   std::vector<link::TransferView> out;
@@ -896,7 +898,7 @@ CommandResult<std::vector<OpenTransfer>> OpenTransfers(Transaction& tx) {
   ASSIGN_OR_RETURN(const Json outbox, LoadOutbox(tx));
   std::vector<OpenTransfer> out;
   for (const Json& id : outbox.at("open")) {
-    ASSIGN_OR_RETURN(const auto doc, LoadDoc(tx, kLinkOutKind, id.get<std::string>()));
+    ASSIGN_OR_RETURN(const auto doc, LoadJson(tx, kLinkOutKind, id.get<std::string>()));
     REGISTRY_ASSERT(doc.has_value());
     OpenTransfer t;
     t.transaction = id.get<std::string>();
@@ -915,6 +917,24 @@ CommandResult<std::vector<OpenTransfer>> OpenTransfers(Transaction& tx) {
     out.push_back(std::move(t));
   }
   return out;
+}
+
+Json MismatchesJson(const std::vector<link::Mismatch>& mismatches) {
+  Json out = Json::array();
+  for (const link::Mismatch& m : mismatches) {
+    out.push_back(Json{{"code", CodeOf(m.check)},
+                       {"check", std::string(InfoOf(m.check).name)},
+                       {"transaction", m.transaction},
+                       {"message", m.message}});
+  }
+  return out;
+}
+
+Json ReconciliationJson(const std::string& peer, const link::Reconciliation& r) {
+  return Json{{"peer", peer},
+              {"agreed", r.agreed},
+              {"in_flight", r.in_flight},
+              {"mismatches", MismatchesJson(r.mismatches)}};
 }
 
 Json ViewsJson(const std::vector<link::TransferView>& views) {
