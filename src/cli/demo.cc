@@ -225,6 +225,77 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                               {{"from", jpn_gov}, {"to", jpn_ret}, {"quantity", 500}, {"project", "TH901"},
                                {"use_year", 2026}});
 
+  // ---- A REDD+ project of removals with a reversal (issue 31 item 7; KH005-like, its figures
+  // made up): the JC issues Japan's share of 2023 removals into JPN01, as Cambodia's first
+  // transfer to Japan; a fire reverses 300 t, of which Japan's government cancels 100 t to
+  // remediate. The project's page shows the reversal and what is left to remediate.
+  const std::string t5 = "2026-07-01T10:00:00Z";
+  run.Do(t5, "ca.define", {{"key", "JPN-KHM"}, {"parties", {"JPN", "KHM"}}, {"ca_id", "CA0044"}});
+  for (const auto& [party, itmo_registry] :
+       {std::pair{"JPN", "JPN01"}, std::pair{"KHM", "KHM01"}}) {
+    Json s1 = step1(party, itmo_registry);
+    s1["key"] = "JPN-KHM";
+    s1["regulatory_refs"] = {"JCM Rules of Implementation (Cambodia-Japan)"};
+    s1["sectors"] = {"Forestry and land use"};
+    s1["activity_types"] = {"Reforestation"};
+    run.Do(t5, "ca.authorize", s1);
+    run.Do(t5, "report.initial.submit",
+           {{"party", party}, {"ca", "JPN-KHM"}, {"date", "2026-07-01"}});
+  }
+  run.Do(t5, "project.add",
+         {{"ref", "KH901"},
+          {"host_party", "KHM"},
+          {"title", "Demo: REDD+ in a wildlife sanctuary (KH005-like)"},
+          {"methodology", "KH_AM004"},
+          {"methodology_version", "Ver1.1"},
+          {"sector", "Forestry and land use"},
+          {"activity_type", "Reforestation"},
+          {"mitigation_type", "Emission reductions and removals"},
+          {"participants", {"Demo Forestry Co., Ltd."}},
+          {"allocation", {{"KHM", 50}, {"JPN", 50}}},
+          {"ca_key", "JPN-KHM"},
+          {"state", "validation"}});
+  run.Do(t5, "project.transition",
+         {{"ref", "KH901"},
+          {"to", "registration_requested"},
+          {"jc_decision", "KH-JC-DEMO-01"},
+          {"date", "2026-07-01"}});
+  run.Do(t5, "project.transition",
+         {{"ref", "KH901"},
+          {"to", "registered"},
+          {"jc_decision", "KH-JC-DEMO-02"},
+          {"date", "2026-07-01"}});
+  for (const char* party : {"KHM", "JPN"}) {
+    Json a = step2a(party);
+    a["project"] = "KH901";
+    a["authorization_id"] = std::string(party) + "-KH901-A6";
+    a["date"] = "2026-07-01";
+    a["vintages"] = {{{"vintage", 2023}, {"quantity", 3000}}};
+    run.Do(t5, "authorization.add", a);
+  }
+  run.Do("2026-07-10T09:00:00Z", "issue.jcm",
+         {{"account", jpn_gov},
+          {"project", "KH901"},
+          {"jc_decision", "KH-JC-DEMO-03"},
+          {"decision_date", "2026-07-09"},
+          {"monitoring_start", "2023-01-01"},
+          {"monitoring_end", "2023-12-31"},
+          {"total", 4000},
+          {"shares", {{"KHM", 2000}, {"JPN", 2000}}},
+          {"vintages", {{{"vintage", 2023}, {"quantity", 2000}}}}});
+  run.Do("2026-08-03T09:00:00Z", "project.reversal",
+         {{"project", "KH901"},
+          {"date", "2026-08-01"},
+          {"quantity", 300},
+          {"cause", "Forest fire in the sanctuary's northern block"}});
+  run.Do("2026-08-20T09:00:00Z", "cancel",
+         {{"from", jpn_gov},
+          {"to", jpn_can},
+          {"quantity", 100},
+          {"project", "KH901"},
+          {"purpose", "other"},
+          {"reversal", "KH901/1"}});
+
   Json rejected = Json::array();
   for (const ImportRow& r : issuances.rejected) {
     rejected.push_back(Json{{"line", r.line}, {"reason", r.reason}});
@@ -264,6 +335,8 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
               << " t issued into JPN01 as Thailand's first transfer to Japan, "
               << (th_used.is_null() ? 0 : th_used["quantity"].get<int64_t>())
               << " t used towards Japan's NDC\n";
+    std::cout << "  REDD+ with a reversal (KH901): 2,000 t issued into JPN01, 300 t reversed, "
+                 "100 t cancelled to remediate it\n";
     std::cout << "  accounts: JPN01 government " << jpn_gov << ", retirement " << jpn_ret
               << ", cancellation " << jpn_can << ", Demo Trading " << jpn_trader
               << ", Demo Power " << jpn_utility << "; MNG01 government " << mng_gov << "\n";

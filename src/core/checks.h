@@ -83,6 +83,10 @@ enum class Check : uint16_t {
   kOwnOriginUse = 521,
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
+  // Reversals of removals (issue 31 item 7).
+  kProjectNotRemovals = 540,
+  kReversalExceedsIssued = 541,
+  kReversalOverRemediated = 542,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/aef_actions.h"
 #include "core/ids.h"
 #include "core/text.h"
 #include "web/web_assets.h"
@@ -992,6 +993,8 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
   if (!Field(p, "activity_type").empty()) {
     sector += (sector.empty() ? "" : " · ") + Field(p, "activity_type");
   }
+  std::string mitigation_type = Field(p, "mitigation_type");
+  if (mitigation_type.empty()) mitigation_type = DefaultMitigationType(Field(p, "activity_type"));
   std::string ca_text;
   if (ca != nullptr)
     ca_text = Field(*ca, "ca_id") + " (" + Join(ca->value("parties", Json::array()), ", ") + ")";
@@ -1002,6 +1005,7 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
            Escape(Join(p.value("participants", Json::array()), "; "))},
           {LabelHtml(lang, "col.methodology", {}), Escape(methodology)},
           {LabelHtml(lang, "project.sector", {}), Escape(sector)},
+          {LabelHtml(lang, "project.mitigationType", {}), Escape(mitigation_type)},
           {LabelHtml(lang, "col.state", {}), StateLabel(lang, Field(p, "state"))},
           {LabelHtml(lang, "project.registered", {}), Escape(Field(p, "registration_date"))},
           {LabelHtml(lang, "project.ca", {}), Escape(ca_text)},
@@ -1056,6 +1060,23 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
                    {LabelHtml(lang, "col.quantity", {}), true},
                    {LabelHtml(lang, "project.shares", {})}},
                   issuances, LabelHtml(lang, "project.decisionsIssued", {})) +
+            "\n";
+  }
+  // Reversals of removals (issue 31 item 7), with what is remediated of each.
+  std::vector<std::vector<std::string>> reversals;
+  for (const Json& r : p.value("reversals", Json::array())) {
+    reversals.push_back({Escape(Field(r, "date")), GroupThousands(Int(r, "quantity")),
+                         Escape(Field(r, "cause")), GroupThousands(Int(r, "remediated")),
+                         GroupThousands(Int(r, "quantity") - Int(r, "remediated"))});
+  }
+  if (!reversals.empty()) {
+    main += "<h2>" + LabelHtml(lang, "project.reversals", {}) + "</h2>\n" +
+            Table({{LabelHtml(lang, "col.date", {})},
+                   {LabelHtml(lang, "col.quantity", {}), true},
+                   {LabelHtml(lang, "project.cause", {})},
+                   {LabelHtml(lang, "project.remediated", {}), true},
+                   {LabelHtml(lang, "project.outstanding", {}), true}},
+                  reversals, LabelHtml(lang, "project.reversals", {}), "project-reversals") +
             "\n";
   }
   std::vector<std::vector<std::string>> mine;

@@ -288,6 +288,9 @@ constexpr CommandRoles kCommandRoles[] = {
     // The Credit Allocation Form is submitted with the registration (JCM Project Cycle
     // Procedure) and recorded by the JC secretariat.
     {"project.allocation_form", false, true, false},
+    // A reversal is found by the project's monitoring and verification, which the JC receives
+    // (docs/article6.md "Removals and reversals").
+    {"project.reversal", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
     // Under an approach other than the JCM there is no JC: the host Party's registry issues.

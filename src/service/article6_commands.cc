@@ -379,14 +379,6 @@ CommandResult<Json> LoadProject(Transaction& tx, const ProjectRef& ref) {
   return *project;
 }
 
-// The AEF mitigation type of a project's units: the one it names, else the one of its activity
-// type (core/aef_actions.h).
-std::string MitigationTypeOfProject(const Json& project) {
-  const std::string named = project.value("mitigation_type", std::string());
-  if (!named.empty()) return named;
-  return std::string(DefaultMitigationType(project.value("activity_type", std::string())));
-}
-
 // project.add {ref, host_party, title, methodology, methodology_version, sector, activity_type,
 // participants[], allocation {PARTY: percent}, ca_key?, state?, registration_date?, jc_decision?,
 // mitigation_type?}. Under an approach other than the JCM (ca.define jcm false) the activity has
@@ -1290,6 +1282,12 @@ CommandResult<Article6Parts> Article6MovementHook(Transaction& tx, const MoveReq
     out.details.push_back(Json{{"lot", lot->id.value}, {"itmo", true}, {"first_transfer", bool(first[i])}});
   }
   return out;
+}
+
+std::string MitigationTypeOfProject(const Json& project) {
+  const std::string named = project.value("mitigation_type", std::string());
+  if (!named.empty()) return named;
+  return std::string(DefaultMitigationType(project.value("activity_type", std::string())));
 }
 
 void AddArticle6Commands(HandlerTable& table) {

@@ -58,6 +58,10 @@ CommandResult<InternationalParts> CheckInternationalParts(Transaction& tx,
                                                           const std::vector<SelectedPart>& parts,
                                                           const PartyCode& acquiring);
 
+// The AEF mitigation type of a project's units: the one its document names, else the one of its
+// activity type (core/aef_actions.h).
+std::string MitigationTypeOfProject(const Json& project);
+
 // Adds the Article 6 commands: nomenclature.set, ca.define, ca.authorize, ca.assign_id,
 // project.add, project.transition, authorization.add (Step 2a), authorization.change,
 // issue.jcm (Step 2b + issuance), transfer.international.

@@ -12,6 +12,7 @@
 #include "service/json_text.h"
 #include "service/link.h"
 #include "service/proposal.h"
+#include "service/reversal.h"
 
 namespace registry::service {
 
@@ -27,6 +28,7 @@ const HandlerTable& Handlers() {
     AddConfidentialityCommands(*t);
     AddLinkCommands(*t);
     AddDueCommands(*t);
+    AddReversalCommands(*t);
     return t;
   }();
   return *table;

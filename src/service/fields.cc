@@ -25,10 +25,10 @@ const std::array kSpecs = {
     CommandSpec{"issue",
                 {"account", "vintages", "project", "jc_decision", "monitoring_start",
                  "monitoring_end", "sector", "activity_type"}},
-    CommandSpec{"transfer", {}},                // kMove
-    CommandSpec{"transfer.international", {}},  // kMove
-    CommandSpec{"retire", {"use_year"}},        // kMove +
-    CommandSpec{"cancel", {"purpose"}},         // kMove +
+    CommandSpec{"transfer", {}},                     // kMove
+    CommandSpec{"transfer.international", {}},       // kMove
+    CommandSpec{"retire", {"use_year"}},             // kMove +
+    CommandSpec{"cancel", {"purpose", "reversal"}},  // kMove +
     CommandSpec{"block.hold", {"account", "ranges", "hold"}},
     // The registry link (service/link.h).
     CommandSpec{"peer.set", {"id", "url", "public_key", "registries"}},
@@ -79,6 +79,7 @@ const std::array kSpecs = {
                  "allocation", "mitigation_type"}},
     CommandSpec{"project.transition", {"ref", "to", "date", "jc_decision"}},
     CommandSpec{"project.allocation_form", {"project", "accounts", "reason"}},
+    CommandSpec{"project.reversal", {"project", "date", "quantity", "cause"}},
     CommandSpec{"authorization.add",
                 {"party", "project", "authorization_id", "date", "vintages", "purposes",
                  "acquiring_parties", "entities", "first_transfer_definition", "change_terms",

@@ -7,6 +7,7 @@
 #include "service/command.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
+#include "service/reversal.h"
 
 namespace registry::service {
 namespace {
@@ -213,8 +214,18 @@ CommandResult<Json> Retire(Transaction& tx, const Json& args, const Context& ctx
   return Move(tx, args, ctx, MovementKind::kRetirement);
 }
 
+// A cancellation that names a reversal ({..., purpose: "other", reversal: "KH005/1"}) remediates
+// it (service/reversal.h): at most what is left of it.
 CommandResult<Json> Cancel(Transaction& tx, const Json& args, const Context& ctx) {
-  return Move(tx, args, ctx, MovementKind::kCancellation);
+  ASSIGN_OR_RETURN(const auto remediation, RemediationOf(tx, args));
+  ASSIGN_OR_RETURN(Json result, Move(tx, args, ctx, MovementKind::kCancellation));
+  if (remediation) {
+    ASSIGN_OR_RETURN(Json remediated,
+                     RecordRemediation(tx, *remediation, result.at("quantity").get<int64_t>(),
+                                       result.at("from").get<int64_t>(), ctx));
+    result["reversal"] = std::move(remediated);
+  }
+  return result;
 }
 
 }  // namespace

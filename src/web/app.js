@@ -392,6 +392,8 @@ async function pageProject(main, ref) {
       [t("col.host"), p.host_party], [t("project.participants"), (p.participants || []).join("; ")],
       [t("col.methodology"), [p.methodology, p.methodology_version].filter(Boolean).join(" ")],
       [t("project.sector"), [p.sector, p.activity_type].filter(Boolean).join(" · ")],
+      // The default of core/aef_actions.cc DefaultMitigationType when the project names none.
+      [t("project.mitigationType"), p.mitigation_type || (["Afforestation", "Reforestation"].includes(p.activity_type) ? "Removals" : "Emission reductions")],
       [t("col.state"), stateLabel(p.state), true], [t("project.registered"), p.registration_date],
       [t("project.ca"), ca ? `${ca.ca_id || ""} (${(ca.parties || []).join(", ")})` : ""],
       [t("project.allocation"), p.allocation ? Object.entries(p.allocation).map(([k, v]) => `${k} ${v}%`).join(", ") : ""],
@@ -415,6 +417,13 @@ async function pageProject(main, ref) {
       { key: "side", label: t("project.side") }, { key: "total", label: t("col.quantity"), num: true },
       { key: "shares", label: t("project.shares"), render: i => Object.entries(i.shares || {}).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") }],
     p.issuances, t("project.decisionsIssued"), `${ref}-issuance-decisions.csv`));
+  }
+  if ((p.reversals || []).length) {
+    main.append(el("h2", {}, t("project.reversals")), table([{ key: "date", label: t("col.date") },
+      { key: "quantity", label: t("col.quantity"), num: true }, { key: "cause", label: t("project.cause") },
+      { key: "remediated", label: t("project.remediated"), num: true },
+      { key: "outstanding", label: t("project.outstanding"), num: true, render: r => fmt(r.quantity - r.remediated) }],
+    p.reversals, t("project.reversals"), `${ref}-reversals.csv`));
   }
   main.append(pagedTable([
     { key: "registry", label: t("col.registry") }, { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },

@@ -83,6 +83,7 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"project.add", {"secretariat"}},
       {"project.transition", {"secretariat"}},
       {"project.allocation_form", {"secretariat"}},
+      {"project.reversal", {"secretariat"}},
       {"issue", {"secretariat"}},
       {"issue.jcm", {"secretariat"}},
       {"issue.itmo", {"focal_point"}},

@@ -51,12 +51,31 @@ service::Json TestRegistry::Ok(const std::string& command, const service::Json& 
   return r.result;
 }
 
+int64_t JournalLength(Store& store) {
+  auto tx = store.BeginRead();
+  EXPECT_TRUE(tx.has_value());
+  if (!tx) return -1;
+  auto last = (*tx)->LastEntry();
+  EXPECT_TRUE(last.has_value());
+  return last && last->has_value() ? (*last)->sequence.value : 0;
+}
+
+std::string Digest(Store& store) {
+  auto digest = store.ProjectionDigest();
+  EXPECT_TRUE(digest.has_value());
+  return digest.has_value() ? *digest : "";
+}
+
 void TestRegistry::Refused(const std::string& command, const service::Json& args, Check check) {
+  const int64_t length = JournalLength(*store);
+  const std::string digest = Digest(*store);
   const service::Response r = Run(command, args);
   ASSERT_FALSE(r.ok()) << command << " " << args.dump() << " was accepted";
   ASSERT_TRUE(r.failure->refusal.has_value()) << r.failure->Message();
   EXPECT_EQ(r.failure->refusal->check, check)
       << "got " << InfoOf(r.failure->refusal->check).name << ": " << r.failure->Message();
+  EXPECT_EQ(JournalLength(*store), length) << command << " was refused but journaled";
+  EXPECT_EQ(Digest(*store), digest) << command << " was refused but changed the registry";
 }
 
 void SetUpBasicRegistry(TestRegistry& r) {

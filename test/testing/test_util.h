@@ -45,9 +45,13 @@ struct TestRegistry {
   // Runs a command that must succeed; returns its result.
   service::Json Ok(const std::string& command, const service::Json& args,
                    const std::string& actor = "test");
-  // Runs a command that must be refused with `check`.
+  // Runs a command that must be refused with `check`, changing nothing (journal and projection).
   void Refused(const std::string& command, const service::Json& args, Check check);
 };
+
+// The sequence of the journal's last entry (0 when empty), and the digest of every projection.
+int64_t JournalLength(Store& store);
+std::string Digest(Store& store);
 
 // Sets up Parties JPN and MNG, registries JPN01 and MNG01, and in JPN01 accounts 1 government
 // holding, 2 retirement, 3 cancellation, 4 government holding (second); in MNG01 5 government

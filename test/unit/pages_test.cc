@@ -57,7 +57,13 @@ Sources FakeSources(int n = 0, int* document_reads = nullptr) {
                 {"title", "<script>alert('x')</script>"},
                 {"host_party", "MNG"},
                 {"state", "registered"},
-                {"participants", {"A<b>C"}}}}};
+                {"participants", {"A<b>C"}},
+                {"reversals",
+                 {{{"id", 1},
+                   {"date", "2026-05-12"},
+                   {"quantity", 1500},
+                   {"cause", "Fire <b>"},
+                   {"remediated", 1000}}}}}}};
     return r;
   };
   s.lots = [] {
@@ -114,6 +120,15 @@ TEST(PagesProject, RendersThePageWithEveryRegistryTextEscaped) {
   EXPECT_NE(page.html.find("<td class=\"num\">600</td>"), std::string::npos);  // Not yet issued.
   EXPECT_NE(page.html.find("As of <span class=\"data\">2026-12-09 10:00 UTC</span>"),
             std::string::npos);
+  // A reversal with what is left to remediate of it; the mitigation type from the activity's.
+  const size_t reversals = page.html.find("Reversals of removals");
+  ASSERT_NE(reversals, std::string::npos);
+  EXPECT_NE(
+      page.html.find("Fire &lt;b&gt;</td><td class=\"num\">1,000</td><td class=\"num\">500</td>",
+                     reversals),
+      std::string::npos)
+      << page.html.substr(reversals);
+  EXPECT_NE(page.html.find("Emission reductions"), std::string::npos);
   // Only the portal's own scripts, and no style attribute (the Content-Security-Policy).
   EXPECT_NE(page.html.find("<script src=\"/app.js\"></script>"), std::string::npos);
   EXPECT_EQ(page.html.find("style="), std::string::npos);
