@@ -1115,6 +1115,17 @@ async function pageConsole(main) {
   const status = el("div", { id: "console-status" });
   main.append(el("h1", {}, t("console.title")), el("button", { class: "secondary", id: "signout", onclick: () => { sessionStorage.removeItem("token"); route(); } }, t("console.signout")), status);
   const [accounts, lots] = await Promise.all([listOf("/v1/accounts", "accounts"), listOf("/v1/lots", "lots")]);
+  // What is due (issue 31 item 4: jcmreg due, GET /v1/due): AEFs, initial reports, OIMP first
+  // transfers and notifications, JC shares not issued; overdue items first, as the server sorts.
+  const due = await api("GET", "/v1/due");
+  main.append(el("h2", {}, t("console.due")));
+  if (due.status !== 200) main.append(el("p", { class: "muted", id: "due-error" }, errorText(due)));
+  else if (!(due.body?.due || []).length) main.append(el("p", { class: "muted", id: "due-none" }, t("console.nothingDue")));
+  else main.append(pagedTable([
+    { key: "status", label: t("col.status"), l10n: true, render: d => el("span", { class: "tag" }, t("due." + d.status)) },
+    { key: "party", label: t("col.party") }, { key: "due", label: t("console.dueBy") },
+    { key: "what", label: t("console.what") }, { key: "rule", label: t("console.rule") }],
+  due.body.due, "due-table", { caption: t("console.due"), csv: "due.csv" }));
   known.accounts = new Map(accounts.map(a => [a.id, a]));
   known.lots = new Map(lots.map(l => [l.id, l]));
   known.holdings.clear();

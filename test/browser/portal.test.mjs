@@ -387,6 +387,17 @@ test("issue 30: holdings name the registry of each block and the ITMO identifier
   await page.close();
 });
 
+test("issue 31: the console lists what is due, overdue first", async () => {
+  const page = await newPage();
+  await openPage(page, PAGES.find(p => p.name === "console"));
+  await page.waitForSelector("#due-table tbody tr", { timeout: 10000 });
+  const rows = await page.$$eval("#due-table tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  // The demo's Parties have not recorded their AEFs of 2025 (report.aef.submit): overdue since 15 April 2026.
+  assert.ok(rows.some(r => r[0] === "Overdue" && r[1] === "JPN" && r[2] === "2026-04-15" && /AEF of 2025/.test(r[3])),
+    JSON.stringify(rows.slice(0, 4)));
+  await page.close();
+});
+
 test("issue 30: a proposal made through the command form says so, and the list shows it at once", async () => {
   const page = await newPage();
   await signIn(page, tokenA);
