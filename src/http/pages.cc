@@ -264,7 +264,7 @@ std::string Frame(Lang lang, const std::string& title_html, std::string_view pag
       {"/projects", "nav.projects"},
       {"/issuances", "nav.issuances"},
       {"/authorizations", "nav.authorizations"},
-      {"/#/statistics", "nav.statistics"},
+      {"/statistics", "nav.statistics"},
       {"/#/lookup", "nav.lookup"},
       {"/#/reports", "nav.reports"},
       {"/#/link", "nav.link"},
@@ -1107,6 +1107,82 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
   return Page{200, Frame(lang, title, "project", main, self)};
 }
 
+// ---- /statistics
+// ---------------------------------------------------------------------------------
+
+// A link to a CSV the server makes (the same file as the script's "Download CSV").
+std::string CsvLink(Lang lang, const std::string& href) {
+  return "<p class=\"csv\"><a href=\"" + Escape(href) + "\" download>" +
+         LabelHtml(lang, "csv.downloadServer", {}) + "</a></p>";
+}
+
+// The public statistics (DOMAIN R-JP-07), as GET /v1/totals and /v1/statistics/* answer: credits
+// per account type and registry, the annual transactions summary, the entity holding accounts.
+Page StatisticsPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                    const Sources& sources) {
+  const std::string self = "/statistics";
+  if (auto bad = CheckQuery(query, {"lang"}, lang, self)) return *bad;
+  const Read totals = sources.statistics("totals");
+  if (auto failed = ReadFailed(totals, lang, self)) return *failed;
+  const Read annual = sources.statistics("annual");
+  if (auto failed = ReadFailed(annual, lang, self)) return *failed;
+  const Read accounts = sources.statistics("accounts");
+  if (auto failed = ReadFailed(accounts, lang, self)) return *failed;
+  const std::string title = LabelHtml(lang, "statistics.title", {});
+  std::string main = "<h1>" + title + "</h1>\n" + AsOf(lang, sources) + "\n";
+
+  std::vector<std::vector<std::string>> by_type;
+  const Json registries = totals.body.value("totals", Json::object());
+  for (const auto& [registry, types] : registries.items()) {
+    if (!types.is_object()) continue;
+    for (const auto& [type, amount] : types.items()) {
+      by_type.push_back({Escape(registry), LabelHtml(lang, "type." + type, {}),
+                         GroupThousands(amount.is_number_integer() ? amount.get<int64_t>() : 0)});
+    }
+  }
+  main += "<h2>" + LabelHtml(lang, "statistics.types", {}) + "</h2>\n" +
+          Table({{LabelHtml(lang, "col.registry", {})},
+                 {LabelHtml(lang, "col.accountType", {})},
+                 {LabelHtml(lang, "col.amount", {}), true}},
+                by_type, LabelHtml(lang, "statistics.types", {}), "stats-types") +
+          "\n";
+
+  constexpr const char* kKinds[] = {"issuance",    "transfer",   "international_transfer",
+                                    "acquisition", "retirement", "cancellation"};
+  std::vector<Column> columns = {{LabelHtml(lang, "col.year", {})},
+                                 {LabelHtml(lang, "col.registry", {})}};
+  for (const char* kind : kKinds) {
+    columns.push_back({LabelHtml(lang, std::string("col.") + kind, {}), true});
+  }
+  std::vector<std::vector<std::string>> years;
+  for (const Json& y : annual.body.value("years", Json::array())) {
+    std::vector<std::string> row = {Str(y.value("year", Json())), Escape(Field(y, "registry"))};
+    for (const char* kind : kKinds) row.push_back(GroupThousands(Int(y, kind)));
+    years.push_back(std::move(row));
+  }
+  main += "<h2>" + LabelHtml(lang, "statistics.annual", {}) + "</h2>\n" +
+          Table(columns, years, LabelHtml(lang, "statistics.annual", {}), "stats-annual") + "\n" +
+          CsvLink(lang, "/v1/statistics/annual?format=csv") + "\n";
+
+  std::vector<std::vector<std::string>> entities;
+  for (const Json& a : accounts.body.value("accounts", Json::array())) {
+    entities.push_back({Str(a.value("id", Json())), Escape(Field(a, "registry")),
+                        Escape(Field(a, "name")), Escape(Field(a, "holder_name")),
+                        Escape(Field(a, "holder_country")),
+                        LabelHtml(lang, "status." + Field(a, "status"), {})});
+  }
+  main += "<h2>" + LabelHtml(lang, "statistics.entities", {}) + "</h2>\n" +
+          Table({{LabelHtml(lang, "col.account", {}), true},
+                 {LabelHtml(lang, "col.registry", {})},
+                 {LabelHtml(lang, "col.name", {})},
+                 {LabelHtml(lang, "col.holder", {})},
+                 {LabelHtml(lang, "col.country", {})},
+                 {LabelHtml(lang, "col.status", {})}},
+                entities, LabelHtml(lang, "statistics.entities", {}), "stats-entities") +
+          "\n" + CsvLink(lang, "/v1/statistics/accounts?format=csv") + "\n";
+  return Page{200, Frame(lang, title, "statistics", main, self)};
+}
+
 }  // namespace
 
 std::string Escape(std::string_view text) {
@@ -1154,6 +1230,7 @@ bool IsPagePath(std::string_view path) {
   if (path == "/projects" || path == "/projects/") return true;
   if (path == "/issuances" || path == "/issuances/") return true;
   if (path == "/authorizations" || path == "/authorizations/") return true;
+  if (path == "/statistics" || path == "/statistics/") return true;
   // Anything under it too: a reference with a '/' ("/projects/<b>x</b>" decoded) gets the page
   // that says it is no reference, not the API's JSON 404.
   return path.rfind("/projects/", 0) == 0;
@@ -1171,6 +1248,7 @@ Page Render(std::string_view path, const std::multimap<std::string, std::string>
   if (path == "/authorizations" || path == "/authorizations/") {
     return AuthorizationsPage(query, lang, sources);
   }
+  if (path == "/statistics" || path == "/statistics/") return StatisticsPage(query, lang, sources);
   return ProjectPage(std::string(path.substr(std::string_view("/projects/").size())), query, lang,
                      sources);
 }

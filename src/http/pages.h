@@ -45,6 +45,9 @@ struct Sources {
   std::function<Read(const std::string& kind)> list;  // GET /v1/documents/{kind}
   std::function<Read(const std::string& kind, const std::string& key)> document;  // {current, ...}
   std::function<Read()> lots;  // {"lots": every lot, all pages}
+  // The public statistics: "totals" (GET /v1/totals), "annual" (GET /v1/statistics/annual) and
+  // "accounts" (GET /v1/statistics/accounts).
+  std::function<Read(const std::string& name)> statistics;
   std::string as_of;           // "2026-12-09T10:00:00Z"
 };
 

@@ -628,9 +628,9 @@ struct Server::Impl {
     TransportError(req, {404, false, "no route " + req.method + " " + req.path}, res);
   }
 
-  // A public page (/projects, /projects/REF, /issuances, /authorizations) in HTML: read as the
-  // public API answers an anonymous caller (the same readers, withholding and all), rate-limited
-  // per address like it.
+  // A public page (/projects, /projects/REF, /issuances, /authorizations, /statistics) in HTML:
+  // read as the public API answers an anonymous caller (the same readers, withholding and all),
+  // rate-limited per address like it.
   void ServePage(const httplib::Request& req, httplib::Response& res) {
     const auto start = std::chrono::steady_clock::now();
     const pages::Lang lang =
@@ -661,6 +661,13 @@ struct Server::Impl {
           after = (*lots)["next_after"].get<int64_t>();
         }
         return pages::Read{200, Json{{"lots", std::move(all)}}, ""};
+      };
+      sources.statistics = [&](const std::string& name) {
+        if (name == "totals") return read(FromResult(service::TotalsByAccountType(store)));
+        auto rows = name == "annual" ? report::AnnualTransactionsSummary(store)
+                                     : report::EntityHoldingAccounts(store);
+        if (!rows) return read(FailureReply(rows.error()));
+        return pages::Read{200, std::move(*rows), ""};
       };
       sources.as_of = service::SystemClock().Now();
       page = pages::Render(req.path, req.params, lang, sources);

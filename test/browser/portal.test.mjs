@@ -923,6 +923,30 @@ test("issue 30 item 7: with JavaScript off, /projects and /projects/MN901 show t
   await context.close();
 });
 
+test("issue 30 item 7: /statistics is readable with JavaScript off and drawn with its charts by the script", async () => {
+  const totals = (await publicJson("/v1/totals")).totals;
+  const years = (await publicJson("/v1/statistics/annual")).years;
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const response = await page.goto(base + "/statistics");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Public statistics · JCM Registry");
+  const rows = await page.$$eval("#stats-types tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.equal(rows.length, Object.values(totals).reduce((n, t) => n + Object.keys(t).length, 0));
+  assert.ok(rows.some(r => r[0] === "JPN01" && r[1] === "government holding" &&
+    Number(r[2].replace(/,/g, "")) === totals.JPN01.government_holding), JSON.stringify(rows));
+  assert.equal(await page.$$eval("#stats-annual tbody tr", r => r.length), years.length);
+  assert.ok(await page.$("a[href='/v1/statistics/annual?format=csv']"));
+  assert.ok(await page.$("nav a.active[href='/statistics']"));
+  await page.screenshot({ path: join(artifacts, "nojs-statistics.png"), fullPage: true });
+  await context.close();
+  const scripted = await newPage();
+  await scripted.goto(base + "/statistics");
+  await ready(scripted, "statistics");
+  assert.ok(await scripted.$("#chart-holdings"));
+  await scripted.close();
+});
+
 test("issue 30 item 7: with JavaScript off, /issuances and /authorizations show their content with the filters in the URL; bad input is a 400 page", async () => {
   const lots = (await publicJson("/v1/lots?limit=1000")).lots;
   const auths = (await publicJson("/v1/authorizations")).authorizations;

@@ -113,5 +113,29 @@ TEST(PagesHttp, IssuancesAndAuthorizationsAreHtmlPagesAndBadFiltersA400Page) {
   EXPECT_EQ(JournalHead(api), head);
 }
 
+TEST(PagesHttp, StatisticsIsAnHtmlPageWithTheNumbersOfThePublicApi) {
+  const Api api({}, false, [](testing::TestRegistry& r) {
+    r.Ok("issue", {{"account", 1}, {"vintages", {{{"vintage", 2021}, {"quantity", 1234567}}}}});
+  });
+  const int64_t head = JournalHead(api);
+  const Html page = GetHtml(api, "/statistics");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.type, "text/html; charset=utf-8");
+  EXPECT_NE(page.csp.find("script-src 'self'"), std::string::npos);
+  // JPN01's government holding account holds what was issued; the year's summary says so.
+  EXPECT_NE(
+      page.text.find("<td>JPN01</td><td>government holding</td><td class=\"num\">1,234,567</td>"),
+      std::string::npos)
+      << page.text;
+  EXPECT_NE(page.text.find("<td class=\"num\">1,234,567</td>", page.text.find("stats-annual")),
+            std::string::npos);
+  EXPECT_NE(page.text.find("href=\"/v1/statistics/annual?format=csv\""), std::string::npos);
+  EXPECT_NE(page.text.find("<a href=\"/statistics\" class=\"active\""), std::string::npos);
+  EXPECT_EQ(GetHtml(api, "/statistics?year=2021").status, 400);  // Takes no filter.
+  const Html ja = GetHtml(api, "/statistics?lang=ja");
+  EXPECT_NE(ja.text.find("<html lang=\"ja\">"), std::string::npos);
+  EXPECT_EQ(JournalHead(api), head);
+}
+
 }  // namespace
 }  // namespace registry::http

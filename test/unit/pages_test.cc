@@ -79,6 +79,33 @@ Sources FakeSources(int n = 0, int* document_reads = nullptr) {
                     {"cooperative_approach", "CA0042"}}}}},
                 ""};
   };
+  s.statistics = [](const std::string& name) {
+    if (name == "totals") {
+      return Read{200, {{"totals", {{"JPN01", {{"retirement", 1500}}}}}}, ""};
+    }
+    if (name == "annual") {
+      return Read{200,
+                  {{"years",
+                    {{{"year", 2026},
+                      {"registry", "JPN01"},
+                      {"issuance", 2000},
+                      {"transfer", 0},
+                      {"international_transfer", 0},
+                      {"acquisition", 0},
+                      {"retirement", 1500},
+                      {"cancellation", 0}}}}},
+                  ""};
+    }
+    return Read{200,
+                {{"accounts",
+                  {{{"id", 4},
+                    {"registry", "JPN01"},
+                    {"name", "<i>Trader</i>"},
+                    {"holder_name", "Demo & Co."},
+                    {"holder_country", "JPN"},
+                    {"status", "open"}}}}},
+                ""};
+  };
   s.as_of = "2026-12-09T10:00:00Z";
   return s;
 }
@@ -255,6 +282,22 @@ TEST(PagesList, AuthorizationsAreRenderedWithTheirFiltersInTheUrl) {
   const Page ja = Get("/authorizations", {{"party", "J"}}, Lang::kJa);
   EXPECT_EQ(ja.status, 400);
   EXPECT_NE(ja.html.find("「J」は締約国のコードではありません。"), std::string::npos);
+}
+
+TEST(PagesStatistics, TablesOfThePublicStatisticsWithTheirCsvAndEveryTextEscaped) {
+  const Page page = Get("/statistics");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.html.find("<td>JPN01</td><td>retirement</td><td class=\"num\">1,500</td>"),
+            std::string::npos)
+      << page.html;
+  EXPECT_NE(page.html.find("<td>2026</td><td>JPN01</td><td class=\"num\">2,000</td>"),
+            std::string::npos);
+  EXPECT_NE(page.html.find("&lt;i&gt;Trader&lt;/i&gt;</td><td>Demo &amp; Co.</td>"),
+            std::string::npos);
+  EXPECT_NE(page.html.find("href=\"/v1/statistics/accounts?format=csv\""), std::string::npos);
+  EXPECT_EQ(Get("/statistics", {{"page", "2"}}).status, 400);
+  const Page ja = Get("/statistics", {{"lang", "ja"}}, Lang::kJa);
+  EXPECT_NE(ja.html.find("<td>JPN01</td><td>償却口座</td>"), std::string::npos) << ja.html;
 }
 
 TEST(PagesPaths, TheProjectPagesAreServed) {
