@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <utility>
@@ -266,7 +267,7 @@ std::string Frame(Lang lang, const std::string& title_html, std::string_view pag
       {"/authorizations", "nav.authorizations"},
       {"/statistics", "nav.statistics"},
       {"/#/lookup", "nav.lookup"},
-      {"/#/reports", "nav.reports"},
+      {"/reports", "nav.reports"},
       {"/#/link", "nav.link"},
       {"/#/console", "nav.console"},
   };
@@ -1183,6 +1184,88 @@ Page StatisticsPage(const std::multimap<std::string, std::string>& query, Lang l
   return Page{200, Frame(lang, title, "statistics", main, self)};
 }
 
+// ---- /reports
+// ------------------------------------------------------------------------------------
+
+// An <input> of a form, escaped.
+std::string Input(const std::string& label_html, const std::string& name, const std::string& value,
+                  const std::string& attributes) {
+  return "<label>" + label_html + " <input name=\"" + name + "\" value=\"" + Escape(value) + "\" " +
+         attributes + "></label> ";
+}
+
+// What the script's reports page offers, as links and forms that work without it: the AEF of a
+// Party and year (a GET form straight to /v1/reports/aef, XLSX or one CSV table), the copies of
+// authorizations and initial reports per approach and Party, the statistics' CSV.
+Page ReportsPage(const std::multimap<std::string, std::string>& query, Lang lang,
+                 const Sources& sources) {
+  const std::string self = "/reports";
+  if (auto bad = CheckQuery(query, {"lang"}, lang, self)) return *bad;
+  const Read cas = sources.list("cooperative_approach");
+  if (auto failed = ReadFailed(cas, lang, self)) return *failed;
+  const std::string title = LabelHtml(lang, "reports.title", {});
+  // The last whole year: the AEF of year Y is due by 15 April of Y+1.
+  const int year = std::atoi(sources.as_of.substr(0, 4).c_str()) - 1;
+  const std::string fields =
+      Input(LabelHtml(lang, "col.party", {}), "party", "JPN",
+            "size=\"4\" required pattern=\"[A-Z]{3}\" autocomplete=\"off\"") +
+      Input(LabelHtml(lang, "reports.year", {}), "year", std::to_string(year),
+            "size=\"5\" required pattern=\"[0-9]{4}\" inputmode=\"numeric\"");
+  std::string tables;
+  for (int n = 1; n <= 5; ++n) {
+    tables += "<option value=\"" + std::to_string(n) + "\">" +
+              LabelHtml(lang, "reports.aefTable", {{"n", std::to_string(n)}}) + "</option>";
+  }
+  std::string main = "<h1>" + title + "</h1>\n<h2>" + LabelHtml(lang, "reports.aef", {}) +
+                     "</h2>\n<form id=\"aef-xlsx-form\" class=\"report-form\" "
+                     "action=\"/v1/reports/aef\" method=\"get\">" +
+                     fields +
+                     "<input type=\"hidden\" name=\"format\" value=\"xlsx\"><button "
+                     "type=\"submit\">" +
+                     LabelHtml(lang, "reports.aefXlsx", {}) +
+                     "</button></form>\n<form id=\"aef-csv-form\" class=\"report-form\" "
+                     "action=\"/v1/reports/aef\" method=\"get\">" +
+                     fields + "<label>" + LabelHtml(lang, "reports.table", {}) +
+                     " <select name=\"table\">" + tables +
+                     "</select></label> <input type=\"hidden\" name=\"format\" "
+                     "value=\"csv\"><button type=\"submit\">" +
+                     LabelHtml(lang, "reports.aefCsvButton", {}) + "</button></form>\n";
+
+  std::vector<std::vector<std::string>> copies;
+  for (const Json& ca : ListOf(cas, "cooperative_approaches")) {
+    const std::string key = Field(ca, "key");
+    const std::string id = Field(ca, "ca_id").empty() ? key : Field(ca, "ca_id");
+    for (const Json& party : ca.value("parties", Json::array())) {
+      if (!party.is_string()) continue;
+      const std::string q =
+          "ca=" + UrlEncode(key) + "&party=" + UrlEncode(party.get<std::string>());
+      const auto links = [&](const std::string& route) {
+        return "<a href=\"" + Escape("/v1/reports/" + route + "?" + q + "&format=pdf") +
+               "\">PDF</a> · <a href=\"" + Escape("/v1/reports/" + route + "?" + q + "&format=md") +
+               "\">Markdown</a>";
+      };
+      copies.push_back(
+          {Escape(id), Escape(party.get<std::string>()), links("authorization"), links("initial")});
+    }
+  }
+  main += "<h2>" + LabelHtml(lang, "reports.copies", {}) + "</h2>\n<p class=\"muted hint\">" +
+          LabelHtml(lang, "reports.copiesHint", {}) + "</p>\n" +
+          Table({{LabelHtml(lang, "col.caId", {})},
+                 {LabelHtml(lang, "col.party", {})},
+                 {LabelHtml(lang, "reports.copy", {})},
+                 {LabelHtml(lang, "reports.initial", {})}},
+                copies, LabelHtml(lang, "reports.copies", {}), "report-copies") +
+          "\n";
+  main += "<h2>" + LabelHtml(lang, "reports.statistics", {}) +
+          "</h2>\n<ul id=\"report-statistics\"><li><a "
+          "href=\"/v1/statistics/annual?format=csv\" download>" +
+          LabelHtml(lang, "reports.annualCsv", {}) +
+          "</a></li><li><a href=\"/v1/statistics/accounts?format=csv\" download>" +
+          LabelHtml(lang, "reports.accountsCsv", {}) + "</a></li><li><a href=\"/statistics\">" +
+          LabelHtml(lang, "reports.statisticsPage", {}) + "</a></li></ul>\n";
+  return Page{200, Frame(lang, title, "reports", main, self)};
+}
+
 }  // namespace
 
 std::string Escape(std::string_view text) {
@@ -1231,6 +1314,7 @@ bool IsPagePath(std::string_view path) {
   if (path == "/issuances" || path == "/issuances/") return true;
   if (path == "/authorizations" || path == "/authorizations/") return true;
   if (path == "/statistics" || path == "/statistics/") return true;
+  if (path == "/reports" || path == "/reports/") return true;
   // Anything under it too: a reference with a '/' ("/projects/<b>x</b>" decoded) gets the page
   // that says it is no reference, not the API's JSON 404.
   return path.rfind("/projects/", 0) == 0;
@@ -1249,6 +1333,7 @@ Page Render(std::string_view path, const std::multimap<std::string, std::string>
     return AuthorizationsPage(query, lang, sources);
   }
   if (path == "/statistics" || path == "/statistics/") return StatisticsPage(query, lang, sources);
+  if (path == "/reports" || path == "/reports/") return ReportsPage(query, lang, sources);
   return ProjectPage(std::string(path.substr(std::string_view("/projects/").size())), query, lang,
                      sources);
 }

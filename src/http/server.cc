@@ -78,6 +78,9 @@ struct Reply {
   std::string text;  // Used instead of body when content_type is not JSON.
   std::optional<Check> check;
   std::string report_cache = {};  // A public report's X-Report-Cache: "hit" or "miss".
+  // A file to save (an AEF, a CSV): sent as Content-Disposition: attachment with this name, so
+  // that a browser saves it (a plain link or a form with the script off) instead of showing it.
+  std::string filename = {};
   std::optional<PendingWrite> write = {};  // Set: the answer is the write's, once durable.
 };
 
@@ -747,6 +750,9 @@ struct Server::Impl {
     // to come back. The portal's api() waits that long and retries.
     if (reply.status == 503) res.set_header("Retry-After", "1");
     if (!reply.report_cache.empty()) res.set_header("X-Report-Cache", reply.report_cache);
+    if (!reply.filename.empty()) {
+      res.set_header("Content-Disposition", "attachment; filename=\"" + reply.filename + "\"");
+    }
     if (reply.content_type == "application/json") {
       res.set_content(DumpJsonLossy(reply.body, 2) + "\n", "application/json");
     } else {
@@ -1312,6 +1318,9 @@ struct Server::Impl {
       text += '\n';
       return TextReply(200, "application/json; charset=utf-8", std::move(text));
     }
+    // The names the portal's script gives the same files. Both parts are checked above: a Party
+    // code and an integer.
+    const std::string name = "AEF-" + party->value + "-" + std::to_string(*year);
     if (format == "csv") {
       const auto table = ParseInt(call.req.get_param_value("table"));
       if (!table || *table < 1 || *table > 6) {
@@ -1319,26 +1328,29 @@ struct Server::Impl {
                           "format=csv needs &table=1..5 (one CSV per table; 6: the "
                           "Confidentiality table, for the Party's own token)");
       }
-      if (*table == 6) {
-        if (!disclose) {
-          return call.who ? ErrorReply(Check::kForbidden,
-                                       "the Confidentiality table of " + party->value +
-                                           " is given only to its focal point, an administrator "
-                                           "or an auditor whose scope covers it")
-                          : ErrorReply(Check::kUnauthenticated,
-                                       "the Confidentiality table needs the Party's API token");
-        }
-        return TextReply(200, "text/csv; charset=utf-8",
-                         report::TableCsv(report::ConfidentialityTable(view)));
+      if (*table == 6 && !disclose) {
+        return call.who ? ErrorReply(Check::kForbidden,
+                                     "the Confidentiality table of " + party->value +
+                                         " is given only to its focal point, an administrator "
+                                         "or an auditor whose scope covers it")
+                        : ErrorReply(Check::kUnauthenticated,
+                                     "the Confidentiality table needs the Party's API token");
       }
-      return TextReply(200, "text/csv; charset=utf-8",
-                       report::TableCsv(view.tables[static_cast<size_t>(*table - 1)]));
+      Reply reply =
+          TextReply(200, "text/csv; charset=utf-8",
+                    report::TableCsv(*table == 6 ? report::ConfidentialityTable(view)
+                                                 : view.tables[static_cast<size_t>(*table - 1)]));
+      reply.filename = name + "-table" + std::to_string(*table) + ".csv";
+      return reply;
     }
     if (format != "xlsx") {
       return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx, not '" + format + "'");
     }
-    return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     [&view](const std::string& path) { return report::WriteXlsx(view, path); });
+    Reply reply =
+        FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  [&view](const std::string& path) { return report::WriteXlsx(view, path); });
+    if (reply.status == 200) reply.filename = name + ".xlsx";
+    return reply;
   }
 
   // Refuses a ?format= other than json (the default) or csv.
@@ -1460,7 +1472,9 @@ struct Server::Impl {
           auto rows = report::AnnualTransactionsSummary(store);
           if (!rows) return FailureReply(rows.error());
           if (call.req.get_param_value("format") == "csv") {
-            return TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+            Reply reply = TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+            reply.filename = "annual-summary.csv";
+            return reply;
           }
           Reply reply;
           reply.body = *rows;
@@ -1473,7 +1487,9 @@ struct Server::Impl {
           auto rows = report::EntityHoldingAccounts(store);
           if (!rows) return FailureReply(rows.error());
           if (call.req.get_param_value("format") == "csv") {
-            return TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+            Reply reply = TextReply(200, "text/csv; charset=utf-8", report::RowsCsv(*rows));
+            reply.filename = "entity-holding-accounts.csv";
+            return reply;
           }
           Reply reply;
           reply.body = *rows;
@@ -1907,12 +1923,13 @@ Result<int, std::string> Server::Start() {
   // On every answer, the portal's and the API's and the transport's own errors: the portal
   // runs only its own scripts and styles and talks only to this origin (an injected script or
   // a name carrying markup could run nothing), no other site may frame it (clickjacking an
-  // approval), a browser never guesses a type (a CSV or a document served as HTML), and no URL
-  // of the registry leaves in a Referer.
+  // approval), a form submits only to the registry itself (the reports page's GET forms, which
+  // work without the script), a browser never guesses a type (a CSV or a document served as HTML),
+  // and no URL of the registry leaves in a Referer.
   options.default_headers = {
       {"Content-Security-Policy",
        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+       "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "no-referrer"},

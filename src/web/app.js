@@ -13,7 +13,7 @@ let lang = [new URLSearchParams(location.search).get("lang"), localStorage.getIt
 
 // Whether the page is one the server rendered at its own path (/projects, /projects/TH014), with
 // no #/ route over it: its state is then kept in the path and query, not in the hash.
-function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/(projects|issuances|authorizations|statistics)(\/|$)/.test(location.pathname); }
+function pathMode() { return !location.hash.replace(/^#\/?/, "") && /^\/(projects|issuances|authorizations|statistics|reports)(\/|$)/.test(location.pathname); }
 
 // A label in the current language; {name} in it is replaced by vars.name.
 function t(key, vars) {

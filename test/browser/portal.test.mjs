@@ -213,6 +213,31 @@ test("the AEF workbook downloads as an XLSX file", async () => {
   await context.close();
 });
 
+test("issue 30 item 7: with JavaScript off, /reports downloads the AEF through its forms and links the copies", async () => {
+  const context = await browser.newContext({ acceptDownloads: true, javaScriptEnabled: false });
+  const page = await context.newPage();
+  const response = await page.goto(base + "/reports");
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), "Reports · JCM Registry");
+  await page.fill("#aef-xlsx-form input[name=year]", "2026");
+  const [xlsx] = await Promise.all([page.waitForEvent("download"), page.click("#aef-xlsx-form button")]);
+  const xlsxPath = join(artifacts, "nojs-AEF-JPN-2026.xlsx");
+  await xlsx.saveAs(xlsxPath);
+  assert.equal(readFileSync(xlsxPath).subarray(0, 2).toString(), "PK");
+  await page.fill("#aef-csv-form input[name=year]", "2026");
+  await page.selectOption("#aef-csv-form select[name=table]", "4");
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#aef-csv-form button")]);
+  const csvPath = join(artifacts, "nojs-AEF-JPN-2026-table4.csv");
+  await csv.saveAs(csvPath);
+  const rows = parseCsv(readFileSync(csvPath, "utf8"));
+  // Table 4, the holdings at the end of the year: a header and a row per holding.
+  assert.equal(rows[0][0], "Cooperative approach ID");
+  assert.ok(rows.length > 1 && rows.slice(1).every(r => r[0] === "CA0042" || r[0] === "CA0043" || r[0] === "CA0044"), JSON.stringify(rows.slice(0, 3)));
+  assert.ok(await page.$("#report-copies a[href='/v1/reports/authorization?ca=JPN-MNG&party=MNG&format=pdf']"));
+  await page.screenshot({ path: join(artifacts, "nojs-reports.png"), fullPage: true });
+  await context.close();
+});
+
 test("an account's holdings of more than one page come a page at a time", async () => {
   // Holding every other serial of account 1's largest block splits it into more than 1,000 blocks.
   const call = async (method, path, body) => {
@@ -1103,6 +1128,7 @@ test("issue 29 item 6: the link page lists the peers and the transfers in each s
   // the server refuses it before making a proposal: no ITMO held here may go to Thailand (each
   // first transferring Party's authorization names Japan only), and the form says so.
   await signIn(page, tokenAdmin);
+  await page.waitForSelector("#link-transfer-form select[name=registry] option", { state: "attached", timeout: 10000 });
   assert.deepEqual(await page.$$eval("#link-transfer-form select[name=registry] option", os => os.map(o => o.value)), ["THA01"]);
   await page.fill("#link-transfer-form input[name=from]", "1");
   await page.fill("#link-transfer-form input[name=account]", "12");

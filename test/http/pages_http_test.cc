@@ -132,6 +132,22 @@ TEST(PagesHttp, StatisticsIsAnHtmlPageWithTheNumbersOfThePublicApi) {
   EXPECT_NE(page.text.find("href=\"/v1/statistics/annual?format=csv\""), std::string::npos);
   EXPECT_NE(page.text.find("<a href=\"/statistics\" class=\"active\""), std::string::npos);
   EXPECT_EQ(GetHtml(api, "/statistics?year=2021").status, 400);  // Takes no filter.
+  // The CSV it links is a file to save, named (a browser shows a text/csv answer otherwise);
+  // so are the AEF's files the reports page's forms ask for.
+  for (const auto& [path, name] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/statistics/annual?format=csv", "annual-summary.csv"},
+           {"/v1/statistics/accounts?format=csv", "entity-holding-accounts.csv"},
+           {"/v1/reports/aef?party=JPN&year=2026&format=xlsx", "AEF-JPN-2026.xlsx"},
+           {"/v1/reports/aef?party=JPN&year=2026&format=csv&table=4", "AEF-JPN-2026-table4.csv"}}) {
+    auto res = api.Client().Get(path.c_str());
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_EQ(res->get_header_value("Content-Disposition"), "attachment; filename=\"" + name + "\"")
+        << path;
+  }
+  auto json = api.Client().Get("/v1/statistics/annual");
+  ASSERT_TRUE(json);
+  EXPECT_FALSE(json->has_header("Content-Disposition"));
   const Html ja = GetHtml(api, "/statistics?lang=ja");
   EXPECT_NE(ja.text.find("<html lang=\"ja\">"), std::string::npos);
   EXPECT_EQ(JournalHead(api), head);

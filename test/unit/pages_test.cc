@@ -300,6 +300,34 @@ TEST(PagesStatistics, TablesOfThePublicStatisticsWithTheirCsvAndEveryTextEscaped
   EXPECT_NE(ja.html.find("<td>JPN01</td><td>償却口座</td>"), std::string::npos) << ja.html;
 }
 
+TEST(PagesReports, FormsAndLinksThatWorkWithoutTheScript) {
+  Sources sources = FakeSources();
+  const auto list = sources.list;
+  sources.list = [list](const std::string& kind) {
+    if (kind != "cooperative_approach") return list(kind);
+    return Read{200,
+                {{"cooperative_approaches",
+                  {{{"key", "JPN-MNG"}, {"ca_id", "CA0042"}, {"parties", {"JPN", "MNG"}}}}}},
+                ""};
+  };
+  const Page page = Get("/reports", {}, Lang::kEn, sources);
+  EXPECT_EQ(page.status, 200);
+  // The AEF of the last whole year (as of 2026-12-09: 2025), straight from the API.
+  EXPECT_NE(page.html.find("<form id=\"aef-xlsx-form\" class=\"report-form\" "
+                           "action=\"/v1/reports/aef\" method=\"get\">"),
+            std::string::npos)
+      << page.html;
+  EXPECT_NE(page.html.find("name=\"year\" value=\"2025\""), std::string::npos);
+  EXPECT_NE(page.html.find("<option value=\"5\">table 5</option>"), std::string::npos);
+  EXPECT_NE(page.html.find("href=\"/v1/reports/authorization?ca=JPN-MNG&amp;party=MNG&amp;"
+                           "format=pdf\""),
+            std::string::npos);
+  EXPECT_NE(page.html.find("href=\"/v1/reports/initial?ca=JPN-MNG&amp;party=JPN&amp;format=md\""),
+            std::string::npos);
+  EXPECT_NE(page.html.find("<a href=\"/reports\" class=\"active\""), std::string::npos);
+  EXPECT_EQ(Get("/reports", {{"party", "JPN"}}).status, 400);
+}
+
 TEST(PagesPaths, TheProjectPagesAreServed) {
   EXPECT_TRUE(IsPagePath("/projects"));
   EXPECT_TRUE(IsPagePath("/projects/"));
