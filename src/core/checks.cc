@@ -152,6 +152,11 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kNotFirstTransferredToUser, "not_first_transferred_to_user", 422,
               "2/CMA.3 annex para 2(a); ARCHITECTURE decision 11",
               "An ITMO is used towards an NDC only after its first transfer to the using Party."},
+    CheckInfo{Check::kInconsistencyUnresolved, "inconsistency_unresolved", 422,
+              "4/CMA.6 para 40 (R-CC-04)",
+              "The units are affected by an inconsistency identified in an AEF and not yet "
+              "corrected (inconsistency.correct): until then they are neither first transferred "
+              "nor used towards an NDC."},
     CheckInfo{Check::kUnauthenticated, "unauthenticated", 401, "ARCHITECTURE decision 9",
               "A valid API token is required."},
     CheckInfo{Check::kForbidden, "forbidden", 403, "ARCHITECTURE decision 9",

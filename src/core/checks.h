@@ -83,6 +83,7 @@ enum class Check : uint16_t {
   kOwnOriginUse = 521,
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
+  kInconsistencyUnresolved = 524,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

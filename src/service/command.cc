@@ -8,6 +8,7 @@
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
 #include "service/due.h"
+#include "service/inconsistency.h"
 #include "service/initial_report.h"
 #include "service/json_text.h"
 #include "service/link.h"
@@ -27,6 +28,7 @@ const HandlerTable& Handlers() {
     AddConfidentialityCommands(*t);
     AddLinkCommands(*t);
     AddDueCommands(*t);
+    AddInconsistencyCommands(*t);
     return t;
   }();
   return *table;

@@ -357,6 +357,7 @@ window.I18N = {
     "check.own_origin_use": "締約国は自国由来のITMOを自国のNDCに使用できません。",
     "check.ca_id_not_assigned": "協力的アプローチにCARPの識別子が付与されるまでITMOは発行されません。",
     "check.not_first_transferred_to_user": "ITMOは使用する締約国への最初の移転の後でなければNDCに使用できません。",
+    "check.inconsistency_unresolved": "ユニットはAEFで特定され、まだ訂正されていない不整合の対象です（inconsistency.correct）。訂正されるまで最初の移転もNDCへの使用もできません。",
     "check.unauthenticated": "有効なAPIトークンが必要です。",
     "check.forbidden": "利用者の役割または範囲ではこの操作はできません。",
     "check.self_approval": "提案者は自分の提案を承認できません（四つの目の原則）。",
