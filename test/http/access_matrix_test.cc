@@ -208,6 +208,7 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/trace/{registry}/{serial}", Reader::kAnyone},
       {"/v1/reports/aef", Reader::kAnyone},
       {"/v1/reports/aef/checks", Reader::kAnyone},
+      {"/v1/reports/regular", Reader::kAnyone},
       {"/v1/reports/authorization", Reader::kAnyone},
       {"/v1/reports/initial", Reader::kAnyone},
       {"/v1/reports/adjustments", Reader::kAnyone},
