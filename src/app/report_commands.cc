@@ -19,6 +19,7 @@
 #include "report/aef_builder.h"
 #include "report/aef_diff.h"
 #include "report/authorization_copy.h"
+#include "report/regular_info.h"
 #include "report/statistics.h"
 #include "service/adjustments.h"
 #include "service/json_text.h"
@@ -41,7 +42,10 @@ constexpr const char* kUsage =
     "  authorization  --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  initial        --ca KEY --party P --out FILE.pdf|FILE.md\n"
     "  statistics     [--format json|csv] [--table totals|annual|accounts]\n"
-    "  adjustments    --party P --ndc-period FIRST-LAST [--format json|csv]\n";
+    "  adjustments    --party P --ndc-period FIRST-LAST [--format json|csv]\n"
+    "  regular        --party P --year BTR_YEAR --out FILE [--format xlsx|csv|json]\n"
+    "                 [--view submission|public]  (the regular information of the BTR of\n"
+    "                 BTR_YEAR: the AEFs of BTR_YEAR-2 and BTR_YEAR-1; csv: FILE is a folder)\n";
 
 // Whether the --format of `flags` is absent or one of `allowed`; prints a usage error if not.
 bool FormatIsOneOf(std::map<std::string, std::string>& flags,
@@ -260,6 +264,63 @@ int Aef(cli::Session& s, std::map<std::string, std::string>& flags, bool json) {
   return cli::kExitOk;
 }
 
+// `report regular`: the regular information of a Party's BTR (report/regular_info.h).
+int Regular(cli::Session& s, std::map<std::string, std::string>& flags) {
+  if (!Require(flags, {"--party", "--year", "--out"})) return cli::kExitUsage;
+  const auto party = ParsePartyCode(flags["--party"]);
+  int32_t year = 0;
+  const std::string& year_text = flags["--year"];
+  const auto [end, ec] =
+      std::from_chars(year_text.data(), year_text.data() + year_text.size(), year);
+  if (ec != std::errc() || end != year_text.data() + year_text.size() || year < 1000 ||
+      year > 9999) {
+    year = 0;
+  }
+  if (!party || year == 0) {
+    std::cerr << "usage error: --party is an alpha-3 code and --year the BTR's year\n";
+    return cli::kExitUsage;
+  }
+  const std::string view = flags.count("--view") ? flags["--view"] : "submission";
+  if (view != "submission" && view != "public") {
+    std::cerr << "usage error: --view is submission or public\n";
+    return cli::kExitUsage;
+  }
+  if (!FormatIsOneOf(flags, {"xlsx", "csv", "json"})) return cli::kExitUsage;
+  const std::string format = flags.count("--format") ? flags["--format"] : "xlsx";
+  report::RegularInfoRequest request{*party, year};
+  request.disclose_confidential = view == "submission";
+  auto info = report::BuildRegularInformation(*s.store, request);
+  if (!info) return Failed(info.error());
+  const std::string out = flags["--out"];
+  Status<std::string> written;
+  if (format == "json") {
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file << report::RegularInformationJson(*info, *party, year);
+    file.close();
+    if (!file) written = Fail("cannot write " + out);
+  } else if (format == "csv") {
+    written = report::StreamRegularInformation(*info, *report::OpenCsvFilesSink(out));
+  } else {
+    auto sink = report::OpenXlsxSink(out);
+    written = sink ? report::StreamRegularInformation(*info, **sink)
+                   : Status<std::string>(Fail(sink.error()));
+  }
+  if (!written.ok()) {
+    std::cerr << "error: " << written.error() << "\n";
+    return cli::kExitError;
+  }
+  Json rows = Json::object();
+  for (const auto& table : info->tables) rows[table.name] = table.rows.size();
+  std::cout << service::DumpJsonLossy(Json{{"written", out},
+                                           {"format", format},
+                                           {"view", view},
+                                           {"years", {info->first_year, info->last_year}},
+                                           {"rows", rows}},
+                                      2)
+            << "\n";
+  return cli::kExitOk;
+}
+
 int Document(cli::Session& s, std::map<std::string, std::string>& flags, bool initial) {
   if (!Require(flags, {"--ca", "--party", "--out"})) return cli::kExitUsage;
   const auto party = ParsePartyCode(flags["--party"]);
@@ -431,6 +492,14 @@ cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global)
        {"--submission-date", "YYYY-MM-DD"},
        {"--partner", "the partner's AEF (XLSX or a CSV folder) for the cross-Party check"},
        {"--view", "submission (default) or public (confidential cells hidden)"}});
+  add("regular",
+      "the regular information of a Party's biennial transparency report (2/CMA.3 annex paras "
+      "20-23; 4/CMA.6 paras 21-23), from the AEFs of the two years before BTR_YEAR",
+      {{"--party", "the Party (alpha-3)"},
+       {"--year", "the BTR's year"},
+       {"--out", "FILE (xlsx, json) or FOLDER (csv)"},
+       {"--format", "xlsx (default), csv or json"},
+       {"--view", "submission (default) or public (confidential cells hidden)"}});
   add("authorization", "a copy of a Party's authorization of a cooperative approach",
       {{"--ca", "the cooperative approach's key"},
        {"--party", "the Party (alpha-3)"},
@@ -462,6 +531,7 @@ cli::SubcommandRunner AddReport(CLI::App& app, const cli::GlobalOptions& global)
         return cli::kExitError;
       }
       if (name == "aef") return Aef(*session, flags, global.json);
+      if (name == "regular") return Regular(*session, flags);
       if (name == "authorization") return Document(*session, flags, false);
       if (name == "initial") return Document(*session, flags, true);
       if (name == "statistics") return Statistics(*session, flags, global.json);

@@ -162,6 +162,11 @@ constexpr std::array kCatalogue = {
     CheckInfo{Check::kReversalOverRemediated, "reversal_over_remediated", 422,
               "4/CMA.6 annex I (non-permanence and reversals); docs/article6.md",
               "The cancellation is more than what remains to remediate of the reversal it names."},
+    CheckInfo{Check::kInconsistencyUnresolved, "inconsistency_unresolved", 422,
+              "4/CMA.6 para 40 (R-CC-04)",
+              "The units are affected by an inconsistency identified in an AEF and not yet "
+              "corrected (inconsistency.correct): until then they are neither first transferred "
+              "nor used towards an NDC."},
     CheckInfo{Check::kUnauthenticated, "unauthenticated", 401, "ARCHITECTURE decision 9",
               "A valid API token is required."},
     CheckInfo{Check::kForbidden, "forbidden", 403, "ARCHITECTURE decision 9",

@@ -83,6 +83,7 @@ enum class Check : uint16_t {
   kOwnOriginUse = 521,
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
+  kInconsistencyUnresolved = 524,
   // Reversals of removals (issue 31 item 7).
   kProjectNotRemovals = 540,
   kReversalExceedsIssued = 541,

@@ -30,6 +30,7 @@
 #include "link/link_client.h"
 #include "report/aef_builder.h"
 #include "report/authorization_copy.h"
+#include "report/regular_info.h"
 #include "report/statistics.h"
 #include "service/access.h"
 #include "service/adjustments.h"
@@ -1353,6 +1354,45 @@ struct Server::Impl {
     return reply;
   }
 
+  // The regular information of a Party's BTR (report/regular_info.h), read as the AEF is: the
+  // public view unless the caller may see the Party's confidential values (R-REP-07).
+  Reply Regular(Call& call) {
+    const auto party = ParsePartyCode(call.req.get_param_value("party"));
+    const auto year = ParseInt(call.req.get_param_value("year"));
+    if (!party || !year || *year < 1000 || *year > 9999) {
+      return ErrorReply(Check::kFieldInvalid,
+                        "the regular information needs ?party=JPN&year=2026 (the BTR's year)");
+    }
+    const std::string format =
+        call.req.has_param("format") ? call.req.get_param_value("format") : "json";
+    if (format != "json" && format != "csv" && format != "xlsx") {
+      return ErrorReply(Check::kFieldInvalid, "format is json, csv or xlsx, not '" + format + "'");
+    }
+    report::RegularInfoRequest request{*party, static_cast<int32_t>(*year)};
+    request.disclose_confidential = MaySeeConfidential(call.who, *party);
+    auto info = report::BuildRegularInformation(store, request);
+    if (!info) return FailureReply(info.error());
+    if (format == "json") {
+      return TextReply(200, "application/json; charset=utf-8",
+                       report::RegularInformationJson(*info, *party, request.btr_year));
+    }
+    if (format == "csv") {
+      const auto table = ParseInt(call.req.get_param_value("table"));
+      if (!table || *table < 1 || *table > static_cast<int64_t>(info->tables.size())) {
+        return ErrorReply(Check::kFieldInvalid, "format=csv needs &table=1.." +
+                                                    std::to_string(info->tables.size()) +
+                                                    " (one CSV per table)");
+      }
+      return TextReply(200, "text/csv; charset=utf-8",
+                       report::TableCsv(info->tables[static_cast<size_t>(*table - 1)]));
+    }
+    return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     [&info](const std::string& path) -> Status<std::string> {
+                       ASSIGN_OR_RETURN(auto sink, report::OpenXlsxSink(path));
+                       return report::StreamRegularInformation(*info, *sink);
+                     });
+  }
+
   // Refuses a ?format= other than json (the default) or csv.
   static std::optional<Reply> JsonOrCsv(const Call& call) {
     if (!call.req.has_param("format")) return std::nullopt;
@@ -1408,6 +1448,13 @@ struct Server::Impl {
         "The pre-consistency checks (R-CC-05) of a Party's AEF: ?party=&year=.",
         [this](Call& call) { return Aef(call, true); },
         {{"party", true}, {"year", true}, {"version"}});
+    Add("GET", "/v1/reports/regular", Access::kPublic,
+        "The regular information of a Party's biennial transparency report (2/CMA.3 annex paras "
+        "20-23), from its AEFs of year-2 and year-1: ?party=&year=BTR_YEAR&format=json|xlsx|"
+        "csv(&table=1..6). Public: what the Party claimed confidential reads \"Confidential\"; "
+        "the Party's token sees it (R-REP-07).",
+        [this](Call& call) { return Regular(call); },
+        {{"party", true}, {"year", true}, {"format"}, {"table"}});
     Add("GET", "/v1/reports/authorization", Access::kPublic,
         "Copy of a Party's authorization of a cooperative approach: ?ca=&party=&format=md|pdf.",
         [this](Call& call) { return AuthorizationDocument(call, false); },

@@ -14,6 +14,7 @@
 #include "report/aef_labels.h"
 #include "report/xlsx_reader.h"
 #include "service/confidentiality.h"
+#include "service/inconsistency.h"
 #include "service/initial_report.h"
 
 namespace registry::report {
@@ -208,8 +209,11 @@ void AddSubmission(AefTable& table, const AefRequest& request, Transaction& tx) 
                         AefDate(date), "", "", first, last, ""});
 }
 
+// `corrections`: the Party's inconsistencies found in the previous year's AEF and corrected
+// (service::CorrectionsForAef); each note goes into the Additional explanatory information of
+// the rows of the affected projects' authorizations (4/CMA.6 paras 39-44) [I].
 void AddAuthorizations(AefTable& table, AefTable& entities, const std::vector<Json>& versions,
-                       Transaction& tx, int32_t year) {
+                       Transaction& tx, int32_t year, const std::vector<Json>& corrections) {
   const std::string year_end = std::to_string(year) + "-12-31";
   std::set<std::string> entity_rows;
   for (const Json& a : versions) {
@@ -242,6 +246,11 @@ void AddAuthorizations(AefTable& table, AefTable& entities, const std::vector<Js
     const MetricCells metric = MetricCellsOf(tx, a.value("project", ""));
     std::string info = "project " + a.value("project", "");
     if (!metric.note.empty()) info += "; " + metric.note;
+    for (const Json& c : corrections) {
+      for (const Json& p : c.at("projects")) {
+        if (p.get<std::string>() == a.value("project", "")) info += "; " + c.value("note", "");
+      }
+    }
     const std::string ca_id = CaIdOf(tx, a.value("ca_key", ""));
     table.rows.push_back(
         {a.value("authorization_id", ""), AefDate(date), ca_id,
@@ -684,8 +693,10 @@ service::CommandResult<AefSummary> StreamAef(Store& store, const AefRequest& req
   AefWorkbook small = EmptyAefWorkbook();  // Tables 1, 2 and 5: a few rows per authorization.
   AddSubmission(small.tables[kSubmission], request, *tx);
   ASSIGN_OR_RETURN(const auto versions, AuthorizationVersions(*tx, request.party));
+  ASSIGN_OR_RETURN(const auto corrections,
+                   service::CorrectionsForAef(*tx, request.party, request.year));
   AddAuthorizations(small.tables[kAuthorizations], small.tables[kEntities], versions, *tx,
-                    request.year);
+                    request.year, corrections);
   const LotCells cells = LotCellsOf(*tx, s, request.party);
   RETURN_IF_ERROR(PutTable(sink, small.tables[kSubmission]));
   RETURN_IF_ERROR(PutTable(sink, small.tables[kAuthorizations]));

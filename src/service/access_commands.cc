@@ -279,6 +279,10 @@ constexpr CommandRoles kCommandRoles[] = {
     {"report.initial.submit", true, false, false},
     {"report.aef.submit", true, false, false},
     {"notification.record", true, false, false},
+    // What the UNFCCC secretariat notified about the Party's AEF (4/CMA.6 paras 39-44): the
+    // secretariat is not a user; the Party records it and its correction [I].
+    {"inconsistency.record", true, false, false},
+    {"inconsistency.correct", true, false, false},
     {"report.confidential.set", true, false, false},
     {"report.confidential.clear", true, false, false},
     // The project cycle and issuance decisions (JCM Project Cycle Procedure).

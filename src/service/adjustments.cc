@@ -6,6 +6,7 @@
 #include "core/ledger.h"
 #include "core/limits.h"
 #include "service/block_walk.h"
+#include "service/inconsistency.h"
 #include "service/json_text.h"
 #include "service/ledger_write.h"
 
@@ -230,13 +231,28 @@ CommandResult<bool> CheckAdjustmentRules(Transaction& tx, const MoveRequest& req
   const bool use = request.kind == MovementKind::kRetirement;
   for (size_t i = 0; i < parts.size(); ++i) {
     const Block& block = parts[i].block;
+    const bool first_now =
+        i < first_transferred.size() && first_transferred[i] && !block.first_transferred;
+    if (block.held_inconsistent && (use || first_now)) {
+      // Held by a recorded inconsistency (service/inconsistency.h): no first transfer, no use.
+      ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
+      if (lot) {
+        ASSIGN_OR_RETURN(const auto holding,
+                         OpenInconsistencyHolding(tx, lot->registry, parts[i].moved));
+        if (holding) {
+          return Fail(Failure::Refused(
+              Check::kInconsistencyUnresolved,
+              "units " + lot->registry.value + ":" + FormatSerialRange(parts[i].moved) +
+                  " are held by " + *holding + " until it is corrected: they cannot be " +
+                  (use ? "used towards an NDC" : "first transferred") + " (4/CMA.6 para 40)"));
+        }
+      }
+    }
     if (use && block.held_inconsistent) {
       return Fail(Failure::Refused(Check::kBlockHeldInconsistent,
                                    "serials " + FormatSerialRange(parts[i].moved) +
                                        " are held as inconsistent (4/CMA.6 para 40)"));
     }
-    const bool first_now = i < first_transferred.size() && first_transferred[i] &&
-                           !block.first_transferred;
     if (!use && !first_now) continue;
     ASSIGN_OR_RETURN(const auto lot, Lift(tx.GetLot(block.lot)));
     if (!lot || !lot->itmo) continue;

@@ -43,9 +43,11 @@ CommandResult<std::vector<NdcPeriod>> LoadNdcPeriods(Transaction& tx, const Part
 CommandResult<bool> CheckNotFinalized(Transaction& tx, const PartyCode& party, int32_t year);
 
 // The movement rules of this module, called by every movement once its parts are chosen:
-// refuses (JCM-517) a retirement of credits held as inconsistent, and (JCM-518) a retirement in
-// a finalized NDC period of the using Party or a first transfer in a finalized NDC period of the
-// first transferring Party. first_transferred[i] tells whether part i becomes first transferred.
+// refuses (JCM-524) a first transfer or a retirement of units an open inconsistency holds
+// (service/inconsistency.h), (JCM-517) a retirement of credits otherwise held as inconsistent
+// (block.hold), and (JCM-518) a retirement in a finalized NDC period of the using Party or a
+// first transfer in a finalized NDC period of the first transferring Party. first_transferred[i]
+// tells whether part i becomes first transferred.
 CommandResult<bool> CheckAdjustmentRules(Transaction& tx, const MoveRequest& request,
                                          const std::vector<SelectedPart>& parts,
                                          const std::vector<bool>& first_transferred);

@@ -8,6 +8,7 @@
 #include "service/article6_hooks.h"
 #include "service/confidentiality.h"
 #include "service/due.h"
+#include "service/inconsistency.h"
 #include "service/initial_report.h"
 #include "service/json_text.h"
 #include "service/link.h"
@@ -29,6 +30,7 @@ const HandlerTable& Handlers() {
     AddLinkCommands(*t);
     AddDueCommands(*t);
     AddReversalCommands(*t);
+    AddInconsistencyCommands(*t);
     return t;
   }();
   return *table;

@@ -100,6 +100,9 @@ const std::array kSpecs = {
     CommandSpec{"report.initial.submit", {"party", "ca", "date", "reference"}},
     CommandSpec{"report.aef.submit", {"party", "year", "date", "reference"}},
     CommandSpec{"notification.record", {"party", "sequence", "date", "reference"}},
+    CommandSpec{"inconsistency.record",
+                {"party", "year", "status", "units", "description", "reference"}},
+    CommandSpec{"inconsistency.correct", {"party", "id", "explanation"}},
     CommandSpec{"report.confidential.set", {"party", "table", "column", "row", "basis"}},
     CommandSpec{"report.confidential.clear", {"party", "table", "column", "row"}},
 };

@@ -81,6 +81,7 @@ const std::array kValueSpecs = {
     ValueSpec{"report.aef.submit", {"date"}, {}, {}, {"year"}},
     ValueSpec{"notification.record", {"date"}, {}, {}},
     ValueSpec{"project.reversal", {"date"}, {}, {}},
+    ValueSpec{"inconsistency.record", {}, {}, {}, {"year"}},
     ValueSpec{"ndc.configure", {}, {{"first_year", "last_year"}}, {}, {"first_year", "last_year"}},
     ValueSpec{"ndc.inventory", {}, {}, {}, {"first_year", "year"}},
     ValueSpec{"ndc.finalize", {}, {}, {}, {"first_year"}},

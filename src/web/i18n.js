@@ -362,6 +362,7 @@ window.I18N = {
     "check.project_not_removals": "反転は吸収のプロジェクトについてのみ記録できます。",
     "check.reversal_exceeds_issued": "プロジェクトの反転の合計がここで発行されたクレジットを超えます。",
     "check.reversal_over_remediated": "取消量が反転の未補填分を超えます。",
+    "check.inconsistency_unresolved": "ユニットはAEFで特定され、まだ訂正されていない不整合の対象です（inconsistency.correct）。訂正されるまで最初の移転もNDCへの使用もできません。",
     "check.unauthenticated": "有効なAPIトークンが必要です。",
     "check.forbidden": "利用者の役割または範囲ではこの操作はできません。",
     "check.self_approval": "提案者は自分の提案を承認できません（四つの目の原則）。",

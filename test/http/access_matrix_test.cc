@@ -77,6 +77,8 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"report.initial.submit", {"focal_point"}},
       {"report.aef.submit", {"focal_point"}},
       {"notification.record", {"focal_point"}},
+      {"inconsistency.record", {"focal_point"}},
+      {"inconsistency.correct", {"focal_point"}},
       {"report.confidential.set", {"focal_point"}},
       {"report.confidential.clear", {"focal_point"}},
       {"entity.add", {"secretariat"}},
@@ -137,7 +139,8 @@ Json BodyOf(const std::string& command) {
       "ca.authorize",          "authorization.add",       "authorization.change",
       "ndc.configure",         "ndc.inventory",           "ndc.finalize",
       "report.initial.submit", "report.confidential.set", "report.confidential.clear",
-      "report.aef.submit",     "notification.record"};
+      "report.aef.submit",     "notification.record",     "inconsistency.record",
+      "inconsistency.correct"};
   if (kByParty.count(command) > 0) return {{"party", "JPN"}};
   return Json::object();  // party.add, entity.add, nomenclature.set, ca.define, project.*: none.
 }
@@ -206,6 +209,7 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/trace/{registry}/{serial}", Reader::kAnyone},
       {"/v1/reports/aef", Reader::kAnyone},
       {"/v1/reports/aef/checks", Reader::kAnyone},
+      {"/v1/reports/regular", Reader::kAnyone},
       {"/v1/reports/authorization", Reader::kAnyone},
       {"/v1/reports/initial", Reader::kAnyone},
       {"/v1/reports/adjustments", Reader::kAnyone},

@@ -3,12 +3,12 @@
 // does not cover the Party) show "Confidential" in JSON, CSV and XLSX and withhold the
 // Confidentiality table; the Party's own token sees the values and the claims with their basis;
 // clearing the claim brings the value back; bad requests are refused with the database unchanged.
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cstdlib>
 #include <fstream>
-
-#include <gtest/gtest.h>
+#include <map>
 
 #include "http/server.h"
 #include "report/xlsx_reader.h"
@@ -244,6 +244,80 @@ TEST_F(ConfidentialityApi, PublicRoutesHideTheClaimedValueThePartySeesItWithItsB
             200);
   EXPECT_EQ(Get(kAef).json(), before);
   EXPECT_EQ(Xlsx("").size(), 5u);
+}
+
+// Issue 31 item 5 over HTTP: GET /v1/reports/regular reads as the AEF route does: JSON, a CSV per
+// table and XLSX; a Party's claim hides the quantities (and their sums) from the public, its own
+// token sees them; bad requests are refused naming the problem.
+TEST_F(ConfidentialityApi, RegularInformationRouteWithholdsWhatTheAefWithholds) {
+  const std::string route = "/v1/reports/regular?party=JPN&year=2027";
+  // Tonnes per action type of table 2 ("23 ITMO actions"), quantities as the JSON gives them.
+  const auto actions = [&](const std::string& token) {
+    const Got got = Get(route, token);
+    EXPECT_EQ(got.status, 200) << got.text;
+    const Json body = got.json();
+    std::map<std::string, std::string> out;
+    EXPECT_EQ(body["years"], Json::array({2025, 2026})) << got.text;
+    const Json& table = body["tables"][1];
+    EXPECT_EQ(table["name"], "23 ITMO actions");
+    EXPECT_EQ(table["columns"][13], "Quantity (t CO2 eq)");
+    std::map<std::string, int64_t> sums;
+    for (const Json& row : table["rows"]) {
+      const std::string q = row[13].get<std::string>();
+      if (q == "Confidential") {
+        out[row[3].get<std::string>()] = q;
+      } else {
+        sums[row[3].get<std::string>()] += std::stoll(q);
+      }
+    }
+    for (const auto& [type, tonnes] : sums) out[type] = std::to_string(tonnes);
+    return out;
+  };
+  const std::map<std::string, std::string> values = {{"Acquisition", "300"}, {"Use", "100"}};
+  EXPECT_EQ(actions(""), values);
+
+  const Got csv = Get(route + "&format=csv&table=2");
+  ASSERT_EQ(csv.status, 200) << csv.text;
+  EXPECT_EQ(csv.text.rfind("Year,Cooperative approach ID,Sector(s),Action type,", 0), 0u)
+      << csv.text;
+  EXPECT_NE(csv.text.find(",Use,"), std::string::npos) << csv.text;
+  const Got xlsx = Get(route + "&format=xlsx");
+  ASSERT_EQ(xlsx.status, 200);
+  const std::string path = r.dir.File("regular.xlsx");
+  std::ofstream(path, std::ios::binary) << xlsx.text;
+  auto sheets = report::ReadXlsxSheets(path);
+  ASSERT_TRUE(sheets.has_value()) << sheets.error();
+  ASSERT_EQ(sheets->size(), 6u);
+  EXPECT_EQ((*sheets)[0].name, "21(c) Authorizations");
+  EXPECT_EQ((*sheets)[4].name, "37-40 OMGE and adaptation");
+  EXPECT_EQ((*sheets)[1].rows[0][13], "Quantity (t CO2 eq)");
+
+  // JPN claims the Actions quantities: the public sees "Confidential", JPN the sums.
+  ASSERT_EQ(Command("report.confidential.set",
+                    {{"party", "JPN"},
+                     {"table", "Actions"},
+                     {"column", "Quantity (t CO2 eq)"},
+                     {"basis", "contract volume"}},
+                    jpn_focal)
+                .status,
+            200);
+  const std::map<std::string, std::string> hidden = {{"Acquisition", "Confidential"},
+                                                     {"Use", "Confidential"}};
+  EXPECT_EQ(actions(""), hidden);
+  EXPECT_EQ(actions(mng_focal), hidden);
+  EXPECT_EQ(actions(jpn_focal), values);
+  EXPECT_EQ(actions(admin), values);
+  EXPECT_EQ(Get(route + "&format=csv&table=2").text.find(",100\r\n"), std::string::npos);
+
+  for (const std::string& bad :
+       {std::string("/v1/reports/regular?party=JPN&year=20x7"),
+        std::string("/v1/reports/regular?party=JPN&year=2021"),
+        std::string("/v1/reports/regular?party=JPN&year=2027&format=pdf"),
+        std::string("/v1/reports/regular?party=JPN&year=2027&format=csv&table=7")}) {
+    const Got got = Get(bad);
+    EXPECT_EQ(got.status, 400) << bad << " " << got.text;
+    EXPECT_NE(got.text.find("field_invalid"), std::string::npos) << bad << " " << got.text;
+  }
 }
 
 // The documents AEF tables 2 and 5 are built from (the Party's authorizations, its Step 1 in the

@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "core/itmo_id.h"
 #include "report/aef_builder.h"
+#include "report/regular_info.h"
 #include "service/adjustments.h"
 #include "service/verify.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -182,6 +185,111 @@ TEST_F(Th014, TheHostsFirstTransferIsJapansAcquisitionAndJapanUsesIt) {
     ASSERT_EQ(tha_flows->size(), 1u);  // Still only the first transfer.
   }
   ExpectVerifies();
+}
+
+// Issue 31 item 5: the regular information of the BTR of 2027 (the AEFs of 2025 and 2026) of
+// both Parties, read side by side: Thailand's first transfer to Japan is Japan's acquisition from
+// Thailand, Japan's use and its voluntary OMGE cancellation are there, each table's sums equal
+// the AEFs' rows of the same years, and the adjustments rows are service/adjustments'.
+TEST_F(Th014, BothPartiesRegularInformationIsTheirAefsSummed) {
+  r.Ok("authorization.add", Step2a("THA"));
+  r.Ok("authorization.add", Step2a("JPN"));
+  for (const char* party : {"JPN", "THA"}) {
+    r.Ok("ndc.configure",
+         {{"party", party}, {"first_year", 2021}, {"last_year", 2030}, {"method", "trajectory"}});
+  }
+  r.clock.Set("2025-11-11T09:00:00Z");
+  r.Ok("issue.jcm", IssueTh014());
+  r.clock.Set("2026-03-01T09:00:00Z");
+  r.Ok("retire", {{"from", 1}, {"quantity", 500}, {"use_year", 2026}});
+  r.Ok("cancel", {{"from", 1}, {"quantity", 9}, {"purpose", "omge"}});
+
+  std::map<std::string, report::RegularInfo> info;
+  for (const char* party : {"JPN", "THA"}) {
+    auto built = report::BuildRegularInformation(*r.store, {PartyCode{party}, 2027});
+    ASSERT_TRUE(built.has_value()) << built.error().Message();
+    EXPECT_EQ(built->first_year, 2025);
+    EXPECT_EQ(built->last_year, 2026);
+    ASSERT_EQ(built->tables.size(), 6u);
+    info[party] = *built;
+  }
+  const auto rows = [&](const std::string& party, size_t table) {
+    std::vector<std::string> out;
+    for (const auto& row : info[party].tables[table].rows) {
+      std::string line;
+      for (const std::string& cell : row) line += (line.empty() ? "" : "|") + cell;
+      out.push_back(line);
+    }
+    return out;
+  };
+  // Per cooperative approach, sector, action, Parties, vintage: Thailand's first transfer to
+  // Japan is Japan's acquisition from Thailand, the same 1,009 t of 2021 in 2025.
+  EXPECT_EQ(rows("THA", report::kRegularActions),
+            std::vector<std::string>{"2025|CA0101|Energy generation|First transfer|First transfer "
+                                     "to another Party|THA|NA|JPN|NA|NA|2021|NA|1|1009"});
+  EXPECT_EQ(rows("JPN", report::kRegularActions),
+            (std::vector<std::string>{
+                "2025|CA0101|Energy generation|Acquisition|NA|THA|THA|NA|NA|NA|2021|NA|1|1009",
+                "2026|CA0101|Energy generation|Cancellation|Voluntary cancellation to deliver "
+                "OMGE|THA|NA|NA|JPN|NA|2021|NA|1|9",
+                "2026|CA0101|Energy generation|Use|NA|THA|NA|NA|JPN|NA|2021|2026|1|500"}));
+  // Para 21(c): both authorizations of 2025 (Step 2b made version 2 at issuance).
+  for (const char* party : {"JPN", "THA"}) {
+    const auto authorizations = rows(party, report::kRegularAuthorizations);
+    ASSERT_EQ(authorizations.size(), 2u) << party;
+    EXPECT_NE(authorizations[0].find("|1|Authorization|"), std::string::npos) << authorizations[0];
+    EXPECT_NE(authorizations[1].find("|2|Change to an earlier authorization (version 2)|"),
+              std::string::npos)
+        << authorizations[1];
+  }
+  EXPECT_EQ(rows("JPN", report::kRegularAmbition),
+            std::vector<std::string>{"2026|Voluntary cancellation to deliver OMGE (2/CMA.3 annex "
+                                     "paras 39-40)|CA0101|Energy generation|2021|1|9"});
+  EXPECT_TRUE(rows("THA", report::kRegularAmbition).empty());
+  EXPECT_EQ(rows("JPN", report::kRegularHoldings),
+            (std::vector<std::string>{"2025|CA0101|Energy generation|THA|JPN01|2021|1|1009",
+                                      "2026|CA0101|Energy generation|THA|JPN01|2021|1|500"}));
+  EXPECT_TRUE(rows("THA", report::kRegularHoldings).empty());  // THA01 is not hosted here.
+
+  // Every quantity is the sum of the AEFs' rows of the same year (4/CMA.6 para 23).
+  for (const char* party : {"JPN", "THA"}) {
+    std::map<std::string, int64_t> aef, regular;
+    for (int32_t year : {2025, 2026}) {
+      const auto wb = Aef(party, year);
+      for (const auto& row : wb.tables[report::kActions].rows) {
+        aef[std::to_string(year) + " " + row[1] + " " + row[2] + " " + row[18]] +=
+            std::stoll(row[15]);
+      }
+      for (const auto& row : wb.tables[report::kHoldings].rows) {
+        aef[std::to_string(year) + " held " + row[15]] += std::stoll(row[12]);
+      }
+    }
+    for (const auto& row : info[party].tables[report::kRegularActions].rows) {
+      regular[row[0] + " " + row[3] + " " + row[4] + " " + row[10]] += std::stoll(row[13]);
+    }
+    for (const auto& row : info[party].tables[report::kRegularHoldings].rows) {
+      regular[row[0] + " held " + row[5]] += std::stoll(row[7]);
+    }
+    EXPECT_EQ(regular, aef) << party;
+    EXPECT_FALSE(aef.empty()) << party;
+  }
+  // 23(c)-(h) per year up to 2026: Thailand's first transfer counts in 2021, its vintage;
+  // Japan's use in 2026.
+  const auto adjustment = [&](const std::string& party, const std::string& year) {
+    for (const std::string& row : rows(party, report::kRegularAdjustments)) {
+      if (row.rfind(year + "|", 0) == 0) return row;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(rows("JPN", report::kRegularAdjustments).size(), 6u);  // 2021-2026.
+  EXPECT_EQ(adjustment("THA", "2021"), "2021|2021-2030|trajectory|1009|0|0|1009|1009|1009");
+  EXPECT_EQ(adjustment("JPN", "2026"), "2026|2021-2030|trajectory|0|0|500|-500|-500|-500");
+
+  // A BTR year with no AEF year to cover is refused.
+  auto early = report::BuildRegularInformation(*r.store, {PartyCode{"JPN"}, 2021});
+  ASSERT_FALSE(early.has_value());
+  ASSERT_TRUE(early.error().refusal.has_value());
+  EXPECT_EQ(early.error().refusal->check, Check::kFieldInvalid);
 }
 
 // The old silent paths, each refused now with its check, nothing changed.
