@@ -29,6 +29,7 @@ enum class Check : uint16_t {
   kLengthRequired = 108,
   kRequestHeadTooLarge = 109,
   kRequestTimeout = 110,
+  kDocumentReferenceInvalid = 111,
   // 2xx: references to things that must exist, or must not exist yet.
   kUnknownAccount = 200,
   kAccountBlocked = 201,
@@ -83,6 +84,8 @@ enum class Check : uint16_t {
   kOwnOriginUse = 521,
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
+  kCycleRecordNotAllowed = 524,
+  kCycleRecordDateOrder = 525,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

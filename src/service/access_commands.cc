@@ -288,6 +288,9 @@ constexpr CommandRoles kCommandRoles[] = {
     // The Credit Allocation Form is submitted with the registration (JCM Project Cycle
     // Procedure) and recorded by the JC secretariat.
     {"project.allocation_form", false, true, false},
+    // The project cycle's records (registration request to crediting-period renewal) are kept
+    // by the JC secretariat, like the transitions they may make.
+    {"project.record", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
     // Under an approach other than the JCM there is no JC: the host Party's registry issues.

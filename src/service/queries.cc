@@ -8,6 +8,7 @@
 #include "core/jcm_data.h"
 #include "core/limits.h"
 #include "journal/chain.h"
+#include "service/article6_hooks.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -206,6 +207,29 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
     rows.push_back(body);
   }
   return Json{{ListKeyOf(kind), rows}};
+}
+
+CommandResult<Json> ProjectRecordsJson(Store& store, const std::string& ref) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto project, Lift(tx->GetDocument(kProjectKind, ref)));
+  if (!project) {
+    return Fail(Failure::Refused(Check::kUnknownProject, "project " + ref + " is unknown"));
+  }
+  ASSIGN_OR_RETURN(const auto history, Lift(tx->DocumentHistory(kProjectCycleKind, ref)));
+  Json records = Json::array();
+  Json periods = Json::array();
+  for (const Document& d : history) {
+    Json body = Json::parse(d.body);
+    if (body.contains("cycle")) periods = body["cycle"].value("periods", Json::array());
+    body.erase("cycle");
+    body["sequence"] = d.updated.value;
+    records.push_back(std::move(body));
+  }
+  const Json p = Json::parse(project->body);
+  return Json{{"project", ref},
+              {"state", p.value("state", std::string())},
+              {"records", std::move(records)},
+              {"monitoring_periods", std::move(periods)}};
 }
 
 CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit) {

@@ -36,6 +36,12 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind);
 // "documents" for a kind the API does not serve.
 std::string ListKeyOf(std::string_view kind);
 
+// A JCM project's cycle records (project.record), oldest first, each with the journal sequence
+// that recorded it, the project's state and its monitoring periods as the records leave them:
+// {"project", "state", "records": [...], "monitoring_periods": [...]}. Refuses an unknown
+// project (JCM-212); a project with no record has an empty list.
+CommandResult<Json> ProjectRecordsJson(Store& store, const std::string& ref);
+
 // Issuance lots with id > `after`, ascending, at most `limit` (capped at kPageSizeMax):
 // {"lots": [...], "next_after": ID}, where next_after, present only when the page is full, is
 // the `after` of the next page.
