@@ -82,6 +82,15 @@ CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<S
     row["vintage"] = lot.vintage.year;
     row["itmo"] = lot.itmo;
     row["cooperative_approach"] = lot.cooperative_approach.value;
+    // The JCM serials and the ITMO identifiers of the same units, side by side (R-ID-05).
+    if (lot.itmo && !lot.cooperative_approach.empty()) {
+      row["itmo_first"] =
+          FormatItmoId(ItmoId{lot.cooperative_approach, lot.registry, lot.first_transferring_party,
+                              b.range.first, lot.vintage});
+      row["itmo_last"] =
+          FormatItmoId(ItmoId{lot.cooperative_approach, lot.registry, lot.first_transferring_party,
+                              b.range.last, lot.vintage});
+    }
     rows.push_back(row);
   }
   Json out = {{"account", AccountJson(account)},

@@ -15,8 +15,9 @@ namespace registry::service {
 // sequence) with first serial > `after_first`, ascending by first serial, at most `limit`
 // (capped at kPageSizeMax), each with its lot's attributes; and the whole holding's "total"
 // tonnes and "block_count". "next_after", present only when the page is full, is the
-// `after_first` of the next page. `as_of_time` (ISO date or time) is resolved to the last
-// sequence at or before the end of that moment.
+// `after_first` of the next page. A block of an ITMO lot also has the ITMO identifiers of its first
+// and last serials ("itmo_first", "itmo_last"). `as_of_time` (ISO date or time) is resolved to the
+// last sequence at or before the end of that moment.
 CommandResult<Json> Holdings(Store& store, AccountId account, std::optional<Sequence> as_of,
                              std::optional<std::string> as_of_time, int64_t after_first = 0,
                              size_t limit = kPageSizeMax);
