@@ -475,14 +475,14 @@ async function pageProject(main, ref) {
 // withdraws, the JC decision, the project's move, the note.
 function cycleDetails(r) {
   const parts = [];
-  if (r.tpe) parts.push(t("cycle.tpe", { tpe: r.tpe, report: r.report_ref || "" }));
-  if (r.monitoring_period) parts.push(t("cycle.monitoring", { from: r.monitoring_period.start, to: r.monitoring_period.end }));
-  if (r.crediting_period) parts.push(t("cycle.crediting", { from: r.crediting_period.start, to: r.crediting_period.end }));
-  if (r.withdraws) parts.push(t("cycle.withdraws", { what: r.withdraws }));
-  if (r.jc_decision) parts.push(t("cycle.decision", { id: r.jc_decision }));
-  if (r.project_state) parts.push(`${stateLabel(r.project_state.from)} → ${stateLabel(r.project_state.to)}`);
-  if (r.note) parts.push(r.note);
-  return parts.join("; ");
+  if (r.tpe) parts.push(tNodes("cycle.tpe", { tpe: r.tpe, report: r.report_ref || "" }));
+  if (r.monitoring_period) parts.push(tNodes("cycle.monitoring", { from: r.monitoring_period.start, to: r.monitoring_period.end }));
+  if (r.crediting_period) parts.push(tNodes("cycle.crediting", { from: r.crediting_period.start, to: r.crediting_period.end }));
+  if (r.withdraws) parts.push(tNodes("cycle.withdraws", { what: r.withdraws }));
+  if (r.jc_decision) parts.push(tNodes("cycle.decision", { id: r.jc_decision }));
+  if (r.project_state) parts.push([`${stateLabel(r.project_state.from)} → ${stateLabel(r.project_state.to)}`]);
+  if (r.note) parts.push([el("span", { class: "data" }, r.note)]);
+  return el("span", {}, ...parts.flatMap((p, i) => i ? ["; ", ...p] : p));
 }
 
 // A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the
