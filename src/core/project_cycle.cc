@@ -160,11 +160,11 @@ Status<Refusal> CheckDates(const CycleState& cycle, const CycleRecord& r,
                     r.monitoring->end);
     }
   }
-  if (r.kind == RecordKind::kMonitoringReport && !cycle.periods.empty() &&
-      r.monitoring->start <= cycle.periods.back().period.end) {
+  if (r.kind == RecordKind::kMonitoringReport && !cycle.last_period_end.empty() &&
+      r.monitoring->start <= cycle.last_period_end) {
     return refuse("the monitoring period " + PeriodText(*r.monitoring) +
-                  " starts before the end of the previous one, " +
-                  PeriodText(cycle.periods.back().period) + ": monitoring periods do not overlap");
+                  " starts before the end of the previous one, " + cycle.last_period_end +
+                  ": monitoring periods do not overlap");
   }
   if (r.kind == RecordKind::kCreditingPeriodRenewal && !cycle.crediting_end.empty() &&
       r.crediting->start <= cycle.crediting_end) {
@@ -294,7 +294,7 @@ Result<CycleStep, Refusal> ApplyRecord(const Project& project, const CycleState&
       return Fail(Refuse(Check::kCycleRecordNotAllowed,
                          "project " + ref + ": a " + kind + " record names the monitoring period " +
                              PeriodText(*record.monitoring) +
-                             ", for which no monitoring report is recorded"));
+                             ", which has no monitoring report recorded, or is decided"));
     }
     if (p->state != state) {
       return Fail(Refuse(Check::kCycleRecordNotAllowed,
@@ -354,8 +354,8 @@ Result<CycleStep, Refusal> ApplyRecord(const Project& project, const CycleState&
         return not_allowed("comes after registration; the project is " + project.state);
       }
       if (record.kind == RecordKind::kMonitoringReport) {
-        next.periods.push_back(
-            MonitoringPeriod{*record.monitoring, PeriodState::kReported, "", ""});
+        next.periods.push_back(MonitoringPeriod{*record.monitoring, PeriodState::kReported, ""});
+        next.last_period_end = record.monitoring->end;
       } else if (record.kind == RecordKind::kVerificationReport) {
         auto found = period_in(PeriodState::kReported);
         if (!found) return Fail(found.error());
@@ -370,9 +370,10 @@ Result<CycleStep, Refusal> ApplyRecord(const Project& project, const CycleState&
       } else if (record.kind == RecordKind::kJcDecision) {
         auto found = period_in(PeriodState::kRequested);
         if (!found) return Fail(found.error());
-        MonitoringPeriod* const p = *found;
-        p->state = PeriodState::kDecided;
-        p->jc_decision = record.jc_decision;
+        // Decided is final: the period leaves the state the rules carry, so that a record costs
+        // the same however many periods the project had (the records keep it).
+        const MonitoringPeriod* const p = *found;
+        next.periods.erase(next.periods.begin() + (p - next.periods.data()));
       } else if (record.kind == RecordKind::kCreditingPeriodRenewal) {
         next.crediting_end = record.crediting->end;
       }

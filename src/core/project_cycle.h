@@ -89,8 +89,7 @@ std::optional<PeriodState> ParsePeriodState(std::string_view name);
 struct MonitoringPeriod {
   CyclePeriod period;
   PeriodState state = PeriodState::kReported;
-  std::string tpe;          // Who verified it, once verified.
-  std::string jc_decision;  // The JC's issuance decision, once decided.
+  std::string tpe;  // Who verified it, once verified.
 };
 
 // What the records so far say, as the rules need it.
@@ -98,8 +97,11 @@ struct CycleState {
   int64_t records = 0;                    // How many records the project has.
   std::string last_date;                  // The latest record's date ("" with none).
   bool validated = false;                 // A validation report is recorded.
-  std::vector<MonitoringPeriod> periods;  // In the order reported; never overlapping.
-  std::string crediting_end;              // The end of the latest renewed crediting period.
+  // The periods not decided yet, in the order reported; never overlapping. A decided period is
+  // final and leaves this list (its records stay).
+  std::vector<MonitoringPeriod> periods;
+  std::string last_period_end;  // The end of the latest monitoring period reported.
+  std::string crediting_end;    // The end of the latest renewed crediting period.
 };
 
 // What a record does: the cycle after it and, when it moves the project, the state it moves to.

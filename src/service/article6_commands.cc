@@ -561,13 +561,13 @@ Json CycleStateJson(const CycleState& cycle) {
     Json j = PeriodJson(p.period);
     j["state"] = std::string(NameOf(p.state));
     if (!p.tpe.empty()) j["tpe"] = p.tpe;
-    if (!p.jc_decision.empty()) j["jc_decision"] = p.jc_decision;
     periods.push_back(std::move(j));
   }
   return Json{{"records", cycle.records},
               {"last_date", cycle.last_date},
               {"validated", cycle.validated},
               {"periods", std::move(periods)},
+              {"last_period_end", cycle.last_period_end},
               {"crediting_end", cycle.crediting_end}};
 }
 
@@ -577,13 +577,13 @@ CycleState CycleStateFromJson(const Json& j) {
   cycle.last_date = j.value("last_date", std::string());
   cycle.validated = j.value("validated", false);
   cycle.crediting_end = j.value("crediting_end", std::string());
+  cycle.last_period_end = j.value("last_period_end", std::string());
   for (const Json& p : j.value("periods", Json::array())) {
     MonitoringPeriod period;
     period.period = CyclePeriod{p.value("start", std::string()), p.value("end", std::string())};
     period.state =
         ParsePeriodState(p.value("state", std::string())).value_or(PeriodState::kReported);
     period.tpe = p.value("tpe", std::string());
-    period.jc_decision = p.value("jc_decision", std::string());
     cycle.periods.push_back(std::move(period));
   }
   return cycle;

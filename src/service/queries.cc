@@ -225,13 +225,33 @@ CommandResult<Json> ProjectRecordsJson(Store& store, const std::string& ref) {
     return Fail(Failure::Refused(Check::kUnknownProject, "project " + ref + " is unknown"));
   }
   ASSIGN_OR_RETURN(const auto history, Lift(tx->DocumentHistory(kProjectCycleKind, ref)));
+  // Where each monitoring period stands: the state its latest record leaves it in (the records
+  // were accepted by core::ApplyRecord in this order, so this needs no rule of its own).
+  static const std::map<std::string, std::string> kStateAfter = {
+      {"monitoring_report", "reported"},
+      {"verification_report", "verified"},
+      {"issuance_request", "requested"},
+      {"jc_decision", "decided"},
+      {"withdrawal", "verified"}};  // Of an issuance request: the only withdrawal with a period.
   Json records = Json::array();
   Json periods = Json::array();
   for (const Document& d : history) {
     Json body = Json::parse(d.body);
-    if (body.contains("cycle")) periods = body["cycle"].value("periods", Json::array());
     body.erase("cycle");
     body["sequence"] = d.updated.value;
+    const std::string kind = body.value("kind", std::string());
+    if (body.contains("monitoring_period") && kStateAfter.count(kind) > 0) {
+      const Json& named = body["monitoring_period"];
+      if (kind == "monitoring_report") {
+        periods.push_back({{"start", named["start"]}, {"end", named["end"]}});
+      }
+      for (Json& p : periods) {
+        if (p["start"] != named["start"] || p["end"] != named["end"]) continue;
+        p["state"] = kStateAfter.at(kind);
+        if (kind == "verification_report") p["tpe"] = body["tpe"];
+        if (kind == "jc_decision") p["jc_decision"] = body["jc_decision"];
+      }
+    }
     records.push_back(std::move(body));
   }
   const Json p = Json::parse(project->body);
