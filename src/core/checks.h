@@ -84,8 +84,8 @@ enum class Check : uint16_t {
   kOwnOriginUse = 521,
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
-  kCycleRecordNotAllowed = 524,
-  kCycleRecordDateOrder = 525,
+  kCycleRecordNotAllowed = 525,
+  kCycleRecordDateOrder = 526,
   // 6xx: access and four-eyes.
   kUnauthenticated = 600,
   kForbidden = 601,

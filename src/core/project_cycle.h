@@ -119,9 +119,9 @@ struct CycleStep {
 //  - the document reference is not a SHA-256 and an https URL (JCM-111);
 //  - the date is after `today`, before the project's latest record, before the end of the
 //    monitoring period it reports, or a monitoring period starts before the end of the previous
-//    one, or a renewed crediting period before the end of the previous renewal (JCM-525
+//    one, or a renewed crediting period before the end of the previous renewal (JCM-526
 //    cycle_record_date_order);
-//  - the kind is not allowed in the project's state or its monitoring period's (JCM-524
+//  - the kind is not allowed in the project's state or its monitoring period's (JCM-525
 //    cycle_record_not_allowed): a validation report outside validation, a registration request
 //    outside validation, a registration without a registration request or validation report,
 //    anything after registration before it, a verification of a period not reported or already
