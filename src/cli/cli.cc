@@ -481,6 +481,12 @@ int RunCli(int argc, char** argv) {
   add_move_options(cancel, false);
   cancel->add_option("--purpose", mv_purpose, "oimp | omge | voluntary | other")->required();
 
+  auto* project_cmd = app.add_subcommand("project", "JCM projects")->require_subcommand(1);
+  std::string project_ref;
+  auto* project_records = project_cmd->add_subcommand(
+      "records", "a project's cycle records (project.record), oldest first");
+  project_records->add_option("ref", project_ref, "project reference, e.g. ID034")->required();
+
   int64_t hold_account = 0, hold_seq = 0;
   std::string hold_date;
   auto* holdings = app.add_subcommand("holdings", "what an account holds, now or in the past");
@@ -693,6 +699,47 @@ int RunCli(int argc, char** argv) {
     if (sub == retire) args["use_year"] = mv_year;
     if (sub == cancel) args["purpose"] = mv_purpose;
     return Run(s, command, args, actor, idem, json);
+  }
+  if (project_records->parsed()) {
+    if (!ParseActivityRef(project_ref)) {
+      std::cerr << "usage: '" << project_ref << "' is not a project reference like ID034\n";
+      return kExitUsage;
+    }
+    const auto result = service::ProjectRecordsJson(*s.store, project_ref);
+    if (!result || json) return PrintResult(result, json);
+    // For people: one line per record, then where each monitoring period stands.
+    const Json& r = *result;
+    std::cout << r["project"].get<std::string>() << " (" << r["state"].get<std::string>()
+              << "): " << r["records"].size() << " record(s)\n";
+    for (const Json& record : r["records"]) {
+      std::cout << record.value("number", int64_t{0}) << "\t" << record.value("date", "") << "\t"
+                << record.value("kind", "");
+      if (record.contains("withdraws")) std::cout << " of " << record.value("withdraws", "");
+      if (record.contains("monitoring_period")) {
+        std::cout << " " << record["monitoring_period"].value("start", "") << ".."
+                  << record["monitoring_period"].value("end", "");
+      }
+      if (record.contains("crediting_period")) {
+        std::cout << " " << record["crediting_period"].value("start", "") << ".."
+                  << record["crediting_period"].value("end", "");
+      }
+      if (record.contains("tpe")) {
+        std::cout << " by " << record.value("tpe", "") << " (" << record.value("report_ref", "")
+                  << ")";
+      }
+      if (record.contains("jc_decision")) std::cout << " JC " << record.value("jc_decision", "");
+      if (record.contains("project_state")) {
+        std::cout << " [" << record["project_state"].value("from", "") << " -> "
+                  << record["project_state"].value("to", "") << "]";
+      }
+      std::cout << "\n\t" << record["document"].value("url", "") << "\n\tsha256 "
+                << record["document"].value("sha256", "") << "\n";
+    }
+    for (const Json& p : r["monitoring_periods"]) {
+      std::cout << "monitoring period " << p.value("start", "") << ".." << p.value("end", "")
+                << ": " << p.value("state", "") << "\n";
+    }
+    return kExitOk;
   }
   if (holdings->parsed()) {
     std::optional<Sequence> at;

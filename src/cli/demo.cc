@@ -150,11 +150,32 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                              {"sector", "Energy generation"}, {"activity_type", "Solar"},
                              {"participants", {"Demo Power Co., Ltd."}}, {"allocation", {{"MNG", 20}, {"JPN", 80}}},
                              {"ca_key", "JPN-MNG"}, {"state", "validation"}});
-  run.Do(t2, "project.transition", {{"ref", "MN901"}, {"to", "registration_requested"},
-                                    {"jc_decision", "MN-JC-DEMO-01"}, {"date", "2026-03-02"}});
+  // MN901's cycle as records (project.record, issue 31 item 2), each with its document's
+  // SHA-256 and URL (demo documents: the digests are of nothing): validated by a third-party
+  // entity, its registration requested and registered by the JC (the records move the project
+  // as project.transition would), then one monitoring period reported, verified, its issuance
+  // requested and decided by the JC before each side issues it.
+  auto record = [&](const std::string& time, const std::string& kind, const std::string& date,
+                    char digit, Json extra) {
+    Json args = {{"ref", "MN901"},
+                 {"kind", kind},
+                 {"date", date},
+                 {"document",
+                  {{"sha256", std::string(64, digit)},
+                   {"url", "https://www.jcm.go.jp/mn-jp/projects/demo/MN901/" + kind + ".pdf"}}}};
+    for (const auto& [k, v] : extra.items()) args[k] = v;
+    run.Do(time, "project.record", args);
+  };
+  const Json period = {{"monitoring_start", "2021-01-01"}, {"monitoring_end", "2022-12-31"}};
+  auto with = [](Json a, const Json& b) {
+    for (const auto& [k, v] : b.items()) a[k] = v;
+    return a;
+  };
+  record(t2, "validation_report", "2026-03-02", '1',
+         {{"tpe", "Japan Quality Assurance Organization"}, {"report_ref", "JQA-VAL-MN901"}});
+  record(t2, "registration_request", "2026-03-02", '2', Json::object());
   const std::string t3 = "2026-03-20T10:00:00Z";
-  run.Do(t3, "project.transition", {{"ref", "MN901"}, {"to", "registered"},
-                                    {"jc_decision", "MN-JC-DEMO-02"}, {"date", "2026-03-20"}});
+  record(t3, "registration", "2026-03-20", '3', {{"jc_decision", "MN-JC-DEMO-02"}});
   auto step2a = [&](const char* party) {
     return Json{{"party", party}, {"project", "MN901"}, {"authorization_id", std::string(party) + "-MN901-A6"},
                 {"date", "2026-03-20"}, {"purposes", "NDC"},
@@ -172,6 +193,13 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
                 {"monitoring_end", "2022-12-31"}, {"total", 6000}, {"shares", {{"MNG", 1200}, {"JPN", 4800}}},
                 {"vintages", {{{"vintage", 2021}, {"quantity", v2021}}, {{"vintage", 2022}, {"quantity", v2022}}}}};
   };
+  record("2026-03-25T10:00:00Z", "monitoring_report", "2026-03-25", '4', period);
+  record("2026-03-30T10:00:00Z", "verification_report", "2026-03-30", '5',
+         with(period, {{"tpe", "Japan Quality Assurance Organization"},
+                       {"report_ref", "JQA-VER-MN901-01"}}));
+  record("2026-04-01T10:00:00Z", "issuance_request", "2026-04-01", '6', period);
+  record("2026-04-10T10:00:00Z", "jc_decision", "2026-04-10", '7',
+         with(period, {{"jc_decision", "MN-JC-DEMO-03"}}));
   run.Do("2026-04-15T09:00:00Z", "issue.jcm", issue_side(mng_gov, 700, 500));    // MNG Step 2b: v2.
   // Japan's side, issued into JPN01: Mongolia's first transfer to Japan and Japan's acquisition
   // (ARCHITECTURE decision 11), counted against Mongolia's authorized quantity; Step 2b of both.

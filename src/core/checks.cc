@@ -34,6 +34,10 @@ constexpr std::array kCatalogue = {
               "The request line and headers exceed the size or count limit."},
     CheckInfo{Check::kRequestTimeout, "request_timeout", 408, "limits (docs/operations.md)",
               "The request did not arrive whole within the request deadline."},
+    CheckInfo{Check::kDocumentReferenceInvalid, "document_reference_invalid", 400,
+              "input validation (docs/article6.md, project cycle records)",
+              "A document reference is not a SHA-256 digest of 64 hexadecimal digits and an "
+              "https URL of at most 2,048 bytes with a host."},
     CheckInfo{Check::kUnknownAccount, "unknown_account", 404, "JCM Common Specifications def. 2",
               "The account does not exist."},
     CheckInfo{Check::kAccountBlocked, "account_blocked", 422,
@@ -167,6 +171,16 @@ constexpr std::array kCatalogue = {
               "The units are affected by an inconsistency identified in an AEF and not yet "
               "corrected (inconsistency.correct): until then they are neither first transferred "
               "nor used towards an NDC."},
+    CheckInfo{Check::kCycleRecordNotAllowed, "cycle_record_not_allowed", 422,
+              "JCM Project Cycle Procedure (R-JCM-02, R-JCM-04)",
+              "The project's cycle does not allow this record now: its kind in the project's "
+              "state (a verification before registration), or a monitoring period's records out "
+              "of their order (report, verification, issuance request, JC decision)."},
+    CheckInfo{Check::kCycleRecordDateOrder, "cycle_record_date_order", 422,
+              "JCM Project Cycle Procedure (R-JCM-02)",
+              "The record's dates are out of order: after today, before the project's latest "
+              "record, before the end of the period it reports, or a period overlapping the "
+              "previous one."},
     CheckInfo{Check::kUnauthenticated, "unauthenticated", 401, "ARCHITECTURE decision 9",
               "A valid API token is required."},
     CheckInfo{Check::kForbidden, "forbidden", 403, "ARCHITECTURE decision 9",

@@ -29,6 +29,7 @@ enum class Check : uint16_t {
   kLengthRequired = 108,
   kRequestHeadTooLarge = 109,
   kRequestTimeout = 110,
+  kDocumentReferenceInvalid = 111,
   // 2xx: references to things that must exist, or must not exist yet.
   kUnknownAccount = 200,
   kAccountBlocked = 201,
@@ -84,6 +85,8 @@ enum class Check : uint16_t {
   kCaIdNotAssigned = 522,
   kNotFirstTransferredToUser = 523,
   kInconsistencyUnresolved = 524,
+  kCycleRecordNotAllowed = 525,
+  kCycleRecordDateOrder = 526,
   // Reversals of removals (issue 31 item 7).
   kProjectNotRemovals = 540,
   kReversalExceedsIssued = 541,

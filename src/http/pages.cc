@@ -12,6 +12,7 @@
 
 #include "core/aef_actions.h"
 #include "core/ids.h"
+#include "core/itmo_id.h"
 #include "core/text.h"
 #include "web/web_assets.h"
 
@@ -949,6 +950,93 @@ std::string AuthorizationSection(Lang lang, const Json& a, const Json* ca, const
   return html + "</section>";
 }
 
+// The ITMO identifier of `serial` of `lot` (core/itmo_id.h), "" for a lot of JCM credits only
+// (R-ID-05: the JCM serial and the ITMO identifier of the same unit, linked).
+std::string ItmoIdOf(const Json& lot, int64_t serial) {
+  if (!lot.value("itmo", false)) return "";
+  const auto id = ParseItmoId(Field(lot, "cooperative_approach") + "-" + Field(lot, "registry") +
+                              "-" + Field(lot, "first_transferring_party") + "-" +
+                              std::to_string(serial) + "-" + Field(lot, "vintage"));
+  return id ? FormatItmoId(*id) : "";
+}
+
+// A serial range [first, last] of `lot` linked to the portal's lookup of its first serial, and
+// the ITMO identifiers of its ends, each linked to the lookup of that identifier ("" for JCM
+// credits only).
+std::pair<std::string, std::string> SerialsAndItmoIds(const Json& lot, int64_t first,
+                                                      int64_t last) {
+  const std::string registry = Field(lot, "registry");
+  const std::string range =
+      first == last ? std::to_string(first) : std::to_string(first) + "–" + std::to_string(last);
+  const std::string serials = "<a class=\"serials\" href=\"/#/lookup/" +
+                              Escape(UrlEncode(registry)) + "/" + std::to_string(first) + "\">" +
+                              range + "</a>";
+  const std::string a = ItmoIdOf(lot, first), b = ItmoIdOf(lot, last);
+  if (a.empty() || b.empty()) return {serials, ""};
+  const auto link = [](const std::string& id) {
+    return "<a href=\"/#/lookup/" + Escape(UrlEncode(id)) + "\">" + Escape(id) + "</a>";
+  };
+  return {serials, "<code class=\"itmo-id\">" + link(a) + (first == last ? "" : " … " + link(b)) +
+                       "</code>"};
+}
+
+// The project cycle's records (project.record), oldest first: what each is, its details, and its
+// document linked by URL with its SHA-256.
+std::string CycleSection(Lang lang, const Read& cycle) {
+  std::string html = "<h2>" + LabelHtml(lang, "project.cycle", {}) + "</h2>\n";
+  std::vector<std::vector<std::string>> rows;
+  if (cycle.status == 200) {
+    for (const Json& v : cycle.body.value("versions", Json::array())) {
+      const Json r = v.value("body", Json::object());
+      std::vector<std::string> details;
+      if (r.contains("tpe")) {
+        details.push_back(LabelHtml(
+            lang, "cycle.tpe",
+            {{"tpe", Escape(Field(r, "tpe"))}, {"report", Escape(Field(r, "report_ref"))}}));
+      }
+      for (const auto& [key, label] : {std::pair{"monitoring_period", "cycle.monitoring"},
+                                       std::pair{"crediting_period", "cycle.crediting"}}) {
+        if (!r.contains(key)) continue;
+        details.push_back(LabelHtml(
+            lang, label,
+            {{"from", Escape(Field(r[key], "start"))}, {"to", Escape(Field(r[key], "end"))}}));
+      }
+      if (r.contains("withdraws")) {
+        details.push_back(
+            LabelHtml(lang, "cycle.withdraws", {{"what", Escape(Field(r, "withdraws"))}}));
+      }
+      if (r.contains("jc_decision")) {
+        details.push_back(
+            LabelHtml(lang, "cycle.decision", {{"id", Escape(Field(r, "jc_decision"))}}));
+      }
+      if (r.contains("project_state")) {
+        details.push_back(StateLabel(lang, Field(r["project_state"], "from")) + " → " +
+                          StateLabel(lang, Field(r["project_state"], "to")));
+      }
+      if (r.contains("note")) details.push_back(Escape(Field(r, "note")));
+      std::string joined;
+      for (const std::string& d : details) joined += (joined.empty() ? "" : "<br>") + d;
+      const Json document = r.value("document", Json::object());
+      const std::string url = Field(document, "url");
+      rows.push_back({Escape(Field(r, "number")), Escape(Field(r, "date")),
+                      LabelHtml(lang, "cycle." + Field(r, "kind"), {}), joined,
+                      "<a class=\"document\" rel=\"noopener noreferrer\" href=\"" + Escape(url) +
+                          "\">" + Escape(url) + "</a><br><code class=\"sha256\">" +
+                          Escape(Field(document, "sha256")) + "</code>"});
+    }
+  }
+  if (rows.empty())
+    return html + "<p class=\"muted\">" + LabelHtml(lang, "project.noCycle", {}) + "</p>\n";
+  return html +
+         Table({{LabelHtml(lang, "col.number", {}), true},
+                {LabelHtml(lang, "col.date", {})},
+                {LabelHtml(lang, "col.record", {})},
+                {LabelHtml(lang, "col.details", {})},
+                {LabelHtml(lang, "col.document", {})}},
+               rows, LabelHtml(lang, "project.cycle", {}), "project-cycle") +
+         "\n";
+}
+
 Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::string>& query,
                  Lang lang, const Sources& sources) {
   const std::string self = ProjectHref(ref);
@@ -974,6 +1062,10 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
   if (auto failed = ReadFailed(cas, lang, self)) return *failed;
   const Read lots = sources.lots();
   if (auto failed = ReadFailed(lots, lang, self)) return *failed;
+  const Read cycle = sources.document("project_cycle", ref);  // 404: no record yet.
+  if (cycle.status != 404) {
+    if (auto failed = ReadFailed(cycle, lang, self)) return *failed;
+  }
   const Json* ca = nullptr;
   for (const Json& c : ListOf(cas, "cooperative_approaches")) {
     if (!Field(p, "ca_key").empty() && Field(c, "key") == Field(p, "ca_key")) ca = &c;
@@ -1019,8 +1111,13 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
   main += "<h2>" + LabelHtml(lang, "project.decisions", {}) + "</h2>\n";
   std::vector<std::vector<std::string>> decisions;
   for (const Json& d : p.value("decisions", Json::array())) {
+    // A move made by a cycle record that is no JC decision (a registration request) names it.
+    const std::string id =
+        !Field(d, "id").empty() || !d.contains("record")
+            ? Escape(Field(d, "id"))
+            : LabelHtml(lang, "project.byRecord", {{"n", Escape(Field(d, "record"))}});
     decisions.push_back(
-        {Escape(Field(d, "date")), Escape(Field(d, "id")),
+        {Escape(Field(d, "date")), id,
          StateLabel(lang, Field(d, "from")) + " → " + StateLabel(lang, Field(d, "to"))});
   }
   main += decisions.empty() ? "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n"
@@ -1029,6 +1126,8 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
                                      {LabelHtml(lang, "col.change", {})}},
                                     decisions, LabelHtml(lang, "project.decisions", {})) +
                                   "\n";
+
+  main += CycleSection(lang, cycle);
 
   main += "<h2>" + LabelHtml(lang, "project.authorizations", {}) + "</h2>\n";
   bool any = false;
@@ -1085,19 +1184,19 @@ Page ProjectPage(const std::string& ref, const std::multimap<std::string, std::s
     if (Field(l, "project") != ref) continue;
     const int64_t first = Int(l, "first"), last = Int(l, "last");
     const bool itmo = l.value("itmo", false);
-    mine.push_back(
-        {Escape(Field(l, "registry")), Escape(Field(l, "vintage")),
-         first == last ? std::to_string(first) : std::to_string(first) + "–" + std::to_string(last),
-         GroupThousands(Int(l, "quantity")),
-         itmo ? "<span class=\"tag itmo\">ITMO " + Escape(Field(l, "cooperative_approach")) +
-                    "</span>"
-              : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",
-         Escape(Field(l, "jc_decision"))});
+    const auto [serials, itmo_ids] = SerialsAndItmoIds(l, first, last);
+    mine.push_back({Escape(Field(l, "registry")), Escape(Field(l, "vintage")), serials, itmo_ids,
+                    GroupThousands(Int(l, "quantity")),
+                    itmo ? "<span class=\"tag itmo\">ITMO " +
+                               Escape(Field(l, "cooperative_approach")) + "</span>"
+                         : "<span class=\"tag\">" + LabelHtml(lang, "kind.jcm", {}) + "</span>",
+                    Escape(Field(l, "jc_decision"))});
   }
   main += mine.empty() ? "<p class=\"muted\">" + LabelHtml(lang, "none", {}) + "</p>\n"
                        : Table({{LabelHtml(lang, "col.registry", {})},
                                 {LabelHtml(lang, "col.vintage", {}), true},
                                 {LabelHtml(lang, "col.serials", {})},
+                                {LabelHtml(lang, "col.itmoId", {})},
                                 {LabelHtml(lang, "col.quantity", {}), true},
                                 {LabelHtml(lang, "col.kind", {})},
                                 {LabelHtml(lang, "col.decision", {})}},

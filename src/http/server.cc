@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ids.h"
 #include "core/text.h"
 #include "core/utc_time.h"
 #include "http/pages.h"
@@ -376,10 +377,10 @@ std::string BearerToken(const httplib::Request& req) {
 
 // Document kinds anyone may read (DOMAIN R-JP-07: what the public registry pages show).
 bool IsPublicKind(const std::string& kind) {
-  static const char* const kPublic[] = {"party",        "registry",  "entity",
-                                        "project",      "authorization", "cooperative_approach",
-                                        "jc_decision",  "methodology",   "issuance_decision",
-                                        "annual_summary"};
+  static const char* const kPublic[] = {"party",          "registry",      "entity",
+                                        "project",        "authorization", "cooperative_approach",
+                                        "jc_decision",    "methodology",   "issuance_decision",
+                                        "annual_summary", "project_cycle"};
   for (const char* k : kPublic) {
     if (kind == k) return true;
   }
@@ -1715,6 +1716,20 @@ struct Server::Impl {
       Add("GET", path, Access::kPublic, "Lists the " + kind + " documents (public).",
           [this, kind = kind](Call& call) { return ReadDocuments(kind, call.who); });
     }
+    Add("GET", "/v1/projects/{ref}/records", Access::kPublic,
+        "A JCM project's cycle records (project.record: registration request, validation, "
+        "registration, monitoring, verification, issuance request, JC decision, withdrawal, "
+        "post-registration change, crediting-period renewal), oldest first, each with its "
+        "document's SHA-256 and URL; the project's state and monitoring periods (public, like "
+        "the project).",
+        [this](Call& call) {
+          const std::string& ref = call.params.at(0);
+          if (!ParseActivityRef(ref)) {
+            return ErrorReply(Check::kFieldInvalid,
+                              "'" + ref + "' is not a project reference like ID034");
+          }
+          return FromResult(service::ProjectRecordsJson(store, ref));
+        });
     Add("GET", "/v1/documents/{kind}", Access::kPublic,
         "Lists the documents of a kind; non-public kinds need a token.",
         [this](Call& call) { return ReadDocuments(call.params.at(0), call.who); });

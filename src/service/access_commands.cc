@@ -295,6 +295,9 @@ constexpr CommandRoles kCommandRoles[] = {
     // A reversal is found by the project's monitoring and verification, which the JC receives
     // (docs/article6.md "Removals and reversals").
     {"project.reversal", false, true, false},
+    // The project cycle's records (registration request to crediting-period renewal) are kept
+    // by the JC secretariat, like the transitions they may make.
+    {"project.record", false, true, false},
     {"issue", false, true, false},
     {"issue.jcm", false, true, false},
     // Under an approach other than the JCM there is no JC: the host Party's registry issues.

@@ -13,6 +13,7 @@
 // always read from the current version. An issuance above what is left is refused; a change
 // (authorization.change, allowed by the change terms) may raise it first.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "core/aef_actions.h"
@@ -21,6 +22,7 @@
 #include "core/jcm_data.h"
 #include "core/limits.h"
 #include "core/nomenclature.h"
+#include "core/project_cycle.h"
 #include "service/adjustments.h"
 #include "service/article6_hooks.h"
 #include "service/json_text.h"
@@ -476,6 +478,19 @@ CommandResult<bool> RequireJcmProject(Transaction& tx, const Json& project,
                                           ", not of the JCM: it cannot " + what);
 }
 
+// Moves a project's document to state `to` (R-JCM-04, checked before) by JC decision `decision`
+// (or none, for a cycle record that is no JC decision) of `date`: the registration date at
+// registration, and the move in the project's list of decisions; returns that entry.
+Json& MoveProject(Json& project, const std::string& to, const std::string& decision,
+                  const std::string& date) {
+  const std::string from = project["state"].get<std::string>();
+  project["state"] = to;
+  if (to == "registered") project["registration_date"] = date;
+  project["decisions"].push_back(
+      Json{{"id", decision}, {"date", date}, {"from", from}, {"to", to}});
+  return project["decisions"].back();
+}
+
 // project.transition {ref, to, jc_decision, date}
 CommandResult<Json> TransitionProject(Transaction& tx, const Json& args, const Context& ctx) {
   ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "ref"));
@@ -484,13 +499,160 @@ CommandResult<Json> TransitionProject(Transaction& tx, const Json& args, const C
   ASSIGN_OR_RETURN(const std::string date, DateArg(args, "date"));
   ASSIGN_OR_RETURN(Json project, LoadProject(tx, ref));
   RETURN_IF_ERROR(RequireJcmProject(tx, project, "go through the JCM's project cycle"));
-  const std::string from = project["state"].get<std::string>();
   RETURN_IF_ERROR(Rule(CheckTransition(ProjectFromJson(project), to)));
-  project["state"] = to;
-  if (to == "registered") project["registration_date"] = date;
-  project["decisions"].push_back(Json{{"id", decision}, {"date", date}, {"from", from}, {"to", to}});
+  MoveProject(project, to, decision, date);
   RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
   return project;
+}
+
+// ---- The project cycle's records (issue 31 item 2) --------------------------------------------
+
+// A period given as two date fields, both or neither (values.cc checked them as dates in order).
+CommandResult<std::optional<CyclePeriod>> PeriodArg(const Json& args, const char* start_name,
+                                                    const char* end_name) {
+  ASSIGN_OR_RETURN(const auto start, OptionalDateArg(args, start_name));
+  ASSIGN_OR_RETURN(const auto end, OptionalDateArg(args, end_name));
+  if (!start && !end) return std::optional<CyclePeriod>();
+  if (!start || !end) {
+    return Refuse(Check::kFieldMissing,
+                  std::string("a period needs both '") + start_name + "' and '" + end_name + "'");
+  }
+  return std::optional<CyclePeriod>(CyclePeriod{*start, *end});
+}
+
+// The field `document`: {sha256, url}, nothing else (CheckDocumentRef judges the values).
+CommandResult<DocumentRef> DocumentArg(const Json& args) {
+  const auto it = args.find("document");
+  if (it == args.end() || it->is_null()) {
+    return Refuse(Check::kFieldMissing,
+                  "field 'document' is required: {\"sha256\": the document's SHA-256 in hex, "
+                  "\"url\": where it is published, https}");
+  }
+  if (!it->is_object()) {
+    return Refuse(Check::kFieldInvalid, "field 'document' must be an object {sha256, url}");
+  }
+  for (const auto& [name, value] : it->items()) {
+    if (name != "sha256" && name != "url") {
+      return Refuse(Check::kUnknownField,
+                    "field 'document' takes sha256 and url, not '" + name + "'");
+    }
+  }
+  ASSIGN_OR_RETURN(const std::string sha256, TextArg(*it, "sha256", 256));
+  ASSIGN_OR_RETURN(const std::string url, TextArg(*it, "url", 4 * kDocumentUrlMax));
+  std::string lower = sha256;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return DocumentRef{lower, url};
+}
+
+Json PeriodJson(const CyclePeriod& p) { return Json{{"start", p.start}, {"end", p.end}}; }
+
+Json CycleStateJson(const CycleState& cycle) {
+  Json periods = Json::array();
+  for (const MonitoringPeriod& p : cycle.periods) {
+    Json j = PeriodJson(p.period);
+    j["state"] = std::string(NameOf(p.state));
+    if (!p.tpe.empty()) j["tpe"] = p.tpe;
+    periods.push_back(std::move(j));
+  }
+  return Json{{"records", cycle.records},
+              {"last_date", cycle.last_date},
+              {"validated", cycle.validated},
+              {"periods", std::move(periods)},
+              {"last_period_end", cycle.last_period_end},
+              {"crediting_end", cycle.crediting_end}};
+}
+
+CycleState CycleStateFromJson(const Json& j) {
+  CycleState cycle;
+  cycle.records = j.value("records", int64_t{0});
+  cycle.last_date = j.value("last_date", std::string());
+  cycle.validated = j.value("validated", false);
+  cycle.crediting_end = j.value("crediting_end", std::string());
+  cycle.last_period_end = j.value("last_period_end", std::string());
+  for (const Json& p : j.value("periods", Json::array())) {
+    MonitoringPeriod period;
+    period.period = CyclePeriod{p.value("start", std::string()), p.value("end", std::string())};
+    period.state =
+        ParsePeriodState(p.value("state", std::string())).value_or(PeriodState::kReported);
+    period.tpe = p.value("tpe", std::string());
+    cycle.periods.push_back(std::move(period));
+  }
+  return cycle;
+}
+
+// project.record {ref, kind, date, document {sha256, url}, tpe?, report_ref?, jc_decision?,
+// withdraws?, monitoring_start?, monitoring_end?, crediting_start?, crediting_end?, note?}: one
+// record of a JCM project's cycle (core/project_cycle.h), appended as the next version of the
+// document project_cycle/<ref> (one version per record: a record costs the same whatever came
+// before it, and the document's history is the cycle). The version carries what the rules need
+// of the cycle so far (`cycle`), so the next record reads one version. A record that moves the
+// project (registration request, registration, withdrawal of the project or of its registration
+// request) moves the project's document as project.transition does, its entry in the project's
+// decisions naming the record.
+CommandResult<Json> RecordProjectCycle(Transaction& tx, const Json& args, const Context& ctx) {
+  ASSIGN_OR_RETURN(const ProjectRef ref, ProjectArg(args, "ref"));
+  ASSIGN_OR_RETURN(const std::string kind_text, TextArg(args, "kind", 64));
+  const auto kind = ParseRecordKind(kind_text);
+  if (!kind) {
+    return Refuse(
+        Check::kFieldInvalid,
+        "kind '" + kind_text + "' is not a record of the JCM project cycle: " + KindNames());
+  }
+  CycleRecord record;
+  record.kind = *kind;
+  ASSIGN_OR_RETURN(record.date, DateArg(args, "date"));
+  ASSIGN_OR_RETURN(record.document, DocumentArg(args));
+  ASSIGN_OR_RETURN(const auto tpe, OptionalTextArg(args, "tpe", 256));
+  ASSIGN_OR_RETURN(const auto report_ref, OptionalTextArg(args, "report_ref", 128));
+  ASSIGN_OR_RETURN(const auto jc_decision, OptionalTextArg(args, "jc_decision", 128));
+  ASSIGN_OR_RETURN(const auto withdraws, OptionalTextArg(args, "withdraws", 32));
+  ASSIGN_OR_RETURN(const auto note, OptionalTextArg(args, "note", 2048));
+  ASSIGN_OR_RETURN(record.monitoring, PeriodArg(args, "monitoring_start", "monitoring_end"));
+  ASSIGN_OR_RETURN(record.crediting, PeriodArg(args, "crediting_start", "crediting_end"));
+  record.tpe = tpe.value_or("");
+  record.report_ref = report_ref.value_or("");
+  record.jc_decision = jc_decision.value_or("");
+  record.note = note.value_or("");
+  if (withdraws) {
+    record.withdraws = ParseWithdrawn(*withdraws);
+    if (!record.withdraws) {
+      return Refuse(Check::kFieldInvalid, "withdraws '" + *withdraws +
+                                              "' is not project, registration_request or "
+                                              "issuance_request");
+    }
+  }
+  ASSIGN_OR_RETURN(Json project, LoadProject(tx, ref));
+  RETURN_IF_ERROR(RequireJcmProject(tx, project, "have records of the JCM's project cycle"));
+  ASSIGN_OR_RETURN(const auto before, LoadJson(tx, kProjectCycleKind, ref.value));
+  const CycleState cycle =
+      before ? CycleStateFromJson(before->value("cycle", Json::object())) : CycleState{};
+  ASSIGN_OR_RETURN(const CycleStep step, Lift(ApplyRecord(ProjectFromJson(project), cycle, record,
+                                                          ctx.time.substr(0, 10))));
+  Json body = {{"project", ref.value},
+               {"number", step.next.records},
+               {"kind", std::string(NameOf(record.kind))},
+               {"form", std::string(FormOf(record.kind))},
+               {"date", record.date},
+               {"document", {{"sha256", record.document.sha256}, {"url", record.document.url}}},
+               {"recorded", ctx.time}};
+  if (!record.tpe.empty()) body["tpe"] = record.tpe;
+  if (!record.report_ref.empty()) body["report_ref"] = record.report_ref;
+  if (!record.jc_decision.empty()) body["jc_decision"] = record.jc_decision;
+  if (record.withdraws) body["withdraws"] = std::string(NameOf(*record.withdraws));
+  if (record.monitoring) body["monitoring_period"] = PeriodJson(*record.monitoring);
+  if (record.crediting) body["crediting_period"] = PeriodJson(*record.crediting);
+  if (!record.note.empty()) body["note"] = record.note;
+  if (step.to) {
+    const std::string from = project["state"].get<std::string>();
+    Json& entry = MoveProject(project, *step.to, record.jc_decision, record.date);
+    entry["record"] = step.next.records;
+    body["project_state"] = {{"from", from}, {"to", *step.to}};
+    RETURN_IF_ERROR(PutJson(tx, kProjectKind, ref.value, project, ctx));
+  }
+  body["cycle"] = CycleStateJson(step.next);
+  RETURN_IF_ERROR(PutJson(tx, kProjectCycleKind, ref.value, body, ctx));
+  return body;
 }
 
 // ---- Authorizations (Step 2a and changes) -------------------------------------------------------
@@ -1298,6 +1460,7 @@ void AddArticle6Commands(HandlerTable& table) {
   table.emplace("project.add", AddProject);
   table.emplace("project.transition", TransitionProject);
   table.emplace("project.allocation_form", SetAllocationForm);
+  table.emplace("project.record", RecordProjectCycle);
   table.emplace("authorization.add", AddAuthorization);
   table.emplace("authorization.change", ChangeAuthorization);
   table.emplace("issue.jcm", IssueJcm);

@@ -24,6 +24,9 @@ inline constexpr const char* kIssuanceDecisionKind = "issuance_decision";
 // A project's Credit Allocation Form, one document per project whose versions are the form's:
 // key "MN003".
 inline constexpr const char* kAllocationFormKind = "allocation_form";
+// A JCM project's cycle records, one document per project whose versions are its records
+// (project.record): key "ID034".
+inline constexpr const char* kProjectCycleKind = "project_cycle";
 std::string AuthorizationKey(const PartyCode& party, const ProjectRef& project);
 
 Json AuthorizationToJson(const Authorization& a);

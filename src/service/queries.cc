@@ -8,6 +8,7 @@
 #include "core/jcm_data.h"
 #include "core/limits.h"
 #include "journal/chain.h"
+#include "service/article6_hooks.h"
 #include "service/ledger_write.h"
 
 namespace registry::service {
@@ -81,6 +82,15 @@ CommandResult<Json> Holdings(Store& store, AccountId account_id, std::optional<S
     row["vintage"] = lot.vintage.year;
     row["itmo"] = lot.itmo;
     row["cooperative_approach"] = lot.cooperative_approach.value;
+    // The JCM serials and the ITMO identifiers of the same units, side by side (R-ID-05).
+    if (lot.itmo && !lot.cooperative_approach.empty()) {
+      row["itmo_first"] =
+          FormatItmoId(ItmoId{lot.cooperative_approach, lot.registry, lot.first_transferring_party,
+                              b.range.first, lot.vintage});
+      row["itmo_last"] =
+          FormatItmoId(ItmoId{lot.cooperative_approach, lot.registry, lot.first_transferring_party,
+                              b.range.last, lot.vintage});
+    }
     rows.push_back(row);
   }
   Json out = {{"account", AccountJson(account)},
@@ -206,6 +216,49 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind) {
     rows.push_back(body);
   }
   return Json{{ListKeyOf(kind), rows}};
+}
+
+CommandResult<Json> ProjectRecordsJson(Store& store, const std::string& ref) {
+  ASSIGN_OR_RETURN(auto tx, Read(store));
+  ASSIGN_OR_RETURN(const auto project, Lift(tx->GetDocument(kProjectKind, ref)));
+  if (!project) {
+    return Fail(Failure::Refused(Check::kUnknownProject, "project " + ref + " is unknown"));
+  }
+  ASSIGN_OR_RETURN(const auto history, Lift(tx->DocumentHistory(kProjectCycleKind, ref)));
+  // Where each monitoring period stands: the state its latest record leaves it in (the records
+  // were accepted by core::ApplyRecord in this order, so this needs no rule of its own).
+  static const std::map<std::string, std::string> kStateAfter = {
+      {"monitoring_report", "reported"},
+      {"verification_report", "verified"},
+      {"issuance_request", "requested"},
+      {"jc_decision", "decided"},
+      {"withdrawal", "verified"}};  // Of an issuance request: the only withdrawal with a period.
+  Json records = Json::array();
+  Json periods = Json::array();
+  for (const Document& d : history) {
+    Json body = Json::parse(d.body);
+    body.erase("cycle");
+    body["sequence"] = d.updated.value;
+    const std::string kind = body.value("kind", std::string());
+    if (body.contains("monitoring_period") && kStateAfter.count(kind) > 0) {
+      const Json& named = body["monitoring_period"];
+      if (kind == "monitoring_report") {
+        periods.push_back({{"start", named["start"]}, {"end", named["end"]}});
+      }
+      for (Json& p : periods) {
+        if (p["start"] != named["start"] || p["end"] != named["end"]) continue;
+        p["state"] = kStateAfter.at(kind);
+        if (kind == "verification_report") p["tpe"] = body["tpe"];
+        if (kind == "jc_decision") p["jc_decision"] = body["jc_decision"];
+      }
+    }
+    records.push_back(std::move(body));
+  }
+  const Json p = Json::parse(project->body);
+  return Json{{"project", ref},
+              {"state", p.value("state", std::string())},
+              {"records", std::move(records)},
+              {"monitoring_periods", std::move(periods)}};
 }
 
 CommandResult<Json> LotsPage(Store& store, IssuanceId after, size_t limit) {

@@ -15,8 +15,9 @@ namespace registry::service {
 // sequence) with first serial > `after_first`, ascending by first serial, at most `limit`
 // (capped at kPageSizeMax), each with its lot's attributes; and the whole holding's "total"
 // tonnes and "block_count". "next_after", present only when the page is full, is the
-// `after_first` of the next page. `as_of_time` (ISO date or time) is resolved to the last
-// sequence at or before the end of that moment.
+// `after_first` of the next page. A block of an ITMO lot also has the ITMO identifiers of its first
+// and last serials ("itmo_first", "itmo_last"). `as_of_time` (ISO date or time) is resolved to the
+// last sequence at or before the end of that moment.
 CommandResult<Json> Holdings(Store& store, AccountId account, std::optional<Sequence> as_of,
                              std::optional<std::string> as_of_time, int64_t after_first = 0,
                              size_t limit = kPageSizeMax);
@@ -35,6 +36,12 @@ CommandResult<Json> ListDocumentsJson(Store& store, const std::string& kind);
 // The key of a kind's list in the API: "parties", "entities", "cooperative_approaches", ...;
 // "documents" for a kind the API does not serve.
 std::string ListKeyOf(std::string_view kind);
+
+// A JCM project's cycle records (project.record), oldest first, each with the journal sequence
+// that recorded it, the project's state and its monitoring periods as the records leave them:
+// {"project", "state", "records": [...], "monitoring_periods": [...]}. Refuses an unknown
+// project (JCM-212); a project with no record has an empty list.
+CommandResult<Json> ProjectRecordsJson(Store& store, const std::string& ref);
 
 // Issuance lots with id > `after`, ascending, at most `limit` (capped at kPageSizeMax):
 // {"lots": [...], "next_after": ID}, where next_after, present only when the page is full, is

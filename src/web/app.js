@@ -97,10 +97,13 @@ function itmoId(lot, serial) {
   return `${lot.cooperative_approach}-${lot.registry}-${lot.first_transferring_party}-${serial}-${lot.vintage}`;
 }
 
-// The ITMO identifiers of a range of one lot, as "first … last".
+// The ITMO identifiers of a range of one lot, as "first … last", each linked to its lookup (the
+// JCM serial and the ITMO identifier of the same unit, R-ID-05).
 function itmoRange(lot, first, last) {
   if (!lot || !lot.itmo || !lot.cooperative_approach) return "";
-  return el("code", { class: "itmo-id" }, first === last ? itmoId(lot, first) : `${itmoId(lot, first)} … ${itmoId(lot, last)}`);
+  const link = serial => el("a", { href: "#/lookup/" + encodeURIComponent(itmoId(lot, serial)) }, itmoId(lot, serial));
+  return first === last ? el("code", { class: "itmo-id" }, link(first))
+    : el("code", { class: "itmo-id" }, link(first), " … ", link(last));
 }
 
 // A message at the place the user looks; focus moves to it so that it is seen and read out.
@@ -381,9 +384,10 @@ async function pageProject(main, ref) {
     return;
   }
   const p = doc.body.current;
-  const [auths, cas, lots] = await Promise.all([
+  const [auths, cas, lots, cycle] = await Promise.all([
     listOf('/v1/authorizations', 'authorizations'),
-    listOf('/v1/cooperative-approaches', 'cooperative_approaches'), listOf('/v1/lots', 'lots')
+    listOf('/v1/cooperative-approaches', 'cooperative_approaches'), listOf('/v1/lots', 'lots'),
+    api("GET", `/v1/projects/${encodeURIComponent(ref)}/records`)
   ]);
   const ca = cas.find(c => c.key === p.ca_key);
   const mine = lots.filter(l => l.project === ref);
@@ -401,10 +405,24 @@ async function pageProject(main, ref) {
     ], "project-facts"));
 
   main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
-    ? table([{ key: "date", label: t("col.date") }, { key: "id", label: t("col.decision") },
+    ? table([{ key: "date", label: t("col.date") },
+        { key: "id", label: t("col.decision"), render: d => d.id || (d.record ? t("project.byRecord", { n: d.record }) : "") },
         { key: "from", label: t("col.change"), l10n: true, render: d => `${stateLabel(d.from)} → ${stateLabel(d.to)}` }],
       p.decisions, t("project.decisions"), `${ref}-decisions.csv`)
     : el("p", { class: "muted" }, t("none")));
+
+  main.append(el("h2", {}, t("project.cycle")));
+  const records = cycle.status === 200 ? cycle.body.records || [] : [];
+  main.append(records.length ? el("div", { id: "project-cycle" }, table([
+    { key: "number", label: t("col.number"), num: true },
+    { key: "date", label: t("col.date") },
+    { key: "kind", label: t("col.record"), l10n: true, render: r => t("cycle." + r.kind) },
+    { key: "details", label: t("col.details"), l10n: true, render: cycleDetails },
+    { key: "document", label: t("col.document"), render: r => el("span", {},
+      el("a", { class: "document", rel: "noopener noreferrer", href: r.document.url }, r.document.url), " ",
+      el("code", { class: "sha256" }, r.document.sha256)) }],
+    records, t("project.cycle"), `${ref}-cycle.csv`))
+    : el("p", { class: "muted" }, cycle.status === 200 || cycle.status === 404 ? t("project.noCycle") : errorText(cycle)));
 
   main.append(el("h2", {}, t("project.authorizations")));
   const byParty = auths.filter(a => a.project === ref);
@@ -428,6 +446,7 @@ async function pageProject(main, ref) {
   main.append(pagedTable([
     { key: "registry", label: t("col.registry") }, { key: "vintage", label: t("col.vintage"), num: true, render: l => l.vintage },
     { key: "first", label: t("col.serials"), render: l => serialsLink(l.registry, l.first, l.last) },
+    { key: "itmo_id", label: t("col.itmoId"), render: l => itmoRange(l, l.first, l.last) },
     { key: "quantity", label: t("col.quantity"), num: true },
     { key: "itmo", label: t("col.kind"), l10n: true, render: l => l.itmo ? el("span", { class: "tag itmo" }, "ITMO " + (l.cooperative_approach || "")) : el("span", { class: "tag" }, t("kind.jcm")) },
     { key: "jc_decision", label: t("col.decision") }], mine, "project-lots", { caption: t("project.lots"), csv: `${ref}-lots.csv` }));
@@ -459,6 +478,20 @@ async function pageProject(main, ref) {
     { key: "quantity", label: t("col.quantity"), num: true, render: s => fmt(s.block.quantity) },
     { key: "itmo", label: t("col.itmoId"), render: s => itmoRange(s.lot, s.block.first, s.block.last) },
   ], rows, "project-history-table", { caption: t("project.history"), csv: `${ref}-itmo-history.csv` }));
+}
+
+// What a cycle record says besides its kind: the TPE and its report, the period, what it
+// withdraws, the JC decision, the project's move, the note.
+function cycleDetails(r) {
+  const parts = [];
+  if (r.tpe) parts.push(tNodes("cycle.tpe", { tpe: r.tpe, report: r.report_ref || "" }));
+  if (r.monitoring_period) parts.push(tNodes("cycle.monitoring", { from: r.monitoring_period.start, to: r.monitoring_period.end }));
+  if (r.crediting_period) parts.push(tNodes("cycle.crediting", { from: r.crediting_period.start, to: r.crediting_period.end }));
+  if (r.withdraws) parts.push(tNodes("cycle.withdraws", { what: r.withdraws }));
+  if (r.jc_decision) parts.push(tNodes("cycle.decision", { id: r.jc_decision }));
+  if (r.project_state) parts.push([`${stateLabel(r.project_state.from)} → ${stateLabel(r.project_state.to)}`]);
+  if (r.note) parts.push([el("span", { class: "data" }, r.note)]);
+  return el("span", {}, ...parts.flatMap((p, i) => i ? ["; ", ...p] : p));
 }
 
 // A Party's authorization of a project: Step 1 (the cooperative approach), Step 2a (the

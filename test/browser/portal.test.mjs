@@ -512,6 +512,19 @@ test("issue 30 item 1: a page per project, linked from every table that names a 
   assert.match(facts["Methodology"], /^MN_AM\d+/);
   assert.ok(facts["Participants"].length > 0);
   assert.match(await page.textContent("#main"), /MN-JC-DEMO-02/);
+  // The project cycle's records (issue 31 item 2), each with its document's URL and SHA-256.
+  const cycle = await page.$$eval("#project-cycle tbody tr", trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(cycle.map(r => r[2]), ["Validation Report", "Project Registration Request", "Registration (JC decision)",
+    "Monitoring Report", "Verification Report", "Credits Issuance Request", "Issuance decision (JC)"]);
+  assert.match(cycle[4][3], /Japan Quality Assurance Organization/);
+  assert.match(cycle[0][4], /^https:\/\/www\.jcm\.go\.jp\/.*\.pdf [0-9a-f]{64}$/);
+  // Beside each ITMO serial range, its ITMO identifiers, linked to their lookup (issue 31 item 8).
+  const itmoIds = await page.$$eval("#project-lots code.itmo-id a", as => as.map(a => [a.textContent, a.getAttribute("href")]));
+  assert.ok(itmoIds.length >= 2, JSON.stringify(itmoIds));
+  for (const [id, href] of itmoIds) {
+    assert.match(id, /^CA0042-(MNG01|JPN01)-MNG-\d+-202[12]$/);
+    assert.equal(href, "#/lookup/" + encodeURIComponent(id));
+  }
   // Each Party's authorization: authorized against issued per vintage.
   for (const party of ["JPN", "MNG"]) {
     const section = `section.authorization[data-party=${party}]`;

@@ -86,6 +86,7 @@ const std::map<std::string, std::set<std::string>>& Runners() {
       {"project.transition", {"secretariat"}},
       {"project.allocation_form", {"secretariat"}},
       {"project.reversal", {"secretariat"}},
+      {"project.record", {"secretariat"}},
       {"issue", {"secretariat"}},
       {"issue.jcm", {"secretariat"}},
       {"issue.itmo", {"focal_point"}},
@@ -200,6 +201,7 @@ const std::map<std::string, Reader>& ReadRoutes() {
       {"/v1/registries", Reader::kAnyone},
       {"/v1/entities", Reader::kAnyone},
       {"/v1/projects", Reader::kAnyone},
+      {"/v1/projects/{ref}/records", Reader::kAnyone},
       {"/v1/authorizations", Reader::kAnyone},
       {"/v1/cooperative-approaches", Reader::kAnyone},
       {"/v1/documents/{kind}", Reader::kAnyone},
@@ -251,7 +253,7 @@ bool MayRead(const Principal& who, Reader reader) {
 std::string Fill(std::string path) {
   const std::map<std::string, std::string> kValues = {
       {"{id}", "1"},     {"{kind}", "project"}, {"{key}", "MN004"}, {"{registry}", "JPN01"},
-      {"{serial}", "1"}, {"{name}", "victim"},  {"{type}", "?"}};
+      {"{serial}", "1"}, {"{name}", "victim"},  {"{type}", "?"},    {"{ref}", "MN004"}};
   for (const auto& [name, value] : kValues) {
     for (size_t at = path.find(name); at != std::string::npos; at = path.find(name)) {
       path.replace(at, name.size(), value);
