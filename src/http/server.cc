@@ -1384,14 +1384,22 @@ struct Server::Impl {
                                                     std::to_string(info->tables.size()) +
                                                     " (one CSV per table)");
       }
-      return TextReply(200, "text/csv; charset=utf-8",
-                       report::TableCsv(info->tables[static_cast<size_t>(*table - 1)]));
+      Reply reply = TextReply(200, "text/csv; charset=utf-8",
+                              report::TableCsv(info->tables[static_cast<size_t>(*table - 1)]));
+      reply.filename = "regular-information-" + party->value + "-" + std::to_string(*year) +
+                       "-table" + std::to_string(*table) + ".csv";
+      return reply;
     }
-    return FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     [&info](const std::string& path) -> Status<std::string> {
-                       ASSIGN_OR_RETURN(auto sink, report::OpenXlsxSink(path));
-                       return report::StreamRegularInformation(*info, *sink);
-                     });
+    Reply reply = FileReply("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            [&info](const std::string& path) -> Status<std::string> {
+                              ASSIGN_OR_RETURN(auto sink, report::OpenXlsxSink(path));
+                              return report::StreamRegularInformation(*info, *sink);
+                            });
+    if (reply.status == 200) {
+      reply.filename =
+          "regular-information-" + party->value + "-" + std::to_string(*year) + ".xlsx";
+    }
+    return reply;
   }
 
   // Refuses a ?format= other than json (the default) or csv.

@@ -140,6 +140,43 @@ void AddYear(const AefWorkbook& wb, int32_t year, RegularInfo& info,
   }
 }
 
+// The reversals of the projects `party` hosts dated in the years covered (project documents'
+// `reversals`, service/reversal.h), with their approach's CARP id.
+service::CommandResult<bool> AddReversals(Store& store, const PartyCode& party, RegularInfo& info) {
+  ASSIGN_OR_RETURN(auto tx, service::Lift(store.BeginRead()));
+  AefTable& table = info.tables[kRegularReversals];
+  std::map<std::string, std::string> ca_ids;
+  constexpr size_t kPage = 1000;
+  for (std::string after;;) {
+    ASSIGN_OR_RETURN(const auto page, service::Lift(tx->ListDocuments("project", after, kPage)));
+    for (const Document& doc : page) {
+      const service::Json project = service::Json::parse(doc.body, nullptr, false);
+      if (!project.is_object() || project.value("host_party", "") != party.value) continue;
+      const service::Json reversals = project.value("reversals", service::Json::array());
+      if (reversals.empty()) continue;
+      const std::string ca_key = project.value("ca_key", "");
+      if (!ca_key.empty() && ca_ids.count(ca_key) == 0) {
+        ASSIGN_OR_RETURN(const auto ca, service::LoadJson(*tx, "cooperative_approach", ca_key));
+        ca_ids[ca_key] = ca ? ca->value("ca_id", "") : "";
+      }
+      for (const service::Json& r : reversals) {
+        const std::string date = r.value("date", "");
+        const int32_t year = date.size() >= 4 ? std::atoi(date.substr(0, 4).c_str()) : 0;
+        if (year < info.first_year || year > info.last_year) continue;
+        const int64_t quantity = r.value("quantity", int64_t{0});
+        const int64_t remediated = r.value("remediated", int64_t{0});
+        table.rows.push_back({std::to_string(year), doc.key,
+                              ca_key.empty() || ca_ids[ca_key].empty() ? "NA" : ca_ids[ca_key],
+                              date, std::to_string(quantity), r.value("cause", ""),
+                              std::to_string(remediated), std::to_string(quantity - remediated)});
+      }
+    }
+    if (page.size() < kPage) break;
+    after = page.back().key;
+  }
+  return true;
+}
+
 }  // namespace
 
 service::CommandResult<RegularInfo> BuildRegularInformation(Store& store,
@@ -196,6 +233,12 @@ service::CommandResult<RegularInfo> BuildRegularInformation(Store& store,
              {"Year", "Contribution", "Cooperative approach ID", "Sector(s)", "Vintage",
               "Number of ITMO blocks", "Quantity (t CO2 eq)"},
              {"Year", "Vintage", "Number of ITMO blocks", "Quantity (t CO2 eq)"}));
+  info.tables.push_back(Header("Reversals",
+                               {"Year", "Project", "Cooperative approach ID",
+                                "Date of the reversal", "Quantity reversed (t CO2 eq)", "Cause",
+                                "Remediated (t CO2 eq)", "Left to remediate (t CO2 eq)"},
+                               {"Year", "Quantity reversed (t CO2 eq)", "Remediated (t CO2 eq)",
+                                "Left to remediate (t CO2 eq)"}));
   info.tables.push_back(Header("Notes", {"Topic", "Note"}, {}));
 
   std::map<std::vector<std::string>, Sum> actions, holdings, omge;
@@ -241,6 +284,8 @@ service::CommandResult<RegularInfo> BuildRegularInformation(Store& store,
     }
   }
 
+  RETURN_IF_ERROR(AddReversals(store, request.party, info));
+
   AefTable& notes = info.tables[kRegularNotes];
   const std::string first = std::to_string(info.first_year);
   const std::string last = std::to_string(info.last_year);
@@ -265,6 +310,12 @@ service::CommandResult<RegularInfo> BuildRegularInformation(Store& store,
       {"Cancellation for OMGE",
        "Cancellations recorded with purpose omge (AEF subtype \"Voluntary cancellation to deliver "
        "OMGE\"); voluntary under Article 6.2 (2/CMA.3 annex para 39)."});
+  notes.rows.push_back(
+      {"Reversals",
+       "The reversals of removals recorded (project.reversal) in the years covered against the "
+       "projects " +
+           request.party.value +
+           " hosts, with what the cancellations naming each have remediated to date."});
   notes.rows.push_back(
       {"Resources for adaptation",
        "Not recorded in this registry: a contribution to adaptation under Article 6.2 is "

@@ -16,6 +16,9 @@
 //       earlier year's row);
 //   "37-40 OMGE and adaptation": the voluntary cancellations to deliver OMGE (paras 39-40), and
 //       the resources for adaptation (paras 37-38), which this registry does not record [I];
+//   "Reversals": the reversals of removals recorded (project.reversal) in the years covered
+//       against the projects the Party hosts, with what is remediated of each now (the
+//       non-permanence and reversals of 4/CMA.6 annex I; docs/article6.md) [I];
 //   "Notes": the years covered and how each table was made.
 // Years covered [I]: a BTR submitted in year Y covers the calendar years Y-2 and Y-1 (the AEFs
 // due on 15 April of Y-1 and Y); years before 2021 (no ITMO) are left out.
@@ -53,7 +56,8 @@ inline constexpr size_t kRegularActions = 1;
 inline constexpr size_t kRegularHoldings = 2;
 inline constexpr size_t kRegularAdjustments = 3;
 inline constexpr size_t kRegularAmbition = 4;
-inline constexpr size_t kRegularNotes = 5;
+inline constexpr size_t kRegularReversals = 5;
+inline constexpr size_t kRegularNotes = 6;
 
 // Refuses a BTR year before 2022 (no AEF year to cover) or after 2102, and whatever the AEF of a
 // covered year refuses (R-REP-04: an approach without its initial report).

@@ -287,9 +287,10 @@ TEST_F(ConfidentialityApi, RegularInformationRouteWithholdsWhatTheAefWithholds) 
   std::ofstream(path, std::ios::binary) << xlsx.text;
   auto sheets = report::ReadXlsxSheets(path);
   ASSERT_TRUE(sheets.has_value()) << sheets.error();
-  ASSERT_EQ(sheets->size(), 6u);
+  ASSERT_EQ(sheets->size(), 7u);
   EXPECT_EQ((*sheets)[0].name, "21(c) Authorizations");
   EXPECT_EQ((*sheets)[4].name, "37-40 OMGE and adaptation");
+  EXPECT_EQ((*sheets)[5].name, "Reversals");
   EXPECT_EQ((*sheets)[1].rows[0][13], "Quantity (t CO2 eq)");
 
   // JPN claims the Actions quantities: the public sees "Confidential", JPN the sums.
@@ -313,7 +314,7 @@ TEST_F(ConfidentialityApi, RegularInformationRouteWithholdsWhatTheAefWithholds) 
        {std::string("/v1/reports/regular?party=JPN&year=20x7"),
         std::string("/v1/reports/regular?party=JPN&year=2021"),
         std::string("/v1/reports/regular?party=JPN&year=2027&format=pdf"),
-        std::string("/v1/reports/regular?party=JPN&year=2027&format=csv&table=7")}) {
+        std::string("/v1/reports/regular?party=JPN&year=2027&format=csv&table=8")}) {
     const Got got = Get(bad);
     EXPECT_EQ(got.status, 400) << bad << " " << got.text;
     EXPECT_NE(got.text.find("field_invalid"), std::string::npos) << bad << " " << got.text;

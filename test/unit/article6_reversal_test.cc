@@ -8,6 +8,7 @@
 #include <string>
 
 #include "report/aef_builder.h"
+#include "report/regular_info.h"
 #include "testing/test_util.h"
 #include "unit/article6_fixture.h"
 
@@ -178,6 +179,22 @@ TEST_F(Reversal, RemovalsAreIssuedReversedAndRemediatedByACancellationTheAefRepo
                 "Cancellation|Other cancellations|500|Emission reductions and removals"}));
   EXPECT_EQ(Actions("JPN", 2026),
             (std::vector<std::string>{"Acquisition|NA|4000|Emission reductions and removals"}));
+
+  // Cambodia's regular information of its BTR of 2028 (the AEFs of 2026 and 2027) reports the
+  // reversal of the project it hosts and what is remediated; Japan's has none (it hosts none).
+  for (const char* party : {"KHM", "JPN"}) {
+    auto info = report::BuildRegularInformation(*r.store, {PartyCode{party}, 2028, true});
+    ASSERT_TRUE(info.has_value()) << (info ? "" : info.error().Message());
+    const auto& rows = info->tables[report::kRegularReversals].rows;
+    if (std::string(party) == "JPN") {
+      EXPECT_TRUE(rows.empty());
+      continue;
+    }
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0],
+              (std::vector<std::string>{"2026", "KH005", "CA0103", "2026-05-12", "1500",
+                                        "Forest fire in the Stung Treng part", "1500", "0"}));
+  }
   testing::ExpectVerifies(r);
 }
 

@@ -210,7 +210,7 @@ TEST_F(Th014, BothPartiesRegularInformationIsTheirAefsSummed) {
     ASSERT_TRUE(built.has_value()) << built.error().Message();
     EXPECT_EQ(built->first_year, 2025);
     EXPECT_EQ(built->last_year, 2026);
-    ASSERT_EQ(built->tables.size(), 6u);
+    ASSERT_EQ(built->tables.size(), 7u);
     info[party] = *built;
   }
   const auto rows = [&](const std::string& party, size_t table) {
