@@ -203,7 +203,8 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
   run.Do("2026-04-15T09:00:00Z", "issue.jcm", issue_side(mng_gov, 700, 500));    // MNG Step 2b: v2.
   // Japan's side, issued into JPN01: Mongolia's first transfer to Japan and Japan's acquisition
   // (ARCHITECTURE decision 11), counted against Mongolia's authorized quantity; Step 2b of both.
-  run.Do("2026-04-20T09:00:00Z", "issue.jcm", issue_side(jpn_gov, 2800, 2000));
+  const Json jpn_issued =
+      run.Do("2026-04-20T09:00:00Z", "issue.jcm", issue_side(jpn_gov, 2800, 2000));
   const Json moved = run.Do("2026-05-01T10:00:00Z", "transfer.international",
                             {{"from", mng_gov}, {"to", jpn_gov}, {"quantity", 1200}, {"project", "MN901"}});
   const Json retired = run.Do("2026-05-15T10:00:00Z", "retire",
@@ -324,6 +325,24 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
           {"purpose", "other"},
           {"reversal", "KH901/1"}});
 
+  // ---- An inconsistency (issue 31 item 6): the secretariat's check of Mongolia's AEF of 2026
+  // finds 50 t of MN901's 2022 units in JPN01 misreported; Mongolia's focal point records it, and
+  // those units are held from use (the console's holdings mark them) until it is corrected.
+  Json flagged;
+  for (const Json& lot : jpn_issued.value("lots", Json::array())) {
+    if (lot.value("vintage", 0) != 2022) continue;
+    const int64_t first = lot.value("first", int64_t{0});
+    flagged =
+        run.Do("2027-03-01T09:00:00Z", "inconsistency.record",
+               {{"party", "MNG"},
+                {"year", 2026},
+                {"status", "Checked, inconsistencies identified"},
+                {"units", {"JPN01:" + std::to_string(first) + "-" + std::to_string(first + 49)}},
+                {"description", "Demo: the vintage of the block reported as 2021 in Table 3"},
+                {"reference", "Demo CARP notification"}});
+    break;
+  }
+
   Json rejected = Json::array();
   for (const ImportRow& r : issuances.rejected) {
     rejected.push_back(Json{{"line", r.line}, {"reason", r.reason}});
@@ -365,6 +384,8 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
               << " t used towards Japan's NDC\n";
     std::cout << "  REDD+ with a reversal (KH901): 2,000 t issued into JPN01, 300 t reversed, "
                  "100 t cancelled to remediate it\n";
+    std::cout << "  inconsistency in Mongolia's AEF of 2026: " << (flagged.is_null() ? 0 : 50)
+              << " t of MN901 (2022) in JPN01 held until corrected\n";
     std::cout << "  accounts: JPN01 government " << jpn_gov << ", retirement " << jpn_ret
               << ", cancellation " << jpn_can << ", Demo Trading " << jpn_trader
               << ", Demo Power " << jpn_utility << "; MNG01 government " << mng_gov << "\n";
