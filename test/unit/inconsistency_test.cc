@@ -20,14 +20,6 @@ using testing::TestRegistry;
 
 Json V(int year, int64_t quantity) { return Json{{"vintage", year}, {"quantity", quantity}}; }
 
-int64_t JournalLength(TestRegistry& r) {
-  auto tx = r.store->BeginRead();
-  EXPECT_TRUE(tx.has_value());
-  auto last = (*tx)->LastEntry();
-  EXPECT_TRUE(last.has_value() && last->has_value());
-  return (**last).sequence.value;
-}
-
 class Inconsistency : public ::testing::Test {
  protected:
   // MN101's JC decision of 500 t: Mongolia's 100 t into MNG01 account 5 (serials 1-40 of 2021,
@@ -64,7 +56,7 @@ class Inconsistency : public ::testing::Test {
 
   void ExpectRefusedUnchanged(const std::string& command, const Json& args, Check check,
                               const std::string& says = "") {
-    const int64_t before = JournalLength(r);
+    const int64_t before = testing::JournalLength(*r.store);
     const service::Response response = r.Run(command, args);
     ASSERT_FALSE(response.ok()) << command << " " << args.dump() << " was accepted";
     ASSERT_TRUE(response.failure->refusal.has_value()) << response.failure->Message();
@@ -73,7 +65,7 @@ class Inconsistency : public ::testing::Test {
       EXPECT_NE(response.failure->Message().find(says), std::string::npos)
           << response.failure->Message();
     }
-    EXPECT_EQ(JournalLength(r), before) << command;
+    EXPECT_EQ(testing::JournalLength(*r.store), before) << command;
   }
 
   // The Additional explanatory information of `party`'s Authorizations rows in its AEF of `year`.

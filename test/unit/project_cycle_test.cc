@@ -21,19 +21,8 @@ using service::Json;
 using testing::RecordArgs;
 using testing::TestRegistry;
 
-int64_t JournalLength(Store& store) {
-  auto tx = store.BeginRead();
-  EXPECT_TRUE(tx.has_value());
-  auto last = (*tx)->LastEntry();
-  EXPECT_TRUE(last.has_value());
-  return last->has_value() ? (*last)->sequence.value : 0;
-}
-
-std::string Digest(Store& store) {
-  auto digest = store.ProjectionDigest();
-  EXPECT_TRUE(digest.has_value());
-  return digest.has_value() ? *digest : "";
-}
+using testing::Digest;
+using testing::JournalLength;
 
 Json Records(TestRegistry& r, const std::string& ref = "ID034") {
   auto records = service::ProjectRecordsJson(*r.store, ref);
