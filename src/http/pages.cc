@@ -1330,6 +1330,19 @@ Page ReportsPage(const std::multimap<std::string, std::string>& query, Lang lang
                      "value=\"csv\"><button type=\"submit\">" +
                      LabelHtml(lang, "reports.aefCsvButton", {}) + "</button></form>\n";
 
+  // The regular information of the BTR (issue 31 item 5) of the coming year: the AEFs of the two
+  // years before it.
+  main += "<h2>" + LabelHtml(lang, "reports.regular", {}) + "</h2>\n<p class=\"muted hint\">" +
+          LabelHtml(lang, "reports.regularHint", {}) +
+          "</p>\n<form id=\"regular-form\" class=\"report-form\" "
+          "action=\"/v1/reports/regular\" method=\"get\">" +
+          Input(LabelHtml(lang, "col.party", {}), "party", "JPN",
+                "size=\"4\" required pattern=\"[A-Z]{3}\" autocomplete=\"off\"") +
+          Input(LabelHtml(lang, "reports.btrYear", {}), "year", std::to_string(year + 2),
+                "size=\"5\" required pattern=\"[0-9]{4}\" inputmode=\"numeric\"") +
+          "<input type=\"hidden\" name=\"format\" value=\"xlsx\"><button type=\"submit\">" +
+          LabelHtml(lang, "reports.regularXlsx", {}) + "</button></form>\n";
+
   std::vector<std::vector<std::string>> copies;
   for (const Json& ca : ListOf(cas, "cooperative_approaches")) {
     const std::string key = Field(ca, "key");

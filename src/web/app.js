@@ -823,6 +823,21 @@ async function pageReports(main) {
     el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, t("col.party"), party), el("label", {}, t("reports.year"), year)), links, status, checks);
   draw();
 
+  // The regular information of the BTR (issue 31 item 5): the AEFs of the two years before it.
+  const btrParty = el("input", { name: "party", value: "JPN", size: 4 });
+  const btrYear = el("input", { name: "year", value: String(new Date().getFullYear() + 1), size: 5 });
+  const regularStatus = el("div", { id: "regular-status", class: "form-status" });
+  const regularLink = el("p", { id: "regular-link" });
+  const drawRegular = () => regularLink.replaceChildren(downloadLink("regular-xlsx",
+    `/v1/reports/regular?party=${encodeURIComponent(btrParty.value)}&year=${encodeURIComponent(btrYear.value)}&format=xlsx`,
+    `regular-information-${btrParty.value}-${btrYear.value}.xlsx`, t("reports.regularXlsx"), regularStatus));
+  btrParty.addEventListener("input", drawRegular);
+  btrYear.addEventListener("input", drawRegular);
+  main.append(el("h2", {}, t("reports.regular")), el("p", { class: "muted hint" }, t("reports.regularHint")),
+    el("form", { onsubmit: e => e.preventDefault() }, el("label", {}, t("col.party"), btrParty), el("label", {}, t("reports.btrYear"), btrYear)),
+    regularLink, regularStatus);
+  drawRegular();
+
   main.append(el("h2", {}, t("reports.copies")), el("p", { class: "muted hint" }, t("reports.copiesHint")));
   const copiesStatus = el("div", { id: "copies-status", class: "form-status" });
   const cas = await listOf('/v1/cooperative-approaches', 'cooperative_approaches');

@@ -209,6 +209,13 @@ test("the AEF workbook downloads as an XLSX file", async () => {
   await download.saveAs(path);
   const bytes = readFileSync(path);
   assert.equal(bytes.subarray(0, 2).toString(), "PK");  // An XLSX file is a ZIP archive.
+  // The regular information of a BTR: Mongolia's of 2027, the AEFs of 2025 and 2026.
+  await page.fill("form:has(+ #regular-link) input[name=party]", "MNG");
+  await page.fill("form:has(+ #regular-link) input[name=year]", "2027");
+  const [regular] = await Promise.all([page.waitForEvent("download"), page.click("#regular-xlsx")]);
+  const regularPath = join(artifacts, "regular-information-MNG-2027.xlsx");
+  await regular.saveAs(regularPath);
+  assert.equal(readFileSync(regularPath).subarray(0, 2).toString(), "PK");
   await page.screenshot({ path: join(artifacts, "06-reports.png"), fullPage: true });
   await context.close();
 });
@@ -234,6 +241,14 @@ test("issue 30 item 7: with JavaScript off, /reports downloads the AEF through i
   assert.equal(rows[0][0], "Cooperative approach ID");
   assert.ok(rows.length > 1 && rows.slice(1).every(r => r[0] === "CA0042" || r[0] === "CA0043" || r[0] === "CA0044"), JSON.stringify(rows.slice(0, 3)));
   assert.ok(await page.$("#report-copies a[href='/v1/reports/authorization?ca=JPN-MNG&party=MNG&format=pdf']"));
+  // Mongolia's regular information of its BTR of 2027 (the AEFs of 2025 and 2026), as a workbook.
+  await page.fill("#regular-form input[name=party]", "MNG");
+  await page.fill("#regular-form input[name=year]", "2027");
+  const [regular] = await Promise.all([page.waitForEvent("download"), page.click("#regular-form button")]);
+  assert.equal(regular.suggestedFilename(), "regular-information-MNG-2027.xlsx");
+  const regularPath = join(artifacts, "nojs-regular-information-MNG-2027.xlsx");
+  await regular.saveAs(regularPath);
+  assert.equal(readFileSync(regularPath).subarray(0, 2).toString(), "PK");
   await page.screenshot({ path: join(artifacts, "nojs-reports.png"), fullPage: true });
   await context.close();
 });

@@ -319,6 +319,11 @@ TEST(PagesReports, FormsAndLinksThatWorkWithoutTheScript) {
       << page.html;
   EXPECT_NE(page.html.find("name=\"year\" value=\"2025\""), std::string::npos);
   EXPECT_NE(page.html.find("<option value=\"5\">table 5</option>"), std::string::npos);
+  // The regular information of the BTR of 2027 (the AEFs of 2025 and 2026).
+  EXPECT_NE(page.html.find("<form id=\"regular-form\" class=\"report-form\" "
+                           "action=\"/v1/reports/regular\" method=\"get\">"),
+            std::string::npos);
+  EXPECT_NE(page.html.find("name=\"year\" value=\"2027\""), std::string::npos);
   EXPECT_NE(page.html.find("href=\"/v1/reports/authorization?ca=JPN-MNG&amp;party=MNG&amp;"
                            "format=pdf\""),
             std::string::npos);
