@@ -244,6 +244,11 @@ int RunDemo(Session& session, const std::string& data_dir, bool json) {
     a["vintages"] = {{{"vintage", 2021}, {"quantity", 1200}}};
     run.Do(t4, "authorization.add", a);
   }
+  // Its Credit Allocation Form (issue 31 item 1): Japan's whole share to the Government of
+  // Japan's holding account, as the real TH014 issuance went; the console's project page shows it.
+  run.Do(t4, "project.allocation_form",
+         {{"project", "TH901"},
+          {"accounts", {{{"side", "JPN"}, {"account", jpn_gov}, {"percent", 100}}}}});
   const Json th_issued = run.Do(
       "2026-06-11T09:00:00Z", "issue.jcm",
       {{"account", jpn_gov}, {"project", "TH901"}, {"jc_decision", "TH-JC-DEMO-03"},

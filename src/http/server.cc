@@ -392,8 +392,8 @@ bool IsPublicKind(const std::string& kind) {
 // empty list, which read as "none exist".
 bool IsSecretKind(const std::string& kind) {
   if (IsPublicKind(kind)) return false;
-  static const char* const kPrivate[] = {"proposal", "confidentiality", "initial_report", "ndc",
-                                         "nomenclature"};
+  static const char* const kPrivate[] = {"proposal", "confidentiality", "initial_report",
+                                         "ndc",      "nomenclature",    "allocation_form"};
   for (const char* k : kPrivate) {
     if (kind == k) return false;
   }

@@ -404,6 +404,18 @@ async function pageProject(main, ref) {
       [t("project.permalink"), el("a", { href: "/projects/" + encodeURIComponent(ref), class: "permalink" }, location.origin + "/projects/" + ref)],
     ], "project-facts"));
 
+  // The Credit Allocation Form (issue 31 item 1) names accounts: shown to a signed-in user whose
+  // token may read it, left out for the public.
+  if (token()) {
+    const form = await api("GET", `/v1/documents/allocation_form/${encodeURIComponent(ref)}`);
+    if (form.status === 200 && form.body?.current) {
+      const title = t("project.allocationForm", { version: form.body.current.version ?? "" });
+      main.append(el("h2", {}, title), table([{ key: "side", label: t("project.side") },
+        { key: "account", label: t("col.account"), num: true },
+        { key: "percent", label: t("project.percent"), num: true }],
+      form.body.current.accounts || [], title, `${ref}-allocation-form.csv`));
+    }
+  }
   main.append(el("h2", {}, t("project.decisions")), (p.decisions || []).length
     ? table([{ key: "date", label: t("col.date") },
         { key: "id", label: t("col.decision"), render: d => d.id || (d.record ? t("project.byRecord", { n: d.record }) : "") },

@@ -427,6 +427,23 @@ test("issue 30: holdings name the registry of each block and the ITMO identifier
   await page.close();
 });
 
+test("issue 31: a signed-in user sees a project's Credit Allocation Form; the public does not", async () => {
+  assert.equal((await fetch(base + "/v1/documents/allocation_form/TH901")).status, 401);
+  const page = await newPage();
+  await page.goto(base + "/#/projects/TH901");
+  await ready(page, "project");
+  assert.equal(await page.$("text=Credit Allocation Form"), null);
+  await signIn(page, tokenAdmin);
+  await page.goto(base + "/#/projects/TH901");
+  await ready(page, "project");
+  const caption = await page.textContent("caption:has-text('Credit Allocation Form')");
+  assert.match(caption, /^Credit Allocation Form \(version 1\)/);
+  const rows = await page.$$eval("table:has(caption:has-text('Credit Allocation Form')) tbody tr",
+    trs => trs.map(tr => [...tr.cells].map(td => td.textContent)));
+  assert.deepEqual(rows, [["JPN", "1", "100"]]);
+  await page.close();
+});
+
 test("issue 31: the console lists what is due, overdue first", async () => {
   const page = await newPage();
   await openPage(page, PAGES.find(p => p.name === "console"));
