@@ -165,23 +165,7 @@ CommandResult<Json> Hold(Transaction& tx, const Json& args, const Context& ctx) 
     }
   }
   ASSIGN_OR_RETURN(const auto parts, Lift(SelectRanges(ranges, candidates)));
-  const Movement movement = BuildMovement(parts, Destination{account.id, 0, std::nullopt}, {});
-  for (const BlockId& id : movement.closed) RETURN_IF_ERROR(tx.CloseBlock(id, ctx.sequence));
-  Json changed = Json::array();
-  for (const NewBlock& nb : movement.created) {
-    bool selected = false;
-    for (const SelectedPart& part : parts) selected = selected || part.moved == nb.range;
-    Block block;
-    block.lot = nb.lot;
-    block.range = nb.range;
-    block.account = nb.account;
-    block.first_transferred = nb.first_transferred;
-    block.parent = nb.parent;
-    block.created = ctx.sequence;
-    block.held_inconsistent = selected ? hold : nb.held_inconsistent;
-    ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
-    if (selected) changed.push_back(BlockJson(block));
-  }
+  ASSIGN_OR_RETURN(const Json changed, WriteHold(tx, parts, account.id, hold, ctx));
   return Json{{"account", account.id.value}, {"hold", hold}, {"blocks", changed}};
 }
 

@@ -109,9 +109,8 @@ std::vector<SerialRange> Subtract(const SerialRange& range, std::vector<SerialRa
   return out;
 }
 
-// Sets the hold flag of the live units of `unit` in holding accounts to `hold`: each live block
-// overlapping it is closed and written again (blocks are immutable), the overlap with the flag
-// set, the rest as it was. Returns the blocks changed and the tonnes of `unit` in holding
+// Sets the hold flag of the live units of `unit` in holding accounts to `hold` (WriteHold).
+// Returns the blocks changed and the tonnes of `unit` in holding
 // accounts (changed or already as asked).
 CommandResult<std::pair<Json, int64_t>> SetHeld(Transaction& tx,
                                                 const std::vector<Account>& accounts,
@@ -123,6 +122,7 @@ CommandResult<std::pair<Json, int64_t>> SetHeld(Transaction& tx,
     if (IsTerminal(account.type)) continue;
     ASSIGN_OR_RETURN(const auto found,
                      Lift(tx.LiveBlocksOverlapping(account.id, unit.registry, unit.range)));
+    std::vector<SelectedPart> parts;
     for (const Block& block : found) {
       auto known = lot_registry.find(block.lot.value);
       if (known == lot_registry.end()) {
@@ -136,25 +136,10 @@ CommandResult<std::pair<Json, int64_t>> SetHeld(Transaction& tx,
       if (overlap.first > overlap.last) continue;
       tonnes += overlap.Count().tonnes;
       if (block.held_inconsistent == hold) continue;
-      const Movement movement = BuildMovement({SelectedPart{block, overlap}},
-                                              Destination{account.id, 0, std::nullopt}, {});
-      if (ctx.dry_run) continue;
-      for (const BlockId& id : movement.closed) RETURN_IF_ERROR(tx.CloseBlock(id, ctx.sequence));
-      for (const NewBlock& nb : movement.created) {
-        Block b;
-        b.lot = nb.lot;
-        b.range = nb.range;
-        b.account = nb.account;
-        b.first_transferred = nb.first_transferred;
-        b.parent = nb.parent;
-        b.created = ctx.sequence;
-        b.use_year = nb.use_year;
-        b.cancellation_purpose = nb.cancellation_purpose;
-        b.held_inconsistent = nb.range == overlap ? hold : nb.held_inconsistent;
-        ASSIGN_OR_RETURN(b.id, Lift(tx.InsertBlock(b)));
-        if (nb.range == overlap) changed.push_back(BlockJson(b));
-      }
+      parts.push_back(SelectedPart{block, overlap});
     }
+    ASSIGN_OR_RETURN(const Json written, WriteHold(tx, parts, account.id, hold, ctx));
+    for (const Json& b : written) changed.push_back(b);
   }
   return std::pair{changed, tonnes};
 }

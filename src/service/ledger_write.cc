@@ -240,21 +240,47 @@ CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
   }
   Json moved = Json::array();
   for (const NewBlock& nb : movement.created) {
-    Block block;
-    block.lot = nb.lot;
-    block.range = nb.range;
-    block.account = nb.account;
-    block.first_transferred = nb.first_transferred;
-    block.parent = nb.parent;
-    block.created = ctx.sequence;
-    block.use_year = nb.use_year;
-    block.cancellation_purpose = nb.cancellation_purpose;
-    block.held_inconsistent = nb.held_inconsistent;
+    Block block = StoredBlock(nb, ctx.sequence);
     ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
     if (block.account == request.to.id) moved.push_back(BlockJson(block));
   }
   result.emplace("blocks", std::move(moved));
   return result;
+}
+
+Block StoredBlock(const NewBlock& nb, Sequence created) {
+  Block block;
+  block.lot = nb.lot;
+  block.range = nb.range;
+  block.account = nb.account;
+  block.first_transferred = nb.first_transferred;
+  block.parent = nb.parent;
+  block.created = created;
+  block.use_year = nb.use_year;
+  block.cancellation_purpose = nb.cancellation_purpose;
+  block.held_inconsistent = nb.held_inconsistent;
+  return block;
+}
+
+CommandResult<Json> WriteHold(Transaction& tx, const std::vector<SelectedPart>& parts,
+                              AccountId account, bool hold, const Context& ctx) {
+  Json changed = Json::array();
+  if (ctx.dry_run) return changed;
+  const Movement movement = BuildMovement(parts, Destination{account, 0, std::nullopt}, {});
+  for (const BlockId& id : movement.closed) RETURN_IF_ERROR(tx.CloseBlock(id, ctx.sequence));
+  for (const NewBlock& nb : movement.created) {
+    bool selected = false;
+    // The lot too: serials are numbered per issuing registry, so an account may hold two lots'
+    // equal numbers.
+    for (const SelectedPart& part : parts) {
+      selected = selected || (part.block.lot == nb.lot && part.moved == nb.range);
+    }
+    Block block = StoredBlock(nb, ctx.sequence);
+    if (selected) block.held_inconsistent = hold;
+    ASSIGN_OR_RETURN(block.id, Lift(tx.InsertBlock(block)));
+    if (selected) changed.push_back(BlockJson(block));
+  }
+  return changed;
 }
 
 CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,

@@ -46,6 +46,16 @@ CommandResult<Json> WriteMovement(Transaction& tx, const MoveRequest& request,
                                   const std::vector<bool>& first_transferred, const Context& ctx);
 
 // The whole domestic movement command: parse, select, decide, write.
+// The block a movement created (`nb`), as stored by the command at `created`.
+Block StoredBlock(const NewBlock& nb, Sequence created);
+
+// Sets the hold flag (4/CMA.6 para 40; block.hold and inconsistency.record) of the selected
+// parts of blocks that stay in `account`: blocks are immutable, so each is closed and written
+// again, the part with the flag `hold`, the rest as it was. Returns the parts' blocks as written;
+// writes nothing in a dry run.
+CommandResult<Json> WriteHold(Transaction& tx, const std::vector<SelectedPart>& parts,
+                              AccountId account, bool hold, const Context& ctx);
+
 CommandResult<Json> Move(Transaction& tx, const Json& args, const Context& ctx,
                          MovementKind kind);
 
